@@ -1,0 +1,1 @@
+enum SlotSearchBenchmark { static func run() {} }
