@@ -33,7 +33,6 @@ let package = Package(
         .testTarget(name: "SlotCoreTests", dependencies: ["SlotCore"]),
         .testTarget(name: "SlotRulesTests", dependencies: ["SlotCore", "SlotRules"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SlotEngineTests", dependencies: ["SlotCore", "SlotRules", "SlotEngine"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["SlotCore"]),
     ],
     swiftLanguageModes: [.v6]
 )
