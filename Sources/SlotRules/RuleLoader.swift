@@ -29,6 +29,7 @@ public enum RuleLoader {
     /// Loads `files` (every `*.yaml` of a rules directory, in name order) into one rule set.
     /// `attachments` holds other files the rules may name, by file name (e.g. `holidays.ics`).
     public static func load(_ files: [RuleSource], attachments: [String: String] = [:]) -> RuleLoadResult {
-        RuleLoadResult(ruleSet: nil, diagnostics: [])
+        var compiler = RuleCompiler(attachments: attachments)
+        return compiler.compile(files)
     }
 }

@@ -1,0 +1,258 @@
+import SlotCore
+import SlotRules
+
+/// Availability for one rule set: slot search and the one "is this start bookable, and if not why" decision.
+///
+/// Pure: the current instant and the existing bookings are parameters. Instants are seconds since the epoch.
+public struct AvailabilityEngine: Sendable {
+    public let rules: RuleSet
+
+    /// An engine answering from `rules`.
+    public init(rules: RuleSet) {
+        self.rules = rules
+    }
+
+    /// The shop's time zone.
+    public var timeZone: ShopTimeZone { rules.shop.timeZone }
+
+    /// The grid step (at least one minute).
+    var stepMinutes: Int { max(1, rules.shop.slotStepMinutes) }
+
+    /// The offering for a service id (and variant), or the reason it is unknown with a "did you mean".
+    public func offering(service id: String, variant: String? = nil) -> Result<ServiceOffering, Reason> {
+        let writer = ReasonWriter(zone: timeZone)
+        guard let service = rules.service(id) else {
+            let suggestion = Suggestion.closest(to: id, among: rules.services.map(\.id))
+            return .failure(writer.reason(.unknownService(id: id, suggestion: suggestion)))
+        }
+        guard let variant else { return .success(ServiceOffering(service)) }
+        guard let match = service.variants.first(where: { $0.id == variant }) else {
+            let suggestion = Suggestion.closest(to: variant, among: service.variants.map(\.id))
+            return .failure(writer.reason(.unknownVariant(service: id, id: variant, suggestion: suggestion)))
+        }
+        return .success(ServiceOffering(service, variant: match))
+    }
+
+    /// The grid starts of the local dates `from` through `through`, as instants.
+    public func gridStarts(from: LocalDate, through: LocalDate) -> [Int64] {
+        guard from <= through else { return [] }
+        return Array(schedule(from: from, through: through).gridStarts(from: from, through: through))
+    }
+
+    // MARK: - Slot search
+
+    /// Every start offered for `offering` on the local dates `from` through `through` (the start's date), sorted.
+    ///
+    /// Pass a `schedule` compiled earlier to skip compilation; one that does not cover the dates (with a day or
+    /// two around them) is ignored. The result equals filtering every grid start with `decide`.
+    public func slots(
+        for offering: ServiceOffering, staff choice: StaffChoice, from: LocalDate, through: LocalDate, now: Int64,
+        bookings: [BookedSpan], schedule compiled: Schedule? = nil
+    ) -> [Slot] {
+        guard from <= through else { return [] }
+        let footprint = Footprint(offering)
+        let padding = footprint.paddingDays
+        let first = from.adding(days: -padding.before)
+        let last = through.adding(days: padding.after)
+        let schedule =
+            compiled.flatMap { $0.covers(from: first, through: last) ? $0 : nil }
+            ?? self.schedule(from: first, through: last)
+
+        let candidates: [Int]
+        switch choice {
+        case .any: candidates = Array(rules.staff.indices)
+        case .member(let id): candidates = rules.staff.firstIndex { $0.id == id }.map { [$0] } ?? []
+        }
+        let performing = candidates.filter { rules.staff[$0].performs(offering) }
+        let grid = schedule.gridStarts(from: from, through: through)
+        guard !performing.isEmpty, let gridFirst = grid.first, let gridLast = grid.last else { return [] }
+
+        let notice = noticeWindow(now: now)
+        let universe = Interval(max(notice.lower, gridFirst), min(notice.upper, gridLast + 1))
+        guard !universe.isEmpty else { return [] }
+        let resourcesFree = resourceFeasibleStarts(footprint, bookings: bookings, within: universe)
+        guard !resourcesFree.isEmpty else { return [] }
+
+        // Feasible starts per staff member, as interval sets: then one walk over the grid.
+        var feasible: [(id: String, starts: [Interval])] = []
+        for index in performing {
+            let starts = feasibleStarts(
+                footprint, staff: index, schedule: schedule, bookings: bookings, within: universe,
+                resourcesFree: resourcesFree)
+            if !starts.isEmpty { feasible.append((rules.staff[index].id, starts.intervals)) }
+        }
+        guard !feasible.isEmpty else { return [] }
+
+        // One merge-walk of the grid against each staff member's feasible starts (both ascending). For "any", a
+        // start goes to the first staff member in declared order who can take it.
+        let base = grid.startIndex
+        var owner = [Int32](repeating: -1, count: grid.count)
+        var offered = 0
+        for (member, candidate) in feasible.enumerated() {
+            var index = base
+            for interval in candidate.starts {
+                while index < grid.endIndex && grid[index] < interval.lower { index += 1 }
+                while index < grid.endIndex && grid[index] < interval.upper {
+                    if owner[index - base] < 0 {
+                        owner[index - base] = Int32(member)
+                        offered += 1
+                    }
+                    index += 1
+                }
+            }
+        }
+        var slots: [Slot] = []
+        slots.reserveCapacity(offered)
+        for (offset, member) in owner.enumerated() where member >= 0 {
+            let start = grid[base + offset]
+            slots.append(Slot(start: start, end: start + footprint.duration, staff: feasible[Int(member)].id))
+        }
+        return slots
+    }
+
+    /// `[now + min_notice, now + horizon]`, both inclusive, as a half-open interval of instants.
+    func noticeWindow(now: Int64) -> Interval {
+        Interval(now + Int64(rules.shop.minNoticeMinutes) * 60, now + Int64(rules.shop.horizonMinutes) * 60 + 1)
+    }
+
+    /// Starts in `universe` at which `[t, t + duration)` finds enough units of every resource the footprint needs.
+    func resourceFeasibleStarts(_ footprint: Footprint, bookings: [BookedSpan], within universe: Interval)
+        -> IntervalSet
+    {
+        var result = IntervalSet(universe)
+        guard footprint.duration > 0 else { return result }
+        let reach = Interval(universe.lower, universe.upper + footprint.duration)
+        for need in footprint.resources {
+            let capacity = rules.resource(need.resource)?.count ?? 0
+            if need.count > capacity { return IntervalSet() }
+            let usage = ResourceUsage(resource: need.resource, bookings: bookings, within: reach)
+            // A start is blocked when its span touches a time with more than capacity − need units in use.
+            var blocked = IntervalSetBuilder()
+            for busy in usage.spans(above: capacity - need.count) {
+                blocked.add(Interval(busy.lower - footprint.duration + 1, busy.upper))
+            }
+            result = result.subtracting(blocked.build())
+            if result.isEmpty { break }
+        }
+        return result
+    }
+
+    /// Starts in `universe` at which the staff member can take the footprint: every busy part inside their free
+    /// time minus their other bookings (widened by buffers), resources free, daily limits not reached.
+    func feasibleStarts(
+        _ footprint: Footprint, staff index: Int, schedule: Schedule, bookings: [BookedSpan], within universe: Interval,
+        resourcesFree: IntervalSet
+    ) -> IntervalSet {
+        let member = rules.staff[index]
+        // A limit no day can meet (a longer service, or no bookings at all) closes every day.
+        if let limit = member.maxMinutesPerDay, footprint.durationMinutes > limit { return IntervalSet() }
+        if let limit = member.maxBookingsPerDay, limit <= 0 { return IntervalSet() }
+        let reach = Interval(
+            universe.lower - footprint.bufferBefore,
+            universe.upper + max(footprint.duration, footprint.busy.last?.upper ?? 0))
+        let limited = member.maxBookingsPerDay != nil || member.maxMinutesPerDay != nil
+        var taken = IntervalSetBuilder()
+        var own: [BookedSpan] = []
+        for booking in bookings where booking.staff == member.id {
+            if limited { own.append(booking) }
+            for part in booking.footprint.busy {
+                let busy = part.shifted(by: booking.start)
+                if busy.overlaps(reach) { taken.add(busy) }
+            }
+        }
+        let available = schedule.staff[index].free.clamped(to: reach).subtracting(taken.build())
+        var starts = resourcesFree
+        for part in footprint.busy {
+            // [t + lower, t + upper) ⊆ [a, b)  ⇔  a − lower ≤ t ≤ b − upper.
+            var fits = IntervalSetBuilder()
+            for free in available.intervals where free.length >= part.length {
+                fits.add(Interval(free.lower - part.lower, free.upper - part.upper + 1))
+            }
+            starts = starts.intersection(fits.build())
+            if starts.isEmpty { return starts }
+        }
+        if limited {
+            var full = IntervalSetBuilder()
+            let load = DailyLoad(own, zone: timeZone)
+            for (date, day) in load.days
+            where dailyLimitReasons(member, load: day, footprint: footprint).isEmpty == false {
+                if schedule.covers(from: date, through: date) {
+                    full.add(Interval(schedule.dayStart(date), schedule.dayStart(date.adding(days: 1))))
+                }
+            }
+            starts = starts.subtracting(full.build())
+        }
+        return starts
+    }
+
+    /// Why a staff member's day is full for the footprint (nothing when it is not).
+    func dailyLimitReasons(_ member: StaffMember, load: DailyLoad.Day, footprint: Footprint) -> [Reason.Kind] {
+        var kinds: [Reason.Kind] = []
+        if let limit = member.maxBookingsPerDay, load.count >= limit {
+            kinds.append(.dailyBookingLimit(booked: load.count, limit: limit))
+        }
+        if let limit = member.maxMinutesPerDay, load.minutes + footprint.durationMinutes > limit {
+            kinds.append(.dailyMinutesLimit(bookedMinutes: load.minutes, limit: limit))
+        }
+        return kinds
+    }
+}
+
+/// How many units of one resource other bookings use over time.
+struct ResourceUsage {
+    /// Maximal spans of constant, non-zero usage, ascending.
+    let levels: [(span: Interval, units: Int)]
+
+    init(resource: String, bookings: [BookedSpan], within reach: Interval) {
+        var events: [(at: Int64, delta: Int)] = []
+        for booking in bookings {
+            let span = booking.span
+            guard span.overlaps(reach) else { continue }
+            for need in booking.footprint.resources where need.resource == resource {
+                events.append((span.lower, need.count))
+                events.append((span.upper, -need.count))
+            }
+        }
+        events.sort { $0.at < $1.at }
+        var levels: [(span: Interval, units: Int)] = []
+        var units = 0
+        var index = 0
+        while index < events.count {
+            let at = events[index].at
+            while index < events.count && events[index].at == at {
+                units += events[index].delta
+                index += 1
+            }
+            if index < events.count && units > 0 { levels.append((Interval(at, events[index].at), units)) }
+        }
+        self.levels = levels
+    }
+
+    /// Spans where more than `units` are in use.
+    func spans(above units: Int) -> [Interval] { levels.filter { $0.units > units }.map(\.span) }
+
+    /// The most units in use at once within `span`.
+    func peak(in span: Interval) -> Int {
+        levels.reduce(0) { $1.span.overlaps(span) ? max($0, $1.units) : $0 }
+    }
+}
+
+/// A staff member's bookings per local date of their start: how many, and how many minutes.
+struct DailyLoad {
+    struct Day {
+        var count = 0
+        var minutes = 0
+    }
+
+    let days: [LocalDate: Day]
+
+    init(_ bookings: [BookedSpan], zone: ShopTimeZone) {
+        var days: [LocalDate: Day] = [:]
+        for booking in bookings {
+            let date = zone.localDateTime(atInstant: booking.start).date
+            days[date, default: Day()].count += 1
+            days[date, default: Day()].minutes += booking.durationMinutes
+        }
+        self.days = days
+    }
+}

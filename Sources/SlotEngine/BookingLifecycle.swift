@@ -1,0 +1,327 @@
+import SlotCore
+import SlotRules
+
+// MARK: - States and inputs
+
+/// Where a booking is in its life.
+///
+/// `held → confirmed → completed | no_show`, `held | confirmed → cancelled`, `held → expired`. An expired hold is
+/// its own state rather than `cancelled` with a reason: nobody decided to cancel it, its event (`booking.expired`)
+/// is what a payment worker waits for, and listings can tell a lapsed deposit from a cancellation.
+public enum BookingState: String, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+    case held
+    case confirmed
+    case completed
+    case noShow = "no_show"
+    case cancelled
+    case expired
+
+    /// Whether the booking still occupies its time (and so blocks other bookings).
+    public var isActive: Bool { self == .held || self == .confirmed }
+
+    /// Whether no further transition is possible.
+    public var isFinal: Bool { !isActive }
+
+    /// The wire and database spelling (`no_show`).
+    public var description: String { rawValue }
+
+    /// `a held booking`, `an expired booking`: for error messages.
+    var phrase: String {
+        switch self {
+        case .held: return "a held booking"
+        case .confirmed: return "a confirmed booking"
+        case .completed: return "a completed booking"
+        case .noShow: return "a booking marked as no-show"
+        case .cancelled: return "a cancelled booking"
+        case .expired: return "an expired booking"
+        }
+    }
+}
+
+/// The inputs a booking reacts to.
+public enum BookingInput: String, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+    case confirm
+    case cancel
+    case complete
+    case markNoShow = "no_show"
+    case expire
+    case reschedule
+
+    public var description: String { rawValue }
+
+    /// The verb for `cannot <verb> a cancelled booking`.
+    var verb: String {
+        switch self {
+        case .confirm: return "confirm"
+        case .cancel: return "cancel"
+        case .complete: return "complete"
+        case .markNoShow: return "mark as no-show"
+        case .expire: return "expire"
+        case .reschedule: return "reschedule"
+        }
+    }
+}
+
+// MARK: - Events, actions, errors
+
+/// Why a booking was cancelled and what it costs: decided by the lifecycle from the policy.
+public struct CancellationTerms: Hashable, Sendable {
+    /// Whole minutes from the cancellation to the start (negative once the start has passed).
+    public var minutesBeforeStart: Int64
+    /// Whether the cancellation came later than the free window (`policies.cancellation_window`).
+    public var isLate: Bool
+    /// The fee owed; nil when the cancellation is free (early, or the policy charges nothing).
+    public var fee: Money?
+    /// Free text from whoever cancelled (`customer asked`), may be empty.
+    public var reason: String
+
+    public init(minutesBeforeStart: Int64, isLate: Bool, fee: Money?, reason: String) {
+        self.minutesBeforeStart = minutesBeforeStart
+        self.isLate = isLate
+        self.fee = fee
+        self.reason = reason
+    }
+
+    /// Whether a fee applies.
+    public var feeApplies: Bool { fee != nil }
+}
+
+/// What happened to a booking, as recorded in the event log.
+public enum BookingEvent: Hashable, Sendable {
+    case created(BookingState)
+    case confirmed
+    case cancelled(CancellationTerms)
+    case rescheduled(from: Interval, to: Interval)
+    case completed
+    case noShow
+    case expired
+
+    /// The event type in the log, e.g. `booking.no_show`.
+    public var type: String {
+        switch self {
+        case .created: return "booking.created"
+        case .confirmed: return "booking.confirmed"
+        case .cancelled: return "booking.cancelled"
+        case .rescheduled: return "booking.rescheduled"
+        case .completed: return "booking.completed"
+        case .noShow: return "booking.no_show"
+        case .expired: return "booking.expired"
+        }
+    }
+}
+
+/// Work the service around the lifecycle performs after a transition (in the same transaction or via the outbox).
+public enum BookingAction: Hashable, Sendable {
+    /// Append this event to the log.
+    case record(BookingEvent)
+    /// The booking's time is free again: tell slot watchers.
+    case releaseSlot
+    /// Enqueue an outbox job of this kind (`notify.booking_cancelled`).
+    case enqueue(String)
+    /// Enqueue a charge of a late-cancellation or no-show fee.
+    case chargeFee(Money)
+}
+
+/// An input that is not allowed in the booking's state (or at that time), as a value.
+public struct BookingTransitionError: Error, Hashable, Sendable, CustomStringConvertible {
+    public enum Code: String, Hashable, Sendable {
+        /// The state does not accept the input.
+        case illegalTransition = "illegal_transition"
+        /// The input is legal in the state but not yet (a hold before its expiry, a no-show before the start).
+        case tooEarly = "too_early"
+        /// The new times are not a valid booking span.
+        case invalidTimes = "invalid_times"
+    }
+
+    public var code: Code
+    public var state: BookingState
+    public var input: BookingInput
+    /// What went wrong, e.g. `cannot complete a cancelled booking`.
+    public var message: String
+
+    public init(code: Code, state: BookingState, input: BookingInput, message: String) {
+        self.code = code
+        self.state = state
+        self.input = input
+        self.message = message
+    }
+
+    static func illegal(_ input: BookingInput, in state: BookingState) -> BookingTransitionError {
+        var message = "cannot \(input.verb) \(state.phrase)"
+        switch (input, state) {
+        case (.confirm, .confirmed): message = "the booking is already confirmed"
+        case (.complete, .held), (.markNoShow, .held): message += " (confirm it first)"
+        case (.expire, .confirmed): message += " (only holds expire)"
+        default: break
+        }
+        return BookingTransitionError(code: .illegalTransition, state: state, input: input, message: message)
+    }
+
+    public var description: String { message }
+}
+
+// MARK: - The state machine
+
+/// A booking's lifecycle as a value: one `mutating func` per input, each returning the actions to perform (the
+/// first is always the event to record) or an error naming the illegal transition. No I/O, no clock: the caller
+/// passes `now` (seconds since the epoch).
+public struct BookingLifecycle: Hashable, Sendable {
+    public private(set) var state: BookingState
+    /// `[start, end)` in seconds since the epoch.
+    public private(set) var start: Int64
+    public private(set) var end: Int64
+    /// When a `held` booking lapses; nil for a booking created confirmed.
+    public private(set) var holdExpiresAt: Int64?
+    /// The booking's price (the base of a percentage cancellation fee).
+    public private(set) var price: Money
+    /// Set once cancelled.
+    public private(set) var cancellation: CancellationTerms?
+
+    /// A lifecycle in any state (as read back from storage).
+    public init(
+        state: BookingState, start: Int64, end: Int64, price: Money, holdExpiresAt: Int64? = nil,
+        cancellation: CancellationTerms? = nil
+    ) {
+        self.state = state
+        self.start = start
+        self.end = end
+        self.price = price
+        self.holdExpiresAt = holdExpiresAt
+        self.cancellation = cancellation
+    }
+
+    /// A new booking: `held` until `holdExpiresAt` when a deposit is due, otherwise `confirmed`. Returns the
+    /// lifecycle and its creation actions, or an error for an empty span or a hold that expires before it starts.
+    public static func create(
+        start: Int64, end: Int64, price: Money, holdExpiresAt: Int64?
+    ) -> Result<(BookingLifecycle, [BookingAction]), BookingTransitionError> {
+        let state: BookingState = holdExpiresAt == nil ? .confirmed : .held
+        guard end > start else {
+            return .failure(
+                BookingTransitionError(
+                    code: .invalidTimes, state: state, input: .confirm,
+                    message: "a booking must end after it starts (start \(start), end \(end))"))
+        }
+        let lifecycle = BookingLifecycle(
+            state: state, start: start, end: end, price: price, holdExpiresAt: holdExpiresAt)
+        return .success((lifecycle, [.record(.created(state)), .enqueue("notify.booking_created")]))
+    }
+
+    /// The deposit arrived (or staff confirmed by hand): `held → confirmed`.
+    public mutating func confirm(at now: Int64) -> Result<[BookingAction], BookingTransitionError> {
+        guard state == .held else { return .failure(.illegal(.confirm, in: state)) }
+        state = .confirmed
+        holdExpiresAt = nil
+        return .success([.record(.confirmed), .enqueue("notify.booking_confirmed")])
+    }
+
+    /// `held | confirmed → cancelled`; late (inside `policy.cancellationWindowMinutes` of the start, or after it)
+    /// costs the policy's fee.
+    public mutating func cancel(
+        at now: Int64, policy: Policies, reason: String = ""
+    ) -> Result<[BookingAction], BookingTransitionError> {
+        guard state.isActive else { return .failure(.illegal(.cancel, in: state)) }
+        let secondsBefore = start - now
+        // Floor division so that one second late is a minute late, not zero minutes.
+        let minutesBefore = secondsBefore >= 0 ? secondsBefore / 60 : -((-secondsBefore + 59) / 60)
+        let isLate = secondsBefore < Int64(policy.cancellationWindowMinutes) * 60
+        // A hold never took a deposit, so lapsing or cancelling it costs nothing.
+        let fee = isLate && state == .confirmed ? Self.fee(policy.cancellationFee, price: price) : nil
+        let terms = CancellationTerms(minutesBeforeStart: minutesBefore, isLate: isLate, fee: fee, reason: reason)
+        state = .cancelled
+        cancellation = terms
+        holdExpiresAt = nil
+        var actions: [BookingAction] = [.record(.cancelled(terms)), .releaseSlot, .enqueue("notify.booking_cancelled")]
+        if let fee { actions.append(.chargeFee(fee)) }
+        return .success(actions)
+    }
+
+    /// The service was done: `confirmed → completed`.
+    public mutating func complete(at now: Int64) -> Result<[BookingAction], BookingTransitionError> {
+        guard state == .confirmed else { return .failure(.illegal(.complete, in: state)) }
+        state = .completed
+        return .success([.record(.completed), .enqueue("notify.booking_completed")])
+    }
+
+    /// The customer did not come: `confirmed → no_show`, only once the start has passed.
+    public mutating func markNoShow(at now: Int64) -> Result<[BookingAction], BookingTransitionError> {
+        guard state == .confirmed else { return .failure(.illegal(.markNoShow, in: state)) }
+        guard now >= start else {
+            return .failure(
+                BookingTransitionError(
+                    code: .tooEarly, state: state, input: .markNoShow,
+                    message: "cannot mark a booking as no-show before it starts (\(start - now) s to go)"))
+        }
+        state = .noShow
+        return .success([.record(.noShow), .releaseSlot, .enqueue("notify.booking_no_show")])
+    }
+
+    /// The hold lapsed without a deposit: `held → expired`, only once `holdExpiresAt` has passed.
+    public mutating func expire(at now: Int64) -> Result<[BookingAction], BookingTransitionError> {
+        guard state == .held else { return .failure(.illegal(.expire, in: state)) }
+        if let due = holdExpiresAt, now < due {
+            return .failure(
+                BookingTransitionError(
+                    code: .tooEarly, state: state, input: .expire,
+                    message: "the hold does not expire until \(due) (\(due - now) s to go)"))
+        }
+        state = .expired
+        holdExpiresAt = nil
+        return .success([.record(.expired), .releaseSlot, .enqueue("notify.booking_expired")])
+    }
+
+    /// New times for an active booking; the state stays. Whether the new time is free is the caller's check.
+    public mutating func reschedule(
+        start newStart: Int64, end newEnd: Int64, at now: Int64
+    ) -> Result<[BookingAction], BookingTransitionError> {
+        guard state.isActive else { return .failure(.illegal(.reschedule, in: state)) }
+        guard newEnd > newStart else {
+            return .failure(
+                BookingTransitionError(
+                    code: .invalidTimes, state: state, input: .reschedule,
+                    message: "a booking must end after it starts (start \(newStart), end \(newEnd))"))
+        }
+        let old = Interval(start, end)
+        start = newStart
+        end = newEnd
+        return .success([
+            .record(.rescheduled(from: old, to: Interval(newStart, newEnd))), .releaseSlot,
+            .enqueue("notify.booking_rescheduled"),
+        ])
+    }
+
+    /// Applies any input; `reschedule` needs times and is only reachable through `reschedule(start:end:at:)`.
+    public mutating func apply(
+        _ input: BookingInput, at now: Int64, policy: Policies = Policies(), reason: String = ""
+    ) -> Result<[BookingAction], BookingTransitionError> {
+        switch input {
+        case .confirm: return confirm(at: now)
+        case .cancel: return cancel(at: now, policy: policy, reason: reason)
+        case .complete: return complete(at: now)
+        case .markNoShow: return markNoShow(at: now)
+        case .expire: return expire(at: now)
+        case .reschedule: return reschedule(start: start, end: end, at: now)
+        }
+    }
+
+    /// The fee of a late cancellation under `fee` for a booking of `price`; nil when it is nothing.
+    static func fee(_ fee: Policies.Fee, price: Money) -> Money? {
+        switch fee {
+        case .none:
+            return nil
+        case .percent(let percent):
+            let amount = price.minorUnits * percent / 100
+            return amount > 0 ? Money(minorUnits: amount, currency: price.currency) : nil
+        case .amount(let money):
+            return money.minorUnits > 0 ? money : nil
+        }
+    }
+}
+
+extension BookingAction {
+    /// The event of an action list (every transition records exactly one).
+    public static func event(in actions: [BookingAction]) -> BookingEvent? {
+        for action in actions { if case .record(let event) = action { return event } }
+        return nil
+    }
+}

@@ -1,0 +1,262 @@
+import Yams
+
+/// One rule file's text split into lines of Unicode scalars, so positions inside scalars can be located.
+final class SourceText: Sendable {
+    let name: String
+    let lines: [[Unicode.Scalar]]
+
+    init(name: String, text: String) {
+        self.name = name
+        var lines: [[Unicode.Scalar]] = [[]]
+        var previousWasCR = false
+        for scalar in text.unicodeScalars {
+            if scalar == "\n" {
+                if !previousWasCR { lines.append([]) }
+                previousWasCR = false
+            } else if scalar == "\r" {
+                lines.append([])
+                previousWasCR = true
+            } else {
+                lines[lines.count - 1].append(scalar)
+                previousWasCR = false
+            }
+        }
+        self.lines = lines
+    }
+
+    /// The scalar at a 1-based line and column, or nil past the end of the line or the file.
+    func scalar(line: Int, column: Int) -> Unicode.Scalar? {
+        guard line >= 1, line <= lines.count, column >= 1, column <= lines[line - 1].count else { return nil }
+        return lines[line - 1][column - 1]
+    }
+}
+
+/// A YAML node and the file it came from.
+struct YNode {
+    let node: Node
+    let source: SourceText
+
+    init(_ node: Node, _ source: SourceText) {
+        self.node = node
+        self.source = source
+    }
+
+    /// Where the node starts (its first character; a quoted scalar's opening quote).
+    var location: Diagnostic.Location {
+        let mark: Mark?
+        switch node {
+        case .scalar(let scalar): mark = scalar.mark
+        case .mapping(let mapping): mark = mapping.mark
+        case .sequence(let sequence): mark = sequence.mark
+        case .alias(let alias): mark = alias.mark
+        }
+        return Diagnostic.Location(file: source.name, line: mark?.line ?? 1, column: mark?.column ?? 1)
+    }
+
+    var scalar: Node.Scalar? { if case .scalar(let scalar) = node { return scalar } else { return nil } }
+
+    /// Whether the node is an empty value (`key:` with nothing after it, `~`, `null`).
+    var isNull: Bool {
+        guard let scalar else { return false }
+        return scalar.style == .plain && ["", "~", "null", "Null", "NULL"].contains(scalar.string)
+    }
+
+    /// The items of a sequence node.
+    var items: [YNode]? {
+        guard case .sequence(let sequence) = node else { return nil }
+        return sequence.map { YNode($0, source) }
+    }
+
+    /// The key/value pairs of a mapping node, in written order.
+    var pairs: [(key: YNode, value: YNode)]? {
+        guard case .mapping(let mapping) = node else { return nil }
+        return mapping.map { (YNode($0.key, source), YNode($0.value, source)) }
+    }
+
+    /// What the node is, for "expected …, found …" messages.
+    var kindDescription: String {
+        switch node {
+        case .mapping: return "a mapping (key: value lines)"
+        case .sequence: return "a list"
+        case .alias: return "an alias"
+        case .scalar(let scalar):
+            if isNull { return "nothing" }
+            let text = scalar.string.count > 40 ? String(scalar.string.prefix(40)) + "…" : scalar.string
+            return "'\(text)'"
+        }
+    }
+
+    /// The file position of the scalar character at `offset` (0-based, in Unicode scalars of the value).
+    ///
+    /// The node mark points at a quoted scalar's opening quote, and quoted scalars contain escapes (`''`, `\"`,
+    /// `\u00e9`) and line folds, so the source is walked alongside the value rather than adding the offset.
+    func location(ofValueOffset offset: Int) -> Diagnostic.Location {
+        let start = location
+        guard let scalar, offset > 0 else {
+            if let scalar, scalar.style == .singleQuoted || scalar.style == .doubleQuoted {
+                return Diagnostic.Location(file: start.file, line: start.line, column: start.column + 1)
+            }
+            return start
+        }
+        var line = start.line
+        var column = start.column
+        var remaining = offset
+        let lines = source.lines
+        func current() -> Unicode.Scalar? { source.scalar(line: line, column: column) }
+        /// Moves to the first non-blank character of the next line (a line fold: one value character).
+        func foldLine() -> Bool {
+            guard line < lines.count else { return false }
+            line += 1
+            column = 1
+            while let next = current(), next == " " || next == "\t" { column += 1 }
+            return true
+        }
+        switch scalar.style {
+        case .singleQuoted, .doubleQuoted:
+            let quote: Unicode.Scalar = scalar.style == .singleQuoted ? "'" : "\""
+            column += 1
+            while remaining > 0 {
+                guard let next = current() else {
+                    guard foldLine() else { break }
+                    remaining -= 1
+                    continue
+                }
+                if quote == "'" && next == "'" {
+                    column += 2
+                } else if quote == "\"" && next == "\\" {
+                    switch source.scalar(line: line, column: column + 1) {
+                    case "x": column += 4
+                    case "u": column += 6
+                    case "U": column += 10
+                    case nil: _ = foldLine(); continue
+                    default: column += 2
+                    }
+                } else {
+                    column += 1
+                }
+                remaining -= 1
+            }
+        case .literal, .folded:
+            // The value starts on the line after the `|` or `>` header; each value line is a source line.
+            guard foldLine() else { return start }
+            let indent = column
+            while remaining > 0 {
+                if current() == nil {
+                    guard line < lines.count else { break }
+                    line += 1
+                    column = indent
+                } else {
+                    column += 1
+                }
+                remaining -= 1
+            }
+        default:
+            while remaining > 0 {
+                if current() == nil {
+                    guard foldLine() else { break }
+                } else {
+                    column += 1
+                }
+                remaining -= 1
+            }
+        }
+        return Diagnostic.Location(file: start.file, line: line, column: column)
+    }
+}
+
+/// Composes YAML text into a located node tree; a syntax error becomes a located diagnostic.
+enum YAMLSource {
+    /// Flow brackets nested deeper than this are rejected before composing: Yams composes recursively.
+    static let maximumDepth = 64
+
+    static func compose(_ source: SourceText, text: String) -> Result<YNode?, Diagnostic> {
+        if let problem = depthProblem(source) { return .failure(problem) }
+        do {
+            guard let node = try Yams.compose(yaml: text) else { return .success(nil) }
+            return .success(YNode(node, source))
+        } catch let error as YamlError {
+            return .failure(diagnostic(error, source: source, text: text))
+        } catch {
+            return .failure(
+                Diagnostic(
+                    .error, at: .init(file: source.name, line: 1, column: 1), "cannot read the YAML (\(error))",
+                    fix: "check the file is valid YAML"))
+        }
+    }
+
+    static func diagnostic(_ error: YamlError, source: SourceText, text: String) -> Diagnostic {
+        func at(_ mark: Mark) -> Diagnostic.Location {
+            .init(file: source.name, line: max(1, mark.line), column: max(1, mark.column))
+        }
+        let fix = "fix the YAML syntax (indent with spaces, put a space after ':' and '-', quote text with ': ' or '#')"
+        switch error {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
+            let what = [context?.text, problem].compactMap { $0 }.joined(separator: ": ")
+            return Diagnostic(.error, at: at(mark), "YAML syntax error: \(what)", fix: fix)
+        case .reader(let problem, let offset, _, _):
+            var line = 1
+            var column = 1
+            if let offset {
+                for character in text.prefix(offset) {
+                    if character == "\n" || character == "\r\n" {
+                        line += 1
+                        column = 1
+                    } else {
+                        column += 1
+                    }
+                }
+            }
+            return Diagnostic(
+                .error, at: .init(file: source.name, line: line, column: column), "cannot read the text: \(problem)",
+                fix: "save the file as UTF-8 without control characters")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
+            return Diagnostic(
+                .error, at: at(context.mark), "duplicate key \(keys) in one mapping",
+                fix: "write each key once (lists of things go under one key)")
+        default:
+            return Diagnostic(
+                .error, at: .init(file: source.name, line: 1, column: 1), "cannot read the YAML: \(error)", fix: fix)
+        }
+    }
+
+    /// A diagnostic when flow brackets or block list markers nest too deeply to compose safely.
+    static func depthProblem(_ source: SourceText) -> Diagnostic? {
+        var depth = 0
+        for (index, line) in source.lines.enumerated() {
+            var quote: Unicode.Scalar?
+            var dashes = 0
+            var leading = true
+            let indentation = line.prefix { $0 == " " }.count
+            if indentation > 4 * maximumDepth {
+                return Diagnostic(
+                    .error, at: .init(file: source.name, line: index + 1, column: 1),
+                    "indented \(indentation) spaces, nesting too deep", fix: "rule files need only a few levels")
+            }
+            for (column, scalar) in line.enumerated() {
+                if let open = quote {
+                    if scalar == open { quote = nil }
+                    continue
+                }
+                switch scalar {
+                case "'", "\"": quote = scalar
+                case "#": break
+                case "[", "{": depth += 1
+                case "]", "}": depth = max(0, depth - 1)
+                default: break
+                }
+                if leading {
+                    if scalar == "-" || scalar == "?" { dashes += 1 } else if scalar != " " { leading = false }
+                }
+                if depth > maximumDepth || dashes > maximumDepth {
+                    return Diagnostic(
+                        .error, at: .init(file: source.name, line: index + 1, column: column + 1),
+                        "nesting deeper than \(maximumDepth) levels", fix: "rule files need only a few levels")
+                }
+                if scalar == "#" && (column == 0 || line[column - 1] == " ") { break }
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,135 @@
+import SlotCore
+import Testing
+
+@testable import SlotRules
+
+@Suite("Rule values: durations, money, dates, ids, suggestions")
+struct RuleValueTests {
+    @Test(
+        "durations read in the short form",
+        arguments: [
+            ("15m", 15), ("90m", 90), ("1h30m", 90), ("2d", 2880), ("1d12h", 2160), ("1h 30m", 90), ("0m", 0),
+            ("36h", 2160), ("1d2h3m", 1563),
+        ])
+    func durationParses(text: String, minutes: Int) throws {
+        #expect(try RuleValues.duration(text).get() == minutes)
+    }
+
+    @Test(
+        "bad durations are rejected with a fix",
+        arguments: [
+            ("1h70m", "write 2h10m"), ("15 mins", "write 15m"), ("30", "write 30m for minutes"),
+            ("1d30h", "write 2d6h"), ("30m1h", "write days, hours, minutes in that order, each once, e.g. 1d2h30m"),
+            ("-5m", "write e.g. 15m"), ("1 hour", "write 1h"), ("", "write e.g. 15m, 1h30m or 2d"),
+            ("5x", "use m, h or d: 5m"), ("3o m", "use m, h or d: 3m"), ("5 ", "write 5m for minutes"),
+        ])
+    func durationRejected(text: String, fix: String) {
+        guard case .failure(let problem) = RuleValues.duration(text) else {
+            Issue.record("'\(text)' should be rejected")
+            return
+        }
+        #expect(problem.fix == fix)
+    }
+
+    @Test("a duration round-trips through Minutes.format", arguments: [1, 15, 59, 60, 61, 90, 1439, 1440, 1441, 4321])
+    func durationRoundTrips(minutes: Int) throws {
+        #expect(try RuleValues.duration(Minutes.format(minutes)).get() == minutes)
+    }
+
+    @Test(
+        "amounts read in minor units of the currency",
+        arguments: [
+            ("25", "EUR", 2500), ("25.5", "EUR", 2550), ("25.50", "EUR", 2550), ("0.99", "EUR", 99),
+            ("25.50 EUR", "EUR", 2550), ("3000", "JPY", 3000), ("1.250", "KWD", 1250),
+        ])
+    func moneyParses(text: String, currency: String, minor: Int) throws {
+        #expect(try RuleValues.money(text, currency: currency).get() == minor)
+    }
+
+    @Test(
+        "bad amounts are rejected",
+        arguments: [("25,50", "EUR"), ("€25", "EUR"), ("25.505", "EUR"), ("-5", "EUR"), ("25 USD", "EUR"),
+            ("3000.5", "JPY"), ("", "EUR"), ("1.2.3", "EUR"), ("25.", "EUR"), ("9999999999", "EUR")])
+    func moneyRejected(text: String, currency: String) {
+        if case .success(let value) = RuleValues.money(text, currency: currency) {
+            Issue.record("'\(text)' should be rejected, read \(value)")
+        }
+    }
+
+    @Test("percentages", arguments: [("50%", 50), ("0%", 0), ("100%", 100), (" 25 % ", 25)])
+    func percentParses(text: String, value: Int) throws {
+        #expect(try RuleValues.percent(text)?.get() == value)
+    }
+
+    @Test("a percentage over 100 or not a number is rejected", arguments: ["150%", "x%", "%", "1.5%"])
+    func percentRejected(text: String) {
+        guard case .failure = RuleValues.percent(text) else {
+            Issue.record("'\(text)' should be rejected")
+            return
+        }
+    }
+
+    @Test("text without % is not a percentage")
+    func amountIsNotPercent() {
+        #expect(RuleValues.percent("10") == nil)
+    }
+
+    static func day(_ text: String) -> LocalDate { LocalDate(iso: text)! }
+
+    @Test(
+        "date expressions",
+        arguments: [
+            ("2026-12-24", RuleValues.DateSpec.date(day("2026-12-24"))),
+            ("2026-12-24..2026-12-26", .range(day("2026-12-24"), day("2026-12-26"))),
+            ("2026-12-24 .. 2026-12-24", .date(day("2026-12-24"))),
+            ("Dec 25", .yearly(month: 12, day: 25)), ("dec 5", .yearly(month: 12, day: 5)),
+            ("Feb 29", .yearly(month: 2, day: 29)),
+            ("Dec 24..Dec 26", .yearlyRange(month: 12, day: 24, month2: 12, day2: 26)),
+            ("easter", .easter(0)), ("easter-2", .easter(-2)), ("easter+39", .easter(39)),
+            ("Easter + 1", .easter(1)),
+        ])
+    func dateParses(text: String, spec: RuleValues.DateSpec) throws {
+        #expect(try RuleValues.dateSpec(text).get() == spec)
+    }
+
+    @Test(
+        "bad dates are rejected at the right offset",
+        arguments: [
+            ("2026-12-26..2026-12-24", 12), ("2026-02-30", 0), ("Dez 25", 0), ("Dec 32", 4), ("easter+x", 6),
+            ("easter+400", 7), ("24.12.2026", 0), ("Dec 31..Jan 01", 8), ("2026-12-24..Dec 26", 0), ("", 0),
+        ])
+    func dateRejected(text: String, offset: Int) {
+        guard case .failure(let problem) = RuleValues.dateSpec(text) else {
+            Issue.record("'\(text)' should be rejected")
+            return
+        }
+        #expect(problem.offset == offset)
+    }
+
+    @Test("ids", arguments: [("haircut", true), ("hot-towel_shave2", true), ("Hair Cut", false), ("", false),
+        ("café", false), ("a.b", false)])
+    func idValidity(text: String, valid: Bool) {
+        #expect((RuleValues.id(text) == nil) == valid)
+    }
+
+    @Test("a bad id gets a usable suggestion")
+    func idSuggestion() {
+        #expect(RuleValues.suggestedID("Hot Towel Shave!") == "hot-towel-shave")
+    }
+
+    @Test(
+        "did you mean finds typos, swaps and case slips",
+        arguments: [
+            ("slotstep", ["slot_step", "horizon"], "slot_step"), ("chiar", ["chair", "basin"], "chair"),
+            ("Europe/Berln", ["Europe/Berlin", "Europe/Bern"], "Europe/Berlin"),
+            ("servics", ["services", "staff"], "services"),
+        ])
+    func suggestion(word: String, candidates: [String], expected: String) {
+        #expect(Suggest.closest(to: word, in: candidates, caseInsensitive: true) == expected)
+    }
+
+    @Test("nothing is suggested for an unrelated word")
+    func noSuggestion() {
+        #expect(Suggest.closest(to: "colour", in: ["name", "timezone", "currency", "slot_step"]) == nil)
+    }
+}
