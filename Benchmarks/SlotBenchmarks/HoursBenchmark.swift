@@ -20,8 +20,10 @@ enum HoursBenchmark {
 
     /// German national public holidays of 2026, the calendar opening-hours-py uses with `country="DE"`.
     static let holidays: Set<LocalDate> = Set(
-        ["2026-01-01", "2026-04-03", "2026-04-06", "2026-05-01", "2026-05-14", "2026-05-25", "2026-10-03",
-         "2026-12-25", "2026-12-26"].compactMap { LocalDate(iso: $0) })
+        [
+            "2026-01-01", "2026-04-03", "2026-04-06", "2026-05-01", "2026-05-14", "2026-05-25", "2026-10-03",
+            "2026-12-25", "2026-12-26",
+        ].compactMap { LocalDate(iso: $0) })
 
     static func run() {
         let first = LocalDate(year: 2026, month: 1, day: 1)?.startWallMinute ?? 0

@@ -73,33 +73,48 @@ public struct AvailabilityEngine: Sendable {
         let resourcesFree = resourceFeasibleStarts(footprint, bookings: bookings, within: universe)
         guard !resourcesFree.isEmpty else { return [] }
 
-        // Feasible starts per staff member, as interval sets: then one walk over the grid.
-        var feasible: [(id: String, starts: [Interval])] = []
+        // Feasible starts per staff member, as interval sets; grid starts inside them are found by index
+        // arithmetic, so the work follows the free time, not the number of grid starts.
+        var feasible: [(id: String, starts: IntervalSet)] = []
         for index in performing {
             let starts = feasibleStarts(
                 footprint, staff: index, schedule: schedule, bookings: bookings, within: universe,
                 resourcesFree: resourcesFree)
-            if !starts.isEmpty { feasible.append((rules.staff[index].id, starts.intervals)) }
+            if !starts.isEmpty { feasible.append((rules.staff[index].id, starts)) }
         }
         guard !feasible.isEmpty else { return [] }
 
-        // One merge-walk of the grid against each staff member's feasible starts (both ascending). For "any", a
-        // start goes to the first staff member in declared order who can take it.
-        let base = grid.startIndex
-        var owner = [Int32](repeating: -1, count: grid.count)
-        var offered = 0
-        for (member, candidate) in feasible.enumerated() {
-            var index = base
-            for interval in candidate.starts {
-                while index < grid.endIndex && grid[index] < interval.lower { index += 1 }
-                while index < grid.endIndex && grid[index] < interval.upper {
-                    if owner[index - base] < 0 {
-                        owner[index - base] = Int32(member)
-                        offered += 1
-                    }
-                    index += 1
+        /// The grid indices (within the searched dates) of the starts in `interval`.
+        func gridRange(_ interval: Interval) -> Range<Int> {
+            let lower = min(max(schedule.gridIndex(notBelow: interval.lower), grid.startIndex), grid.endIndex)
+            let upper = min(max(schedule.gridIndex(notBelow: interval.upper), lower), grid.endIndex)
+            return lower..<upper
+        }
+        if feasible.count == 1 {
+            let (id, starts) = feasible[0]
+            let ranges = starts.intervals.map(gridRange)
+            var slots: [Slot] = []
+            slots.reserveCapacity(ranges.reduce(0) { $0 + $1.count })
+            for range in ranges {
+                for index in range {
+                    slots.append(Slot(start: grid[index], end: grid[index] + footprint.duration, staff: id))
                 }
             }
+            return slots
+        }
+        // "any": a start goes to the first staff member in declared order who can take it, so each one gets
+        // what is feasible for them and for nobody before them.
+        let base = grid.startIndex
+        var owner = [Int32](repeating: -1, count: grid.count)
+        var earlier = IntervalSet()
+        var offered = 0
+        for (member, candidate) in feasible.enumerated() {
+            for interval in candidate.starts.subtracting(earlier).intervals {
+                let range = gridRange(interval)
+                for index in range { owner[index - base] = Int32(member) }
+                offered += range.count
+            }
+            earlier = earlier.union(candidate.starts)
         }
         var slots: [Slot] = []
         slots.reserveCapacity(offered)

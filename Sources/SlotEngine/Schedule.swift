@@ -13,6 +13,11 @@ public struct Schedule: Sendable {
     let dayStarts: [Int64]
     /// Grid starts of the covered dates, ascending.
     let grid: [Int64]
+    /// The index in `grid` of each covered date's first start, and `grid.count` after the last date.
+    let gridDayIndex: [Int]
+    /// Whether each covered date has no offset change (its grid is then its midnight + k × step).
+    let steadyDays: [Bool]
+    let stepSeconds: Int64
     let shopHours: IntervalSet
     let shopBreaks: IntervalSet
     let shopClosedDays: [Labelled]
@@ -38,6 +43,25 @@ public struct Schedule: Sendable {
         let lower = dayStart(from)
         let upper = dayStart(through.adding(days: 1))
         return grid[Schedule.firstIndex(in: grid, notBelow: lower)..<Schedule.firstIndex(in: grid, notBelow: upper)]
+    }
+
+    /// The index of the first grid start not below `instant` (`grid.count` when there is none).
+    func gridIndex(notBelow instant: Int64) -> Int {
+        guard let firstStart = dayStarts.first, let lastStart = dayStarts.last, instant > firstStart else { return 0 }
+        guard instant < lastStart else { return grid.count }
+        // The day holding the instant: a guess from the elapsed time, corrected for 23- and 25-hour days.
+        let days = steadyDays.count
+        var day = min(max(Int((instant - firstStart) / 86_400), 0), days - 1)
+        while day > 0 && dayStarts[day] > instant { day -= 1 }
+        while day + 1 < days && dayStarts[day + 1] <= instant { day += 1 }
+        let first = gridDayIndex[day]
+        let end = gridDayIndex[day + 1]
+        if steadyDays[day] {
+            let elapsed = instant - dayStarts[day]
+            let steps = (elapsed + stepSeconds - 1) / stepSeconds
+            return min(first + Int(steps), end)
+        }
+        return Schedule.firstIndex(in: grid[first..<end], notBelow: instant)
     }
 
     /// The index of the first element not below `value` in an ascending collection (its end when none is).
@@ -192,17 +216,23 @@ extension AvailabilityEngine {
                     timeOff: timeOff, free: free))
         }
 
+        let grid = gridStarts(days: days, dayStarts: dayStarts, steadyOffsets: steadyOffsets)
         return Schedule(
-            first: first, last: last, dayStarts: dayStarts, grid: gridStarts(days: days, dayStarts: dayStarts, steadyOffsets: steadyOffsets),
-            shopHours: shopHours, shopBreaks: shopBreaks, shopClosedDays: shopClosed, staff: staffSchedules)
+            first: first, last: last, dayStarts: dayStarts, grid: grid.starts, gridDayIndex: grid.dayIndex,
+            steadyDays: steadyOffsets.map { $0 != nil }, stepSeconds: Int64(stepMinutes) * 60, shopHours: shopHours,
+            shopBreaks: shopBreaks, shopClosedDays: shopClosed, staff: staffSchedules)
     }
 
     /// Local midnight + k × step of each day, as instants: nonexistent wall times left out, repeated ones once.
-    private func gridStarts(days: [LocalDate], dayStarts: [Int64], steadyOffsets: [Int64?]) -> [Int64] {
+    private func gridStarts(
+        days: [LocalDate], dayStarts: [Int64], steadyOffsets: [Int64?]
+    ) -> (starts: [Int64], dayIndex: [Int]) {
         let step = Int64(stepMinutes)
         var grid: [Int64] = []
+        var dayIndex: [Int] = []
         grid.reserveCapacity(days.count * Int((1440 + step - 1) / step))
         for (index, date) in days.enumerated() {
+            dayIndex.append(grid.count)
             let start = dayStarts[index]
             let steady = steadyOffsets[index] != nil
             var minute: Int64 = 0
@@ -215,7 +245,7 @@ extension AvailabilityEngine {
                 minute += step
             }
         }
-        return grid
+        return (grid, dayIndex + [grid.count])
     }
 
     /// The instant a grid wall time is offered at: its only or first occurrence; nil when it does not exist.

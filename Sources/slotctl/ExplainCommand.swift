@@ -24,9 +24,11 @@ struct ExplainCommand: ParsableCommand {
             65 a bad bookings file, 66 a path cannot be read, 64 bad options.
 
             Examples:
-              slotctl explain --rules Rules --service haircut --staff lena --at 2026-03-10T12:00
-              slotctl explain --rules Rules --service colour --staff mehmet --at 2026-03-10T13:15 \\
-                --now 2026-03-09T18:00:00+01:00 --bookings what-if.json --json
+              slotctl explain --rules Rules --service haircut --staff lena \\
+                --at 2026-03-10T12:00
+              slotctl explain --rules Rules --service colour --staff mehmet \\
+                --at 2026-03-10T13:15 --now 2026-03-09T18:00:00+01:00 \\
+                --bookings what-if.json --json
             """)
 
     @OptionGroup var common: AvailabilityOptions

@@ -24,16 +24,20 @@ struct SlotsCommand: ParsableCommand {
             (with a suggestion), 65 a bad bookings file, 66 a path cannot be read, 64 bad options.
 
             Examples:
-              slotctl slots --rules Rules --service haircut --from 2026-03-10 --to 2026-03-14
-              slotctl slots --rules Rules --service haircut --variant long --staff lena \\
-                --from 2026-03-10 --to 2026-03-10 --now 2026-03-09T12:00:00+01:00 --json
-              slotctl slots --rules Rules --service colour --from 2026-03-10 --to 2026-03-10 \\
-                --bookings what-if.json
+              slotctl slots --rules Rules --service haircut \\
+                --from 2026-03-10 --to 2026-03-14
+              slotctl slots --rules Rules --service haircut --variant long \\
+                --staff lena --from 2026-03-10 --to 2026-03-10 \\
+                --now 2026-03-09T12:00:00+01:00 --json
+              slotctl slots --rules Rules --service colour --bookings what-if.json \\
+                --from 2026-03-10 --to 2026-03-10
             """)
 
     @OptionGroup var common: AvailabilityOptions
 
-    @Option(help: ArgumentHelp("A staff member's id, or 'any' for the first free one in declared order."))
+    @Option(
+        help: ArgumentHelp(
+            "A staff member's id, or 'any' for the first free one in declared order.", valueName: "ID|any"))
     var staff: String = "any"
 
     @Option(help: ArgumentHelp("First local date of a start (inclusive).", valueName: "YYYY-MM-DD"))

@@ -48,7 +48,8 @@ class Generator:
         if kind == "night":
             return f"{self.clock(r.randrange(18 * 60, 24 * 60, step))}-{self.clock(r.randrange(0, 5 * 60, step))}"
         if kind == "extended":
-            return f"{self.clock(r.randrange(18 * 60, 24 * 60, step))}-{self.clock(r.randrange(24 * 60, 48 * 60 + 1, step))}"
+            end = r.randrange(24 * 60, 48 * 60 + 1, step)
+            return f"{self.clock(r.randrange(18 * 60, 24 * 60, step))}-{self.clock(end)}"
         if kind == "to24":
             return f"{self.clock(r.randrange(12 * 60, 23 * 60, step))}-24:00"
         start = r.randrange(6 * 60, 20 * 60, step)

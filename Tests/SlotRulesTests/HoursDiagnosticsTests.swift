@@ -62,7 +62,8 @@ struct HoursErrorTests {
         HoursErrorCase("Mo-Fr[1]", column: 6, "one weekday", fix: "Mo[1],Fr[1]"),
         HoursErrorCase("Dec 24,31 off", column: 8, "needs its month", fix: "Dec 24,Dec 31"),
         HoursErrorCase("Dec-Jan 05", column: 5, "mixes a whole month and a date"),
-        HoursErrorCase("2025 Dec-2026 Jan", column: 10, "cannot name a year at its end", fix: "2025 Dec 01-2026 Jan 31"),
+        HoursErrorCase(
+            "2025 Dec-2026 Jan", column: 10, "cannot name a year at its end", fix: "2025 Dec 01-2026 Jan 31"),
         HoursErrorCase("Dec 24-2026 Jan 02", column: 8, "needs one on its start", fix: "2026 Dec 24-2027 Jan 02"),
         HoursErrorCase("Mo 10:00-12:00 OFF", column: 16, "unknown word 'OFF'", fix: "lower case"),
         // Constructs the reference implementations disagree on.

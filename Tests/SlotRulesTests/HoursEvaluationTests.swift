@@ -154,7 +154,8 @@ struct HoursOverrideTests {
                 "2026-12-29T10:00/2026-12-29T18:00", "2026-12-30T10:00/2026-12-30T18:00",
                 "2026-12-31T10:00/2026-12-31T14:00",
             ]),
-        HoursCase("Mo-Fr 10:00-12:00; Mo off; Mo 11:00-12:00", "2026-01-05", "2026-01-06",
+        HoursCase(
+            "Mo-Fr 10:00-12:00; Mo off; Mo 11:00-12:00", "2026-01-05", "2026-01-06",
             open: ["2026-01-05T11:00/2026-01-05T12:00"]),
         HoursCase("Mo 10:00-12:00; Mo 11:00-14:00 unknown", "2026-01-05", "2026-01-06", open: []),
         HoursCase(
@@ -192,12 +193,14 @@ struct HoursPastMidnightTests {
             "Su 20:00-03:00; Mo 01:00-02:00 off", "2026-01-11", "2026-01-13",
             open: ["2026-01-11T20:00/2026-01-12T01:00", "2026-01-12T02:00/2026-01-12T03:00"]),
         // A day only closed so far (by `off` rules) takes a spill from the night before; opening-hours-py does so.
-        HoursCase("24/7 off; We-Sa 22:00-35:00", "2026-01-11", "2026-01-12", open: ["2026-01-11T00:00/2026-01-11T11:00"]),
+        HoursCase(
+            "24/7 off; We-Sa 22:00-35:00", "2026-01-11", "2026-01-12", open: ["2026-01-11T00:00/2026-01-11T11:00"]),
         HoursCase(
             "Su 10:00-12:00 off; Sa 22:00-35:00", "2026-01-10", "2026-01-12",
             open: ["2026-01-10T22:00/2026-01-11T11:00"]),
         // An `unknown` day does not take the spill.
-        HoursCase("Su unknown; Sa 22:00-35:00", "2026-01-10", "2026-01-12", open: ["2026-01-10T22:00/2026-01-11T00:00"]),
+        HoursCase(
+            "Su unknown; Sa 22:00-35:00", "2026-01-10", "2026-01-12", open: ["2026-01-10T22:00/2026-01-11T00:00"]),
         // Consecutive nights merge into one interval when they touch.
         HoursCase(
             "Fr-Sa 18:00-30:00", "2026-01-09", "2026-01-12",
@@ -227,7 +230,9 @@ struct HoursPastMidnightTests {
         let parsed = try HoursExpression.parse(expression).get()
         let lower = LocalDate(year: 2026, month: 12, day: 1)!.startWallMinute
         let upper = LocalDate(year: 2027, month: 2, day: 1)!.startWallMinute
-        let holidays: Set<LocalDate> = [LocalDate(year: 2026, month: 12, day: 25)!, LocalDate(year: 2027, month: 1, day: 1)!]
+        let holidays: Set<LocalDate> = [
+            LocalDate(year: 2026, month: 12, day: 25)!, LocalDate(year: 2027, month: 1, day: 1)!,
+        ]
         let whole = parsed.openIntervals(in: Interval(lower, upper), holidays: holidays)
         #expect(!whole.isEmpty)
         for cut in stride(from: lower + 7, to: upper, by: 1439 * 3 + 17) {

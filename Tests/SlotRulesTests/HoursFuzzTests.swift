@@ -66,7 +66,9 @@ struct HoursFuzzTests {
         for _ in 0..<1500 {
             var text = ""
             for _ in 0..<Int.random(in: 0...40, using: &random) {
-                let value = random.next() % 8 == 0 ? UInt32.random(in: 0...0x1_0000, using: &random)
+                let value =
+                    random.next() % 8 == 0
+                    ? UInt32.random(in: 0...0x1_0000, using: &random)
                     : UInt32.random(in: 32...126, using: &random)
                 if let scalar = Unicode.Scalar(value) { text.unicodeScalars.append(scalar) }
             }

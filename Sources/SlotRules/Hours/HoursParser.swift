@@ -324,7 +324,8 @@ struct HoursParser {
             if current.kind == .dash {
                 let dash = current
                 if dash.spaceBefore || peek(1).spaceBefore {
-                    throw error(dash, "spaces around '-' in a date range", fix: "write ranges like Dec 24-26 or Jun-Aug")
+                    throw error(
+                        dash, "spaces around '-' in a date range", fix: "write ranges like Dec 24-26 or Jun-Aug")
                 }
                 advance()
                 if case .number = current.kind, !isYear(current) {
@@ -366,7 +367,8 @@ struct HoursParser {
                         throw error(startToken, "end before start: the date range runs backwards", fix: "swap its ends")
                     }
                 } else {
-                    throw error(current, "expected a month or day after '-'", fix: "write e.g. Dec 24-26 or Dec 24-Jan 02")
+                    throw error(
+                        current, "expected a month or day after '-'", fix: "write e.g. Dec 24-26 or Dec 24-Jan 02")
                 }
             }
             if let year = start.year, start.day == nil, end.month < start.month {
@@ -376,7 +378,8 @@ struct HoursParser {
                 warnings.append(
                     HoursSyntaxError(
                         column: startToken.column,
-                        message: "'\(year) \(first)-\(last)' wraps the year, so it means \(last) and \(first) of \(year) "
+                        message:
+                            "'\(year) \(first)-\(last)' wraps the year, so it means \(last) and \(first) of \(year) "
                             + "(as opening-hours-py reads it), not \(first) \(year) through \(last) \(year + 1)",
                         fix: "for the winter write '\(year) \(first) 01-\(year + 1) \(last) \(pad(lastDay))'"))
             }
@@ -459,7 +462,8 @@ struct HoursParser {
         while true {
             let token = current
             guard case .word(let word) = token.kind else {
-                throw error(token, "expected a weekday, found \(describe(token))", fix: "weekdays are Mo Tu We Th Fr Sa Su")
+                throw error(
+                    token, "expected a weekday, found \(describe(token))", fix: "weekdays are Mo Tu We Th Fr Sa Su")
             }
             if word == "PH" {
                 selector.publicHoliday = true
@@ -473,7 +477,8 @@ struct HoursParser {
                     advance()
                     guard case .word(let endWord) = current.kind, let last = Self.weekdayNames.firstIndex(of: endWord)
                     else {
-                        if case .word(let endWord) = current.kind, let problem = Self.wordProblem(endWord, at: current) {
+                        if case .word(let endWord) = current.kind, let problem = Self.wordProblem(endWord, at: current)
+                        {
                             throw problem
                         }
                         throw error(current, "expected a weekday after '-'", fix: "write e.g. Mo-Fr")
@@ -498,7 +503,8 @@ struct HoursParser {
             } else if let problem = Self.wordProblem(word, at: token) {
                 throw problem
             } else {
-                throw error(token, "expected a weekday, found \(describe(token))", fix: "weekdays are Mo Tu We Th Fr Sa Su")
+                throw error(
+                    token, "expected a weekday, found \(describe(token))", fix: "weekdays are Mo Tu We Th Fr Sa Su")
             }
             if current.kind == .comma, !peek(1).spaceBefore, case .word(let next) = peek(1).kind,
                 Self.startsWeekdays(next) || Self.looksLikeWeekday(next)
@@ -533,7 +539,9 @@ struct HoursParser {
                     throw error(current, "[n] numbers run from 1 to 5", fix: "write e.g. We[4-5]")
                 }
                 if end < first {
-                    throw error(startToken, "end before start: [\(first)-\(end)] runs backwards", fix: "write [\(end)-\(first)]")
+                    throw error(
+                        startToken, "end before start: [\(first)-\(end)] runs backwards", fix: "write [\(end)-\(first)]"
+                    )
                 }
                 last = end
                 advance()
@@ -557,7 +565,8 @@ struct HoursParser {
 
     private mutating func time() throws(HoursSyntaxError) -> Int {
         guard case .time(let minutes) = current.kind else {
-            throw error(current, "expected a time like 18:00, found \(describe(current))", fix: "write spans as 09:00-18:00")
+            throw error(
+                current, "expected a time like 18:00, found \(describe(current))", fix: "write spans as 09:00-18:00")
         }
         advance()
         return minutes
@@ -627,7 +636,8 @@ struct HoursParser {
                     column: comma.column,
                     message: "', ' followed by a time continues the time list, so '\(stateWord)' applies to every "
                         + "span of the rule, not just the last (both reference implementations read it so)",
-                    fix: "to make only the later span \(stateWord) write '\(String(String.UnicodeScalarView(scalars)))'"))
+                    fix: "to make only the later span \(stateWord) write '\(String(String.UnicodeScalarView(scalars)))'"
+                ))
         }
     }
 
@@ -635,7 +645,9 @@ struct HoursParser {
 
     static let weekdayNames = ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"]
     static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-    private static let weekdayFullNames = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+    private static let weekdayFullNames = [
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+    ]
     private static let monthFullNames = [
         "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
         "november", "december",
@@ -661,7 +673,8 @@ struct HoursParser {
 
     /// Why a word is not what it seems to be, with the fix; nil for a valid keyword.
     static func wordProblem(_ word: String, at token: HoursToken) -> HoursSyntaxError? {
-        if weekdayNames.contains(word) || months.contains(word) || state(word) != nil || word == "PH" || word == "week" {
+        if weekdayNames.contains(word) || months.contains(word) || state(word) != nil || word == "PH" || word == "week"
+        {
             return nil
         }
         func problem(_ message: String, _ fix: String) -> HoursSyntaxError {

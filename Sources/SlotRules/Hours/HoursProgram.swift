@@ -129,7 +129,8 @@ struct HoursProgram: Sendable {
 
     /// Fills `schedule` with the day's open minutes (and unknown minutes after them); false when nothing is open.
     private func evaluateDay(
-        today: UInt64, yesterday: UInt64, masks: UnsafeBufferPointer<UInt64>, schedule: UnsafeMutableBufferPointer<UInt64>
+        today: UInt64, yesterday: UInt64, masks: UnsafeBufferPointer<UInt64>,
+        schedule: UnsafeMutableBufferPointer<UInt64>
     ) -> Bool {
         if today == 0 && (yesterday == 0 || !anySpills) { return false }
         let words = Self.words
@@ -197,7 +198,9 @@ struct HoursProgram: Sendable {
         if runStart >= 0 { add(runStart, 1440, dayStart: dayStart, window: window, into: &builder) }
     }
 
-    private func add(_ start: Int, _ end: Int, dayStart: Int64, window: Interval, into builder: inout IntervalSetBuilder) {
+    private func add(
+        _ start: Int, _ end: Int, dayStart: Int64, window: Interval, into builder: inout IntervalSetBuilder
+    ) {
         let lower = max(dayStart + Int64(start), window.lower)
         let upper = min(dayStart + Int64(min(end, 1440)), window.upper)
         if lower < upper { builder.add(Interval(lower, upper)) }
@@ -323,9 +326,15 @@ struct DayFilter: Sendable {
             for range in dates {
                 if let year = range.onlyYear, year != day.year { continue }
                 if range.withYear {
-                    if range.lower <= yearKey && yearKey <= range.upper { found = true; break }
+                    if range.lower <= yearKey && yearKey <= range.upper {
+                        found = true
+                        break
+                    }
                 } else if range.lower <= range.upper {
-                    if range.lower <= key && key <= range.upper { found = true; break }
+                    if range.lower <= key && key <= range.upper {
+                        found = true
+                        break
+                    }
                 } else if key >= range.lower || key <= range.upper {
                     found = true
                     break
