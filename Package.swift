@@ -6,10 +6,16 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "slotctl", targets: ["slotctl"]),
+        .executable(name: "slotd", targets: ["slotd"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         // Pure values: local dates and times, weekdays, intervals, interval sets, time-zone arithmetic.
@@ -18,10 +24,35 @@ let package = Package(
         .target(name: "SlotRules", dependencies: ["SlotCore", .product(name: "Yams", package: "Yams")]),
         // Availability, slot search and the one "is this start bookable" decision.
         .target(name: "SlotEngine", dependencies: ["SlotCore", "SlotRules"]),
+        // The wire contract of the v1 API: request, response and event types, the problem+json error body.
+        .target(name: "SlotAPI"),
+        // Durable bookings, customers, the event log, the outbox and idempotency keys in SQLite.
+        .target(
+            name: "SlotStore",
+            dependencies: ["SlotCore", "SlotRules", "SlotEngine", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        // The composition root: configuration, HTTP routes on the Unix socket, event bus, rule reload.
+        .target(
+            name: "SlotServer",
+            dependencies: [
+                "SlotCore", "SlotRules", "SlotEngine", "SlotStore", "SlotAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(
+            name: "slotd",
+            dependencies: ["SlotServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .executableTarget(
             name: "slotctl",
             dependencies: [
-                "SlotCore", "SlotRules", "SlotEngine",
+                "SlotCore", "SlotRules", "SlotEngine", "SlotAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -30,9 +61,22 @@ let package = Package(
             dependencies: ["SlotCore", "SlotRules", "SlotEngine"],
             path: "Benchmarks/SlotBenchmarks"
         ),
+        // Booking writes per second through SQLiteBookingStore next to raw SQLite doing the same transaction.
+        .executableTarget(
+            name: "StoreBenchmarks",
+            dependencies: ["SlotCore", "SlotRules", "SlotStore", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Benchmarks/StoreBenchmarks"
+        ),
         .testTarget(name: "SlotCoreTests", dependencies: ["SlotCore"]),
         .testTarget(name: "SlotRulesTests", dependencies: ["SlotCore", "SlotRules"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SlotEngineTests", dependencies: ["SlotCore", "SlotRules", "SlotEngine"]),
+        .testTarget(
+            name: "SlotStoreTests",
+            dependencies: [
+                "SlotCore", "SlotRules", "SlotEngine", "SlotStore", .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .testTarget(name: "SlotServerTests", dependencies: ["SlotServer", "SlotAPI"]),
     ],
     swiftLanguageModes: [.v6]
 )

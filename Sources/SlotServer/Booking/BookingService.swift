@@ -1,0 +1,475 @@
+import Foundation
+import Logging
+import SlotAPI
+import SlotCore
+import SlotEngine
+import SlotRules
+import SlotStore
+
+/// The API's use cases: slots, explanations, bookings and their transitions, over the store, the rules in force,
+/// the event bus and the clock. HTTP-free, so the routes stay thin.
+final class BookingService: Sendable {
+    let store: any BookingStore
+    let rules: RuleHolder
+    let bus: EventBus
+    let clock: WallClock
+    let logger: Logger
+
+    init(store: any BookingStore, rules: RuleHolder, bus: EventBus, clock: WallClock, logger: Logger) {
+        self.store = store
+        self.rules = rules
+        self.bus = bus
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// The rules in force, or `503` when none are loaded.
+    func loaded() throws(APIError) -> LoadedRules {
+        guard let loaded = rules.current else {
+            throw APIError(.unavailable, "no rules are loaded — fix the rule files and reload")
+        }
+        return loaded
+    }
+
+    // MARK: - Inputs
+
+    /// The offering for one or several services (back to back) and a variant (of the first service).
+    func offering(_ ids: [String], variant: String?, in loaded: LoadedRules, field: String = "service")
+        throws(APIError) -> ServiceOffering
+    {
+        guard !ids.isEmpty, !ids.contains(where: { $0.isEmpty }) else {
+            throw APIError.invalid(field, "name a service id (GET /v1/services lists them)")
+        }
+        var parts: [ServiceOffering] = []
+        for (index, id) in ids.enumerated() {
+            switch loaded.engine.offering(service: id, variant: index == 0 ? variant : nil) {
+            case .success(let part):
+                parts.append(part)
+            case .failure(let reason):
+                let name = reason.code == "unknown_variant" ? "variant" : (ids.count > 1 ? "\(field)[\(index)]" : field)
+                throw APIError.invalid(name, reason.message)
+            }
+        }
+        guard let combined = ServiceOffering.backToBack(parts) else {
+            throw APIError.invalid(field, "name a service id")
+        }
+        return combined
+    }
+
+    /// `any` (or nothing) for the first free staff member, else a known staff id.
+    func staffChoice(_ text: String?, in loaded: LoadedRules) throws(APIError) -> StaffChoice {
+        guard let text, !text.isEmpty, text != "any" else { return .any }
+        guard loaded.ruleSet.staffMember(text) != nil else {
+            let suggestion = Suggestion.closest(to: text, among: loaded.ruleSet.staff.map(\.id))
+            throw APIError.invalid(
+                "staff", "unknown staff member '\(text)'" + (suggestion.map { " (did you mean '\($0)'?)" } ?? ""))
+        }
+        return .member(text)
+    }
+
+    /// A start: ISO 8601 with an offset, or a shop-local wall time (a wall time in a DST gap is refused).
+    func instant(_ text: String, in loaded: LoadedRules, field: String) throws(APIError) -> Int64 {
+        let zone = loaded.ruleSet.shop.timeZone
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if !Self.hasOffset(trimmed), let wall = LocalDateTime(iso: trimmed) {
+            if case .skipped(let gapEnd) = zone.resolve(wallMinute: wall.wallMinute) {
+                throw APIError.invalid(
+                    field,
+                    "\(wall) does not exist in \(zone.identifier) (DST gap; it ends at "
+                        + "\(zone.iso8601(instant: gapEnd)))"
+                )
+            }
+            return zone.instant(atWallMinute: wall.wallMinute)
+        }
+        guard let instant = zone.parseInstant(trimmed) else {
+            throw APIError.invalid(
+                field, "'\(text)' is not a time — use ISO 8601 like 2026-03-02T09:00:00+01:00 or 2026-03-02T09:00")
+        }
+        return instant
+    }
+
+    static func hasOffset(_ text: String) -> Bool {
+        if text.hasSuffix("Z") || text.hasSuffix("z") { return true }
+        guard text.count > 16, let sign = text.lastIndex(where: { $0 == "+" || $0 == "-" }) else { return false }
+        return text.distance(from: text.startIndex, to: sign) > 10
+    }
+
+    /// A shop-local date.
+    func date(_ text: String?, field: String) throws(APIError) -> LocalDate? {
+        guard let text else { return nil }
+        guard let date = LocalDate(iso: text) else {
+            throw APIError.invalid(field, "'\(text)' is not a date — use YYYY-MM-DD")
+        }
+        return date
+    }
+
+    /// The instant of a local date's midnight.
+    func midnight(_ date: LocalDate, in loaded: LoadedRules) -> Int64 {
+        loaded.ruleSet.shop.timeZone.instant(atWallMinute: date.startWallMinute)
+    }
+
+    /// Active bookings that can matter for answers about `first` through `last`.
+    func activeSpans(from first: LocalDate, through last: LocalDate, in loaded: LoadedRules) async throws
+        -> [BookedSpan]
+    {
+        let window = Interval(
+            midnight(first.adding(days: -2), in: loaded), midnight(last.adding(days: 3), in: loaded))
+        return try await store.activeBookings(overlapping: window, staff: nil).map(\.bookedSpan)
+    }
+
+    // MARK: - Slots
+
+    func slots(service: String?, variant: String?, staff: String?, from: String?, to: String?) async throws
+        -> SlotList
+    {
+        let loaded = try loaded()
+        var problems: [FieldProblem] = []
+        if service == nil { problems.append(FieldProblem(field: "service", reason: "is required")) }
+        if from == nil { problems.append(FieldProblem(field: "from", reason: "is required (YYYY-MM-DD)")) }
+        if !problems.isEmpty { throw APIError.invalid(problems) }
+        let ids = (service ?? "").split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        let offering = try offering(ids, variant: variant, in: loaded)
+        let choice = try staffChoice(staff, in: loaded)
+        guard let first = try date(from, field: "from") else { throw APIError.invalid("from", "is required") }
+        let last = try date(to, field: "to") ?? first
+        guard first <= last else { throw APIError.invalid("to", "must not be before from") }
+        guard last.daysSinceEpoch - first.daysSinceEpoch <= 92 else {
+            throw APIError.invalid("to", "at most 92 days from `from` per query")
+        }
+        return try await slotList(
+            offering: offering, choice: choice, from: first, through: last, loaded: loaded, service: service ?? "")
+    }
+
+    /// The slot answer for a validated query (also what a watch recomputes).
+    func slotList(
+        offering: ServiceOffering, choice: StaffChoice, from first: LocalDate, through last: LocalDate,
+        loaded: LoadedRules, service: String
+    ) async throws -> SlotList {
+        let bookings = try await activeSpans(from: first, through: last, in: loaded)
+        let schedule = loaded.schedule(from: first.adding(days: -2), through: last.adding(days: 2))
+        let found = loaded.engine.slots(
+            for: offering, staff: choice, from: first, through: last, now: clock.now(), bookings: bookings,
+            schedule: schedule)
+        let wire = WireMapping(zone: loaded.ruleSet.shop.timeZone)
+        return SlotList(
+            service: service, staff: choice.description, from: first.description, to: last.description,
+            rulesVersion: loaded.version, slots: found.map(wire.slot))
+    }
+
+    func explain(service: String?, variant: String?, staff: String?, at: String?) async throws -> Explanation {
+        let loaded = try loaded()
+        var problems: [FieldProblem] = []
+        if service == nil { problems.append(FieldProblem(field: "service", reason: "is required")) }
+        if staff == nil { problems.append(FieldProblem(field: "staff", reason: "is required (a staff id or any)")) }
+        if at == nil { problems.append(FieldProblem(field: "at", reason: "is required (ISO 8601)")) }
+        if !problems.isEmpty { throw APIError.invalid(problems) }
+        let ids = (service ?? "").split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        let offering = try offering(ids, variant: variant, in: loaded)
+        let choice = try staffChoice(staff, in: loaded)
+        let zone = loaded.ruleSet.shop.timeZone
+        let text = (at ?? "").trimmingCharacters(in: .whitespaces)
+        let now = clock.now()
+        let decision: Decision
+        let start: Int64
+        if !Self.hasOffset(text), let wall = LocalDateTime(iso: text) {
+            start = zone.instant(atWallMinute: wall.wallMinute)
+            let date = wall.date
+            let bookings = try await activeSpans(from: date, through: date, in: loaded)
+            decision = loaded.engine.decide(
+                offering: offering, staff: choice, wallTime: wall, now: now, bookings: bookings,
+                schedule: loaded.schedule(from: date.adding(days: -2), through: date.adding(days: 2)))
+        } else {
+            start = try instant(text, in: loaded, field: "at")
+            let date = zone.localDateTime(atInstant: start).date
+            let bookings = try await activeSpans(from: date, through: date, in: loaded)
+            decision = loaded.engine.decide(
+                offering: offering, staff: choice, start: start, now: now, bookings: bookings,
+                schedule: loaded.schedule(from: date.adding(days: -2), through: date.adding(days: 2)))
+        }
+        let wire = WireMapping(zone: zone)
+        var nearest: [SlotOffer] = []
+        if !decision.isBookable {
+            nearest = try await alternatives(offering: offering, choice: choice, around: start, loaded: loaded)
+        }
+        return Explanation(
+            service: service ?? "", staff: decision.slot?.staff ?? choice.description, at: wire.time(start),
+            bookable: decision.isBookable,
+            reasons: decision.reasons.map { ExplainReason(code: $0.code, message: $0.description) }, nearest: nearest)
+    }
+
+    /// The nearest offered starts around `start`.
+    func alternatives(offering: ServiceOffering, choice: StaffChoice, around start: Int64, loaded: LoadedRules)
+        async throws -> [SlotOffer]
+    {
+        let date = loaded.ruleSet.shop.timeZone.localDateTime(atInstant: start).date
+        let bookings = try await activeSpans(from: date.adding(days: -14), through: date.adding(days: 14), in: loaded)
+        let wire = WireMapping(zone: loaded.ruleSet.shop.timeZone)
+        return loaded.engine.nearestSlots(
+            for: offering, staff: choice, around: start, now: clock.now(), bookings: bookings
+        ).map(wire.slot)
+    }
+
+    // MARK: - Booking
+
+    /// The answer to `POST /v1/bookings`: status and body bytes (a replay returns the stored ones).
+    struct Answer: Sendable {
+        var status: Int
+        var body: Data
+    }
+
+    func create(_ request: CreateBookingRequest, idempotencyKey: String?, fingerprint: String) async throws -> Answer {
+        let loaded = try loaded()
+        let zone = loaded.ruleSet.shop.timeZone
+        let now = clock.now()
+
+        // Validate every field first, so one answer names every problem.
+        var problems: [FieldProblem] = []
+        func check(_ body: () throws(APIError) -> Void) {
+            do { try body() } catch { problems += error.problem.fields ?? [] }
+        }
+        var ids: [String] = []
+        if let services = request.services {
+            ids = services
+            if request.service != nil && services.first != request.service {
+                problems.append(FieldProblem(field: "services", reason: "give `service` or `services`, not both"))
+            }
+        } else if let service = request.service {
+            ids = [service]
+        } else {
+            problems.append(FieldProblem(field: "service", reason: "is required (or `services` for several)"))
+        }
+        var offering: ServiceOffering?
+        if !ids.isEmpty {
+            check { () throws(APIError) in
+                offering = try self.offering(
+                    ids, variant: request.variant, in: loaded, field: request.services == nil ? "service" : "services")
+            }
+        }
+        var choice = StaffChoice.any
+        check { () throws(APIError) in choice = try staffChoice(request.staff, in: loaded) }
+        var start: Int64?
+        check { () throws(APIError) in start = try instant(request.start, in: loaded, field: "start") }
+        if let value = start, value < now {
+            problems.append(
+                FieldProblem(field: "start", reason: "is in the past (now is \(zone.iso8601(instant: now)))"))
+        }
+        let name = request.customer.name.trimmingCharacters(in: .whitespacesAndNewlines)
+        if name.isEmpty { problems.append(FieldProblem(field: "customer.name", reason: "must not be empty")) }
+        if name.count > 200 { problems.append(FieldProblem(field: "customer.name", reason: "at most 200 characters")) }
+        if let email = request.customer.email, !email.isEmpty,
+            !(email.contains("@") && !email.hasPrefix("@") && !email.hasSuffix("@") && email.count <= 254)
+        {
+            problems.append(FieldProblem(field: "customer.email", reason: "is not an email address"))
+        }
+        if let phone = request.customer.phone, phone.count > 40 {
+            problems.append(FieldProblem(field: "customer.phone", reason: "at most 40 characters"))
+        }
+        if let notes = request.notes, notes.count > 2000 {
+            problems.append(FieldProblem(field: "notes", reason: "at most 2000 characters"))
+        }
+        if let key = idempotencyKey, key.isEmpty || key.count > 200 {
+            problems.append(FieldProblem(field: "Idempotency-Key", reason: "must be 1 to 200 characters"))
+        }
+        guard problems.isEmpty, let offering, let start else { throw APIError.invalid(problems) }
+
+        let wire = WireMapping(zone: zone)
+        let date = zone.localDateTime(atInstant: start).date
+        let schedule = loaded.schedule(from: date.adding(days: -2), through: date.adding(days: 2))
+        let footprint = BookingFootprint(offering)
+        let end = start + footprint.durationSeconds
+        // The check sees the whole local day too, so daily limits count every booking of that day.
+        let day = Interval(midnight(date, in: loaded), midnight(date.adding(days: 1), in: loaded))
+        let busy = footprint.busyHull(start: start, end: end)
+        let window = Interval(min(day.lower, busy.lower), max(day.upper, busy.upper))
+        let deposit = (offering.deposit?.minorUnits ?? 0) > 0 ? offering.deposit : nil
+        let holdExpiresAt =
+            deposit == nil
+            ? nil : min(now + Int64(loaded.ruleSet.policies.holdMinutes) * 60, start)
+        let idempotency = idempotencyKey.map { key in
+            IdempotencyRequest(key: key, fingerprint: fingerprint) { booking in
+                let body = (try? JSONCoding.encoder.encode(wire.booking(booking))) ?? Data()
+                return IdempotentResponse(status: 201, body: body)
+            }
+        }
+
+        // With "any", pick the staff member from the current bookings, then let the check inside the write
+        // transaction confirm it; if a racing booking took them meanwhile, pick again.
+        var lastReasons: [Reason] = []
+        for _ in 0..<3 {
+            let staffID: String
+            switch choice {
+            case .member(let id):
+                staffID = id
+            case .any:
+                let bookings = try await activeSpans(from: date, through: date, in: loaded)
+                let decision = loaded.engine.decide(
+                    offering: offering, staff: .any, start: start, now: now, bookings: bookings, schedule: schedule)
+                guard let slot = decision.slot else {
+                    if let replay = try await replay(idempotencyKey, fingerprint: fingerprint) { return replay }
+                    throw try await refusal(
+                        decision.reasons, offering: offering, choice: choice, start: start, loaded: loaded)
+                }
+                staffID = slot.staff
+            }
+            let engine = loaded.engine
+            let new = NewBooking(
+                staffID: staffID, services: offering.serviceIDs, variant: request.variant,
+                times: BookingTimes(start: start, end: end, footprint: footprint, conflictWindow: window),
+                price: offering.price, deposit: deposit,
+                customer: CustomerInfo(
+                    name: name, email: request.customer.email.flatMap { $0.isEmpty ? nil : $0 },
+                    phone: request.customer.phone.flatMap { $0.isEmpty ? nil : $0 }),
+                notes: request.notes ?? "", holdExpiresAt: holdExpiresAt)
+            let creation = try await store.createBooking(new, at: now, idempotency: idempotency) { conflicting in
+                // The one decision function, run inside the store's write transaction.
+                let decision = engine.decide(
+                    offering: offering, staff: .member(staffID), start: start, now: now,
+                    bookings: conflicting.map(\.bookedSpan), schedule: schedule)
+                return decision.isBookable ? nil : decision.reasons
+            }
+            switch creation {
+            case .created(let booking, let events, let response):
+                bus.publish(events)
+                logger.info(
+                    "booking created",
+                    metadata: ["booking": "\(booking.id)", "staff": "\(staffID)", "start": "\(wire.time(start))"])
+                let body = try response?.body ?? JSONCoding.encoder.encode(wire.booking(booking))
+                return Answer(status: 201, body: body)
+            case .replayed(let record):
+                return Answer(status: record.response.status, body: record.response.body)
+            case .rejected(let reasons):
+                lastReasons = reasons
+                if case .member = choice { break }
+                continue
+            }
+            break
+        }
+        throw try await refusal(lastReasons, offering: offering, choice: choice, start: start, loaded: loaded)
+    }
+
+    /// The problem for a refused start: `409` when it would be bookable but for other bookings, else `422`.
+    func refusal(
+        _ reasons: [Reason], offering: ServiceOffering, choice: StaffChoice, start: Int64, loaded: LoadedRules
+    ) async throws -> APIError {
+        let date = loaded.ruleSet.shop.timeZone.localDateTime(atInstant: start).date
+        let withoutBookings = loaded.engine.decide(
+            offering: offering, staff: choice, start: start, now: clock.now(), bookings: [],
+            schedule: loaded.schedule(from: date.adding(days: -2), through: date.adding(days: 2)))
+        return APIError.notBookable(
+            reasons, taken: withoutBookings.isBookable,
+            alternatives: try await alternatives(offering: offering, choice: choice, around: start, loaded: loaded))
+    }
+
+    /// The stored answer for a key already used with this very request, if any.
+    private func replay(_ key: String?, fingerprint: String) async throws -> Answer? {
+        guard let key, let record = try await store.idempotencyRecord(key: key) else { return nil }
+        guard record.fingerprint == fingerprint else {
+            throw StoreError(
+                .idempotencyKeyReused,
+                "idempotency key '\(key)' was already used with a different request; use a new key for a new request")
+        }
+        return Answer(status: record.response.status, body: record.response.body)
+    }
+
+    func booking(id: String) async throws -> BookingDetails {
+        let loaded = try loaded()
+        guard let booking = try await store.booking(id: id) else {
+            throw APIError(.bookingNotFound, "no booking with id '\(id)'")
+        }
+        return WireMapping(zone: loaded.ruleSet.shop.timeZone).booking(booking)
+    }
+
+    func list(from: String?, to: String?, staff: String?, status: String?) async throws -> BookingList {
+        let loaded = try loaded()
+        var problems: [FieldProblem] = []
+        func bound(_ text: String?, field: String, end: Bool) -> Int64? {
+            guard let text, !text.isEmpty else { return nil }
+            if let date = LocalDate(iso: text) { return midnight(end ? date.adding(days: 1) : date, in: loaded) }
+            do {
+                return try instant(text, in: loaded, field: field)
+            } catch {
+                problems += error.problem.fields ?? []
+                return nil
+            }
+        }
+        let lower = bound(from, field: "from", end: false)
+        let upper = bound(to, field: "to", end: true)
+        var statuses: [BookingState] = []
+        for part in (status ?? "").split(separator: ",") {
+            if let state = BookingState(rawValue: String(part)) {
+                statuses.append(state)
+            } else {
+                let known = BookingState.allCases.map(\.rawValue).joined(separator: ", ")
+                problems.append(FieldProblem(field: "status", reason: "unknown status '\(part)' — use \(known)"))
+            }
+        }
+        if !problems.isEmpty { throw APIError.invalid(problems) }
+        let found = try await store.bookings(
+            matching: BookingQuery(
+                from: lower, to: upper, staffID: staff.flatMap { $0.isEmpty ? nil : $0 }, statuses: statuses))
+        let wire = WireMapping(zone: loaded.ruleSet.shop.timeZone)
+        return BookingList(bookings: found.map(wire.booking))
+    }
+
+    /// Applies a transition and publishes its events.
+    func transition(_ id: String, _ input: BookingInput, reason: String = "") async throws -> BookingDetails {
+        let loaded = try loaded()
+        let outcome = try await store.transition(
+            id, input, at: clock.now(), policy: loaded.ruleSet.policies, reason: reason)
+        bus.publish(outcome.events)
+        logger.info("booking \(input)", metadata: ["booking": "\(id)", "status": "\(outcome.booking.status)"])
+        return WireMapping(zone: loaded.ruleSet.shop.timeZone).booking(outcome.booking)
+    }
+
+    func reschedule(_ id: String, to text: String) async throws -> BookingDetails {
+        let loaded = try loaded()
+        guard let booking = try await store.booking(id: id) else {
+            throw APIError(.bookingNotFound, "no booking with id '\(id)'")
+        }
+        let start = try instant(text, in: loaded, field: "start")
+        let now = clock.now()
+        if start < now {
+            let zone = loaded.ruleSet.shop.timeZone
+            throw APIError.invalid("start", "is in the past (now is \(zone.iso8601(instant: now)))")
+        }
+        let offering = try offering(booking.services, variant: booking.variant, in: loaded, field: "services")
+        let zone = loaded.ruleSet.shop.timeZone
+        let date = zone.localDateTime(atInstant: start).date
+        let schedule = loaded.schedule(from: date.adding(days: -2), through: date.adding(days: 2))
+        let footprint = BookingFootprint(offering)
+        let end = start + footprint.durationSeconds
+        let day = Interval(midnight(date, in: loaded), midnight(date.adding(days: 1), in: loaded))
+        let busy = footprint.busyHull(start: start, end: end)
+        let window = Interval(min(day.lower, busy.lower), max(day.upper, busy.upper))
+        let engine = loaded.engine
+        let staffID = booking.staffID
+        let outcome = try await store.reschedule(
+            id, to: BookingTimes(start: start, end: end, footprint: footprint, conflictWindow: window), at: now
+        ) { conflicting in
+            let decision = engine.decide(
+                offering: offering, staff: .member(staffID), start: start, now: now,
+                bookings: conflicting.map(\.bookedSpan), schedule: schedule)
+            return decision.isBookable ? nil : decision.reasons
+        }
+        switch outcome {
+        case .rescheduled(let outcome):
+            bus.publish(outcome.events)
+            logger.info(
+                "booking rescheduled", metadata: ["booking": "\(id)", "start": "\(zone.iso8601(instant: start))"])
+            return WireMapping(zone: zone).booking(outcome.booking)
+        case .rejected(let reasons):
+            throw try await refusal(reasons, offering: offering, choice: .member(staffID), start: start, loaded: loaded)
+        }
+    }
+
+    /// Expires due holds and publishes their events; returns how many expired.
+    @discardableResult
+    func expireHolds() async throws -> Int {
+        let outcomes = try await store.expireHolds(at: clock.now())
+        for outcome in outcomes {
+            bus.publish(outcome.events)
+            logger.info("hold expired", metadata: ["booking": "\(outcome.booking.id)"])
+        }
+        return outcomes.count
+    }
+}

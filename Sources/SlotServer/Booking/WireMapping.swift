@@ -1,0 +1,74 @@
+import Foundation
+import SlotAPI
+import SlotCore
+import SlotEngine
+import SlotRules
+import SlotStore
+
+/// Conversions from the daemon's values to the wire types of `SlotAPI`, with instants in the shop's zone.
+struct WireMapping {
+    let zone: ShopTimeZone
+
+    func time(_ instant: Int64) -> String { zone.iso8601(instant: instant) }
+
+    func price(_ money: Money) -> Price {
+        Price(amount: money.minorUnits, currency: money.currency, display: money.description)
+    }
+
+    func slot(_ slot: SlotEngine.Slot) -> SlotOffer {
+        SlotOffer(start: time(slot.start), end: time(slot.end), staff: slot.staff)
+    }
+
+    func booking(_ booking: StoredBooking) -> BookingDetails {
+        BookingDetails(
+            id: booking.id, status: booking.status.rawValue, service: booking.services.first ?? "",
+            services: booking.services, variant: booking.variant, staff: booking.staffID, start: time(booking.start),
+            end: time(booking.end), price: price(booking.price), deposit: booking.deposit.map(price),
+            customer: CustomerDetails(
+                name: booking.customer.name, email: booking.customer.email, phone: booking.customer.phone),
+            notes: booking.notes.isEmpty ? nil : booking.notes, holdExpiresAt: booking.holdExpiresAt.map(time),
+            cancelReason: booking.cancellation.flatMap { $0.reason.isEmpty ? nil : $0.reason },
+            createdAt: time(booking.createdAt), updatedAt: time(booking.updatedAt))
+    }
+
+    func service(_ service: Service) -> ServiceInfo {
+        ServiceInfo(
+            id: service.id, name: service.name, durationMinutes: service.durationMinutes, price: price(service.price),
+            deposit: service.deposit.map(price), bufferBeforeMinutes: service.bufferBeforeMinutes,
+            bufferAfterMinutes: service.bufferAfterMinutes,
+            variants: service.variants.map { variant in
+                VariantInfo(
+                    id: variant.id, name: variant.name,
+                    durationMinutes: variant.segments.reduce(0) { $0 + $1.minutes }, price: price(variant.price),
+                    deposit: variant.deposit.map(price))
+            })
+    }
+
+    /// A durable event as a stream line; epoch-second times in its data become ISO 8601 strings.
+    func event(_ event: StoredEvent) -> EventLine {
+        var data = (try? JSONCoding.decoder.decode(JSONValue.self, from: event.data)) ?? .object([:])
+        data = isoTimes(data)
+        return EventLine(cursor: event.cursor, type: event.type, at: time(event.at), data: data)
+    }
+
+    private static let timeKeys: Set<String> = ["start", "end", "hold_expires_at"]
+
+    private func isoTimes(_ value: JSONValue) -> JSONValue {
+        guard case .object(var members) = value else { return value }
+        for (key, member) in members {
+            if Self.timeKeys.contains(key), let seconds = member.intValue {
+                members[key] = .string(time(Int64(seconds)))
+            } else if key == "from" || key == "to", case .object = member {
+                members[key] = isoTimes(member)
+            }
+        }
+        return .object(members)
+    }
+
+    /// A control line (heartbeat, overflow) carrying the last cursor sent.
+    func control(_ type: String, cursor: Int64, at now: Int64, detail: String? = nil) -> EventLine {
+        EventLine(
+            cursor: cursor, type: type, at: time(now),
+            data: .object(detail.map { ["detail": .string($0)] } ?? [:]))
+    }
+}

@@ -1,0 +1,186 @@
+import Foundation
+import Logging
+import Yams
+
+/// A problem in the configuration file, with its location when there is one.
+public struct ConfigurationError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var file: String
+    public var line: Int?
+    public var column: Int?
+    public var message: String
+
+    public init(file: String, line: Int? = nil, column: Int? = nil, message: String) {
+        self.file = file
+        self.line = line
+        self.column = column
+        self.message = message
+    }
+
+    /// `file:line:column: message`.
+    public var description: String {
+        guard let line else { return "\(file): \(message)" }
+        return "\(file):\(line):\(column ?? 1): \(message)"
+    }
+}
+
+/// Reads `slotd.yaml` onto a base configuration (what is not in the file keeps the base value).
+///
+/// ```yaml
+/// socket: { path: /run/slotd/slotd.sock, mode: "0660", group: slotd }
+/// database: /var/lib/slotd/slotd.sqlite
+/// rules: /etc/slotd/rules
+/// roles: { root: admin, barber: staff, 33: booking, nobody: read }
+/// providers: { ... }   # later issues; read leniently
+/// ```
+/// Relative paths are resolved against the configuration file's directory.
+public enum ConfigurationFile {
+    /// Parses the file at `path` over `base`; every problem is reported, the first of them thrown.
+    public static func load(path: String, over base: DaemonConfiguration) throws(ConfigurationError)
+        -> DaemonConfiguration
+    {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError(
+                file: path, message: "cannot read the configuration file — check the path and its permissions")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigurationError(file: path, message: "not UTF-8 text — save it as UTF-8")
+        }
+        var directory = (path as NSString).deletingLastPathComponent
+        if !directory.hasPrefix("/") {
+            let current = FileManager.default.currentDirectoryPath
+            directory = directory.isEmpty ? current : current + "/" + directory
+        }
+        return try parse(text, file: path, relativeTo: directory, over: base)
+    }
+
+    /// Parses configuration text.
+    public static func parse(
+        _ text: String, file: String, relativeTo directory: String, over base: DaemonConfiguration
+    ) throws(ConfigurationError) -> DaemonConfiguration {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw located(error, file: file)
+        } catch {
+            throw ConfigurationError(file: file, message: "not valid YAML: \(error)")
+        }
+        var configuration = base
+        guard let root else { return configuration }
+        guard let mapping = root.mapping else {
+            throw error(root, file, "the configuration must be a mapping (keys like `socket:`, `database:`, `rules:`)")
+        }
+        func path(_ node: Node) throws(ConfigurationError) -> String {
+            guard let value = node.string, !value.isEmpty else {
+                throw error(node, file, "expected a path")
+            }
+            return value.hasPrefix("/") ? value : directory + "/" + value
+        }
+        for (keyNode, value) in mapping {
+            let key = keyNode.string ?? ""
+            switch key {
+            case "socket":
+                if let string = value.string {
+                    configuration.socketPath = try path(Node(string, value.tag, .plain))
+                    continue
+                }
+                guard let socket = value.mapping else {
+                    throw error(value, file, "`socket` must be a path or a mapping with `path`, `mode`, `group`")
+                }
+                for (innerKey, inner) in socket {
+                    switch innerKey.string ?? "" {
+                    case "path": configuration.socketPath = try path(inner)
+                    case "mode":
+                        guard let text = inner.string,
+                            let mode = UInt16(text.hasPrefix("0o") ? String(text.dropFirst(2)) : text, radix: 8),
+                            mode <= 0o777
+                        else {
+                            throw error(inner, file, "`mode` must be octal permission bits like \"0660\" — quote it")
+                        }
+                        configuration.socketMode = mode
+                    case "group":
+                        guard let group = inner.string, !group.isEmpty else {
+                            throw error(inner, file, "`group` must be a group name or gid")
+                        }
+                        if gid(of: group) == nil {
+                            throw error(inner, file, "unknown group '\(group)' — create it or name an existing group")
+                        }
+                        configuration.socketGroup = group
+                    default:
+                        throw error(
+                            innerKey, file,
+                            "unknown key '\(innerKey.string ?? "")' in `socket` — use path, mode or group")
+                    }
+                }
+            case "database":
+                configuration.databasePath = try path(value)
+            case "rules":
+                configuration.rulesDirectory = try path(value)
+            case "roles":
+                guard let roles = value.mapping else {
+                    throw error(value, file, "`roles` must map users (names or uids) to roles")
+                }
+                var table: [UInt32: Role] = [:]
+                for (userNode, roleNode) in roles {
+                    let user = userNode.string ?? ""
+                    guard let uid = uid(of: user) else {
+                        throw error(userNode, file, "unknown user '\(user)' — name an existing user or a numeric uid")
+                    }
+                    guard let role = roleNode.string.flatMap(Role.init(rawValue:)) else {
+                        throw error(
+                            roleNode, file,
+                            "unknown role '\(roleNode.string ?? "")' — use admin, staff, booking or read")
+                    }
+                    table[uid] = role
+                }
+                configuration.roles = table
+            case "providers":
+                // Read leniently: later issues define them; keep each provider's text for them.
+                if let providers = value.mapping {
+                    for (name, settings) in providers {
+                        configuration.providers[name.string ?? ""] = (try? Yams.serialize(node: settings)) ?? ""
+                    }
+                }
+            case "log_level":
+                guard let level = value.string.flatMap(Logger.Level.init(rawValue:)) else {
+                    throw error(
+                        value, file, "`log_level` must be trace, debug, info, notice, warning, error or critical")
+                }
+                configuration.logLevel = level
+            default:
+                throw error(
+                    keyNode, file,
+                    "unknown key '\(key)' — use socket, database, rules, roles, providers or log_level")
+            }
+        }
+        return configuration
+    }
+
+    /// The uid of a user name or numeric uid.
+    public static func uid(of user: String) -> UInt32? {
+        if let number = UInt32(user) { return number }
+        guard let entry = getpwnam(user) else { return nil }
+        return entry.pointee.pw_uid
+    }
+
+    /// The gid of a group name or numeric gid.
+    public static func gid(of group: String) -> UInt32? {
+        if let number = UInt32(group) { return number }
+        guard let entry = getgrnam(group) else { return nil }
+        return entry.pointee.gr_gid
+    }
+
+    private static func error(_ node: Node, _ file: String, _ message: String) -> ConfigurationError {
+        ConfigurationError(file: file, line: node.mark?.line, column: node.mark?.column, message: message)
+    }
+
+    private static func located(_ error: YamlError, file: String) -> ConfigurationError {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _):
+            return ConfigurationError(
+                file: file, line: mark.line, column: mark.column, message: "not valid YAML: \(problem)")
+        default:
+            return ConfigurationError(file: file, message: "not valid YAML: \(error)")
+        }
+    }
+}

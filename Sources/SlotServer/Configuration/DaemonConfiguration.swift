@@ -1,0 +1,67 @@
+import Foundation
+import Logging
+import SlotAPI
+
+/// Everything `buildDaemon` needs: where the socket, database and rules are, who may do what, and the knobs tests
+/// turn (clock, heartbeat, buffer sizes).
+public struct DaemonConfiguration: Sendable {
+    /// The Unix socket the API listens on.
+    public var socketPath: String
+    /// The socket file's permission bits, set at bind time (e.g. `0o660`).
+    public var socketMode: UInt16
+    /// The group that owns the socket file (a name or a numeric gid); nil keeps the daemon's group.
+    public var socketGroup: String?
+    /// The SQLite file.
+    public var databasePath: String
+    /// The rules directory (every `*.yaml` in it, in name order).
+    public var rulesDirectory: String
+    /// Role of each peer uid; a uid not listed gets 403.
+    public var roles: [UInt32: Role]
+    /// Provider settings as written (not used by this version; kept so later versions find them).
+    public var providers: [String: String]
+    /// The daemon's wall clock (tests pin it).
+    public var clock: WallClock
+    /// How often an idle event stream gets a heartbeat line.
+    public var heartbeatInterval: Duration
+    /// How many undelivered lines a stream subscriber may lag behind before it is cut off with `overflow`.
+    public var subscriberBufferSize: Int
+    /// How often the hold-expiry timer looks for due holds (it also wakes at the next known expiry).
+    public var holdCheckInterval: Duration
+    /// The largest request body accepted.
+    public var maxBodyBytes: Int
+    /// Where logs go and how verbose.
+    public var logLevel: Logger.Level
+
+    public init(
+        socketPath: String, socketMode: UInt16 = 0o600, socketGroup: String? = nil, databasePath: String,
+        rulesDirectory: String, roles: [UInt32: Role] = DaemonConfiguration.defaultRoles(),
+        providers: [String: String] = [:], clock: WallClock = .system, heartbeatInterval: Duration = .seconds(15),
+        subscriberBufferSize: Int = 1024, holdCheckInterval: Duration = .seconds(30),
+        maxBodyBytes: Int = APIVersion.maxBodyBytes, logLevel: Logger.Level = .info
+    ) {
+        self.socketPath = socketPath
+        self.socketMode = socketMode
+        self.socketGroup = socketGroup
+        self.databasePath = databasePath
+        self.rulesDirectory = rulesDirectory
+        self.roles = roles
+        self.providers = providers
+        self.clock = clock
+        self.heartbeatInterval = heartbeatInterval
+        self.subscriberBufferSize = subscriberBufferSize
+        self.holdCheckInterval = holdCheckInterval
+        self.maxBodyBytes = maxBodyBytes
+        self.logLevel = logLevel
+    }
+
+    /// Without a config file: the uid running slotd is `admin`, everyone else has no role.
+    public static func defaultRoles() -> [UInt32: Role] { [getuid(): .admin] }
+
+    /// The development default: rules from `./Rules`, database and socket in `./state/`.
+    public static func development(directory: String = FileManager.default.currentDirectoryPath) -> Self {
+        let base = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+        return DaemonConfiguration(
+            socketPath: base + "/state/slotd.sock", databasePath: base + "/state/slotd.sqlite",
+            rulesDirectory: base + "/Rules")
+    }
+}

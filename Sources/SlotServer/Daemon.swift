@@ -1,0 +1,237 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import SlotAPI
+import SlotStore
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The daemon's version, reported by `GET /v1/health`.
+public enum SlotdVersion {
+    public static let current = "0.3.0"
+}
+
+/// A built daemon: every service in one `ServiceGroup`, ready to `run()`.
+public final class Daemon: Sendable {
+    public let configuration: DaemonConfiguration
+    /// The rules in force (tests reload through it; SIGHUP does the same).
+    public let rules: RuleHolder
+    let service: BookingService
+    private let group: ServiceGroup
+    private let readiness: Readiness
+    private let logger: Logger
+
+    init(
+        configuration: DaemonConfiguration, rules: RuleHolder, service: BookingService, group: ServiceGroup,
+        readiness: Readiness, logger: Logger, routeList: [String]
+    ) {
+        self.logger = logger
+        self.routeList = routeList
+        self.configuration = configuration
+        self.rules = rules
+        self.service = service
+        self.group = group
+        self.readiness = readiness
+    }
+
+    /// Runs until SIGTERM/SIGINT (or `shutdown()`), then stops accepting, finishes in-flight requests and closes
+    /// the database.
+    public func run() async throws {
+        logger.info(
+            "starting",
+            metadata: [
+                "version": "\(SlotdVersion.current)", "socket": "\(configuration.socketPath)",
+                "database": "\(configuration.databasePath)", "rules": "\(configuration.rulesDirectory)",
+            ])
+        try await group.run()
+        logger.info("stopped")
+    }
+
+    /// Returns once the socket accepts connections (or throws if the server failed to start).
+    public func waitUntilListening() async throws { try await readiness.wait() }
+
+    /// Starts a graceful shutdown.
+    public func shutdown() async { await group.triggerGracefulShutdown() }
+
+    /// Every route the server serves, as `METHOD /path` (the OpenAPI test checks them against the document).
+    public let routeList: [String]
+
+    /// Expires due holds now (what the timer does), returning how many expired.
+    public func expireHoldsNow() async throws -> Int { try await service.expireHolds() }
+}
+
+/// The composition root, shared by `slotd` and the tests: loads the rules, opens the store, wires the routes, and
+/// puts the store, the rule reloader, the hold-expiry timer and the HTTP server into one `ServiceGroup`.
+public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = nil) async throws(StartupError)
+    -> Daemon
+{
+    var configuredLogger = logger ?? Logger(label: "slotd")
+    configuredLogger.logLevel = configuration.logLevel
+    let logger = configuredLogger
+
+    // Rules first: without them there is nothing to serve.
+    let rules = RuleHolder(directory: configuration.rulesDirectory, clock: configuration.clock, logger: logger)
+    if case .rejected(let diagnostics, let message) = rules.reload() {
+        let lines = diagnostics.map(\.text)
+        throw StartupError(
+            (["cannot load the rules in \(configuration.rulesDirectory): \(message)"] + lines)
+                .joined(separator: "\n"))
+    }
+
+    // The store.
+    let databaseDirectory = (configuration.databasePath as NSString).deletingLastPathComponent
+    if !databaseDirectory.isEmpty {
+        do {
+            try FileManager.default.createDirectory(atPath: databaseDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw StartupError(
+                "cannot create the database directory \(databaseDirectory): \(error.localizedDescription)")
+        }
+    }
+    let store: SQLiteBookingStore
+    do {
+        store = try SQLiteBookingStore(path: configuration.databasePath)
+    } catch {
+        throw StartupError("cannot open the database: \(error.message)")
+    }
+
+    // The socket path: refuse a live daemon, remove a stale file.
+    try UnixSocketPath.prepare(configuration.socketPath)
+
+    let bus = EventBus()
+    let service = BookingService(store: store, rules: rules, bus: bus, clock: configuration.clock, logger: logger)
+    let routes = Routes(
+        service: service,
+        streams: StreamRoutes(
+            service: service, heartbeatInterval: configuration.heartbeatInterval,
+            bufferSize: configuration.subscriberBufferSize),
+        startedAt: configuration.clock.now(), version: SlotdVersion.current, maxBodyBytes: configuration.maxBodyBytes)
+    let readiness = Readiness()
+    let http = HTTPService(routes: routes, configuration: configuration, readiness: readiness, logger: logger)
+    let storeService = StoreService(
+        close: {
+            do { try store.close() } catch {
+                logger.error("closing the database failed", metadata: ["error": "\(error)"])
+            }
+        }, bus: bus, logger: logger)
+    // Started in this order, stopped in reverse: the server stops first (draining requests), the store last.
+    let group = ServiceGroup(
+        configuration: ServiceGroupConfiguration(
+            services: [
+                .init(service: storeService),
+                .init(service: RuleReloadService(rules: rules, bus: bus, logger: logger)),
+                .init(
+                    service: HoldExpiryService(
+                        service: service, interval: configuration.holdCheckInterval, logger: logger)),
+                .init(service: http),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+    return Daemon(
+        configuration: configuration, rules: rules, service: service, group: group, readiness: readiness,
+        logger: logger, routeList: routes.router(roles: [:]).routes.map { "\($0.method) \($0.path)" })
+}
+
+/// The HTTP server on the Unix socket, created with the configured mode from the start (umask around the bind).
+struct HTTPService: Service {
+    let routes: Routes
+    let configuration: DaemonConfiguration
+    let readiness: Readiness
+    let logger: Logger
+
+    func run() async throws {
+        let path = configuration.socketPath
+        let group = configuration.socketGroup
+        let logger = self.logger
+        let readiness = self.readiness
+        // The umask is process-wide: set it just before the bind and restore it as soon as the socket exists.
+        let saved = Mutex<mode_t?>(umask(~mode_t(configuration.socketMode) & 0o777))
+        let restore: @Sendable () -> Void = {
+            if let previous = saved.withLock({ value -> mode_t? in
+                defer { value = nil }
+                return value
+            }) {
+                umask(previous)
+            }
+        }
+        let app = Application(
+            router: routes.router(roles: configuration.roles),
+            server: .http1(
+                configuration: .init(
+                    additionalChannelHandlers: [PeerCredentialsHandler(registry: .shared)],
+                    idleTimeout: .seconds(30))),
+            configuration: .init(address: .unixDomainSocket(path: path), serverName: nil),
+            onServerRunning: { _ in
+                restore()
+                if let group {
+                    do {
+                        try UnixSocketPath.setGroup(path, group: group)
+                    } catch {
+                        logger.error("socket group", metadata: ["error": "\(error)"])
+                    }
+                }
+                logger.info("listening", metadata: ["socket": "\(path)"])
+                readiness.markReady()
+            },
+            logger: logger)
+        do {
+            try await app.run()
+            restore()
+            readiness.markFailed(StartupError("the server stopped"))
+        } catch {
+            restore()
+            readiness.markFailed(error)
+            throw error
+        }
+        // Remove the socket file so the next start finds no stale one.
+        unlink(path)
+    }
+}
+
+/// Lets callers wait until the server is listening.
+final class Readiness: Sendable {
+    private enum State {
+        case waiting([CheckedContinuation<Void, any Error>])
+        case ready
+        case failed(any Error)
+    }
+
+    private let state = Mutex<State>(.waiting([]))
+
+    func wait() async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let outcome: Result<Void, any Error>? = state.withLock { state in
+                switch state {
+                case .waiting(var list):
+                    list.append(continuation)
+                    state = .waiting(list)
+                    return nil
+                case .ready: return .success(())
+                case .failed(let error): return .failure(error)
+                }
+            }
+            if let outcome { continuation.resume(with: outcome) }
+        }
+    }
+
+    func markReady() { settle(.success(())) }
+
+    func markFailed(_ error: any Error) { settle(.failure(error)) }
+
+    private func settle(_ outcome: Result<Void, any Error>) {
+        let waiting: [CheckedContinuation<Void, any Error>] = state.withLock { state in
+            guard case .waiting(let list) = state else { return [] }
+            switch outcome {
+            case .success: state = .ready
+            case .failure(let error): state = .failed(error)
+            }
+            return list
+        }
+        for continuation in waiting { continuation.resume(with: outcome) }
+    }
+}

@@ -1,0 +1,240 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import SlotAPI
+import SlotEngine
+import SlotStore
+
+/// The HTTP routes of the API; handlers are thin: parse, check the role, call `BookingService`, encode.
+struct Routes: Sendable {
+    let service: BookingService
+    let streams: StreamRoutes
+    let startedAt: Int64
+    let version: String
+    let maxBodyBytes: Int
+
+    func router(roles: [UInt32: Role]) -> Router<SlotRequestContext> {
+        let router = Router(context: SlotRequestContext.self)
+        router.middlewares.add(ProblemMiddleware<SlotRequestContext>())
+        router.middlewares.add(AccessMiddleware(roles: roles))
+
+        router.get("/_ping") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: "OK")))
+        }
+        router.get("/v1/health") { _, context in
+            try context.require(.read)
+            let rules = try service.loaded()
+            return try json(
+                Health(
+                    status: "ok", version: version, apiVersion: APIVersion.current, rulesVersion: rules.version,
+                    uptimeSeconds: Int(service.clock.now() - startedAt), role: context.role?.rawValue ?? ""))
+        }
+        router.get("/v1/openapi.yaml") { _, context in
+            try context.require(.read)
+            return Response(
+                status: .ok, headers: [.contentType: "application/yaml"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
+        }
+
+        // MARK: Rules
+        router.get("/v1/rules") { _, context in
+            try context.require(.read)
+            let loaded = try service.loaded()
+            let shop = loaded.ruleSet.shop
+            let zone = shop.timeZone
+            return try json(
+                RulesSummary(
+                    version: loaded.version, files: loaded.ruleSet.files,
+                    shop: ShopInfo(
+                        name: shop.name, timezone: zone.identifier, currency: shop.currency,
+                        slotStepMinutes: shop.slotStepMinutes, minNoticeMinutes: shop.minNoticeMinutes,
+                        horizonMinutes: shop.horizonMinutes),
+                    services: loaded.ruleSet.services.count, staff: loaded.ruleSet.staff.count,
+                    loadedAt: zone.iso8601(instant: loaded.loadedAt)))
+        }
+        router.post("/v1/rules/check") { request, context in
+            try context.require(.admin)
+            let data = try await body(request)
+            guard let text = String(data: data, encoding: .utf8) else {
+                throw APIError(.badRequest, "the rule file must be UTF-8 text")
+            }
+            let name = request.uri.queryParameters.get("name") ?? "candidate.yaml"
+            guard !name.isEmpty, !name.contains("/") else {
+                throw APIError.invalid("name", "a plain file name like shop.yaml")
+            }
+            return try json(service.rules.check(candidate: text, name: name))
+        }
+        router.post("/v1/rules/reload") { _, context in
+            try context.require(.admin)
+            switch service.rules.reload() {
+            case .loaded(let loaded, let previous, let changed):
+                if changed { service.bus.publishRulesChanged() }
+                return try json(
+                    RuleReloadResult(
+                        changed: changed, previousVersion: previous, version: loaded.version,
+                        diagnostics: loaded.warnings.map(RuleHolder.wire)))
+            case .rejected(let diagnostics, let message):
+                throw APIError(problem: Problem(code: .rulesInvalid, detail: message, diagnostics: diagnostics))
+            }
+        }
+
+        // MARK: Catalog
+        router.get("/v1/services") { _, context in
+            try context.require(.read)
+            let loaded = try service.loaded()
+            let wire = WireMapping(zone: loaded.ruleSet.shop.timeZone)
+            return try json(ServiceList(services: loaded.ruleSet.services.map(wire.service)))
+        }
+        router.get("/v1/staff") { _, context in
+            try context.require(.read)
+            let loaded = try service.loaded()
+            return try json(
+                StaffList(
+                    staff: loaded.ruleSet.staff.map { StaffInfo(id: $0.id, name: $0.name, services: $0.services) }))
+        }
+
+        // MARK: Slots
+        router.get("/v1/slots") { request, context in
+            try context.require(.read)
+            let query = request.uri.queryParameters
+            let watch = query.get("watch").map { $0 == "true" || $0 == "1" } ?? false
+            if watch {
+                return try await streams.watchSlots(
+                    service: query.get("service"), variant: query.get("variant"), staff: query.get("staff"),
+                    from: query.get("from"), to: query.get("to"))
+            }
+            return try json(
+                try await service.slots(
+                    service: query.get("service"), variant: query.get("variant"), staff: query.get("staff"),
+                    from: query.get("from"), to: query.get("to")))
+        }
+        router.get("/v1/slots/explain") { request, context in
+            try context.require(.read)
+            let query = request.uri.queryParameters
+            return try json(
+                try await service.explain(
+                    service: query.get("service"), variant: query.get("variant"), staff: query.get("staff"),
+                    at: query.get("at")))
+        }
+
+        // MARK: Bookings
+        router.get("/v1/bookings") { request, context in
+            try context.require(.read)
+            let query = request.uri.queryParameters
+            return try json(
+                try await service.list(
+                    from: query.get("from"), to: query.get("to"), staff: query.get("staff"),
+                    status: query.get("status")))
+        }
+        router.post("/v1/bookings") { request, context in
+            try context.require(.book)
+            let data = try await body(request)
+            let create = try decode(CreateBookingRequest.self, from: data)
+            let headerName = APIVersion.idempotencyKeyHeader.lowercased()
+            let key = request.headers.first { $0.name.canonicalName == headerName }?.value
+            // The fingerprint is of the decoded request, so the same JSON formatted differently still matches.
+            let canonical = try JSONCoding.canonicalEncoder.encode(create)
+            let answer = try await service.create(
+                create, idempotencyKey: key, fingerprint: Fingerprint.of("POST /v1/bookings", canonical))
+            return Response(
+                status: HTTPResponse.Status(code: answer.status), headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
+        }
+        router.get("/v1/bookings/:id") { _, context in
+            try context.require(.read)
+            return try json(try await service.booking(id: try bookingID(context)))
+        }
+        router.post("/v1/bookings/:id/cancel") { request, context in
+            try context.require(.cancel)
+            let data = try await body(request)
+            let cancel = data.isEmpty ? CancelRequest() : try decode(CancelRequest.self, from: data)
+            return try json(try await service.transition(try bookingID(context), .cancel, reason: cancel.reason ?? ""))
+        }
+        router.post("/v1/bookings/:id/reschedule") { request, context in
+            try context.require(.transition)
+            let move = try decode(RescheduleRequest.self, from: try await body(request))
+            return try json(try await service.reschedule(try bookingID(context), to: move.start))
+        }
+        router.post("/v1/bookings/:id/confirm") { _, context in
+            try context.require(.transition)
+            return try json(try await service.transition(try bookingID(context), .confirm))
+        }
+        router.post("/v1/bookings/:id/complete") { _, context in
+            try context.require(.transition)
+            return try json(try await service.transition(try bookingID(context), .complete))
+        }
+        router.post("/v1/bookings/:id/no-show") { _, context in
+            try context.require(.transition)
+            return try json(try await service.transition(try bookingID(context), .markNoShow))
+        }
+
+        // MARK: Events
+        router.get("/v1/events") { request, context in
+            try context.require(.read)
+            let query = request.uri.queryParameters
+            return try await streams.events(
+                since: query.get("since"), type: query.get("type"), follow: query.get("follow"))
+        }
+        return router
+    }
+
+    /// The request body, at most `maxBodyBytes` (else `413`).
+    ///
+    /// An oversized body is still read (and dropped) up to `discardLimit`, so a client that sends the whole body
+    /// before reading gets its 413 instead of stalling against a server that stopped reading.
+    func body(_ request: Request) async throws -> Data {
+        var data = Data()
+        var total = 0
+        for try await buffer in request.body {
+            total += buffer.readableBytes
+            if total > maxBodyBytes {
+                if total > Self.discardLimit { break }
+                continue
+            }
+            data.append(contentsOf: buffer.readableBytesView)
+        }
+        if total > maxBodyBytes {
+            throw APIError(
+                .payloadTooLarge, "the request body is larger than \(maxBodyBytes) bytes — send a smaller request")
+        }
+        return data
+    }
+
+    /// How much of an oversized body is read and dropped before giving up on the connection.
+    static let discardLimit = 64 << 20
+
+    func bookingID(_ context: SlotRequestContext) throws(APIError) -> String {
+        guard let id = context.parameters.get("id"), !id.isEmpty else {
+            throw APIError(.notFound, "no such route")
+        }
+        return id
+    }
+}
+
+/// Decodes a JSON request body; an empty body is malformed.
+func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+    guard !data.isEmpty else { throw APIError(.malformedJSON, "the body is empty — send a JSON object") }
+    return try JSONCoding.decoder.decode(type, from: data)
+}
+
+/// A `200` (or other) JSON response.
+func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
+    let data = try JSONCoding.encoder.encode(value)
+    return Response(
+        status: status, headers: [.contentType: "application/json"],
+        body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+}
+
+/// A stable fingerprint of a request (FNV-1a, 64 bits), so a reused idempotency key with another body is caught.
+enum Fingerprint {
+    static func of(_ head: String, _ body: Data) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in Array(head.utf8) + [0] + Array(body) {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        return String(hash, radix: 16)
+    }
+}

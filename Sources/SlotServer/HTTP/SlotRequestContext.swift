@@ -1,0 +1,54 @@
+import Hummingbird
+import NIOCore
+import SlotAPI
+
+/// The request context of the API: the peer's credentials (SO_PEERCRED, read once per connection) and its role.
+public struct SlotRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The connecting process, or nil when the credentials could not be read.
+    public let peer: PeerCredentials?
+    /// The peer's role, set by `AccessMiddleware`; nil means no role (403 on everything but `/_ping`).
+    public var role: Role?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        peer = PeerRegistry.shared.credentials(of: source.channel)
+        role = nil
+    }
+
+    /// Bodies are collected explicitly with the daemon's own cap.
+    public var maxUploadSize: Int { APIVersion.maxBodyBytes }
+
+    /// Throws `403` unless the role allows `permission`.
+    func require(_ permission: Permission) throws(APIError) {
+        guard let role else {
+            let uid = peer.map { "uid \($0.uid)" } ?? "this peer"
+            throw APIError(
+                .forbidden,
+                "\(uid) has no role in slotd's configuration — add it under `roles:` (admin, staff, booking, read)")
+        }
+        guard role.allows(permission) else {
+            let needed = Role.allowing(permission).map(\.rawValue).joined(separator: " or ")
+            throw APIError(.forbidden, "role '\(role.rawValue)' may not do this — it needs \(needed)")
+        }
+    }
+}
+
+extension PeerRegistry {
+    /// The process-wide registry: the request context can only reach it statically (it is built from the channel).
+    static let shared = PeerRegistry()
+}
+
+/// Maps the peer's uid to its role from the configuration.
+struct AccessMiddleware: RouterMiddleware {
+    typealias Context = SlotRequestContext
+    let roles: [UInt32: Role]
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        var context = context
+        context.role = context.peer.flatMap { roles[$0.uid] }
+        return try await next(request, context)
+    }
+}

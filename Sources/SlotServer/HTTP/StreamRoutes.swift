@@ -1,0 +1,197 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import SlotAPI
+import SlotStore
+
+/// The long-lived responses: the event stream and slot watches, both NDJSON.
+///
+/// Bus messages only wake a stream up: what it sends is always read back from the durable log after the last
+/// cursor it sent, so lines go out in cursor order with no gap even when two commits publish out of order.
+struct StreamRoutes: Sendable {
+    let service: BookingService
+    let heartbeatInterval: Duration
+    let bufferSize: Int
+    let pageSize = 500
+
+    /// `GET /v1/events`.
+    func events(since: String?, type: String?, follow: String?) async throws -> Response {
+        var start: Int64 = 0
+        if let since, !since.isEmpty {
+            guard let value = Int64(since), value >= 0 else {
+                throw APIError.invalid("since", "'\(since)' is not a cursor — use a number from a previous line")
+            }
+            start = value
+        }
+        let cursor = start
+        let filter = try EventFilter(type)
+        let follows = follow.map { !($0 == "false" || $0 == "0") } ?? true
+        let loaded = try service.loaded()
+        let wire = WireMapping(zone: loaded.ruleSet.shop.timeZone)
+        let store = service.store
+        let clock = service.clock
+        let logger = service.logger
+        let interval = heartbeatInterval
+        let pageSize = self.pageSize
+        // Subscribe before the replay so nothing committed meanwhile is missed.
+        let subscription = service.bus.subscribe(bufferSize: bufferSize)
+
+        let body = ResponseBody { writer in
+            defer { subscription.cancel() }
+            var last = cursor
+            /// Sends every stored event after `last`; returns whether anything was sent.
+            func drain(_ writer: inout any ResponseBodyWriter) async throws -> Bool {
+                var sent = false
+                while true {
+                    let page = try await store.events(after: last, typePrefix: filter.storePrefix, limit: pageSize)
+                    var buffer = ByteBuffer()
+                    for event in page where filter.matches(event.type) {
+                        try Self.append(wire.event(event), to: &buffer)
+                    }
+                    if buffer.readableBytes > 0 {
+                        try await writer.write(buffer)
+                        sent = true
+                    }
+                    last = page.last?.cursor ?? last
+                    if page.count < pageSize { return sent }
+                }
+            }
+            _ = try await drain(&writer)
+            guard follows else {
+                try await writer.finish(nil)
+                return
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    while !Task.isCancelled {
+                        try await Task.sleep(for: interval)
+                        subscription.tick()
+                    }
+                }
+                var lastWrite = ContinuousClock.now
+                for await message in subscription.stream.cancelOnGracefulShutdown() {
+                    switch message {
+                    case .events:
+                        if try await drain(&writer) { lastWrite = .now }
+                    case .tick:
+                        if ContinuousClock.now - lastWrite >= interval * 0.9 {
+                            var buffer = ByteBuffer()
+                            try Self.append(
+                                wire.control(EventLine.heartbeatType, cursor: last, at: clock.now()), to: &buffer)
+                            try await writer.write(buffer)
+                            lastWrite = .now
+                        }
+                    case .rulesChanged:
+                        break
+                    }
+                }
+                if subscription.overflowed {
+                    logger.notice("event subscriber fell behind; cut off", metadata: ["cursor": "\(last)"])
+                    var buffer = ByteBuffer()
+                    let detail = "this stream fell too far behind and is closed — reconnect with since=\(last)"
+                    try Self.append(
+                        wire.control(EventLine.overflowType, cursor: last, at: clock.now(), detail: detail),
+                        to: &buffer)
+                    try await writer.write(buffer)
+                }
+                group.cancelAll()
+            }
+            try await writer.finish(nil)
+        }
+        return Response(
+            status: .ok, headers: [.contentType: APIVersion.ndjsonMediaType, .cacheControl: "no-store"], body: body)
+    }
+
+    /// `GET /v1/slots?watch=true`: the answer now, then a new line each time it changes.
+    func watchSlots(service id: String?, variant: String?, staff: String?, from: String?, to: String?) async throws
+        -> Response
+    {
+        let service = self.service
+        let subscription = service.bus.subscribe(bufferSize: bufferSize)
+        // Compute the first answer before answering, so a bad query gets its problem status.
+        let first: SlotList
+        do {
+            first = try await service.slots(service: id, variant: variant, staff: staff, from: from, to: to)
+        } catch {
+            subscription.cancel()
+            throw error
+        }
+        let interval = heartbeatInterval
+        let logger = service.logger
+        let body = ResponseBody { writer in
+            defer { subscription.cancel() }
+            var previous = first
+            var buffer = ByteBuffer()
+            try Self.append(first, to: &buffer)
+            try await writer.write(buffer)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    // Time alone changes the answer (minimum notice, the horizon): look again now and then.
+                    while !Task.isCancelled {
+                        try await Task.sleep(for: interval)
+                        subscription.tick()
+                    }
+                }
+                for await _ in subscription.stream.cancelOnGracefulShutdown() {
+                    let answer: SlotList
+                    do {
+                        answer = try await service.slots(
+                            service: id, variant: variant, staff: staff, from: from, to: to)
+                    } catch let error as APIError {
+                        // The query stopped making sense (a reload removed the service): say why and stop.
+                        var buffer = ByteBuffer()
+                        try Self.append(error.problem, to: &buffer)
+                        try await writer.write(buffer)
+                        break
+                    }
+                    guard answer != previous else { continue }
+                    previous = answer
+                    var buffer = ByteBuffer()
+                    try Self.append(answer, to: &buffer)
+                    try await writer.write(buffer)
+                }
+                if subscription.overflowed { logger.notice("slot watcher fell behind; cut off") }
+                group.cancelAll()
+            }
+            try await writer.finish(nil)
+        }
+        return Response(
+            status: .ok, headers: [.contentType: APIVersion.ndjsonMediaType, .cacheControl: "no-store"], body: body)
+    }
+
+    /// Appends one JSON line.
+    static func append(_ value: some Encodable, to buffer: inout ByteBuffer) throws {
+        buffer.writeBytes(try JSONCoding.encoder.encode(value))
+        buffer.writeInteger(UInt8(ascii: "\n"))
+    }
+}
+
+/// `type=` of the event stream: an exact type, or a prefix ending in `*`.
+struct EventFilter: Sendable {
+    var exact: String?
+    var prefix: String?
+
+    init(_ text: String?) throws(APIError) {
+        guard let text, !text.isEmpty, text != "*" else { return }
+        if text.hasSuffix("*") {
+            prefix = String(text.dropLast())
+        } else {
+            exact = text
+        }
+        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "._-"))
+        guard (prefix ?? exact ?? "").unicodeScalars.allSatisfy(allowed.contains) else {
+            throw APIError.invalid("type", "'\(text)' is not an event type — e.g. booking.created or booking.*")
+        }
+    }
+
+    /// The prefix the store filters by.
+    var storePrefix: String? { prefix ?? exact }
+
+    func matches(_ type: String) -> Bool {
+        if let exact { return type == exact }
+        if let prefix { return type.hasPrefix(prefix) }
+        return true
+    }
+}

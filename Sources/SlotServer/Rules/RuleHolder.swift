@@ -1,0 +1,121 @@
+import Logging
+import SlotAPI
+import SlotCore
+import SlotEngine
+import SlotRules
+import Synchronization
+
+/// One loaded rule set with its engine and a cache of compiled free time.
+public final class LoadedRules: Sendable {
+    public let ruleSet: RuleSet
+    public let engine: AvailabilityEngine
+    /// Warnings found while loading.
+    public let warnings: [Diagnostic]
+    /// When it was loaded (seconds since the epoch).
+    public let loadedAt: Int64
+    private let cachedSchedule = Mutex<Schedule?>(nil)
+
+    init(ruleSet: RuleSet, warnings: [Diagnostic], loadedAt: Int64) {
+        self.ruleSet = ruleSet
+        self.engine = AvailabilityEngine(rules: ruleSet)
+        self.warnings = warnings
+        self.loadedAt = loadedAt
+    }
+
+    public var version: String { ruleSet.version }
+
+    /// Compiled free time covering `first` through `last` with room around them, reused while it covers them.
+    func schedule(from first: LocalDate, through last: LocalDate) -> Schedule {
+        if let cached = cachedSchedule.withLock({ $0 }), cached.covers(from: first, through: last) { return cached }
+        // Compile generously (the whole horizon around today) so most queries reuse it.
+        let horizonDays = ruleSet.shop.horizonMinutes / 1440 + 1
+        let from = first.adding(days: -3)
+        let through = max(last, first.adding(days: horizonDays)).adding(days: 3)
+        let schedule = engine.schedule(from: from, through: through)
+        cachedSchedule.withLock { $0 = schedule }
+        return schedule
+    }
+}
+
+/// The rules in force, swapped atomically on reload; a bad reload keeps the old rules.
+public final class RuleHolder: Sendable {
+    public let directory: String
+    private let clock: WallClock
+    private let logger: Logger
+    private let state = Mutex<LoadedRules?>(nil)
+    /// Serialises reloads so two at once cannot swap in an older read.
+    private let reloading = Mutex<Void>(())
+
+    init(directory: String, clock: WallClock, logger: Logger) {
+        self.directory = directory
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// The rules in force (nil only before the first successful load).
+    public var current: LoadedRules? { state.withLock { $0 } }
+
+    /// The outcome of a load or reload.
+    public enum ReloadOutcome: Sendable {
+        /// Loaded; `changed` is false when the version is the same (nothing was swapped).
+        case loaded(LoadedRules, previousVersion: String, changed: Bool)
+        /// Rejected: the diagnostics (or the read error as one); the old rules keep serving.
+        case rejected([RuleDiagnostic], message: String)
+    }
+
+    /// Reads the directory, validates, and swaps in the new rules if they load without errors.
+    @discardableResult
+    public func reload() -> ReloadOutcome {
+        reloading.withLock { _ in
+            let files: (sources: [RuleSource], attachments: [String: String])
+            do {
+                files = try RuleFiles.read(directory: directory)
+            } catch {
+                logger.error("rules rejected", metadata: ["error": "\(error)"])
+                return .rejected([], message: "\(error)")
+            }
+            let result = RuleLoader.load(files.sources, attachments: files.attachments)
+            guard let ruleSet = result.ruleSet, !result.diagnostics.hasErrors else {
+                let errors = result.diagnostics.filter { $0.severity == .error }
+                for diagnostic in errors { logger.error("rule error", metadata: ["diagnostic": "\(diagnostic)"]) }
+                let message =
+                    errors.isEmpty
+                    ? "the rules did not load" : "\(errors.count) error(s) in the rules; the old rules stay in force"
+                return .rejected(result.diagnostics.map(RuleHolder.wire), message: message)
+            }
+            let previous = current
+            if let previous, previous.version == ruleSet.version, !ruleSet.version.isEmpty {
+                return .loaded(previous, previousVersion: previous.version, changed: false)
+            }
+            let loaded = LoadedRules(
+                ruleSet: ruleSet, warnings: result.diagnostics.filter { $0.severity == .warning },
+                loadedAt: clock.now())
+            state.withLock { $0 = loaded }
+            logger.info(
+                "rules loaded",
+                metadata: [
+                    "version": "\(ruleSet.version)", "files": "\(ruleSet.files.joined(separator: ","))",
+                    "services": "\(ruleSet.services.count)", "staff": "\(ruleSet.staff.count)",
+                ])
+            return .loaded(loaded, previousVersion: previous?.version ?? "", changed: true)
+        }
+    }
+
+    /// Checks a candidate file as if it replaced (or joined) the directory's file of that name; nothing changes.
+    public func check(candidate text: String, name: String) -> RuleCheckResult {
+        let files = (try? RuleFiles.read(directory: directory)) ?? (sources: [], attachments: [:])
+        var sources = files.sources.filter { $0.name != name }
+        sources.append(RuleSource(name: name, text: text))
+        sources.sort { $0.name < $1.name }
+        let result = RuleLoader.load(sources, attachments: files.attachments)
+        let ok = result.ruleSet != nil && !result.diagnostics.hasErrors
+        return RuleCheckResult(ok: ok, diagnostics: result.diagnostics.map(RuleHolder.wire))
+    }
+
+    static func wire(_ diagnostic: Diagnostic) -> RuleDiagnostic {
+        RuleDiagnostic(
+            severity: diagnostic.severity.rawValue, file: diagnostic.location.file, line: diagnostic.location.line,
+            column: diagnostic.location.column, message: diagnostic.message, fix: diagnostic.fix,
+            text: diagnostic.description)
+    }
+}

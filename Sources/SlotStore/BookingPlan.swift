@@ -1,0 +1,208 @@
+import Foundation
+import SlotCore
+import SlotEngine
+import SlotRules
+
+/// An event to append, before the log has given it a cursor.
+struct PendingEvent: Hashable, Sendable {
+    var type: String
+    var at: Int64
+    var data: Data
+}
+
+/// An outbox job to enqueue.
+struct PendingJob: Hashable, Sendable {
+    var kind: String
+    var payload: Data
+    var dueAt: Int64
+}
+
+/// What one write does: the booking after it, its event and its jobs. Both stores persist a plan the same way, so
+/// the memory twin and SQLite cannot drift apart in what they decide.
+struct BookingPlan: Sendable {
+    var booking: StoredBooking
+    var events: [PendingEvent]
+    var jobs: [PendingJob]
+}
+
+/// The shared, pure decisions of both stores: validation, lifecycle, event data and outbox payloads.
+enum BookingPlanner {
+    /// A new random booking id: `bk_` and 16 base-32 characters (80 bits).
+    static func newBookingID() -> String { "bk_" + randomToken(16) }
+
+    /// A new random customer id: `cu_` and 16 base-32 characters.
+    static func newCustomerID() -> String { "cu_" + randomToken(16) }
+
+    static func randomToken(_ count: Int) -> String {
+        let alphabet = Array("0123456789abcdefghjkmnpqrstvwxyz")
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<count).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
+    }
+
+    /// Checks what the schema would refuse, so both stores refuse it with the same message.
+    static func validate(_ new: NewBooking) -> StoreError? {
+        func violation(_ message: String) -> StoreError { StoreError(.constraintViolation, message) }
+        if new.staffID.isEmpty { return violation("a booking needs a staff member") }
+        if new.services.isEmpty || new.services.contains(where: \.isEmpty) {
+            return violation("a booking needs at least one service id, none empty")
+        }
+        if new.customer.name.trimmingCharacters(in: .whitespaces).isEmpty {
+            return violation("the customer's name must not be empty")
+        }
+        if new.price.minorUnits < 0 || (new.deposit?.minorUnits ?? 0) < 0 {
+            return violation("prices and deposits must not be negative")
+        }
+        if let deposit = new.deposit, deposit.currency != new.price.currency {
+            return violation(
+                "the deposit's currency \(deposit.currency) differs from the price's \(new.price.currency)")
+        }
+        if let error = validate(new.times) { return error }
+        if let expiry = new.holdExpiresAt, expiry > new.times.start {
+            return violation("a hold must expire before the booking starts")
+        }
+        return nil
+    }
+
+    static func validate(_ times: BookingTimes) -> StoreError? {
+        if times.end <= times.start {
+            return StoreError(
+                .constraintViolation, "a booking must end after it starts (start \(times.start), end \(times.end))")
+        }
+        if times.footprint.bufferBeforeMinutes < 0 || times.footprint.bufferAfterMinutes < 0 {
+            return StoreError(.constraintViolation, "buffers must not be negative")
+        }
+        if times.busy.length > StoreSchema.maxBusySeconds {
+            return StoreError(.constraintViolation, "a booking with its buffers must not last longer than 2 days")
+        }
+        return nil
+    }
+
+    /// The plan for a new booking, or why it is invalid.
+    static func create(
+        _ new: NewBooking, id: String, customerID: String, at now: Int64
+    ) -> Result<BookingPlan, StoreError> {
+        if let error = validate(new) { return .failure(error) }
+        let created = BookingLifecycle.create(
+            start: new.times.start, end: new.times.end, price: new.price, holdExpiresAt: new.holdExpiresAt)
+        switch created {
+        case .failure(let error):
+            return .failure(StoreError(.constraintViolation, error.message))
+        case .success(let (lifecycle, actions)):
+            let booking = StoredBooking(
+                id: id, status: lifecycle.state, staffID: new.staffID, services: new.services, variant: new.variant,
+                start: new.times.start, end: new.times.end, footprint: new.times.footprint, price: new.price,
+                deposit: new.deposit, customerID: customerID, customer: new.customer, notes: new.notes,
+                holdExpiresAt: lifecycle.holdExpiresAt, createdAt: now, updatedAt: now, cancellation: nil)
+            return .success(plan(booking, actions, at: now))
+        }
+    }
+
+    /// The plan for a transition of `booking`, or the lifecycle's refusal.
+    static func transition(
+        _ booking: StoredBooking, _ input: BookingInput, at now: Int64, policy: Policies, reason: String
+    ) -> Result<BookingPlan, StoreError> {
+        if input == .reschedule {
+            return .failure(StoreError(.illegalTransition, "reschedule needs new times: use reschedule(_:to:at:)"))
+        }
+        var lifecycle = booking.lifecycle
+        switch lifecycle.apply(input, at: now, policy: policy, reason: reason) {
+        case .failure(let error):
+            return .failure(.illegal(error))
+        case .success(let actions):
+            var updated = booking
+            updated.status = lifecycle.state
+            updated.holdExpiresAt = lifecycle.holdExpiresAt
+            updated.cancellation = lifecycle.cancellation
+            updated.updatedAt = now
+            return .success(plan(updated, actions, at: now))
+        }
+    }
+
+    /// The plan for moving `booking` to `times`, or why not.
+    static func reschedule(
+        _ booking: StoredBooking, to times: BookingTimes, at now: Int64
+    ) -> Result<BookingPlan, StoreError> {
+        if let error = validate(times) { return .failure(error) }
+        var lifecycle = booking.lifecycle
+        switch lifecycle.reschedule(start: times.start, end: times.end, at: now) {
+        case .failure(let error):
+            return error.code == .invalidTimes
+                ? .failure(StoreError(.constraintViolation, error.message)) : .failure(.illegal(error))
+        case .success(let actions):
+            var updated = booking
+            updated.start = times.start
+            updated.end = times.end
+            updated.footprint = times.footprint
+            updated.updatedAt = now
+            return .success(plan(updated, actions, at: now))
+        }
+    }
+
+    /// Turns lifecycle actions into the event to append and the jobs to enqueue.
+    static func plan(_ booking: StoredBooking, _ actions: [BookingAction], at now: Int64) -> BookingPlan {
+        var events: [PendingEvent] = []
+        var jobs: [PendingJob] = []
+        for action in actions {
+            switch action {
+            case .record(let event):
+                events.append(PendingEvent(type: event.type, at: now, data: eventData(booking, event)))
+            case .enqueue(let kind):
+                jobs.append(PendingJob(kind: kind, payload: json(["booking": booking.id]), dueAt: now))
+            case .chargeFee(let fee):
+                let payload: [String: Any] = [
+                    "booking": booking.id, "amount": fee.minorUnits, "currency": fee.currency,
+                ]
+                jobs.append(PendingJob(kind: "payment.charge_fee", payload: json(payload), dueAt: now))
+            case .releaseSlot:
+                // Slot watchers learn of a freed slot from the event itself, published after commit.
+                break
+            }
+        }
+        return BookingPlan(booking: booking, events: events, jobs: jobs)
+    }
+
+    /// The event's `data` object.
+    static func eventData(_ booking: StoredBooking, _ event: BookingEvent) -> Data {
+        var object: [String: Any] = [
+            "booking": booking.id, "status": booking.status.rawValue, "staff": booking.staffID,
+            "services": booking.services, "start": booking.start, "end": booking.end,
+        ]
+        switch event {
+        case .created:
+            object["customer"] = booking.customerID
+            object["price"] = money(booking.price)
+            if let deposit = booking.deposit { object["deposit"] = money(deposit) }
+            if let expiry = booking.holdExpiresAt { object["hold_expires_at"] = expiry }
+        case .cancelled(let terms):
+            object["late"] = terms.isLate
+            object["fee_applies"] = terms.feeApplies
+            if let fee = terms.fee { object["fee"] = money(fee) }
+            object["minutes_before_start"] = terms.minutesBeforeStart
+            object["reason"] = terms.reason
+        case .rescheduled(let from, let to):
+            object["from"] = ["start": from.lower, "end": from.upper]
+            object["to"] = ["start": to.lower, "end": to.upper]
+        case .confirmed, .completed, .noShow, .expired:
+            break
+        }
+        return json(object)
+    }
+
+    static func money(_ money: Money) -> [String: Any] { ["amount": money.minorUnits, "currency": money.currency] }
+
+    static func json(_ object: Any) -> Data {
+        // Only plain strings, numbers, booleans, arrays and dictionaries reach here, which always serialise.
+        (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+    }
+
+    /// Whether `booking` can conflict with a booking of `staffID` needing `resources`: same staff or a shared
+    /// resource, active, and busy inside `window`.
+    static func couldConflict(
+        _ booking: StoredBooking, staffID: String, resources: [ResourceNeed], window: Interval
+    ) -> Bool {
+        guard booking.status.isActive, booking.busy.overlaps(window) else { return false }
+        if booking.staffID == staffID { return true }
+        let needed = Set(resources.map(\.resource))
+        return booking.footprint.resources.contains { needed.contains($0.resource) }
+    }
+}

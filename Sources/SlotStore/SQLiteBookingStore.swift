@@ -1,0 +1,519 @@
+import Foundation
+import GRDB
+import SlotCore
+import SlotEngine
+import SlotRules
+
+/// The durable `BookingStore`: one SQLite file in WAL mode through a GRDB `DatabasePool` (one writer, concurrent
+/// readers).
+///
+/// Durability: `synchronous = FULL` by default. In WAL mode `NORMAL` keeps the database consistent after a crash but
+/// may lose the last transactions on power loss, because the WAL is only synced at checkpoints; a booking the API
+/// has acknowledged must survive power loss, so every commit syncs the WAL. `StoreBenchmarks` measures the cost.
+public final class SQLiteBookingStore: BookingStore {
+    /// How hard each commit waits for the disk.
+    public enum Synchronous: String, Sendable, CaseIterable {
+        /// Every commit is synced: survives `kill -9` and power loss.
+        case full = "FULL"
+        /// Synced at checkpoints only: survives `kill -9`, may lose the newest commits on power loss.
+        case normal = "NORMAL"
+    }
+
+    /// The database file.
+    public let path: String
+    let pool: DatabasePool
+
+    /// Opens (creating if needed) and migrates the database at `path`; refuses a file written by a newer slotd.
+    public init(path: String, synchronous: Synchronous = .full) throws(StoreError) {
+        self.path = path
+        var configuration = Configuration()
+        // Another process (slotctl's offline tools, sqlite3, a backup) may hold the write lock briefly: wait for
+        // it instead of failing at once with "database is locked".
+        configuration.busyMode = .timeout(5)
+        configuration.foreignKeysEnabled = true
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            // Not in `prepareDatabase`: DatabasePool switches the writer to WAL *after* that hook and then sets
+            // `synchronous = NORMAL` itself, silently undoing it. The pool keeps this one writer connection for its
+            // whole life, and `synchronous` is per connection, so setting it once here holds for every write.
+            let pragma = "PRAGMA synchronous = \(synchronous.rawValue)"
+            try pool.writeWithoutTransaction { db in try db.execute(sql: pragma) }
+        } catch {
+            throw StoreError(.database, "cannot open the database at \(path): \(Self.describe(error))")
+        }
+        try Self.migrate(pool, path: path)
+    }
+
+    /// Checks the schema version, then applies the migrations this binary knows and the file lacks.
+    static func migrate(_ pool: DatabasePool, path: String) throws(StoreError) {
+        let migrator = StoreSchema.migrator
+        let known = StoreSchema.schemaVersion
+        do {
+            let (version, superseded) = try pool.read { db in
+                (try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0, try migrator.hasBeenSuperseded(db))
+            }
+            if version > known || superseded {
+                throw StoreError(
+                    .schemaTooNew,
+                    "the database at \(path) has schema version \(version), newer than this slotd knows (\(known));"
+                        + " run the slotd that wrote it, or restore a backup made for this version")
+            }
+            try migrator.migrate(pool)
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA user_version = \(known)") }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(.database, "cannot migrate the database at \(path): \(Self.describe(error))")
+        }
+    }
+
+    /// The synchronous setting in effect on the writer connection (`FULL` is 2, `NORMAL` 1).
+    public func synchronousSetting() async throws(StoreError) -> Int {
+        try await run { try await self.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 } }
+    }
+
+    /// The journal mode (`wal`).
+    public func journalMode() async throws(StoreError) -> String {
+        try await run { try await self.pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" } }
+    }
+
+    /// Copies the whole database to `destination` with SQLite's online backup API, while readers and writers go on.
+    public func backup(to destination: String) throws(StoreError) {
+        do {
+            let target = try DatabaseQueue(path: destination)
+            try pool.backup(to: target)
+            try target.close()
+        } catch {
+            throw StoreError(.database, "backup to \(destination) failed: \(Self.describe(error))")
+        }
+    }
+
+    /// Closes the database (pending writes have committed); later calls fail with `database_error`.
+    public func close() throws(StoreError) {
+        do { try pool.close() } catch { throw StoreError(.database, "cannot close \(path): \(Self.describe(error))") }
+    }
+
+    // MARK: - BookingStore
+
+    public func createBooking<Rejection: Sendable>(
+        _ new: NewBooking, at now: Int64, idempotency: IdempotencyRequest?,
+        check: @escaping @Sendable ([StoredBooking]) -> Rejection?
+    ) async throws(StoreError) -> BookingCreation<Rejection> {
+        if let error = BookingPlanner.validate(new) { throw error }
+        let bookingID = BookingPlanner.newBookingID()
+        let freshCustomerID = BookingPlanner.newCustomerID()
+        return try await run {
+            try await self.pool.write { db -> BookingCreation<Rejection> in
+                if let idempotency, let record = try Self.idempotencyRecord(db, key: idempotency.key) {
+                    guard record.fingerprint == idempotency.fingerprint else {
+                        throw StoreError.reused(idempotency.key)
+                    }
+                    return .replayed(record)
+                }
+                // The check runs inside this write transaction, so no other writer can book in between.
+                let conflicting = try Self.candidates(
+                    db, staffID: new.staffID, resources: new.times.footprint.resources, window: new.times.window,
+                    excluding: nil)
+                if let rejection = check(conflicting) { return .rejected(rejection) }
+                let customerID = try Self.upsertCustomer(db, new.customer, freshID: freshCustomerID, at: now)
+                let plan = try BookingPlanner.create(new, id: bookingID, customerID: customerID, at: now).get()
+                try Self.insert(db, plan.booking)
+                let events = try Self.append(db, plan)
+                var response: IdempotentResponse?
+                if let idempotency {
+                    let rendered = idempotency.respond(plan.booking)
+                    response = rendered
+                    try db.execute(
+                        sql: """
+                            INSERT INTO idempotency_keys (key, fingerprint, response_status, response_body, booking_id,
+                                created_at) VALUES (?, ?, ?, ?, ?, ?)
+                            """,
+                        arguments: [
+                            idempotency.key, idempotency.fingerprint, rendered.status, rendered.body, plan.booking.id,
+                            now,
+                        ])
+                }
+                return .created(plan.booking, events: events, response: response)
+            }
+        }
+    }
+
+    public func booking(id: String) async throws(StoreError) -> StoredBooking? {
+        try await run { try await self.pool.read { db in try Self.fetchBooking(db, id: id) } }
+    }
+
+    public func bookings(matching query: BookingQuery) async throws(StoreError) -> [StoredBooking] {
+        var clauses: [String] = []
+        var arguments = StatementArguments()
+        if let from = query.from {
+            clauses.append("b.start_at >= ?")
+            arguments += [from]
+        }
+        if let to = query.to {
+            clauses.append("b.start_at < ?")
+            arguments += [to]
+        }
+        if let staff = query.staffID {
+            clauses.append("b.staff_id = ?")
+            arguments += [staff]
+        }
+        if !query.statuses.isEmpty {
+            clauses.append("b.status IN (" + query.statuses.map { _ in "?" }.joined(separator: ", ") + ")")
+            for status in query.statuses { arguments += [status.rawValue] }
+        }
+        arguments += [max(0, query.limit)]
+        let sql = Self.selectBookings + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "))
+            + " ORDER BY b.start_at, b.id LIMIT ?"
+        let finalArguments = arguments
+        return try await run {
+            try await self.pool.read { db in
+                try Row.fetchAll(db, sql: sql, arguments: finalArguments).map(Self.decodeBooking)
+            }
+        }
+    }
+
+    public func activeBookings(
+        overlapping window: Interval, staff: String?
+    ) async throws(StoreError) -> [StoredBooking] {
+        try await run {
+            try await self.pool.read { db in
+                var sql = Self.selectBookings + " WHERE " + Self.activeOverlap
+                var arguments: StatementArguments = [
+                    window.upper, window.lower - StoreSchema.maxBusySeconds, window.lower,
+                ]
+                if let staff {
+                    sql += " AND b.staff_id = ?"
+                    arguments += [staff]
+                }
+                return try Row.fetchAll(db, sql: sql + " ORDER BY b.start_at, b.id", arguments: arguments)
+                    .map(Self.decodeBooking)
+            }
+        }
+    }
+
+    public func transition(
+        _ id: String, _ input: BookingInput, at now: Int64, policy: Policies, reason: String
+    ) async throws(StoreError) -> TransitionOutcome {
+        try await run {
+            try await self.pool.write { db in
+                guard let booking = try Self.fetchBooking(db, id: id) else { throw StoreError.notFound(id) }
+                let plan = try BookingPlanner.transition(booking, input, at: now, policy: policy, reason: reason).get()
+                try Self.update(db, plan.booking)
+                return TransitionOutcome(booking: plan.booking, events: try Self.append(db, plan))
+            }
+        }
+    }
+
+    public func reschedule<Rejection: Sendable>(
+        _ id: String, to times: BookingTimes, at now: Int64,
+        check: @escaping @Sendable ([StoredBooking]) -> Rejection?
+    ) async throws(StoreError) -> RescheduleOutcome<Rejection> {
+        try await run {
+            try await self.pool.write { db -> RescheduleOutcome<Rejection> in
+                guard let booking = try Self.fetchBooking(db, id: id) else { throw StoreError.notFound(id) }
+                let plan = try BookingPlanner.reschedule(booking, to: times, at: now).get()
+                let conflicting = try Self.candidates(
+                    db, staffID: booking.staffID, resources: times.footprint.resources, window: times.window,
+                    excluding: id)
+                if let rejection = check(conflicting) { return .rejected(rejection) }
+                try Self.update(db, plan.booking)
+                return .rescheduled(TransitionOutcome(booking: plan.booking, events: try Self.append(db, plan)))
+            }
+        }
+    }
+
+    public func expireHolds(at now: Int64) async throws(StoreError) -> [TransitionOutcome] {
+        try await run {
+            try await self.pool.write { db in
+                let due = try Row.fetchAll(
+                    db,
+                    sql: Self.selectBookings
+                        + " WHERE b.status = 'held' AND b.hold_expires_at <= ? ORDER BY b.hold_expires_at, b.id",
+                    arguments: [now]
+                ).map(Self.decodeBooking)
+                var outcomes: [TransitionOutcome] = []
+                for booking in due {
+                    let plan = try BookingPlanner.transition(
+                        booking, .expire, at: now, policy: Policies(), reason: ""
+                    ).get()
+                    try Self.update(db, plan.booking)
+                    outcomes.append(TransitionOutcome(booking: plan.booking, events: try Self.append(db, plan)))
+                }
+                return outcomes
+            }
+        }
+    }
+
+    public func nextHoldExpiry() async throws(StoreError) -> Int64? {
+        try await run {
+            try await self.pool.read { db in
+                try Int64.fetchOne(db, sql: "SELECT min(hold_expires_at) FROM bookings WHERE status = 'held'")
+            }
+        }
+    }
+
+    public func events(after cursor: Int64, typePrefix: String?, limit: Int) async throws(StoreError) -> [StoredEvent] {
+        try await run {
+            try await self.pool.read { db in
+                var sql = "SELECT cursor, type, at, data FROM events WHERE cursor > ?"
+                var arguments: StatementArguments = [cursor]
+                if let typePrefix, !typePrefix.isEmpty {
+                    // substr, not LIKE: a prefix may contain `_` or `%`, which LIKE would read as wildcards.
+                    sql += " AND substr(type, 1, ?) = ?"
+                    arguments += [typePrefix.utf8.count, typePrefix]
+                }
+                arguments += [max(0, limit)]
+                return try Row.fetchAll(db, sql: sql + " ORDER BY cursor LIMIT ?", arguments: arguments).map { row in
+                    StoredEvent(
+                        cursor: row["cursor"], type: row["type"], at: row["at"],
+                        data: Data((row["data"] as String).utf8))
+                }
+            }
+        }
+    }
+
+    public func latestCursor() async throws(StoreError) -> Int64 {
+        try await run {
+            try await self.pool.read { db in try Int64.fetchOne(db, sql: "SELECT max(cursor) FROM events") ?? 0 }
+        }
+    }
+
+    public func outboxJobs(state: OutboxState?, limit: Int) async throws(StoreError) -> [OutboxJob] {
+        try await run {
+            try await self.pool.read { db in
+                var sql = "SELECT * FROM outbox"
+                var arguments = StatementArguments()
+                if let state {
+                    sql += " WHERE state = ?"
+                    arguments += [state.rawValue]
+                }
+                arguments += [max(0, limit)]
+                return try Row.fetchAll(db, sql: sql + " ORDER BY id LIMIT ?", arguments: arguments).map { row in
+                    OutboxJob(
+                        id: row["id"], kind: row["kind"], payload: Data((row["payload"] as String).utf8),
+                        dueAt: row["due_at"], attempts: row["attempts"],
+                        state: OutboxState(rawValue: row["state"]) ?? .failed, lastError: row["last_error"],
+                        createdAt: row["created_at"])
+                }
+            }
+        }
+    }
+
+    public func idempotencyRecord(key: String) async throws(StoreError) -> IdempotencyRecord? {
+        try await run { try await self.pool.read { db in try Self.idempotencyRecord(db, key: key) } }
+    }
+
+    // MARK: - Error mapping
+
+    /// Runs a database operation, turning every error into a `StoreError`.
+    func run<T>(_ body: () async throws -> T) async throws(StoreError) -> T {
+        do {
+            return try await body()
+        } catch let error as StoreError {
+            throw error
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            throw StoreError(.constraintViolation, "the database refused the write: \(Self.describe(error))")
+        } catch {
+            throw StoreError(.database, Self.describe(error))
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? DatabaseError {
+            return [error.message, error.sql.map { "(in: \($0.prefix(80)))" }].compactMap { $0 }.joined(separator: " ")
+                .replacingOccurrences(of: "\n", with: " ")
+        }
+        return String(describing: error)
+    }
+}
+
+// MARK: - Rows
+
+extension SQLiteBookingStore {
+    static let selectBookings = """
+        SELECT b.*, c.name AS customer_name, c.email AS customer_email, c.phone AS customer_phone
+        FROM bookings b JOIN customers c ON c.id = b.customer_id
+        """
+
+    /// Active and busy inside the window (arguments: window end, window start − `maxBusySeconds`, window start).
+    /// The middle bound is implied by the others, but it bounds the index range on `busy_start` from below, since
+    /// no booking blocks longer than `maxBusySeconds` (a CHECK in the schema).
+    static let activeOverlap = """
+        b.status IN ('held', 'confirmed') AND b.busy_start < ? AND b.busy_start > ? AND b.busy_end > ?
+        """
+
+    /// Active bookings that share the staff member or a resource and are busy inside `window`.
+    static func candidates(
+        _ db: Database, staffID: String, resources: [ResourceNeed], window: Interval, excluding id: String?
+    ) throws -> [StoredBooking] {
+        var sql = selectBookings + " WHERE " + activeOverlap + " AND (b.staff_id = ?"
+        var arguments: StatementArguments = [
+            window.upper, window.lower - StoreSchema.maxBusySeconds, window.lower, staffID,
+        ]
+        let names = Array(Set(resources.filter { $0.count > 0 }.map(\.resource))).sorted()
+        if !names.isEmpty {
+            sql += " OR EXISTS (SELECT 1 FROM json_each(b.resources) r WHERE json_extract(r.value, '$.resource') IN ("
+                + names.map { _ in "?" }.joined(separator: ", ") + "))"
+            for name in names { arguments += [name] }
+        }
+        sql += ")"
+        if let id {
+            sql += " AND b.id <> ?"
+            arguments += [id]
+        }
+        return try Row.fetchAll(db, sql: sql + " ORDER BY b.start_at, b.id", arguments: arguments).map(decodeBooking)
+    }
+
+    static func fetchBooking(_ db: Database, id: String) throws -> StoredBooking? {
+        try Row.fetchOne(db, sql: selectBookings + " WHERE b.id = ?", arguments: [id]).map(decodeBooking)
+    }
+
+    static func idempotencyRecord(_ db: Database, key: String) throws -> IdempotencyRecord? {
+        try Row.fetchOne(db, sql: "SELECT * FROM idempotency_keys WHERE key = ?", arguments: [key]).map { row in
+            IdempotencyRecord(
+                key: row["key"], fingerprint: row["fingerprint"],
+                response: IdempotentResponse(status: row["response_status"], body: row["response_body"]),
+                bookingID: row["booking_id"], createdAt: row["created_at"])
+        }
+    }
+
+    /// The customer's id: the existing one with the same email (its name and phone updated), or a new row.
+    static func upsertCustomer(
+        _ db: Database, _ customer: CustomerInfo, freshID: String, at now: Int64
+    ) throws -> String {
+        if let email = customer.email,
+            let existing = try String.fetchOne(db, sql: "SELECT id FROM customers WHERE email = ?", arguments: [email])
+        {
+            try db.execute(
+                sql: "UPDATE customers SET name = ?, phone = coalesce(?, phone), updated_at = ? WHERE id = ?",
+                arguments: [customer.name, customer.phone, now, existing])
+            return existing
+        }
+        try db.execute(
+            sql: "INSERT INTO customers (id, name, email, phone, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [freshID, customer.name, customer.email, customer.phone, now, now])
+        return freshID
+    }
+
+    static func insert(_ db: Database, _ booking: StoredBooking) throws {
+        var columns = bookingColumns(booking)
+        columns.append(("id", booking.id.databaseValue))
+        columns.append(("customer_id", booking.customerID.databaseValue))
+        columns.append(("created_at", booking.createdAt.databaseValue))
+        let sql = "INSERT INTO bookings (" + columns.map(\.0).joined(separator: ", ") + ") VALUES ("
+            + columns.map { _ in "?" }.joined(separator: ", ") + ")"
+        try db.execute(sql: sql, arguments: StatementArguments(columns.map(\.1)))
+    }
+
+    static func update(_ db: Database, _ booking: StoredBooking) throws {
+        let columns = bookingColumns(booking)
+        let sql = "UPDATE bookings SET " + columns.map { "\($0.0) = ?" }.joined(separator: ", ") + " WHERE id = ?"
+        try db.execute(sql: sql, arguments: StatementArguments(columns.map(\.1) + [booking.id.databaseValue]))
+    }
+
+    /// The columns a write sets (all but the id, the customer and the creation time, which never change).
+    static func bookingColumns(_ booking: StoredBooking) -> [(String, DatabaseValue)] {
+        let busy = booking.busy
+        let cancellation = booking.cancellation
+        return [
+            ("status", booking.status.rawValue.databaseValue),
+            ("staff_id", booking.staffID.databaseValue),
+            ("services", String(decoding: BookingPlanner.json(booking.services), as: UTF8.self).databaseValue),
+            ("variant", booking.variant.databaseValue),
+            ("start_at", booking.start.databaseValue),
+            ("end_at", booking.end.databaseValue),
+            ("busy_start", busy.lower.databaseValue),
+            ("busy_end", busy.upper.databaseValue),
+            ("segments", encodeSegments(booking.footprint.segments).databaseValue),
+            ("buffer_before_min", booking.footprint.bufferBeforeMinutes.databaseValue),
+            ("buffer_after_min", booking.footprint.bufferAfterMinutes.databaseValue),
+            ("resources", encodeResources(booking.footprint.resources).databaseValue),
+            ("price_minor", booking.price.minorUnits.databaseValue),
+            ("deposit_minor", booking.deposit?.minorUnits.databaseValue ?? .null),
+            ("currency", booking.price.currency.databaseValue),
+            ("notes", booking.notes.databaseValue),
+            ("hold_expires_at", booking.holdExpiresAt.databaseValue),
+            ("updated_at", booking.updatedAt.databaseValue),
+            ("cancel_reason", cancellation?.reason.databaseValue ?? .null),
+            ("cancel_late", cancellation.map { ($0.isLate ? 1 : 0).databaseValue } ?? .null),
+            ("cancel_fee_minor", cancellation?.fee?.minorUnits.databaseValue ?? .null),
+            ("cancel_minutes_before", cancellation?.minutesBeforeStart.databaseValue ?? .null),
+        ]
+    }
+
+    /// Appends the plan's events and enqueues its jobs; returns the events with their cursors.
+    static func append(_ db: Database, _ plan: BookingPlan) throws -> [StoredEvent] {
+        var appended: [StoredEvent] = []
+        for event in plan.events {
+            let data = String(decoding: event.data, as: UTF8.self)
+            try db.execute(
+                sql: "INSERT INTO events (type, at, data) VALUES (?, ?, ?)", arguments: [event.type, event.at, data])
+            appended.append(StoredEvent(cursor: db.lastInsertedRowID, type: event.type, at: event.at, data: event.data))
+        }
+        for job in plan.jobs {
+            try db.execute(
+                sql: "INSERT INTO outbox (kind, payload, due_at, created_at) VALUES (?, ?, ?, ?)",
+                arguments: [job.kind, String(decoding: job.payload, as: UTF8.self), job.dueAt, job.dueAt])
+        }
+        return appended
+    }
+
+    static func decodeBooking(_ row: Row) throws -> StoredBooking {
+        let id: String = row["id"]
+        let statusText: String = row["status"]
+        guard let status = BookingState(rawValue: statusText) else {
+            throw StoreError(.database, "booking \(id) has an unknown status '\(statusText)'")
+        }
+        let currency: String = row["currency"]
+        let servicesText: String = row["services"]
+        let services = (try? JSONSerialization.jsonObject(with: Data(servicesText.utf8))) as? [String] ?? []
+        let footprint = BookingFootprint(
+            segments: decodeSegments(row["segments"]), bufferBeforeMinutes: row["buffer_before_min"],
+            bufferAfterMinutes: row["buffer_after_min"], resources: decodeResources(row["resources"]))
+        var cancellation: CancellationTerms?
+        if status == .cancelled, let late: Int = row["cancel_late"] {
+            let fee: Int? = row["cancel_fee_minor"]
+            cancellation = CancellationTerms(
+                minutesBeforeStart: row["cancel_minutes_before"] ?? 0, isLate: late != 0,
+                fee: fee.map { Money(minorUnits: $0, currency: currency) }, reason: row["cancel_reason"] ?? "")
+        }
+        let deposit: Int? = row["deposit_minor"]
+        return StoredBooking(
+            id: id, status: status, staffID: row["staff_id"], services: services, variant: row["variant"],
+            start: row["start_at"], end: row["end_at"], footprint: footprint,
+            price: Money(minorUnits: row["price_minor"], currency: currency),
+            deposit: deposit.map { Money(minorUnits: $0, currency: currency) }, customerID: row["customer_id"],
+            customer: CustomerInfo(
+                name: row["customer_name"], email: row["customer_email"], phone: row["customer_phone"]),
+            notes: row["notes"], holdExpiresAt: row["hold_expires_at"], createdAt: row["created_at"],
+            updatedAt: row["updated_at"], cancellation: cancellation)
+    }
+
+    static func encodeSegments(_ segments: [Segment]) -> String {
+        let objects = segments.map { ["kind": $0.kind.rawValue, "minutes": $0.minutes] as [String: Any] }
+        return String(decoding: BookingPlanner.json(objects), as: UTF8.self)
+    }
+
+    static func decodeSegments(_ text: String) -> [Segment] {
+        let objects = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [[String: Any]] ?? []
+        return objects.compactMap { object in
+            guard let kind = (object["kind"] as? String).flatMap(Segment.Kind.init(rawValue:)),
+                let minutes = object["minutes"] as? Int
+            else { return nil }
+            return Segment(kind, minutes: minutes)
+        }
+    }
+
+    static func encodeResources(_ resources: [ResourceNeed]) -> String {
+        let objects = resources.map { ["resource": $0.resource, "count": $0.count] as [String: Any] }
+        return String(decoding: BookingPlanner.json(objects), as: UTF8.self)
+    }
+
+    static func decodeResources(_ text: String) -> [ResourceNeed] {
+        let objects = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [[String: Any]] ?? []
+        return objects.compactMap { object in
+            guard let resource = object["resource"] as? String, let count = object["count"] as? Int else { return nil }
+            return ResourceNeed(resource: resource, count: count)
+        }
+    }
+}

@@ -1,0 +1,107 @@
+import GRDB
+
+/// The database schema as named, forward-only migrations. A shipped migration is never edited: a change is a new
+/// migration appended to the list, and `schemaVersion` is its position.
+enum StoreSchema {
+    /// The schema version this binary writes (the count of migrations), kept in `PRAGMA user_version` as well as in
+    /// GRDB's `grdb_migrations`, so `sqlite3 slotd.db 'PRAGMA user_version'` tells an operator what a file is.
+    static var schemaVersion: Int { migrations.count }
+
+    /// Longest time a booking with its buffers may block: it bounds the overlap query's index range.
+    static let maxBusySeconds: Int64 = 2 * 86_400
+
+    /// The migrations in order: identifier and SQL.
+    static let migrations: [(identifier: String, sql: String)] = [
+        ("v1-bookings-events-outbox", v1)
+    ]
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        for migration in migrations {
+            migrator.registerMigration(migration.identifier) { db in try db.execute(sql: migration.sql) }
+        }
+        return migrator
+    }
+
+    // The CHECKs state what the Swift code assumes, so a bug (or a hand edit with sqlite3) cannot store a booking
+    // the code would misread: SQLite is the last line of defence ("trust SQLite more than yourself").
+    static let v1 = """
+        CREATE TABLE customers (
+            id TEXT PRIMARY KEY NOT NULL CHECK (id GLOB 'cu_?*'),
+            name TEXT NOT NULL CHECK (length(trim(name)) > 0),
+            email TEXT CHECK (email IS NULL OR length(email) > 0),
+            phone TEXT CHECK (phone IS NULL OR length(phone) > 0),
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE UNIQUE INDEX customers_email ON customers(email) WHERE email IS NOT NULL;
+
+        CREATE TABLE bookings (
+            id TEXT PRIMARY KEY NOT NULL CHECK (id GLOB 'bk_?*'),
+            status TEXT NOT NULL
+                CHECK (status IN ('held', 'confirmed', 'completed', 'no_show', 'cancelled', 'expired')),
+            staff_id TEXT NOT NULL CHECK (length(staff_id) > 0),
+            services TEXT NOT NULL
+                CHECK (json_valid(services) AND json_type(services) = 'array' AND json_array_length(services) > 0),
+            variant TEXT,
+            start_at INTEGER NOT NULL,
+            end_at INTEGER NOT NULL,
+            -- The staff-busy hull with buffers: what the overlap query selects by.
+            busy_start INTEGER NOT NULL,
+            busy_end INTEGER NOT NULL,
+            segments TEXT NOT NULL CHECK (json_valid(segments) AND json_type(segments) = 'array'),
+            buffer_before_min INTEGER NOT NULL DEFAULT 0 CHECK (buffer_before_min >= 0),
+            buffer_after_min INTEGER NOT NULL DEFAULT 0 CHECK (buffer_after_min >= 0),
+            resources TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(resources) AND json_type(resources) = 'array'),
+            price_minor INTEGER NOT NULL CHECK (price_minor >= 0),
+            deposit_minor INTEGER CHECK (deposit_minor IS NULL OR deposit_minor >= 0),
+            currency TEXT NOT NULL CHECK (length(currency) = 3),
+            customer_id TEXT NOT NULL REFERENCES customers(id),
+            notes TEXT NOT NULL DEFAULT '',
+            hold_expires_at INTEGER,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL CHECK (updated_at >= created_at),
+            cancel_reason TEXT,
+            cancel_late INTEGER CHECK (cancel_late IS NULL OR cancel_late IN (0, 1)),
+            cancel_fee_minor INTEGER CHECK (cancel_fee_minor IS NULL OR cancel_fee_minor > 0),
+            cancel_minutes_before INTEGER,
+            CHECK (end_at > start_at),
+            CHECK (busy_start <= start_at AND busy_end >= end_at AND busy_end - busy_start <= 172800),
+            CHECK ((status = 'held') = (hold_expires_at IS NOT NULL)),
+            CHECK ((status = 'cancelled') = (cancel_late IS NOT NULL AND cancel_reason IS NOT NULL))
+        );
+        CREATE INDEX bookings_active_busy ON bookings(busy_start) WHERE status IN ('held', 'confirmed');
+        CREATE INDEX bookings_start ON bookings(start_at);
+        CREATE INDEX bookings_staff_start ON bookings(staff_id, start_at);
+        CREATE INDEX bookings_hold_expiry ON bookings(hold_expires_at) WHERE status = 'held';
+        CREATE INDEX bookings_customer ON bookings(customer_id);
+
+        CREATE TABLE events (
+            cursor INTEGER PRIMARY KEY AUTOINCREMENT,
+            type TEXT NOT NULL CHECK (length(type) > 0),
+            at INTEGER NOT NULL,
+            data TEXT NOT NULL CHECK (json_valid(data))
+        );
+
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind TEXT NOT NULL CHECK (length(kind) > 0),
+            payload TEXT NOT NULL CHECK (json_valid(payload)),
+            due_at INTEGER NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+            state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'failed')),
+            last_error TEXT,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX outbox_pending ON outbox(due_at) WHERE state = 'pending';
+
+        CREATE TABLE idempotency_keys (
+            key TEXT PRIMARY KEY NOT NULL CHECK (length(key) BETWEEN 1 AND 255),
+            fingerprint TEXT NOT NULL,
+            response_status INTEGER NOT NULL CHECK (response_status BETWEEN 100 AND 599),
+            response_body BLOB NOT NULL,
+            booking_id TEXT REFERENCES bookings(id),
+            created_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """
+}

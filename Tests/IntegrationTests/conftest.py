@@ -1,0 +1,371 @@
+"""Fixtures for the daemon's end-to-end tests: a real `slotd` on a temporary socket and SQLite file.
+
+Binaries: `SLOTD` / `SLOTCTL` from the environment, else `.build/debug/slotd` / `.build/debug/slotctl` at the
+package root. Every daemon a test starts is stopped by the fixture (SIGTERM, and the test fails unless it exits 0);
+one left running by a failing test is killed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.client
+import json as jsonlib
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Iterator
+from zoneinfo import ZoneInfo
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+RULES = HERE / "rules"
+SHOP_ZONE = ZoneInfo("Europe/Berlin")
+STARTUP_TIMEOUT = 30.0
+
+
+def binary(env_name: str, name: str) -> str:
+    path = os.environ.get(env_name) or str(ROOT / ".build" / "debug" / name)
+    if not os.access(path, os.X_OK):
+        pytest.skip(f"{name} not built at {path} — run `swift build` or set {env_name}")
+    return path
+
+
+# MARK: - HTTP over the Unix socket
+
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    """`http.client` over a Unix domain socket."""
+
+    def __init__(self, path: str, timeout: float = 10.0):
+        super().__init__("localhost", timeout=timeout)
+        self.unix_path = path
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        sock.connect(self.unix_path)
+        self.sock = sock
+
+
+class Response:
+    def __init__(self, status: int, headers: dict[str, str], body: bytes):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip()
+
+    def json(self):
+        return jsonlib.loads(self.body)
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+    def __repr__(self) -> str:
+        return f"<Response {self.status} {self.content_type} {self.body[:300]!r}>"
+
+
+class Client:
+    """A small API client: one connection per request, like slotctl."""
+
+    def __init__(self, socket_path: str, timeout: float = 10.0):
+        self.socket_path = socket_path
+        self.timeout = timeout
+
+    def request(self, method: str, path: str, json=None, body: bytes | str | None = None,
+                headers: dict[str, str] | None = None) -> Response:
+        headers = dict(headers or {})
+        if json is not None:
+            body = jsonlib.dumps(json).encode()
+            headers.setdefault("Content-Type", "application/json")
+        if isinstance(body, str):
+            body = body.encode()
+        conn = UnixHTTPConnection(self.socket_path, timeout=self.timeout)
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            resp = conn.getresponse()
+            data = resp.read()
+            return Response(resp.status, {k.lower(): v for k, v in resp.getheaders()}, data)
+        finally:
+            conn.close()
+
+    def get(self, path: str, **kw) -> Response:
+        return self.request("GET", path, **kw)
+
+    def post(self, path: str, json=None, **kw) -> Response:
+        return self.request("POST", path, json=json, **kw)
+
+    def stream(self, path: str, timeout: float = 10.0) -> "Stream":
+        return Stream(self.socket_path, path, timeout)
+
+    # Domain helpers
+
+    def book(self, start: str, service: str = "haircut", staff: str | None = "anna", name: str = "Test Customer",
+             headers: dict[str, str] | None = None, **extra) -> Response:
+        payload = {"service": service, "start": start, "customer": {"name": name}, **extra}
+        if staff is not None:
+            payload["staff"] = staff
+        return self.post("/v1/bookings", json=payload, headers=headers)
+
+    def slots(self, day: str, service: str = "haircut", staff: str | None = "anna") -> list[dict]:
+        query = f"/v1/slots?service={service}&from={day}&to={day}" + (f"&staff={staff}" if staff else "")
+        resp = self.get(query)
+        assert resp.status == 200, resp
+        return resp.json()["slots"]
+
+
+class Stream:
+    """An NDJSON response read line by line (events, slot watches)."""
+
+    def __init__(self, socket_path: str, path: str, timeout: float):
+        self.conn = UnixHTTPConnection(socket_path, timeout=timeout)
+        self.conn.request("GET", path)
+        self.resp = self.conn.getresponse()
+        self.status = self.resp.status
+        self.headers = {k.lower(): v for k, v in self.resp.getheaders()}
+
+    def next_json(self, skip_control: bool = True):
+        """The next JSON line; heartbeats skipped unless asked. Raises TimeoutError when nothing arrives."""
+        while True:
+            line = self.resp.readline()
+            if not line:
+                raise EOFError("stream ended")
+            line = line.strip()
+            if not line:
+                continue
+            value = jsonlib.loads(line)
+            if skip_control and isinstance(value, dict) and value.get("type") in ("heartbeat", "overflow"):
+                continue
+            return value
+
+    def close(self) -> None:
+        try:
+            self.conn.close()
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+# MARK: - The daemon
+
+
+class Daemon:
+    """A `slotd` process on a temporary directory (rules copy, database, socket, log)."""
+
+    def __init__(self, slotd: str, directory: Path, rules: Path = RULES, config: str | None = None,
+                 extra_args: list[str] | None = None):
+        self.slotd = slotd
+        self.dir = directory
+        self.rules = directory / "rules"
+        if not self.rules.exists():
+            shutil.copytree(rules, self.rules)
+        self.db = directory / "slotd.sqlite"
+        self.socket = str(directory / "slotd.sock")
+        self.log_path = directory / "slotd.log"
+        self.config = None
+        if config is not None:
+            self.config = directory / "slotd.yaml"
+            self.config.write_text(config)
+        self.extra_args = extra_args or []
+        self.proc: subprocess.Popen | None = None
+        self.client = Client(self.socket)
+
+    @property
+    def args(self) -> list[str]:
+        args = [self.slotd]
+        if self.config is not None:
+            args += ["--config", str(self.config)]
+        return args + ["--rules", str(self.rules), "--db", str(self.db), "--socket", self.socket] + self.extra_args
+
+    def start(self) -> "Daemon":
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.args, stdout=log, stderr=log, cwd=self.dir)
+        log.close()
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"slotd exited with {self.proc.returncode} while starting:\n{self.log()}")
+            try:
+                if self.client.get("/v1/health").status == 200:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.05)
+        self.kill()
+        raise RuntimeError(f"slotd did not answer /v1/health within {STARTUP_TIMEOUT}s:\n{self.log()}")
+
+    def stop(self, timeout: float = 15.0) -> int:
+        """SIGTERM and wait; returns the exit status."""
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError(f"slotd did not stop within {timeout}s of SIGTERM:\n{self.log()}")
+        return self.proc.returncode
+
+    def kill(self) -> None:
+        """SIGKILL: a crash, no chance to clean up."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def restart(self) -> "Daemon":
+        self.stop_checked()
+        return self.start()
+
+    def stop_checked(self) -> None:
+        code = self.stop()
+        assert code == 0, f"slotd exited {code} on SIGTERM:\n{self.log()}"
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-8000:]
+        except OSError:
+            return ""
+
+    def sql(self, query: str, *params):
+        """Runs a query on the daemon's database with Python's sqlite3 (read-only use)."""
+        conn = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=10)
+        try:
+            return conn.execute(query, params).fetchall()
+        finally:
+            conn.close()
+
+    def booking_count(self) -> int:
+        return self.sql("SELECT count(*) FROM bookings")[0][0]
+
+    def rss_kib(self) -> int:
+        assert self.proc is not None
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return -1
+
+
+class DaemonFactory:
+    """Starts daemons for one test and stops them all afterwards."""
+
+    def __init__(self, slotd: str):
+        self.slotd = slotd
+        self.daemons: list[Daemon] = []
+        self.dirs: list[Path] = []
+
+    def new_dir(self) -> Path:
+        # Short paths (sun_path holds 108 bytes) that other uids can traverse, for the access tests.
+        path = Path(tempfile.mkdtemp(prefix="slotd-it-", dir="/tmp"))
+        path.chmod(0o755)
+        self.dirs.append(path)
+        return path
+
+    def __call__(self, config: str | None = None, start: bool = True, **kw) -> Daemon:
+        daemon = Daemon(self.slotd, self.new_dir(), config=config, **kw)
+        self.daemons.append(daemon)
+        return daemon.start() if start else daemon
+
+    def cleanup(self) -> list[str]:
+        problems = []
+        for daemon in self.daemons:
+            if daemon.running:
+                code = daemon.stop()
+                if code != 0:
+                    problems.append(f"slotd exited {code} on SIGTERM:\n{daemon.log()}")
+        for path in self.dirs:
+            shutil.rmtree(path, ignore_errors=True)
+        return problems
+
+
+@pytest.fixture(scope="session")
+def slotd_binary() -> str:
+    return binary("SLOTD", "slotd")
+
+
+@pytest.fixture(scope="session")
+def slotctl_binary() -> str:
+    return binary("SLOTCTL", "slotctl")
+
+
+@pytest.fixture
+def daemons(slotd_binary) -> Iterator[DaemonFactory]:
+    """A factory of daemons, each stopped with SIGTERM (which must exit 0) after the test."""
+    factory = DaemonFactory(slotd_binary)
+    yield factory
+    problems = factory.cleanup()
+    assert not problems, "\n".join(problems)
+
+
+@pytest.fixture
+def daemon(daemons) -> Daemon:
+    """One running daemon with the test rules."""
+    return daemons()
+
+
+@pytest.fixture
+def client(daemon) -> Client:
+    return daemon.client
+
+
+# MARK: - Time
+
+
+def shop_today() -> dt.date:
+    return dt.datetime.now(SHOP_ZONE).date()
+
+
+def future_day(days: int = 3) -> str:
+    """A shop-local date `days` ahead, `YYYY-MM-DD` (the test shop is open every day 09:00-18:00)."""
+    return (shop_today() + dt.timedelta(days=days)).isoformat()
+
+
+def wall(day: str, time_of_day: str) -> str:
+    """A shop-local wall time as the API accepts it: `YYYY-MM-DDTHH:MM`."""
+    return f"{day}T{time_of_day}"
+
+
+def same_instant(a: str, b: str) -> bool:
+    return dt.datetime.fromisoformat(a) == dt.datetime.fromisoformat(b)
+
+
+def local_iso(day: str, time_of_day: str) -> str:
+    """The ISO 8601 instant (with the shop's offset) of a wall time, e.g. `2026-12-01T10:00:00+01:00`."""
+    naive = dt.datetime.fromisoformat(f"{day}T{time_of_day}")
+    return naive.replace(tzinfo=SHOP_ZONE).isoformat()
+
+
+def assert_problem(resp: Response, status: int | tuple[int, ...], code: str | tuple[str, ...] | None = None) -> dict:
+    """The response is an RFC 9457 problem with the expected status (and code); returns it."""
+    statuses = status if isinstance(status, tuple) else (status,)
+    assert resp.status in statuses, resp
+    assert resp.content_type == "application/problem+json", resp
+    problem = resp.json()
+    for key in ("type", "title", "status", "detail", "code"):
+        assert key in problem, (key, problem)
+    assert problem["status"] == resp.status
+    if code is not None:
+        codes = code if isinstance(code, tuple) else (code,)
+        assert problem["code"] in codes, problem
+    return problem

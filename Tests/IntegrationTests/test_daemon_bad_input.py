@@ -1,0 +1,172 @@
+"""Bad input gets a clear problem+json answer, writes nothing, and the daemon keeps serving."""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+import time
+
+import pytest
+
+from conftest import Client, assert_problem, future_day, shop_today, wall
+
+DAY = future_day(5)
+
+
+@pytest.fixture
+def untouched(daemon):
+    """Asserts after the test that nothing was written and the daemon still answers."""
+    yield daemon
+    assert daemon.booking_count() == 0
+    assert daemon.sql("SELECT count(*) FROM events")[0][0] == 0
+    assert daemon.client.get("/v1/health").status == 200
+
+
+def book_body(**overrides):
+    body = {"service": "haircut", "staff": "anna", "start": wall(DAY, "10:00"), "customer": {"name": "X"}}
+    body.update(overrides)
+    return body
+
+
+@pytest.mark.parametrize("raw", [
+    b"{", b"not json", b"[1, 2, 3]", b"", b"\xff\xfe\x00", b'{"service": "haircut",}', b"null",
+])
+def test_malformed_json_is_400(untouched, raw):
+    resp = untouched.client.request("POST", "/v1/bookings", body=raw, headers={"Content-Type": "application/json"})
+    assert_problem(resp, (400, 422), ("malformed_json", "validation_failed"))
+
+
+@pytest.mark.parametrize("body, field", [
+    (book_body(service=42), "service"),
+    (book_body(start=1700000000), "start"),
+    (book_body(customer="Ben"), "customer"),
+    (book_body(customer={"name": ["a"]}), "customer.name"),
+    (book_body(staff=True), "staff"),
+])
+def test_wrong_types_are_rejected_naming_the_field(untouched, body, field):
+    resp = untouched.client.post("/v1/bookings", json=body)
+    problem = assert_problem(resp, (400, 422), ("malformed_json", "validation_failed"))
+    text = problem["detail"] + " ".join(f["field"] for f in problem.get("fields") or [])
+    assert field.split(".")[0] in text, problem
+
+
+@pytest.mark.parametrize("body, field", [
+    (book_body(service="perm"), "service"),
+    (book_body(staff="zoe"), "staff"),
+    (book_body(service="shave", staff="ben"), "staff|start"),  # ben does not do shaves
+    (book_body(customer={"name": ""}), "customer.name"),
+    (book_body(customer={}), "customer.name"),
+    (book_body(start="tomorrow at ten"), "start"),
+    (book_body(start=wall(DAY, "25:00")), "start"),
+    ({"staff": "anna", "start": wall(DAY, "10:00"), "customer": {"name": "X"}}, "service"),
+])
+def test_invalid_values_are_422_naming_the_field(untouched, body, field):
+    problem = assert_problem(untouched.client.post("/v1/bookings", json=body), (409, 422),
+                             ("validation_failed", "slot_unavailable"))
+    if problem["code"] == "validation_failed":
+        assert set(field.split("|")) & {f["field"] for f in problem["fields"]}, problem
+
+
+def test_times_in_the_past_are_refused(untouched):
+    day = (shop_today() - dt.timedelta(days=1)).isoformat()
+    problem = assert_problem(untouched.client.post("/v1/bookings", json=book_body(start=wall(day, "10:00"))),
+                             (409, 422), ("slot_unavailable", "validation_failed"))
+    assert problem["detail"]
+
+
+@pytest.mark.parametrize("time_of_day, staff", [("08:00", "anna"), ("18:00", "anna"), ("17:45", "anna"),
+                                                ("09:00", "ben"), ("12:00", "ben"), ("10:07", "anna")])
+def test_starts_outside_hours_in_breaks_or_off_grid_are_409(untouched, time_of_day, staff):
+    resp = untouched.client.post("/v1/bookings", json=book_body(start=wall(DAY, time_of_day), staff=staff))
+    assert_problem(resp, (409, 422), ("slot_unavailable", "validation_failed"))
+
+
+def test_huge_body_is_413_and_nothing_is_read_into_memory(untouched):
+    big = b'{"service": "haircut", "notes": "' + b"x" * (2 * 1024 * 1024) + b'"}'
+    try:
+        resp = untouched.client.request("POST", "/v1/bookings", body=big,
+                                        headers={"Content-Type": "application/json"})
+    except (BrokenPipeError, ConnectionResetError):
+        return  # the daemon may close early after refusing; it must keep serving (checked by the fixture)
+    assert_problem(resp, 413, "payload_too_large")
+
+
+def test_a_claimed_huge_content_length_is_refused(untouched):
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(10)
+    sock.connect(untouched.socket)
+    sock.sendall(b"POST /v1/bookings HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: 10000000000\r\n\r\n{")
+    reply = b""
+    try:
+        while b"\r\n\r\n" not in reply:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            reply += chunk
+    except (ConnectionResetError, TimeoutError):
+        pass
+    finally:
+        sock.close()
+    assert reply == b"" or reply.split(b" ")[1] in (b"400", b"413"), reply[:200]
+
+
+def test_too_many_notes_and_names_are_422(untouched):
+    resp = untouched.client.post("/v1/bookings", json=book_body(notes="n" * 5000))
+    assert_problem(resp, 422, "validation_failed")
+    resp = untouched.client.post("/v1/bookings", json=book_body(customer={"name": "n" * 500}))
+    assert_problem(resp, 422, "validation_failed")
+
+
+def test_bad_query_parameters_are_400(untouched):
+    client = untouched.client
+    assert_problem(client.get("/v1/slots?service=haircut&from=yesterday"), (400, 422))
+    assert_problem(client.get(f"/v1/slots?service=nope&from={DAY}"), (400, 404, 422))
+    assert_problem(client.get(f"/v1/slots?service=haircut&from={DAY}&to=2099-01-01"), (400, 422))
+    assert_problem(client.get("/v1/events?since=minus-one"), (400, 422))
+    assert_problem(client.get("/v1/slots/explain?service=haircut&staff=anna&at=soon"), (400, 422))
+
+
+def test_slow_clients_do_not_block_others(untouched):
+    stalled = []
+    for _ in range(10):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(untouched.socket)
+        # half a request line, half a body: then nothing
+        sock.sendall(b"POST /v1/bookings HTTP/1.1\r\nHost: localhost\r\nContent-Length: 200\r\n\r\n{\"serv")
+        stalled.append(sock)
+    half_line = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    half_line.connect(untouched.socket)
+    half_line.sendall(b"GET /v1/hea")
+    stalled.append(half_line)
+    try:
+        started = time.monotonic()
+        for _ in range(20):
+            assert Client(untouched.socket, timeout=5).get("/v1/health").status == 200
+        assert time.monotonic() - started < 5
+    finally:
+        for sock in stalled:
+            sock.close()
+
+
+def test_a_client_that_disconnects_mid_request_writes_nothing(untouched):
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.connect(untouched.socket)
+    body = b'{"service": "haircut", "staff": "anna", "start": "' + wall(DAY, "10:00").encode() + b'"'
+    sock.sendall(b"POST /v1/bookings HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: 500\r\n\r\n" + body)
+    sock.close()
+    time.sleep(0.2)
+
+
+def test_garbage_on_the_socket_is_answered_or_dropped(untouched):
+    for junk in (b"\x00\x01\x02\x03\r\n\r\n", b"HELLO\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n"):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(5)
+        sock.connect(untouched.socket)
+        sock.sendall(junk)
+        try:
+            sock.recv(1024)
+        except (ConnectionResetError, TimeoutError):
+            pass
+        sock.close()

@@ -1,0 +1,172 @@
+"""`slotctl` online commands against a live daemon: human output, --json, exit codes, watch."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import time
+
+import pytest
+
+from conftest import future_day, local_iso, same_instant, shop_today, wall
+
+DAY = future_day(6)
+
+# Exit codes (OnlineExit in Sources/slotctl/Online/OnlineFailure.swift).
+NOT_FOUND, CONFLICT, INVALID, DENIED, UNAVAILABLE = 3, 4, 5, 6, 7
+
+
+@pytest.fixture
+def ctl(daemon, slotctl_binary):
+    def run(*args, check: int | None = 0, env: dict | None = None):
+        full_env = {**os.environ, "SLOTD_SOCKET": daemon.socket, **(env or {})}
+        out = subprocess.run([slotctl_binary, *args], capture_output=True, text=True, timeout=30, env=full_env)
+        if check is not None:
+            assert out.returncode == check, (args, out.returncode, out.stdout, out.stderr)
+        return out
+    return run
+
+
+def test_status_services_staff(ctl, daemon):
+    status = ctl("status").stdout
+    assert "is ok" in status and "admin" in status and "Test Cuts" in status
+    assert json.loads(ctl("status", "--json").stdout)["status"] == "ok"
+    services = ctl("services").stdout
+    assert "haircut" in services and "28.00 EUR" in services and "Hot-towel shave" in services
+    assert [s["id"] for s in json.loads(ctl("services", "--json").stdout)["services"]] == \
+        ["haircut", "beard_trim", "shave"]
+    staff = ctl("staff").stdout.splitlines()
+    assert staff[0].split() == ["ID", "NAME", "SERVICES"]
+    assert staff[1].startswith("anna") and staff[2].startswith("ben")
+    # --socket before the subcommand, and after it, both work
+    assert ctl("--socket", daemon.socket, "status", env={"SLOTD_SOCKET": "/nonexistent"}).returncode == 0
+    assert ctl("status", "--socket", daemon.socket, env={"SLOTD_SOCKET": "/nonexistent"}).returncode == 0
+
+
+def test_availability_lists_starts_per_day(ctl):
+    text = ctl("availability", "--service", "haircut", "--staff", "anna", "--from", DAY).stdout
+    assert DAY in text and "09:00–09:30  anna" in text and "17:30–18:00  anna" in text
+    slots = json.loads(ctl("availability", "--service", "haircut", "--from", DAY, "--json").stdout)["slots"]
+    assert same_instant(slots[0]["start"], local_iso(DAY, "09:00"))
+
+
+def test_book_show_list_and_transitions(ctl, daemon):
+    booked = ctl("book", "--service", "haircut", "--staff", "anna", "--at", wall(DAY, "10:00"),
+                 "--name", "Ben Meyer", "--email", "ben@example.com").stdout
+    assert booked.startswith("booked bk_")
+    booking_id = booked.split()[1]
+    assert "Ben Meyer, ben@example.com" in booked and "10:00–10:30" in booked
+    shown = json.loads(ctl("show", booking_id, "--json").stdout)
+    assert shown["id"] == booking_id and shown["status"] == "confirmed"
+    listing = ctl("bookings", "--from", DAY, "--to", DAY).stdout
+    assert booking_id in listing and "Ben Meyer" in listing and "confirmed" in listing
+    assert json.loads(ctl("bookings", "--json").stdout)["bookings"][0]["id"] == booking_id
+
+    moved = ctl("reschedule", booking_id, "--to", wall(DAY, "11:00")).stdout
+    assert "11:00–11:30" in moved
+    assert "is now completed" in ctl("complete", booking_id).stdout
+
+    other = json.loads(ctl("book", "--service", "haircut", "--at", wall(DAY, "12:00"), "--name", "N",
+                           "--json").stdout)
+    early = ctl("no-show", other["id"], check=CONFLICT)  # a no-show only after the start
+    assert "invalid_transition" in early.stderr
+    third = json.loads(ctl("book", "--service", "haircut", "--at", wall(DAY, "13:00"), "--name", "C",
+                           "--json").stdout)
+    assert "is now cancelled" in ctl("cancel", third["id"], "--reason", "ill").stdout
+
+
+def test_errors_are_clear_and_mapped_to_exit_codes(ctl, daemon):
+    ctl("book", "--service", "haircut", "--staff", "anna", "--at", wall(DAY, "10:00"), "--name", "A")
+    taken = ctl("book", "--service", "haircut", "--staff", "anna", "--at", wall(DAY, "10:00"), "--name", "B",
+                check=CONFLICT)
+    assert "Slot not available" in taken.stderr and "nearest free starts" in taken.stderr
+    missing = ctl("show", "bk_nope", check=NOT_FOUND)
+    assert "booking_not_found" in missing.stderr
+    problem = json.loads(ctl("show", "bk_nope", "--json", check=NOT_FOUND).stdout)
+    assert problem["code"] == "booking_not_found"
+    invalid = ctl("book", "--service", "perm", "--at", wall(DAY, "10:00"), "--name", "C", check=INVALID)
+    assert "service" in invalid.stderr
+    assert daemon.booking_count() == 1
+
+
+def test_not_running_says_how_to_start_it(slotctl_binary, tmp_path):
+    out = subprocess.run([slotctl_binary, "--socket", str(tmp_path / "none.sock"), "status"],
+                         capture_output=True, text=True, timeout=10)
+    assert out.returncode == UNAVAILABLE
+    assert "slotd is not running at" in out.stderr and "start it with" in out.stderr
+    env = {**os.environ, "SLOTD_SOCKET": str(tmp_path / "env.sock")}
+    out = subprocess.run([slotctl_binary, "bookings", "--today"], capture_output=True, text=True, timeout=10,
+                         env=env)
+    assert out.returncode == UNAVAILABLE and "env.sock" in out.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run slotctl as another uid")
+def test_access_denied_names_the_socket_or_the_role(slotctl_binary, daemons):
+    closed = daemons()
+    out = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", slotctl_binary,
+                          "--socket", closed.socket, "status"], capture_output=True, text=True, timeout=10)
+    assert out.returncode == DENIED, out
+    assert "access denied" in out.stderr
+    reader = daemons(config=f'socket:\n  mode: "0666"\nroles:\n  "{os.getuid()}": admin\n  "65534": read\n')
+    out = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", slotctl_binary,
+                          "--socket", reader.socket, "cancel", "bk_x"], capture_output=True, text=True, timeout=10)
+    assert out.returncode == DENIED, out
+    assert "403" in out.stderr and "role" in out.stderr
+
+
+def test_events_prints_the_log_and_follows(ctl, daemon, slotctl_binary):
+    first = json.loads(ctl("book", "--service", "haircut", "--at", wall(DAY, "10:00"), "--name", "A",
+                           "--json").stdout)["id"]
+    log = ctl("events").stdout
+    assert "booking.created" in log and first in log
+    lines = [json.loads(line) for line in ctl("events", "--json").stdout.splitlines()]
+    cursor = lines[-1]["cursor"]
+    proc = subprocess.Popen([slotctl_binary, "--socket", daemon.socket, "events", "--follow", "--json",
+                             "--since", str(cursor), "--limit", "1"], stdout=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.3)
+        second = daemon.client.book(wall(DAY, "11:00")).json()["id"]
+        out, _ = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0
+    events = [json.loads(line) for line in out.splitlines() if line.strip()]
+    assert events[-1]["type"] == "booking.created" and events[-1]["data"].get("booking") == second
+
+
+def read_until(proc, needle: str, timeout: float = 15.0) -> str:
+    """Reads the process's stdout until `needle` appears; returns what was read."""
+    buffer = ""
+    deadline = time.monotonic() + timeout
+    fd = proc.stdout.fileno()
+    while needle not in buffer:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise AssertionError(f"{needle!r} not seen in {timeout}s; got:\n{buffer}")
+        ready, _, _ = select.select([fd], [], [], remaining)
+        if ready:
+            chunk = os.read(fd, 65536).decode()
+            if not chunk:
+                raise AssertionError(f"slotctl ended before {needle!r}; got:\n{buffer}")
+            buffer += chunk
+    return buffer
+
+
+def test_watch_redraws_when_another_client_books(daemon, slotctl_binary):
+    today = shop_today().isoformat()
+    proc = subprocess.Popen([slotctl_binary, "--socket", daemon.socket, "watch", "--date", DAY],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        first = read_until(proc, "Ben (ben)")
+        assert "Test Cuts" in first and DAY in first and "(free all day)" in first
+        daemon.client.book(wall(DAY, "10:00"), name="Walk In")
+        second = read_until(proc, "Walk In")
+        assert "10:00–10:30  Walk In  haircut" in second
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert today  # the default date is the shop's today; --date keeps this test independent of the clock

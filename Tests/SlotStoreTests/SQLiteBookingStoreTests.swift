@@ -1,0 +1,168 @@
+import Foundation
+import GRDB
+import SlotCore
+import SlotEngine
+import SlotRules
+import Testing
+
+@testable import SlotStore
+
+/// What only the SQLite file does: durability, migrations, the settings, SQL constraints, backup.
+struct SQLiteBookingStoreTests {
+    @Test func aReopenedFileHasEverything() async throws {
+        let directory = try TempDirectory()
+        let path = directory.path("slotd.db")
+        var store: SQLiteBookingStore? = try SQLiteBookingStore(path: path)
+        let booking = try await Fixture.book(try #require(store), Fixture.booking(hold: Fixture.now + 900))
+        _ = try await store?.confirm(booking.id, at: Fixture.now + 1)
+        try store?.close()
+        store = nil
+
+        let reopened = try SQLiteBookingStore(path: path)
+        let read = try #require(try await reopened.booking(id: booking.id))
+        #expect(read.status == .confirmed)
+        #expect(read.customer == booking.customer)
+        #expect(read.footprint == booking.footprint)
+        #expect(try await reopened.events(after: 0, typePrefix: nil, limit: 10).map(\.type) == [
+            "booking.created", "booking.confirmed",
+        ])
+        // The cursor keeps counting after a reopen (AUTOINCREMENT never reuses).
+        let next = try await Fixture.book(reopened, Fixture.booking(staff: "bo"))
+        #expect(try await reopened.latestCursor() == 3)
+        #expect(next.id != booking.id)
+    }
+
+    @Test func theDatabaseIsWALWithFullSyncAndTheSchemaVersionIsRecorded() async throws {
+        let path = try TempDirectory().path("slotd.db")
+        let store = try SQLiteBookingStore(path: path)
+        #expect(try await store.journalMode() == "wal")
+        #expect(try await store.synchronousSetting() == 2)
+        let normal = try SQLiteBookingStore(path: try TempDirectory().path("n.db"), synchronous: .normal)
+        #expect(try await normal.synchronousSetting() == 1)
+        let version = try await store.pool.read { db in try Int.fetchOne(db, sql: "PRAGMA user_version") }
+        #expect(version == StoreSchema.schemaVersion)
+        let foreignKeys = try await store.pool.read { db in try Bool.fetchOne(db, sql: "PRAGMA foreign_keys") }
+        #expect(foreignKeys == true)
+    }
+
+    @Test func aNewerSchemaRefusesToOpen() async throws {
+        let path = try TempDirectory().path("slotd.db")
+        let store = try SQLiteBookingStore(path: path)
+        try await store.pool.write { db in
+            try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v9-from-the-future')")
+        }
+        try store.close()
+        do {
+            _ = try SQLiteBookingStore(path: path)
+            Issue.record("a newer database opened")
+        } catch {
+            #expect(error.code == .schemaTooNew)
+            #expect(error.message.contains("newer than this slotd knows"))
+        }
+
+        let other = try TempDirectory().path("other.db")
+        let second = try SQLiteBookingStore(path: other)
+        try await second.pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA user_version = 99") }
+        try second.close()
+        #expect(throws: StoreError.self) { _ = try SQLiteBookingStore(path: other) }
+    }
+
+    @Test func aFileThatIsNotADatabaseIsAnErrorValue() throws {
+        let path = try TempDirectory().path("junk.db")
+        try Data(repeating: 0x41, count: 4_096).write(to: URL(fileURLWithPath: path))
+        do {
+            _ = try SQLiteBookingStore(path: path)
+            Issue.record("junk opened")
+        } catch {
+            #expect(error.code == .database)
+        }
+    }
+
+    struct BadRow: Sendable, CustomTestStringConvertible {
+        var name: String
+        var sql: String
+        var testDescription: String { name }
+    }
+
+    static let customer = "INSERT INTO customers VALUES ('cu_1', 'Kim', NULL, NULL, 0, 0);"
+    static func bookingInsert(status: String = "'confirmed'", start: String = "100", end: String = "200",
+                              hold: String = "NULL", customer: String = "'cu_1'") -> String {
+        """
+        INSERT INTO bookings (id, status, staff_id, services, start_at, end_at, busy_start, busy_end, segments,
+            price_minor, currency, customer_id, hold_expires_at, created_at, updated_at)
+        VALUES ('bk_x', \(status), 'ana', '["haircut"]', \(start), \(end), 100, 200, '[]', 100, 'EUR', \(customer),
+            \(hold), 0, 0)
+        """
+    }
+
+    static let badRows: [BadRow] = [
+        BadRow(name: "unknown status", sql: bookingInsert(status: "'booked'")),
+        BadRow(name: "end before start", sql: bookingInsert(start: "200", end: "100")),
+        BadRow(name: "held without expiry", sql: bookingInsert(status: "'held'")),
+        BadRow(name: "confirmed with an expiry", sql: bookingInsert(hold: "50")),
+        BadRow(name: "unknown customer", sql: bookingInsert(customer: "'cu_nobody'")),
+        BadRow(name: "cancelled without terms", sql: bookingInsert(status: "'cancelled'")),
+        BadRow(name: "empty customer name", sql: "INSERT INTO customers VALUES ('cu_2', ' ', NULL, NULL, 0, 0)"),
+        BadRow(name: "bad outbox state",
+               sql: "INSERT INTO outbox (kind, payload, due_at, state, created_at) VALUES ('k', '{}', 0, 'x', 0)"),
+        BadRow(name: "event data not JSON", sql: "INSERT INTO events (type, at, data) VALUES ('t', 0, 'nope')"),
+    ]
+
+    @Test(arguments: badRows)
+    func theSchemaRefusesWhatTheCodeWouldMisread(_ row: BadRow) async throws {
+        let store = try SQLiteBookingStore(path: try TempDirectory().path("slotd.db"))
+        try await store.pool.write { db in try db.execute(sql: Self.customer) }
+        let error = await storeError { () async throws(StoreError) in
+            _ = try await store.run { try await store.pool.write { db in try db.execute(sql: row.sql) } }
+        }
+        #expect(error?.code == .constraintViolation)
+        #expect(try await store.bookings(matching: BookingQuery()).isEmpty)
+    }
+
+    @Test func aDuplicateIdempotencyKeyIsRefusedByTheDatabase() async throws {
+        let store = try SQLiteBookingStore(path: try TempDirectory().path("slotd.db"))
+        let insert = """
+            INSERT INTO idempotency_keys (key, fingerprint, response_status, response_body, created_at)
+            VALUES ('k', 'f', 201, x'00', 0)
+            """
+        try await store.pool.write { db in try db.execute(sql: insert) }
+        let error = await storeError { () async throws(StoreError) in
+            _ = try await store.run { try await store.pool.write { db in try db.execute(sql: insert) } }
+        }
+        #expect(error?.code == .constraintViolation)
+    }
+
+    @Test func aBackupIsACompleteDatabase() async throws {
+        let directory = try TempDirectory()
+        let store = try SQLiteBookingStore(path: directory.path("slotd.db"))
+        let booking = try await Fixture.book(store, Fixture.booking())
+        let copy = directory.path("backup.db")
+        try store.backup(to: copy)
+        let restored = try SQLiteBookingStore(path: copy)
+        #expect(try await restored.booking(id: booking.id) == booking)
+        #expect(try await restored.latestCursor() == 1)
+        let error = await storeError { () async throws(StoreError) in
+            try store.backup(to: directory.path("missing/dir/backup.db"))
+        }
+        #expect(error?.code == .database)
+    }
+
+    @Test func twoStoresOnOneFileStillBookOnce() async throws {
+        // Two connections pools (as two processes would have) racing: SQLite's write lock plus the busy timeout
+        // serialise them, and the check inside the transaction sees the other's commit.
+        let path = try TempDirectory().path("slotd.db")
+        let first = try SQLiteBookingStore(path: path)
+        let second = try SQLiteBookingStore(path: path)
+        let results = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for index in 0..<20 {
+                let store = index.isMultiple(of: 2) ? first : second
+                group.addTask {
+                    try await Fixture.create(store, Fixture.booking(email: "r\(index)@example.com")).booking != nil
+                }
+            }
+            return try await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(results.filter { $0 }.count == 1)
+        #expect(try await first.bookings(matching: BookingQuery()).count == 1)
+    }
+}
