@@ -24,6 +24,8 @@ let package = Package(
         .target(name: "SlotRules", dependencies: ["SlotCore", .product(name: "Yams", package: "Yams")]),
         // Availability, slot search and the one "is this start bookable" decision.
         .target(name: "SlotEngine", dependencies: ["SlotCore", "SlotRules"]),
+        // Reading a rules directory from disk: the I/O side of SlotRules, shared by slotd and slotctl.
+        .target(name: "SlotRuleFiles", dependencies: ["SlotRules"]),
         // The wire contract of the v1 API: request, response and event types, the problem+json error body.
         .target(name: "SlotAPI"),
         // Durable bookings, customers, the event log, the outbox and idempotency keys in SQLite.
@@ -35,7 +37,7 @@ let package = Package(
         .target(
             name: "SlotServer",
             dependencies: [
-                "SlotCore", "SlotRules", "SlotEngine", "SlotStore", "SlotAPI",
+                "SlotCore", "SlotRules", "SlotRuleFiles", "SlotEngine", "SlotStore", "SlotAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -52,7 +54,7 @@ let package = Package(
         .executableTarget(
             name: "slotctl",
             dependencies: [
-                "SlotCore", "SlotRules", "SlotEngine", "SlotAPI",
+                "SlotCore", "SlotRules", "SlotRuleFiles", "SlotEngine", "SlotAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

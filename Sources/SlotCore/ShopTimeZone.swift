@@ -97,6 +97,34 @@ public struct ShopTimeZone: Hashable, Sendable, CustomStringConvertible {
         let local = instant + offset
         let date = LocalDate(daysSinceEpoch: Int(local.floorDiv(86_400)))
         let secondOfDay = Int(local.floorMod(86_400))
+        let (year, month, day) = date.parts
+        // The API writes two of these per slot: fixed-width bytes instead of a dozen string interpolations, which
+        // were the largest cost of a slot answer's JSON.
+        if (0...9999).contains(year), abs(offset) < 100 * 3600 {
+            let offsetMinutes = Int(abs(offset) / 60)
+            let fields: [(value: Int, width: Int, after: UInt8)] = [
+                (year, 4, UInt8(ascii: "-")), (month, 2, UInt8(ascii: "-")), (day, 2, UInt8(ascii: "T")),
+                (secondOfDay / 3600, 2, UInt8(ascii: ":")), (secondOfDay / 60 % 60, 2, UInt8(ascii: ":")),
+                (secondOfDay % 60, 2, offset < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+")),
+                (offsetMinutes / 60, 2, UInt8(ascii: ":")), (offsetMinutes % 60, 2, 0),
+            ]
+            return String(unsafeUninitializedCapacity: 25) { buffer in
+                var index = 0
+                for field in fields {
+                    var value = field.value
+                    for position in stride(from: field.width - 1, through: 0, by: -1) {
+                        buffer[index + position] = UInt8(ascii: "0") + UInt8(value % 10)
+                        value /= 10
+                    }
+                    index += field.width
+                    if field.after != 0 {
+                        buffer[index] = field.after
+                        index += 1
+                    }
+                }
+                return index
+            }
+        }
         let sign = offset < 0 ? "-" : "+"
         let offsetMinutes = Int(abs(offset) / 60)
         return "\(date)T\(LocalDate.pad(secondOfDay / 3600, 2)):\(LocalDate.pad(secondOfDay / 60 % 60, 2)):"

@@ -127,7 +127,8 @@ public struct BookingTransitionError: Error, Hashable, Sendable, CustomStringCon
     public enum Code: String, Hashable, Sendable {
         /// The state does not accept the input.
         case illegalTransition = "illegal_transition"
-        /// The input is legal in the state but not yet (a hold before its expiry, a no-show before the start).
+        /// The input is legal in the state but not yet (a hold before its expiry, a completion or a no-show before
+        /// the start).
         case tooEarly = "too_early"
         /// The new times are not a valid booking span.
         case invalidTimes = "invalid_times"
@@ -236,9 +237,16 @@ public struct BookingLifecycle: Hashable, Sendable {
         return .success(actions)
     }
 
-    /// The service was done: `confirmed → completed`.
+    /// The service was done: `confirmed → completed`, only once the start has passed (like a no-show: before
+    /// the start nothing can have been done yet, and a completed booking no longer holds its time).
     public mutating func complete(at now: Int64) -> Result<[BookingAction], BookingTransitionError> {
         guard state == .confirmed else { return .failure(.illegal(.complete, in: state)) }
+        guard now >= start else {
+            return .failure(
+                BookingTransitionError(
+                    code: .tooEarly, state: state, input: .complete,
+                    message: "cannot complete a booking before it starts (\(start - now) s to go)"))
+        }
         state = .completed
         return .success([.record(.completed), .enqueue("notify.booking_completed")])
     }

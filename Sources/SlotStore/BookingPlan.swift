@@ -36,7 +36,22 @@ enum BookingPlanner {
     static func randomToken(_ count: Int) -> String {
         let alphabet = Array("0123456789abcdefghjkmnpqrstvwxyz")
         var generator = SystemRandomNumberGenerator()
-        return String((0..<count).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
+        // Each draw is a getrandom(2) call: take 12 characters (5 bits each; 32 letters, so unbiased) from every
+        // 64 bits instead of one character per call.
+        var characters: [Character] = []
+        characters.reserveCapacity(count)
+        var bits: UInt64 = 0
+        var left = 0
+        while characters.count < count {
+            if left == 0 {
+                bits = generator.next()
+                left = 12
+            }
+            characters.append(alphabet[Int(bits & 31)])
+            bits >>= 5
+            left -= 1
+        }
+        return String(characters)
     }
 
     /// Checks what the schema would refuse, so both stores refuse it with the same message.
@@ -191,8 +206,8 @@ enum BookingPlanner {
     static func money(_ money: Money) -> [String: Any] { ["amount": money.minorUnits, "currency": money.currency] }
 
     static func json(_ object: Any) -> Data {
-        // Only plain strings, numbers, booleans, arrays and dictionaries reach here, which always serialise.
-        (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        // Only plain strings, numbers, booleans, arrays and dictionaries reach here; this runs under the write lock.
+        StoreJSON.data(object)
     }
 
     /// Whether `booking` can conflict with a booking of `staffID` needing `resources`: same staff or a shared

@@ -175,19 +175,24 @@ public final class SQLiteBookingStore: BookingStore {
     public func activeBookings(
         overlapping window: Interval, staff: String?
     ) async throws(StoreError) -> [StoredBooking] {
-        try await run {
-            try await self.pool.read { db in
-                var sql = Self.selectBookings + " WHERE " + Self.activeOverlap
-                var arguments: StatementArguments = [
-                    window.upper, window.lower - StoreSchema.maxBusySeconds, window.lower,
-                ]
-                if let staff {
-                    sql += " AND b.staff_id = ?"
-                    arguments += [staff]
-                }
-                return try Row.fetchAll(db, sql: sql + " ORDER BY b.start_at, b.id", arguments: arguments)
-                    .map(Self.decodeBooking)
+        // Every slot query runs this. The synchronous read runs on the calling thread (GRDB's reader queue is
+        // entered with `sync`), where the async read would hop to a dispatch queue and back: two thread wake-ups
+        // that cost more than the query. A WAL read never waits for the writer, so it blocks nothing for long.
+        try await run { try self.activeBookingsNow(overlapping: window, staff: staff) }
+    }
+
+    private func activeBookingsNow(overlapping window: Interval, staff: String?) throws -> [StoredBooking] {
+        try pool.read { db in
+            var sql = Self.selectBookings + " WHERE " + Self.activeOverlap
+            var arguments: StatementArguments = [
+                window.upper, window.lower - StoreSchema.maxBusySeconds, window.lower,
+            ]
+            if let staff {
+                sql += " AND b.staff_id = ?"
+                arguments += [staff]
             }
+            let statement = try db.cachedStatement(sql: sql + " ORDER BY b.start_at, b.id")
+            return try Self.fetchBookings(statement, arguments: arguments)
         }
     }
 
@@ -361,7 +366,8 @@ extension SQLiteBookingStore {
             sql += " AND b.id <> ?"
             arguments += [id]
         }
-        return try Row.fetchAll(db, sql: sql + " ORDER BY b.start_at, b.id", arguments: arguments).map(decodeBooking)
+        // Cached: compiling the statement (with GRDB's authorizer) cost more than running it, on every booking.
+        return try fetchBookings(db.cachedStatement(sql: sql + " ORDER BY b.start_at, b.id"), arguments: arguments)
     }
 
     static func fetchBooking(_ db: Database, id: String) throws -> StoredBooking? {
@@ -369,12 +375,13 @@ extension SQLiteBookingStore {
     }
 
     static func idempotencyRecord(_ db: Database, key: String) throws -> IdempotencyRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM idempotency_keys WHERE key = ?", arguments: [key]).map { row in
-            IdempotencyRecord(
-                key: row["key"], fingerprint: row["fingerprint"],
-                response: IdempotentResponse(status: row["response_status"], body: row["response_body"]),
-                bookingID: row["booking_id"], createdAt: row["created_at"])
-        }
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM idempotency_keys WHERE key = ?"), arguments: [key])
+            .map { row in
+                IdempotencyRecord(
+                    key: row["key"], fingerprint: row["fingerprint"],
+                    response: IdempotentResponse(status: row["response_status"], body: row["response_body"]),
+                    bookingID: row["booking_id"], createdAt: row["created_at"])
+            }
     }
 
     /// The customer's id: the existing one with the same email (its name and phone updated), or a new row.
@@ -389,9 +396,9 @@ extension SQLiteBookingStore {
                 arguments: [customer.name, customer.phone, now, existing])
             return existing
         }
-        try db.execute(
-            sql: "INSERT INTO customers (id, name, email, phone, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-            arguments: [freshID, customer.name, customer.email, customer.phone, now, now])
+        try db.cachedStatement(
+            sql: "INSERT INTO customers (id, name, email, phone, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
+        ).execute(arguments: [freshID, customer.name, customer.email, customer.phone, now, now])
         return freshID
     }
 
@@ -402,13 +409,14 @@ extension SQLiteBookingStore {
         columns.append(("created_at", booking.createdAt.databaseValue))
         let sql = "INSERT INTO bookings (" + columns.map(\.0).joined(separator: ", ") + ") VALUES ("
             + columns.map { _ in "?" }.joined(separator: ", ") + ")"
-        try db.execute(sql: sql, arguments: StatementArguments(columns.map(\.1)))
+        try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(columns.map(\.1)))
     }
 
     static func update(_ db: Database, _ booking: StoredBooking) throws {
         let columns = bookingColumns(booking)
         let sql = "UPDATE bookings SET " + columns.map { "\($0.0) = ?" }.joined(separator: ", ") + " WHERE id = ?"
-        try db.execute(sql: sql, arguments: StatementArguments(columns.map(\.1) + [booking.id.databaseValue]))
+        try db.cachedStatement(sql: sql).execute(
+            arguments: StatementArguments(columns.map(\.1) + [booking.id.databaseValue]))
     }
 
     /// The columns a write sets (all but the id, the customer and the creation time, which never change).
@@ -446,19 +454,30 @@ extension SQLiteBookingStore {
         var appended: [StoredEvent] = []
         for event in plan.events {
             let data = String(decoding: event.data, as: UTF8.self)
-            try db.execute(
-                sql: "INSERT INTO events (type, at, data) VALUES (?, ?, ?)", arguments: [event.type, event.at, data])
+            try db.cachedStatement(sql: "INSERT INTO events (type, at, data) VALUES (?, ?, ?)")
+                .execute(arguments: [event.type, event.at, data])
             appended.append(StoredEvent(cursor: db.lastInsertedRowID, type: event.type, at: event.at, data: event.data))
         }
         for job in plan.jobs {
-            try db.execute(
-                sql: "INSERT INTO outbox (kind, payload, due_at, created_at) VALUES (?, ?, ?, ?)",
-                arguments: [job.kind, String(decoding: job.payload, as: UTF8.self), job.dueAt, job.dueAt])
+            try db.cachedStatement(sql: "INSERT INTO outbox (kind, payload, due_at, created_at) VALUES (?, ?, ?, ?)")
+                .execute(arguments: [job.kind, String(decoding: job.payload, as: UTF8.self), job.dueAt, job.dueAt])
         }
         return appended
     }
 
+    /// The bookings a statement selects (`selectBookings` columns), with column positions looked up once.
+    static func fetchBookings(_ statement: Statement, arguments: StatementArguments) throws -> [StoredBooking] {
+        let columns = ColumnPositions(statement.columnNames)
+        return try Row.fetchAll(statement, arguments: arguments).map { row in
+            try decodeBooking(ColumnReader(row: row, columns: columns))
+        }
+    }
+
     static func decodeBooking(_ row: Row) throws -> StoredBooking {
+        try decodeBooking(ColumnReader(row: row, columns: nil))
+    }
+
+    static func decodeBooking(_ row: ColumnReader) throws -> StoredBooking {
         let id: String = row["id"]
         let statusText: String = row["status"]
         guard let status = BookingState(rawValue: statusText) else {
@@ -466,7 +485,7 @@ extension SQLiteBookingStore {
         }
         let currency: String = row["currency"]
         let servicesText: String = row["services"]
-        let services = (try? JSONSerialization.jsonObject(with: Data(servicesText.utf8))) as? [String] ?? []
+        let services = StoreJSON.services.value(for: servicesText) { StoreJSON.decode([String].self, $0) ?? [] }
         let footprint = BookingFootprint(
             segments: decodeSegments(row["segments"]), bufferBeforeMinutes: row["buffer_before_min"],
             bufferAfterMinutes: row["buffer_after_min"], resources: decodeResources(row["resources"]))
@@ -495,12 +514,9 @@ extension SQLiteBookingStore {
     }
 
     static func decodeSegments(_ text: String) -> [Segment] {
-        let objects = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [[String: Any]] ?? []
-        return objects.compactMap { object in
-            guard let kind = (object["kind"] as? String).flatMap(Segment.Kind.init(rawValue:)),
-                let minutes = object["minutes"] as? Int
-            else { return nil }
-            return Segment(kind, minutes: minutes)
+        StoreJSON.segments.value(for: text) { text in
+            let rows = StoreJSON.decode([StoreJSON.SegmentRow].self, text) ?? []
+            return rows.compactMap { row in Segment.Kind(rawValue: row.kind).map { Segment($0, minutes: row.minutes) } }
         }
     }
 
@@ -510,10 +526,9 @@ extension SQLiteBookingStore {
     }
 
     static func decodeResources(_ text: String) -> [ResourceNeed] {
-        let objects = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [[String: Any]] ?? []
-        return objects.compactMap { object in
-            guard let resource = object["resource"] as? String, let count = object["count"] as? Int else { return nil }
-            return ResourceNeed(resource: resource, count: count)
+        StoreJSON.resources.value(for: text) { text in
+            let rows = StoreJSON.decode([StoreJSON.ResourceRow].self, text) ?? []
+            return rows.map { ResourceNeed(resource: $0.resource, count: $0.count) }
         }
     }
 }

@@ -1,14 +1,16 @@
 import ArgumentParser
 import Foundation
+import SlotAPI
 import SlotCore
 import SlotEngine
 import SlotRules
 
-/// `slotctl explain`: why a start is or is not bookable.
-struct ExplainCommand: ParsableCommand {
+/// `slotctl explain`: why a start is or is not bookable, asked of the daemon or, with `--rules DIR`, judged offline
+/// from rule files.
+struct ExplainCommand: OnlineCommand {
     static let configuration = CommandConfiguration(
         commandName: "explain",
-        abstract: "Say whether a start is bookable and, if not, every reason why.",
+        abstract: "Say whether a start is bookable and, if not, every reason why (slotd, or offline with --rules).",
         discussion: """
             Judges one start for one service and staff member exactly as booking would: hours, breaks, \
             holidays, time off, overrides, other bookings and their buffers, resources, daily limits, the \
@@ -16,14 +18,22 @@ struct ExplainCommand: ParsableCommand {
             applies and the nearest starts that are offered for that staff member. docs/availability.md lists \
             the reasons.
 
+            Without --rules it asks the running slotd (GET /v1/slots/explain), with its current bookings and \
+            clock; --json prints the daemon's answer as is: {"service", "staff", "at", "bookable", \
+            "reasons": [{"code", "message"}], "nearest": [{"start", "end", "staff"}]}. With --rules DIR it needs \
+            no daemon and judges the rule files as seen at --now with the bookings of --bookings (both offline \
+            only); --json then prints {"bookable", "service", "variant"?, "start", "end", "staff", "reasons": \
+            [{"code", "message", "staff"?}], "nearest"}.
+
             --at is a local wall time (2026-03-10T09:00; one in a spring-forward gap does not exist, a repeated \
             one means its first occurrence) or an instant with an offset (2026-03-10T09:00:00+01:00).
 
-            Exit codes: 0 the start was judged (bookable or not: see the output, or "bookable" in --json), \
-            1 the rules have errors, 2 an unknown service, variant or staff member (with a suggestion), \
-            65 a bad bookings file, 66 a path cannot be read, 64 bad options.
+            \(OnlineExit.help) A start that is not bookable is still exit 0: see the output, or "bookable" in --json.
+            Offline exit codes: 0 the start was judged, 1 the rules have errors, 2 an unknown service, variant or \
+            staff member (with a suggestion), 65 a bad bookings file, 66 a path cannot be read, 64 bad options.
 
             Examples:
+              slotctl explain --service haircut --staff anna --at 2026-12-01T10:15
               slotctl explain --rules Rules --service haircut --staff lena \\
                 --at 2026-03-10T12:00
               slotctl explain --rules Rules --service colour --staff mehmet \\
@@ -32,6 +42,8 @@ struct ExplainCommand: ParsableCommand {
             """)
 
     @OptionGroup var common: AvailabilityOptions
+    @OptionGroup var connection: ConnectionOptions
+    @ParentCommand var root: SlotCtl
 
     @Option(help: ArgumentHelp("The staff member's id (or 'any').", valueName: "ID"))
     var staff: String
@@ -39,8 +51,41 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The start: a local wall time or an instant with an offset.", valueName: "TIME"))
     var at: String
 
-    @Flag(help: "Print {\"bookable\", \"start\", \"end\", \"staff\", \"reasons\", \"nearest\"} as JSON.")
-    var json = false
+    func run() throws {
+        guard let rules = common.rules else { return try runOnline() }
+        try runOffline(rules: rules)
+    }
+
+    // MARK: - Online
+
+    func perform(_ client: SlotdClient) throws(OnlineFailure) {
+        let query: [(String, String?)] = [
+            ("service", common.service), ("variant", common.variant), ("staff", staff), ("at", at),
+        ]
+        let (explanation, raw) = try client.call("GET", "/v1/slots/explain", query: query, as: Explanation.self)
+        if connection.json { return emitJSON(raw) }
+        emit(Self.render(explanation))
+    }
+
+    static func render(_ explanation: Explanation) -> String {
+        var lines = [
+            "\(explanation.service) with \(explanation.staff) at \(TimeText.weekday(TimeText.date(explanation.at))) "
+                + "\(explanation.at): \(explanation.bookable ? "bookable" : "not bookable")"
+        ]
+        for reason in explanation.reasons { lines.append("  - \(reason.message)") }
+        if !explanation.bookable {
+            if explanation.nearest.isEmpty {
+                lines.append("No offered starts near it.")
+            } else {
+                lines.append("Nearest offered starts:")
+                for offer in explanation.nearest {
+                    lines.append(
+                        "  \(TimeText.dayAndTime(offer.start))–\(TimeText.time(offer.end))  \(offer.staff)")
+                }
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
 
     /// The start as given: a wall time to resolve in the shop's zone, or an instant.
     enum Start {
@@ -57,8 +102,10 @@ struct ExplainCommand: ParsableCommand {
         return zone.parseInstant(text).map(Start.instant)
     }
 
-    func run() throws {
-        let context = try OfflineAvailability.load(common)
+    // MARK: - Offline
+
+    private func runOffline(rules directory: String) throws {
+        let context = try OfflineAvailability.load(common, rules: directory)
         let choice = try context.staffChoice(staff)
         let zone = context.rules.shop.timeZone
         guard let start = Self.parseStart(at, zone: zone) else {
@@ -86,7 +133,7 @@ struct ExplainCommand: ParsableCommand {
                 for: context.offering, staff: choice, around: instant, now: context.now, bookings: context.bookings)
         let end = instant + Int64(context.offering.durationMinutes) * 60
 
-        if json {
+        if connection.json {
             var object: [String: Any] = [
                 "bookable": decision.isBookable,
                 "service": context.offering.serviceIDs.joined(separator: "+"),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SlotRuleFiles
 import SlotRules
 
 /// `slotctl rules …`: work with rule files.

@@ -7,14 +7,33 @@ struct SlotCtl: ParsableCommand {
         commandName: "slotctl",
         abstract: "Control slotd and work with its rule files.",
         discussion: """
-            Offline tools (no daemon needed): `rules check`, `hours`, `slots`, `explain`.
-            Online commands talk to a running slotd over its Unix socket (--socket PATH, else $SLOTD_SOCKET, \
-            else ./state/slotd.sock): `status`, `services`, `staff`, `availability` (the online `slots`), `book`, \
-            `bookings`, `show`, `cancel`, `reschedule`, `confirm`, `complete`, `no-show`, `events`, `watch`.
+            Offline (rule files only, no daemon needed):
+              rules check [DIR|FILE…]  validate rule files (--explain: compiled form)
+              hours EXPR               evaluate an hour expression over dates
+              slots --rules DIR …      bookable starts computed from rule files
+                                       (what-ifs with --bookings FILE, --now)
+              explain --rules DIR …    why a start is or is not bookable
+
+            Online (a running slotd, over its Unix socket: --socket PATH, else
+            $SLOTD_SOCKET, else ./state/slotd.sock; tables, or --json for scripts):
+              status                   health, version, rules version, your role
+              services, staff          what the shop sells and who works there
+              slots …                  bookable starts now (--watch follows them)
+              explain …                why a start is or is not bookable now
+              book                     book a start
+              bookings [--today]       list bookings
+              show ID                  one booking
+              cancel ID, reschedule ID --to TIME, confirm ID, complete ID,
+              no-show ID               a booking's transitions
+              events [--follow]        the event log, then live events
+              watch                    the barber's live view of today
+
+            `slots` and `explain` work offline exactly when --rules DIR is given.
+            `slotctl help COMMAND` shows a command's options and examples.
             """,
         subcommands: [
             RulesCommand.self, HoursCommand.self, SlotsCommand.self, ExplainCommand.self,
-            StatusCommand.self, ServicesCommand.self, StaffCommand.self, AvailabilityCommand.self,
+            StatusCommand.self, ServicesCommand.self, StaffCommand.self,
             BookCommand.self, BookingsCommand.self, ShowCommand.self, CancelCommand.self, RescheduleCommand.self,
             ConfirmCommand.self, CompleteCommand.self, NoShowCommand.self, EventsCommand.self, WatchCommand.self,
         ]

@@ -1,29 +1,40 @@
 import ArgumentParser
 import Foundation
+import SlotAPI
 import SlotCore
 import SlotEngine
+import SlotRuleFiles
 import SlotRules
 
-/// `slotctl slots`: bookable starts computed offline from rule files.
-struct SlotsCommand: ParsableCommand {
+/// `slotctl slots`: bookable starts, from the running daemon or, with `--rules DIR`, computed offline from rule
+/// files.
+struct SlotsCommand: OnlineCommand {
     static let configuration = CommandConfiguration(
         commandName: "slots",
-        abstract: "List the bookable starts of a service, computed from rule files (no daemon needed).",
+        abstract: "List the bookable starts of a service: from slotd, or offline from rule files with --rules DIR.",
         discussion: """
-            Reads the rules directory, then lists every start offered for the service between --from and --to \
-            (local dates, inclusive; a start's date counts), as seen at --now, with the existing bookings of \
-            --bookings taken into account. docs/availability.md explains how availability is computed.
+            Without --rules it asks the running slotd (GET /v1/slots), so current bookings and holds count; \
+            --from defaults to the shop's today and --to to --from. With --watch it prints the list again each \
+            time it changes (a booking, a cancellation, a hold expiring, a rule reload); stop with Ctrl-C. \
+            --json prints the daemon's answer as is: {"service", "staff", "from", "to", "rules_version", \
+            "slots": [{"start", "end", "staff"}]}.
 
-            The bookings file is a JSON array of {"staff", "service", "start", "variant"?, "id"?}; "start" is \
-            an ISO-8601 instant with an offset (2026-03-10T09:00:00+01:00) or a local wall time \
-            (2026-03-10T09:00).
+            With --rules DIR it needs no daemon: it reads the rules directory and lists every start offered \
+            between --from and --to (local dates, inclusive, both required; a start's date counts), as seen at \
+            --now, with the bookings of --bookings taken into account. --now and --bookings only apply offline; \
+            --watch only online. The bookings file is a JSON array of {"staff", "service", "start", "variant"?, \
+            "id"?}; "start" is an ISO-8601 instant with an offset (2026-03-10T09:00:00+01:00) or a local wall \
+            time (2026-03-10T09:00). --json prints exactly [{"start", "end", "staff"}] with ISO-8601 instants \
+            carrying the zone's offset. docs/availability.md explains how availability is computed.
 
-            --json prints exactly [{"start", "end", "staff"}] with ISO-8601 instants carrying the zone's offset.
-
-            Exit codes: 0 success, 1 the rules have errors, 2 an unknown service, variant or staff member \
+            \(OnlineExit.help)
+            Offline exit codes: 0 success, 1 the rules have errors, 2 an unknown service, variant or staff member \
             (with a suggestion), 65 a bad bookings file, 66 a path cannot be read, 64 bad options.
 
             Examples:
+              slotctl slots --service haircut --staff anna --from 2026-12-01
+              slotctl slots --service haircut --from 2026-12-01 --to 2026-12-03 --json
+              slotctl slots --service haircut --watch
               slotctl slots --rules Rules --service haircut \\
                 --from 2026-03-10 --to 2026-03-14
               slotctl slots --rules Rules --service haircut --variant long \\
@@ -34,43 +45,71 @@ struct SlotsCommand: ParsableCommand {
             """)
 
     @OptionGroup var common: AvailabilityOptions
+    @OptionGroup var connection: ConnectionOptions
+    @ParentCommand var root: SlotCtl
 
     @Option(
         help: ArgumentHelp(
-            "A staff member's id, or 'any' for the first free one in declared order.", valueName: "ID|any"))
-    var staff: String = "any"
+            "A staff member's id, or 'any' (default) for the first free one in declared order.", valueName: "ID|any"))
+    var staff: String?
 
-    @Option(help: ArgumentHelp("First local date of a start (inclusive).", valueName: "YYYY-MM-DD"))
-    var from: String
+    @Option(
+        help: ArgumentHelp(
+            "First local date of a start (inclusive); online the default is the shop's today.",
+            valueName: "YYYY-MM-DD"))
+    var from: String?
 
-    @Option(help: ArgumentHelp("Last local date of a start (inclusive).", valueName: "YYYY-MM-DD"))
-    var to: String
+    @Option(
+        help: ArgumentHelp(
+            "Last local date of a start (inclusive); online the default is --from.", valueName: "YYYY-MM-DD"))
+    var to: String?
 
-    @Flag(help: "Print a JSON array of {\"start\", \"end\", \"staff\"} instead of a table.")
-    var json = false
+    @Flag(help: "Online only: keep listening and print the list again whenever it changes.")
+    var watch = false
 
     func validate() throws {
-        guard let first = LocalDate(iso: from) else {
+        if common.rules != nil {
+            if watch {
+                throw ValidationError(
+                    "--watch needs the running daemon: leave out --rules (offline slots never change by themselves)")
+            }
+            guard from != nil else { throw ValidationError("--from is required with --rules (YYYY-MM-DD)") }
+            guard to != nil else { throw ValidationError("--to is required with --rules (YYYY-MM-DD)") }
+        }
+        if let from, LocalDate(iso: from) == nil {
             throw ValidationError("--from '\(from)' is not a date: write YYYY-MM-DD")
         }
-        guard let last = LocalDate(iso: to) else {
+        if let to, LocalDate(iso: to) == nil {
             throw ValidationError("--to '\(to)' is not a date: write YYYY-MM-DD")
         }
-        guard first <= last else { throw ValidationError("--to \(to) is before --from \(from)") }
-        guard last.daysSinceEpoch - first.daysSinceEpoch <= 3660 else {
-            throw ValidationError("--from \(from) --to \(to) spans more than ten years: ask for a shorter window")
+        if let first = from.flatMap(LocalDate.init(iso:)), let last = to.flatMap(LocalDate.init(iso:)) {
+            guard first <= last else { throw ValidationError("--to \(last) is before --from \(first)") }
+            guard last.daysSinceEpoch - first.daysSinceEpoch <= 3660 else {
+                throw ValidationError(
+                    "--from \(first) --to \(last) spans more than ten years: ask for a shorter window")
+            }
         }
     }
 
     func run() throws {
-        guard let first = LocalDate(iso: from), let last = LocalDate(iso: to) else { throw ExitCode(64) }
-        let context = try OfflineAvailability.load(common)
+        guard let rules = common.rules else { return try runOnline() }
+        try runOffline(rules: rules)
+    }
+
+    // MARK: - Offline
+
+    private func runOffline(rules directory: String) throws {
+        guard let from, let to, let first = LocalDate(iso: from), let last = LocalDate(iso: to) else {
+            throw ExitCode(64)
+        }
+        let context = try OfflineAvailability.load(common, rules: directory)
+        let staff = self.staff ?? "any"
         let choice = try context.staffChoice(staff)
         let slots = context.engine.slots(
             for: context.offering, staff: choice, from: first, through: last, now: context.now,
             bookings: context.bookings)
         let zone = context.rules.shop.timeZone
-        if json {
+        if connection.json {
             let objects = slots.map { slot in
                 "{\"start\": \(jsonString(zone.iso8601(instant: slot.start))), "
                     + "\"end\": \(jsonString(zone.iso8601(instant: slot.end))), \"staff\": \(jsonString(slot.staff))}"
@@ -83,7 +122,9 @@ struct SlotsCommand: ParsableCommand {
             "\(context.offering.name) (\(Minutes.format(context.offering.durationMinutes))) — \(who), \(first) to "
                 + "\(last) (\(zone.identifier))")
         if slots.isEmpty {
-            print("No bookable starts. Try `slotctl explain` with one of the times for the reasons.")
+            print(
+                "No bookable starts. Try `slotctl explain --rules \(directory)` with one of the times for the "
+                    + "reasons.")
             return
         }
         var currentDate: LocalDate?
@@ -97,12 +138,76 @@ struct SlotsCommand: ParsableCommand {
         }
         print("\(slots.count) start\(slots.count == 1 ? "" : "s")")
     }
+
+    // MARK: - Online
+
+    func perform(_ client: SlotdClient) throws(OnlineFailure) {
+        let first: String
+        if let from { first = from } else { first = try shopToday(client) }
+        let query: [(String, String?)] = [
+            ("service", common.service), ("variant", common.variant), ("staff", staff), ("from", first),
+            ("to", to ?? first),
+        ]
+        guard watch else {
+            let (list, raw) = try client.call("GET", "/v1/slots", query: query, as: SlotList.self)
+            if connection.json { return emitJSON(raw) }
+            emit(Self.render(list))
+            return
+        }
+        var failure: OnlineFailure?
+        try client.stream("/v1/slots", query: query + [("watch", "true")]) { line in
+            if connection.json {
+                emit(line)
+                return true
+            }
+            do throws(OnlineFailure) {
+                let list = try SlotdClient.decode(SlotList.self, Data(line.utf8))
+                emit("-- \(Self.stamp())")
+                emit(Self.render(list))
+            } catch {
+                // A heartbeat or another control line is not a slot list; only a real list is shown.
+                if !line.contains("\"slots\"") { return true }
+                failure = error
+                return false
+            }
+            return true
+        }
+        if let failure { throw failure }
+    }
+
+    static func render(_ list: SlotList) -> String {
+        guard !list.slots.isEmpty else {
+            return "no free starts for \(list.service) (\(list.staff)) from \(list.from) to \(list.to)"
+        }
+        var lines: [String] = []
+        var day = ""
+        for offer in list.slots {
+            let date = TimeText.date(offer.start)
+            if date != day {
+                day = date
+                lines.append("\(TimeText.weekday(date)) \(date)")
+            }
+            lines.append("  \(TimeText.time(offer.start))–\(TimeText.time(offer.end))  \(offer.staff)")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The time now, `HH:mm:ss`, in the shop's zone when known (the client machine may be elsewhere).
+    static func stamp(zone: String? = nil) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = zone.flatMap(TimeZone.init(identifier:)) ?? .current
+        formatter.dateFormat = "HH:mm:ss"
+        return formatter.string(from: Date())
+    }
 }
 
-/// Options `slots` and `explain` share.
+/// Options `slots` and `explain` share, online and offline.
 struct AvailabilityOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The rules directory (or a YAML file).", valueName: "DIR"))
-    var rules: String = "Rules"
+    @Option(
+        help: ArgumentHelp(
+            "Work offline from this rules directory (or YAML file) instead of asking the daemon.", valueName: "DIR"))
+    var rules: String?
 
     @Option(help: ArgumentHelp("The service id, e.g. haircut.", valueName: "ID"))
     var service: String
@@ -112,14 +217,31 @@ struct AvailabilityOptions: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "The moment to judge from (notice and horizon count from it); default: now.", valueName: "INSTANT"))
+            "Offline only: the moment to judge from (notice and horizon count from it); default: now.",
+            valueName: "INSTANT"))
     var now: String?
 
     @Option(
         help: ArgumentHelp(
-            "A JSON file of existing bookings: [{\"staff\", \"service\", \"start\", \"variant\"?, \"id\"?}].",
+            "Offline only: a JSON file of existing bookings: [{\"staff\", \"service\", \"start\", \"variant\"?, "
+                + "\"id\"?}].",
             valueName: "FILE"))
     var bookings: String?
+
+    /// `--now` and `--bookings` are what-ifs for rule files; the daemon has its own clock and bookings.
+    func validate() throws {
+        guard rules == nil else { return }
+        if now != nil {
+            throw ValidationError(
+                "--now only applies offline: add --rules DIR to judge rule files at another moment (the daemon "
+                    + "judges from its own clock)")
+        }
+        if bookings != nil {
+            throw ValidationError(
+                "--bookings only applies offline: add --rules DIR to try what-if bookings against rule files (the "
+                    + "daemon uses its own bookings)")
+        }
+    }
 }
 
 /// The rules, offering, bookings and moment that `slots` and `explain` work from.
@@ -130,11 +252,12 @@ struct OfflineAvailability {
     let now: Int64
     let bookings: [BookedSpan]
 
-    /// Loads everything the options name; prints what is wrong and exits when something is.
-    static func load(_ options: AvailabilityOptions) throws -> OfflineAvailability {
+    /// Loads everything the options name from the rules in `directory`; prints what is wrong and exits when
+    /// something is.
+    static func load(_ options: AvailabilityOptions, rules directory: String) throws -> OfflineAvailability {
         let input: (sources: [RuleSource], attachments: [String: String])
         do {
-            input = try RuleDirectory.read([options.rules])
+            input = try RuleDirectory.read([directory])
         } catch {
             throw fail(error.description, exitCode: 66)
         }
@@ -142,7 +265,7 @@ struct OfflineAvailability {
         guard let rules = result.ruleSet else {
             for diagnostic in result.diagnostics { standardError("\(diagnostic)") }
             throw fail(
-                "the rules in \(options.rules) have errors — run `slotctl rules check \(options.rules)`", exitCode: 1)
+                "the rules in \(directory) have errors — run `slotctl rules check \(directory)`", exitCode: 1)
         }
         let engine = AvailabilityEngine(rules: rules)
         let offering: ServiceOffering

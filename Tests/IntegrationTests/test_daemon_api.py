@@ -148,10 +148,12 @@ def test_taken_slot_is_409_with_alternatives(daemon, client):
 
 def test_transitions_complete_no_show_confirm_cancel(client):
     first = client.book(wall(DAY, "09:00")).json()
-    done = client.post(f"/v1/bookings/{first['id']}/complete")
-    assert done.status == 200 and done.json()["status"] == "completed"
+    # completing and a no-show can only be recorded once the start has passed (the daemon's clock is real here;
+    # the successful completion is tested with a settable clock in Tests/SlotServerTests)
+    early = assert_problem(client.post(f"/v1/bookings/{first['id']}/complete"), 409, "invalid_transition")
+    assert "cannot complete a booking before it starts" in early["detail"]
+    assert client.get(f"/v1/bookings/{first['id']}").json()["status"] == "confirmed"
     second = client.book(wall(DAY, "09:30")).json()
-    # a no-show can only be recorded once the start has passed (the daemon's clock is real here)
     early = assert_problem(client.post(f"/v1/bookings/{second['id']}/no-show"), 409, "invalid_transition")
     assert "before it starts" in early["detail"]
 

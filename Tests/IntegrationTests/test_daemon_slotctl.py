@@ -32,7 +32,9 @@ def ctl(daemon, slotctl_binary):
 def test_status_services_staff(ctl, daemon):
     status = ctl("status").stdout
     assert "is ok" in status and "admin" in status and "Test Cuts" in status
-    assert json.loads(ctl("status", "--json").stdout)["status"] == "ok"
+    health = json.loads(ctl("status", "--json").stdout)
+    assert health["status"] == "ok"
+    assert f"rules {health['rules_version']}" in status  # the rules version in force
     services = ctl("services").stdout
     assert "haircut" in services and "28.00 EUR" in services and "Hot-towel shave" in services
     assert [s["id"] for s in json.loads(ctl("services", "--json").stdout)["services"]] == \
@@ -45,11 +47,44 @@ def test_status_services_staff(ctl, daemon):
     assert ctl("status", "--socket", daemon.socket, env={"SLOTD_SOCKET": "/nonexistent"}).returncode == 0
 
 
-def test_availability_lists_starts_per_day(ctl):
-    text = ctl("availability", "--service", "haircut", "--staff", "anna", "--from", DAY).stdout
+def test_slots_without_rules_asks_the_daemon(ctl, daemon):
+    text = ctl("slots", "--service", "haircut", "--staff", "anna", "--from", DAY).stdout
     assert DAY in text and "09:00–09:30  anna" in text and "17:30–18:00  anna" in text
-    slots = json.loads(ctl("availability", "--service", "haircut", "--from", DAY, "--json").stdout)["slots"]
-    assert same_instant(slots[0]["start"], local_iso(DAY, "09:00"))
+    answer = json.loads(ctl("slots", "--service", "haircut", "--from", DAY, "--json").stdout)
+    assert answer["service"] == "haircut" and answer["from"] == DAY and answer["to"] == DAY
+    assert same_instant(answer["slots"][0]["start"], local_iso(DAY, "09:00"))
+    # the daemon's bookings count: a booked start is gone from the online answer
+    daemon.client.book(wall(DAY, "10:00"))
+    after = json.loads(ctl("slots", "--service", "haircut", "--staff", "anna", "--from", DAY, "--json").stdout)
+    assert not any(same_instant(s["start"], local_iso(DAY, "10:00")) for s in after["slots"])
+    # what-if options belong to the offline mode
+    usage = ctl("slots", "--service", "haircut", "--from", DAY, "--now", local_iso(DAY, "08:00"), check=64)
+    assert "--now only applies offline" in usage.stderr
+    unknown = ctl("slots", "--service", "perm", "--from", DAY, check=INVALID)
+    assert "service" in unknown.stderr
+
+
+def test_explain_without_rules_asks_the_daemon(ctl, daemon):
+    booking = daemon.client.book(wall(DAY, "10:00")).json()
+    text = ctl("explain", "--service", "haircut", "--staff", "anna", "--at", wall(DAY, "10:00")).stdout
+    assert "not bookable" in text and booking["id"] in text and "Nearest offered starts" in text
+    verdict = json.loads(ctl("explain", "--service", "haircut", "--staff", "anna", "--at", wall(DAY, "10:30"),
+                             "--json").stdout)
+    assert verdict["bookable"] is True and verdict["reasons"] == [] and verdict["staff"] == "anna"
+    taken = json.loads(ctl("explain", "--service", "haircut", "--staff", "anna", "--at", wall(DAY, "10:00"),
+                           "--json").stdout)
+    assert taken["bookable"] is False and taken["nearest"]
+    assert any(r["code"] == "overlaps_booking" for r in taken["reasons"]), taken
+
+
+def test_every_online_command_has_an_example_in_its_help(slotctl_binary):
+    root = subprocess.run([slotctl_binary, "--help"], capture_output=True, text=True, timeout=10).stdout
+    assert "Offline (rule files only" in root and "Online (a running slotd" in root
+    for command in ("status", "services", "staff", "slots", "explain", "book", "bookings", "show", "cancel",
+                    "reschedule", "confirm", "complete", "no-show", "events", "watch"):
+        text = subprocess.run([slotctl_binary, command, "--help"], capture_output=True, text=True,
+                              timeout=10).stdout
+        assert "Example" in text and f"slotctl {command}" in text, command
 
 
 def test_book_show_list_and_transitions(ctl, daemon):
@@ -66,7 +101,8 @@ def test_book_show_list_and_transitions(ctl, daemon):
 
     moved = ctl("reschedule", booking_id, "--to", wall(DAY, "11:00")).stdout
     assert "11:00–11:30" in moved
-    assert "is now completed" in ctl("complete", booking_id).stdout
+    early_done = ctl("complete", booking_id, check=CONFLICT)  # completing, too, only after the start
+    assert "cannot complete a booking before it starts" in early_done.stderr
 
     other = json.loads(ctl("book", "--service", "haircut", "--at", wall(DAY, "12:00"), "--name", "N",
                            "--json").stdout)

@@ -215,6 +215,11 @@ struct DaemonTests {
         let blocked = try await client.post("/v1/bookings/\(id)/reschedule", json: #"{"start": "2030-01-07T12:00"}"#)
         #expect(blocked.status == 409)
 
+        let early = try await client.post("/v1/bookings/\(id)/complete", json: "")
+        #expect(early.status == 409, "nothing can be completed before it starts")
+        #expect(early.json["code"] as? String == "invalid_transition")
+        #expect((early.json["detail"] as? String)?.contains("cannot complete a booking before it starts") == true)
+        daemon.time.set(TestDaemon.monday0800 + 3 * 3_600)  // 11:00 in Berlin: the moved booking's start
         let done = try await client.post("/v1/bookings/\(id)/complete", json: "")
         #expect(done.status == 200)
         #expect(try JSONDecoder().decode(BookingDetails.self, from: done.body).status == "completed")

@@ -49,7 +49,11 @@ final class TestDaemon: Sendable {
     private let task: Task<Void, any Error>
 
     /// Builds and starts a daemon; `roles` nil keeps the default (this uid is admin).
-    init(roles: [UInt32: Role]? = nil, heartbeat: Duration = .seconds(15), bufferSize: Int = 1024) async throws {
+    /// `holdCheck` is how often the hold-expiry timer looks at the (manual) clock.
+    init(
+        roles: [UInt32: Role]? = nil, heartbeat: Duration = .seconds(15), bufferSize: Int = 1024,
+        holdCheck: Duration = .seconds(30)
+    ) async throws {
         // Short paths: a Unix socket path holds at most 107 bytes.
         let directory = "/tmp/slotd-test-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
         try FileManager.default.createDirectory(atPath: directory + "/rules", withIntermediateDirectories: true)
@@ -58,7 +62,7 @@ final class TestDaemon: Sendable {
         var configuration = DaemonConfiguration(
             socketPath: directory + "/slotd.sock", databasePath: directory + "/slotd.sqlite",
             rulesDirectory: directory + "/rules", clock: .manual(time), heartbeatInterval: heartbeat,
-            subscriberBufferSize: bufferSize)
+            subscriberBufferSize: bufferSize, holdCheckInterval: holdCheck)
         if let roles { configuration.roles = roles }
         configuration.logLevel = .warning
         let daemon = try await buildDaemon(configuration: configuration, logger: Logger(label: "slotd-test"))

@@ -162,6 +162,24 @@ struct BookingLifecycleTests {
         #expect(lifecycle.state == .noShow)
     }
 
+    @Test func completingNeedsTheStartToHavePassed() {
+        var lifecycle = Self.lifecycle(.confirmed)
+        guard case .failure(let early) = lifecycle.complete(at: Self.start - 1) else {
+            Issue.record("completed before the start")
+            return
+        }
+        #expect(early.code == .tooEarly)
+        #expect(early.input == .complete)
+        #expect(early.message.hasPrefix("cannot complete a booking before it starts"))
+        #expect(lifecycle == Self.lifecycle(.confirmed), "a refused completion must not change the value")
+        guard case .success(let actions) = lifecycle.complete(at: Self.start) else {
+            Issue.record("not completed at the start")
+            return
+        }
+        #expect(BookingAction.event(in: actions)?.type == "booking.completed")
+        #expect(lifecycle.state == .completed)
+    }
+
     @Test func rescheduleKeepsTheStateAndMovesTheTimes() throws {
         var lifecycle = Self.lifecycle(.confirmed)
         let actions = try lifecycle.reschedule(start: Self.start + 7_200, end: Self.start + 9_000, at: Self.start).get()

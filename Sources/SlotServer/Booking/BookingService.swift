@@ -126,7 +126,7 @@ final class BookingService: Sendable {
         var problems: [FieldProblem] = []
         if service == nil { problems.append(FieldProblem(field: "service", reason: "is required")) }
         if from == nil { problems.append(FieldProblem(field: "from", reason: "is required (YYYY-MM-DD)")) }
-        if !problems.isEmpty { throw APIError.invalid(problems) }
+        if !problems.isEmpty { throw APIError.missingQuery(problems) }
         let ids = (service ?? "").split(separator: ",", omittingEmptySubsequences: false).map(String.init)
         let offering = try offering(ids, variant: variant, in: loaded)
         let choice = try staffChoice(staff, in: loaded)
@@ -162,7 +162,7 @@ final class BookingService: Sendable {
         if service == nil { problems.append(FieldProblem(field: "service", reason: "is required")) }
         if staff == nil { problems.append(FieldProblem(field: "staff", reason: "is required (a staff id or any)")) }
         if at == nil { problems.append(FieldProblem(field: "at", reason: "is required (ISO 8601)")) }
-        if !problems.isEmpty { throw APIError.invalid(problems) }
+        if !problems.isEmpty { throw APIError.missingQuery(problems) }
         let ids = (service ?? "").split(separator: ",", omittingEmptySubsequences: false).map(String.init)
         let offering = try offering(ids, variant: variant, in: loaded)
         let choice = try staffChoice(staff, in: loaded)
@@ -247,6 +247,18 @@ final class BookingService: Sendable {
         }
         var choice = StaffChoice.any
         check { () throws(APIError) in choice = try staffChoice(request.staff, in: loaded) }
+        // A named staff member who does not do the service is a wrong `staff`, not a taken or closed `start`.
+        if case .member(let id) = choice, let offering, let member = loaded.ruleSet.staffMember(id),
+            !member.performs(offering)
+        {
+            let missing = offering.serviceIDs.filter { !member.services.contains($0) }
+            let who = loaded.ruleSet.staff.filter { $0.performs(offering) }.map(\.id)
+            problems.append(
+                FieldProblem(
+                    field: "staff",
+                    reason: "\(id) does not perform " + missing.map { "'\($0)'" }.joined(separator: ", ")
+                        + (who.isEmpty ? "" : " — ask for " + who.joined(separator: ", ") + " or any")))
+        }
         var start: Int64?
         check { () throws(APIError) in start = try instant(request.start, in: loaded, field: "start") }
         if let value = start, value < now {
@@ -471,5 +483,18 @@ final class BookingService: Sendable {
             logger.info("hold expired", metadata: ["booking": "\(outcome.booking.id)"])
         }
         return outcomes.count
+    }
+}
+
+extension APIError {
+    /// `400 bad_request` naming the missing query parameters: a request that leaves out a required parameter is
+    /// malformed (`ProblemCode.badRequest`), unlike a present value that is wrong (`422 validation_failed`).
+    static func missingQuery(_ fields: [FieldProblem]) -> APIError {
+        let names = fields.map(\.field)
+        let detail =
+            "missing query parameter\(names.count == 1 ? "" : "s") "
+            + names.joined(separator: ", ") + ": "
+            + fields.map { "\($0.field) \($0.reason)" }.joined(separator: "; ")
+        return APIError(.badRequest, detail, fields: fields)
     }
 }

@@ -152,6 +152,18 @@ public enum OpenAPIDocument {
                       schema: { $ref: "#/components/schemas/SlotList" }
                     application/x-ndjson:
                       schema: { $ref: "#/components/schemas/SlotList" }
+                "400":
+                  description: "`bad_request`: `service` or `from` is missing; `fields` names each missing parameter."
+                  content:
+                    application/problem+json:
+                      schema: { $ref: "#/components/schemas/Problem" }
+                "422":
+                  description: >
+                    `validation_failed`: a parameter is present but wrong (an unknown service or staff member, a bad
+                    date, `to` before `from`); `fields` names it.
+                  content:
+                    application/problem+json:
+                      schema: { $ref: "#/components/schemas/Problem" }
                 default: { $ref: "#/components/responses/Problem" }
           /v1/slots/explain:
             get:
@@ -168,6 +180,16 @@ public enum OpenAPIDocument {
                   content:
                     application/json:
                       schema: { $ref: "#/components/schemas/Explanation" }
+                "400":
+                  description: "`bad_request`: `service`, `staff` or `at` is missing; `fields` names each one."
+                  content:
+                    application/problem+json:
+                      schema: { $ref: "#/components/schemas/Problem" }
+                "422":
+                  description: "`validation_failed`: a parameter is present but wrong; `fields` names it."
+                  content:
+                    application/problem+json:
+                      schema: { $ref: "#/components/schemas/Problem" }
                 default: { $ref: "#/components/responses/Problem" }
           /v1/bookings:
             get:
@@ -210,7 +232,10 @@ public enum OpenAPIDocument {
                     application/problem+json:
                       schema: { $ref: "#/components/schemas/Problem" }
                 "422":
-                  description: "`validation_failed` (see `fields`) or `idempotency_key_reused`."
+                  description: >
+                    `validation_failed` (see `fields`: e.g. `service` for an unknown service, `staff` for an unknown
+                    staff member or one who does not perform the service, `start` for a closed or past start) or
+                    `idempotency_key_reused`.
                   content:
                     application/problem+json:
                       schema: { $ref: "#/components/schemas/Problem" }
@@ -330,6 +355,10 @@ public enum OpenAPIDocument {
                 detail: { type: string }
                 code:
                   type: string
+                  description: >
+                    Stable and machine-readable. `malformed_json` (400): the body is not JSON; `bad_request` (400): a
+                    required query parameter is missing or a header is unreadable (`fields` names it);
+                    `validation_failed` (422): a value is present but invalid (`fields` names it).
                   enum: [malformed_json, bad_request, validation_failed, slot_unavailable, invalid_transition,
                          idempotency_key_reused, rules_invalid, not_found, method_not_allowed, booking_not_found,
                          forbidden, payload_too_large, unavailable, internal_error]

@@ -191,19 +191,20 @@ enum ProblemMiddlewareNames {
 
 /// The JSON coders of the API.
 enum JSONCoding {
-    static var encoder: JSONEncoder {
+    // Shared instances (encoding and decoding are thread-safe): not rebuilt for every response.
+    static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         // Sorted keys: stable output that people and diff tools can read.
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
-    }
+    }()
 
-    static var decoder: JSONDecoder { JSONDecoder() }
+    static let decoder = JSONDecoder()
 
     /// Sorted keys: the same value always encodes to the same bytes (request fingerprints).
-    static var canonicalEncoder: JSONEncoder {
+    static let canonicalEncoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
-    }
+    }()
 }

@@ -105,10 +105,12 @@ struct Routes: Sendable {
                     service: query.get("service"), variant: query.get("variant"), staff: query.get("staff"),
                     from: query.get("from"), to: query.get("to"))
             }
-            return try json(
-                try await service.slots(
-                    service: query.get("service"), variant: query.get("variant"), staff: query.get("staff"),
-                    from: query.get("from"), to: query.get("to")))
+            let list = try await service.slots(
+                service: query.get("service"), variant: query.get("variant"), staff: query.get("staff"),
+                from: query.get("from"), to: query.get("to"))
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: try SlotListJSON.encode(list))))
         }
         router.get("/v1/slots/explain") { request, context in
             try context.require(.read)
@@ -134,10 +136,12 @@ struct Routes: Sendable {
             let create = try decode(CreateBookingRequest.self, from: data)
             let headerName = APIVersion.idempotencyKeyHeader.lowercased()
             let key = request.headers.first { $0.name.canonicalName == headerName }?.value
-            // The fingerprint is of the decoded request, so the same JSON formatted differently still matches.
-            let canonical = try JSONCoding.canonicalEncoder.encode(create)
-            let answer = try await service.create(
-                create, idempotencyKey: key, fingerprint: Fingerprint.of("POST /v1/bookings", canonical))
+            // The fingerprint is of the decoded request, so the same JSON formatted differently still matches. Only
+            // a request with a key needs one (it is an encoding pass per booking).
+            let fingerprint =
+                key == nil
+                ? "" : Fingerprint.of("POST /v1/bookings", try JSONCoding.canonicalEncoder.encode(create))
+            let answer = try await service.create(create, idempotencyKey: key, fingerprint: fingerprint)
             return Response(
                 status: HTTPResponse.Status(code: answer.status), headers: [.contentType: "application/json"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))

@@ -2,6 +2,7 @@ import Logging
 import SlotAPI
 import SlotCore
 import SlotEngine
+import SlotRuleFiles
 import SlotRules
 import Synchronization
 
@@ -69,7 +70,7 @@ public final class RuleHolder: Sendable {
         reloading.withLock { _ in
             let files: (sources: [RuleSource], attachments: [String: String])
             do {
-                files = try RuleFiles.read(directory: directory)
+                files = try RuleDirectory.read([directory], naming: .fileName)
             } catch {
                 logger.error("rules rejected", metadata: ["error": "\(error)"])
                 return .rejected([], message: "\(error)")
@@ -103,7 +104,7 @@ public final class RuleHolder: Sendable {
 
     /// Checks a candidate file as if it replaced (or joined) the directory's file of that name; nothing changes.
     public func check(candidate text: String, name: String) -> RuleCheckResult {
-        let files = (try? RuleFiles.read(directory: directory)) ?? (sources: [], attachments: [:])
+        let files = (try? RuleDirectory.read([directory], naming: .fileName)) ?? (sources: [], attachments: [:])
         var sources = files.sources.filter { $0.name != name }
         sources.append(RuleSource(name: name, text: text))
         sources.sort { $0.name < $1.name }

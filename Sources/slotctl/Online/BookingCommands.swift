@@ -7,9 +7,10 @@ struct BookCommand: OnlineCommand {
     static let configuration = CommandConfiguration(
         commandName: "book", abstract: "Book a start.",
         discussion: """
-            Example: slotctl book --service haircut --staff anna --at 2026-12-01T10:00 --name "Ben Meyer"
             --at takes a shop-local wall time YYYY-MM-DDTHH:MM or ISO 8601 with an offset.
-            \(OnlineExit.help)
+            \(OnlineExit.help(examples:
+                #"slotctl book --service haircut --staff anna --at 2026-12-01T10:00 --name "Ben Meyer""#,
+                #"slotctl book --service haircut,beard_trim --at 2026-12-01T10:00 --name Ben --idempotency-key k1"#))
             """)
 
     @OptionGroup var connection: ConnectionOptions
@@ -46,7 +47,9 @@ struct BookCommand: OnlineCommand {
 /// `slotctl bookings`: list bookings.
 struct BookingsCommand: OnlineCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bookings", abstract: "List bookings.", discussion: OnlineExit.help)
+        commandName: "bookings", abstract: "List bookings.",
+        discussion: OnlineExit.help(
+            examples: "slotctl bookings --today", "slotctl bookings --from 2026-12-01 --to 2026-12-07 --staff anna"))
 
     @OptionGroup var connection: ConnectionOptions
     @ParentCommand var root: SlotCtl
@@ -90,7 +93,8 @@ struct BookingsCommand: OnlineCommand {
 /// `slotctl show ID`.
 struct ShowCommand: OnlineCommand {
     static let configuration = CommandConfiguration(
-        commandName: "show", abstract: "Show one booking.", discussion: OnlineExit.help)
+        commandName: "show", abstract: "Show one booking.",
+        discussion: OnlineExit.help(examples: "slotctl show bk_3f9a2c"))
 
     @OptionGroup var connection: ConnectionOptions
     @ParentCommand var root: SlotCtl
@@ -107,7 +111,8 @@ struct ShowCommand: OnlineCommand {
 /// `slotctl cancel ID`.
 struct CancelCommand: OnlineCommand {
     static let configuration = CommandConfiguration(
-        commandName: "cancel", abstract: "Cancel a booking.", discussion: OnlineExit.help)
+        commandName: "cancel", abstract: "Cancel a booking.",
+        discussion: OnlineExit.help(examples: #"slotctl cancel bk_3f9a2c --reason "customer called""#))
 
     @OptionGroup var connection: ConnectionOptions
     @ParentCommand var root: SlotCtl
@@ -125,7 +130,7 @@ struct CancelCommand: OnlineCommand {
 struct RescheduleCommand: OnlineCommand {
     static let configuration = CommandConfiguration(
         commandName: "reschedule", abstract: "Move a booking to a new start, atomically.",
-        discussion: OnlineExit.help)
+        discussion: OnlineExit.help(examples: "slotctl reschedule bk_3f9a2c --to 2026-12-01T11:30"))
 
     @OptionGroup var connection: ConnectionOptions
     @ParentCommand var root: SlotCtl
@@ -143,7 +148,7 @@ struct RescheduleCommand: OnlineCommand {
 struct ConfirmCommand: OnlineCommand {
     static let configuration = CommandConfiguration(
         commandName: "confirm", abstract: "Confirm a held booking by hand (e.g. deposit paid in cash).",
-        discussion: OnlineExit.help)
+        discussion: OnlineExit.help(examples: "slotctl confirm bk_3f9a2c"))
 
     @OptionGroup var connection: ConnectionOptions
     @ParentCommand var root: SlotCtl
@@ -157,7 +162,8 @@ struct ConfirmCommand: OnlineCommand {
 /// `slotctl complete ID`.
 struct CompleteCommand: OnlineCommand {
     static let configuration = CommandConfiguration(
-        commandName: "complete", abstract: "Mark a booking as done.", discussion: OnlineExit.help)
+        commandName: "complete", abstract: "Mark a booking as done (once it has started).",
+        discussion: OnlineExit.help(examples: "slotctl complete bk_3f9a2c"))
 
     @OptionGroup var connection: ConnectionOptions
     @ParentCommand var root: SlotCtl
@@ -171,7 +177,8 @@ struct CompleteCommand: OnlineCommand {
 /// `slotctl no-show ID`.
 struct NoShowCommand: OnlineCommand {
     static let configuration = CommandConfiguration(
-        commandName: "no-show", abstract: "Mark a booking as a no-show.", discussion: OnlineExit.help)
+        commandName: "no-show", abstract: "Mark a booking as a no-show (once it has started).",
+        discussion: OnlineExit.help(examples: "slotctl no-show bk_3f9a2c"))
 
     @OptionGroup var connection: ConnectionOptions
     @ParentCommand var root: SlotCtl

@@ -6,7 +6,11 @@ import SlotAPI
 struct StatusCommand: OnlineCommand {
     static let configuration = CommandConfiguration(
         commandName: "status", abstract: "Show whether slotd is running, its version, rules and your role.",
-        discussion: OnlineExit.help)
+        discussion: """
+            Prints the health (status, version, API version, uptime, your role) and the version of the rules in \
+            force, with the shop and rule files when your role may read them. --json prints GET /v1/health.
+            \(OnlineExit.help(examples: "slotctl status", "slotctl --socket /run/slotd/slotd.sock status --json"))
+            """)
 
     @OptionGroup var connection: ConnectionOptions
     @ParentCommand var root: SlotCtl
@@ -37,7 +41,8 @@ struct StatusCommand: OnlineCommand {
 /// `slotctl services`.
 struct ServicesCommand: OnlineCommand {
     static let configuration = CommandConfiguration(
-        commandName: "services", abstract: "List the services the shop sells.", discussion: OnlineExit.help)
+        commandName: "services", abstract: "List the services the shop sells.",
+        discussion: OnlineExit.help(examples: "slotctl services", "slotctl services --json"))
 
     @OptionGroup var connection: ConnectionOptions
     @ParentCommand var root: SlotCtl
@@ -68,7 +73,7 @@ struct ServicesCommand: OnlineCommand {
 struct StaffCommand: OnlineCommand {
     static let configuration = CommandConfiguration(
         commandName: "staff", abstract: "List the staff, in the order \"any\" tries them.",
-        discussion: OnlineExit.help)
+        discussion: OnlineExit.help(examples: "slotctl staff"))
 
     @OptionGroup var connection: ConnectionOptions
     @ParentCommand var root: SlotCtl
@@ -79,88 +84,6 @@ struct StaffCommand: OnlineCommand {
         var table = TextTable("ID", "NAME", "SERVICES")
         for member in list.staff { table.add(member.id, member.name, member.services.joined(separator: ", ")) }
         emit(table.rendered)
-    }
-}
-
-/// `slotctl availability`: bookable starts from the running daemon (the offline twin is `slotctl slots --rules`).
-struct AvailabilityCommand: OnlineCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "availability",
-        abstract: "List bookable starts from the running daemon.",
-        discussion: """
-            The online twin of `slotctl slots --rules DIR` (which computes slots offline from rule files): this asks \
-            slotd, so current bookings and holds are taken into account. With --watch it prints the list again \
-            each time it changes (a booking, a cancellation, a hold expiring, a rule reload).
-            \(OnlineExit.help)
-            """,
-        aliases: ["avail"])
-
-    @OptionGroup var connection: ConnectionOptions
-    @ParentCommand var root: SlotCtl
-
-    @Option(help: "The service id.") var service: String
-    @Option(help: "A staff id, or any (default).") var staff: String?
-    @Option(help: "First local date, YYYY-MM-DD (default: today in the shop's zone).") var from: String?
-    @Option(help: "Last local date, inclusive (default: the same as --from).") var to: String?
-    @Flag(help: "Keep listening and print the list again whenever it changes.") var watch = false
-
-    func perform(_ client: SlotdClient) throws(OnlineFailure) {
-        let first: String
-        if let from { first = from } else { first = try shopToday(client) }
-        let query: [(String, String?)] = [
-            ("service", service), ("staff", staff), ("from", first), ("to", to ?? first),
-        ]
-        guard watch else {
-            let (list, raw) = try client.call("GET", "/v1/slots", query: query, as: SlotList.self)
-            if connection.json { return emitJSON(raw) }
-            emit(render(list))
-            return
-        }
-        var failure: OnlineFailure?
-        try client.stream("/v1/slots", query: query + [("watch", "true")]) { line in
-            if connection.json {
-                emit(line)
-                return true
-            }
-            do throws(OnlineFailure) {
-                let list = try SlotdClient.decode(SlotList.self, Data(line.utf8))
-                emit("-- \(Self.stamp())")
-                emit(render(list))
-            } catch {
-                // A heartbeat or another control line is not a slot list; only a real list is shown.
-                if !line.contains("\"slots\"") { return true }
-                failure = error
-                return false
-            }
-            return true
-        }
-        if let failure { throw failure }
-    }
-
-    private func render(_ list: SlotList) -> String {
-        guard !list.slots.isEmpty else {
-            return "no free starts for \(list.service) (\(list.staff)) from \(list.from) to \(list.to)"
-        }
-        var lines: [String] = []
-        var day = ""
-        for offer in list.slots {
-            let date = TimeText.date(offer.start)
-            if date != day {
-                day = date
-                lines.append("\(TimeText.weekday(date)) \(date)")
-            }
-            lines.append("  \(TimeText.time(offer.start))–\(TimeText.time(offer.end))  \(offer.staff)")
-        }
-        return lines.joined(separator: "\n")
-    }
-
-    /// The time now, `HH:mm:ss`, in the shop's zone when known (the client machine may be elsewhere).
-    static func stamp(zone: String? = nil) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = zone.flatMap(TimeZone.init(identifier:)) ?? .current
-        formatter.dateFormat = "HH:mm:ss"
-        return formatter.string(from: Date())
     }
 }
 

@@ -16,7 +16,8 @@ struct EventsCommand: OnlineCommand {
             Each line: cursor, time, type, and the event's data. Resume where you left off with --since CURSOR.
             --json prints the daemon's NDJSON lines as they come (heartbeat lines included, so a script always \
             knows the cursor to resume from).
-            \(OnlineExit.help)
+            \(OnlineExit.help(
+                examples: "slotctl events --since 120", "slotctl events --follow --type 'booking.*' --json"))
             """)
 
     @OptionGroup var connection: ConnectionOptions
@@ -104,7 +105,7 @@ struct WatchCommand: OnlineCommand {
             booking is made, moved, cancelled, completed or expires, or the rules are reloaded. On a terminal the \
             screen is cleared between draws; into a pipe each draw is appended, separated by a blank line. \
             If slotd stops, watch waits for it and carries on where it left off. Stop with Ctrl-C.
-            \(OnlineExit.help)
+            \(OnlineExit.help(examples: "slotctl watch", "slotctl watch --date 2026-12-24"))
             """)
 
     @OptionGroup var connection: ConnectionOptions
@@ -182,7 +183,7 @@ struct WatchCommand: OnlineCommand {
 
     func render(rules: RulesSummary, day: String, staff: [StaffInfo], bookings: [BookingDetails]) -> String {
         let active = bookings.filter { $0.status != "cancelled" && $0.status != "expired" }
-        let updated = AvailabilityCommand.stamp(zone: rules.shop.timezone)
+        let updated = SlotsCommand.stamp(zone: rules.shop.timezone)
         var lines = ["\(rules.shop.name) — \(TimeText.weekday(day)) \(day) — updated \(updated)"]
         // Bookings of someone no longer in the rules still show, under their id, after the current staff.
         var columns: [(id: String, name: String)] = staff.map { ($0.id, $0.name) }

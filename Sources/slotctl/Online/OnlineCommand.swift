@@ -35,7 +35,10 @@ protocol OnlineCommand: ParsableCommand {
 extension OnlineCommand {
     var client: SlotdClient { SlotdClient(socketPath: connection.socketPath(root: root.socket)) }
 
-    func run() throws {
+    func run() throws { try runOnline() }
+
+    /// Performs the command against the daemon; commands with an offline mode call it when they are online.
+    func runOnline() throws {
         do {
             try perform(client)
         } catch {

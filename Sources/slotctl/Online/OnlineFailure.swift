@@ -35,6 +35,11 @@ enum OnlineExit {
     static let denied: Int32 = 6
     static let unavailable: Int32 = 7
 
+    /// A command's help: its examples, then the exit codes.
+    static func help(examples: String...) -> String {
+        "Example\(examples.count == 1 ? "" : "s"):\n" + examples.map { "  \($0)\n" }.joined() + help
+    }
+
     /// Help text listing the codes.
     static let help = """
         Exit codes: 0 ok, 1 unexpected/internal error, 3 not found, 4 conflict (slot taken, \

@@ -1,15 +1,24 @@
 import Foundation
 import SlotRules
 
-/// Reads rule files from disk for the offline tools: a directory's `*.yaml` (and `*.yml`) in name order, or the
-/// files named; other files beside them (`*.ics`) become attachments the rules may refer to by name.
-enum RuleDirectory {
-    struct ReadError: Error, CustomStringConvertible {
-        var description: String
+/// Reads rule files from disk for slotd and slotctl (SlotRules itself does no I/O): a directory's `*.yaml` (and
+/// `*.yml`) in name order, or the files named; `*.ics` files beside them become attachments the rules may name.
+public enum RuleDirectory {
+    /// Why the rule files could not be read, with the path and what to do.
+    public struct ReadError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// How sources read from a directory are named in diagnostics.
+    public enum Naming: Sendable {
+        /// The path as reached (`Rules/staff.yaml`): what a person at a shell expects.
+        case path
+        /// The bare file name (`staff.yaml`): what a rules directory's own files are called, e.g. in the API.
+        case fileName
     }
 
     /// The rule sources and attachments at `paths` (directories or files); `Rules` when `paths` is empty.
-    static func read(_ paths: [String]) throws(ReadError) -> (sources: [RuleSource], attachments: [String: String]) {
+    public static func read(_ paths: [String], naming: Naming = .path) throws(ReadError) -> (sources: [RuleSource], attachments: [String: String]) {
         let manager = FileManager.default
         var sources: [RuleSource] = []
         var attachments: [String: String] = [:]
@@ -29,7 +38,7 @@ enum RuleDirectory {
                 for name in names where !name.hasPrefix(".") {
                     let full = base + name
                     if name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
-                        sources.append(RuleSource(name: full, text: try readText(full)))
+                        sources.append(RuleSource(name: naming == .path ? full : name, text: try readText(full)))
                     } else if name.hasSuffix(".ics") {
                         attachments[name] = try readText(full)
                     }

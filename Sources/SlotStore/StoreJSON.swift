@@ -1,0 +1,158 @@
+import Foundation
+import GRDB
+import SlotRules
+import Synchronization
+
+/// The small JSON the store writes into its own columns and event rows: objects with sorted keys, arrays,
+/// strings, integers and booleans.
+///
+/// Written by hand because this runs inside the write transaction of every booking, where it holds the one write
+/// lock: `JSONSerialization` with `.sortedKeys` bridges every value and sorts keys with a locale-aware `NSString`
+/// comparison, which cost more than the SQL of the whole transaction (measured with `perf`; see
+/// docs/benchmarks.md). Keys are sorted by code point, which is the same order for the ASCII keys used here.
+enum StoreJSON {
+    /// Serialises plain values (`String`, `Bool`, integer types, arrays and `[String: Any]` of them).
+    static func data(_ value: Any) -> Data {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(256)
+        write(value, into: &bytes)
+        return Data(bytes)
+    }
+
+    private static func write(_ value: Any, into bytes: inout [UInt8]) {
+        switch value {
+        case let text as String:
+            writeString(text, into: &bytes)
+        case let flag as Bool:
+            bytes.append(contentsOf: flag ? Array("true".utf8) : Array("false".utf8))
+        case let number as Int:
+            bytes.append(contentsOf: String(number).utf8)
+        case let number as Int64:
+            bytes.append(contentsOf: String(number).utf8)
+        case let number as Int32:
+            bytes.append(contentsOf: String(number).utf8)
+        case let strings as [String]:
+            bytes.append(UInt8(ascii: "["))
+            for (index, text) in strings.enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                writeString(text, into: &bytes)
+            }
+            bytes.append(UInt8(ascii: "]"))
+        case let object as [String: Any]:
+            bytes.append(UInt8(ascii: "{"))
+            for (index, key) in object.keys.sorted().enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                writeString(key, into: &bytes)
+                bytes.append(UInt8(ascii: ":"))
+                // The key comes from the dictionary itself.
+                if let member = object[key] { write(member, into: &bytes) }
+            }
+            bytes.append(UInt8(ascii: "}"))
+        case let array as [Any]:
+            bytes.append(UInt8(ascii: "["))
+            for (index, element) in array.enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                write(element, into: &bytes)
+            }
+            bytes.append(UInt8(ascii: "]"))
+        default:
+            // Not reached with the values the store builds; a readable string beats invalid JSON.
+            writeString(String(describing: value), into: &bytes)
+        }
+    }
+
+    private static func writeString(_ text: String, into bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0x0A: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0D: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x09: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: Array("\\u00".utf8))
+                bytes.append(hex[Int(byte >> 4)])
+                bytes.append(hex[Int(byte & 0x0F)])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    // MARK: - Reading the store's own columns
+
+    /// One segment as stored in `bookings.segments`.
+    struct SegmentRow: Codable {
+        var kind: String
+        var minutes: Int
+    }
+
+    /// One resource need as stored in `bookings.resources`.
+    struct ResourceRow: Codable {
+        var resource: String
+        var count: Int
+    }
+
+    /// Decodes a column written by this store; nil when it is not what was expected.
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String) -> T? {
+        try? JSONDecoder().decode(type, from: Data(text.utf8))
+    }
+}
+
+extension StoreJSON {
+    /// Decoded `segments`, `resources` and `services` columns by their text: a day's bookings repeat the same few
+    /// values, and decoding them was most of decoding a booking inside the write transaction's conflict check.
+    static let segments = DecodedCache<[Segment]>()
+    static let resources = DecodedCache<[ResourceNeed]>()
+    static let services = DecodedCache<[String]>()
+}
+
+/// A small memo of decoded column texts; emptied when it grows past `limit` (the values are few in practice).
+final class DecodedCache<Value: Sendable>: Sendable {
+    private let table = Mutex<[String: Value]>([:])
+    private let limit = 512
+
+    func value(for text: String, decode: (String) -> Value) -> Value {
+        if let known = table.withLock({ $0[text] }) { return known }
+        let value = decode(text)
+        table.withLock { table in
+            if table.count >= limit { table.removeAll(keepingCapacity: true) }
+            table[text] = value
+        }
+        return value
+    }
+}
+
+/// Column positions of a query's result, looked up once per statement: GRDB's lookup by name folds case on every
+/// access, which was a third of decoding a booking (measured with `perf`).
+struct ColumnPositions: Sendable {
+    private let positions: [String: Int]
+
+    init(_ names: [String]) {
+        var positions: [String: Int] = [:]
+        // The leftmost column of a name wins, as in GRDB's own lookup.
+        for (index, name) in names.enumerated() where positions[name] == nil { positions[name] = index }
+        self.positions = positions
+    }
+
+    func position(_ name: String) -> Int? { positions[name] }
+}
+
+/// Reads a row's columns by name, through precomputed positions when there are any.
+struct ColumnReader {
+    let row: Row
+    let columns: ColumnPositions?
+
+    subscript<Value: DatabaseValueConvertible>(_ name: String) -> Value? {
+        if let index = columns?.position(name) { return row[index] }
+        return row[name]
+    }
+
+    @_disfavoredOverload
+    subscript<Value: DatabaseValueConvertible>(_ name: String) -> Value {
+        if let index = columns?.position(name) { return row[index] }
+        return row[name]
+    }
+}
