@@ -48,7 +48,7 @@ public struct LocalDate: Hashable, Comparable, Sendable, CustomStringConvertible
     public var weekday: Weekday {
         // 1970-01-01 was a Thursday.
         let index = ((daysSinceEpoch + 3) % 7 + 7) % 7
-        return Weekday(rawValue: index)!
+        return Weekday.allCases[index]
     }
 
     /// The date `days` days later (earlier when negative).
@@ -64,7 +64,7 @@ public struct LocalDate: Hashable, Comparable, Sendable, CustomStringConvertible
         let weekdayIndex = weekday.rawValue  // Monday = 0
         let thursday = adding(days: 3 - weekdayIndex)
         let weekYear = thursday.year
-        let firstOfYear = LocalDate(year: weekYear, month: 1, day: 1)!
+        let firstOfYear = LocalDate(daysSinceEpoch: LocalDate.days(year: weekYear, month: 1, day: 1))
         return (weekYear, (thursday.daysSinceEpoch - firstOfYear.daysSinceEpoch) / 7 + 1)
     }
 
@@ -98,7 +98,7 @@ public struct LocalDate: Hashable, Comparable, Sendable, CustomStringConvertible
         let m = (a + 11 * h + 22 * l) / 451
         let month = (h + l - 7 * m + 114) / 31
         let day = (h + l - 7 * m + 114) % 31 + 1
-        return LocalDate(year: year, month: month, day: day)!
+        return LocalDate(daysSinceEpoch: days(year: year, month: month, day: day))
     }
 
     static func days(year: Int, month: Int, day: Int) -> Int {

@@ -22,7 +22,12 @@ public struct ShopTimeZone: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// UTC.
-    public static let utc = ShopTimeZone(identifier: "UTC")!
+    public static let utc = ShopTimeZone(identifier: "UTC", table: TransitionTable(.gmt))
+
+    private init(identifier: String, table: TransitionTable) {
+        self.identifier = identifier
+        self.table = table
+    }
 
     /// The offset from UTC in seconds at an instant.
     public func offset(atInstant instant: Int64) -> Int64 { table.offset(at: instant) }
