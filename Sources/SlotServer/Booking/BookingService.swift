@@ -108,6 +108,22 @@ final class BookingService: Sendable {
         loaded.ruleSet.shop.timeZone.instant(atWallMinute: date.startWallMinute)
     }
 
+    /// Where a booking of `offering` at `start` sits: its local date, the schedule around it, and its times with
+    /// the conflict window the store's check reads.
+    func placement(of offering: ServiceOffering, at start: Int64, in loaded: LoadedRules)
+        -> (date: LocalDate, schedule: Schedule, times: BookingTimes)
+    {
+        let date = loaded.ruleSet.shop.timeZone.localDateTime(atInstant: start).date
+        let schedule = loaded.schedule(from: date.adding(days: -2), through: date.adding(days: 2))
+        let footprint = BookingFootprint(offering)
+        let end = start + footprint.durationSeconds
+        // The check sees the whole local day too, so daily limits count every booking of that day.
+        let day = Interval(midnight(date, in: loaded), midnight(date.adding(days: 1), in: loaded))
+        let busy = footprint.busyHull(start: start, end: end)
+        let window = Interval(min(day.lower, busy.lower), max(day.upper, busy.upper))
+        return (date, schedule, BookingTimes(start: start, end: end, footprint: footprint, conflictWindow: window))
+    }
+
     /// Active bookings that can matter for answers about `first` through `last`.
     func activeSpans(from first: LocalDate, through last: LocalDate, in loaded: LoadedRules) async throws
         -> [BookedSpan]
@@ -285,14 +301,8 @@ final class BookingService: Sendable {
         guard problems.isEmpty, let offering, let start else { throw APIError.invalid(problems) }
 
         let wire = WireMapping(zone: zone)
-        let date = zone.localDateTime(atInstant: start).date
-        let schedule = loaded.schedule(from: date.adding(days: -2), through: date.adding(days: 2))
-        let footprint = BookingFootprint(offering)
-        let end = start + footprint.durationSeconds
-        // The check sees the whole local day too, so daily limits count every booking of that day.
-        let day = Interval(midnight(date, in: loaded), midnight(date.adding(days: 1), in: loaded))
-        let busy = footprint.busyHull(start: start, end: end)
-        let window = Interval(min(day.lower, busy.lower), max(day.upper, busy.upper))
+        let placement = placement(of: offering, at: start, in: loaded)
+        let (date, schedule, times) = (placement.date, placement.schedule, placement.times)
         let deposit = (offering.deposit?.minorUnits ?? 0) > 0 ? offering.deposit : nil
         let holdExpiresAt =
             deposit == nil
@@ -326,7 +336,7 @@ final class BookingService: Sendable {
             let engine = loaded.engine
             let new = NewBooking(
                 staffID: staffID, services: offering.serviceIDs, variant: request.variant,
-                times: BookingTimes(start: start, end: end, footprint: footprint, conflictWindow: window),
+                times: times,
                 price: offering.price, deposit: deposit,
                 customer: CustomerInfo(
                     name: name, email: request.customer.email.flatMap { $0.isEmpty ? nil : $0 },
@@ -446,17 +456,12 @@ final class BookingService: Sendable {
         }
         let offering = try offering(booking.services, variant: booking.variant, in: loaded, field: "services")
         let zone = loaded.ruleSet.shop.timeZone
-        let date = zone.localDateTime(atInstant: start).date
-        let schedule = loaded.schedule(from: date.adding(days: -2), through: date.adding(days: 2))
-        let footprint = BookingFootprint(offering)
-        let end = start + footprint.durationSeconds
-        let day = Interval(midnight(date, in: loaded), midnight(date.adding(days: 1), in: loaded))
-        let busy = footprint.busyHull(start: start, end: end)
-        let window = Interval(min(day.lower, busy.lower), max(day.upper, busy.upper))
+        let placement = placement(of: offering, at: start, in: loaded)
+        let schedule = placement.schedule
         let engine = loaded.engine
         let staffID = booking.staffID
         let outcome = try await store.reschedule(
-            id, to: BookingTimes(start: start, end: end, footprint: footprint, conflictWindow: window), at: now
+            id, to: placement.times, at: now
         ) { conflicting in
             let decision = engine.decide(
                 offering: offering, staff: .member(staffID), start: start, now: now,
