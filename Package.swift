@@ -33,11 +33,22 @@ let package = Package(
             name: "SlotStore",
             dependencies: ["SlotCore", "SlotRules", "SlotEngine", .product(name: "GRDB", package: "GRDB.swift")]
         ),
+        // The provider boundary: payment and notification protocols, their settings, the exec-plugin host.
+        .target(name: "SlotProviders", dependencies: ["CCurl", "CCrypto"]),
+        // Typed wrappers for libcurl's variadic setters (HTTPS and SMTP at no build cost).
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        // HMAC-SHA256 from the system's libcrypto, for webhook signatures.
+        .target(name: "CCrypto", linkerSettings: [.linkedLibrary("crypto")]),
+        // Built-in providers, one folder each under Plugins/ (registered in SlotServer's ProviderCatalog).
+        .target(name: "LogProvider", dependencies: ["SlotProviders", .product(name: "Logging", package: "swift-log")],
+                path: "Plugins/log"),
+        .target(name: "ManualPayment", dependencies: ["SlotProviders"], path: "Plugins/manual"),
         // The composition root: configuration, HTTP routes on the Unix socket, event bus, rule reload.
         .target(
             name: "SlotServer",
             dependencies: [
-                "SlotCore", "SlotRules", "SlotRuleFiles", "SlotEngine", "SlotStore", "SlotAPI",
+                "SlotCore", "SlotRules", "SlotRuleFiles", "SlotEngine", "SlotStore", "SlotAPI", "SlotProviders",
+                "LogProvider", "ManualPayment",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import SlotAPI
+import SlotProviders
 import SlotStore
 import Synchronization
 
@@ -22,12 +23,15 @@ public final class Daemon: Sendable {
     /// The rules in force (tests reload through it; SIGHUP does the same).
     public let rules: RuleHolder
     let service: BookingService
+    /// The payment and notification providers built from the configuration.
+    public let providers: ConfiguredProviders
     private let group: ServiceGroup
     private let readiness: Readiness
     private let logger: Logger
 
     init(
-        configuration: DaemonConfiguration, rules: RuleHolder, service: BookingService, group: ServiceGroup,
+        configuration: DaemonConfiguration, rules: RuleHolder, service: BookingService,
+        providers: ConfiguredProviders, group: ServiceGroup,
         readiness: Readiness, logger: Logger, routeList: [String]
     ) {
         self.logger = logger
@@ -35,6 +39,7 @@ public final class Daemon: Sendable {
         self.configuration = configuration
         self.rules = rules
         self.service = service
+        self.providers = providers
         self.group = group
         self.readiness = readiness
     }
@@ -81,6 +86,14 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
         throw StartupError(
             (["cannot load the rules in \(configuration.rulesDirectory): \(message)"] + lines)
                 .joined(separator: "\n"))
+    }
+
+    // Providers next: a mistake in their settings is a configuration error, found before anything is opened.
+    let providers: ConfiguredProviders
+    do {
+        providers = try ProviderCatalog.build(configuration, logger: logger)
+    } catch {
+        throw StartupError("\(error)", isConfigurationError: true)
     }
 
     // The store.
@@ -133,8 +146,8 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
     return Daemon(
-        configuration: configuration, rules: rules, service: service, group: group, readiness: readiness,
-        logger: logger, routeList: routes.router(roles: [:]).routes.map { "\($0.method) \($0.path)" })
+        configuration: configuration, rules: rules, service: service, providers: providers, group: group,
+        readiness: readiness, logger: logger, routeList: routes.router(roles: [:]).routes.map { "\($0.method) \($0.path)" })
 }
 
 /// The HTTP server on the Unix socket, created with the configured mode from the start (umask around the bind).

@@ -73,7 +73,7 @@ struct SlotdCommand: AsyncParsableCommand {
             daemon = try await buildDaemon(configuration: configuration)
         } catch {
             FileHandle.standardError.write(Data("slotd: error: \(error)\n".utf8))
-            throw ExitCode(1)
+            throw ExitCode(error.isConfigurationError ? 78 : 1)
         }
         try await daemon.run()
     }

@@ -382,7 +382,7 @@ struct DaemonTests {
               root: admin
               65534: read
             providers:
-              payment.stripe: { secret_key_file: /etc/slotd/stripe }
+              journal: { type: log }
             """
         let configuration = try ConfigurationFile.parse(text, file: "slotd.yaml", relativeTo: "/etc/slotd", over: base)
         #expect(configuration.socketPath == "/etc/slotd/run/slotd.sock")

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SlotProviders
 import Yams
 
 /// A problem in the configuration file, with its location when there is one.
@@ -135,12 +136,20 @@ public enum ConfigurationFile {
                 }
                 configuration.roles = table
             case "providers":
-                // Read leniently: later issues define them; keep each provider's text for them.
-                if let providers = value.mapping {
-                    for (name, settings) in providers {
-                        configuration.providers[name.string ?? ""] = (try? Yams.serialize(node: settings)) ?? ""
-                    }
+                guard let providers = value.mapping else {
+                    throw error(value, file, "`providers` must map names to settings with a `type`")
                 }
+                for (nameNode, settingsNode) in providers {
+                    let settings = try providerSettings(
+                        nameNode, settingsNode, file: file, directory: directory)
+                    configuration.providers[settings.name] = settings
+                }
+            case "payments":
+                guard let name = value.string, !name.isEmpty else {
+                    throw error(value, file, "`payments` must name a provider (manual, or one under `providers:`)")
+                }
+                configuration.paymentProvider = name
+                configuration.paymentProviderMark = (value.mark?.line, value.mark?.column)
             case "log_level":
                 guard let level = value.string.flatMap(Logger.Level.init(rawValue:)) else {
                     throw error(
@@ -150,10 +159,62 @@ public enum ConfigurationFile {
             default:
                 throw error(
                     keyNode, file,
-                    "unknown key '\(key)' — use socket, database, rules, roles, providers or log_level")
+                    "unknown key '\(key)' — use socket, database, rules, roles, providers, payments or log_level")
             }
         }
         return configuration
+    }
+
+    /// One `providers:` entry: a mapping with a `type` and the type's settings, kept with their locations.
+    static func providerSettings(
+        _ nameNode: Node, _ node: Node, file: String, directory: String
+    ) throws(ConfigurationError) -> ProviderSettings {
+        guard let name = nameNode.string, !name.isEmpty, name != "manual" else {
+            throw error(nameNode, file, "a provider needs a name other than `manual` (which is built in)")
+        }
+        guard let mapping = node.mapping else {
+            throw error(node, file, "provider '\(name)' must be a mapping with a `type` (smtp, webhook, exec, stripe, log)")
+        }
+        var type: String?
+        var values: [String: ProviderSettingValue] = [:]
+        for (keyNode, valueNode) in mapping {
+            let key = keyNode.string ?? ""
+            if key == "type" {
+                type = valueNode.string
+                continue
+            }
+            let shape: ProviderSettingValue.Shape
+            if let scalar = valueNode.scalar {
+                shape = .scalar(scalar.string)
+            } else if let sequence = valueNode.sequence {
+                var items: [String] = []
+                for item in sequence {
+                    guard let text = item.scalar?.string else {
+                        throw error(item, file, "`\(key)` must be a list of plain values")
+                    }
+                    items.append(text)
+                }
+                shape = .list(items)
+            } else if let map = valueNode.mapping {
+                var table: [String: String] = [:]
+                for (innerKey, innerValue) in map {
+                    guard let innerName = innerKey.string, let text = innerValue.scalar?.string else {
+                        throw error(innerValue, file, "`\(key)` must map names to plain values")
+                    }
+                    table[innerName] = text
+                }
+                shape = .mapping(table)
+            } else {
+                throw error(valueNode, file, "`\(key)` has an unsupported value")
+            }
+            values[key] = ProviderSettingValue(shape, line: valueNode.mark?.line, column: valueNode.mark?.column)
+        }
+        guard let type, !type.isEmpty else {
+            throw error(node, file, "provider '\(name)' has no `type` — use smtp, webhook, exec, stripe or log")
+        }
+        return ProviderSettings(
+            name: name, type: type, file: file, directory: directory, line: nameNode.mark?.line,
+            column: nameNode.mark?.column, values: values)
     }
 
     /// The uid of a user name or numeric uid.

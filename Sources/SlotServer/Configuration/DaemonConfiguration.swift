@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SlotAPI
+import SlotProviders
 
 /// Everything `buildDaemon` needs: where the socket, database and rules are, who may do what, and the knobs tests
 /// turn (clock, heartbeat, buffer sizes).
@@ -17,8 +18,12 @@ public struct DaemonConfiguration: Sendable {
     public var rulesDirectory: String
     /// Role of each peer uid; a uid not listed gets 403.
     public var roles: [UInt32: Role]
-    /// Provider settings as written (not used by this version; kept so later versions find them).
-    public var providers: [String: String]
+    /// The `providers:` entries of the configuration file, by name.
+    public var providers: [String: ProviderSettings]
+    /// The payment provider's name: `manual` (pay at the shop, the default) or an entry of `providers`.
+    public var paymentProvider: String = "manual"
+    /// Where `payments:` was written, for errors found when the providers are built.
+    public var paymentProviderMark: (line: Int?, column: Int?) = (nil, nil)
     /// The daemon's wall clock (tests pin it).
     public var clock: WallClock
     /// How often an idle event stream gets a heartbeat line.
@@ -35,7 +40,7 @@ public struct DaemonConfiguration: Sendable {
     public init(
         socketPath: String, socketMode: UInt16 = 0o600, socketGroup: String? = nil, databasePath: String,
         rulesDirectory: String, roles: [UInt32: Role] = DaemonConfiguration.defaultRoles(),
-        providers: [String: String] = [:], clock: WallClock = .system, heartbeatInterval: Duration = .seconds(15),
+        providers: [String: ProviderSettings] = [:], clock: WallClock = .system, heartbeatInterval: Duration = .seconds(15),
         subscriberBufferSize: Int = 1024, holdCheckInterval: Duration = .seconds(30),
         maxBodyBytes: Int = APIVersion.maxBodyBytes, logLevel: Logger.Level = .info
     ) {

@@ -7,8 +7,13 @@ import Foundation
 /// A reason the daemon cannot start, with what to do about it.
 public struct StartupError: Error, Hashable, Sendable, CustomStringConvertible {
     public var description: String
+    /// The configuration is wrong (exit 78, EX_CONFIG) rather than the environment.
+    public var isConfigurationError: Bool
 
-    public init(_ description: String) { self.description = description }
+    public init(_ description: String, isConfigurationError: Bool = false) {
+        self.description = description
+        self.isConfigurationError = isConfigurationError
+    }
 }
 
 /// Preparing the socket path: its directory, a stale file from a crashed daemon, another daemon still on it.
