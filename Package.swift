@@ -43,12 +43,13 @@ let package = Package(
         .target(name: "LogProvider", dependencies: ["SlotProviders", .product(name: "Logging", package: "swift-log")],
                 path: "Plugins/log"),
         .target(name: "ManualPayment", dependencies: ["SlotProviders"], path: "Plugins/manual"),
+        .target(name: "WebhookProvider", dependencies: ["SlotProviders"], path: "Plugins/webhook"),
         // The composition root: configuration, HTTP routes on the Unix socket, event bus, rule reload.
         .target(
             name: "SlotServer",
             dependencies: [
                 "SlotCore", "SlotRules", "SlotRuleFiles", "SlotEngine", "SlotStore", "SlotAPI", "SlotProviders",
-                "LogProvider", "ManualPayment",
+                "LogProvider", "ManualPayment", "WebhookProvider",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -89,7 +90,7 @@ let package = Package(
                 "SlotCore", "SlotRules", "SlotEngine", "SlotStore", .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
-        .testTarget(name: "SlotServerTests", dependencies: ["SlotServer", "SlotAPI"]),
+        .testTarget(name: "SlotServerTests", dependencies: ["SlotServer", "SlotAPI", "SlotStore", "SlotProviders", "WebhookProvider"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -18,8 +18,7 @@ final class OutboxWorker: Service, Sendable {
     let settings: OutboxSettings
     let logger: Logger
 
-    private let signal: AsyncStream<Void>.Continuation
-    private let signals: AsyncStream<Void>
+    private let signal = WakeSignal()
     private let stopping = Atomic<Bool>(false)
     /// Serialises passes: the service's loop and `runDueJobsNow()` (tests) never race for the same jobs.
     private let passLock = AsyncLock()
@@ -33,33 +32,22 @@ final class OutboxWorker: Service, Sendable {
         self.clock = clock
         self.settings = settings
         self.logger = logger
-        (signals, signal) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
     /// New jobs may be due: run a pass soon. Cheap and non-blocking (any caller, any thread).
-    func wake() { signal.yield() }
+    func wake() { signal.signal() }
 
     func run() async throws {
         await withGracefulShutdownHandler {
-            await withTaskGroup(of: Void.self) { group in
-                // The timer: sleeps until the next due job (or idleWake) and then signals the loop.
-                group.addTask { [self] in
-                    while !stopping.load(ordering: .relaxed) {
-                        let wait = await nextWait()
-                        do { try await Task.sleep(for: wait) } catch { return }
-                        wake()
-                    }
-                }
-                wake()
-                for await _ in signals {
-                    if stopping.load(ordering: .relaxed) { break }
-                    _ = await pass()
-                }
-                group.cancelAll()
+            while !stopping.load(ordering: .relaxed) {
+                _ = await pass()
+                if stopping.load(ordering: .relaxed) { break }
+                // Sleep until the next due job (a retry, a reminder, the sweep) or a new commit, whichever is first.
+                await signal.wait(timeout: await nextWait())
             }
         } onGracefulShutdown: { [self] in
             stopping.store(true, ordering: .relaxed)
-            signal.finish()
+            signal.signal()
         }
         logger.info("outbox worker stopped")
     }
@@ -216,6 +204,50 @@ private final class TimeoutRace: Sendable {
     }
 
     func cancelTimer() { timer.withLock { $0 }?.cancel() }
+}
+
+/// A wake-up flag a sleeper waits on with a timeout; a signal while nobody waits is kept for the next wait.
+final class WakeSignal: Sendable {
+    private struct State {
+        var pending = false
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+
+    private let state = Mutex(State())
+
+    func signal() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            if let waiter = state.waiter {
+                state.waiter = nil
+                return waiter
+            }
+            state.pending = true
+            return nil
+        }
+        waiter?.resume()
+    }
+
+    /// Returns at the next signal (or at once if one is pending), or after `timeout`.
+    func wait(timeout: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [self] in
+                do { try await Task.sleep(for: timeout) } catch { return }
+                signal()
+            }
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let now = state.withLock { state -> Bool in
+                    if state.pending {
+                        state.pending = false
+                        return true
+                    }
+                    state.waiter = continuation
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+            group.cancelAll()
+        }
+    }
 }
 
 /// A minimal async mutex: one holder at a time, waiters resumed in order.
