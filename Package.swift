@@ -90,7 +90,12 @@ let package = Package(
                 "SlotCore", "SlotRules", "SlotEngine", "SlotStore", .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
-        .testTarget(name: "SlotServerTests", dependencies: ["SlotServer", "SlotAPI", "SlotStore", "SlotProviders", "WebhookProvider"]),
+        .testTarget(
+            name: "SlotServerTests",
+            dependencies: [
+                "SlotServer", "SlotAPI", "SlotCore", "SlotRules", "SlotStore", "SlotProviders", "WebhookProvider",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )
