@@ -253,3 +253,19 @@ def test_a_failed_job_is_listed_and_retried_with_slotctl(daemons, receiver, slot
     assert len(receiver.ids()) == 1, "the retry re-sends the same message id"
     again = slotctl(slotctl_binary, d.socket, "outbox", "retry", str(job["id"]))
     assert again.returncode != 0 and "not failed" in (again.stderr + again.stdout)
+
+
+@pytest.mark.parametrize("snippet, message", [
+    ("notifications:\n  routes:\n    - on: [booking.created]\n      to: [sms]\n",
+     "slotd.yaml:4:11: route target 'sms' is not a notification provider"),
+    ("notifications:\n  templates:\n    booking.created: {subject: '{{colour}}', body: x}\n",
+     "unknown field {{colour}} in the template of booking.created"),
+    ("outbox:\n  max_backoff: 1s\n  initial_backoff: 10s\n", "`max_backoff` must not be shorter than `initial_backoff`"),
+])
+def test_a_notification_or_outbox_mistake_stops_slotd_at_start_with_its_location(daemons, snippet, message):
+    d = daemons(start=False)
+    d.config = d.dir / "slotd.yaml"
+    d.config.write_text(snippet)
+    out = subprocess.run(d.args, capture_output=True, text=True, timeout=30, cwd=d.dir)
+    assert out.returncode == 78, out
+    assert message in out.stderr, out.stderr
