@@ -12,9 +12,12 @@ struct Routes: Sendable {
     let startedAt: Int64
     let version: String
     let maxBodyBytes: Int
+    /// Reload, status, metrics, conflicts, backup and export (`OperationsRoutes`).
+    var operations: OperationsRoutes? = nil
 
     func router(roles: [UInt32: Role]) -> Router<SlotRequestContext> {
         let router = Router(context: SlotRequestContext.self)
+        if let operations { router.middlewares.add(RequestMetricsMiddleware(metrics: operations.metrics)) }
         router.middlewares.add(ProblemMiddleware<SlotRequestContext>())
         router.middlewares.add(AccessMiddleware(roles: roles))
 
@@ -68,6 +71,7 @@ struct Routes: Sendable {
         }
         router.post("/v1/rules/reload") { _, context in
             try context.require(.admin)
+            if let operations { return try await operations.reloadResponse() }
             switch service.rules.reload() {
             case .loaded(let loaded, let previous, let changed):
                 if changed { service.bus.publishRulesChanged() }
@@ -125,6 +129,9 @@ struct Routes: Sendable {
         router.get("/v1/bookings") { request, context in
             try context.require(.read)
             let query = request.uri.queryParameters
+            if let operations, ["true", "1"].contains(query.get("conflicts")) {
+                return try json(try await operations.conflictList())
+            }
             return try json(
                 try await service.list(
                     from: query.get("from"), to: query.get("to"), staff: query.get("staff"),
@@ -181,6 +188,7 @@ struct Routes: Sendable {
             return try await streams.events(
                 since: query.get("since"), type: query.get("type"), follow: query.get("follow"))
         }
+        operations?.register(on: router)
         return router
     }
 
