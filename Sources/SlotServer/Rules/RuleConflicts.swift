@@ -1,6 +1,7 @@
 import Foundation
 import SlotCore
 import SlotEngine
+import SlotRules
 import SlotStore
 
 /// An active future booking that the rules in force would not allow any more, and why.

@@ -113,10 +113,11 @@ final class InotifyWatch: @unchecked Sendable {
             return nil
         }
         var pipeEnds: [Int32] = [0, 0]
-        guard pipe2(&pipeEnds, Int32(O_CLOEXEC | O_NONBLOCK)) == 0 else {
+        guard pipe(&pipeEnds) == 0 else {
             close(fd)
             return nil
         }
+        for end in pipeEnds { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
         self.fd = fd
         wakePipe = (pipeEnds[0], pipeEnds[1])
         self.directory = directory
