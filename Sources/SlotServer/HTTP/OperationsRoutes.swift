@@ -249,6 +249,17 @@ struct ExportDocument: Encodable, Sendable {
             case createdAt = "created_at"
             case updatedAt = "updated_at"
         }
+
+        /// Every key always present (`null` when unknown), so importers see one shape.
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(name, forKey: .name)
+            try container.encode(email, forKey: .email)
+            try container.encode(phone, forKey: .phone)
+            try container.encode(createdAt, forKey: .createdAt)
+            try container.encode(updatedAt, forKey: .updatedAt)
+        }
     }
 
     /// A booking as the API shows it, plus the customer's id.

@@ -66,7 +66,7 @@ public final class DaemonMetrics: Sendable {
 
     public init() {}
 
-    /// Counts one answered request (route is the pattern, like `/v1/bookings/:id`).
+    /// Counts one answered request (route is the pattern, like `/v1/bookings/{id}`).
     func recordRequest(route: String, method: String, status: Int, seconds: Double) {
         state.withLock { state in
             state.requests[RequestKey(route: route, method: method, status: status), default: 0] += 1
@@ -223,8 +223,9 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     private func record(_ request: Request, _ context: Context, status: Int, since started: ContinuousClock.Instant) {
         let elapsed = ContinuousClock.now - started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        // An unmatched path is one series, whatever was asked.
-        let route = context.endpointPath ?? "unmatched"
+        // The router's pattern (`/v1/bookings/{id}`); every unmatched path is one series, whatever was asked.
+        let pattern = context.endpointPath ?? "NotFound"
+        let route = pattern == "NotFound" ? "unmatched" : pattern
         metrics.recordRequest(route: route, method: request.method.rawValue, status: status, seconds: seconds)
     }
 }
