@@ -336,3 +336,15 @@ def test_a_database_newer_than_the_binary_refuses_to_start(daemons, slotd_binary
     assert out.returncode != 0
     assert "schema version 999, newer than this slotd knows" in out.stderr + out.stdout, out
     assert not Path(daemon.socket).exists()
+
+
+def test_a_replaced_rules_directory_is_watched_again(daemon):
+    import shutil
+    before = rules_version(daemon)
+    moved = daemon.dir / "rules.old"
+    daemon.rules.rename(moved)
+    wait_for(lambda: events(daemon, "rules.rejected"), what="the rejection of a missing directory")
+    assert rules_version(daemon) == before, "the old rules keep serving while the directory is gone"
+    shutil.copytree(moved, daemon.rules)
+    set_shop_hours(daemon, "hours: Mo-Su 08:00-18:00")
+    wait_for(lambda: rules_version(daemon) != before, what="a reload from the new directory")
