@@ -119,6 +119,8 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
     let bus = EventBus()
     let service = BookingService(store: store, rules: rules, bus: bus, clock: configuration.clock, logger: logger)
     let metrics = DaemonMetrics()
+    // Every reload after start (SIGHUP, the API, the directory watcher) goes through this one reloader; wrap them all
+    // with `await reloader.setHooks(.init(willReload: …, didReload: …))` (systemd's RELOADING=1 … READY=1).
     let reloader = RuleReloader(
         rules: rules, store: store, bus: bus, metrics: metrics, clock: configuration.clock, logger: logger)
     let operations = OperationsRoutes(

@@ -134,3 +134,47 @@ struct PrometheusTextTests {
         #expect(PrometheusText.number(.infinity) == "+Inf")
     }
 }
+
+@Suite("Rule reload in a running daemon")
+struct RuleReloadDaemonTests {
+    func lines(_ text: String) -> [[String: Any]] {
+        text.split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
+        }
+    }
+
+    @Test("concurrent reloads run one at a time: one change, one rules.reloaded, one conflict event per booking")
+    func concurrentReloadsAndConflicts() async throws {
+        let daemon = try await TestDaemon()
+        let client = daemon.client
+        let booked = try await client.post("/v1/bookings", json: TestDaemon.booking(start: "2030-01-07T16:00"))
+        #expect(booked.status == 201)
+        let id = try #require(booked.json["id"] as? String)
+        let before = try await client.get("/v1/rules").json["version"] as? String
+
+        let shorter = TestDaemon.rules.replacingOccurrences(of: "Mo-Su 09:00-17:00", with: "Mo-Su 09:00-15:00")
+        try shorter.write(toFile: daemon.directory + "/rules/shop.yaml", atomically: true, encoding: .utf8)
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<4 { group.addTask { try await client.post("/v1/rules/reload", json: "").status } }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(statuses == [200, 200, 200, 200])
+
+        let events = lines(try await client.get("/v1/events?follow=false").text)
+        let reloaded = events.filter { $0["type"] as? String == "rules.reloaded" }
+        #expect(reloaded.count == 1, "only the first reload changed anything: \(reloaded)")
+        let data = reloaded.first?["data"] as? [String: Any]
+        #expect(data?["previous_version"] as? String == before)
+        let conflicts = events.filter { $0["type"] as? String == "booking.conflicts_rules" }
+        #expect(conflicts.count == 1)
+        let conflict = conflicts.first?["data"] as? [String: Any]
+        #expect(conflict?["booking"] as? String == id)
+        let reasons = conflict?["reasons"] as? [[String: Any]]
+        #expect(reasons?.first?["code"] as? String == "shop_closed")
+
+        let listed = try await client.get("/v1/bookings?conflicts=true").json
+        #expect((listed["bookings"] as? [[String: Any]])?.map { $0["id"] as? String } == [id])
+        #expect(try await client.get("/v1/bookings/\(id)").json["status"] as? String == "confirmed")
+        try await daemon.stop()
+    }
+}
