@@ -115,7 +115,8 @@ struct PrometheusTextTests {
             if line.hasPrefix("#") { continue }
             let name = String(line.prefix { $0 != "{" && $0 != " " })
             let family = ["_bucket", "_sum", "_count"].reduce(name) { result, suffix in
-                declared.contains(result) ? result : (name.hasSuffix(suffix) ? String(name.dropLast(suffix.count)) : result)
+                declared.contains(result)
+                    ? result : (name.hasSuffix(suffix) ? String(name.dropLast(suffix.count)) : result)
             }
             #expect(declared.contains(family), "\(line) has no # TYPE")
         }

@@ -57,8 +57,10 @@ struct DoctorCommand: ParsableCommand {
         let failed = findings.filter { $0.level == .fail }.count
         let warned = findings.filter { $0.level == .warn }.count
         if !connection.json {
-            emit(failed == 0 ? "doctor: all good\(warned > 0 ? " (\(warned) warning\(warned == 1 ? "" : "s"))" : "")"
-                : "doctor: \(failed) problem\(failed == 1 ? "" : "s") to fix")
+            emit(
+                failed == 0
+                    ? "doctor: all good\(warned > 0 ? " (\(warned) warning\(warned == 1 ? "" : "s"))" : "")"
+                    : "doctor: \(failed) problem\(failed == 1 ? "" : "s") to fix")
         }
         if failed > 0 { throw ExitCode(1) }
     }
@@ -132,7 +134,8 @@ struct DoctorCommand: ParsableCommand {
         if let last = status.lastReload, last.outcome == "rejected" {
             add(
                 .warn, "last reload",
-                "rejected at \(last.at) (\(last.trigger)): \(last.message) — fix the files and run slotctl rules reload")
+                "rejected at \(last.at) (\(last.trigger)): \(last.message) — fix the files and run slotctl rules reload"
+            )
         }
 
         // The database.

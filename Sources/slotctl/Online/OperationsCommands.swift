@@ -165,7 +165,8 @@ enum ConflictsOutput {
         guard !list.bookings.isEmpty else { return emit("no bookings conflict with the rules in force") }
         var table = TextTable("ID", "DATE", "TIME", "STAFF", "CUSTOMER", "STATUS", "WHY")
         for booking in list.bookings {
-            let why = list.conflicts.first { $0.booking == booking.id }?.reasons.map(\.message)
+            let why =
+                list.conflicts.first { $0.booking == booking.id }?.reasons.map(\.message)
                 .joined(separator: "; ") ?? ""
             table.add(
                 booking.id, "\(TimeText.weekday(TimeText.date(booking.start))) \(TimeText.date(booking.start))",
@@ -173,7 +174,9 @@ enum ConflictsOutput {
                 booking.status, why)
         }
         emit(table.rendered)
-        emit("\(list.bookings.count) booking(s) conflict with the rules in force: they stay booked — move or cancel them")
+        emit(
+            "\(list.bookings.count) booking(s) conflict with the rules in force: they stay booked — move or cancel them"
+        )
     }
 }
 
@@ -184,7 +187,8 @@ enum StatusText {
         let active = (status.bookingsByState["held"] ?? 0) + (status.bookingsByState["confirmed"] ?? 0)
         lines.append(
             "  bookings: \(status.bookingsToday) today, \(active) active in all"
-                + (status.conflicts > 0 ? ", \(status.conflicts) conflicting with the rules (bookings --conflicts)" : ""))
+                + (status.conflicts > 0
+                    ? ", \(status.conflicts) conflicting with the rules (bookings --conflicts)" : ""))
         lines.append(
             "  outbox: \(status.outboxByState["pending"] ?? 0) pending, \(status.outboxByState["failed"] ?? 0) failed")
         if let last = status.lastReload {
@@ -193,10 +197,12 @@ enum StatusText {
         }
         lines.append(
             "  database: \(status.database) — "
-                + (status.store.writable ? "writable, check \(status.store.detail)" : "NOT writable: \(status.store.detail)"))
+                + (status.store.writable
+                    ? "writable, check \(status.store.detail)" : "NOT writable: \(status.store.detail)"))
         lines.append(
             "  providers: payments \(status.providers.payment), notifications "
-                + (status.providers.notifications.isEmpty ? "none" : status.providers.notifications.joined(separator: ", ")))
+                + (status.providers.notifications.isEmpty
+                    ? "none" : status.providers.notifications.joined(separator: ", ")))
         lines.append("  live subscribers: \(status.subscribers)")
         return lines
     }
