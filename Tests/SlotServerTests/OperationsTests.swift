@@ -173,6 +173,16 @@ struct RuleReloadDaemonTests {
         let reasons = conflict?["reasons"] as? [[String: Any]]
         #expect(reasons?.first?["code"] as? String == "shop_closed")
 
+        // Another edit that leaves it conflicting for the same reason is no new event; one that makes it conflict
+        // again after it was fine is.
+        for hours in ["Mo-Su 09:00-14:00", "Mo-Su 09:00-17:00", "Mo-Su 10:00-15:00"] {
+            let text = TestDaemon.rules.replacingOccurrences(of: "Mo-Su 09:00-17:00", with: hours)
+            try text.write(toFile: daemon.directory + "/rules/shop.yaml", atomically: true, encoding: .utf8)
+            #expect(try await client.post("/v1/rules/reload", json: "").status == 200)
+        }
+        let later = lines(try await client.get("/v1/events?follow=false&type=booking.conflicts_rules").text)
+        #expect(later.count == 2, "\(later)")
+
         let listed = try await client.get("/v1/bookings?conflicts=true").json
         #expect((listed["bookings"] as? [[String: Any]])?.map { $0["id"] as? String } == [id])
         #expect(try await client.get("/v1/bookings/\(id)").json["status"] as? String == "confirmed")

@@ -99,6 +99,8 @@ public actor RuleReloader {
 
     private func perform(_ trigger: Trigger) async -> Report {
         hooks.willReload(trigger)
+        // Reloads are serialised, so the rules in force now are the ones this reload replaces.
+        let previousRules = rules.current
         let outcome = rules.reload()
         let now = clock.now()
         var report = Report(trigger: trigger, at: now, outcome: outcome, conflicts: [])
@@ -117,6 +119,13 @@ public actor RuleReloader {
                         ])))
                 do {
                     report.conflicts = try await RuleConflicts.find(in: store, rules: loaded, now: now)
+                        .filter { conflict in
+                            // Announce a conflict when this reload caused it (or changed why), not again on every
+                            // unrelated edit; the on-demand list always has them all.
+                            guard let previousRules else { return true }
+                            let before = RuleConflicts.check(conflict.booking, rules: previousRules, now: now)
+                            return before.map(\.code) != conflict.reasons.map(\.code)
+                        }
                 } catch {
                     logger.error("cannot check bookings against the new rules", metadata: ["error": "\(error)"])
                 }
