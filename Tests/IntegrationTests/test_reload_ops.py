@@ -348,3 +348,14 @@ def test_a_replaced_rules_directory_is_watched_again(daemon):
     shutil.copytree(moved, daemon.rules)
     set_shop_hours(daemon, "hours: Mo-Su 08:00-18:00")
     wait_for(lambda: rules_version(daemon) != before, what="a reload from the new directory")
+
+
+def test_new_commands_explain_themselves(slotctl_binary):
+    for command in (["rules", "reload"], ["backup"], ["export"], ["doctor"], ["bookings"]):
+        text = subprocess.run([slotctl_binary, *command, "--help"], capture_output=True, text=True, timeout=10).stdout
+        assert "Example" in text and f"slotctl {' '.join(command)}" in text, command
+    assert "--conflicts" in subprocess.run([slotctl_binary, "bookings", "--help"], capture_output=True, text=True,
+                                           timeout=10).stdout
+    root = subprocess.run([slotctl_binary, "--help"], capture_output=True, text=True, timeout=10).stdout
+    for line in ("rules reload", "backup FILE", "export --json", "doctor"):
+        assert line in root, line
