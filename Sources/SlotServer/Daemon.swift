@@ -129,12 +129,24 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
     let service = BookingService(store: store, rules: rules, bus: bus, clock: configuration.clock, logger: logger)
     let outbox = try await buildOutbox(
         configuration: configuration, store: store, service: service, providers: providers, bus: bus, logger: logger)
+    let metrics = DaemonMetrics()
+    // Every reload after start (SIGHUP, the API, the directory watcher) goes through this one reloader; wrap them all
+    // with `await reloader.setHooks(.init(willReload: …, didReload: …))` (systemd's RELOADING=1 … READY=1).
+    let reloader = RuleReloader(
+        rules: rules, store: store, bus: bus, metrics: metrics, clock: configuration.clock, logger: logger)
+    let operations = OperationsRoutes(
+        service: service, reloader: reloader, store: store, metrics: metrics, configuration: configuration,
+        providers: .init(
+            payment: providers.payment.name, collectsOnline: providers.payment.collectsOnline,
+            notifications: providers.notifications.keys.sorted()),
+        startedAt: configuration.clock.now(), version: SlotdVersion.current)
     var routes = Routes(
         service: service,
         streams: StreamRoutes(
             service: service, heartbeatInterval: configuration.heartbeatInterval,
             bufferSize: configuration.subscriberBufferSize),
-        startedAt: configuration.clock.now(), version: SlotdVersion.current, maxBodyBytes: configuration.maxBodyBytes)
+        startedAt: configuration.clock.now(), version: SlotdVersion.current, maxBodyBytes: configuration.maxBodyBytes,
+        operations: operations)
     routes.outbox = OutboxRoutes(store: store, worker: outbox, clock: configuration.clock, rules: rules)
     let readiness = Readiness()
     let http = HTTPService(routes: routes, configuration: configuration, readiness: readiness, logger: logger)
@@ -149,7 +161,12 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
         configuration: ServiceGroupConfiguration(
             services: [
                 .init(service: storeService),
-                .init(service: RuleReloadService(rules: rules, bus: bus, logger: logger)),
+                .init(service: RuleReloadService(reloader: reloader, logger: logger)),
+                .init(
+                    service: RuleDirectoryWatcher(
+                        directory: configuration.rulesDirectory, reloader: reloader,
+                        quietMilliseconds: configuration.ruleWatchQuietMilliseconds, enabled: configuration.watchRules,
+                        logger: logger)),
                 .init(
                     service: HoldExpiryService(
                         service: service, interval: configuration.holdCheckInterval, logger: logger)),

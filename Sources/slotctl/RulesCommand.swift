@@ -6,7 +6,7 @@ import SlotRules
 /// `slotctl rules …`: work with rule files.
 struct RulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "rules", abstract: "Check rule files.", subcommands: [Check.self])
+        commandName: "rules", abstract: "Check rule files.", subcommands: [Check.self, RulesReloadCommand.self])
 
     /// `slotctl rules check`: load, merge and validate rule files without a daemon.
     struct Check: ParsableCommand {

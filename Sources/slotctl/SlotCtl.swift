@@ -16,7 +16,7 @@ struct SlotCtl: ParsableCommand {
 
             Online (a running slotd, over its Unix socket: --socket PATH, else
             $SLOTD_SOCKET, else ./state/slotd.sock; tables, or --json for scripts):
-              status                   health, version, rules version, your role
+              status                   health, version, rules, bookings, outbox, reloads
               services, staff          what the shop sells and who works there
               slots …                  bookable starts now (--watch follows them)
               explain …                why a start is or is not bookable now
@@ -27,6 +27,11 @@ struct SlotCtl: ParsableCommand {
               no-show ID               a booking's transitions
               events [--follow]        the event log, then live events
               watch                    the barber's live view of today
+              rules reload             reload the rules now (also on file change)
+              bookings --conflicts     bookings the rules in force no longer allow
+              backup FILE              consistent copy of the database (admin)
+              export --json [FILE]     services, staff, customers, bookings (admin)
+              doctor                   check the installation, say what to fix
 
             `slots` and `explain` work offline exactly when --rules DIR is given.
             `slotctl help COMMAND` shows a command's options and examples.
@@ -37,6 +42,7 @@ struct SlotCtl: ParsableCommand {
             BookCommand.self, BookingsCommand.self, ShowCommand.self, CancelCommand.self, RescheduleCommand.self,
             ConfirmCommand.self, CompleteCommand.self, NoShowCommand.self, EventsCommand.self, WatchCommand.self,
             OutboxCommand.self,
+            BackupCommand.self, ExportCommand.self, DoctorCommand.self,
         ]
     )
 

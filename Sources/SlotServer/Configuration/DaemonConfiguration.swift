@@ -40,6 +40,10 @@ public struct DaemonConfiguration: Sendable {
     public var outbox = OutboxSettings()
     /// Notification routes, language and templates (`notifications:`).
     public var notifications = NotificationSettings()
+    /// Whether to reload the rules when a file in their directory changes (inotify); SIGHUP and the API always work.
+    public var watchRules = true
+    /// How long the rules directory must be quiet after a change before the reload (editors write in bursts).
+    public var ruleWatchQuietMilliseconds: UInt64 = 300
 
     public init(
         socketPath: String, socketMode: UInt16 = 0o600, socketGroup: String? = nil, databasePath: String,

@@ -106,6 +106,50 @@ public enum OpenAPIDocument {
                     application/problem+json:
                       schema: { $ref: "#/components/schemas/Problem" }
                 default: { $ref: "#/components/responses/Problem" }
+          /v1/status:
+            get:
+              operationId: getStatus
+              summary: Operations status (read) — rules, last reload, bookings, outbox, a database write check, providers.
+              responses:
+                "200":
+                  description: Status.
+                  content:
+                    application/json:
+                      schema: { $ref: "#/components/schemas/DaemonStatus" }
+                default: { $ref: "#/components/responses/Problem" }
+          /v1/metrics:
+            get:
+              operationId: getMetrics
+              summary: Prometheus text format (read) — requests, latency, bookings, outbox, reloads, subscribers.
+              responses:
+                "200":
+                  description: Metrics in the Prometheus text exposition format 0.0.4.
+                  content:
+                    text/plain:
+                      schema: { type: string }
+                default: { $ref: "#/components/responses/Problem" }
+          /v1/backup:
+            get:
+              operationId: getBackup
+              summary: A consistent copy of the database (admin), made with SQLite's online backup API and integrity checked.
+              responses:
+                "200":
+                  description: The SQLite database file.
+                  content:
+                    application/vnd.sqlite3:
+                      schema: { type: string, format: binary }
+                default: { $ref: "#/components/responses/Problem" }
+          /v1/export:
+            get:
+              operationId: getExport
+              summary: Services, staff, customers and bookings as one JSON document (admin), for other software.
+              responses:
+                "200":
+                  description: The export (format `slotd-export`, format_version 1; see the README).
+                  content:
+                    application/json:
+                      schema: { $ref: "#/components/schemas/Export" }
+                default: { $ref: "#/components/responses/Problem" }
           /v1/services:
             get:
               operationId: listServices
@@ -203,12 +247,17 @@ public enum OpenAPIDocument {
                 - { name: staff, in: query, required: false, schema: { type: string } }
                 - { name: status, in: query, required: false, schema: { type: string },
                     description: "One status or several joined by `,`." }
+                - { name: conflicts, in: query, required: false, schema: { type: boolean },
+                    description: "`true`: held/confirmed future bookings the rules in force no longer allow." }
               responses:
                 "200":
-                  description: Bookings.
+                  description: Bookings (a BookingConflictList with `conflicts=true`).
                   content:
                     application/json:
-                      schema: { $ref: "#/components/schemas/BookingList" }
+                      schema:
+                        oneOf:
+                          - { $ref: "#/components/schemas/BookingList" }
+                          - { $ref: "#/components/schemas/BookingConflictList" }
                 default: { $ref: "#/components/responses/Problem" }
             post:
               operationId: createBooking
@@ -474,6 +523,98 @@ public enum OpenAPIDocument {
               properties:
                 ok: { type: boolean }
                 diagnostics: { type: array, items: { $ref: "#/components/schemas/RuleDiagnostic" } }
+            DaemonStatus:
+              type: object
+              required: [version, uptime_seconds, role, socket, database, rules_directory, rules, bookings_today,
+                bookings_by_state, outbox_by_state, conflicts, subscribers, store, providers]
+              properties:
+                version: { type: string }
+                uptime_seconds: { type: integer }
+                role: { type: string }
+                socket: { type: string }
+                database: { type: string }
+                rules_directory: { type: string }
+                rules:
+                  type: object
+                  properties:
+                    version: { type: string }
+                    files: { type: array, items: { type: string } }
+                    loaded_at: { type: string, format: date-time }
+                    timezone: { type: string }
+                last_reload:
+                  type: object
+                  properties:
+                    at: { type: string, format: date-time }
+                    trigger: { type: string, enum: [start, signal, api, watch] }
+                    outcome: { type: string, enum: [loaded, unchanged, rejected] }
+                    message: { type: string }
+                    errors: { type: array, items: { $ref: "#/components/schemas/RuleDiagnostic" } }
+                bookings_today: { type: integer }
+                bookings_by_state: { type: object, additionalProperties: { type: integer } }
+                outbox_by_state: { type: object, additionalProperties: { type: integer } }
+                conflicts: { type: integer }
+                subscribers: { type: integer }
+                store:
+                  type: object
+                  properties:
+                    writable: { type: boolean }
+                    detail: { type: string }
+                    schema_version: { type: integer }
+                providers:
+                  type: object
+                  properties:
+                    payment: { type: string }
+                    payment_collects_online: { type: boolean }
+                    notifications: { type: array, items: { type: string } }
+            BookingConflictList:
+              type: object
+              required: [rules_version, bookings, conflicts]
+              properties:
+                rules_version: { type: string }
+                bookings: { type: array, items: { $ref: "#/components/schemas/Booking" } }
+                conflicts:
+                  type: array
+                  items:
+                    type: object
+                    required: [booking, reasons]
+                    properties:
+                      booking: { type: string }
+                      reasons:
+                        type: array
+                        items:
+                          type: object
+                          properties: { code: { type: string }, message: { type: string } }
+            Export:
+              type: object
+              required: [format, format_version, slotd_version, exported_at, rules_version, shop, services, staff,
+                customers, bookings]
+              properties:
+                format: { type: string, enum: [slotd-export] }
+                format_version: { type: integer, enum: [1] }
+                slotd_version: { type: string }
+                exported_at: { type: string, format: date-time }
+                rules_version: { type: string }
+                shop: { type: object }
+                services: { type: array, items: { type: object } }
+                staff: { type: array, items: { type: object } }
+                customers:
+                  type: array
+                  items:
+                    type: object
+                    required: [id, name, created_at, updated_at]
+                    properties:
+                      id: { type: string }
+                      name: { type: string }
+                      email: { type: string }
+                      phone: { type: string }
+                      created_at: { type: string, format: date-time }
+                      updated_at: { type: string, format: date-time }
+                bookings:
+                  type: array
+                  items:
+                    allOf:
+                      - { $ref: "#/components/schemas/Booking" }
+                      - { type: object, required: [customer_id], properties: { customer_id: { type: string } } }
             RuleReloadResult:
               type: object
               required: [changed, previous_version, version, diagnostics]

@@ -14,9 +14,12 @@ struct Routes: Sendable {
     let maxBodyBytes: Int
     /// The outbox routes (`/v1/outbox`), when the daemon runs a worker.
     var outbox: OutboxRoutes? = nil
+    /// Reload, status, metrics, conflicts, backup and export (`OperationsRoutes`).
+    var operations: OperationsRoutes? = nil
 
     func router(roles: [UInt32: Role]) -> Router<SlotRequestContext> {
         let router = Router(context: SlotRequestContext.self)
+        if let operations { router.middlewares.add(RequestMetricsMiddleware(metrics: operations.metrics)) }
         router.middlewares.add(ProblemMiddleware<SlotRequestContext>())
         router.middlewares.add(AccessMiddleware(roles: roles))
 
@@ -70,6 +73,7 @@ struct Routes: Sendable {
         }
         router.post("/v1/rules/reload") { _, context in
             try context.require(.admin)
+            if let operations { return try await operations.reloadResponse() }
             switch service.rules.reload() {
             case .loaded(let loaded, let previous, let changed):
                 if changed { service.bus.publishRulesChanged() }
@@ -127,6 +131,9 @@ struct Routes: Sendable {
         router.get("/v1/bookings") { request, context in
             try context.require(.read)
             let query = request.uri.queryParameters
+            if let operations, ["true", "1"].contains(query.get("conflicts")) {
+                return try json(try await operations.conflictList())
+            }
             return try json(
                 try await service.list(
                     from: query.get("from"), to: query.get("to"), staff: query.get("staff"),
@@ -184,6 +191,7 @@ struct Routes: Sendable {
                 since: query.get("since"), type: query.get("type"), follow: query.get("follow"))
         }
         outbox?.register(on: router)
+        operations?.register(on: router)
         return router
     }
 

@@ -35,22 +35,16 @@ struct HoldExpiryService: Service {
     }
 }
 
-/// Reloads the rules on SIGHUP; a bad rule set is logged and the old one keeps serving.
+/// Reloads the rules on SIGHUP through the one `RuleReloader`; a bad rule set is logged and the old one keeps serving.
 struct RuleReloadService: Service {
-    let rules: RuleHolder
-    let bus: EventBus
+    let reloader: RuleReloader
     let logger: Logger
 
     func run() async throws {
         let signals = await UnixSignalsSequence(trapping: .sighup)
         for await _ in signals.cancelOnGracefulShutdown() {
             logger.info("SIGHUP: reloading rules")
-            switch rules.reload() {
-            case .loaded(_, _, let changed):
-                if changed { bus.publishRulesChanged() }
-            case .rejected(_, let message):
-                logger.error("reload rejected; the old rules stay in force", metadata: ["reason": "\(message)"])
-            }
+            await reloader.reload(.signal)
         }
     }
 }

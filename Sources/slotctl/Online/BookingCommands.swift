@@ -60,14 +60,20 @@ struct BookingsCommand: OnlineCommand {
     @Option(help: "Only this staff member's bookings.") var staff: String?
     @Option(help: "Only bookings in this state (held, confirmed, completed, no_show, cancelled, expired).")
     var status: String?
+    @Flag(help: "Only active future bookings the rules in force no longer allow, with the reasons.")
+    var conflicts = false
 
     func validate() throws {
         if today && (from != nil || to != nil) {
             throw ValidationError("--today cannot be combined with --from/--to")
         }
+        if conflicts && (today || from != nil || to != nil || staff != nil || status != nil) {
+            throw ValidationError("--conflicts lists every conflicting booking; it takes no other filter")
+        }
     }
 
     func perform(_ client: SlotdClient) throws(OnlineFailure) {
+        if conflicts { return try ConflictsOutput.perform(client, json: connection.json) }
         var first = from
         var last = to
         if today {

@@ -28,6 +28,10 @@ struct StatusCommand: OnlineCommand {
         } else {
             emit("  rules \(health.rulesVersion)")
         }
+        // Operations detail (bookings, outbox, last reload, database) from slotds that have GET /v1/status.
+        if let status = try? client.call("GET", "/v1/status", as: DaemonStatus.self).value {
+            for line in StatusText.lines(status) { emit(line) }
+        }
     }
 
     private func uptime(_ seconds: Int) -> String {

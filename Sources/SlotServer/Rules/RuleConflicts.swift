@@ -1,0 +1,68 @@
+import Foundation
+import SlotCore
+import SlotEngine
+import SlotRules
+import SlotStore
+
+/// An active future booking that the rules in force would not allow any more, and why.
+public struct RuleConflict: Sendable {
+    public var booking: StoredBooking
+    /// Stable code and human text, from the engine's decision.
+    public var reasons: [(code: String, message: String)]
+    public var rulesVersion: String
+
+    /// The data of its `booking.conflicts_rules` event (times in epoch seconds, like every booking event).
+    var eventData: Data {
+        RuleReloader.json([
+            "booking": booking.id, "status": booking.status.rawValue, "staff": booking.staffID,
+            "services": booking.services, "start": booking.start, "end": booking.end,
+            "rules_version": rulesVersion,
+            "reasons": reasons.map { ["code": $0.code, "message": $0.message] },
+        ])
+    }
+}
+
+/// Checks bookings against the rules in force.
+///
+/// Computed on demand against the current rules rather than stored, so the list is always true: a booking leaves it
+/// when the rules change back or the booking is moved or cancelled.
+public enum RuleConflicts {
+    /// Reasons that are about *when* the booking is asked for, not about the rules: a booking made weeks ago is
+    /// naturally "too soon" now, and other bookings were checked when it was made.
+    static let ignored: Set<String> = [
+        "too_soon", "beyond_horizon", "not_on_grid", "overlaps_booking", "inside_buffer_of_booking",
+        "resource_busy", "daily_booking_limit", "daily_minutes_limit",
+    ]
+
+    /// Every held or confirmed booking starting at or after `now` that `rules` no longer allow.
+    public static func find(in store: any BookingStore, rules: LoadedRules, now: Int64) async throws
+        -> [RuleConflict]
+    {
+        let active = try await store.bookings(
+            matching: BookingQuery(from: now, statuses: [.held, .confirmed], limit: 100_000))
+        return active.compactMap { booking in
+            let reasons = check(booking, rules: rules, now: now)
+            return reasons.isEmpty ? nil : RuleConflict(booking: booking, reasons: reasons, rulesVersion: rules.version)
+        }
+    }
+
+    /// Why `rules` would not allow `booking` (empty when they would): the engine's decision for the booking itself,
+    /// with no other bookings around it.
+    static func check(_ booking: StoredBooking, rules: LoadedRules, now: Int64) -> [(code: String, message: String)] {
+        var parts: [ServiceOffering] = []
+        for (index, id) in booking.services.enumerated() {
+            switch rules.engine.offering(service: id, variant: index == 0 ? booking.variant : nil) {
+            case .success(let offering): parts.append(offering)
+            case .failure(let reason): return [(reason.code, reason.description)]
+            }
+        }
+        guard let offering = ServiceOffering.backToBack(parts) else {
+            return [("unknown_service", "the booking's services are no longer offered")]
+        }
+        let date = rules.ruleSet.shop.timeZone.localDateTime(atInstant: booking.start).date
+        let decision = rules.engine.decide(
+            offering: offering, staff: .member(booking.staffID), start: booking.start, now: now, bookings: [],
+            schedule: rules.schedule(from: date.adding(days: -2), through: date.adding(days: 2)))
+        return decision.reasons.filter { !ignored.contains($0.code) }.map { ($0.code, $0.description) }
+    }
+}
