@@ -43,12 +43,14 @@ let package = Package(
         .target(name: "LogProvider", dependencies: ["SlotProviders", .product(name: "Logging", package: "swift-log")],
                 path: "Plugins/log"),
         .target(name: "ManualPayment", dependencies: ["SlotProviders"], path: "Plugins/manual"),
+        .target(name: "SMTPProvider", dependencies: ["SlotProviders"], path: "Plugins/smtp"),
         // The composition root: configuration, HTTP routes on the Unix socket, event bus, rule reload.
         .target(
             name: "SlotServer",
             dependencies: [
                 "SlotCore", "SlotRules", "SlotRuleFiles", "SlotEngine", "SlotStore", "SlotAPI", "SlotProviders",
                 "LogProvider", "ManualPayment",
+                "SMTPProvider",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -90,6 +92,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SlotServerTests", dependencies: ["SlotServer", "SlotAPI"]),
+        .testTarget(name: "SlotProvidersTests", dependencies: ["SlotProviders", "SMTPProvider"]),
     ],
     swiftLanguageModes: [.v6]
 )

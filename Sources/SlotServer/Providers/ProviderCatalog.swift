@@ -1,6 +1,7 @@
 import Logging
 import LogProvider
 import ManualPayment
+import SMTPProvider
 import SlotProviders
 
 /// A provider built from its settings: a payment provider, a notification provider, or (an exec plugin) both.
@@ -21,7 +22,11 @@ enum ProviderCatalog {
     static let factories: [String: Factory] = [
         "log": { settings, logger throws(ProviderSettingsError) in
             BuiltProvider(notification: try LogNotifier(settings: settings, logger: logger))
-        }
+        },
+        "smtp": { settings, _ throws(ProviderSettingsError) in
+            BuiltProvider(notification: try SMTPNotifier(settings: settings))
+        },
+        "exec": { settings, logger throws(ProviderSettingsError) in try ExecPluginFactory.build(settings, logger: logger) },
     ]
 
     /// The configured providers, built; the first problem is thrown with its location.
