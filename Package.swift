@@ -43,13 +43,14 @@ let package = Package(
         .target(name: "LogProvider", dependencies: ["SlotProviders", .product(name: "Logging", package: "swift-log")],
                 path: "Plugins/log"),
         .target(name: "ManualPayment", dependencies: ["SlotProviders"], path: "Plugins/manual"),
+        .target(name: "WebhookProvider", dependencies: ["SlotProviders"], path: "Plugins/webhook"),
         .target(name: "SMTPProvider", dependencies: ["SlotProviders"], path: "Plugins/smtp"),
         // The composition root: configuration, HTTP routes on the Unix socket, event bus, rule reload.
         .target(
             name: "SlotServer",
             dependencies: [
                 "SlotCore", "SlotRules", "SlotRuleFiles", "SlotEngine", "SlotStore", "SlotAPI", "SlotProviders",
-                "LogProvider", "ManualPayment",
+                "LogProvider", "ManualPayment", "WebhookProvider",
                 "SMTPProvider",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -91,7 +92,12 @@ let package = Package(
                 "SlotCore", "SlotRules", "SlotEngine", "SlotStore", .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
-        .testTarget(name: "SlotServerTests", dependencies: ["SlotServer", "SlotAPI"]),
+        .testTarget(
+            name: "SlotServerTests",
+            dependencies: [
+                "SlotServer", "SlotAPI", "SlotCore", "SlotRules", "SlotStore", "SlotProviders", "WebhookProvider",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(name: "SlotProvidersTests", dependencies: ["SlotProviders", "SMTPProvider"]),
     ],
     swiftLanguageModes: [.v6]

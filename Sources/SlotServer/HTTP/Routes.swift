@@ -12,6 +12,8 @@ struct Routes: Sendable {
     let startedAt: Int64
     let version: String
     let maxBodyBytes: Int
+    /// The outbox routes (`/v1/outbox`), when the daemon runs a worker.
+    var outbox: OutboxRoutes? = nil
 
     func router(roles: [UInt32: Role]) -> Router<SlotRequestContext> {
         let router = Router(context: SlotRequestContext.self)
@@ -181,6 +183,7 @@ struct Routes: Sendable {
             return try await streams.events(
                 since: query.get("since"), type: query.get("type"), follow: query.get("follow"))
         }
+        outbox?.register(on: router)
         return router
     }
 

@@ -2,6 +2,7 @@ import Logging
 import LogProvider
 import ManualPayment
 import SMTPProvider
+import WebhookProvider
 import SlotProviders
 
 /// A provider built from its settings: a payment provider, a notification provider, or (an exec plugin) both.
@@ -22,6 +23,9 @@ enum ProviderCatalog {
     static let factories: [String: Factory] = [
         "log": { settings, logger throws(ProviderSettingsError) in
             BuiltProvider(notification: try LogNotifier(settings: settings, logger: logger))
+        },
+        "webhook": { settings, _ throws(ProviderSettingsError) in
+            BuiltProvider(notification: try WebhookNotifier(settings: settings))
         },
         "smtp": { settings, _ throws(ProviderSettingsError) in
             BuiltProvider(notification: try SMTPNotifier(settings: settings))
