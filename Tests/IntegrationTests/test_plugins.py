@@ -209,3 +209,162 @@ def test_template_answers_describe_and_notify_and_logs_to_stderr():
     assert unknown["error"]["code"] == "permanent"
     stderr = plugin.close()
     assert "would send booking.created to Ada: Booked" in stderr
+
+
+# MARK: - Through the real daemon: book → email and SMS arrive
+
+
+class MailSink:
+    """aiosmtpd on 127.0.0.1 that keeps every delivered message."""
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+        import socket
+
+        self.messages: list[dict] = []
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                sink.messages.append({"from": envelope.mail_from, "to": envelope.rcpt_tos,
+                                      "data": envelope.content})
+                return "250 OK"
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self):
+        self.controller.stop()
+
+
+@pytest.fixture
+def mail_sink():
+    sink = MailSink()
+    yield sink
+    sink.stop()
+
+
+def wait_for(predicate, timeout: float, what: str):
+    import time
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def providers_config(directory: Path, smtp_port: int, gateway_url: str) -> str:
+    token = directory / "twilio.token"
+    token.write_text("tok3n\n")
+    return f"""
+providers:
+  mail:
+    type: smtp
+    url: "smtp://127.0.0.1:{smtp_port}"
+    from: "Salon Kiez <shop@salon.example>"
+    reply_to: desk@salon.example
+    timeout: 10s
+  sms:
+    type: exec
+    command: [{SMS}]
+    timeout: 10s
+    env:
+      TWILIO_ACCOUNT_SID: AC42
+      TWILIO_AUTH_TOKEN_FILE: {token}
+      TWILIO_FROM: "+4930000000"
+      TWILIO_BASE_URL: {gateway_url}
+outbox:
+  workers: 2
+  initial_backoff: 1s
+  max_backoff: 2s
+notifications:
+  language: en
+  routes:
+    - on: [booking.created]
+      to: [mail, sms]
+"""
+
+
+def test_a_booking_sends_an_email_and_an_sms_through_the_daemon(daemons, mail_sink, gateway):
+    import email
+    import email.policy
+    from conftest import future_day, wall
+
+    d = daemons(start=False)
+    d.config = d.dir / "slotd.yaml"
+    d.config.write_text(providers_config(d.dir, mail_sink.port, gateway.url))
+    d.start()
+    day = future_day(3)
+    resp = d.client.book(wall(day, "10:00"), service="haircut", staff="anna", name="Zoë Brandt",
+                         customer={"name": "Zoë Brandt", "email": "zoe@example.org", "phone": "+4915112345678"})
+    assert resp.status == 201, resp
+    booking = resp.json()["id"]
+
+    wait_for(lambda: mail_sink.messages and gateway.requests, 30, "the email and the SMS")
+    mail = mail_sink.messages[0]
+    assert mail["from"] == "shop@salon.example"
+    assert mail["to"] == ["zoe@example.org"]
+    parsed = email.message_from_bytes(mail["data"], policy=email.policy.default)
+    assert parsed["To"] == "Zoë Brandt <zoe@example.org>"
+    assert parsed["Reply-To"] == "desk@salon.example"
+    assert parsed["X-Slotd-Event"] == "booking.created"
+    assert parsed["Message-ID"].startswith("<slotd.") and parsed["Message-ID"].endswith("@salon.example>")
+    assert parsed["Subject"], parsed
+    body = parsed.get_content()
+    assert "Zoë Brandt" in body or "Haircut" in body or booking in body, body
+
+    sms = gateway.requests[0]
+    assert sms["path"] == "/2010-04-01/Accounts/AC42/Messages.json"
+    assert sms["headers"]["Authorization"] == "Basic " + base64.b64encode(b"AC42:tok3n").decode()
+    assert sms["form"]["To"] == ["+4915112345678"]
+    assert sms["form"]["From"] == ["+4930000000"]
+    assert sms["form"]["Body"][0].strip()
+
+    # The plugin's stderr reaches slotd's log with its name; SIGTERM stops it cleanly (slotd exits 0).
+    wait_for(lambda: "sent booking.created to +4915112345678" in d.log(), 10, "the plugin's stderr in the log")
+    d.stop_checked()
+    assert "plugin 'sms' stopped (status 0)" in d.log()
+    assert "tok3n" not in d.log()
+
+
+def test_a_plugin_that_cannot_start_does_not_stop_slotd_and_its_jobs_wait(daemons, mail_sink, gateway, tmp_path):
+    from conftest import future_day, wall
+
+    broken = tmp_path / "broken.py"
+    broken.write_text("#!/usr/bin/env python3\nimport sys\nprint('cannot reach the gateway', file=sys.stderr)\n"
+                      "sys.exit(1)\n")
+    broken.chmod(0o755)
+    d = daemons(start=False)
+    d.config = d.dir / "slotd.yaml"
+    d.config.write_text(providers_config(d.dir, mail_sink.port, gateway.url).replace(str(SMS), str(broken)))
+    d.start()
+    resp = d.client.book(wall(future_day(3), "11:00"), service="haircut", staff="anna", name="Ada",
+                         customer={"name": "Ada", "email": "ada@example.org", "phone": "+491511"})
+    assert resp.status == 201, resp
+    # The email still goes; the SMS job is retried, not lost, and the log says why.
+    wait_for(lambda: mail_sink.messages, 30, "the email")
+
+    def sms_job():
+        jobs = d.client.get("/v1/outbox?limit=100").json()["jobs"]
+        return next((j for j in jobs if j["kind"].endswith(".sms") and j.get("last_error")), None)
+
+    job = wait_for(sms_job, 30, "the SMS job to record its failure")
+    assert job["state"] in ("pending", "failed")
+    assert "sms" in job["last_error"]
+    wait_for(lambda: "cannot reach the gateway" in d.log(), 10, "the plugin's stderr in the log")
+    d.stop_checked()
+
+
+def test_an_exec_command_that_does_not_exist_is_a_configuration_error(daemons, mail_sink, gateway):
+    d = daemons(start=False)
+    d.config = d.dir / "slotd.yaml"
+    d.config.write_text(providers_config(d.dir, mail_sink.port, gateway.url).replace(str(SMS), "./no-such-plugin"))
+    result = subprocess.run(d.args, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 78, result
+    assert "slotd.yaml:" in result.stderr
+    assert "not an executable file" in result.stderr
