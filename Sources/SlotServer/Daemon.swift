@@ -149,7 +149,7 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
         configuration: ServiceGroupConfiguration(
             services: [
                 .init(service: storeService),
-                .init(service: ProviderShutdownService(providers: providers)),
+                .init(service: ProviderLifecycleService(providers: providers)),
                 .init(service: RuleReloadService(rules: rules, bus: bus, logger: logger)),
                 .init(
                     service: HoldExpiryService(

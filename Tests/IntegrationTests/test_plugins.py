@@ -299,6 +299,8 @@ def test_a_booking_sends_an_email_and_an_sms_through_the_daemon(daemons, mail_si
     d.config = d.dir / "slotd.yaml"
     d.config.write_text(providers_config(d.dir, mail_sink.port, gateway.url))
     d.start()
+    # The plugin is started and shaken hands with when slotd starts, so the log tells at once whether it works.
+    wait_for(lambda: "plugin 'sms' started" in d.log() and "offers notify" in d.log(), 10, "the plugin's handshake")
     day = future_day(3)
     resp = d.client.book(wall(day, "10:00"), service="haircut", staff="anna", name="Zoë Brandt",
                          customer={"name": "Zoë Brandt", "email": "zoe@example.org", "phone": "+4915112345678"})
@@ -343,6 +345,8 @@ def test_a_plugin_that_cannot_start_does_not_stop_slotd_and_its_jobs_wait(daemon
     d.config = d.dir / "slotd.yaml"
     d.config.write_text(providers_config(d.dir, mail_sink.port, gateway.url).replace(str(SMS), str(broken)))
     d.start()
+    assert d.client.get("/v1/health").status == 200
+    wait_for(lambda: "plugin 'sms' failed its handshake" in d.log(), 10, "the failed start in the log")
     resp = d.client.book(wall(future_day(3), "11:00"), service="haircut", staff="anna", name="Ada",
                          customer={"name": "Ada", "email": "ada@example.org", "phone": "+491511"})
     assert resp.status == 201, resp

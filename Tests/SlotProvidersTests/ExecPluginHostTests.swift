@@ -203,6 +203,34 @@ struct ExecPluginHostTests {
         await host.stop()
     }
 
+    @Test("a plugin that stops reading its stdin fails the call (EPIPE), not slotd, and is replaced")
+    func closedStdin() async throws {
+        let fixture = try Fixture(handlers: """
+            def describe(params):
+                return {"protocol": 1, "name": "test", "capabilities": ["notify"]}
+            def notify(params):
+                if params.get("close"):
+                    # Stop listening, then answer, staying alive with stdout open.
+                    os.close(0)
+                    sys.stdout.write(json.dumps({"id": 2, "result": {}}) + "\\n")
+                    sys.stdout.flush()
+                    time.sleep(60)
+                return {"ok": True}
+            """)
+        let host = fixture.host(timeout: .seconds(3))
+        _ = try await host.call(.notify, params: Data(#"{"close":true}"#.utf8))
+        do {
+            _ = try await host.call(.notify, params: Data("{}".utf8))
+            Issue.record("writing to a closed stdin should fail")
+        } catch {
+            #expect(error.kind == .temporary)
+        }
+        let result = Self.object(try await host.call(.notify, params: Data("{}".utf8)))
+        #expect(result["ok"] as? Bool == true)
+        #expect(fixture.starts == 2)
+        await host.stop()
+    }
+
     @Test("stderr is logged line by line")
     func stderrIsLogged() async throws {
         let fixture = try Fixture(handlers: """

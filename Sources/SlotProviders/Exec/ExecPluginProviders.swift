@@ -1,7 +1,10 @@
 import Foundation
 
-/// A provider slotd should stop cleanly at shutdown (an exec plugin's process).
-public protocol StoppableProvider: Sendable {
+/// A provider that runs something (an exec plugin's process): started when slotd starts, stopped at shutdown.
+public protocol ManagedProvider: Sendable {
+    /// Gets ready in the background (an exec plugin: start it and shake hands). A failure is logged, never fatal:
+    /// calls try again later.
+    func start() async
     /// Ends what the provider runs; later calls fail.
     func stop() async
 }
@@ -72,7 +75,7 @@ extension ExecPluginConfiguration {
 // MARK: - Notifications
 
 /// An exec plugin that offers `notify`.
-public struct ExecNotifier: NotificationProvider, StoppableProvider {
+public struct ExecNotifier: NotificationProvider, ManagedProvider {
     public let host: ExecPluginHost
     public var name: String { host.configuration.name }
 
@@ -92,6 +95,8 @@ public struct ExecNotifier: NotificationProvider, StoppableProvider {
         _ = try await host.call(.notify, params: try ExecParams.encode(params))
     }
 
+    public func start() async { _ = try? await host.describe() }
+
     public func stop() async { await host.stop() }
 }
 
@@ -99,7 +104,7 @@ public struct ExecNotifier: NotificationProvider, StoppableProvider {
 
 /// An exec plugin that offers `create_deposit` (and `cancel_deposit`, `refund`). It collects online; plugins
 /// receive no webhooks, so the payment's outcome reaches slotd another way (a later protocol version).
-public struct ExecPayments: PaymentProvider, StoppableProvider {
+public struct ExecPayments: PaymentProvider, ManagedProvider {
     public let host: ExecPluginHost
     public var name: String { host.configuration.name }
     public let collectsOnline = true
@@ -134,6 +139,8 @@ public struct ExecPayments: PaymentProvider, StoppableProvider {
     public func verifyWebhook(_ delivery: WebhookDelivery) throws(ProviderError) -> PaymentWebhookEvent {
         throw .rejected("exec plugin '\(name)' takes no webhooks — payment webhooks go to a built-in provider")
     }
+
+    public func start() async { _ = try? await host.describe() }
 
     public func stop() async { await host.stop() }
 

@@ -50,6 +50,7 @@ final class PluginProcess: Sendable {
         // module, so pipe + fcntl under one lock with the spawn: no other plugin can start in between.
         spawnLock.lock()
         defer { spawnLock.unlock() }
+        _ = ignoreBrokenPipes
         guard let toChild = cloexecPipe() else { throw .temporary("cannot create a pipe for plugin '\(name)'") }
         guard let fromChild = cloexecPipe() else {
             closeAll(toChild)
@@ -110,6 +111,10 @@ final class PluginProcess: Sendable {
     }
 
     private static let spawnLock = NSLock()
+
+    /// A plugin that dies (or closes its stdin) between two calls must turn slotd's next write into an EPIPE error,
+    /// not a SIGPIPE that ends slotd.
+    private static let ignoreBrokenPipes: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
 
     private static func cloexecPipe() -> [Int32]? {
         var descriptors: [Int32] = [-1, -1]

@@ -22,18 +22,24 @@ enum ExecPluginFactory {
     }
 }
 
-/// Stops the providers that run something (exec plugins) at graceful shutdown: after the services that call them,
-/// since it is started before them and the group stops in reverse order.
-struct ProviderShutdownService: Service {
+/// Starts the providers that run something (exec plugins) when slotd starts, so the log shows at once whether they
+/// work, and stops them at graceful shutdown: after the services that call them, since it is started before them
+/// and the group stops in reverse order.
+struct ProviderLifecycleService: Service {
     let providers: ConfiguredProviders
 
     func run() async throws {
-        try? await gracefulShutdown()
-        var stoppable: [any StoppableProvider] = []
-        if let payment = providers.payment as? any StoppableProvider { stoppable.append(payment) }
-        for notification in providers.notifications.values {
-            if let provider = notification as? any StoppableProvider { stoppable.append(provider) }
+        var managed: [any ManagedProvider] = []
+        if let payment = providers.payment as? any ManagedProvider { managed.append(payment) }
+        for name in providers.notifications.keys.sorted() {
+            if let provider = providers.notifications[name] as? any ManagedProvider { managed.append(provider) }
         }
-        for provider in stoppable { await provider.stop() }
+        await withTaskGroup(of: Void.self) { group in
+            // Started side by side: one plugin's slow start holds up neither another's nor a shutdown (stopping a
+            // plugin ends its pending handshake).
+            for provider in managed { group.addTask { await provider.start() } }
+            try? await gracefulShutdown()
+            for provider in managed { await provider.stop() }
+        }
     }
 }
