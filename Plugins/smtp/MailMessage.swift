@@ -132,7 +132,8 @@ public struct MailMessage: Hashable, Sendable {
         var output: [String] = []
         var current: String?
         for word in line.split(separator: " ", omittingEmptySubsequences: false) {
-            if let line = current, line.count + 1 + word.count > 78, !line.trimmingCharacters(in: .whitespaces).isEmpty {
+            if let line = current, line.count + 1 + word.count > 78, !line.trimmingCharacters(in: .whitespaces).isEmpty
+            {
                 output.append(line)
                 current = String(word)
             } else {

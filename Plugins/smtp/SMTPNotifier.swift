@@ -66,7 +66,8 @@ public struct SMTPNotifier: NotificationProvider {
         }
         let from = try settings.requiredString("from", hint: "e.g. from: \"Barbershop <shop@example.com>\"")
         guard MailMessage.isPlausibleAddress(MailMessage.address(of: from)) else {
-            throw settings.error("from", "`from` must be an address like shop@example.com or \"Shop <shop@example.com>\"")
+            throw settings.error(
+                "from", "`from` must be an address like shop@example.com or \"Shop <shop@example.com>\"")
         }
         let replyTo = try settings.string("reply_to")
         if let replyTo, !MailMessage.isPlausibleAddress(MailMessage.address(of: replyTo)) {

@@ -79,11 +79,12 @@ struct ExecPluginHostTests {
 
     @Test("the handshake reports name and capabilities; a call gets its result; env and cwd are the configured ones")
     func handshakeAndCall() async throws {
-        let fixture = try Fixture(handlers: """
-            def notify(params):
-                return {"echo": params, "env": os.environ.get("GREETING"), "cwd": os.getcwd(),
-                        "home": os.environ.get("HOME")}
-            """)
+        let fixture = try Fixture(
+            handlers: """
+                def notify(params):
+                    return {"echo": params, "env": os.environ.get("GREETING"), "cwd": os.getcwd(),
+                            "home": os.environ.get("HOME")}
+                """)
         let host = fixture.host()
         let description = try await host.describe()
         #expect(description.protocolVersion == 1)
@@ -102,12 +103,13 @@ struct ExecPluginHostTests {
 
     @Test("the notification adapter sends the message's fields and its data as JSON")
     func notifierSendsMessage() async throws {
-        let fixture = try Fixture(handlers: """
-            def notify(params):
-                with open("got.json", "w") as f:
-                    json.dump(params, f)
-                return {}
-            """)
+        let fixture = try Fixture(
+            handlers: """
+                def notify(params):
+                    with open("got.json", "w") as f:
+                        json.dump(params, f)
+                    return {}
+                """)
         let host = fixture.host()
         try await ExecNotifier(host: host).send(Self.message("Booked"))
         await host.stop()
@@ -122,10 +124,11 @@ struct ExecPluginHostTests {
 
     @Test("error replies keep their kind: temporary is retried, permanent parks")
     func errorReplies() async throws {
-        let fixture = try Fixture(handlers: """
-            def notify(params):
-                raise RuntimeError(params["code"], "gateway said no")
-            """)
+        let fixture = try Fixture(
+            handlers: """
+                def notify(params):
+                    raise RuntimeError(params["code"], "gateway said no")
+                """)
         let host = fixture.host()
         await #expect(throws: ProviderError.temporary("plugin 'test': gateway said no")) {
             _ = try await host.call(.notify, params: Data(#"{"code":"temporary"}"#.utf8))
@@ -154,12 +157,13 @@ struct ExecPluginHostTests {
 
     @Test("a call that hangs times out as temporary, the plugin is killed, and the next call runs in a new one")
     func timeoutRestarts() async throws {
-        let fixture = try Fixture(handlers: """
-            def notify(params):
-                if params.get("hang"):
-                    time.sleep(60)
-                return {"pid": os.getpid()}
-            """)
+        let fixture = try Fixture(
+            handlers: """
+                def notify(params):
+                    if params.get("hang"):
+                        time.sleep(60)
+                    return {"pid": os.getpid()}
+                """)
         // Long enough for Python to start on a busy machine, far shorter than the 60 s hang.
         let host = fixture.host(timeout: .seconds(2))
         let first = Self.object(try await host.call(.notify, params: Data("{}".utf8)))["pid"] as? Int
@@ -182,13 +186,14 @@ struct ExecPluginHostTests {
 
     @Test("a plugin that crashes is restarted on the next call")
     func crashRestarts() async throws {
-        let fixture = try Fixture(handlers: """
-            def notify(params):
-                if params.get("crash"):
-                    print("about to crash", file=sys.stderr, flush=True)
-                    os._exit(3)
-                return {"ok": True}
-            """)
+        let fixture = try Fixture(
+            handlers: """
+                def notify(params):
+                    if params.get("crash"):
+                        print("about to crash", file=sys.stderr, flush=True)
+                        os._exit(3)
+                    return {"ok": True}
+                """)
         let host = fixture.host()
         do {
             _ = try await host.call(.notify, params: Data(#"{"crash":true}"#.utf8))
@@ -205,18 +210,19 @@ struct ExecPluginHostTests {
 
     @Test("a plugin that stops reading its stdin fails the call (EPIPE), not slotd, and is replaced")
     func closedStdin() async throws {
-        let fixture = try Fixture(handlers: """
-            def describe(params):
-                return {"protocol": 1, "name": "test", "capabilities": ["notify"]}
-            def notify(params):
-                if params.get("close"):
-                    # Stop listening, then answer, staying alive with stdout open.
-                    os.close(0)
-                    sys.stdout.write(json.dumps({"id": 2, "result": {}}) + "\\n")
-                    sys.stdout.flush()
-                    time.sleep(60)
-                return {"ok": True}
-            """)
+        let fixture = try Fixture(
+            handlers: """
+                def describe(params):
+                    return {"protocol": 1, "name": "test", "capabilities": ["notify"]}
+                def notify(params):
+                    if params.get("close"):
+                        # Stop listening, then answer, staying alive with stdout open.
+                        os.close(0)
+                        sys.stdout.write(json.dumps({"id": 2, "result": {}}) + "\\n")
+                        sys.stdout.flush()
+                        time.sleep(60)
+                    return {"ok": True}
+                """)
         let host = fixture.host(timeout: .seconds(3))
         _ = try await host.call(.notify, params: Data(#"{"close":true}"#.utf8))
         do {
@@ -233,12 +239,13 @@ struct ExecPluginHostTests {
 
     @Test("stderr is logged line by line")
     func stderrIsLogged() async throws {
-        let fixture = try Fixture(handlers: """
-            def notify(params):
-                sys.stderr.write("first line\\nsecond line\\n")
-                sys.stderr.flush()
-                return {}
-            """)
+        let fixture = try Fixture(
+            handlers: """
+                def notify(params):
+                    sys.stderr.write("first line\\nsecond line\\n")
+                    sys.stderr.flush()
+                    return {}
+                """)
         let host = fixture.host()
         _ = try await host.call(.notify, params: Data("{}".utf8))
         // stderr has its own reader thread: poll briefly for it.
@@ -252,10 +259,11 @@ struct ExecPluginHostTests {
 
     @Test("a plugin speaking another protocol version is a clear permanent error")
     func protocolMismatch() async throws {
-        let fixture = try Fixture(handlers: """
-            def describe(params):
-                return {"protocol": 2, "name": "future", "capabilities": ["notify"]}
-            """)
+        let fixture = try Fixture(
+            handlers: """
+                def describe(params):
+                    return {"protocol": 2, "name": "future", "capabilities": ["notify"]}
+                """)
         let host = fixture.host()
         do {
             _ = try await host.call(.notify, params: Data("{}".utf8))
@@ -269,10 +277,11 @@ struct ExecPluginHostTests {
 
     @Test("a plugin that dies at once, again and again, is reported and not restarted in a loop")
     func crashLoopBacksOff() async throws {
-        let fixture = try Fixture(handlers: """
-            print("missing configuration", file=sys.stderr, flush=True)
-            sys.exit(2)
-            """)
+        let fixture = try Fixture(
+            handlers: """
+                print("missing configuration", file=sys.stderr, flush=True)
+                sys.exit(2)
+                """)
         let host = fixture.host(backoff: .seconds(30))
         for _ in 0..<2 {
             await #expect(throws: ProviderError.self) { _ = try await host.describe() }
@@ -292,11 +301,12 @@ struct ExecPluginHostTests {
 
     @Test("calls are serialized: concurrent calls each get their own answer")
     func concurrentCalls() async throws {
-        let fixture = try Fixture(handlers: """
-            def notify(params):
-                time.sleep(0.01)
-                return {"n": params["n"]}
-            """)
+        let fixture = try Fixture(
+            handlers: """
+                def notify(params):
+                    time.sleep(0.01)
+                    return {"n": params["n"]}
+                """)
         let host = fixture.host()
         let answers = try await withThrowingTaskGroup(of: (Int, Int?).self) { group in
             for n in 0..<10 {
@@ -316,11 +326,12 @@ struct ExecPluginHostTests {
 
     @Test("the payment adapter reads create_deposit's result; webhooks are rejected")
     func paymentAdapter() async throws {
-        let fixture = try Fixture(handlers: """
-            def create_deposit(params):
-                return {"reference": "pay_" + params["booking_id"], "status": "pending",
-                        "payment_url": "https://pay.example/" + params["idempotency_key"]}
-            """)
+        let fixture = try Fixture(
+            handlers: """
+                def create_deposit(params):
+                    return {"reference": "pay_" + params["booking_id"], "status": "pending",
+                            "payment_url": "https://pay.example/" + params["idempotency_key"]}
+                """)
         let host = fixture.host()
         let payments = ExecPayments(host: host)
         #expect(payments.collectsOnline)
@@ -328,7 +339,10 @@ struct ExecPluginHostTests {
             DepositRequest(
                 bookingID: "b1", amount: ProviderAmount(minorUnits: 1000, currency: "EUR"), description: "Deposit",
                 customerName: "Ada", customerEmail: nil, idempotencyKey: "slotd-deposit-b1"))
-        #expect(result == DepositResult(reference: "pay_b1", status: .pending, paymentURL: "https://pay.example/slotd-deposit-b1"))
+        #expect(
+            result
+                == DepositResult(
+                    reference: "pay_b1", status: .pending, paymentURL: "https://pay.example/slotd-deposit-b1"))
         #expect(throws: ProviderError.self) {
             _ = try payments.verifyWebhook(WebhookDelivery(headers: [:], body: Data(), receivedAt: 0))
         }
@@ -337,10 +351,11 @@ struct ExecPluginHostTests {
 
     @Test("stop closes stdin and the plugin exits on its own")
     func stopIsClean() async throws {
-        let fixture = try Fixture(handlers: """
-            def notify(params):
-                return {"pid": os.getpid()}
-            """)
+        let fixture = try Fixture(
+            handlers: """
+                def notify(params):
+                    return {"pid": os.getpid()}
+                """)
         let host = fixture.host()
         let pid = Self.object(try await host.call(.notify, params: Data("{}".utf8)))["pid"] as? Int
         await host.stop()

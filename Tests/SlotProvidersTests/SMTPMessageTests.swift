@@ -37,18 +37,19 @@ struct SMTPMessageTests {
         #expect(call.to == ["ada@example.org"])
         #expect(call.url == "smtp://127.0.0.1:2525")
         let lines = Self.headers(Self.text(call))
-        #expect(lines == [
-            "Date: Wed, 18 Nov 2026 11:06:40 +0000",
-            "From: \"Barbershop\" <shop@example.com>",
-            "To: \"Ada Lovelace\" <ada@example.org>",
-            "Reply-To: desk@example.com",
-            "Subject: Your booking",
-            "Message-ID: <slotd.42-mail@example.com>",
-            "MIME-Version: 1.0",
-            "Content-Type: text/plain; charset=UTF-8",
-            "Content-Transfer-Encoding: quoted-printable",
-            "X-Slotd-Event: booking.created",
-        ])
+        #expect(
+            lines == [
+                "Date: Wed, 18 Nov 2026 11:06:40 +0000",
+                "From: \"Barbershop\" <shop@example.com>",
+                "To: \"Ada Lovelace\" <ada@example.org>",
+                "Reply-To: desk@example.com",
+                "Subject: Your booking",
+                "Message-ID: <slotd.42-mail@example.com>",
+                "MIME-Version: 1.0",
+                "Content-Type: text/plain; charset=UTF-8",
+                "Content-Transfer-Encoding: quoted-printable",
+                "X-Slotd-Event: booking.created",
+            ])
         #expect(Self.text(call).hasSuffix("\r\n\r\nSee you at 10:00."))
     }
 
@@ -129,15 +130,17 @@ struct SMTPMessageTests {
             values: values.mapValues { ProviderSettingValue(.scalar($0), line: 4, column: 5) })
     }
 
-    @Test("settings mistakes are located errors", arguments: [
-        (["from": "a@b.c"], "`url` is missing"),
-        (["url": "http://mail", "from": "a@b.c"], "must be smtp://host:port or smtps://host:port"),
-        (["url": "smtp://mail.example.com:587"], "`from` is missing"),
-        (["url": "smtp://mail.example.com:587", "from": "nobody"], "`from` must be an address"),
-        (["url": "smtps://mail.example.com", "from": "a@b.c", "starttls": "true"], "`starttls` is for smtp://"),
-        (["url": "smtp://mail.example.com", "from": "a@b.c", "colour": "red"], "unknown key 'colour'"),
-        (["url": "smtp://mail.example.com", "from": "a@b.c", "timeout": "soon"], "must be a duration"),
-    ])
+    @Test(
+        "settings mistakes are located errors",
+        arguments: [
+            (["from": "a@b.c"], "`url` is missing"),
+            (["url": "http://mail", "from": "a@b.c"], "must be smtp://host:port or smtps://host:port"),
+            (["url": "smtp://mail.example.com:587"], "`from` is missing"),
+            (["url": "smtp://mail.example.com:587", "from": "nobody"], "`from` must be an address"),
+            (["url": "smtps://mail.example.com", "from": "a@b.c", "starttls": "true"], "`starttls` is for smtp://"),
+            (["url": "smtp://mail.example.com", "from": "a@b.c", "colour": "red"], "unknown key 'colour'"),
+            (["url": "smtp://mail.example.com", "from": "a@b.c", "timeout": "soon"], "must be a duration"),
+        ])
     func settingsErrors(values: [String: String], expected: String) {
         do {
             _ = try SMTPNotifier(settings: Self.settings(values))

@@ -170,7 +170,9 @@ public actor ExecPluginHost {
         description = nil
         if lived < configuration.quickExit {
             quickFailures += 1
-            lastFailure = (.now, .temporary("plugin '\(configuration.name)' exited \(lived) after starting (\(status))"))
+            lastFailure = (
+                .now, .temporary("plugin '\(configuration.name)' exited \(lived) after starting (\(status))")
+            )
         } else {
             quickFailures = 0
         }
@@ -223,7 +225,8 @@ public actor ExecPluginHost {
                         noteExit(process)
                     }
                 }
-                throw .temporary("plugin '\(configuration.name)' exited during `\(method)` (\(process.exitStatus ?? "exited"))")
+                throw .temporary(
+                    "plugin '\(configuration.name)' exited during `\(method)` (\(process.exitStatus ?? "exited"))")
             }
             // No answer in time (or stdin unusable): a plugin in an unknown state must not see the next call.
             process.kill()

@@ -77,9 +77,11 @@ enum ExecPluginReply {
         }
         if let error = object["error"] {
             guard let error = error as? [String: Any] else {
-                return .failure(.permanent("plugin '\(plugin)' answered `\(method)` with an `error` that is not an object"))
+                return .failure(
+                    .permanent("plugin '\(plugin)' answered `\(method)` with an `error` that is not an object"))
             }
-            let message = (error["message"] as? String).map { "plugin '\(plugin)': \($0)" }
+            let message =
+                (error["message"] as? String).map { "plugin '\(plugin)': \($0)" }
                 ?? "plugin '\(plugin)' failed `\(method)` without a message"
             switch error["code"] as? String {
             case "temporary": return .failure(.temporary(message))

@@ -37,9 +37,11 @@ extension ExecPluginConfiguration {
             executable = program.hasPrefix("/") ? program : settings.directory + "/" + program
         } else {
             let path = environment["PATH"] ?? ""
-            guard let found = path.split(separator: ":").map({ "\($0)/\(program)" }).first(where: {
-                FileManager.default.isExecutableFile(atPath: $0)
-            }) else {
+            guard
+                let found = path.split(separator: ":").map({ "\($0)/\(program)" }).first(where: {
+                    FileManager.default.isExecutableFile(atPath: $0)
+                })
+            else {
                 throw settings.error(
                     "command", "cannot find '\(program)' on the plugin's PATH (\(path)) — give its full path")
             }

@@ -130,9 +130,10 @@ final class PluginProcess: Sendable {
     /// `posix_spawn_file_actions_addchdir_np` (glibc 2.29+) is behind `_GNU_SOURCE`, which Swift's Glibc module
     /// does not define: look it up at run time.
     private static func addChdir(_ actions: inout posix_spawn_file_actions_t, _ directory: String) -> Bool {
-        typealias AddChdir = @convention(c) (
-            UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>
-        ) -> Int32
+        typealias AddChdir =
+            @convention(c) (
+                UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>
+            ) -> Int32
         guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addchdir_np")
         else { return false }
         let function = unsafeBitCast(symbol, to: AddChdir.self)
@@ -200,8 +201,10 @@ final class PluginProcess: Sendable {
         guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any],
             let id = (object["id"] as? NSNumber)?.intValue
         else {
-            log(.warning, "plugin '\(pluginName)' wrote a line that is not a JSON reply with an id (ignored): "
-                + String(decoding: line.prefix(200), as: UTF8.self))
+            log(
+                .warning,
+                "plugin '\(pluginName)' wrote a line that is not a JSON reply with an id (ignored): "
+                    + String(decoding: line.prefix(200), as: UTF8.self))
             return
         }
         let waiter = state.withLock { state in

@@ -30,7 +30,9 @@ enum ProviderCatalog {
         "smtp": { settings, _ throws(ProviderSettingsError) in
             BuiltProvider(notification: try SMTPNotifier(settings: settings))
         },
-        "exec": { settings, logger throws(ProviderSettingsError) in try ExecPluginFactory.build(settings, logger: logger) },
+        "exec": { settings, logger throws(ProviderSettingsError) in
+            try ExecPluginFactory.build(settings, logger: logger)
+        },
     ]
 
     /// The configured providers, built; the first problem is thrown with its location.
