@@ -184,6 +184,40 @@ struct ExecPluginHostTests {
         await host.stop()
     }
 
+    @Test("a call abandoned by its caller (the outbox's own timeout) ends at once and the plugin is replaced")
+    func cancelledCall() async throws {
+        let fixture = try Fixture(
+            handlers: """
+                def notify(params):
+                    if params.get("hang"):
+                        open("hanging", "w").close()
+                        time.sleep(60)
+                    return {"pid": os.getpid()}
+                """)
+        let host = fixture.host(timeout: .seconds(30))
+        _ = try await host.describe()
+        let started = ContinuousClock.now
+        let call = Task { try await host.call(.notify, params: Data(#"{"hang":true}"#.utf8)) }
+        // Cancel once the plugin is working on the call (it leaves a file), as an outbox timeout would.
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !FileManager.default.fileExists(atPath: fixture.directory + "/hanging") && ContinuousClock.now < deadline
+        {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        call.cancel()
+        let outcome = await call.result
+        #expect(ContinuousClock.now - started < .seconds(10))
+        guard case .failure(let error as ProviderError) = outcome else {
+            Issue.record("expected a ProviderError, got \(outcome)")
+            return
+        }
+        #expect(error.kind == .temporary)
+        let result = Self.object(try await host.call(.notify, params: Data("{}".utf8)))
+        #expect(result["pid"] != nil)
+        #expect(fixture.starts == 2)
+        await host.stop()
+    }
+
     @Test("a plugin that crashes is restarted on the next call")
     func crashRestarts() async throws {
         let fixture = try Fixture(

@@ -118,6 +118,7 @@ public actor ExecPluginHost {
     /// The running, described plugin, started (or restarted) if needed.
     private func running() async throws(ProviderError) -> (PluginProcess, ExecPluginDescription) {
         guard !stopped else { throw .temporary("plugin '\(configuration.name)' is stopped (slotd is shutting down)") }
+        if Task.isCancelled { throw .temporary("the call to plugin '\(configuration.name)' was abandoned (cancelled)") }
         if let process, let description {
             if !process.hasExited { return (process, description) }
             noteExit(process)
@@ -204,6 +205,8 @@ public actor ExecPluginHost {
     private func exchange(_ process: PluginProcess, _ method: String, _ params: Data) async throws(ProviderError)
         -> Data
     {
+        // An abandoned call (queued behind a slow one past the outbox's timeout) is not sent at all.
+        if Task.isCancelled { throw .temporary("the call to plugin '\(configuration.name)' was abandoned (cancelled)") }
         let id = nextID
         nextID += 1
         var line = Data("{\"id\":\(id),\"method\":\"\(method)\",\"params\":".utf8)

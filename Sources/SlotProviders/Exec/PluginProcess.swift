@@ -259,7 +259,17 @@ final class PluginProcess: Sendable {
     // MARK: - Calls
 
     /// Sends one request line and waits for the reply with the same id, at most `timeout`.
+    /// Cancelling the calling task (the outbox's own call timeout) ends the wait at once, like a timeout.
     func request(id: Int, line: Data, timeout: Duration) async -> Result<Data, ProviderError> {
+        let name = pluginName
+        return await withTaskCancellationHandler {
+            await waitForReply(id: id, line: line, timeout: timeout)
+        } onCancel: {
+            self.resolve(id, .failure(.temporary("the call to plugin '\(name)' was abandoned (cancelled)")))
+        }
+    }
+
+    private func waitForReply(id: Int, line: Data, timeout: Duration) async -> Result<Data, ProviderError> {
         await withCheckedContinuation { (continuation: CheckedContinuation<Result<Data, ProviderError>, Never>) in
             let registered = state.withLock { state -> Bool in
                 guard !state.exited else { return false }
@@ -268,6 +278,11 @@ final class PluginProcess: Sendable {
             }
             guard registered else {
                 continuation.resume(returning: .failure(.temporary("plugin '\(pluginName)' is not running")))
+                return
+            }
+            // Cancelled before the handler could see the registration: end it here.
+            if Task.isCancelled {
+                resolve(id, .failure(.temporary("the call to plugin '\(pluginName)' was abandoned (cancelled)")))
                 return
             }
             if let failure = send(line + Data([UInt8(ascii: "\n")])) {
