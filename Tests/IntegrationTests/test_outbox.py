@@ -253,3 +253,55 @@ def test_a_failed_job_is_listed_and_retried_with_slotctl(daemons, receiver, slot
     assert len(receiver.ids()) == 1, "the retry re-sends the same message id"
     again = slotctl(slotctl_binary, d.socket, "outbox", "retry", str(job["id"]))
     assert again.returncode != 0 and "not failed" in (again.stderr + again.stdout)
+
+
+@pytest.mark.parametrize("snippet, message", [
+    ("notifications:\n  routes:\n    - on: [booking.created]\n      to: [sms]\n",
+     "slotd.yaml:4:11: route target 'sms' is not a notification provider"),
+    ("notifications:\n  templates:\n    booking.created: {subject: '{{colour}}', body: x}\n",
+     "unknown field {{colour}} in the template of booking.created"),
+    ("outbox:\n  max_backoff: 1s\n  initial_backoff: 10s\n", "`max_backoff` must not be shorter than `initial_backoff`"),
+])
+def test_a_notification_or_outbox_mistake_stops_slotd_at_start_with_its_location(daemons, snippet, message):
+    d = daemons(start=False)
+    d.config = d.dir / "slotd.yaml"
+    d.config.write_text(snippet)
+    out = subprocess.run(d.args, capture_output=True, text=True, timeout=30, cwd=d.dir)
+    assert out.returncode == 78, out
+    assert message in out.stderr, out.stderr
+
+
+def test_sigterm_lets_an_in_flight_call_finish_within_the_call_timeout(daemons, receiver):
+    receiver.mode = "hang"
+    receiver.start()
+    d = make_daemon(daemons, receiver.url)
+    book_many(d.client, 1, future_day(9))
+    wait_for(lambda: receiver.deliveries, 20, "the call to be in flight")
+    began = time.monotonic()
+    assert d.stop() == 0, d.log()
+    # call_timeout is 2 s: the worker gives the hung call that long, records a retry, and stops.
+    assert time.monotonic() - began < 8, d.log()
+    receiver.release.set()
+    rows = d.sql("SELECT state, attempts, last_error FROM outbox WHERE kind = 'notify.send.hook'")
+    assert rows and rows[0][0] == "pending" and rows[0][1] == 1, rows
+
+
+def test_a_restart_loses_no_timer(daemons):
+    d = daemons(start=False)
+    shop = d.rules / "shop.yaml"
+    shop.write_text(shop.read_text().replace("policies:\n  hold: 15m", "policies:\n  hold: 15m\n  reminders: [24h, 2h]"))
+    d.start()
+    resp = d.client.book(wall(future_day(10), "11:00"), service="haircut", staff="anna")
+    assert resp.status == 201, resp
+    booking = resp.json()["id"]
+
+    def timers():
+        jobs = d.client.get("/v1/outbox?state=pending").json()["jobs"]
+        return sorted((j["kind"], j["due"]) for j in jobs if j["kind"] in ("notify.booking_reminder", "sweep.end_of_day")
+                      and j.get("booking") in (booking, None))
+
+    before = timers()
+    assert [k for k, _ in before].count("notify.booking_reminder") == 2 and ("sweep.end_of_day" in [k for k, _ in before])
+    d.kill()
+    d.start()
+    assert timers() == before, "the same reminders and exactly one sweep after a crash and restart"

@@ -74,6 +74,16 @@ struct OutboxDaemonTests {
         #expect(sent.count == 2)
         #expect(sent.last?.payload?["subject"]?.stringValue == "Reminder: Haircut on Thursday, 10 January 2030 at 10:00")
         #expect(all.last?.due == "2030-01-10T08:00:00+01:00")
+
+        // 2 h before the new start: the second reminder goes out.
+        daemon.time.set(start + 72 * Self.hour - 1)  // Thursday 07:59:59
+        await daemon.daemon.runDueJobsNow()
+        #expect(try await Self.sent(daemon, "booking.reminder").count == 2)
+        daemon.time.set(start + 72 * Self.hour)
+        await daemon.daemon.runDueJobsNow()
+        sent = try await Self.sent(daemon, "booking.reminder")
+        #expect(sent.count == 3)
+        #expect(sent.last?.payload?["body"]?.stringValue?.contains("in 2 hours") == true)
         try await daemon.stop()
     }
 

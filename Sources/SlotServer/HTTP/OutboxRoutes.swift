@@ -31,7 +31,7 @@ struct OutboxRoutes: Sendable {
             }
             let jobs = try await store.recentOutboxJobs(state: state, limit: limit)
             let counts = try await store.outboxCounts()
-            let wire = OutboxWire(zone: service(context: context))
+            let wire = OutboxWire(zone: zone())
             return try json(
                 OutboxJobList(
                     jobs: jobs.map(wire.info),
@@ -43,7 +43,7 @@ struct OutboxRoutes: Sendable {
             guard let job = try await store.outboxJob(id: id) else {
                 throw APIError(.notFound, "no outbox job with id \(id) — GET /v1/outbox lists them")
             }
-            return try json(OutboxWire(zone: service(context: context)).info(job))
+            return try json(OutboxWire(zone: zone()).info(job))
         }
         router.post("/v1/outbox/:id/retry") { _, context in
             try context.require(.admin)
@@ -51,7 +51,7 @@ struct OutboxRoutes: Sendable {
             do {
                 let job = try await store.retryFailedJob(id, at: clock.now())
                 worker.wake()
-                return try json(OutboxWire(zone: service(context: context)).info(job))
+                return try json(OutboxWire(zone: zone()).info(job))
             } catch let error as StoreError where error.code == .notFound {
                 throw APIError(.notFound, error.message)
             } catch let error as StoreError where error.code == .illegalTransition {
@@ -61,7 +61,7 @@ struct OutboxRoutes: Sendable {
     }
 
     /// The shop's zone for times (UTC when no rules are loaded).
-    func service(context: SlotRequestContext) -> ShopTimeZone? { rules.current?.ruleSet.shop.timeZone }
+    func zone() -> ShopTimeZone? { rules.current?.ruleSet.shop.timeZone }
 
     func jobID(_ context: SlotRequestContext) throws(APIError) -> Int64 {
         guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else {
