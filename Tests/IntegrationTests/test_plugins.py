@@ -215,25 +215,52 @@ def test_template_answers_describe_and_notify_and_logs_to_stderr():
 
 
 class MailSink:
-    """aiosmtpd on 127.0.0.1 that keeps every delivered message."""
+    """aiosmtpd on 127.0.0.1 that keeps every delivered message (and who logged in, over which transport).
 
-    def __init__(self):
+    `tls="starttls"` offers STARTTLS and requires it plus a login; `tls="implicit"` is TLS from the first byte
+    (smtps); both with the certificate in `cert_dir`.
+    """
+
+    def __init__(self, tls: str | None = None, cert_dir: Path | None = None, login: tuple[str, str] | None = None):
         from aiosmtpd.controller import Controller
+        from aiosmtpd.smtp import AuthResult
         import socket
+        import ssl
 
         self.messages: list[dict] = []
+        self.logins: list[str] = []
         sink = self
 
         class Handler:
             async def handle_DATA(self, server, session, envelope):
                 sink.messages.append({"from": envelope.mail_from, "to": envelope.rcpt_tos,
-                                      "data": envelope.content})
+                                      "data": envelope.content, "tls": session.ssl is not None})
                 return "250 OK"
+
+        def authenticator(server, session, envelope, mechanism, auth_data):
+            ok = login is not None and (auth_data.login.decode(), auth_data.password.decode()) == login
+            if ok:
+                sink.logins.append(auth_data.login.decode())
+            return AuthResult(success=ok)
 
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        kwargs: dict = {}
+        server_kwargs: dict = {}
+        if tls:
+            assert cert_dir is not None
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(cert_dir / "cert.pem", cert_dir / "key.pem")
+            if tls == "implicit":
+                kwargs["ssl_context"] = context
+                # aiosmtpd does not count implicit TLS as TLS for AUTH (it looks for STARTTLS); it is TLS here.
+                server_kwargs["auth_require_tls"] = False
+            else:
+                server_kwargs = {"tls_context": context, "require_starttls": True}
+        if login is not None:
+            server_kwargs.update({"authenticator": authenticator, "auth_required": True})
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port, **server_kwargs, **kwargs)
         self.controller.start()
 
     def stop(self):
@@ -372,3 +399,97 @@ def test_an_exec_command_that_does_not_exist_is_a_configuration_error(daemons, m
     assert result.returncode == 78, result
     assert "slotd.yaml:" in result.stderr
     assert "not an executable file" in result.stderr
+
+
+def self_signed(directory: Path) -> Path:
+    """A certificate for 127.0.0.1 (its own CA), made with openssl."""
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-keyout", str(directory / "key.pem"), "-out", str(directory / "cert.pem"),
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    return directory / "cert.pem"
+
+
+def mail_only_config(directory: Path, mail: str) -> str:
+    return f"""
+providers:
+  mail:
+    type: smtp
+{mail}
+outbox:
+  initial_backoff: 1s
+  max_backoff: 2s
+notifications:
+  routes:
+    - on: [booking.created]
+      to: [mail]
+"""
+
+
+@pytest.mark.parametrize("mode", ["starttls", "implicit"])
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # the implicit-TLS quirk above
+def test_email_over_tls_with_login_trusting_a_configured_ca(daemons, tmp_path, mode):
+    from conftest import future_day, wall
+
+    cert = self_signed(tmp_path)
+    sink = MailSink(tls=mode, cert_dir=tmp_path, login=("shop", "pa55word"))
+    try:
+        d = daemons(start=False)
+        (d.dir / "mail.password").write_text("pa55word\n")
+        scheme = "smtp" if mode == "starttls" else "smtps"
+        mail = f"""    url: "{scheme}://127.0.0.1:{sink.port}"
+    from: "shop@salon.example"
+    username: shop
+    password_file: mail.password
+    ca_file: {cert}
+    timeout: 10s"""
+        if mode == "starttls":
+            mail += "\n    starttls: true"
+        d.config = d.dir / "slotd.yaml"
+        d.config.write_text(mail_only_config(d.dir, mail))
+        d.start()
+        resp = d.client.book(wall(future_day(3), "12:00"), service="haircut", staff="anna", name="Ada",
+                             customer={"name": "Ada", "email": "ada@example.org"})
+        assert resp.status == 201, resp
+        try:
+            wait_for(lambda: sink.messages, 30, f"the email over {mode}")
+        except AssertionError:
+            raise AssertionError(f"no email over {mode}: {d.client.get('/v1/outbox?limit=10').json()}")
+        # After STARTTLS the session says so; an smtps port speaks nothing but TLS (aiosmtpd leaves `ssl` unset).
+        if mode == "starttls":
+            assert sink.messages[0]["tls"] is True
+        assert sink.messages[0]["to"] == ["ada@example.org"]
+        assert sink.logins == ["shop"]
+        d.stop_checked()
+        assert "pa55word" not in d.log()
+    finally:
+        sink.stop()
+
+
+def test_email_to_a_server_with_an_untrusted_certificate_is_not_sent(daemons, tmp_path):
+    from conftest import future_day, wall
+
+    self_signed(tmp_path)
+    sink = MailSink(tls="implicit", cert_dir=tmp_path)
+    try:
+        d = daemons(start=False)
+        d.config = d.dir / "slotd.yaml"
+        # No ca_file: the self-signed certificate is not trusted, so nothing may be sent.
+        d.config.write_text(mail_only_config(d.dir, f"""    url: "smtps://127.0.0.1:{sink.port}"
+    from: "shop@salon.example"
+    timeout: 5s"""))
+        d.start()
+        resp = d.client.book(wall(future_day(3), "12:00"), service="haircut", staff="anna", name="Ada",
+                             customer={"name": "Ada", "email": "ada@example.org"})
+        assert resp.status == 201, resp
+
+        def failed_attempt():
+            jobs = d.client.get("/v1/outbox?limit=100").json()["jobs"]
+            return next((j for j in jobs if j["kind"].endswith(".mail") and j.get("last_error")), None)
+
+        job = wait_for(failed_attempt, 30, "the mail job to record its failure")
+        assert "certificate" in job["last_error"].lower() or "ssl" in job["last_error"].lower(), job
+        assert sink.messages == []
+        d.stop_checked()
+    finally:
+        sink.stop()
