@@ -138,7 +138,9 @@ public actor ExecPluginHost {
             return (process, description)
         } catch {
             process.kill()
-            self.process = nil
+            if self.process === process { self.process = nil }
+            // Stopped while shaking hands (slotd is shutting down): not the plugin's fault.
+            if stopped { throw .temporary("plugin '\(configuration.name)' is stopped (slotd is shutting down)") }
             quickFailures += 1
             lastFailure = (.now, error)
             log(.error, "plugin '\(configuration.name)' failed its handshake: \(error.message)")
@@ -218,7 +220,7 @@ public actor ExecPluginHost {
             if method != ExecPluginProtocol.Method.describe.rawValue { quickFailures = 0 }
             return try ExecPluginReply.parse(reply, method: method, plugin: configuration.name).get()
         case .failure(let error):
-            if process.hasExited {
+            if process.hasExited && !process.wasKilledForTimeout {
                 // During the handshake the caller counts the failure; during a call it is an exit like any other.
                 if self.process === process {
                     if method == ExecPluginProtocol.Method.describe.rawValue {

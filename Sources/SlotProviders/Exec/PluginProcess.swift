@@ -17,10 +17,21 @@ final class PluginProcess: Sendable {
     private struct State {
         var pending: [Int: CheckedContinuation<Result<Data, ProviderError>, Never>] = [:]
         /// The timeout of each pending call, cancelled when the reply comes first.
-        var timers: [Int: Task<Void, Never>] = [:]
+        var timers: [Int: Timer] = [:]
+        /// Killed because a call timed out (an exit the host caused, not a crash).
+        var killedForTimeout = false
         var exited = false
         var exitStatus: String?
         var stdinOpen = true
+        /// Once reaped, its pid may be reused: no more signals to it.
+        var reaped = false
+    }
+
+    /// A call's timeout. DispatchWorkItem is thread-safe but not marked Sendable.
+    private final class Timer: @unchecked Sendable {
+        let item: DispatchWorkItem
+        init(_ item: DispatchWorkItem) { self.item = item }
+        func cancel() { item.cancel() }
     }
 
     private init(pid: pid_t, stdinFD: Int32, pluginName: String, log: @escaping ExecPluginLog) {
@@ -114,7 +125,7 @@ final class PluginProcess: Sendable {
 
     /// A plugin that dies (or closes its stdin) between two calls must turn slotd's next write into an EPIPE error,
     /// not a SIGPIPE that ends slotd.
-    private static let ignoreBrokenPipes: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
+    private static let ignoreBrokenPipes: Void = { _ = Glibc.signal(SIGPIPE, SIG_IGN) }()
 
     private static func cloexecPipe() -> [Int32]? {
         var descriptors: [Int32] = [-1, -1]
@@ -223,10 +234,11 @@ final class PluginProcess: Sendable {
         var status: Int32 = 0
         var reaped = false
         for _ in 0..<20 {
-            if waitpid(pid, &status, WNOHANG) == pid {
-                reaped = true
-                break
+            reaped = state.withLock { state in
+                state.reaped = waitpid(pid, &status, WNOHANG) == pid
+                return state.reaped
             }
+            if reaped { break }
             usleep(10_000)
         }
         let description = reaped ? Self.describe(status) : "closed its stdout"
@@ -246,7 +258,10 @@ final class PluginProcess: Sendable {
         if !reaped {
             // Still running with its stdout closed: it is killed by the host; reap it here when it goes.
             while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-            state.withLock { $0.exitStatus = Self.describe(status) }
+            state.withLock { state in
+                state.reaped = true
+                state.exitStatus = Self.describe(status)
+            }
         }
     }
 
@@ -289,14 +304,27 @@ final class PluginProcess: Sendable {
                 resolve(id, .failure(failure))
                 return
             }
+            // A Dispatch timer, not a Task: it fires on time even when every thread of Swift's cooperative pool is
+            // busy, and it kills the plugin itself so a hung plugin never answers late.
             let name = pluginName
-            let timer = Task { [weak self] in
-                guard (try? await Task.sleep(for: timeout)) != nil else { return }
-                self?.resolve(id, .failure(.temporary("plugin '\(name)' did not answer within \(timeout)")))
+            let timer = DispatchWorkItem { [weak self] in
+                guard let self else { return }
+                let timedOut = self.state.withLock { state -> Bool in
+                    guard state.pending[id] != nil else { return false }
+                    state.killedForTimeout = true
+                    return true
+                }
+                guard timedOut else { return }
+                self.kill()
+                self.resolve(id, .failure(.temporary("plugin '\(name)' did not answer within \(timeout)")))
             }
-            state.withLock { state in
-                if state.pending[id] != nil { state.timers[id] = timer } else { timer.cancel() }
+            let box = Timer(timer)
+            let armed = state.withLock { state -> Bool in
+                guard state.pending[id] != nil else { return false }
+                state.timers[id] = box
+                return true
             }
+            if armed { DispatchQueue.global().asyncAfter(deadline: .now() + Self.seconds(timeout), execute: box.item) }
         }
     }
 
@@ -347,19 +375,34 @@ final class PluginProcess: Sendable {
         }
     }
 
+    /// Whether the plugin was killed because a call timed out.
+    var wasKilledForTimeout: Bool { state.withLock { $0.killedForTimeout } }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        let (seconds, attoseconds) = duration.components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+
     /// Kills the plugin's whole process group at once.
     func kill() {
         closeStdin()
-        _ = Glibc.kill(-pid, SIGKILL)
+        signal(SIGKILL)
+    }
+
+    /// Signals the process group, unless the plugin was already reaped (its pid could belong to another by now).
+    private func signal(_ number: Int32) {
+        state.withLock { state in
+            if !state.reaped { _ = Glibc.kill(-pid, number) }
+        }
     }
 
     /// Clean shutdown: close stdin, wait up to `grace` for it to exit, then SIGTERM, then SIGKILL.
     func stop(grace: Duration) async {
         closeStdin()
         if await waitForExit(within: grace) { return }
-        _ = Glibc.kill(-pid, SIGTERM)
+        signal(SIGTERM)
         if await waitForExit(within: .seconds(1)) { return }
-        _ = Glibc.kill(-pid, SIGKILL)
+        signal(SIGKILL)
         _ = await waitForExit(within: .seconds(1))
     }
 
