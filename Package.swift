@@ -44,12 +44,14 @@ let package = Package(
                 path: "Plugins/log"),
         .target(name: "ManualPayment", dependencies: ["SlotProviders"], path: "Plugins/manual"),
         .target(name: "WebhookProvider", dependencies: ["SlotProviders"], path: "Plugins/webhook"),
+        .target(name: "SMTPProvider", dependencies: ["SlotProviders"], path: "Plugins/smtp"),
         // The composition root: configuration, HTTP routes on the Unix socket, event bus, rule reload.
         .target(
             name: "SlotServer",
             dependencies: [
                 "SlotCore", "SlotRules", "SlotRuleFiles", "SlotEngine", "SlotStore", "SlotAPI", "SlotProviders",
                 "LogProvider", "ManualPayment", "WebhookProvider",
+                "SMTPProvider",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -96,6 +98,7 @@ let package = Package(
                 "SlotServer", "SlotAPI", "SlotCore", "SlotRules", "SlotStore", "SlotProviders", "WebhookProvider",
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        .testTarget(name: "SlotProvidersTests", dependencies: ["SlotProviders", "SMTPProvider"]),
     ],
     swiftLanguageModes: [.v6]
 )

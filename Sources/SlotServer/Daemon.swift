@@ -161,6 +161,7 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
         configuration: ServiceGroupConfiguration(
             services: [
                 .init(service: storeService),
+                .init(service: ProviderLifecycleService(providers: providers)),
                 .init(service: RuleReloadService(reloader: reloader, logger: logger)),
                 .init(
                     service: RuleDirectoryWatcher(

@@ -1,6 +1,7 @@
 import Logging
 import LogProvider
 import ManualPayment
+import SMTPProvider
 import WebhookProvider
 import SlotProviders
 
@@ -25,6 +26,12 @@ enum ProviderCatalog {
         },
         "webhook": { settings, _ throws(ProviderSettingsError) in
             BuiltProvider(notification: try WebhookNotifier(settings: settings))
+        },
+        "smtp": { settings, _ throws(ProviderSettingsError) in
+            BuiltProvider(notification: try SMTPNotifier(settings: settings))
+        },
+        "exec": { settings, logger throws(ProviderSettingsError) in
+            try ExecPluginFactory.build(settings, logger: logger)
         },
     ]
 
