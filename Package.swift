@@ -43,12 +43,13 @@ let package = Package(
         .target(name: "LogProvider", dependencies: ["SlotProviders", .product(name: "Logging", package: "swift-log")],
                 path: "Plugins/log"),
         .target(name: "ManualPayment", dependencies: ["SlotProviders"], path: "Plugins/manual"),
+        .target(name: "StripePayment", dependencies: ["SlotProviders"], path: "Plugins/stripe"),
         // The composition root: configuration, HTTP routes on the Unix socket, event bus, rule reload.
         .target(
             name: "SlotServer",
             dependencies: [
                 "SlotCore", "SlotRules", "SlotRuleFiles", "SlotEngine", "SlotStore", "SlotAPI", "SlotProviders",
-                "LogProvider", "ManualPayment",
+                "LogProvider", "ManualPayment", "StripePayment",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -89,7 +90,8 @@ let package = Package(
                 "SlotCore", "SlotRules", "SlotEngine", "SlotStore", .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
-        .testTarget(name: "SlotServerTests", dependencies: ["SlotServer", "SlotAPI"]),
+        .testTarget(name: "SlotServerTests", dependencies: ["SlotServer", "SlotAPI", "SlotProviders", "StripePayment"]),
+        .testTarget(name: "StripePaymentTests", dependencies: ["StripePayment", "SlotProviders"]),
     ],
     swiftLanguageModes: [.v6]
 )

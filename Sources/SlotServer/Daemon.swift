@@ -117,13 +117,20 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
     try UnixSocketPath.prepare(configuration.socketPath)
 
     let bus = EventBus()
-    let service = BookingService(store: store, rules: rules, bus: bus, clock: configuration.clock, logger: logger)
-    let routes = Routes(
+    let payments = PaymentDirectory(
+        provider: providers.payment.name, collectsOnline: providers.payment.collectsOnline, store: store)
+    let service = BookingService(
+        store: store, rules: rules, bus: bus, clock: configuration.clock, logger: logger, payments: payments)
+    let paymentJobs = PaymentJobs(
+        store: store, provider: providers.payment, bus: bus, clock: configuration.clock, logger: logger)
+    var routes = Routes(
         service: service,
         streams: StreamRoutes(
             service: service, heartbeatInterval: configuration.heartbeatInterval,
             bufferSize: configuration.subscriberBufferSize),
         startedAt: configuration.clock.now(), version: SlotdVersion.current, maxBodyBytes: configuration.maxBodyBytes)
+    routes.webhooks = PaymentWebhooks(
+        store: store, provider: providers.payment, bus: bus, clock: configuration.clock, logger: logger)
     let readiness = Readiness()
     let http = HTTPService(routes: routes, configuration: configuration, readiness: readiness, logger: logger)
     let storeService = StoreService(

@@ -2,6 +2,7 @@ import Logging
 import LogProvider
 import ManualPayment
 import SlotProviders
+import StripePayment
 
 /// A provider built from its settings: a payment provider, a notification provider, or (an exec plugin) both.
 public struct BuiltProvider: Sendable {
@@ -21,7 +22,8 @@ enum ProviderCatalog {
     static let factories: [String: Factory] = [
         "log": { settings, logger throws(ProviderSettingsError) in
             BuiltProvider(notification: try LogNotifier(settings: settings, logger: logger))
-        }
+        },
+        "stripe": { settings, _ throws(ProviderSettingsError) in BuiltProvider(payment: try StripePayments(settings: settings)) },
     ]
 
     /// The configured providers, built; the first problem is thrown with its location.
