@@ -43,13 +43,14 @@ let package = Package(
         .target(name: "LogProvider", dependencies: ["SlotProviders", .product(name: "Logging", package: "swift-log")],
                 path: "Plugins/log"),
         .target(name: "ManualPayment", dependencies: ["SlotProviders"], path: "Plugins/manual"),
+        .target(name: "WebhookProvider", dependencies: ["SlotProviders"], path: "Plugins/webhook"),
         .target(name: "StripePayment", dependencies: ["SlotProviders"], path: "Plugins/stripe"),
         // The composition root: configuration, HTTP routes on the Unix socket, event bus, rule reload.
         .target(
             name: "SlotServer",
             dependencies: [
                 "SlotCore", "SlotRules", "SlotRuleFiles", "SlotEngine", "SlotStore", "SlotAPI", "SlotProviders",
-                "LogProvider", "ManualPayment", "StripePayment",
+                "LogProvider", "ManualPayment", "WebhookProvider", "StripePayment",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -90,7 +91,13 @@ let package = Package(
                 "SlotCore", "SlotRules", "SlotEngine", "SlotStore", .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
-        .testTarget(name: "SlotServerTests", dependencies: ["SlotServer", "SlotAPI", "SlotProviders", "StripePayment"]),
+        .testTarget(
+            name: "SlotServerTests",
+            dependencies: [
+                "SlotServer", "SlotAPI", "SlotCore", "SlotRules", "SlotStore", "SlotProviders", "WebhookProvider",
+                "StripePayment",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(name: "StripePaymentTests", dependencies: ["StripePayment", "SlotProviders"]),
     ],
     swiftLanguageModes: [.v6]

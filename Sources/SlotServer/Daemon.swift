@@ -32,8 +32,9 @@ public final class Daemon: Sendable {
     init(
         configuration: DaemonConfiguration, rules: RuleHolder, service: BookingService,
         providers: ConfiguredProviders, group: ServiceGroup,
-        readiness: Readiness, logger: Logger, routeList: [String]
+        readiness: Readiness, logger: Logger, routeList: [String], outboxWorker: OutboxWorker? = nil
     ) {
+        self.outboxWorker = outboxWorker
         self.logger = logger
         self.routeList = routeList
         self.configuration = configuration
@@ -65,6 +66,14 @@ public final class Daemon: Sendable {
 
     /// Every route the server serves, as `METHOD /path` (the OpenAPI test checks them against the document).
     public let routeList: [String]
+
+    /// The outbox worker (tests drive it with `runDueJobsNow()`).
+    let outboxWorker: OutboxWorker?
+
+    /// Runs every outbox job due at the clock's now, and what they enqueue that is due, to completion; returns how
+    /// many ran. Tests with a `ManualTime` clock move time and call this instead of sleeping.
+    @discardableResult
+    public func runDueJobsNow() async -> Int { await outboxWorker?.runDueJobsNow() ?? 0 }
 
     /// Expires due holds now (what the timer does), returning how many expired.
     public func expireHoldsNow() async throws -> Int { try await service.expireHolds() }
@@ -123,12 +132,16 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
         store: store, rules: rules, bus: bus, clock: configuration.clock, logger: logger, payments: payments)
     let paymentJobs = PaymentJobs(
         store: store, provider: providers.payment, bus: bus, clock: configuration.clock, logger: logger)
+    let outbox = try await buildOutbox(
+        configuration: configuration, store: store, service: service, providers: providers, bus: bus, logger: logger,
+        extraHandlers: [paymentJobs])
     var routes = Routes(
         service: service,
         streams: StreamRoutes(
             service: service, heartbeatInterval: configuration.heartbeatInterval,
             bufferSize: configuration.subscriberBufferSize),
         startedAt: configuration.clock.now(), version: SlotdVersion.current, maxBodyBytes: configuration.maxBodyBytes)
+    routes.outbox = OutboxRoutes(store: store, worker: outbox, clock: configuration.clock, rules: rules)
     routes.webhooks = PaymentWebhooks(
         store: store, provider: providers.payment, bus: bus, clock: configuration.clock, logger: logger)
     let readiness = Readiness()
@@ -148,13 +161,15 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
                 .init(
                     service: HoldExpiryService(
                         service: service, interval: configuration.holdCheckInterval, logger: logger)),
+                .init(service: outbox),
                 .init(service: http),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
     return Daemon(
         configuration: configuration, rules: rules, service: service, providers: providers, group: group,
-        readiness: readiness, logger: logger, routeList: routes.router(roles: [:]).routes.map { "\($0.method) \($0.path)" })
+        readiness: readiness, logger: logger,
+        routeList: routes.router(roles: [:]).routes.map { "\($0.method) \($0.path)" }, outboxWorker: outbox)
 }
 
 /// The HTTP server on the Unix socket, created with the configured mode from the start (umask around the bind).

@@ -108,7 +108,7 @@ enum BookingPlanner {
                 start: new.times.start, end: new.times.end, footprint: new.times.footprint, price: new.price,
                 deposit: new.deposit, customerID: customerID, customer: new.customer, notes: new.notes,
                 holdExpiresAt: lifecycle.holdExpiresAt, createdAt: now, updatedAt: now, cancellation: nil)
-            return .success(plan(booking, actions, at: now))
+            return .success(plan(booking, actions, at: now, reminders: new.times.reminderMinutesBefore))
         }
     }
 
@@ -129,7 +129,7 @@ enum BookingPlanner {
             updated.holdExpiresAt = lifecycle.holdExpiresAt
             updated.cancellation = lifecycle.cancellation
             updated.updatedAt = now
-            return .success(plan(updated, actions, at: now))
+            return .success(plan(updated, actions, at: now, reminders: policy.remindersMinutesBefore))
         }
     }
 
@@ -149,12 +149,14 @@ enum BookingPlanner {
             updated.end = times.end
             updated.footprint = times.footprint
             updated.updatedAt = now
-            return .success(plan(updated, actions, at: now))
+            return .success(plan(updated, actions, at: now, reminders: times.reminderMinutesBefore))
         }
     }
 
     /// Turns lifecycle actions into the event to append and the jobs to enqueue.
-    static func plan(_ booking: StoredBooking, _ actions: [BookingAction], at now: Int64) -> BookingPlan {
+    static func plan(
+        _ booking: StoredBooking, _ actions: [BookingAction], at now: Int64, reminders: [Int] = []
+    ) -> BookingPlan {
         var events: [PendingEvent] = []
         var jobs: [PendingJob] = []
         for action in actions {
@@ -175,6 +177,7 @@ enum BookingPlanner {
                 break
             }
         }
+        jobs += reminderJobs(booking, actions, at: now, minutesBefore: reminders)
         return BookingPlan(booking: booking, events: events, jobs: jobs)
     }
 

@@ -124,6 +124,9 @@ public struct BookingTimes: Hashable, Sendable {
     public var start: Int64
     public var end: Int64
     public var footprint: BookingFootprint
+    /// Reminder offsets (minutes before the start, `policies.reminders`): a confirmed booking at these times gets
+    /// `notify.booking_reminder` jobs, enqueued in the same transaction.
+    public var reminderMinutesBefore: [Int] = []
     /// Which active bookings the check sees: those whose busy span overlaps this window (nil: the busy hull).
     /// Pass a wider window (the whole local day) when the check counts daily limits.
     public var conflictWindow: Interval?
@@ -320,6 +323,14 @@ public struct OutboxJob: Hashable, Sendable {
     public var state: OutboxState
     public var lastError: String?
     public var createdAt: Int64
+    /// The booking the job is about (`payload.booking`), if any.
+    public var bookingID: String? = nil
+    /// When the worker last touched it (claim, retry, finish).
+    public var updatedAt: Int64? = nil
+    /// When it became `done` or `failed`.
+    public var finishedAt: Int64? = nil
+    /// Why a `done` job sent nothing (`skipped: booking cancelled`), or what it produced.
+    public var note: String? = nil
 
     public init(
         id: Int64, kind: String, payload: Data, dueAt: Int64, attempts: Int, state: OutboxState,

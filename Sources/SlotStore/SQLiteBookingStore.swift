@@ -460,7 +460,9 @@ extension SQLiteBookingStore {
         }
         for job in plan.jobs {
             try db.cachedStatement(sql: "INSERT INTO outbox (kind, payload, due_at, created_at) VALUES (?, ?, ?, ?)")
-                .execute(arguments: [job.kind, String(decoding: job.payload, as: UTF8.self), job.dueAt, job.dueAt])
+                .execute(arguments: [
+                    job.kind, String(decoding: job.payload, as: UTF8.self), job.dueAt, plan.booking.updatedAt,
+                ])
         }
         return appended
     }

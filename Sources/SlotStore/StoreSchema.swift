@@ -13,7 +13,8 @@ enum StoreSchema {
     /// The migrations in order: identifier and SQL.
     static let migrations: [(identifier: String, sql: String)] = [
         ("v1-bookings-events-outbox", v1),
-        ("v2-payments-webhook-events", StoreSchema.v2Payments),
+        ("v2-outbox-worker", v2OutboxWorker),
+        ("v3-payments-webhook-events", StoreSchema.v2Payments),
     ]
 
     static var migrator: DatabaseMigrator {

@@ -36,6 +36,7 @@ struct SlotCtl: ParsableCommand {
             StatusCommand.self, ServicesCommand.self, StaffCommand.self,
             BookCommand.self, BookingsCommand.self, ShowCommand.self, CancelCommand.self, RescheduleCommand.self,
             ConfirmCommand.self, CompleteCommand.self, NoShowCommand.self, EventsCommand.self, WatchCommand.self,
+            OutboxCommand.self,
         ]
     )
 

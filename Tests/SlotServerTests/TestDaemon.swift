@@ -53,12 +53,13 @@ final class TestDaemon: Sendable {
     /// `holdCheck` is how often the hold-expiry timer looks at the (manual) clock.
     init(
         roles: [UInt32: Role]? = nil, heartbeat: Duration = .seconds(15), bufferSize: Int = 1024,
-        holdCheck: Duration = .seconds(30)
+        holdCheck: Duration = .seconds(30), rules: String = TestDaemon.rules,
+        configure: (inout DaemonConfiguration) -> Void = { _ in }
     ) async throws {
         // Short paths: a Unix socket path holds at most 107 bytes.
         let directory = "/tmp/slotd-test-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
         try FileManager.default.createDirectory(atPath: directory + "/rules", withIntermediateDirectories: true)
-        try Self.rules.write(toFile: directory + "/rules/shop.yaml", atomically: true, encoding: .utf8)
+        try rules.write(toFile: directory + "/rules/shop.yaml", atomically: true, encoding: .utf8)
         let time = ManualTime(Self.monday0800)
         var configuration = DaemonConfiguration(
             socketPath: directory + "/slotd.sock", databasePath: directory + "/slotd.sqlite",
@@ -79,6 +80,7 @@ final class TestDaemon: Sendable {
             ])
         configuration.paymentProvider = "stripe"
         configuration.logLevel = .warning
+        configure(&configuration)
         let daemon = try await buildDaemon(configuration: configuration, logger: Logger(label: "slotd-test"))
         self.directory = directory
         self.daemon = daemon

@@ -127,7 +127,9 @@ final class BookingService: Sendable {
         let day = Interval(midnight(date, in: loaded), midnight(date.adding(days: 1), in: loaded))
         let busy = footprint.busyHull(start: start, end: end)
         let window = Interval(min(day.lower, busy.lower), max(day.upper, busy.upper))
-        return (date, schedule, BookingTimes(start: start, end: end, footprint: footprint, conflictWindow: window))
+        var times = BookingTimes(start: start, end: end, footprint: footprint, conflictWindow: window)
+        times.reminderMinutesBefore = loaded.ruleSet.policies.remindersMinutesBefore
+        return (date, schedule, times)
     }
 
     /// Active bookings that can matter for answers about `first` through `last`.

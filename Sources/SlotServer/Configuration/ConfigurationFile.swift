@@ -150,6 +150,10 @@ public enum ConfigurationFile {
                 }
                 configuration.paymentProvider = name
                 configuration.paymentProviderMark = (value.mark?.line, value.mark?.column)
+            case "outbox":
+                configuration.outbox = try OutboxSettings.parse(value, file: file, over: configuration.outbox)
+            case "notifications":
+                configuration.notifications = try NotificationSettings.parse(value, file: file)
             case "log_level":
                 guard let level = value.string.flatMap(Logger.Level.init(rawValue:)) else {
                     throw error(
@@ -159,7 +163,8 @@ public enum ConfigurationFile {
             default:
                 throw error(
                     keyNode, file,
-                    "unknown key '\(key)' — use socket, database, rules, roles, providers, payments or log_level")
+                    "unknown key '\(key)' — use socket, database, rules, roles, providers, payments, outbox, "
+                        + "notifications or log_level")
             }
         }
         return configuration

@@ -36,6 +36,10 @@ public struct DaemonConfiguration: Sendable {
     public var maxBodyBytes: Int
     /// Where logs go and how verbose.
     public var logLevel: Logger.Level
+    /// The outbox worker's knobs (`outbox:`).
+    public var outbox = OutboxSettings()
+    /// Notification routes, language and templates (`notifications:`).
+    public var notifications = NotificationSettings()
 
     public init(
         socketPath: String, socketMode: UInt16 = 0o600, socketGroup: String? = nil, databasePath: String,

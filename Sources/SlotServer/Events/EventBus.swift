@@ -82,7 +82,12 @@ final class EventBus: Sendable {
     func publish(_ events: [StoredEvent]) {
         guard !events.isEmpty else { return }
         deliver(.events(events))
+        afterPublish.withLock { $0 }?()
     }
+
+    /// Called after every publish: every committed write that enqueues outbox jobs publishes its events, so this
+    /// is the outbox worker's cheap "new jobs" signal.
+    let afterPublish = Mutex<(@Sendable () -> Void)?>(nil)
 
     /// Tells every subscriber the rules changed.
     func publishRulesChanged() { deliver(.rulesChanged) }

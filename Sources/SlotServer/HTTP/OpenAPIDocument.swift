@@ -354,8 +354,50 @@ public enum OpenAPIDocument {
                     application/x-ndjson:
                       schema: { $ref: "#/components/schemas/EventLine" }
                 default: { $ref: "#/components/responses/Problem" }
+          /v1/outbox:
+            get:
+              operationId: listOutbox
+              summary: Outbox jobs, newest first, with counts by state (admin, staff).
+              parameters:
+                - { name: state, in: query, required: false, schema: { type: string, enum: [pending, done, failed] } }
+                - { name: limit, in: query, required: false, schema: { type: integer, minimum: 1, maximum: 1000, default: 100 } }
+              responses:
+                "200":
+                  description: Jobs and counts.
+                  content:
+                    application/json:
+                      schema: { $ref: "#/components/schemas/OutboxJobList" }
+                default: { $ref: "#/components/responses/Problem" }
+          /v1/outbox/{id}:
+            get:
+              operationId: getOutboxJob
+              summary: One outbox job (admin, staff).
+              parameters:
+                - { $ref: "#/components/parameters/OutboxJobID" }
+              responses:
+                "200":
+                  description: The job.
+                  content:
+                    application/json:
+                      schema: { $ref: "#/components/schemas/OutboxJob" }
+                default: { $ref: "#/components/responses/Problem" }
+          /v1/outbox/{id}/retry:
+            post:
+              operationId: retryOutboxJob
+              summary: Puts a failed job back to pending, due now, attempts reset (admin); 409 unless it is failed.
+              parameters:
+                - { $ref: "#/components/parameters/OutboxJobID" }
+              responses:
+                "200":
+                  description: The job, pending again.
+                  content:
+                    application/json:
+                      schema: { $ref: "#/components/schemas/OutboxJob" }
+                default: { $ref: "#/components/responses/Problem" }
         components:
           parameters:
+            OutboxJobID:
+              { name: id, in: path, required: true, schema: { type: integer, minimum: 1, example: 42 } }
             BookingID:
               { name: id, in: path, required: true, schema: { type: string, example: bk_3f2a9c0d1e } }
           responses:
@@ -629,5 +671,26 @@ public enum OpenAPIDocument {
                     last event sent. Times in `data` (start, end, hold_expires_at, from/to) are ISO 8601 strings.
                 at: { type: string, format: date-time }
                 data: { type: object }
+            OutboxJob:
+              type: object
+              required: [id, kind, state, attempts, due, created]
+              properties:
+                id: { type: integer }
+                kind: { type: string, example: notify.send.mail }
+                state: { type: string, enum: [pending, done, failed] }
+                attempts: { type: integer }
+                due: { type: string, format: date-time }
+                created: { type: string, format: date-time }
+                finished: { type: string, format: date-time }
+                booking: { type: string }
+                last_error: { type: string }
+                note: { type: string, description: "Why a done job sent nothing, or where it fanned out to." }
+                payload: { type: object }
+            OutboxJobList:
+              type: object
+              required: [jobs, counts]
+              properties:
+                jobs: { type: array, items: { $ref: "#/components/schemas/OutboxJob" } }
+                counts: { type: object, additionalProperties: { type: integer } }
         """#
 }

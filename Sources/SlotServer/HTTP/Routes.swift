@@ -14,6 +14,8 @@ struct Routes: Sendable {
     let maxBodyBytes: Int
     /// The payment provider's webhook receiver.
     var webhooks: PaymentWebhooks? = nil
+    /// The outbox routes (`/v1/outbox`), when the daemon runs a worker.
+    var outbox: OutboxRoutes? = nil
 
     func router(roles: [UInt32: Role]) -> Router<SlotRequestContext> {
         let router = Router(context: SlotRequestContext.self)
@@ -197,6 +199,7 @@ struct Routes: Sendable {
             return try await streams.events(
                 since: query.get("since"), type: query.get("type"), follow: query.get("follow"))
         }
+        outbox?.register(on: router)
         return router
     }
 

@@ -1,6 +1,7 @@
 import Logging
 import LogProvider
 import ManualPayment
+import WebhookProvider
 import SlotProviders
 import StripePayment
 
@@ -22,6 +23,9 @@ enum ProviderCatalog {
     static let factories: [String: Factory] = [
         "log": { settings, logger throws(ProviderSettingsError) in
             BuiltProvider(notification: try LogNotifier(settings: settings, logger: logger))
+        },
+        "webhook": { settings, _ throws(ProviderSettingsError) in
+            BuiltProvider(notification: try WebhookNotifier(settings: settings))
         },
         "stripe": { settings, _ throws(ProviderSettingsError) in BuiltProvider(payment: try StripePayments(settings: settings)) },
     ]

@@ -1,0 +1,40 @@
+import Logging
+import LogProvider
+import SlotProviders
+import SlotStore
+
+/// Builds the outbox worker with its handlers (notifications, the end-of-day sweep), checks the notification
+/// routes against the providers (a mistake is a configuration error, exit 78), schedules the first sweep, and
+/// connects the worker to the event bus so a committed write wakes it.
+func buildOutbox(
+    configuration: DaemonConfiguration, store: SQLiteBookingStore, service: BookingService,
+    providers: ConfiguredProviders, bus: EventBus, logger: Logger, extraHandlers: [any OutboxJobHandler] = []
+) async throws(StartupError) -> OutboxWorker {
+    var notifiers = providers.notifications
+    // Deliveries go to `log` when no routes are configured: it exists even when not listed under `providers:`.
+    if notifiers[NotificationSettings.defaultProvider] == nil {
+        notifiers[NotificationSettings.defaultProvider] = LogNotifier(
+            name: NotificationSettings.defaultProvider, logger: logger)
+    }
+    do {
+        try configuration.notifications.validate(providers: Set(notifiers.keys))
+    } catch {
+        throw StartupError("\(error)", isConfigurationError: true)
+    }
+    let sweep = EndOfDaySweep(
+        store: store, outbox: store, rules: service.rules, bus: bus, clock: configuration.clock,
+        endOfDayMinute: configuration.outbox.endOfDayMinute, logger: logger)
+    let notifications = NotificationHandler(
+        store: store, outbox: store, rules: service.rules, providers: notifiers,
+        settings: configuration.notifications, clock: configuration.clock, logger: logger)
+    let worker = OutboxWorker(
+        store: store, handlers: [notifications, sweep] + extraHandlers, clock: configuration.clock,
+        settings: configuration.outbox, logger: logger)
+    do {
+        try await sweep.ensureScheduled()
+    } catch {
+        throw StartupError("cannot schedule the end-of-day sweep: \(error.message)")
+    }
+    bus.afterPublish.withLock { $0 = { [weak worker] in worker?.wake() } }
+    return worker
+}

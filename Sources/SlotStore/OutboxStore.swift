@@ -1,0 +1,137 @@
+import Foundation
+import SlotCore
+import SlotEngine
+
+/// What the outbox worker needs of the store: claim due jobs under a lease, record each outcome, and let an
+/// operator see and retry failed jobs.
+///
+/// At least once: a claimed job stays `pending` with its `due_at` moved to the end of the lease, so if the worker
+/// dies mid-call the job is due again once the lease lapses. Handlers make a second run harmless (idempotency keys,
+/// stable message ids).
+public protocol OutboxStore: Sendable {
+    /// Claims up to `limit` pending jobs due at `now` (oldest due first): in one statement each job's `due_at`
+    /// moves to `now + lease` and its `attempts` increments. Returns the claimed jobs as they are after the claim.
+    func claimDueJobs(at now: Int64, lease: Int64, limit: Int) async throws(StoreError) -> [OutboxJob]
+
+    /// Marks a job `done` and, in the same transaction, enqueues `jobs` and appends `events` (fan-out, the next
+    /// sweep). Returns the appended events with their cursors, to publish after commit.
+    @discardableResult
+    func finishJob(
+        _ id: Int64, at now: Int64, note: String?, enqueue jobs: [OutboxEnqueue], events: [OutboxEvent]
+    ) async throws(StoreError) -> [StoredEvent]
+
+    /// Leaves a job `pending`, due again at `dueAt`, with the error of this attempt.
+    func retryJobLater(_ id: Int64, error: String, dueAt: Int64, at now: Int64) async throws(StoreError)
+
+    /// Parks a job as `failed` with its last error (after the attempt limit, or a permanent error).
+    func failJob(_ id: Int64, error: String, at now: Int64) async throws(StoreError)
+
+    /// Puts a `failed` job back to `pending`, due at `now`, with its attempts reset; an operator's retry. Throws
+    /// `notFound` for an unknown id and `illegalTransition` unless the job is `failed`.
+    func retryFailedJob(_ id: Int64, at now: Int64) async throws(StoreError) -> OutboxJob
+
+    /// One job, or nil.
+    func outboxJob(id: Int64) async throws(StoreError) -> OutboxJob?
+
+    /// Jobs in a state (or all), newest first, at most `limit`.
+    func recentOutboxJobs(state: OutboxState?, limit: Int) async throws(StoreError) -> [OutboxJob]
+
+    /// How many jobs are in each state (every state present, zero when empty).
+    func outboxCounts() async throws(StoreError) -> [OutboxState: Int]
+
+    /// The earliest `due_at` of a pending job, so the worker knows when to wake.
+    func nextOutboxDue() async throws(StoreError) -> Int64?
+
+    /// Enqueues jobs outside a booking write (the first sweep, tests).
+    func enqueueJobs(_ jobs: [OutboxEnqueue], at now: Int64) async throws(StoreError)
+
+    /// Enqueues `job` unless a pending job of its kind exists; returns whether it enqueued (one pending sweep).
+    @discardableResult
+    func ensurePendingJob(_ job: OutboxEnqueue, at now: Int64) async throws(StoreError) -> Bool
+}
+
+/// A job to enqueue from outside a booking's plan.
+public struct OutboxEnqueue: Hashable, Sendable {
+    public var kind: String
+    /// A JSON object.
+    public var payload: Data
+    public var dueAt: Int64
+
+    public init(kind: String, payload: Data, dueAt: Int64) {
+        self.kind = kind
+        self.payload = payload
+        self.dueAt = dueAt
+    }
+
+    /// A job whose payload is a plain JSON-able dictionary.
+    public init(kind: String, object: [String: Any], dueAt: Int64) {
+        self.init(kind: kind, payload: StoreJSON.data(object), dueAt: dueAt)
+    }
+}
+
+/// An event a finished job appends to the log (`day.closed`).
+public struct OutboxEvent: Hashable, Sendable {
+    public var type: String
+    /// A JSON object.
+    public var data: Data
+
+    public init(type: String, data: Data) {
+        self.type = type
+        self.data = data
+    }
+
+    /// An event whose data is a plain JSON-able dictionary.
+    public init(type: String, object: [String: Any]) {
+        self.init(type: type, data: StoreJSON.data(object))
+    }
+}
+
+extension OutboxJob {
+    /// The payload decoded as a JSON object (empty when it is not one).
+    public var object: [String: Any] {
+        (try? JSONSerialization.jsonObject(with: payload)) as? [String: Any] ?? [:]
+    }
+}
+
+// MARK: - Reminders
+
+extension BookingPlanner {
+    /// The kind of a reminder job.
+    static let reminderKind = "notify.booking_reminder"
+
+    /// Reminder jobs for a booking that has just become confirmed at its times (created confirmed, confirmed from
+    /// held, or rescheduled while confirmed): one per offset still in the future. The payload carries the start it
+    /// was made for, so a reminder for a moved booking finds out and sends nothing.
+    static func reminderJobs(
+        _ booking: StoredBooking, _ actions: [BookingAction], at now: Int64, minutesBefore: [Int]
+    ) -> [PendingJob] {
+        guard booking.status == .confirmed, !minutesBefore.isEmpty else { return [] }
+        switch BookingAction.event(in: actions) {
+        case .created, .confirmed, .rescheduled: break
+        default: return []
+        }
+        return Set(minutesBefore).sorted(by: >).compactMap { minutes in
+            let due = booking.start - Int64(minutes) * 60
+            guard minutes > 0, due > now else { return nil }
+            let payload: [String: Any] = ["booking": booking.id, "start": booking.start, "minutes_before": minutes]
+            return PendingJob(kind: reminderKind, payload: json(payload), dueAt: due)
+        }
+    }
+}
+
+// MARK: - Schema
+
+extension StoreSchema {
+    // `booking_id` is generated from the payload, so every writer of outbox rows (the booking plan, fan-out,
+    // plugins) fills it without knowing the column; adding a VIRTUAL generated column needs no table rebuild.
+    static let v2OutboxWorker = """
+        ALTER TABLE outbox ADD COLUMN booking_id TEXT
+            GENERATED ALWAYS AS (json_extract(payload, '$.booking')) VIRTUAL;
+        ALTER TABLE outbox ADD COLUMN updated_at INTEGER;
+        ALTER TABLE outbox ADD COLUMN finished_at INTEGER;
+        ALTER TABLE outbox ADD COLUMN note TEXT;
+        CREATE INDEX outbox_state ON outbox(state, id);
+        CREATE INDEX outbox_booking ON outbox(booking_id);
+        CREATE INDEX outbox_kind_pending ON outbox(kind) WHERE state = 'pending';
+        """
+}

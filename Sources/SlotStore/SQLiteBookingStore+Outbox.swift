@@ -1,0 +1,193 @@
+import Foundation
+import GRDB
+
+extension SQLiteBookingStore: OutboxStore {
+    public func claimDueJobs(at now: Int64, lease: Int64, limit: Int) async throws(StoreError) -> [OutboxJob] {
+        guard limit > 0 else { return [] }
+        return try await run {
+            try await self.pool.write { db in
+                // One statement: the claim (lease and attempt count) commits with the selection, so two workers
+                // cannot claim the same job and a crash after the claim leaves it due again at the lease's end.
+                try Row.fetchAll(
+                    db,
+                    sql: """
+                        UPDATE outbox SET due_at = ?, attempts = attempts + 1, updated_at = ?
+                        WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND due_at <= ?
+                                     ORDER BY due_at, id LIMIT ?)
+                        RETURNING \(Self.jobColumns)
+                        """,
+                    arguments: [now + max(1, lease), now, now, limit]
+                ).map(Self.decodeJob).sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+            }
+        }
+    }
+
+    @discardableResult
+    public func finishJob(
+        _ id: Int64, at now: Int64, note: String?, enqueue jobs: [OutboxEnqueue], events: [OutboxEvent]
+    ) async throws(StoreError) -> [StoredEvent] {
+        try await run {
+            try await self.pool.write { db in
+                try db.execute(
+                    sql: """
+                        UPDATE outbox SET state = 'done', updated_at = ?, finished_at = ?, note = ?, last_error = NULL
+                        WHERE id = ? AND state = 'pending'
+                        """,
+                    arguments: [now, now, note, id])
+                // Nothing changed: the job was finished already (a second run after a lost lease). Its fan-out
+                // was enqueued then; doing it again would duplicate deliveries.
+                guard db.changesCount > 0 else { return [] }
+                try Self.insertJobs(db, jobs, at: now)
+                var appended: [StoredEvent] = []
+                for event in events {
+                    try db.execute(
+                        sql: "INSERT INTO events (type, at, data) VALUES (?, ?, ?)",
+                        arguments: [event.type, now, String(decoding: event.data, as: UTF8.self)])
+                    appended.append(StoredEvent(cursor: db.lastInsertedRowID, type: event.type, at: now, data: event.data))
+                }
+                return appended
+            }
+        }
+    }
+
+    public func retryJobLater(_ id: Int64, error: String, dueAt: Int64, at now: Int64) async throws(StoreError) {
+        try await run {
+            try await self.pool.write { db in
+                try db.execute(
+                    sql: """
+                        UPDATE outbox SET due_at = ?, last_error = ?, updated_at = ?
+                        WHERE id = ? AND state = 'pending'
+                        """,
+                    arguments: [dueAt, error, now, id])
+            }
+        }
+    }
+
+    public func failJob(_ id: Int64, error: String, at now: Int64) async throws(StoreError) {
+        try await run {
+            try await self.pool.write { db in
+                try db.execute(
+                    sql: """
+                        UPDATE outbox SET state = 'failed', last_error = ?, updated_at = ?, finished_at = ?
+                        WHERE id = ? AND state = 'pending'
+                        """,
+                    arguments: [error, now, now, id])
+            }
+        }
+    }
+
+    public func retryFailedJob(_ id: Int64, at now: Int64) async throws(StoreError) -> OutboxJob {
+        try await run {
+            try await self.pool.write { db in
+                guard let job = try Self.fetchJob(db, id: id) else {
+                    throw StoreError(.notFound, "no outbox job with id \(id) — `slotctl outbox` lists them")
+                }
+                guard job.state == .failed else {
+                    throw StoreError(
+                        .illegalTransition,
+                        "outbox job \(id) is \(job.state.rawValue), not failed: only failed jobs can be retried")
+                }
+                // Attempts restart so the job gets the full retry schedule again; the last error stays as a clue.
+                try db.execute(
+                    sql: """
+                        UPDATE outbox SET state = 'pending', due_at = ?, attempts = 0, updated_at = ?,
+                            finished_at = NULL
+                        WHERE id = ?
+                        """,
+                    arguments: [now, now, id])
+                guard let updated = try Self.fetchJob(db, id: id) else { throw StoreError(.database, "job vanished") }
+                return updated
+            }
+        }
+    }
+
+    public func outboxJob(id: Int64) async throws(StoreError) -> OutboxJob? {
+        try await run { try await self.pool.read { db in try Self.fetchJob(db, id: id) } }
+    }
+
+    public func recentOutboxJobs(state: OutboxState?, limit: Int) async throws(StoreError) -> [OutboxJob] {
+        try await run {
+            try await self.pool.read { db in
+                var sql = "SELECT \(Self.jobColumns) FROM outbox"
+                var arguments = StatementArguments()
+                if let state {
+                    sql += " WHERE state = ?"
+                    arguments += [state.rawValue]
+                }
+                arguments += [max(0, limit)]
+                return try Row.fetchAll(db, sql: sql + " ORDER BY id DESC LIMIT ?", arguments: arguments)
+                    .map(Self.decodeJob)
+            }
+        }
+    }
+
+    public func outboxCounts() async throws(StoreError) -> [OutboxState: Int] {
+        try await run {
+            try await self.pool.read { db in
+                var counts = Dictionary(uniqueKeysWithValues: OutboxState.allCases.map { ($0, 0) })
+                for row in try Row.fetchAll(db, sql: "SELECT state, count(*) AS n FROM outbox GROUP BY state") {
+                    if let state = OutboxState(rawValue: row["state"]) { counts[state] = row["n"] }
+                }
+                return counts
+            }
+        }
+    }
+
+    public func nextOutboxDue() async throws(StoreError) -> Int64? {
+        try await run {
+            try await self.pool.read { db in
+                try Int64.fetchOne(db, sql: "SELECT min(due_at) FROM outbox WHERE state = 'pending'")
+            }
+        }
+    }
+
+    public func enqueueJobs(_ jobs: [OutboxEnqueue], at now: Int64) async throws(StoreError) {
+        try await run { try await self.pool.write { db in try Self.insertJobs(db, jobs, at: now) } }
+    }
+
+    @discardableResult
+    public func ensurePendingJob(_ job: OutboxEnqueue, at now: Int64) async throws(StoreError) -> Bool {
+        try await run {
+            try await self.pool.write { db in
+                let exists = try Bool.fetchOne(
+                    db, sql: "SELECT EXISTS (SELECT 1 FROM outbox WHERE kind = ? AND state = 'pending')",
+                    arguments: [job.kind]) ?? false
+                if exists { return false }
+                try Self.insertJobs(db, [job], at: now)
+                return true
+            }
+        }
+    }
+}
+
+// MARK: - Rows
+
+extension SQLiteBookingStore {
+    static let jobColumns = """
+        id, kind, payload, due_at, attempts, state, last_error, created_at, booking_id, updated_at, finished_at, note
+        """
+
+    static func fetchJob(_ db: Database, id: Int64) throws -> OutboxJob? {
+        try Row.fetchOne(db, sql: "SELECT \(jobColumns) FROM outbox WHERE id = ?", arguments: [id]).map(decodeJob)
+    }
+
+    static func insertJobs(_ db: Database, _ jobs: [OutboxEnqueue], at now: Int64) throws {
+        for job in jobs {
+            try db.cachedStatement(
+                sql: "INSERT INTO outbox (kind, payload, due_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?)"
+            ).execute(arguments: [job.kind, String(decoding: job.payload, as: UTF8.self), job.dueAt, now, now])
+        }
+    }
+
+    static func decodeJob(_ row: Row) -> OutboxJob {
+        var job = OutboxJob(
+            id: row["id"], kind: row["kind"], payload: Data((row["payload"] as String).utf8), dueAt: row["due_at"],
+            attempts: row["attempts"], state: OutboxState(rawValue: row["state"]) ?? .failed,
+            lastError: row["last_error"], createdAt: row["created_at"])
+        job.bookingID = row["booking_id"]
+        job.updatedAt = row["updated_at"]
+        job.finishedAt = row["finished_at"]
+        job.note = row["note"]
+        return job
+    }
+}

@@ -1,0 +1,165 @@
+import Foundation
+import SlotCore
+import SlotEngine
+import SlotRules
+import Testing
+
+@testable import SlotStore
+
+/// The outbox operations the worker relies on, against the SQLite store.
+@Suite("outbox store")
+struct OutboxStoreTests {
+    static let now = Fixture.now
+
+    static func store() throws -> SQLiteBookingStore { try SQLiteBookingStore(path: TempDirectory().path("o.db")) }
+
+    static func job(_ kind: String, due: Int64 = now, booking: String? = nil) -> OutboxEnqueue {
+        var object: [String: Any] = ["n": 1]
+        if let booking { object["booking"] = booking }
+        return OutboxEnqueue(kind: kind, object: object, dueAt: due)
+    }
+
+    @Test("a claim leases the job: attempts count up, it is invisible until the lease lapses, then due again")
+    func claimLeases() async throws {
+        let store = try Self.store()
+        try await store.enqueueJobs([Self.job("notify.a"), Self.job("notify.b", due: Self.now + 100)], at: Self.now)
+        let claimed = try await store.claimDueJobs(at: Self.now, lease: 40, limit: 10)
+        #expect(claimed.map(\.kind) == ["notify.a"], "only the due job")
+        let job = try #require(claimed.first)
+        #expect(job.attempts == 1)
+        #expect(job.dueAt == Self.now + 40)
+        #expect(job.state == .pending)
+        #expect(try await store.claimDueJobs(at: Self.now + 39, lease: 40, limit: 10).isEmpty, "leased")
+        // The worker died: after the lease the job is due again (at least once), with its attempt counted.
+        let again = try await store.claimDueJobs(at: Self.now + 40, lease: 40, limit: 1)
+        #expect(again.map(\.id) == [job.id])
+        #expect(again.first?.attempts == 2)
+        #expect(try await store.nextOutboxDue() == Self.now + 80)
+    }
+
+    @Test("finishing fans out in the same transaction, once: a second finish enqueues nothing")
+    func finishFansOutOnce() async throws {
+        let store = try Self.store()
+        try await store.enqueueJobs([Self.job("notify.booking_created", booking: "bk_1")], at: Self.now)
+        let job = try #require(try await store.claimDueJobs(at: Self.now, lease: 40, limit: 1).first)
+        #expect(job.bookingID == "bk_1", "booking_id is generated from the payload")
+        let fanOut = [Self.job("notify.send.mail", booking: "bk_1"), Self.job("notify.send.sms", booking: "bk_1")]
+        let events = try await store.finishJob(
+            job.id, at: Self.now + 1, note: "sent to mail, sms", enqueue: fanOut,
+            events: [OutboxEvent(type: "day.closed", object: ["date": "2027-01-15"])])
+        #expect(events.map(\.type) == ["day.closed"])
+        #expect(try await store.finishJob(job.id, at: Self.now + 2, note: nil, enqueue: fanOut, events: []).isEmpty)
+        let done = try #require(try await store.outboxJob(id: job.id))
+        #expect(done.state == .done)
+        #expect(done.finishedAt == Self.now + 1)
+        #expect(done.note == "sent to mail, sms")
+        let pending = try await store.recentOutboxJobs(state: .pending, limit: 10)
+        #expect(pending.map(\.kind).sorted() == ["notify.send.mail", "notify.send.sms"], "fanned out once")
+        #expect(try await store.outboxCounts() == [.pending: 2, .done: 1, .failed: 0])
+        #expect(try await store.latestCursor() == events.first?.cursor)
+    }
+
+    @Test("a retry keeps the job pending with its error; failing parks it; only a failed job can be retried")
+    func retryAndFail() async throws {
+        let store = try Self.store()
+        try await store.enqueueJobs([Self.job("notify.send.mail")], at: Self.now)
+        var job = try #require(try await store.claimDueJobs(at: Self.now, lease: 40, limit: 1).first)
+        await #expect(throws: StoreError.self) { try await store.retryFailedJob(job.id, at: Self.now) }
+        try await store.retryJobLater(job.id, error: "HTTP 503", dueAt: Self.now + 7, at: Self.now)
+        job = try #require(try await store.outboxJob(id: job.id))
+        #expect(job.state == .pending && job.dueAt == Self.now + 7 && job.lastError == "HTTP 503")
+        #expect(try await store.claimDueJobs(at: Self.now + 6, lease: 40, limit: 1).isEmpty)
+        job = try #require(try await store.claimDueJobs(at: Self.now + 7, lease: 40, limit: 1).first)
+        #expect(job.attempts == 2)
+        try await store.failJob(job.id, error: "HTTP 400", at: Self.now + 8)
+        job = try #require(try await store.outboxJob(id: job.id))
+        #expect(job.state == .failed && job.lastError == "HTTP 400" && job.finishedAt == Self.now + 8)
+        #expect(try await store.claimDueJobs(at: Self.now + 999, lease: 40, limit: 1).isEmpty, "failed stays put")
+        #expect(try await store.recentOutboxJobs(state: .failed, limit: 5).map(\.id) == [job.id])
+
+        let retried = try await store.retryFailedJob(job.id, at: Self.now + 100)
+        #expect(retried.state == .pending && retried.attempts == 0 && retried.dueAt == Self.now + 100)
+        #expect(retried.finishedAt == nil)
+        do {
+            _ = try await store.retryFailedJob(job.id, at: Self.now + 101)
+            Issue.record("a pending job cannot be retried")
+        } catch {
+            #expect(error.code == .illegalTransition)
+        }
+        do {
+            _ = try await store.retryFailedJob(424_242, at: Self.now)
+            Issue.record("an unknown job cannot be retried")
+        } catch {
+            #expect(error.code == .notFound)
+        }
+    }
+
+    @Test("ensurePendingJob keeps exactly one pending job of a kind")
+    func onePendingSweep() async throws {
+        let store = try Self.store()
+        #expect(try await store.ensurePendingJob(Self.job("sweep.end_of_day", due: Self.now + 50), at: Self.now))
+        #expect(try await !store.ensurePendingJob(Self.job("sweep.end_of_day", due: Self.now + 60), at: Self.now))
+        #expect(try await store.recentOutboxJobs(state: .pending, limit: 10).count == 1)
+    }
+
+    @Test("claims from concurrent workers never hand out one job twice")
+    func concurrentClaims() async throws {
+        let store = try Self.store()
+        try await store.enqueueJobs((0..<40).map { _ in Self.job("notify.x") }, at: Self.now)
+        let ids = try await withThrowingTaskGroup(of: [Int64].self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    var mine: [Int64] = []
+                    while let job = try await store.claimDueJobs(at: Self.now, lease: 40, limit: 1).first {
+                        mine.append(job.id)
+                    }
+                    return mine
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        let jobs = try await store.recentOutboxJobs(state: nil, limit: 100)
+        #expect(jobs.allSatisfy { $0.attempts == 1 }, "each job claimed exactly once")
+        #expect(ids.count == 40 && Set(ids).count == 40)
+    }
+
+    // MARK: - Reminders, written with the booking
+
+    static func reminders(_ store: SQLiteBookingStore) async throws -> [OutboxJob] {
+        try await store.recentOutboxJobs(state: .pending, limit: 100).filter { $0.kind == "notify.booking_reminder" }
+            .sorted { $0.dueAt < $1.dueAt }
+    }
+
+    @Test("a booking created confirmed gets a reminder per offset still ahead, due at start minus the offset")
+    func remindersOnCreate() async throws {
+        let store = try Self.store()
+        var new = Fixture.booking()
+        new.times.reminderMinutesBefore = [120, 1440, 20_000]  // 20 000 min before is already past
+        let booking = try await Fixture.book(store, new)
+        let jobs = try await Self.reminders(store)
+        #expect(jobs.map(\.dueAt) == [booking.start - 1440 * 60, booking.start - 120 * 60])
+        #expect(jobs.allSatisfy { $0.bookingID == booking.id })
+        #expect(jobs.first?.object["start"] as? Int64 == booking.start)
+        #expect(jobs.first?.createdAt == Fixture.now, "created now, not at its due time")
+    }
+
+    @Test("a held booking gets reminders only once confirmed; a reschedule adds ones for the new time")
+    func remindersOnConfirmAndReschedule() async throws {
+        let store = try Self.store()
+        var new = Fixture.booking(hold: Fixture.now + 900)
+        new.times.reminderMinutesBefore = [1440]
+        let held = try await Fixture.book(store, new)
+        #expect(try await Self.reminders(store).isEmpty, "no reminder for a hold")
+        _ = try await store.transition(
+            held.id, .confirm, at: Fixture.now + 60, policy: Policies(remindersMinutesBefore: [1440]), reason: "")
+        #expect(try await Self.reminders(store).map(\.dueAt) == [held.start - 86_400])
+
+        var times = Fixture.times(held.start + 3_600)
+        times.reminderMinutesBefore = [1440]
+        let moved = try #require(
+            try await store.reschedule(held.id, to: times, at: Fixture.now + 120) { _ in nil as String? }.outcome)
+        let jobs = try await Self.reminders(store)
+        #expect(jobs.map(\.dueAt) == [held.start - 86_400, moved.booking.start - 86_400])
+        #expect(jobs.last?.object["start"] as? Int64 == moved.booking.start)
+    }
+}
