@@ -99,6 +99,15 @@ extension SQLiteBookingStore: PaymentStore {
                         bookingID: booking.id, provider: update.provider, reference: update.reference,
                         status: .pending, clientSecret: nil, amount: deposit, refundReference: nil, createdAt: now,
                         updatedAt: now)
+                if status == .failed, payment.status == .pending {
+                    // A declined attempt: the customer may try again with the same client secret until the hold
+                    // lapses, so the payment stays pending; the event tells a front end to ask again.
+                    var attempt = payment
+                    attempt.status = .failed
+                    return .applied(
+                        booking: booking.id,
+                        events: [try Self.appendPaymentEvent(db, attempt, reason: update.type, at: now)])
+                }
                 // A status the payment has already reached (or passed: refunded after succeeded) is not repeated.
                 guard Self.webhookMayMove(payment.status, to: status) else { return .ignored }
                 if payment.reference == nil { payment.reference = update.reference }
@@ -135,7 +144,7 @@ extension SQLiteBookingStore: PaymentStore {
     /// Which moves a webhook may make: forward only (pending → anything; succeeded → refunded).
     static func webhookMayMove(_ from: StoredPaymentStatus, to: StoredPaymentStatus) -> Bool {
         switch (from, to) {
-        case (.pending, .pending): return false
+        case (.pending, .pending), (.pending, .failed): return false
         case (.pending, _): return true
         case (.succeeded, .refunded), (.kept, .refunded): return true
         case (.failed, .succeeded), (.cancelled, .succeeded): return true

@@ -197,3 +197,22 @@ struct PaymentJobsTests {
         #expect(!kinds.contains { $0.hasPrefix("payment.") })
     }
 }
+
+extension PaymentJobsTests {
+    @Test("a declined attempt keeps the payment pending with its client secret, and says so in an event")
+    func declinedAttempt() async throws {
+        let booking = try await hold()
+        try await runPaymentJobs()
+        let failed = PaymentWebhookUpdate(
+            eventID: "evt_declined", provider: "stripe", type: "payment_intent.payment_failed", bookingID: booking.id,
+            reference: "pi_\(booking.id)", status: .failed)
+        guard case .applied(_, let events) = try await store.applyPaymentWebhook(failed, at: time.now) else {
+            Issue.record("not applied")
+            return
+        }
+        #expect(events.map(\.type) == ["payment.failed"])
+        let payment = try #require(try await store.payment(bookingID: booking.id))
+        #expect(payment.status == .pending && payment.clientSecret == "cs_secret")
+        #expect(try await store.booking(id: booking.id)?.status == .held)
+    }
+}
