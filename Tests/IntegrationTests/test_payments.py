@@ -337,3 +337,19 @@ def test_the_webhook_needs_no_role_but_every_other_route_does(daemons):
 def test_with_manual_payments_the_webhook_route_takes_nothing(client):
     body = succeeded_event("bk_none")
     assert_problem(client.request("POST", "/v1/payments/stripe/webhook", body=body, headers=signed(body)), 404)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda c: c.replace("stripe.whsec", "missing.whsec"), "cannot read the secret file"),
+    (lambda c: c.replace("    timeout: 5s\n", "    timeout: 5s\n    secret_key: sk_live_inline\n"),
+     "unknown key 'secret_key'"),
+    (lambda c: c.replace("payments: stripe", "payments: strype"), "`payments: strype` names no payment provider"),
+])
+def test_a_stripe_configuration_mistake_stops_slotd_at_start_with_its_location(daemons, change, message):
+    daemon = start_with_stripe(daemons, start=False)
+    daemon.config.write_text(change(daemon.config.read_text()))
+    out = subprocess.run(daemon.args, capture_output=True, text=True, timeout=30, cwd=daemon.dir)
+    assert out.returncode == 78, out
+    assert message in out.stderr, out.stderr
+    assert "slotd.yaml:" in out.stderr, out.stderr
+    assert "sk_test_slotd_integration" not in out.stderr and "sk_live_inline" not in out.stderr, "no secret shown"
