@@ -25,8 +25,8 @@ public struct StripePayments: PaymentProvider {
     public init(
         name: String, apiBase: String = "https://api.stripe.com", secretKey: String, webhookSecret: String,
         webhookTolerance: Duration = .seconds(300), timeout: Duration = .seconds(15), caFile: String? = nil,
-        transport: @escaping @Sendable (HTTPCall) async throws(ProviderError) -> HTTPReply = { call throws(ProviderError) in
-            try await Curl.perform(call)
+        transport: @escaping @Sendable (HTTPCall) async throws(ProviderError) -> HTTPReply = {
+            call throws(ProviderError) in try await Curl.perform(call)
         }
     ) {
         self.name = name
@@ -202,7 +202,8 @@ public enum StripeForm {
         fields.map { escape($0.0) + "=" + escape($0.1) }.joined(separator: "&")
     }
 
-    static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+    static let unreserved = CharacterSet(
+        charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
     /// Percent-encodes all but `A-Z a-z 0-9 - . _ ~` (UTF-8 bytes).
     public static func escape(_ text: String) -> String {

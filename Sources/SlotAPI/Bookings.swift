@@ -143,7 +143,9 @@ public struct PaymentDetails: Codable, Hashable, Sendable {
         case clientSecret = "client_secret"
     }
 
-    public init(provider: String, status: String, amount: Price, reference: String? = nil, clientSecret: String? = nil) {
+    public init(
+        provider: String, status: String, amount: Price, reference: String? = nil, clientSecret: String? = nil
+    ) {
         self.provider = provider
         self.status = status
         self.amount = amount

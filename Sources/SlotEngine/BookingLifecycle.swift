@@ -239,7 +239,8 @@ public struct BookingLifecycle: Hashable, Sendable {
         var actions: [BookingAction] = [.record(.cancelled(terms)), .releaseSlot, .enqueue("notify.booking_cancelled")]
         if let fee { actions.append(.chargeFee(fee)) }
         // The deposit: a hold's is not paid yet (cancel it), an early cancellation gets it back, a late one keeps it.
-        actions.append(.enqueue(wasHeld ? PaymentJob.cancelDeposit : isLate ? PaymentJob.keepDeposit : PaymentJob.refund))
+        let depositJob = wasHeld ? PaymentJob.cancelDeposit : isLate ? PaymentJob.keepDeposit : PaymentJob.refund
+        actions.append(.enqueue(depositJob))
         return .success(actions)
     }
 

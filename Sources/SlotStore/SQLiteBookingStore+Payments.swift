@@ -45,7 +45,9 @@ extension SQLiteBookingStore: PaymentStore {
                         ON CONFLICT (booking_id) DO UPDATE SET reference = excluded.reference,
                             client_secret = excluded.client_secret, updated_at = excluded.updated_at
                         """,
-                    arguments: [bookingID, provider, reference, clientSecret, amount.minorUnits, amount.currency, now, now])
+                    arguments: [
+                        bookingID, provider, reference, clientSecret, amount.minorUnits, amount.currency, now, now,
+                    ])
                 guard let payment = try Self.fetchPayment(db, bookingID: bookingID) else {
                     throw StoreError(.database, "the payment of \(bookingID) vanished while it was written")
                 }

@@ -93,8 +93,11 @@ struct StripeWebhookTests {
 
     @Test("with several v1 signatures (a secret being rolled) one match is enough")
     func multipleV1() throws {
-        let good = Signatures.hex(StripeWebhookVerifier.signature(secret: Self.secret, timestamp: Self.now, body: Self.body))
-        let other = Signatures.hex(StripeWebhookVerifier.signature(secret: "whsec_old", timestamp: Self.now, body: Self.body))
+        func hex(_ secret: String) -> String {
+            Signatures.hex(StripeWebhookVerifier.signature(secret: secret, timestamp: Self.now, body: Self.body))
+        }
+        let good = hex(Self.secret)
+        let other = hex("whsec_old")
         let header = "t=\(Self.now),v1=\(other),v1=\(good),v0=deadbeef"
         #expect(try verifier.verify(delivery(header)).eventID == "evt_1")
         let none = "t=\(Self.now),v1=\(other),v0=\(good)"
@@ -266,7 +269,8 @@ struct StripeCallTests {
         #expect(provider.apiBase == "http://127.0.0.1:1")
         #expect(provider.collectsOnline)
         #expect(throws: ProviderSettingsError.self) {
-            try StripePayments(settings: settings(["secret_key_file": "key", "webhook_secret_file": "whsec", "apikey": "x"]))
+            try StripePayments(
+                settings: settings(["secret_key_file": "key", "webhook_secret_file": "whsec", "apikey": "x"]))
         }
         do {
             _ = try StripePayments(settings: settings(["secret_key_file": "missing", "webhook_secret_file": "whsec"]))
@@ -275,6 +279,8 @@ struct StripeCallTests {
             #expect(error.description.contains("slotd.yaml:4:5"))
             #expect(error.description.contains("cannot read the secret file"))
         }
-        #expect(throws: ProviderSettingsError.self) { try StripePayments(settings: settings(["secret_key_file": "key"])) }
+        #expect(throws: ProviderSettingsError.self) {
+            try StripePayments(settings: settings(["secret_key_file": "key"]))
+        }
     }
 }

@@ -635,7 +635,10 @@ public enum OpenAPIDocument {
               description: The deposit's payment; absent for a booking without a deposit.
               required: [provider, status, amount]
               properties:
-                provider: { type: string, example: stripe, description: "`manual` when the deposit is due at the shop." }
+                provider:
+                  type: string
+                  example: stripe
+                  description: "`manual` when the deposit is due at the shop."
                 status:
                   type: string
                   enum: [pending, succeeded, cancelled, refunded, kept, failed, due_at_shop]

@@ -32,7 +32,8 @@ struct PaymentJobs: OutboxJobHandler {
             // A late-cancellation fee is settled from the kept deposit or at the shop; nothing is charged online.
             logger.info("cancellation fee recorded, collected at the shop", metadata: ["booking": "\(bookingID)"])
         default:
-            throw .permanent("no payment job of kind '\(job.kind)' — this slotd runs \(Self.kinds.joined(separator: ", "))")
+            let known = Self.kinds.joined(separator: ", ")
+            throw .permanent("no payment job of kind '\(job.kind)' — this slotd runs \(known)")
         }
     }
 

@@ -29,10 +29,11 @@ struct PaymentWebhooks: Sendable {
             logger.warning("payment webhook rejected", metadata: ["reason": "\(error.message)"])
             throw APIError(.badRequest, "webhook rejected: \(error.message)")
         }
+        let status = event.status.flatMap { StoredPaymentStatus(rawValue: $0.rawValue) }
         let outcome = try await store.applyPaymentWebhook(
             PaymentWebhookUpdate(
                 eventID: event.eventID, provider: provider.name, type: event.type, bookingID: event.bookingID,
-                reference: event.reference, status: event.status.flatMap { StoredPaymentStatus(rawValue: $0.rawValue) }),
+                reference: event.reference, status: status),
             at: clock.now())
         switch outcome {
         case .duplicate:

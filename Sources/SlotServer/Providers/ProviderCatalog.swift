@@ -27,7 +27,9 @@ enum ProviderCatalog {
         "webhook": { settings, _ throws(ProviderSettingsError) in
             BuiltProvider(notification: try WebhookNotifier(settings: settings))
         },
-        "stripe": { settings, _ throws(ProviderSettingsError) in BuiltProvider(payment: try StripePayments(settings: settings)) },
+        "stripe": { settings, _ throws(ProviderSettingsError) in
+            BuiltProvider(payment: try StripePayments(settings: settings))
+        },
     ]
 
     /// The configured providers, built; the first problem is thrown with its location.
