@@ -45,12 +45,13 @@ let package = Package(
         .target(name: "ManualPayment", dependencies: ["SlotProviders"], path: "Plugins/manual"),
         .target(name: "WebhookProvider", dependencies: ["SlotProviders"], path: "Plugins/webhook"),
         .target(name: "SMTPProvider", dependencies: ["SlotProviders"], path: "Plugins/smtp"),
+        .target(name: "StripePayment", dependencies: ["SlotProviders"], path: "Plugins/stripe"),
         // The composition root: configuration, HTTP routes on the Unix socket, event bus, rule reload.
         .target(
             name: "SlotServer",
             dependencies: [
                 "SlotCore", "SlotRules", "SlotRuleFiles", "SlotEngine", "SlotStore", "SlotAPI", "SlotProviders",
-                "LogProvider", "ManualPayment", "WebhookProvider",
+                "LogProvider", "ManualPayment", "WebhookProvider", "StripePayment",
                 "SMTPProvider",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -96,9 +97,11 @@ let package = Package(
             name: "SlotServerTests",
             dependencies: [
                 "SlotServer", "SlotAPI", "SlotCore", "SlotRules", "SlotStore", "SlotProviders", "WebhookProvider",
+                "StripePayment",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "SlotProvidersTests", dependencies: ["SlotProviders", "SMTPProvider"]),
+        .testTarget(name: "StripePaymentTests", dependencies: ["StripePayment", "SlotProviders"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -82,9 +82,11 @@ public struct BookingDetails: Codable, Hashable, Sendable {
     public var cancelReason: String?
     public var createdAt: String
     public var updatedAt: String
+    /// The deposit's payment (nil without a deposit): provider, status, amount, reference, client secret.
+    public var payment: PaymentDetails?
 
     enum CodingKeys: String, CodingKey {
-        case id, status, service, services, variant, staff, start, end, price, deposit, customer, notes
+        case id, status, service, services, variant, staff, start, end, price, deposit, customer, notes, payment
         case holdExpiresAt = "hold_expires_at"
         case cancelReason = "cancel_reason"
         case createdAt = "created_at"
@@ -94,7 +96,8 @@ public struct BookingDetails: Codable, Hashable, Sendable {
     public init(
         id: String, status: String, service: String, services: [String], variant: String?, staff: String,
         start: String, end: String, price: Price, deposit: Price?, customer: CustomerDetails, notes: String?,
-        holdExpiresAt: String?, cancelReason: String?, createdAt: String, updatedAt: String
+        holdExpiresAt: String?, cancelReason: String?, createdAt: String, updatedAt: String,
+        payment: PaymentDetails? = nil
     ) {
         self.id = id
         self.status = status
@@ -112,6 +115,7 @@ public struct BookingDetails: Codable, Hashable, Sendable {
         self.cancelReason = cancelReason
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.payment = payment
     }
 }
 
@@ -120,4 +124,47 @@ public struct BookingList: Codable, Hashable, Sendable {
     public var bookings: [BookingDetails]
 
     public init(bookings: [BookingDetails]) { self.bookings = bookings }
+}
+
+/// A booking's deposit, as a front end needs it to let the customer pay.
+public struct PaymentDetails: Codable, Hashable, Sendable {
+    /// `stripe`, or `manual` for a deposit due at the shop.
+    public var provider: String
+    /// `pending`, `succeeded`, `cancelled`, `refunded`, `kept`, `failed`, or `due_at_shop`.
+    public var status: String
+    public var amount: Price
+    /// The provider's id for the payment (`pi_…`), once created.
+    public var reference: String?
+    /// For Stripe.js `confirmCardPayment`; present only while the payment is `pending`.
+    public var clientSecret: String?
+
+    enum CodingKeys: String, CodingKey {
+        case provider, status, amount, reference
+        case clientSecret = "client_secret"
+    }
+
+    public init(
+        provider: String, status: String, amount: Price, reference: String? = nil, clientSecret: String? = nil
+    ) {
+        self.provider = provider
+        self.status = status
+        self.amount = amount
+        self.reference = reference
+        self.clientSecret = clientSecret
+    }
+}
+
+/// The answer to a payment webhook.
+public struct WebhookReceipt: Codable, Hashable, Sendable {
+    /// The provider's event id.
+    public var event: String
+    /// `applied`, `duplicate` (seen before, nothing changed) or `ignored` (nothing to change).
+    public var outcome: String
+    public var booking: String?
+
+    public init(event: String, outcome: String, booking: String?) {
+        self.event = event
+        self.outcome = outcome
+        self.booking = booking
+    }
 }

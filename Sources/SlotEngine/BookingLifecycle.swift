@@ -205,7 +205,10 @@ public struct BookingLifecycle: Hashable, Sendable {
         }
         let lifecycle = BookingLifecycle(
             state: state, start: start, end: end, price: price, holdExpiresAt: holdExpiresAt)
-        return .success((lifecycle, [.record(.created(state)), .enqueue("notify.booking_created")]))
+        var actions: [BookingAction] = [.record(.created(state)), .enqueue("notify.booking_created")]
+        // A hold waits for a deposit collected online: ask the payment provider for it after commit.
+        if state == .held { actions.append(.enqueue(PaymentJob.createDeposit)) }
+        return .success((lifecycle, actions))
     }
 
     /// The deposit arrived (or staff confirmed by hand): `held → confirmed`.
@@ -222,6 +225,7 @@ public struct BookingLifecycle: Hashable, Sendable {
         at now: Int64, policy: Policies, reason: String = ""
     ) -> Result<[BookingAction], BookingTransitionError> {
         guard state.isActive else { return .failure(.illegal(.cancel, in: state)) }
+        let wasHeld = state == .held
         let secondsBefore = start - now
         // Floor division so that one second late is a minute late, not zero minutes.
         let minutesBefore = secondsBefore >= 0 ? secondsBefore / 60 : -((-secondsBefore + 59) / 60)
@@ -234,6 +238,9 @@ public struct BookingLifecycle: Hashable, Sendable {
         holdExpiresAt = nil
         var actions: [BookingAction] = [.record(.cancelled(terms)), .releaseSlot, .enqueue("notify.booking_cancelled")]
         if let fee { actions.append(.chargeFee(fee)) }
+        // The deposit: a hold's is not paid yet (cancel it), an early cancellation gets it back, a late one keeps it.
+        let depositJob = wasHeld ? PaymentJob.cancelDeposit : isLate ? PaymentJob.keepDeposit : PaymentJob.refund
+        actions.append(.enqueue(depositJob))
         return .success(actions)
     }
 
@@ -261,7 +268,9 @@ public struct BookingLifecycle: Hashable, Sendable {
                     message: "cannot mark a booking as no-show before it starts (\(start - now) s to go)"))
         }
         state = .noShow
-        return .success([.record(.noShow), .releaseSlot, .enqueue("notify.booking_no_show")])
+        return .success([
+            .record(.noShow), .releaseSlot, .enqueue("notify.booking_no_show"), .enqueue(PaymentJob.keepDeposit),
+        ])
     }
 
     /// The hold lapsed without a deposit: `held → expired`, only once `holdExpiresAt` has passed.
@@ -275,7 +284,9 @@ public struct BookingLifecycle: Hashable, Sendable {
         }
         state = .expired
         holdExpiresAt = nil
-        return .success([.record(.expired), .releaseSlot, .enqueue("notify.booking_expired")])
+        return .success([
+            .record(.expired), .releaseSlot, .enqueue("notify.booking_expired"), .enqueue(PaymentJob.cancelDeposit),
+        ])
     }
 
     /// New times for an active booking; the state stays. Whether the new time is free is the caller's check.
@@ -332,4 +343,16 @@ extension BookingAction {
         for action in actions { if case .record(let event) = action { return event } }
         return nil
     }
+}
+
+/// The outbox job kinds of a booking's deposit. The store drops them for a booking without a deposit.
+public enum PaymentJob {
+    /// Create the deposit at the payment provider (a held booking).
+    public static let createDeposit = "payment.create_deposit"
+    /// Cancel a deposit not yet paid (the hold expired or was cancelled).
+    public static let cancelDeposit = "payment.cancel_deposit"
+    /// Give a paid deposit back (cancelled inside the free window).
+    public static let refund = "payment.refund"
+    /// The shop keeps a paid deposit (a late cancellation or a no-show).
+    public static let keepDeposit = "payment.keep_deposit"
 }

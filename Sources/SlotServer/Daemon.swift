@@ -126,9 +126,15 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
     try UnixSocketPath.prepare(configuration.socketPath)
 
     let bus = EventBus()
-    let service = BookingService(store: store, rules: rules, bus: bus, clock: configuration.clock, logger: logger)
+    let payments = PaymentDirectory(
+        provider: providers.payment.name, collectsOnline: providers.payment.collectsOnline, store: store)
+    let service = BookingService(
+        store: store, rules: rules, bus: bus, clock: configuration.clock, logger: logger, payments: payments)
+    let paymentJobs = PaymentJobs(
+        store: store, provider: providers.payment, bus: bus, clock: configuration.clock, logger: logger)
     let outbox = try await buildOutbox(
-        configuration: configuration, store: store, service: service, providers: providers, bus: bus, logger: logger)
+        configuration: configuration, store: store, service: service, providers: providers, bus: bus, logger: logger,
+        extraHandlers: [paymentJobs])
     let metrics = DaemonMetrics()
     // Every reload after start (SIGHUP, the API, the directory watcher) goes through this one reloader; wrap them all
     // with `await reloader.setHooks(.init(willReload: …, didReload: …))` (systemd's RELOADING=1 … READY=1).
@@ -148,6 +154,8 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
         startedAt: configuration.clock.now(), version: SlotdVersion.current, maxBodyBytes: configuration.maxBodyBytes,
         operations: operations)
     routes.outbox = OutboxRoutes(store: store, worker: outbox, clock: configuration.clock, rules: rules)
+    routes.webhooks = PaymentWebhooks(
+        store: store, provider: providers.payment, bus: bus, clock: configuration.clock, logger: logger)
     let readiness = Readiness()
     let http = HTTPService(routes: routes, configuration: configuration, readiness: readiness, logger: logger)
     let storeService = StoreService(

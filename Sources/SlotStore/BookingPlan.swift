@@ -164,6 +164,8 @@ enum BookingPlanner {
             case .record(let event):
                 events.append(PendingEvent(type: event.type, at: now, data: eventData(booking, event)))
             case .enqueue(let kind):
+                // Deposit jobs only for a booking that has one: nothing to create, cancel, refund or keep otherwise.
+                if kind.hasPrefix("payment."), booking.deposit == nil { continue }
                 jobs.append(PendingJob(kind: kind, payload: json(["booking": booking.id]), dueAt: now))
             case .chargeFee(let fee):
                 let payload: [String: Any] = [

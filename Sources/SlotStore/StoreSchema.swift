@@ -14,6 +14,7 @@ enum StoreSchema {
     static let migrations: [(identifier: String, sql: String)] = [
         ("v1-bookings-events-outbox", v1),
         ("v2-outbox-worker", v2OutboxWorker),
+        ("v3-payments-webhook-events", StoreSchema.v2Payments),
     ]
 
     static var migrator: DatabaseMigrator {

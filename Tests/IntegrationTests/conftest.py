@@ -369,3 +369,31 @@ def assert_problem(resp: Response, status: int | tuple[int, ...], code: str | tu
         codes = code if isinstance(code, tuple) else (code,)
         assert problem["code"] in codes, problem
     return problem
+
+
+# MARK: - Payments
+
+
+def stripe_config(api_base: str = "http://127.0.0.1:9", tolerance: str = "300s") -> str:
+    """A slotd.yaml taking deposits with Stripe at `api_base` (the default is a closed port: jobs just retry)."""
+    return (
+        f'roles:\n  "{os.getuid()}": admin\n'
+        "payments: stripe\n"
+        "providers:\n"
+        "  stripe:\n"
+        "    type: stripe\n"
+        f"    api_base: {api_base}\n"
+        "    secret_key_file: stripe.key\n"
+        "    webhook_secret_file: stripe.whsec\n"
+        f"    webhook_tolerance: {tolerance}\n"
+        "    timeout: 5s\n"
+    )
+
+
+def start_with_stripe(daemons: DaemonFactory, api_base: str = "http://127.0.0.1:9",
+                      webhook_secret: str = "whsec_test_slotd", start: bool = True, **kw) -> Daemon:
+    """A daemon whose payment provider is Stripe at `api_base`, its secrets in files beside slotd.yaml."""
+    daemon = daemons(config=stripe_config(api_base, **kw), start=False)
+    (daemon.dir / "stripe.key").write_text("sk_test_slotd_integration\n")
+    (daemon.dir / "stripe.whsec").write_text(webhook_secret + "\n")
+    return daemon.start() if start else daemon

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import assert_problem, future_day, local_iso, same_instant, wall
+from conftest import assert_problem, future_day, local_iso, same_instant, start_with_stripe, wall
 
 DAY = future_day(3)
 
@@ -157,8 +157,19 @@ def test_transitions_complete_no_show_confirm_cancel(client):
     early = assert_problem(client.post(f"/v1/bookings/{second['id']}/no-show"), 409, "invalid_transition")
     assert "before it starts" in early["detail"]
 
+    # With the default `manual` payments a deposit is due at the shop: the booking is confirmed at once.
+    at_shop = client.book(wall(DAY, "13:00"), service="shave").json()
+    assert at_shop["status"] == "confirmed" and not at_shop.get("hold_expires_at"), at_shop
+    assert at_shop["payment"] == {"provider": "manual", "status": "due_at_shop",
+                                  "amount": at_shop["deposit"]}, at_shop
+    assert "payment" not in first
+
+
+def test_a_deposit_collected_online_holds_the_booking_until_confirmed(daemons):
+    client = start_with_stripe(daemons).client
     held = client.book(wall(DAY, "11:00"), service="shave").json()
     assert held["status"] == "held" and held["deposit"]["amount"] == 1000 and held.get("hold_expires_at")
+    assert held["payment"]["provider"] == "stripe" and held["payment"]["status"] == "pending", held
     confirmed = client.post(f"/v1/bookings/{held['id']}/confirm")
     assert confirmed.status == 200 and confirmed.json()["status"] == "confirmed"
 

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SlotProviders
 import SlotServer
 import Testing
 
@@ -65,6 +66,19 @@ final class TestDaemon: Sendable {
             rulesDirectory: directory + "/rules", clock: .manual(time), heartbeatInterval: heartbeat,
             subscriberBufferSize: bufferSize, holdCheckInterval: holdCheck)
         if let roles { configuration.roles = roles }
+        // Deposits are collected online (Stripe at a closed port: deposit jobs fail and retry, which these tests
+        // do not look at), so a booking with a deposit is held and hold expiry stays under test.
+        try "sk_test_unused".write(toFile: directory + "/stripe.key", atomically: true, encoding: .utf8)
+        try "whsec_test".write(toFile: directory + "/stripe.whsec", atomically: true, encoding: .utf8)
+        configuration.providers["stripe"] = ProviderSettings(
+            name: "stripe", type: "stripe", file: directory + "/slotd.yaml", directory: directory,
+            values: [
+                "api_base": ProviderSettingValue(.scalar("http://127.0.0.1:9")),
+                "secret_key_file": ProviderSettingValue(.scalar("stripe.key")),
+                "webhook_secret_file": ProviderSettingValue(.scalar("stripe.whsec")),
+                "timeout": ProviderSettingValue(.scalar("2s")),
+            ])
+        configuration.paymentProvider = "stripe"
         configuration.logLevel = .warning
         configure(&configuration)
         let daemon = try await buildDaemon(configuration: configuration, logger: Logger(label: "slotd-test"))

@@ -62,7 +62,7 @@ struct BookingStoreTests {
         #expect(event.object["hold_expires_at"] as? Int == Int(Fixture.day - 3_600))
         #expect(try await store.events(after: 0, typePrefix: nil, limit: 10) == creation.events)
         let jobs = try await store.outboxJobs(state: .pending, limit: 10)
-        #expect(jobs.map(\.kind) == ["notify.booking_created"])
+        #expect(jobs.map(\.kind) == ["notify.booking_created", "payment.create_deposit"])
         #expect(String(decoding: jobs[0].payload, as: UTF8.self) == #"{"booking":"\#(booking.id)"}"#)
     }
 

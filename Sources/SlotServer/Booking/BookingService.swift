@@ -14,9 +14,15 @@ final class BookingService: Sendable {
     let bus: EventBus
     let clock: WallClock
     let logger: Logger
+    /// The payment provider in force and the deposits' records, for holds and the bookings' `payment`.
+    let payments: PaymentDirectory
 
-    init(store: any BookingStore, rules: RuleHolder, bus: EventBus, clock: WallClock, logger: Logger) {
+    init(
+        store: any BookingStore, rules: RuleHolder, bus: EventBus, clock: WallClock, logger: Logger,
+        payments: PaymentDirectory = .manual
+    ) {
         self.store = store
+        self.payments = payments
         self.rules = rules
         self.bus = bus
         self.clock = clock
@@ -306,12 +312,14 @@ final class BookingService: Sendable {
         let placement = placement(of: offering, at: start, in: loaded)
         let (date, schedule, times) = (placement.date, placement.schedule, placement.times)
         let deposit = (offering.deposit?.minorUnits ?? 0) > 0 ? offering.deposit : nil
+        // Held until paid only when the provider collects online; with `manual` the deposit is due at the shop.
         let holdExpiresAt =
-            deposit == nil
+            deposit == nil || !payments.collectsOnline
             ? nil : min(now + Int64(loaded.ruleSet.policies.holdMinutes) * 60, start)
+        let payments = self.payments
         let idempotency = idempotencyKey.map { key in
             IdempotencyRequest(key: key, fingerprint: fingerprint) { booking in
-                let body = (try? JSONCoding.encoder.encode(wire.booking(booking))) ?? Data()
+                let body = (try? JSONCoding.encoder.encode(payments.created(booking, wire: wire))) ?? Data()
                 return IdempotentResponse(status: 201, body: body)
             }
         }
@@ -357,7 +365,7 @@ final class BookingService: Sendable {
                 logger.info(
                     "booking created",
                     metadata: ["booking": "\(booking.id)", "staff": "\(staffID)", "start": "\(wire.time(start))"])
-                let body = try response?.body ?? JSONCoding.encoder.encode(wire.booking(booking))
+                let body = try response?.body ?? JSONCoding.encoder.encode(payments.created(booking, wire: wire))
                 return Answer(status: 201, body: body)
             case .replayed(let record):
                 return Answer(status: record.response.status, body: record.response.body)
@@ -400,7 +408,7 @@ final class BookingService: Sendable {
         guard let booking = try await store.booking(id: id) else {
             throw APIError(.bookingNotFound, "no booking with id '\(id)'")
         }
-        return WireMapping(zone: loaded.ruleSet.shop.timeZone).booking(booking)
+        return try await payments.booking(booking, wire: WireMapping(zone: loaded.ruleSet.shop.timeZone))
     }
 
     func list(from: String?, to: String?, staff: String?, status: String?) async throws -> BookingList {
@@ -432,7 +440,7 @@ final class BookingService: Sendable {
             matching: BookingQuery(
                 from: lower, to: upper, staffID: staff.flatMap { $0.isEmpty ? nil : $0 }, statuses: statuses))
         let wire = WireMapping(zone: loaded.ruleSet.shop.timeZone)
-        return BookingList(bookings: found.map(wire.booking))
+        return BookingList(bookings: try await payments.bookings(found, wire: wire))
     }
 
     /// Applies a transition and publishes its events.
@@ -442,7 +450,7 @@ final class BookingService: Sendable {
             id, input, at: clock.now(), policy: loaded.ruleSet.policies, reason: reason)
         bus.publish(outcome.events)
         logger.info("booking \(input)", metadata: ["booking": "\(id)", "status": "\(outcome.booking.status)"])
-        return WireMapping(zone: loaded.ruleSet.shop.timeZone).booking(outcome.booking)
+        return try await payments.booking(outcome.booking, wire: WireMapping(zone: loaded.ruleSet.shop.timeZone))
     }
 
     func reschedule(_ id: String, to text: String) async throws -> BookingDetails {
@@ -475,7 +483,7 @@ final class BookingService: Sendable {
             bus.publish(outcome.events)
             logger.info(
                 "booking rescheduled", metadata: ["booking": "\(id)", "start": "\(zone.iso8601(instant: start))"])
-            return WireMapping(zone: zone).booking(outcome.booking)
+            return try await payments.booking(outcome.booking, wire: WireMapping(zone: zone))
         case .rejected(let reasons):
             throw try await refusal(reasons, offering: offering, choice: .member(staffID), start: start, loaded: loaded)
         }

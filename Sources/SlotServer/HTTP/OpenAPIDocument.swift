@@ -356,6 +356,31 @@ public enum OpenAPIDocument {
               responses:
                 "200": { $ref: "#/components/responses/Booking" }
                 default: { $ref: "#/components/responses/Problem" }
+          /v1/payments/stripe/webhook:
+            post:
+              operationId: stripeWebhook
+              summary: Stripe's webhook (through a reverse proxy); authenticated by its signature, not by role.
+              description: >
+                The only route without a role check: Stripe reaches it through a reverse proxy, so the peer is the
+                proxy, not a person. The raw body must carry a `Stripe-Signature` (`t=…,v1=…`): HMAC-SHA256 of
+                `<t>.<body>` under the webhook secret, with `t` within the tolerance (300 s by default). A forged,
+                stale or malformed request is 400 and changes nothing. `payment_intent.succeeded` confirms the held
+                booking (events `payment.succeeded`, `booking.confirmed`); an event id already applied is answered
+                200 with `outcome: duplicate` and changes nothing.
+              parameters:
+                - { name: Stripe-Signature, in: header, required: true, schema: { type: string } }
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema: { type: object, description: "A Stripe event, byte for byte as signed." }
+              responses:
+                "200":
+                  description: Applied, a duplicate, or nothing to change.
+                  content:
+                    application/json:
+                      schema: { $ref: "#/components/schemas/WebhookReceipt" }
+                default: { $ref: "#/components/responses/Problem" }
           /v1/events:
             get:
               operationId: streamEvents
@@ -745,6 +770,31 @@ public enum OpenAPIDocument {
                 cancel_reason: { type: string }
                 created_at: { type: string, format: date-time }
                 updated_at: { type: string, format: date-time }
+                payment: { $ref: "#/components/schemas/Payment" }
+            Payment:
+              type: object
+              description: The deposit's payment; absent for a booking without a deposit.
+              required: [provider, status, amount]
+              properties:
+                provider:
+                  type: string
+                  example: stripe
+                  description: "`manual` when the deposit is due at the shop."
+                status:
+                  type: string
+                  enum: [pending, succeeded, cancelled, refunded, kept, failed, due_at_shop]
+                amount: { $ref: "#/components/schemas/Price" }
+                reference: { type: string, example: pi_3P2a9c0d1e, description: "The provider's payment id." }
+                client_secret:
+                  type: string
+                  description: "For Stripe.js `confirmCardPayment`; only while `pending`."
+            WebhookReceipt:
+              type: object
+              required: [event, outcome]
+              properties:
+                event: { type: string, example: evt_1P2a9c }
+                outcome: { type: string, enum: [applied, duplicate, ignored] }
+                booking: { type: string }
             BookingList:
               type: object
               required: [bookings]
@@ -760,7 +810,8 @@ public enum OpenAPIDocument {
                   example: booking.created
                   description: >
                     booking.created, booking.confirmed, booking.cancelled, booking.rescheduled, booking.completed,
-                    booking.no_show, booking.expired; control lines heartbeat and overflow carry the cursor of the
+                    booking.no_show, booking.expired; payment.succeeded, payment.cancelled, payment.refunded,
+                    payment.kept, payment.failed; control lines heartbeat and overflow carry the cursor of the
                     last event sent. Times in `data` (start, end, hold_expires_at, from/to) are ISO 8601 strings.
                 at: { type: string, format: date-time }
                 data: { type: object }

@@ -12,6 +12,8 @@ struct Routes: Sendable {
     let startedAt: Int64
     let version: String
     let maxBodyBytes: Int
+    /// The payment provider's webhook receiver.
+    var webhooks: PaymentWebhooks? = nil
     /// The outbox routes (`/v1/outbox`), when the daemon runs a worker.
     var outbox: OutboxRoutes? = nil
     /// Reload, status, metrics, conflicts, backup and export (`OperationsRoutes`).
@@ -181,6 +183,20 @@ struct Routes: Sendable {
         router.post("/v1/bookings/:id/no-show") { _, context in
             try context.require(.transition)
             return try json(try await service.transition(try bookingID(context), .markNoShow))
+        }
+
+        // MARK: Payments
+        // No role check: the payment provider reaches this route through a reverse proxy, so the peer is the
+        // proxy's uid, not a person's. The request authenticates itself with its signature (HMAC with the webhook
+        // secret, timestamp within the tolerance); anything else is 400 and changes nothing.
+        router.post("/v1/payments/stripe/webhook") { request, _ in
+            guard let webhooks else {
+                throw APIError(.notFound, "payments are not configured to take webhooks — set `payments:` to stripe")
+            }
+            let data = try await body(request)
+            var headers: [String: String] = [:]
+            for field in request.headers { headers[field.name.canonicalName] = field.value }
+            return try json(try await webhooks.receive(headers: headers, body: data))
         }
 
         // MARK: Events

@@ -4,6 +4,7 @@ import ManualPayment
 import SMTPProvider
 import WebhookProvider
 import SlotProviders
+import StripePayment
 
 /// A provider built from its settings: a payment provider, a notification provider, or (an exec plugin) both.
 public struct BuiltProvider: Sendable {
@@ -32,6 +33,9 @@ enum ProviderCatalog {
         },
         "exec": { settings, logger throws(ProviderSettingsError) in
             try ExecPluginFactory.build(settings, logger: logger)
+        },
+        "stripe": { settings, _ throws(ProviderSettingsError) in
+            BuiltProvider(payment: try StripePayments(settings: settings))
         },
     ]
 

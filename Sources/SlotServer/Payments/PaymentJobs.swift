@@ -1,0 +1,152 @@
+import Foundation
+import Logging
+import SlotCore
+import SlotEngine
+import SlotProviders
+import SlotStore
+
+/// Runs the deposit jobs (`payment.*`) against the payment provider in force, outside every transaction.
+///
+/// Each job is idempotent twice over: the provider gets a key derived from the booking (`slotd-deposit-<id>`,
+/// `slotd-cancel-<id>`, `slotd-refund-<id>`), so a repeated call does nothing new there, and the job first looks at
+/// the recorded payment, so a job whose work is already recorded returns at once.
+struct PaymentJobs: OutboxJobHandler {
+    let kindPrefix = "payment."
+    let store: any BookingStore & PaymentStore
+    let provider: any PaymentProvider
+    let bus: EventBus
+    let clock: WallClock
+    let logger: Logger
+
+    func run(_ job: OutboxJob) async throws(ProviderError) {
+        let object = (try? JSONSerialization.jsonObject(with: job.payload)) as? [String: Any]
+        guard let bookingID = object?["booking"] as? String else {
+            throw .permanent("job \(job.id) (\(job.kind)) has no booking in its payload")
+        }
+        switch job.kind {
+        case PaymentJob.createDeposit: try await createDeposit(bookingID)
+        case PaymentJob.cancelDeposit: try await cancelDeposit(bookingID)
+        case PaymentJob.refund: try await refund(bookingID)
+        case PaymentJob.keepDeposit: try await keep(bookingID)
+        case "payment.charge_fee":
+            // A late-cancellation fee is settled from the kept deposit or at the shop; nothing is charged online.
+            logger.info("cancellation fee recorded, collected at the shop", metadata: ["booking": "\(bookingID)"])
+        default:
+            let known = Self.kinds.joined(separator: ", ")
+            throw .permanent("no payment job of kind '\(job.kind)' — this slotd runs \(known)")
+        }
+    }
+
+    static let kinds = [
+        PaymentJob.createDeposit, PaymentJob.cancelDeposit, PaymentJob.refund, PaymentJob.keepDeposit,
+        "payment.charge_fee",
+    ]
+
+    // MARK: - Jobs
+
+    func createDeposit(_ bookingID: String) async throws(ProviderError) {
+        guard let booking = try await booking(bookingID), let deposit = booking.deposit else { return }
+        if let payment = try await payment(bookingID), payment.reference != nil { return }
+        // Expired or cancelled before this job ran: there is nothing to collect.
+        guard booking.status == .held else { return }
+        let request = DepositRequest(
+            bookingID: booking.id, amount: ProviderAmount(minorUnits: deposit.minorUnits, currency: deposit.currency),
+            description: "Deposit for booking \(booking.id) (\(booking.services.joined(separator: ", ")))",
+            customerName: booking.customer.name, customerEmail: booking.customer.email,
+            idempotencyKey: "slotd-deposit-\(booking.id)")
+        let result = try await provider.createDeposit(request)
+        let recorded = try await storing { () async throws(StoreError) in
+            try await store.recordDeposit(
+                bookingID: booking.id, provider: provider.name, reference: result.reference,
+                clientSecret: result.clientSecret, amount: deposit, at: clock.now())
+        }
+        logger.info(
+            "deposit created", metadata: ["booking": "\(booking.id)", "reference": "\(recorded.reference ?? "")"])
+        // The hold may have lapsed while the provider answered, and its cancel job found nothing to cancel then.
+        if let now = try await self.booking(bookingID), now.status != .held, now.status != .confirmed {
+            try await cancelDeposit(bookingID)
+        }
+    }
+
+    func cancelDeposit(_ bookingID: String) async throws(ProviderError) {
+        guard let payment = try await payment(bookingID), payment.status == .pending,
+            let reference = payment.reference
+        else { return }
+        try checkProvider(payment)
+        let result = try await provider.cancelDeposit(
+            RefundRequest(bookingID: bookingID, reference: reference, idempotencyKey: "slotd-cancel-\(bookingID)"))
+        if result.status == .succeeded {
+            // Paid just before the cancel reached the provider: it cannot be cancelled, so it is given back.
+            try await settle(bookingID, .succeeded, refundReference: nil, reason: "paid before it could be cancelled")
+            try await refund(bookingID)
+            return
+        }
+        try await settle(bookingID, .cancelled, refundReference: nil, reason: "booking no longer held")
+    }
+
+    func refund(_ bookingID: String) async throws(ProviderError) {
+        guard let payment = try await payment(bookingID), let reference = payment.reference else { return }
+        switch payment.status {
+        case .pending:
+            // Confirmed by hand, then cancelled, before the customer paid: cancel what is still open.
+            try await cancelDeposit(bookingID)
+        case .succeeded:
+            try checkProvider(payment)
+            let result = try await provider.refund(
+                RefundRequest(bookingID: bookingID, reference: reference, idempotencyKey: "slotd-refund-\(bookingID)"))
+            guard result.status == .refunded else {
+                throw .permanent("the provider did not refund \(reference) (status \(result.status.rawValue))")
+            }
+            try await settle(
+                bookingID, .refunded, refundReference: result.reference, reason: "cancelled inside the free window")
+        case .cancelled, .refunded, .failed, .kept:
+            return
+        }
+    }
+
+    func keep(_ bookingID: String) async throws(ProviderError) {
+        guard let payment = try await payment(bookingID), payment.status == .succeeded else {
+            // An unpaid deposit (manual: due at the shop) has nothing to keep online; a pending one is cancelled.
+            if let payment = try await payment(bookingID), payment.status == .pending {
+                try await cancelDeposit(bookingID)
+            }
+            return
+        }
+        try await settle(bookingID, .kept, refundReference: nil, reason: "late cancellation or no-show")
+    }
+
+    // MARK: - Helpers
+
+    private func checkProvider(_ payment: StoredPayment) throws(ProviderError) {
+        guard payment.provider == provider.name else {
+            throw .permanent(
+                "the deposit of \(payment.bookingID) was taken by '\(payment.provider)', but `payments:` is now "
+                    + "'\(provider.name)' — settle it in that provider's dashboard")
+        }
+    }
+
+    private func settle(
+        _ bookingID: String, _ status: StoredPaymentStatus, refundReference: String?, reason: String
+    ) async throws(ProviderError) {
+        let events = try await storing { () async throws(StoreError) in
+            try await store.settlePayment(
+                bookingID: bookingID, status: status, refundReference: refundReference, reason: reason,
+                at: clock.now())
+        }
+        bus.publish(events)
+        logger.info("deposit \(status.rawValue)", metadata: ["booking": "\(bookingID)"])
+    }
+
+    private func booking(_ id: String) async throws(ProviderError) -> StoredBooking? {
+        try await storing { () async throws(StoreError) in try await store.booking(id: id) }
+    }
+
+    private func payment(_ id: String) async throws(ProviderError) -> StoredPayment? {
+        try await storing { () async throws(StoreError) in try await store.payment(bookingID: id) }
+    }
+
+    /// A store failure is worth a retry (the database was busy or the disk full for a moment).
+    private func storing<T>(_ body: () async throws(StoreError) -> T) async throws(ProviderError) -> T {
+        do { return try await body() } catch { throw .temporary("store: \(error.message)") }
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import SlotCore
+import SlotEngine
+import SlotRules
+
+/// Where a booking's deposit stands, as stored.
+public enum StoredPaymentStatus: String, Hashable, Sendable, CaseIterable {
+    /// Created at the provider, waiting for the customer.
+    case pending
+    /// Paid.
+    case succeeded
+    /// Cancelled before it was paid (the hold expired or was cancelled).
+    case cancelled
+    /// Paid and given back.
+    case refunded
+    /// The provider refused it for good.
+    case failed
+    /// Paid and kept by the shop (a late cancellation or a no-show).
+    case kept
+}
+
+/// A booking's deposit at an online payment provider.
+public struct StoredPayment: Hashable, Sendable {
+    public var bookingID: String
+    /// The provider's configured name (`stripe`).
+    public var provider: String
+    /// The provider's id for the payment (`pi_…`), once created.
+    public var reference: String?
+    public var status: StoredPaymentStatus
+    /// What a front end needs to let the customer pay; only while `pending`.
+    public var clientSecret: String?
+    public var amount: Money
+    /// The refund's id at the provider (`re_…`), once refunded.
+    public var refundReference: String?
+    public var createdAt: Int64
+    public var updatedAt: Int64
+
+    public init(
+        bookingID: String, provider: String, reference: String?, status: StoredPaymentStatus, clientSecret: String?,
+        amount: Money, refundReference: String?, createdAt: Int64, updatedAt: Int64
+    ) {
+        self.bookingID = bookingID
+        self.provider = provider
+        self.reference = reference
+        self.status = status
+        self.clientSecret = clientSecret
+        self.amount = amount
+        self.refundReference = refundReference
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// A verified payment webhook, as the store applies it.
+public struct PaymentWebhookUpdate: Hashable, Sendable {
+    /// The provider's event id: recorded with the change, so a redelivery is a no-op.
+    public var eventID: String
+    public var provider: String
+    public var type: String
+    /// The booking named in the payment's metadata; nil to find it by `reference`.
+    public var bookingID: String?
+    public var reference: String?
+    /// The payment's new status, or nil for an event that changes nothing (it is still recorded).
+    public var status: StoredPaymentStatus?
+
+    public init(
+        eventID: String, provider: String, type: String, bookingID: String?, reference: String?,
+        status: StoredPaymentStatus?
+    ) {
+        self.eventID = eventID
+        self.provider = provider
+        self.type = type
+        self.bookingID = bookingID
+        self.reference = reference
+        self.status = status
+    }
+}
+
+/// What applying a webhook did.
+public enum PaymentWebhookOutcome: Hashable, Sendable {
+    /// The event id was seen before: nothing changed.
+    case duplicate
+    /// Recorded; it named no booking slotd knows or no change to make.
+    case ignored
+    /// Applied: the events appended (publish them).
+    case applied(booking: String, events: [StoredEvent])
+}
+
+/// Deposits and payment webhooks, next to the bookings they belong to (the SQLite store implements both).
+public protocol PaymentStore: Sendable {
+    /// The payment of a booking, if one was recorded.
+    func payment(bookingID: String) async throws(StoreError) -> StoredPayment?
+
+    /// The payments of several bookings, by booking id.
+    func payments(bookingIDs: [String]) async throws(StoreError) -> [String: StoredPayment]
+
+    /// Records a deposit created at the provider; a deposit already recorded with a reference is kept and returned,
+    /// so a job that runs twice changes nothing.
+    func recordDeposit(
+        bookingID: String, provider: String, reference: String, clientSecret: String?, amount: Money, at now: Int64
+    ) async throws(StoreError) -> StoredPayment
+
+    /// Moves a payment to `status` (cancelled, refunded, kept, failed) and appends the event `payment.<status>`;
+    /// returns the events (none when the payment already had that status).
+    func settlePayment(
+        bookingID: String, status: StoredPaymentStatus, refundReference: String?, reason: String, at now: Int64
+    ) async throws(StoreError) -> [StoredEvent]
+
+    /// Applies a verified webhook in one transaction: records its event id and makes its change (a paid deposit
+    /// confirms a held booking, or refunds one that lapsed meanwhile).
+    func applyPaymentWebhook(_ update: PaymentWebhookUpdate, at now: Int64) async throws(StoreError)
+        -> PaymentWebhookOutcome
+}

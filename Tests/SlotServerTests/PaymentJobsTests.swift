@@ -1,0 +1,218 @@
+import Foundation
+import Logging
+import SlotCore
+import SlotEngine
+import SlotProviders
+import SlotRules
+import SlotStore
+import Synchronization
+import Testing
+
+@testable import SlotServer
+
+/// A payment provider that records what it is asked and answers like Stripe would.
+final class FakePayments: PaymentProvider {
+    let name = "stripe"
+    let collectsOnline = true
+    let calls = Mutex<[String]>([])
+    /// What a cancel finds at the provider (`.succeeded`: the customer paid first).
+    let cancelAnswer = Mutex<PaymentStatus>(.cancelled)
+
+    func createDeposit(_ request: DepositRequest) async throws(ProviderError) -> DepositResult {
+        calls.withLock { $0.append("create \(request.idempotencyKey) \(request.amount.minorUnits)") }
+        return DepositResult(reference: "pi_\(request.bookingID)", status: .pending, clientSecret: "cs_secret")
+    }
+
+    func cancelDeposit(_ request: RefundRequest) async throws(ProviderError) -> RefundResult {
+        calls.withLock { $0.append("cancel \(request.idempotencyKey)") }
+        return RefundResult(reference: request.reference, status: cancelAnswer.withLock { $0 })
+    }
+
+    func refund(_ request: RefundRequest) async throws(ProviderError) -> RefundResult {
+        calls.withLock { $0.append("refund \(request.idempotencyKey)") }
+        return RefundResult(reference: "re_1", status: .refunded)
+    }
+
+    func verifyWebhook(_ delivery: WebhookDelivery) throws(ProviderError) -> PaymentWebhookEvent {
+        throw .rejected("not used")
+    }
+
+    var log: [String] { calls.withLock { $0 } }
+}
+
+@Suite("Deposit jobs and payment webhooks in the store")
+struct PaymentJobsTests {
+    /// 2030-01-07 08:00 Berlin; the booking starts two days later.
+    static let now: Int64 = 1_893_999_600
+    static let start: Int64 = now + 2 * 86_400
+
+    let store: SQLiteBookingStore
+    let time = ManualTime(now)
+    let provider = FakePayments()
+    let jobs: PaymentJobs
+
+    init() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("payjobs-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        store = try SQLiteBookingStore(path: directory.appendingPathComponent("slotd.sqlite").path)
+        jobs = PaymentJobs(
+            store: store, provider: provider, bus: EventBus(), clock: .manual(time), logger: Logger(label: "test"))
+    }
+
+    /// A held booking with a 10 EUR deposit, expiring in 15 minutes.
+    func hold() async throws -> StoredBooking {
+        let new = NewBooking(
+            staffID: "alice", services: ["shave"],
+            times: BookingTimes(
+                start: Self.start, end: Self.start + 1_800,
+                footprint: BookingFootprint(segments: [Segment(.active, minutes: 30)])),
+            price: Money(minorUnits: 3_000, currency: "EUR"), deposit: Money(minorUnits: 1_000, currency: "EUR"),
+            customer: CustomerInfo(name: "Ann", email: "ann@example.com"), holdExpiresAt: Self.now + 900)
+        let creation = try await store.createBooking(new, at: time.now, idempotency: nil) { _ in nil as String? }
+        return try #require(creation.booking)
+    }
+
+    /// Runs every pending `payment.*` job once, oldest first, and returns their kinds.
+    @discardableResult
+    func runPaymentJobs() async throws -> [String] {
+        var ran: [String] = []
+        for job in try await store.outboxJobs(state: .pending, limit: 100) where job.kind.hasPrefix("payment.") {
+            try await jobs.run(job)
+            ran.append(job.kind)
+        }
+        return ran
+    }
+
+    func succeeded(_ booking: StoredBooking, event: String = "evt_1") -> PaymentWebhookUpdate {
+        PaymentWebhookUpdate(
+            eventID: event, provider: "stripe", type: "payment_intent.succeeded", bookingID: booking.id,
+            reference: "pi_\(booking.id)", status: .succeeded)
+    }
+
+    @Test("a hold enqueues its deposit with the booking; running the job twice creates and records it once")
+    func createIsIdempotent() async throws {
+        let booking = try await hold()
+        #expect(try await runPaymentJobs() == [PaymentJob.createDeposit])
+        try await runPaymentJobs()  // the same job again, as after a crash before it was marked done
+        #expect(provider.log == ["create slotd-deposit-\(booking.id) 1000"])
+        let payment = try #require(try await store.payment(bookingID: booking.id))
+        #expect(payment.status == .pending && payment.reference == "pi_\(booking.id)")
+        #expect(payment.clientSecret == "cs_secret")
+    }
+
+    @Test("a paid webhook confirms the hold in one transaction; its redelivery changes nothing")
+    func webhookConfirmsOnce() async throws {
+        let booking = try await hold()
+        try await runPaymentJobs()
+        let outcome = try await store.applyPaymentWebhook(succeeded(booking), at: time.now)
+        guard case .applied(_, let events) = outcome else {
+            Issue.record("not applied: \(outcome)")
+            return
+        }
+        #expect(events.map(\.type) == ["payment.succeeded", "booking.confirmed"])
+        #expect(try await store.booking(id: booking.id)?.status == .confirmed)
+        let paid = try #require(try await store.payment(bookingID: booking.id))
+        #expect(paid.status == .succeeded && paid.clientSecret == nil)
+        let cursor = try await store.latestCursor()
+        #expect(try await store.applyPaymentWebhook(succeeded(booking), at: time.now) == .duplicate)
+        #expect(try await store.latestCursor() == cursor)
+    }
+
+    @Test("an expired hold cancels its PaymentIntent")
+    func expiryCancels() async throws {
+        let booking = try await hold()
+        try await runPaymentJobs()
+        time.advance(by: 901)
+        #expect(try await store.expireHolds(at: time.now).count == 1)
+        #expect(try await runPaymentJobs().contains(PaymentJob.cancelDeposit))
+        #expect(provider.log.last == "cancel slotd-cancel-\(booking.id)")
+        #expect(try await store.payment(bookingID: booking.id)?.status == .cancelled)
+    }
+
+    @Test("a hold that expires while its deposit is being created has the new PaymentIntent cancelled")
+    func expiryBeforeCreate() async throws {
+        let booking = try await hold()
+        time.advance(by: 901)
+        _ = try await store.expireHolds(at: time.now)
+        // The create job finds the booking expired and creates nothing; the cancel job finds nothing to cancel.
+        try await runPaymentJobs()
+        #expect(provider.log.isEmpty)
+        #expect(try await store.payment(bookingID: booking.id) == nil)
+    }
+
+    @Test("cancelled inside the free window: the paid deposit is refunded, once")
+    func refundInWindow() async throws {
+        let booking = try await hold()
+        try await runPaymentJobs()
+        _ = try await store.applyPaymentWebhook(succeeded(booking), at: time.now)
+        let policy = Policies(cancellationWindowMinutes: 24 * 60)
+        _ = try await store.cancel(booking.id, at: time.now, policy: policy)
+        #expect(try await runPaymentJobs().contains(PaymentJob.refund))
+        try await runPaymentJobs()
+        #expect(provider.log.filter { $0.hasPrefix("refund") } == ["refund slotd-refund-\(booking.id)"])
+        let payment = try #require(try await store.payment(bookingID: booking.id))
+        #expect(payment.status == .refunded && payment.refundReference == "re_1")
+    }
+
+    @Test("a late cancellation keeps the deposit, and an event says so")
+    func lateCancelKeeps() async throws {
+        let booking = try await hold()
+        try await runPaymentJobs()
+        _ = try await store.applyPaymentWebhook(succeeded(booking), at: time.now)
+        time.set(Self.start - 600)
+        _ = try await store.cancel(booking.id, at: time.now, policy: Policies(cancellationWindowMinutes: 24 * 60))
+        #expect(try await runPaymentJobs().contains(PaymentJob.keepDeposit))
+        #expect(!provider.log.contains { $0.hasPrefix("refund") })
+        #expect(try await store.payment(bookingID: booking.id)?.status == .kept)
+        let events = try await store.events(after: 0, typePrefix: "payment.", limit: 10).map(\.type)
+        #expect(events == ["payment.succeeded", "payment.kept"])
+    }
+
+    @Test("a deposit paid after its hold expired is refunded")
+    func paidTooLate() async throws {
+        let booking = try await hold()
+        try await runPaymentJobs()
+        time.advance(by: 901)
+        _ = try await store.expireHolds(at: time.now)
+        // The customer pays just before the cancel reaches the provider.
+        provider.cancelAnswer.withLock { $0 = .succeeded }
+        try await runPaymentJobs()
+        #expect(provider.log.suffix(2) == ["cancel slotd-cancel-\(booking.id)", "refund slotd-refund-\(booking.id)"])
+        #expect(try await store.payment(bookingID: booking.id)?.status == .refunded)
+        #expect(try await store.booking(id: booking.id)?.status == .expired)
+    }
+
+    @Test("a booking without a deposit enqueues no payment jobs")
+    func noDepositNoJobs() async throws {
+        let new = NewBooking(
+            staffID: "alice", services: ["haircut"],
+            times: BookingTimes(
+                start: Self.start, end: Self.start + 1_800,
+                footprint: BookingFootprint(segments: [Segment(.active, minutes: 30)])),
+            price: Money(minorUnits: 2_000, currency: "EUR"), customer: CustomerInfo(name: "Bo"))
+        let booking = try #require(
+            try await store.createBooking(new, at: time.now, idempotency: nil) { _ in nil as String? }.booking)
+        _ = try await store.cancel(booking.id, at: time.now, policy: Policies())
+        let kinds = try await store.outboxJobs(state: nil, limit: 100).map(\.kind)
+        #expect(!kinds.contains { $0.hasPrefix("payment.") })
+    }
+}
+
+extension PaymentJobsTests {
+    @Test("a declined attempt keeps the payment pending with its client secret, and says so in an event")
+    func declinedAttempt() async throws {
+        let booking = try await hold()
+        try await runPaymentJobs()
+        let failed = PaymentWebhookUpdate(
+            eventID: "evt_declined", provider: "stripe", type: "payment_intent.payment_failed", bookingID: booking.id,
+            reference: "pi_\(booking.id)", status: .failed)
+        guard case .applied(_, let events) = try await store.applyPaymentWebhook(failed, at: time.now) else {
+            Issue.record("not applied")
+            return
+        }
+        #expect(events.map(\.type) == ["payment.failed"])
+        let payment = try #require(try await store.payment(bookingID: booking.id))
+        #expect(payment.status == .pending && payment.clientSecret == "cs_secret")
+        #expect(try await store.booking(id: booking.id)?.status == .held)
+    }
+}
