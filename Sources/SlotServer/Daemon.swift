@@ -113,8 +113,10 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
         throw StartupError("cannot open the database: \(error.message)")
     }
 
-    // The socket path: refuse a live daemon, remove a stale file.
-    try UnixSocketPath.prepare(configuration.socketPath)
+    // The socket: systemd's when socket-activated (used as is, never unlinked), else the path, prepared: refuse a
+    // live daemon, remove a stale file.
+    let inherited = try SocketActivation.takeFromProcess()
+    if inherited == nil { try UnixSocketPath.prepare(configuration.socketPath) }
 
     let bus = EventBus()
     let service = BookingService(store: store, rules: rules, bus: bus, clock: configuration.clock, logger: logger)
@@ -125,7 +127,8 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
             bufferSize: configuration.subscriberBufferSize),
         startedAt: configuration.clock.now(), version: SlotdVersion.current, maxBodyBytes: configuration.maxBodyBytes)
     let readiness = Readiness()
-    let http = HTTPService(routes: routes, configuration: configuration, readiness: readiness, logger: logger)
+    let http = HTTPService(
+        routes: routes, configuration: configuration, readiness: readiness, logger: logger, inherited: inherited)
     let storeService = StoreService(
         close: {
             do { try store.close() } catch {
@@ -142,6 +145,8 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
                     service: HoldExpiryService(
                         service: service, interval: configuration.holdCheckInterval, logger: logger)),
                 .init(service: http),
+                .init(service: SystemdService(configuration: configuration, inherited: inherited, readiness: readiness,
+                    rules: rules, store: store, logger: logger)),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
@@ -156,8 +161,11 @@ struct HTTPService: Service {
     let configuration: DaemonConfiguration
     let readiness: Readiness
     let logger: Logger
+    /// The socket systemd passed (socket activation), served instead of binding `configuration.socketPath`.
+    var inherited: InheritedSocket? = nil
 
     func run() async throws {
+        if let inherited { return try await serve(inherited) }
         let path = configuration.socketPath
         let group = configuration.socketGroup
         let logger = self.logger
@@ -188,7 +196,7 @@ struct HTTPService: Service {
                         logger.error("socket group", metadata: ["error": "\(error)"])
                     }
                 }
-                logger.info("listening", metadata: ["socket": "\(path)"])
+                logger.info("listening", metadata: ["socket": "\(path)", "mode": "bound"])
                 readiness.markReady()
             },
             logger: logger)

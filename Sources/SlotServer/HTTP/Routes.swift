@@ -68,7 +68,7 @@ struct Routes: Sendable {
         }
         router.post("/v1/rules/reload") { _, context in
             try context.require(.admin)
-            switch service.rules.reload() {
+            switch service.rules.reloadNotifyingSystemd(trigger: "API") {
             case .loaded(let loaded, let previous, let changed):
                 if changed { service.bus.publishRulesChanged() }
                 return try json(

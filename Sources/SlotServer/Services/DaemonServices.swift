@@ -45,7 +45,7 @@ struct RuleReloadService: Service {
         let signals = await UnixSignalsSequence(trapping: .sighup)
         for await _ in signals.cancelOnGracefulShutdown() {
             logger.info("SIGHUP: reloading rules")
-            switch rules.reload() {
+            switch rules.reloadNotifyingSystemd(trigger: "SIGHUP") {
             case .loaded(_, _, let changed):
                 if changed { bus.publishRulesChanged() }
             case .rejected(_, let message):
