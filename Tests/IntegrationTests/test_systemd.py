@@ -119,7 +119,7 @@ def test_notify_ready_reloading_and_stopping_in_order(daemons, notify, slotctl_b
     out = slotctl(slotctl_binary, daemon.socket, "rules", "reload", "--wait")
     assert out.returncode == 5, (out.stdout, out.stderr)
     assert "services.yaml:3:" in out.stderr, out.stderr
-    assert_reload(notify, "rules rejected (API): services.yaml:3:")
+    assert_reload(notify, "rules rejected (API): services.yaml:")
     proc.send_signal(signal.SIGHUP)
     reloading = notify.next_skipping_watchdog()
     assert reloading.get("RELOADING") == "1"
@@ -206,11 +206,21 @@ def test_socket_activation_serves_the_inherited_socket_and_leaves_it(daemons, no
 def test_socket_activation_refuses_a_datagram_socket_clearly(daemons):
     daemon = daemons(start=False)
     path = str(daemon.dir / "dgram.sock")
-    out = subprocess.run(
-        ["systemd-socket-activate", "--datagram", "-l", path, *daemon.args],
-        capture_output=True, text=True, timeout=STARTUP_TIMEOUT,
-        # --datagram starts the program at once (no connection to wait for).
-    )
+    activator = subprocess.Popen(["systemd-socket-activate", "--datagram", "-l", path, *daemon.args],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 10
+    while not os.path.exists(path):
+        assert time.monotonic() < deadline and activator.poll() is None
+        time.sleep(0.02)
+    # The activator starts slotd on the first datagram.
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sender:
+        sender.sendto(b"hello", path)
+    try:
+        stdout, stderr = activator.communicate(timeout=STARTUP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        activator.kill()
+        raise
+    out = subprocess.CompletedProcess(activator.args, activator.returncode, stdout, stderr)
     assert out.returncode == 1, (out.returncode, out.stderr)
     assert "not a stream socket" in out.stderr and "ListenStream=" in out.stderr, out.stderr
 
