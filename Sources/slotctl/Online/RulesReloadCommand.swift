@@ -16,9 +16,10 @@ struct RulesReloadCommand: OnlineCommand {
 
             Prints `Rules reloaded: version NEW (was OLD)` or `Rules unchanged: version V`, and warnings on \
             stderr; a rejected rule set prints its errors on stderr and exits 5. Needs the admin role.
+
             \(OnlineExit.help(
                 examples: "slotctl rules reload",
-                "slotctl --socket /run/slotd.sock rules reload --wait   # ExecReload= in slotd.service",
+                "slotctl --socket /run/slotd.sock rules reload --wait    # slotd.service's ExecReload=",
                 "slotctl rules reload --json"))
             """)
 
