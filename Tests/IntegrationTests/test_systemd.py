@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, STARTUP_TIMEOUT, Client
+from conftest import ROOT, STARTUP_TIMEOUT, Client, UnixHTTPConnection
 
 UNITS = ROOT / "Examples" / "systemd"
 
@@ -195,9 +195,20 @@ def test_socket_activation_serves_the_inherited_socket_and_leaves_it(daemons, no
     assert out.returncode == 0 and out.stdout.startswith("Rules unchanged"), (out.stdout, out.stderr)
     assert_reload(notify, "unchanged (API)")
 
-    activator.send_signal(signal.SIGTERM)  # systemd-socket-activate exec()s: this is slotd
-    assert notify.next_skipping_watchdog().get("STOPPING") == "1"
-    assert activator.wait(15) == 0, daemon.log()
+    # Graceful shutdown still drains here: an open event stream and an idle keep-alive connection end, exit 0.
+    events = client.stream("/v1/events")
+    idle = UnixHTTPConnection(path)
+    idle.request("GET", "/_ping")
+    assert idle.getresponse().read() == b"OK"
+    try:
+        started = time.monotonic()
+        activator.send_signal(signal.SIGTERM)  # systemd-socket-activate exec()s: this is slotd
+        assert notify.next_skipping_watchdog().get("STOPPING") == "1"
+        assert activator.wait(15) == 0, daemon.log()
+        assert time.monotonic() - started < 10
+    finally:
+        events.close()
+        idle.close()
     # The socket is systemd's: slotd must not remove it (the next start, or queued clients, need it).
     assert stat.S_ISSOCK(os.lstat(path).st_mode)
 

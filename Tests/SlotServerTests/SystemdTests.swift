@@ -139,6 +139,15 @@ struct SystemdEnvironmentTests {
         #expect(try SocketActivation.parse(environment: environment, pid: 77) == nil)
     }
 
+    @Test("taking the hand-over unsets LISTEN_PID, LISTEN_FDS and LISTEN_FDNAMES, so children do not inherit them")
+    func unsetsForChildren() throws {
+        setenv("LISTEN_PID", "\(getpid())", 1)
+        setenv("LISTEN_FDS", "0", 1)
+        setenv("LISTEN_FDNAMES", "", 1)
+        #expect(try SocketActivation.takeFromProcess() == nil)
+        for name in SocketActivation.variables { #expect(getenv(name) == nil, "\(name) is still set") }
+    }
+
     @Test("malformed hand-overs and ambiguous ones are errors that say what to fix")
     func malformed() throws {
         #expect(throws: StartupError.self) {
