@@ -145,8 +145,10 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
                     service: HoldExpiryService(
                         service: service, interval: configuration.holdCheckInterval, logger: logger)),
                 .init(service: http),
-                .init(service: SystemdService(configuration: configuration, inherited: inherited, readiness: readiness,
-                    rules: rules, store: store, logger: logger)),
+                .init(
+                    service: SystemdService(
+                        configuration: configuration, inherited: inherited, readiness: readiness, rules: rules,
+                        store: store, logger: logger)),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
