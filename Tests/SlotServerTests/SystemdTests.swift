@@ -185,3 +185,20 @@ struct ReloadStatusTests {
         #expect(unreadable == "rules rejected (API): cannot read /etc/slotd/rules; old rules serving")
     }
 }
+
+@Suite("systemd watchdog liveness probe")
+struct LivenessProbeTests {
+    struct Unanswered: Error {}
+
+    @Test("alive when the event loops run, the database answers and rules are loaded")
+    func alive() async {
+        #expect(await SystemdService.probe(database: {}, rulesLoaded: true) == nil)
+    }
+
+    @Test("a database that does not answer, or no rules, withholds the ping and says why")
+    func notAlive() async {
+        let database = await SystemdService.probe(database: { throw Unanswered() }, rulesLoaded: true)
+        #expect(database?.hasPrefix("database:") == true)
+        #expect(await SystemdService.probe(database: {}, rulesLoaded: false) == "no rules loaded")
+    }
+}

@@ -62,8 +62,13 @@ struct SystemdService: Service {
         }
     }
 
-    /// Nil when alive: every NIO event loop runs a task, and the database answers a read.
+    /// Nil when alive: every NIO event loop runs a task, the database answers a read, rules are loaded.
     func probe() async -> String? {
+        await Self.probe(database: { _ = try await store.latestCursor() }, rulesLoaded: rules.current != nil)
+    }
+
+    /// The liveness check with its database read given; returns what is wrong, or nil.
+    static func probe(database: () async throws -> Void, rulesLoaded: Bool) async -> String? {
         for loop in MultiThreadedEventLoopGroup.singleton.makeIterator() {
             do {
                 try await loop.submit {}.get()
@@ -72,11 +77,11 @@ struct SystemdService: Service {
             }
         }
         do {
-            _ = try await store.latestCursor()
+            try await database()
         } catch {
             return "database: \(error)"
         }
-        return rules.current == nil ? "no rules loaded" : nil
+        return rulesLoaded ? nil : "no rules loaded"
     }
 }
 
