@@ -122,8 +122,10 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
         throw StartupError("cannot open the database: \(error.message)")
     }
 
-    // The socket path: refuse a live daemon, remove a stale file.
-    try UnixSocketPath.prepare(configuration.socketPath)
+    // The socket: systemd's when socket-activated (used as is, never unlinked), else the path, prepared: refuse a
+    // live daemon, remove a stale file.
+    let inherited = try SocketActivation.takeFromProcess()
+    if inherited == nil { try UnixSocketPath.prepare(configuration.socketPath) }
 
     let bus = EventBus()
     let payments = PaymentDirectory(
@@ -136,10 +138,11 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
         configuration: configuration, store: store, service: service, providers: providers, bus: bus, logger: logger,
         extraHandlers: [paymentJobs])
     let metrics = DaemonMetrics()
-    // Every reload after start (SIGHUP, the API, the directory watcher) goes through this one reloader; wrap them all
-    // with `await reloader.setHooks(.init(willReload: …, didReload: …))` (systemd's RELOADING=1 … READY=1).
+    // Every reload after start (SIGHUP, the API, the directory watcher) goes through this one reloader, and systemd
+    // hears of each: RELOADING=1 before, READY=1 with what happened after.
     let reloader = RuleReloader(
         rules: rules, store: store, bus: bus, metrics: metrics, clock: configuration.clock, logger: logger)
+    await reloader.setHooks(SystemdNotifier.process.reloadHooks(rules: rules))
     let operations = OperationsRoutes(
         service: service, reloader: reloader, store: store, metrics: metrics, configuration: configuration,
         providers: .init(
@@ -157,7 +160,8 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
     routes.webhooks = PaymentWebhooks(
         store: store, provider: providers.payment, bus: bus, clock: configuration.clock, logger: logger)
     let readiness = Readiness()
-    let http = HTTPService(routes: routes, configuration: configuration, readiness: readiness, logger: logger)
+    let http = HTTPService(
+        routes: routes, configuration: configuration, readiness: readiness, logger: logger, inherited: inherited)
     let storeService = StoreService(
         close: {
             do { try store.close() } catch {
@@ -181,6 +185,10 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
                         service: service, interval: configuration.holdCheckInterval, logger: logger)),
                 .init(service: outbox),
                 .init(service: http),
+                .init(
+                    service: SystemdService(
+                        configuration: configuration, inherited: inherited, readiness: readiness, rules: rules,
+                        store: store, logger: logger)),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
@@ -196,8 +204,11 @@ struct HTTPService: Service {
     let configuration: DaemonConfiguration
     let readiness: Readiness
     let logger: Logger
+    /// The socket systemd passed (socket activation), served instead of binding `configuration.socketPath`.
+    var inherited: InheritedSocket? = nil
 
     func run() async throws {
+        if let inherited { return try await serve(inherited) }
         let path = configuration.socketPath
         let group = configuration.socketGroup
         let logger = self.logger
@@ -228,7 +239,7 @@ struct HTTPService: Service {
                         logger.error("socket group", metadata: ["error": "\(error)"])
                     }
                 }
-                logger.info("listening", metadata: ["socket": "\(path)"])
+                logger.info("listening", metadata: ["socket": "\(path)", "mode": "bound"])
                 readiness.markReady()
             },
             logger: logger)

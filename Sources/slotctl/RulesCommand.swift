@@ -6,7 +6,8 @@ import SlotRules
 /// `slotctl rules …`: work with rule files.
 struct RulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "rules", abstract: "Check rule files.", subcommands: [Check.self, RulesReloadCommand.self])
+        commandName: "rules", abstract: "Check rule files; reload a running daemon's rules.",
+        subcommands: [Check.self, RulesReloadCommand.self])
 
     /// `slotctl rules check`: load, merge and validate rule files without a daemon.
     struct Check: ParsableCommand {

@@ -17,6 +17,7 @@ struct SlotCtl: ParsableCommand {
             Online (a running slotd, over its Unix socket: --socket PATH, else
             $SLOTD_SOCKET, else ./state/slotd.sock; tables, or --json for scripts):
               status                   health, version, rules, bookings, outbox, reloads
+              rules reload [--wait]    reload the daemon's rules, print the outcome
               services, staff          what the shop sells and who works there
               slots …                  bookable starts now (--watch follows them)
               explain …                why a start is or is not bookable now

@@ -120,7 +120,7 @@ def test_a_bad_file_is_rejected_with_locations_and_the_old_rules_keep_serving(da
     staff.write_text(good)
     wait_for(lambda: daemon.client.get("/v1/status").json()["last_reload"]["outcome"] in ("loaded", "unchanged"),
              what="a good reload")
-    assert ctl(daemon, "rules", "reload").stdout.startswith("unchanged")
+    assert ctl(daemon, "rules", "reload").stdout.startswith("Rules unchanged")
 
 
 def test_sighup_reloads_through_the_same_path(daemon):

@@ -8,36 +8,6 @@ import SlotAPI
     import Darwin
 #endif
 
-/// `slotctl rules reload`: reload the daemon's rules now and say what happened.
-struct RulesReloadCommand: OnlineCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "reload", abstract: "Reload the daemon's rules from its rules directory.",
-        discussion: """
-            Asks slotd to read its rules directory again. Valid rules are swapped in at once; invalid ones are \
-            rejected with every file:line:column error and the old rules keep serving (exit 65). The answer comes \
-            after the reload is done, so this is what systemd's ExecReload= should run (--wait is accepted and is \
-            the only behaviour). slotd also reloads by itself when a file in the directory changes, and on SIGHUP.
-            \(OnlineExit.help(examples: "slotctl rules reload", "slotctl rules reload --wait --json"))
-            """)
-
-    @OptionGroup var connection: ConnectionOptions
-    @ParentCommand var root: SlotCtl
-
-    @Flag(help: "Return only when the reload is done (always so; for ExecReload= lines that say it).")
-    var wait = false
-
-    func perform(_ client: SlotdClient) throws(OnlineFailure) {
-        let (result, raw) = try client.call("POST", "/v1/rules/reload", as: RuleReloadResult.self)
-        if connection.json { return emitJSON(raw) }
-        if result.changed {
-            emit("reloaded: rules \(result.previousVersion) → \(result.version)")
-        } else {
-            emit("unchanged: rules \(result.version) are already in force")
-        }
-        for diagnostic in result.diagnostics { FileHandle.standardError.write(Data((diagnostic.text + "\n").utf8)) }
-    }
-}
-
 /// `slotctl backup FILE`: a consistent copy of the live database.
 struct BackupCommand: OnlineCommand {
     static let configuration = CommandConfiguration(
