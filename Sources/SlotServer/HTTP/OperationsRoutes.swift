@@ -29,6 +29,10 @@ struct OperationsRoutes: Sendable {
     }
 
     func register(on router: Router<SlotRequestContext>) {
+        router.post("/v1/rules/reload") { _, context in
+            try context.require(.admin)
+            return try await reloadResponse()
+        }
         router.get("/v1/metrics") { _, context in
             try context.require(.read)
             let text = PrometheusText.render(try await snapshot())

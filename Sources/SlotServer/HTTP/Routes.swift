@@ -73,21 +73,6 @@ struct Routes: Sendable {
             }
             return try json(service.rules.check(candidate: text, name: name))
         }
-        router.post("/v1/rules/reload") { _, context in
-            try context.require(.admin)
-            if let operations { return try await operations.reloadResponse() }
-            switch service.rules.reload() {
-            case .loaded(let loaded, let previous, let changed):
-                if changed { service.bus.publishRulesChanged() }
-                return try json(
-                    RuleReloadResult(
-                        changed: changed, previousVersion: previous, version: loaded.version,
-                        diagnostics: loaded.warnings.map(RuleHolder.wire)))
-            case .rejected(let diagnostics, let message):
-                throw APIError(problem: Problem(code: .rulesInvalid, detail: message, diagnostics: diagnostics))
-            }
-        }
-
         // MARK: Catalog
         router.get("/v1/services") { _, context in
             try context.require(.read)
