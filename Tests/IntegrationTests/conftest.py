@@ -38,6 +38,19 @@ def binary(env_name: str, name: str) -> str:
     return path
 
 
+def wait_for(predicate, timeout: float = 10.0, what: str = "the condition", interval: float = 0.05):
+    """Bounded polling for an asynchronous effect (an outbox job, a webhook, a debounced reload): returns the first
+    truthy value of `predicate()`, or fails the test after `timeout` seconds naming `what`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
 # MARK: - HTTP over the Unix socket
 
 

@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from conftest import future_day, wall
+from conftest import future_day, wait_for, wall
 
 SECRET_KEY = os.urandom(24)
 SECRET = "whsec_" + base64.b64encode(SECRET_KEY).decode()
@@ -136,16 +136,6 @@ def deliveries(d) -> list[dict]:
     resp = d.client.get("/v1/outbox?limit=1000")
     assert resp.status == 200, resp
     return [j for j in resp.json()["jobs"] if j["kind"] == "notify.send.hook"]
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def book_many(client, count: int, day: str) -> tuple[list[str], list[float]]:

@@ -7,6 +7,7 @@ body and headers to slotd's Unix socket (`POST /v1/payments/stripe/webhook`). lo
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Client, assert_problem, future_day, start_with_stripe, wall
+from conftest import Client, assert_problem, future_day, start_with_stripe, wait_for, wall
 
 HERE = Path(__file__).resolve().parent
 DAY = future_day(4)
@@ -123,16 +124,8 @@ def shop(daemons, stripe):
     relay.stop()
 
 
-def eventually(probe, timeout: float = 20.0, what: str = "the condition"):
-    """Polls `probe` until it returns something truthy (async effects: outbox jobs, webhooks)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
+# Payments wait on the outbox and on webhooks through a relay: allow more than the default.
+eventually = functools.partial(wait_for, timeout=20.0, interval=0.1)
 
 
 def booking(client: Client, booking_id: str) -> dict:

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import wait_for
+
 ROOT = Path(__file__).resolve().parents[2]
 SMS = ROOT / "Plugins" / "sms-twilio" / "sms_twilio.py"
 TEMPLATE = ROOT / "Plugins" / "template" / "plugin.py"
@@ -272,17 +274,6 @@ def mail_sink():
     sink = MailSink()
     yield sink
     sink.stop()
-
-
-def wait_for(predicate, timeout: float, what: str):
-    import time
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def providers_config(directory: Path, smtp_port: int, gateway_url: str) -> str:

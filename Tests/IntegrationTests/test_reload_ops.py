@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import assert_problem, future_day, wall
+from conftest import assert_problem, future_day, wait_for, wall
 
 DAY = future_day(5)
 SHOP_HOURS = "hours: Mo-Su 09:00-18:00"
@@ -36,17 +36,6 @@ def events(daemon, prefix: str) -> list[dict]:
     assert resp.status == 200, resp
     return [json.loads(line) for line in resp.text.splitlines() if line.strip()
             and json.loads(line).get("type", "").startswith(prefix)]
-
-
-def wait_for(predicate, timeout: float = 10.0, what: str = "condition"):
-    """Bounded polling for an asynchronous effect (the watcher's debounced reload)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def rules_version(daemon) -> str:
