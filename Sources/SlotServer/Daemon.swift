@@ -75,12 +75,13 @@ public final class Daemon: Sendable {
     @discardableResult
     public func runDueJobsNow() async -> Int { await outboxWorker?.runDueJobsNow() ?? 0 }
 
-    /// Expires due holds now (what the timer does), returning how many expired.
+    /// Expires due holds now (what the `booking.expire_hold` jobs do), returning how many expired.
     public func expireHoldsNow() async throws -> Int { try await service.expireHolds() }
 }
 
 /// The composition root, shared by `slotd` and the tests: loads the rules, opens the store, wires the routes, and
-/// puts the store, the rule reloader, the hold-expiry timer and the HTTP server into one `ServiceGroup`.
+/// puts the store, the rule reloader, the outbox worker (timed work too: hold expiry, reminders, the sweep) and the
+/// HTTP server into one `ServiceGroup`.
 public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = nil) async throws(StartupError)
     -> Daemon
 {
@@ -180,9 +181,6 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
                         directory: configuration.rulesDirectory, reloader: reloader,
                         quietMilliseconds: configuration.ruleWatchQuietMilliseconds, enabled: configuration.watchRules,
                         logger: logger)),
-                .init(
-                    service: HoldExpiryService(
-                        service: service, interval: configuration.holdCheckInterval, logger: logger)),
                 .init(service: outbox),
                 .init(service: http),
                 .init(

@@ -108,9 +108,18 @@ enum BookingPlanner {
                 start: new.times.start, end: new.times.end, footprint: new.times.footprint, price: new.price,
                 deposit: new.deposit, customerID: customerID, customer: new.customer, notes: new.notes,
                 holdExpiresAt: lifecycle.holdExpiresAt, createdAt: now, updatedAt: now, cancellation: nil)
-            return .success(plan(booking, actions, at: now, reminders: new.times.reminderMinutesBefore))
+            var planned = plan(booking, actions, at: now, reminders: new.times.reminderMinutesBefore)
+            if booking.status == .held, let expiry = booking.holdExpiresAt {
+                // The hold's timer is a durable job like every other timed work: a restart loses none.
+                planned.jobs.append(
+                    PendingJob(kind: holdExpiryKind, payload: json(["booking": booking.id]), dueAt: expiry))
+            }
+            return .success(planned)
         }
     }
+
+    /// The job that expires a hold at its `holdExpiresAt`.
+    static let holdExpiryKind = "booking.expire_hold"
 
     /// The plan for a transition of `booking`, or the lifecycle's refusal.
     static func transition(

@@ -44,8 +44,6 @@ public protocol BookingStore: Sendable {
     /// Expires every hold whose `holdExpiresAt` is at or before `now`; returns what it expired and their events.
     func expireHolds(at now: Int64) async throws(StoreError) -> [TransitionOutcome]
 
-    /// The earliest pending hold expiry, so a scheduler knows when to call `expireHolds` next.
-    func nextHoldExpiry() async throws(StoreError) -> Int64?
 
     /// Events with a cursor greater than `cursor`, oldest first, optionally only types starting with `typePrefix`.
     func events(after cursor: Int64, typePrefix: String?, limit: Int) async throws(StoreError) -> [StoredEvent]

@@ -96,10 +96,6 @@ public actor MemoryBookingStore: BookingStore {
         return outcomes
     }
 
-    public func nextHoldExpiry() async throws(StoreError) -> Int64? {
-        bookingsByID.values.filter { $0.status == .held }.compactMap(\.holdExpiresAt).min()
-    }
-
     public func events(after cursor: Int64, typePrefix: String?, limit: Int) async throws(StoreError) -> [StoredEvent] {
         Array(
             log.lazy.filter { $0.cursor > cursor && (typePrefix.map($0.type.hasPrefix) ?? true) }.prefix(max(0, limit)))

@@ -249,14 +249,6 @@ public final class SQLiteBookingStore: BookingStore {
         }
     }
 
-    public func nextHoldExpiry() async throws(StoreError) -> Int64? {
-        try await run {
-            try await self.pool.read { db in
-                try Int64.fetchOne(db, sql: "SELECT min(hold_expires_at) FROM bookings WHERE status = 'held'")
-            }
-        }
-    }
-
     public func events(after cursor: Int64, typePrefix: String?, limit: Int) async throws(StoreError) -> [StoredEvent] {
         try await run {
             try await self.pool.read { db in

@@ -15,7 +15,16 @@ enum StoreSchema {
         ("v1-bookings-events-outbox", v1),
         ("v2-outbox-worker", v2OutboxWorker),
         ("v3-payments-webhook-events", StoreSchema.v2Payments),
+        ("v4-hold-expiry-jobs", v4HoldExpiryJobs),
     ]
+
+    // Holds used to expire on an in-memory timer; from v4 each hold has a durable `booking.expire_hold` job,
+    // written with the booking. Holds already waiting get theirs here.
+    static let v4HoldExpiryJobs = """
+        INSERT INTO outbox (kind, payload, due_at, created_at, updated_at)
+            SELECT 'booking.expire_hold', json_object('booking', id), hold_expires_at, created_at, created_at
+            FROM bookings WHERE status = 'held';
+        """
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()

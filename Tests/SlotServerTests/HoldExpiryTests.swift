@@ -4,9 +4,9 @@ import SlotServer
 import Testing
 
 /// Hold expiry end to end: a real daemon from `buildDaemon` with a settable clock, so the hold time (15 minutes in
-/// `TestDaemon.rules`) passes without waiting for it. The daemon's own hold-expiry timer does the expiring here;
-/// nothing calls `expireHoldsNow()` to make it happen.
-@Suite("hold expiry through the daemon's timer", .serialized)
+/// `TestDaemon.rules`) passes without waiting for it. The hold's own `booking.expire_hold` outbox job, written with
+/// the booking, does the expiring here; nothing calls `expireHoldsNow()` to make it happen.
+@Suite("hold expiry through the durable outbox scheduler", .serialized)
 struct HoldExpiryTests {
     static let start = "2030-01-07T10:00:00+01:00"
     static let slots = "/v1/slots?service=shave&staff=alice&from=2030-01-07"
@@ -18,7 +18,7 @@ struct HoldExpiryTests {
 
     @Test("a hold lapses after the hold time: booking.expired is logged and streamed, the slot is offered again")
     func holdExpiresOnTheTimer() async throws {
-        // The timer looks often (it sleeps until the next expiry on the *real* clock, which the manual clock
+        // The worker looks often (it sleeps until the next due job on the *real* clock, which the manual clock
         // outruns); heartbeats are rare so the streams below carry only what the test waits for.
         let daemon = try await TestDaemon(heartbeat: .seconds(60), holdCheck: .milliseconds(50))
         let client = daemon.client
@@ -43,8 +43,8 @@ struct HoldExpiryTests {
         #expect(try await daemon.daemon.expireHoldsNow() == 0)
         #expect(try await !Self.offered(client))
 
-        // Past the hold time: the timer expires the hold. The stream replays from the cursor, so the event is seen
-        // whether the timer fires before or after the stream is open.
+        // Past the hold time: the hold's job expires it. The stream replays from the cursor, so the event is seen
+        // whether the job runs before or after the stream is open.
         daemon.time.advance(by: 2 * 60)
         let (response, lines) = try await client.lines(
             "/v1/events?since=\(cursor)&type=booking.expired", count: 1, timeout: 20)

@@ -50,7 +50,7 @@ final class TestDaemon: Sendable {
     private let task: Task<Void, any Error>
 
     /// Builds and starts a daemon; `roles` nil keeps the default (this uid is admin).
-    /// `holdCheck` is how often the hold-expiry timer looks at the (manual) clock.
+    /// `holdCheck` is how often the idle outbox worker (which runs the hold-expiry jobs) looks at the (manual) clock.
     init(
         roles: [UInt32: Role]? = nil, heartbeat: Duration = .seconds(15), bufferSize: Int = 1024,
         holdCheck: Duration = .seconds(30), rules: String = TestDaemon.rules,
@@ -64,7 +64,8 @@ final class TestDaemon: Sendable {
         var configuration = DaemonConfiguration(
             socketPath: directory + "/slotd.sock", databasePath: directory + "/slotd.sqlite",
             rulesDirectory: directory + "/rules", clock: .manual(time), heartbeatInterval: heartbeat,
-            subscriberBufferSize: bufferSize, holdCheckInterval: holdCheck)
+            subscriberBufferSize: bufferSize)
+        configuration.outbox.idleWake = holdCheck
         if let roles { configuration.roles = roles }
         // Deposits are collected online (Stripe at a closed port: deposit jobs fail and retry, which these tests
         // do not look at), so a booking with a deposit is held and hold expiry stays under test.

@@ -30,8 +30,6 @@ public struct DaemonConfiguration: Sendable {
     public var heartbeatInterval: Duration
     /// How many undelivered lines a stream subscriber may lag behind before it is cut off with `overflow`.
     public var subscriberBufferSize: Int
-    /// How often the hold-expiry timer looks for due holds (it also wakes at the next known expiry).
-    public var holdCheckInterval: Duration
     /// The largest request body accepted.
     public var maxBodyBytes: Int
     /// Where logs go and how verbose.
@@ -49,8 +47,7 @@ public struct DaemonConfiguration: Sendable {
         socketPath: String, socketMode: UInt16 = 0o600, socketGroup: String? = nil, databasePath: String,
         rulesDirectory: String, roles: [UInt32: Role] = DaemonConfiguration.defaultRoles(),
         providers: [String: ProviderSettings] = [:], clock: WallClock = .system, heartbeatInterval: Duration = .seconds(15),
-        subscriberBufferSize: Int = 1024, holdCheckInterval: Duration = .seconds(30),
-        maxBodyBytes: Int = APIVersion.maxBodyBytes, logLevel: Logger.Level = .info
+        subscriberBufferSize: Int = 1024, maxBodyBytes: Int = APIVersion.maxBodyBytes, logLevel: Logger.Level = .info
     ) {
         self.socketPath = socketPath
         self.socketMode = socketMode
@@ -62,7 +59,6 @@ public struct DaemonConfiguration: Sendable {
         self.clock = clock
         self.heartbeatInterval = heartbeatInterval
         self.subscriberBufferSize = subscriberBufferSize
-        self.holdCheckInterval = holdCheckInterval
         self.maxBodyBytes = maxBodyBytes
         self.logLevel = logLevel
     }

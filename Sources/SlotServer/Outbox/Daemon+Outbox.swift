@@ -3,7 +3,7 @@ import LogProvider
 import SlotProviders
 import SlotStore
 
-/// Builds the outbox worker with its handlers (notifications, the end-of-day sweep), checks the notification
+/// Builds the outbox worker with its handlers (notifications, the end-of-day sweep, hold expiry), checks the notification
 /// routes against the providers (a mistake is a configuration error, exit 78), schedules the first sweep, and
 /// connects the worker to the event bus so a committed write wakes it.
 func buildOutbox(
@@ -28,7 +28,7 @@ func buildOutbox(
         store: store, outbox: store, rules: service.rules, providers: notifiers,
         settings: configuration.notifications, clock: configuration.clock, logger: logger)
     let worker = OutboxWorker(
-        store: store, handlers: [notifications, sweep] + extraHandlers, clock: configuration.clock,
+        store: store, handlers: [notifications, sweep, HoldExpiryJobs(service: service)] + extraHandlers, clock: configuration.clock,
         settings: configuration.outbox, logger: logger)
     do {
         try await sweep.ensureScheduled()

@@ -3,38 +3,6 @@ import ServiceLifecycle
 import SlotStore
 import UnixSignals
 
-/// Expires due holds: wakes at the next known expiry or every `interval`, whichever is sooner.
-struct HoldExpiryService: Service {
-    let service: BookingService
-    let interval: Duration
-    let logger: Logger
-
-    func run() async throws {
-        do {
-            try await cancelWhenGracefulShutdown {
-                while true {
-                    try Task.checkCancellation()
-                    do {
-                        try await service.expireHolds()
-                    } catch let error as CancellationError {
-                        throw error
-                    } catch {
-                        logger.error("hold expiry failed", metadata: ["error": "\(error)"])
-                    }
-                    var wait = interval
-                    if let next = try? await service.store.nextHoldExpiry() {
-                        let seconds = max(1, next - service.clock.now())
-                        wait = min(wait, .seconds(seconds))
-                    }
-                    try await Task.sleep(for: wait)
-                }
-            }
-        } catch is CancellationError {
-            return
-        }
-    }
-}
-
 /// Reloads the rules on SIGHUP through the one `RuleReloader`; a bad rule set is logged and the old one keeps serving.
 struct RuleReloadService: Service {
     let reloader: RuleReloader
