@@ -17,7 +17,8 @@ struct SlotCtl: ParsableCommand {
             Online (a running slotd, over its Unix socket: --socket PATH, else
             $SLOTD_SOCKET, else ./state/slotd.sock; tables, or --json for scripts):
               status                   health, version, rules, bookings, outbox, reloads
-              rules reload [--wait]    reload the daemon's rules, print the outcome
+              rules reload [--wait]    reload the daemon's rules now, print the outcome
+                                       (slotd also reloads on file change and SIGHUP)
               services, staff          what the shop sells and who works there
               slots …                  bookable starts now (--watch follows them)
               explain …                why a start is or is not bookable now
@@ -28,7 +29,7 @@ struct SlotCtl: ParsableCommand {
               no-show ID               a booking's transitions
               events [--follow]        the event log, then live events
               watch                    the barber's live view of today
-              rules reload             reload the rules now (also on file change)
+              outbox [--state S]       jobs for providers; outbox show|retry ID
               bookings --conflicts     bookings the rules in force no longer allow
               backup FILE              consistent copy of the database (admin)
               export --json [FILE]     services, staff, customers, bookings (admin)
