@@ -168,12 +168,11 @@ public enum Curl {
         ccurl_setopt_callback(handle, CURLOPT_WRITEFUNCTION, collect)
         ccurl_setopt_pointer(handle, CURLOPT_WRITEDATA, responseContext.toOpaque())
         if call.body != nil {
-            ccurl_setopt_long(handle, CURLOPT_UPLOAD, call.method == "PUT" ? 1 : 0)
-            ccurl_setopt_long(handle, CURLOPT_POST, call.method == "PUT" ? 0 : 1)
+            // Sent the POST way whatever the method: CURLOPT_CUSTOMREQUEST above puts the method on the wire.
+            ccurl_setopt_long(handle, CURLOPT_POST, 1)
             ccurl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, request.data.count)
             ccurl_setopt_callback(handle, CURLOPT_READFUNCTION, feed)
             ccurl_setopt_pointer(handle, CURLOPT_READDATA, requestContext.toOpaque())
-            ccurl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, call.method)
         }
         let code = curl_easy_perform(handle)
         guard code == CURLE_OK else {
