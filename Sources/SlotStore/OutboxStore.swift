@@ -20,6 +20,13 @@ public protocol OutboxStore: Sendable {
         _ id: Int64, at now: Int64, note: String?, enqueue jobs: [OutboxEnqueue], events: [OutboxEvent]
     ) async throws(StoreError) -> [StoredEvent]
 
+    /// `finishJob`, then claims up to `limit` due jobs as `claimDueJobs` does, in the same transaction: a busy
+    /// worker records one job and takes the next (often the deliveries the first fanned out to) in one write.
+    func finishJob(
+        _ id: Int64, at now: Int64, note: String?, enqueue jobs: [OutboxEnqueue], events: [OutboxEvent],
+        thenClaim limit: Int, lease: Int64
+    ) async throws(StoreError) -> (events: [StoredEvent], claimed: [OutboxJob])
+
     /// Leaves a job `pending`, due again at `dueAt`, with the error of this attempt.
     func retryJobLater(_ id: Int64, error: String, dueAt: Int64, at now: Int64) async throws(StoreError)
 

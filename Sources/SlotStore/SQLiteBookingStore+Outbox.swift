@@ -5,20 +5,34 @@ extension SQLiteBookingStore: OutboxStore {
     public func claimDueJobs(at now: Int64, lease: Int64, limit: Int) async throws(StoreError) -> [OutboxJob] {
         guard limit > 0 else { return [] }
         return try await run {
-            try await self.pool.write { db in
-                // One statement: the claim (lease and attempt count) commits with the selection, so two workers
-                // cannot claim the same job and a crash after the claim leaves it due again at the lease's end.
-                try Row.fetchAll(
-                    db,
-                    sql: """
-                        UPDATE outbox SET due_at = ?, attempts = attempts + 1, updated_at = ?
-                        WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND due_at <= ?
-                                     ORDER BY due_at, id LIMIT ?)
-                        RETURNING \(Self.jobColumns)
-                        """,
-                    arguments: [now + max(1, lease), now, now, limit]
-                ).map(Self.decodeJob).sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
-            }
+            // Most passes find nothing (every lane ends with an empty claim): a WAL read on this thread answers
+            // that without queueing behind the writer.
+            guard try self.anyJobDue(at: now) else { return [] }
+            return try await self.bookkeepingWrite { db in try Self.claim(db, at: now, lease: lease, limit: limit) }
+        }
+    }
+
+    /// The claim (arguments: lease end, now, now, limit).
+    static let claimSQL = """
+        UPDATE outbox SET due_at = ?, attempts = attempts + 1, updated_at = ?
+        WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?)
+        RETURNING \(jobColumns)
+        """
+
+    /// Claims up to `limit` due jobs. One statement: the claim (lease and attempt count) commits with the selection,
+    /// so two workers cannot claim the same job and a crash after the claim leaves it due again at the lease's end.
+    static func claim(_ db: Database, at now: Int64, lease: Int64, limit: Int) throws -> [OutboxJob] {
+        guard limit > 0 else { return [] }
+        return try Row.fetchAll(db.cachedStatement(sql: claimSQL), arguments: [now + max(1, lease), now, now, limit])
+            .map(decodeJob).sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+    }
+
+    /// Whether a pending job is due, read synchronously on the calling thread (GRDB enters its reader with `sync`).
+    private func anyJobDue(at now: Int64) throws -> Bool {
+        try pool.read { db in
+            try Bool.fetchOne(
+                db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM outbox WHERE state = 'pending' AND due_at <= ?)"),
+                arguments: [now]) ?? false
         }
     }
 
@@ -26,33 +40,43 @@ extension SQLiteBookingStore: OutboxStore {
     public func finishJob(
         _ id: Int64, at now: Int64, note: String?, enqueue jobs: [OutboxEnqueue], events: [OutboxEvent]
     ) async throws(StoreError) -> [StoredEvent] {
-        try await run {
-            try await self.pool.write { db in
-                try db.execute(
-                    sql: """
-                        UPDATE outbox SET state = 'done', updated_at = ?, finished_at = ?, note = ?, last_error = NULL
-                        WHERE id = ? AND state = 'pending'
-                        """,
-                    arguments: [now, now, note, id])
-                // Nothing changed: the job was finished already (a second run after a lost lease). Its fan-out
-                // was enqueued then; doing it again would duplicate deliveries.
-                guard db.changesCount > 0 else { return [] }
+        try await finishJob(id, at: now, note: note, enqueue: jobs, events: events, thenClaim: 0, lease: 0).events
+    }
+
+    public func finishJob(
+        _ id: Int64, at now: Int64, note: String?, enqueue jobs: [OutboxEnqueue], events: [OutboxEvent],
+        thenClaim limit: Int, lease: Int64
+    ) async throws(StoreError) -> (events: [StoredEvent], claimed: [OutboxJob]) {
+        let finish: @Sendable (Database) throws -> (events: [StoredEvent], claimed: [OutboxJob]) = { db in
+            try db.cachedStatement(
+                sql: """
+                    UPDATE outbox SET state = 'done', updated_at = ?, finished_at = ?, note = ?, last_error = NULL
+                    WHERE id = ? AND state = 'pending'
+                    """
+            ).execute(arguments: [now, now, note, id])
+            // Nothing changed: the job was finished already (a second run after a lost lease). Its fan-out
+            // was enqueued then; doing it again would duplicate deliveries.
+            var appended: [StoredEvent] = []
+            if db.changesCount > 0 {
                 try Self.insertJobs(db, jobs, at: now)
-                var appended: [StoredEvent] = []
                 for event in events {
                     try db.execute(
                         sql: "INSERT INTO events (type, at, data) VALUES (?, ?, ?)",
                         arguments: [event.type, now, String(decoding: event.data, as: UTF8.self)])
-                    appended.append(StoredEvent(cursor: db.lastInsertedRowID, type: event.type, at: now, data: event.data))
+                    appended.append(
+                        StoredEvent(cursor: db.lastInsertedRowID, type: event.type, at: now, data: event.data))
                 }
-                return appended
             }
+            return (appended, try Self.claim(db, at: now, lease: lease, limit: limit))
+        }
+        return try await run {
+            events.isEmpty ? try await self.bookkeepingWrite(finish) : try await self.pool.write(finish)
         }
     }
 
     public func retryJobLater(_ id: Int64, error: String, dueAt: Int64, at now: Int64) async throws(StoreError) {
         try await run {
-            try await self.pool.write { db in
+            try await self.bookkeepingWrite { db in
                 try db.execute(
                     sql: """
                         UPDATE outbox SET due_at = ?, last_error = ?, updated_at = ?
@@ -65,7 +89,7 @@ extension SQLiteBookingStore: OutboxStore {
 
     public func failJob(_ id: Int64, error: String, at now: Int64) async throws(StoreError) {
         try await run {
-            try await self.pool.write { db in
+            try await self.bookkeepingWrite { db in
                 try db.execute(
                     sql: """
                         UPDATE outbox SET state = 'failed', last_error = ?, updated_at = ?, finished_at = ?

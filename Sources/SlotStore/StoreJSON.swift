@@ -10,9 +10,9 @@ import Synchronization
 /// lock: `JSONSerialization` with `.sortedKeys` bridges every value and sorts keys with a locale-aware `NSString`
 /// comparison, which cost more than the SQL of the whole transaction (measured with `perf`; see
 /// docs/benchmarks.md). Keys are sorted by code point, which is the same order for the ASCII keys used here.
-enum StoreJSON {
+public enum StoreJSON {
     /// Serialises plain values (`String`, `Bool`, integer types, arrays and `[String: Any]` of them).
-    static func data(_ value: Any) -> Data {
+    public static func data(_ value: Any) -> Data {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(256)
         write(value, into: &bytes)

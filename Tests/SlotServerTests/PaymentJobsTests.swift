@@ -77,7 +77,7 @@ struct PaymentJobsTests {
     func runPaymentJobs() async throws -> [String] {
         var ran: [String] = []
         for job in try await store.outboxJobs(state: .pending, limit: 100) where job.kind.hasPrefix("payment.") {
-            try await jobs.run(job)
+            _ = try await jobs.run(job)
             ran.append(job.kind)
         }
         return ran

@@ -94,6 +94,25 @@ struct OutboxStoreTests {
         }
     }
 
+    @Test("the outbox's bookkeeping commits unsynced; the next write (a booking) is synced again, even after an error")
+    func bookkeepingIsUnsyncedBookingsStaySynced() async throws {
+        let store = try Self.store()
+        let inside = try await store.bookkeepingWrite { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+        #expect(inside == 1, "NORMAL inside a bookkeeping write")
+        #expect(try await store.synchronousSetting() == 2, "FULL again after it")
+        await #expect(throws: (any Error).self) {
+            try await store.bookkeepingWrite { db in try db.execute(sql: "INSERT INTO no_such_table VALUES (1)") }
+        }
+        #expect(try await store.synchronousSetting() == 2, "FULL again after a failed one")
+        try await store.enqueueJobs([Self.job("notify.a")], at: Self.now)
+        let job = try #require(try await store.claimDueJobs(at: Self.now, lease: 40, limit: 1).first)
+        try await store.finishJob(job.id, at: Self.now, note: nil, enqueue: [Self.job("notify.b")], events: [])
+        #expect(try await store.synchronousSetting() == 2)
+        let normal = try SQLiteBookingStore(path: try TempDirectory().path("n.db"), synchronous: .normal)
+        #expect(try await normal.bookkeepingWrite { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") } == 1)
+        #expect(try await normal.synchronousSetting() == 1, "a store set to NORMAL stays NORMAL")
+    }
+
     @Test("ensurePendingJob keeps exactly one pending job of a kind")
     func onePendingSweep() async throws {
         let store = try Self.store()

@@ -32,6 +32,25 @@ struct SQLiteBookingStoreTests {
         #expect(next.id != booking.id)
     }
 
+    @Test("the claim and the conflict check read a range of an index: no scan of all pending jobs or all bookings")
+    func queriesReadIndexRanges() async throws {
+        let store = try SQLiteBookingStore(path: try TempDirectory().path("plan.db"))
+        func plan(_ sql: String) async throws -> String {
+            try await store.pool.read { db in
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql).map { $0["detail"] as String }
+            }.joined(separator: "; ")
+        }
+        let claim = try await plan(
+            SQLiteBookingStore.claimSQL.replacingOccurrences(of: "?", with: "1"))
+        #expect(claim.contains("outbox_state_due (state=? AND due_at<?)"), "\(claim)")
+        #expect(!claim.contains("TEMP B-TREE"), "\(claim)")
+        let check = try await plan(
+            SQLiteBookingStore.selectBookings + " WHERE "
+                + SQLiteBookingStore.activeOverlap.replacingOccurrences(of: "?", with: "1")
+                + " AND (b.staff_id = 'anna')")
+        #expect(check.contains("bookings_staff_active_busy (staff_id=? AND busy_start>? AND busy_start<?)"), "\(check)")
+    }
+
     @Test func theDatabaseIsWALWithFullSyncAndTheSchemaVersionIsRecorded() async throws {
         let path = try TempDirectory().path("slotd.db")
         let store = try SQLiteBookingStore(path: path)

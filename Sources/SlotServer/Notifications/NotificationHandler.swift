@@ -15,7 +15,6 @@ struct NotificationHandler: OutboxJobHandler {
     static let sendPrefix = "notify.send."
 
     let store: any BookingStore
-    let outbox: any OutboxStore
     let rules: RuleHolder
     let providers: [String: any NotificationProvider]
     let settings: NotificationSettings
@@ -24,12 +23,12 @@ struct NotificationHandler: OutboxJobHandler {
 
     var kindPrefix: String { "notify." }
 
-    func run(_ job: OutboxJob) async throws(ProviderError) {
+    func run(_ job: OutboxJob) async throws(ProviderError) -> OutboxCompletion {
         if job.kind.hasPrefix(Self.sendPrefix) {
             try await deliver(job)
-        } else {
-            try await fanOut(job)
+            return .done
         }
+        return try await fanOut(job)
     }
 
     /// `notify.booking_no_show` → `booking.no_show`, `notify.day_summary` → `day.summary`.
@@ -41,7 +40,8 @@ struct NotificationHandler: OutboxJobHandler {
 
     // MARK: - Fan-out
 
-    func fanOut(_ job: OutboxJob) async throws(ProviderError) {
+    /// The deliveries of a `notify.<event>` job, recorded with its completion.
+    func fanOut(_ job: OutboxJob) async throws(ProviderError) -> OutboxCompletion {
         let event = Self.event(ofKind: job.kind)
         let payload = job.object
         guard let loaded = rules.current else { throw .temporary("no rules are loaded; the shop's details are unknown") }
@@ -51,17 +51,14 @@ struct NotificationHandler: OutboxJobHandler {
             let found: StoredBooking?
             do { found = try await store.booking(id: id) } catch { throw .temporary("reading booking \(id): \(error)") }
             guard let booking = found else {
-                try await finish(job, note: "skipped: booking \(id) does not exist")
-                return
+                return skipped(job, "skipped: booking \(id) does not exist")
             }
             if event == "booking.reminder" {
                 if booking.status != .confirmed {
-                    try await finish(job, note: "skipped: booking is \(booking.status.rawValue)")
-                    return
+                    return skipped(job, "skipped: booking is \(booking.status.rawValue)")
                 }
                 if let start = (payload["start"] as? NSNumber)?.int64Value, start != booking.start {
-                    try await finish(job, note: "skipped: booking moved (a new reminder was made for its new time)")
-                    return
+                    return skipped(job, "skipped: booking moved (a new reminder was made for its new time)")
                 }
             }
             values = Self.values(for: booking, in: loaded.ruleSet, language: settings.language)
@@ -85,8 +82,7 @@ struct NotificationHandler: OutboxJobHandler {
         }
         let targets = settings.providers(for: event)
         guard !targets.isEmpty else {
-            try await finish(job, note: "no route for \(event)")
-            return
+            return skipped(job, "no route for \(event)")
         }
         let message = settings.template(for: event).render(values)
         let data = values
@@ -101,22 +97,13 @@ struct NotificationHandler: OutboxJobHandler {
             if let booking = payload["booking"] { object["booking"] = booking }
             return OutboxEnqueue(kind: Self.sendPrefix + provider, object: object, dueAt: clock.now())
         }
-        do {
-            try await outbox.finishJob(
-                job.id, at: clock.now(), note: "sent to " + targets.joined(separator: ", "), enqueue: deliveries,
-                events: [])
-        } catch {
-            throw .temporary("recording the fan-out failed: \(error)")
-        }
+        return OutboxCompletion(note: "sent to " + targets.joined(separator: ", "), enqueue: deliveries)
     }
 
-    func finish(_ job: OutboxJob, note: String) async throws(ProviderError) {
-        do {
-            try await outbox.finishJob(job.id, at: clock.now(), note: note, enqueue: [], events: [])
-        } catch {
-            throw .temporary("recording the job failed: \(error)")
-        }
+    /// Done without a delivery; says why in the log and on the job.
+    func skipped(_ job: OutboxJob, _ note: String) -> OutboxCompletion {
         logger.info("notification \(note)", metadata: ["job": "\(job.id)", "kind": "\(job.kind)"])
+        return .done(note)
     }
 
     /// The template fields of a booking, in the shop's zone and language.
@@ -156,8 +143,9 @@ struct NotificationHandler: OutboxJobHandler {
             throw .permanent("the delivery job has no message_id or event")
         }
         let to = payload["to"] as? [String: Any] ?? [:]
-        let data = (try? JSONSerialization.data(
-            withJSONObject: payload["data"] ?? [String: Any](), options: [.sortedKeys])) ?? Data("{}".utf8)
+        // The template values, all strings (see `fanOut`): the store's small writer, not `JSONSerialization` with
+        // sorted keys, whose locale-aware key sort was the costliest step of a delivery.
+        let data = StoreJSON.data(payload["data"] as? [String: String] ?? [:])
         let message = OutgoingMessage(
             event: event, id: id,
             recipient: Recipient(

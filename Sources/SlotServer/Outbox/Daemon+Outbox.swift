@@ -22,14 +22,14 @@ func buildOutbox(
         throw StartupError("\(error)", isConfigurationError: true)
     }
     let sweep = EndOfDaySweep(
-        store: store, outbox: store, rules: service.rules, bus: bus, clock: configuration.clock,
+        store: store, outbox: store, rules: service.rules, clock: configuration.clock,
         endOfDayMinute: configuration.outbox.endOfDayMinute, logger: logger)
     let notifications = NotificationHandler(
-        store: store, outbox: store, rules: service.rules, providers: notifiers,
+        store: store, rules: service.rules, providers: notifiers,
         settings: configuration.notifications, clock: configuration.clock, logger: logger)
     let worker = OutboxWorker(
-        store: store, handlers: [notifications, sweep, HoldExpiryJobs(service: service)] + extraHandlers, clock: configuration.clock,
-        settings: configuration.outbox, logger: logger)
+        store: store, handlers: [notifications, sweep, HoldExpiryJobs(service: service)] + extraHandlers,
+        clock: configuration.clock, settings: configuration.outbox, logger: logger, publish: { [bus] in bus.publish($0) })
     do {
         try await sweep.ensureScheduled()
     } catch {

@@ -16,7 +16,6 @@ struct EndOfDaySweep: OutboxJobHandler {
     let store: any BookingStore
     let outbox: any OutboxStore
     let rules: RuleHolder
-    let bus: EventBus
     let clock: WallClock
     let endOfDayMinute: Int
     let logger: Logger
@@ -48,7 +47,7 @@ struct EndOfDaySweep: OutboxJobHandler {
             Self.job(for: next.date, zone: zone, endOfDayMinute: endOfDayMinute), at: clock.now())
     }
 
-    func run(_ job: OutboxJob) async throws(ProviderError) {
+    func run(_ job: OutboxJob) async throws(ProviderError) -> OutboxCompletion {
         guard job.kind == Self.kind else { throw .permanent("unknown sweep kind '\(job.kind)'") }
         guard let zone = rules.current?.ruleSet.shop.timeZone else { throw .temporary("no rules are loaded") }
         guard let date = (job.object["date"] as? String).flatMap({ LocalDate(iso: $0) }) else {
@@ -80,16 +79,10 @@ struct EndOfDaySweep: OutboxJobHandler {
             OutboxEnqueue(kind: "notify.day_summary", object: message, dueAt: now),
             Self.job(for: nextDate, zone: zone, endOfDayMinute: endOfDayMinute),
         ]
-        do {
-            let events = try await outbox.finishJob(
-                job.id, at: now, note: "closed \(date)", enqueue: jobs,
-                events: [OutboxEvent(type: "day.closed", object: summary)])
-            bus.publish(events)
-        } catch {
-            throw .temporary("recording the sweep failed: \(error)")
-        }
         logger.info(
             "day closed",
             metadata: ["date": "\(date)", "open": "\(open.count)", "completed": "\(summary["completed"] ?? 0)"])
+        return OutboxCompletion(
+            note: "closed \(date)", enqueue: jobs, events: [OutboxEvent(type: "day.closed", object: summary)])
     }
 }

@@ -9,11 +9,12 @@ struct HoldExpiryJobs: OutboxJobHandler {
 
     var kindPrefix: String { "booking.expire_hold" }
 
-    func run(_ job: OutboxJob) async throws(ProviderError) {
+    func run(_ job: OutboxJob) async throws(ProviderError) -> OutboxCompletion {
         do {
             try await service.expireHolds()
         } catch {
             throw .temporary("expiring holds failed: \(error)")
         }
+        return .done
     }
 }

@@ -3,13 +3,28 @@ import SlotStore
 
 /// Runs the outbox jobs of one family of kinds (`notify.`, `payment.`), outside every database transaction.
 ///
-/// The worker claims a due job, calls `run` with a timeout, and marks the job done when it returns; a thrown
-/// `.temporary` error retries with backoff, `.permanent` parks the job as `failed`. A crash between the provider
-/// call and the job's record runs it again, so `run` must be idempotent: it passes an idempotency key derived from
-/// the job to the provider and records its effects so that a second run changes nothing.
+/// The worker claims a due job, calls `run` with a timeout, and records the returned completion (the job done, its
+/// follow-up jobs and events) in one transaction; a thrown `.temporary` error retries with backoff, `.permanent`
+/// parks the job as `failed`. A crash between the provider call and the job's record runs it again, so `run` must
+/// be idempotent: it passes an idempotency key derived from the job to the provider and records its effects so
+/// that a second run changes nothing.
 protocol OutboxJobHandler: Sendable {
     /// The kinds this handler runs: every kind that starts with this prefix.
     var kindPrefix: String { get }
-    /// Does the job's work and records its effects.
-    func run(_ job: OutboxJob) async throws(ProviderError)
+    /// Does the job's work; returns what the worker records with the job's completion.
+    func run(_ job: OutboxJob) async throws(ProviderError) -> OutboxCompletion
+}
+
+/// What finishing a job records, in the one transaction that marks it done: a note for `slotctl outbox show`, the
+/// jobs it fans out to and the events it appends (published after commit).
+struct OutboxCompletion: Sendable {
+    var note: String?
+    var enqueue: [OutboxEnqueue] = []
+    var events: [OutboxEvent] = []
+
+    /// Done, nothing more to record.
+    static let done = OutboxCompletion(note: nil)
+
+    /// Done, with a note saying what happened (or why nothing did).
+    static func done(_ note: String) -> OutboxCompletion { OutboxCompletion(note: note) }
 }

@@ -17,6 +17,8 @@ final class OutboxWorker: Service, Sendable {
     let clock: WallClock
     let settings: OutboxSettings
     let logger: Logger
+    /// Hands the events a finished job appended (`day.closed`) to the event bus, after their commit.
+    let publish: @Sendable ([StoredEvent]) -> Void
 
     private let signal = WakeSignal()
     private let stopping = Atomic<Bool>(false)
@@ -25,13 +27,14 @@ final class OutboxWorker: Service, Sendable {
 
     init(
         store: any OutboxStore, handlers: [any OutboxJobHandler], clock: WallClock, settings: OutboxSettings,
-        logger: Logger
+        logger: Logger, publish: @escaping @Sendable ([StoredEvent]) -> Void
     ) {
         self.store = store
         self.handlers = handlers
         self.clock = clock
         self.settings = settings
         self.logger = logger
+        self.publish = publish
     }
 
     /// New jobs may be due: run a pass soon. Cheap and non-blocking (any caller, any thread).
@@ -72,25 +75,18 @@ final class OutboxWorker: Service, Sendable {
         }
     }
 
-    /// One pass: `workers` lanes, each claiming and running one job at a time until none is due.
+    /// One pass: `workers` lanes, each running one job at a time until none is due. A lane records a finished job
+    /// and claims its next one in the same write.
     func pass() async -> Int {
         await passLock.withLock {
             await withTaskGroup(of: Int.self) { group in
                 for _ in 0..<max(1, settings.workers) {
                     group.addTask { [self] in
                         var ran = 0
-                        while !stopping.load(ordering: .relaxed) {
-                            let claimed: [OutboxJob]
-                            do {
-                                claimed = try await store.claimDueJobs(
-                                    at: clock.now(), lease: settings.leaseSeconds, limit: 1)
-                            } catch {
-                                logger.error("outbox claim failed", metadata: ["error": "\(error)"])
-                                return ran
-                            }
-                            guard let job = claimed.first else { return ran }
-                            await execute(job)
+                        var next = stopping.load(ordering: .relaxed) ? nil : await claimOne()
+                        while let job = next {
                             ran += 1
+                            next = await execute(job)
                         }
                         return ran
                     }
@@ -102,27 +98,46 @@ final class OutboxWorker: Service, Sendable {
         }
     }
 
-    /// Runs one claimed job and records its outcome.
-    func execute(_ job: OutboxJob) async {
+    /// Claims the next due job, if any (and none while stopping).
+    func claimOne() async -> OutboxJob? {
+        guard !stopping.load(ordering: .relaxed) else { return nil }
+        do {
+            return try await store.claimDueJobs(at: clock.now(), lease: settings.leaseSeconds, limit: 1).first
+        } catch {
+            logger.error("outbox claim failed", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+
+    /// Runs one claimed job and records its outcome; returns the lane's next job, claimed with the record.
+    func execute(_ job: OutboxJob) async -> OutboxJob? {
         guard let handler = handlers.first(where: { job.kind.hasPrefix($0.kindPrefix) }) else {
             let known = handlers.map { $0.kindPrefix + "*" }.joined(separator: ", ")
             await record(
                 job, .permanent("no handler for job kind '\(job.kind)' (this slotd runs \(known)); "
                     + "the job was written by another version or by hand"))
-            return
+            return await claimOne()
         }
         let outcome = await Self.withTimeout(settings.callTimeout) { () async throws(ProviderError) in
             try await handler.run(job)
         }
         switch outcome {
-        case .success:
+        case .success(let completion):
             do {
-                try await store.finishJob(job.id, at: clock.now(), note: nil, enqueue: [], events: [])
+                let (events, claimed) = try await store.finishJob(
+                    job.id, at: clock.now(), note: completion.note, enqueue: completion.enqueue,
+                    events: completion.events, thenClaim: stopping.load(ordering: .relaxed) ? 0 : 1,
+                    lease: settings.leaseSeconds)
+                if !events.isEmpty { publish(events) }
+                return claimed.first
             } catch {
+                // The lease still holds the job: it runs again once the lease lapses, and finds its work done.
                 logger.error("outbox: recording a finished job failed", metadata: ["job": "\(job.id)", "error": "\(error)"])
+                return nil
             }
         case .failure(let error):
             await record(job, error)
+            return await claimOne()
         }
     }
 
@@ -153,16 +168,15 @@ final class OutboxWorker: Service, Sendable {
 
     /// Runs `operation`, giving up after `timeout` with a temporary error. The operation runs in its own task so
     /// a call that ignores cancellation (a blocked socket) cannot hold the worker past the timeout.
-    static func withTimeout(
-        _ timeout: Duration, _ operation: @escaping @Sendable () async throws(ProviderError) -> Void
-    ) async -> Result<Void, ProviderError> {
+    static func withTimeout<T: Sendable>(
+        _ timeout: Duration, _ operation: @escaping @Sendable () async throws(ProviderError) -> T
+    ) async -> Result<T, ProviderError> {
         let race = TimeoutRace()
-        return await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, ProviderError>, Never>) in
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, ProviderError>, Never>) in
             let work = Task {
-                let result: Result<Void, ProviderError>
+                let result: Result<T, ProviderError>
                 do throws(ProviderError) {
-                    try await operation()
-                    result = .success(())
+                    result = .success(try await operation())
                 } catch {
                     result = .failure(error)
                 }

@@ -18,7 +18,7 @@ struct PaymentJobs: OutboxJobHandler {
     let clock: WallClock
     let logger: Logger
 
-    func run(_ job: OutboxJob) async throws(ProviderError) {
+    func run(_ job: OutboxJob) async throws(ProviderError) -> OutboxCompletion {
         let object = (try? JSONSerialization.jsonObject(with: job.payload)) as? [String: Any]
         guard let bookingID = object?["booking"] as? String else {
             throw .permanent("job \(job.id) (\(job.kind)) has no booking in its payload")
@@ -31,10 +31,12 @@ struct PaymentJobs: OutboxJobHandler {
         case "payment.charge_fee":
             // A late-cancellation fee is settled from the kept deposit or at the shop; nothing is charged online.
             logger.info("cancellation fee recorded, collected at the shop", metadata: ["booking": "\(bookingID)"])
+            return .done("fee collected at the shop")
         default:
             let known = Self.kinds.joined(separator: ", ")
             throw .permanent("no payment job of kind '\(job.kind)' — this slotd runs \(known)")
         }
+        return .done
     }
 
     static let kinds = [
