@@ -203,15 +203,16 @@ extension SQLiteBookingStore {
         }
     }
 
+    /// A row of `jobColumns`, read by position (they are always selected in that order): a lookup by name folds
+    /// case on every access.
     static func decodeJob(_ row: Row) -> OutboxJob {
         var job = OutboxJob(
-            id: row["id"], kind: row["kind"], payload: Data((row["payload"] as String).utf8), dueAt: row["due_at"],
-            attempts: row["attempts"], state: OutboxState(rawValue: row["state"]) ?? .failed,
-            lastError: row["last_error"], createdAt: row["created_at"])
-        job.bookingID = row["booking_id"]
-        job.updatedAt = row["updated_at"]
-        job.finishedAt = row["finished_at"]
-        job.note = row["note"]
+            id: row[0], kind: row[1], payload: Data((row[2] as String).utf8), dueAt: row[3], attempts: row[4],
+            state: OutboxState(rawValue: row[5]) ?? .failed, lastError: row[6], createdAt: row[7])
+        job.bookingID = row[8]
+        job.updatedAt = row[9]
+        job.finishedAt = row[10]
+        job.note = row[11]
         return job
     }
 }

@@ -394,7 +394,7 @@ extension SQLiteBookingStore {
     }
 
     static func fetchBooking(_ db: Database, id: String) throws -> StoredBooking? {
-        try Row.fetchOne(db.cachedStatement(sql: selectBookings + " WHERE b.id = ?"), arguments: [id]).map(decodeBooking)
+        try fetchBookings(db.cachedStatement(sql: selectBookings + " WHERE b.id = ?"), arguments: [id]).first
     }
 
     static func idempotencyRecord(_ db: Database, key: String) throws -> IdempotencyRecord? {

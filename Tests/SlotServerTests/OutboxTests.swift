@@ -66,6 +66,10 @@ struct OutboxPieceTests {
         let custom = MessageTemplate(subject: "{{ customer }} @ {{shop}}", body: "{{unknown}}|{{time}}")
         #expect(custom.render(values).subject == "Ann @ Test Shop")
         #expect(custom.unknownFields == ["unknown"])
+        #expect(MessageTemplate.fill("Grüße, {{customer}} — ✂️ {{shop}}!", values) == "Grüße, Ann — ✂️ Test Shop!")
+        #expect(MessageTemplate.fill("{{customer}}{{customer}}", values) == "AnnAnn")
+        #expect(MessageTemplate.fill("open {{customer and } never closed", values) == "open {{customer and } never closed")
+        #expect(MessageTemplate.fill("{{}} {{nope}} {", values) == "  {")
     }
 
     @Test("every event has a built-in template in both languages, naming only known fields")

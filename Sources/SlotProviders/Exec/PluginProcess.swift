@@ -20,6 +20,8 @@ final class PluginProcess: Sendable {
         var timers: [Int: Timer] = [:]
         /// Killed because a call timed out (an exit the host caused, not a crash).
         var killedForTimeout = false
+        /// What a call still waiting when the timed-out plugin's exit is seen is told: the timeout, not the kill.
+        var timeoutMessage: String?
         var exited = false
         var exitStatus: String?
         var stdinOpen = true
@@ -242,7 +244,7 @@ final class PluginProcess: Sendable {
             usleep(10_000)
         }
         let description = reaped ? Self.describe(status) : "closed its stdout"
-        let waiters = state.withLock { state in
+        let (waiters, timeoutMessage) = state.withLock { state in
             state.exited = true
             state.exitStatus = description
             defer {
@@ -250,10 +252,13 @@ final class PluginProcess: Sendable {
                 for timer in state.timers.values { timer.cancel() }
                 state.timers.removeAll()
             }
-            return Array(state.pending.values)
+            return (Array(state.pending.values), state.timeoutMessage)
         }
+        // Killed for a timeout: the exit can be seen before the timer answers its call (a loaded machine), and the
+        // caller should hear why it was killed.
+        let message = timeoutMessage ?? "plugin '\(pluginName)' exited (\(description))"
         for waiter in waiters {
-            waiter.resume(returning: .failure(.temporary("plugin '\(pluginName)' exited (\(description))")))
+            waiter.resume(returning: .failure(.temporary(message)))
         }
         if !reaped {
             // Still running with its stdout closed: it is killed by the host; reap it here when it goes.
@@ -312,6 +317,7 @@ final class PluginProcess: Sendable {
                 let timedOut = self.state.withLock { state -> Bool in
                     guard state.pending[id] != nil else { return false }
                     state.killedForTimeout = true
+                    state.timeoutMessage = "plugin '\(name)' did not answer within \(timeout)"
                     return true
                 }
                 guard timedOut else { return }

@@ -40,16 +40,36 @@ public struct MessageTemplate: Sendable, Hashable {
     }
 
     static func fill(_ text: String, _ values: [String: String]) -> String {
-        var out = ""
-        var rest = text[...]
-        while let open = rest.range(of: "{{") {
-            guard let close = rest[open.upperBound...].range(of: "}}") else { break }
-            out += rest[..<open.lowerBound]
-            let name = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
-            out += values[name] ?? ""
-            rest = rest[close.upperBound...]
+        // Scans UTF-8 bytes: Foundation's `range(of:)` bridged every search through NSString, the costliest step of
+        // a fan-out.
+        let bytes = Array(text.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + 64)
+        var index = 0
+        while index < bytes.count {
+            if bytes[index] == UInt8(ascii: "{"), index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "{"),
+                let close = Self.closing(bytes, from: index + 2)
+            {
+                let name = String(decoding: bytes[(index + 2)..<close], as: UTF8.self)
+                    .trimmingCharacters(in: .whitespaces)
+                out.append(contentsOf: (values[name] ?? "").utf8)
+                index = close + 2
+            } else {
+                out.append(bytes[index])
+                index += 1
+            }
         }
-        return out + rest
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Where the next `}}` starts at or after `start`.
+    private static func closing(_ bytes: [UInt8], from start: Int) -> Int? {
+        var index = start
+        while index + 1 < bytes.count {
+            if bytes[index] == UInt8(ascii: "}"), bytes[index + 1] == UInt8(ascii: "}") { return index }
+            index += 1
+        }
+        return nil
     }
 }
 
