@@ -9,7 +9,9 @@ import SlotRules
 ///
 /// Durability: `synchronous = FULL` by default. In WAL mode `NORMAL` keeps the database consistent after a crash but
 /// may lose the last transactions on power loss, because the WAL is only synced at checkpoints; a booking the API
-/// has acknowledged must survive power loss, so every commit syncs the WAL. `StoreBenchmarks` measures the cost.
+/// has acknowledged must survive power loss, so every booking commit (and every commit that appends an event) syncs
+/// the WAL. Only the outbox's own bookkeeping commits unsynced (`bookkeepingWrite` says why that loses nothing).
+/// `StoreBenchmarks` measures the cost.
 public final class SQLiteBookingStore: BookingStore {
     /// How hard each commit waits for the disk.
     public enum Synchronous: String, Sendable, CaseIterable {
