@@ -32,7 +32,16 @@ struct SMTPDeliveryTests {
         controller.stop()
         """#
 
-    final class MailServer {
+    /// Runs blocking work (starting Python and reading its first line, waiting for it to exit) on a thread of its
+    /// own: on Linux, Dispatch's global queues and Swift's cooperative pool share about one thread per core, and a
+    /// test that blocks one of them stalls every other test of the run, and every Dispatch timer, meanwhile.
+    static func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try work() }) }.start()
+        }
+    }
+
+    final class MailServer: @unchecked Sendable {
         let process = Process()
         let input = Pipe()
         let directory: String
@@ -55,10 +64,13 @@ struct SMTPDeliveryTests {
             self.port = port
         }
 
-        func stop() {
+        /// Stops the server and waits until it has exited.
+        func stop() async {
             try? input.fileHandleForWriting.close()
-            process.waitUntilExit()
-            try? FileManager.default.removeItem(atPath: directory)
+            _ = try? await SMTPDeliveryTests.offThePool { [self] in
+                process.waitUntilExit()
+                try? FileManager.default.removeItem(atPath: directory)
+            }
         }
 
         /// The delivered messages, waiting briefly for the first.
@@ -81,8 +93,17 @@ struct SMTPDeliveryTests {
 
     @Test("a booking confirmation arrives with its recipient, subject and body")
     func delivers() async throws {
-        let server = try MailServer()
-        defer { server.stop() }
+        let server = try await Self.offThePool { try MailServer() }
+        do {
+            try await deliver(to: server)
+        } catch {
+            await server.stop()
+            throw error
+        }
+        await server.stop()
+    }
+
+    func deliver(to server: MailServer) async throws {
         let notifier = SMTPNotifier(
             name: "mail", url: "smtp://127.0.0.1:\(server.port)", from: "Barbershop <shop@example.com>",
             timeout: .seconds(10))
@@ -98,7 +119,7 @@ struct SMTPDeliveryTests {
         #expect(mail["to"] as? [String] == ["zoe@example.org"])
         // Decode it the way a mail client would.
         let data = try #require(mail["data"] as? String)
-        let decoded = try Self.pythonDecode(data)
+        let decoded = try await Self.offThePool { try Self.pythonDecode(data) }
         #expect(decoded["subject"] == "Termin bestätigt: Dienstag 10:00")
         #expect(decoded["to"] == "Zoë <zoe@example.org>")
         #expect(decoded["message-id"] == "<slotd.12-mail@example.com>")
@@ -107,9 +128,9 @@ struct SMTPDeliveryTests {
 
     @Test("a server that is down is a temporary failure")
     func serverDown() async throws {
-        let server = try MailServer()
+        let server = try await Self.offThePool { try MailServer() }
         let port = server.port
-        server.stop()
+        await server.stop()
         let notifier = SMTPNotifier(
             name: "mail", url: "smtp://127.0.0.1:\(port)", from: "shop@example.com", timeout: .seconds(5))
         do {
