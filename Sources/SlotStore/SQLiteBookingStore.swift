@@ -79,7 +79,7 @@ public final class SQLiteBookingStore: BookingStore {
     /// (message ids and idempotency keys make the repeat harmless), and the WAL keeps commits in order: the next
     /// booking's synced commit makes every earlier one durable too, so a booking never depends on a lost claim.
     /// Every commit that appends an event stays synced: a cursor a client has seen must never be handed out again.
-    /// With these writes unsynced, the worker's three or four commits per booking cost no `fdatasync` each.
+    /// With these writes unsynced, the worker's three commits per booking cost no `fdatasync` each.
     func bookkeepingWrite<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         guard synchronous == .full else { return try await pool.write(body) }
         return try await pool.writeWithoutTransaction { db in

@@ -17,15 +17,10 @@ public struct MessageTemplate: Sendable, Hashable {
         "start", "price", "deposit", "shop", "status", "reason", "fee", "minutes_before", "reminder", "cancel_link", "completed", "no_show", "cancelled", "open_count", "open_bookings", "notes",
     ]
 
-    /// The placeholders a text names, with their character offsets, in order.
+    /// The placeholders a text names, in order.
     static func placeholders(in text: String) -> [String] {
         var names: [String] = []
-        var rest = text[...]
-        while let open = rest.range(of: "{{") {
-            guard let close = rest[open.upperBound...].range(of: "}}") else { break }
-            names.append(rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces))
-            rest = rest[close.upperBound...]
-        }
+        scan(text, literal: { _ in }, field: { names.append($0) })
         return names
     }
 
@@ -40,26 +35,34 @@ public struct MessageTemplate: Sendable, Hashable {
     }
 
     static func fill(_ text: String, _ values: [String: String]) -> String {
-        // Scans UTF-8 bytes: Foundation's `range(of:)` bridged every search through NSString, the costliest step of
-        // a fan-out.
-        let bytes = Array(text.utf8)
         var out: [UInt8] = []
-        out.reserveCapacity(bytes.count + 64)
-        var index = 0
-        while index < bytes.count {
-            if bytes[index] == UInt8(ascii: "{"), index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "{"),
-                let close = Self.closing(bytes, from: index + 2)
-            {
-                let name = String(decoding: bytes[(index + 2)..<close], as: UTF8.self)
-                    .trimmingCharacters(in: .whitespaces)
-                out.append(contentsOf: (values[name] ?? "").utf8)
-                index = close + 2
-            } else {
-                out.append(bytes[index])
-                index += 1
-            }
-        }
+        out.reserveCapacity(text.utf8.count + 64)
+        scan(text, literal: { out.append(contentsOf: $0) }, field: { out.append(contentsOf: (values[$0] ?? "").utf8) })
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Reads `text` once, the one reading of `{{field}}`: `literal` gets each run of text outside placeholders,
+    /// `field` each placeholder's name, trimmed. A `{{` with no `}}` after it is text. Scans UTF-8 bytes:
+    /// Foundation's `range(of:)` bridged every search through NSString, the costliest step of a fan-out.
+    private static func scan(
+        _ text: String, literal: (ArraySlice<UInt8>) -> Void, field: (String) -> Void
+    ) {
+        let bytes = Array(text.utf8)
+        var runStart = 0
+        var index = 0
+        while index + 1 < bytes.count {
+            guard bytes[index] == UInt8(ascii: "{"), bytes[index + 1] == UInt8(ascii: "{"),
+                let close = closing(bytes, from: index + 2)
+            else {
+                index += 1
+                continue
+            }
+            literal(bytes[runStart..<index])
+            field(String(decoding: bytes[(index + 2)..<close], as: UTF8.self).trimmingCharacters(in: .whitespaces))
+            index = close + 2
+            runStart = index
+        }
+        literal(bytes[runStart...])
     }
 
     /// Where the next `}}` starts at or after `start`.
