@@ -21,21 +21,25 @@ let package = Package(
     targets: [
         // Pure values: local dates and times, weekdays, intervals, interval sets, time-zone arithmetic.
         .target(name: "SlotCore"),
+        // Blocking work kept off Swift's cooperative pool, and the debug check that says where it ran.
+        .target(name: "SlotBlocking"),
         // Rule text -> located syntax -> validated RuleSet; the hours-expression language. No I/O.
         .target(name: "SlotRules", dependencies: ["SlotCore", .product(name: "Yams", package: "Yams")]),
         // Availability, slot search and the one "is this start bookable" decision.
         .target(name: "SlotEngine", dependencies: ["SlotCore", "SlotRules"]),
         // Reading a rules directory from disk: the I/O side of SlotRules, shared by slotd and slotctl.
-        .target(name: "SlotRuleFiles", dependencies: ["SlotRules"]),
+        .target(name: "SlotRuleFiles", dependencies: ["SlotRules", "SlotBlocking"]),
         // The wire contract of the v1 API: request, response and event types, the problem+json error body.
         .target(name: "SlotAPI"),
         // Durable bookings, customers, the event log, the outbox and idempotency keys in SQLite.
         .target(
             name: "SlotStore",
-            dependencies: ["SlotCore", "SlotRules", "SlotEngine", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "SlotCore", "SlotRules", "SlotEngine", "SlotBlocking", .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
         // The provider boundary: payment and notification protocols, their settings, the exec-plugin host.
-        .target(name: "SlotProviders", dependencies: ["CCurl", "CCrypto"]),
+        .target(name: "SlotProviders", dependencies: ["CCurl", "CCrypto", "SlotBlocking"]),
         // Typed wrappers for libcurl's variadic setters (HTTPS and SMTP at no build cost).
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
         // HMAC-SHA256 from the system's libcrypto, for webhook signatures.
@@ -52,7 +56,7 @@ let package = Package(
             name: "SlotServer",
             dependencies: [
                 "SlotCore", "SlotRules", "SlotRuleFiles", "SlotEngine", "SlotStore", "SlotAPI", "SlotProviders",
-                "LogProvider", "ManualPayment", "WebhookProvider", "StripePayment",
+                "SlotBlocking", "LogProvider", "ManualPayment", "WebhookProvider", "StripePayment",
                 "SMTPProvider",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -88,6 +92,12 @@ let package = Package(
             name: "StoreBenchmarks",
             dependencies: ["SlotCore", "SlotRules", "SlotStore", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Benchmarks/StoreBenchmarks"
+        ),
+        // A slot query's cost on an empty store next to one with 20,000 bookings (issue 10's goals).
+        .executableTarget(
+            name: "SlotQueryBenchmarks",
+            dependencies: ["SlotCore", "SlotRules", "SlotEngine", "SlotStore"],
+            path: "Benchmarks/SlotQueryBenchmarks"
         ),
         .testTarget(name: "SlotCoreTests", dependencies: ["SlotCore"]),
         .testTarget(name: "SlotRulesTests", dependencies: ["SlotCore", "SlotRules"], resources: [.copy("Fixtures")]),

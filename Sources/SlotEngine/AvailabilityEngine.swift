@@ -125,6 +125,19 @@ public struct AvailabilityEngine: Sendable {
         return slots
     }
 
+    /// The instants in which an active booking can change the answer for starts of `offering` on the local dates
+    /// `from` through `through`: those days (daily limits count every booking that starts in them), widened before
+    /// by the offering's buffer and after by how far its footprint reaches past a start. Bookings busy (with their
+    /// own buffers) outside it cannot matter, so a store need not read them.
+    public func bookingWindow(for offering: ServiceOffering, from: LocalDate, through: LocalDate) -> Interval {
+        let footprint = Footprint(offering)
+        let reachBefore = max(0, -(footprint.busy.first?.lower ?? 0))
+        let reachAfter = max(footprint.duration, footprint.busy.last?.upper ?? 0)
+        return Interval(
+            timeZone.instant(atWallMinute: from.startWallMinute) - reachBefore,
+            timeZone.instant(atWallMinute: through.adding(days: 1).startWallMinute) + reachAfter)
+    }
+
     /// `[now + min_notice, now + horizon]`, both inclusive, as a half-open interval of instants.
     func noticeWindow(now: Int64) -> Interval {
         Interval(now + Int64(rules.shop.minNoticeMinutes) * 60, now + Int64(rules.shop.horizonMinutes) * 60 + 1)

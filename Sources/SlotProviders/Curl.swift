@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import SlotBlocking
 
 /// An HTTP request for a provider: Stripe's API, a webhook receiver, an SMS gateway.
 public struct HTTPCall: Sendable {
@@ -12,10 +13,12 @@ public struct HTTPCall: Sendable {
     public var timeout: Duration
     /// A CA bundle to trust instead of the system's (tests with their own certificate).
     public var caFile: String?
+    /// Connect to this Unix socket instead of the URL's host (the URL still gives the path and `Host`).
+    public var unixSocketPath: String?
 
     public init(
         method: String, url: String, headers: [(name: String, value: String)] = [], body: Data? = nil,
-        timeout: Duration = .seconds(10), caFile: String? = nil
+        timeout: Duration = .seconds(10), caFile: String? = nil, unixSocketPath: String? = nil
     ) {
         self.method = method
         self.url = url
@@ -23,6 +26,7 @@ public struct HTTPCall: Sendable {
         self.body = body
         self.timeout = timeout
         self.caFile = caFile
+        self.unixSocketPath = unixSocketPath
     }
 }
 
@@ -100,6 +104,12 @@ public enum Curl {
         try result.get()
     }
 
+    /// Performs an HTTP call on the calling thread, which it blocks: for a thread of the caller's own (the systemd
+    /// watchdog's), never for async code.
+    public static func performOnThisThread(_ call: HTTPCall) -> Result<HTTPReply, ProviderError> {
+        performBlocking(call)
+    }
+
     private static func onThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
             let thread = Thread { continuation.resume(returning: work()) }
@@ -140,6 +150,7 @@ public enum Curl {
     }
 
     private static func performBlocking(_ call: HTTPCall) -> Result<HTTPReply, ProviderError> {
+        BlockingWork.assertOffCooperativePool("an HTTP call with libcurl")
         _ = globalInit
         guard let handle = curl_easy_init() else { return .failure(.temporary("libcurl could not start a call")) }
         defer { curl_easy_cleanup(handle) }
@@ -165,6 +176,7 @@ public enum Curl {
         ccurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, min(milliseconds(call.timeout), 10_000))
         ccurl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0)
         if let caFile = call.caFile { ccurl_setopt_string(handle, CURLOPT_CAINFO, caFile) }
+        if let path = call.unixSocketPath { ccurl_setopt_string(handle, CURLOPT_UNIX_SOCKET_PATH, path) }
         ccurl_setopt_callback(handle, CURLOPT_WRITEFUNCTION, collect)
         ccurl_setopt_pointer(handle, CURLOPT_WRITEDATA, responseContext.toOpaque())
         if call.body != nil {
@@ -185,6 +197,7 @@ public enum Curl {
     }
 
     private static func sendMailBlocking(_ mail: MailCall) -> Result<Void, ProviderError> {
+        BlockingWork.assertOffCooperativePool("sending mail with libcurl")
         _ = globalInit
         guard let handle = curl_easy_init() else { return .failure(.temporary("libcurl could not start a call")) }
         defer { curl_easy_cleanup(handle) }

@@ -1,4 +1,5 @@
 import Foundation
+import SlotBlocking
 import SlotRules
 
 /// Reads rule files from disk for slotd and slotctl (SlotRules itself does no I/O): a directory's `*.yaml` (and
@@ -18,7 +19,9 @@ public enum RuleDirectory {
     }
 
     /// The rule sources and attachments at `paths` (directories or files); `Rules` when `paths` is empty.
+    /// Blocking file I/O: the daemon calls it through `BlockingWork.run`.
     public static func read(_ paths: [String], naming: Naming = .path) throws(ReadError) -> (sources: [RuleSource], attachments: [String: String]) {
+        BlockingWork.assertOffCooperativePool("reading rule files")
         let manager = FileManager.default
         var sources: [RuleSource] = []
         var attachments: [String: String] = [:]

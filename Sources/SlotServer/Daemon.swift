@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import SlotAPI
+import SlotBlocking
 import SlotProviders
 import SlotStore
 import Synchronization
@@ -91,7 +92,7 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
 
     // Rules first: without them there is nothing to serve.
     let rules = RuleHolder(directory: configuration.rulesDirectory, clock: configuration.clock, logger: logger)
-    if case .rejected(let diagnostics, let message) = rules.reload() {
+    if case .rejected(let diagnostics, let message) = await rules.reload() {
         let lines = diagnostics.map(\.text)
         throw StartupError(
             (["cannot load the rules in \(configuration.rulesDirectory): \(message)"] + lines)
@@ -118,7 +119,7 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
     }
     let store: SQLiteBookingStore
     do {
-        store = try SQLiteBookingStore(path: configuration.databasePath)
+        store = try await SQLiteBookingStore.open(path: configuration.databasePath)
     } catch {
         throw StartupError("cannot open the database: \(error.message)")
     }
@@ -165,7 +166,7 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
         routes: routes, configuration: configuration, readiness: readiness, logger: logger, inherited: inherited)
     let storeService = StoreService(
         close: {
-            do { try store.close() } catch {
+            do { try await BlockingWork.run { () throws(StoreError) in try store.close() } } catch {
                 logger.error("closing the database failed", metadata: ["error": "\(error)"])
             }
         }, bus: bus, logger: logger)

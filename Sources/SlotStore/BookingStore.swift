@@ -25,9 +25,9 @@ public protocol BookingStore: Sendable {
     /// Bookings whose start lies in the query's window, filtered by staff and status, ordered by start.
     func bookings(matching query: BookingQuery) async throws(StoreError) -> [StoredBooking]
 
-    /// Active (held or confirmed) bookings whose busy span (with buffers) overlaps `window`, optionally of one staff
-    /// member, ordered by start.
-    func activeBookings(overlapping window: Interval, staff: String?) async throws(StoreError) -> [StoredBooking]
+    /// What availability needs of the active (held or confirmed) bookings that `query` selects: staff member, start
+    /// and footprint, without customers or prices; ordered by start. Every slot query reads this.
+    func bookedSpans(_ query: SpanQuery) async throws(StoreError) -> [BookedSpan]
 
     /// Applies a transition (confirm, cancel, complete, no-show, expire) and appends its event atomically.
     func transition(
@@ -274,6 +274,47 @@ public struct BookingQuery: Hashable, Sendable {
         self.staffID = staffID
         self.statuses = statuses
         self.limit = limit
+    }
+}
+
+/// Which active bookings availability reads: those busy (with buffers) inside `window`, of the staff members
+/// named (all when nil) or holding one of the resources named (their bookings take capacity from everyone).
+public struct SpanQuery: Hashable, Sendable {
+    public var window: Interval
+    /// Nil: every staff member.
+    public var staff: [String]?
+    /// Resource names whose bookings count whoever the staff member is.
+    public var resources: [String]
+
+    public init(window: Interval, staff: [String]? = nil, resources: [String] = []) {
+        self.window = window
+        self.staff = staff
+        self.resources = resources
+    }
+
+    /// The bookings that can change the answer for starts of `offering` by `choice` on `first` through `last`: the
+    /// staff members who could take it (and bookings holding a resource it needs), inside the window its footprint
+    /// reaches, so a slot query's cost follows the days asked, not the size of the store.
+    public init(
+        for offering: ServiceOffering, by choice: StaffChoice, from first: LocalDate, through last: LocalDate,
+        engine: AvailabilityEngine
+    ) {
+        let staff: [String]
+        switch choice {
+        case .member(let id): staff = [id]
+        case .any: staff = engine.rules.staff.filter { $0.performs(offering) }.map(\.id)
+        }
+        self.init(
+            window: engine.bookingWindow(for: offering, from: first, through: last), staff: staff,
+            resources: offering.resources.filter { $0.count > 0 }.map(\.resource))
+    }
+
+    /// Whether `booking` is one the query selects.
+    public func selects(_ booking: StoredBooking) -> Bool {
+        guard booking.status.isActive, booking.busy.overlaps(window) else { return false }
+        guard let staff else { return true }
+        return staff.contains(booking.staffID)
+            || booking.footprint.resources.contains { $0.count > 0 && resources.contains($0.resource) }
     }
 }
 

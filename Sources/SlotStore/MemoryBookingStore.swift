@@ -56,14 +56,8 @@ public actor MemoryBookingStore: BookingStore {
         return Array(sorted(selected).prefix(max(0, query.limit)))
     }
 
-    public func activeBookings(
-        overlapping window: Interval, staff: String?
-    ) async throws(StoreError) -> [StoredBooking] {
-        sorted(
-            bookingsByID.values.filter { booking in
-                booking.status.isActive && booking.busy.overlaps(window)
-                    && (staff.map { booking.staffID == $0 } ?? true)
-            })
+    public func bookedSpans(_ query: SpanQuery) async throws(StoreError) -> [BookedSpan] {
+        sorted(bookingsByID.values.filter(query.selects)).map(\.bookedSpan)
     }
 
     public func transition(

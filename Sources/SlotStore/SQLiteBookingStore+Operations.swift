@@ -74,7 +74,7 @@ extension SQLiteBookingStore: OperationsStore {
 
     private func counts(_ sql: String) async throws(StoreError) -> [String: Int] {
         try await run {
-            try await self.pool.read { db in
+            try await self.read { db in
                 var result: [String: Int] = [:]
                 for row in try Row.fetchAll(db, sql: sql) {
                     let key: String = row[0]
@@ -88,7 +88,7 @@ extension SQLiteBookingStore: OperationsStore {
 
     public func customers() async throws(StoreError) -> [StoredCustomer] {
         try await run {
-            try await self.pool.read { db in
+            try await self.read { db in
                 try Row.fetchAll(db, sql: "SELECT * FROM customers ORDER BY created_at, id").map { row in
                     StoredCustomer(
                         id: row["id"], name: row["name"], email: row["email"], phone: row["phone"],
@@ -109,7 +109,7 @@ extension SQLiteBookingStore: OperationsStore {
 
     public func quickCheck() async throws(StoreError) -> String {
         try await run {
-            try await self.pool.read { db in
+            try await self.read { db in
                 try String.fetchAll(db, sql: "PRAGMA quick_check").joined(separator: "; ")
             }
         }

@@ -5,9 +5,9 @@ extension SQLiteBookingStore: OutboxStore {
     public func claimDueJobs(at now: Int64, lease: Int64, limit: Int) async throws(StoreError) -> [OutboxJob] {
         guard limit > 0 else { return [] }
         return try await run {
-            // Most passes find nothing (every lane ends with an empty claim): a WAL read on this thread answers
-            // that without queueing behind the writer.
-            guard try self.anyJobDue(at: now) else { return [] }
+            // Most passes find nothing (every lane ends with an empty claim): a WAL read answers that without
+            // queueing behind the writer.
+            guard try await self.anyJobDue(at: now) else { return [] }
             return try await self.bookkeepingWrite { db in try Self.claim(db, at: now, lease: lease, limit: limit) }
         }
     }
@@ -27,9 +27,9 @@ extension SQLiteBookingStore: OutboxStore {
             .map(decodeJob).sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
     }
 
-    /// Whether a pending job is due, read synchronously on the calling thread (GRDB enters its reader with `sync`).
-    private func anyJobDue(at now: Int64) throws -> Bool {
-        try pool.read { db in
+    /// Whether a pending job is due.
+    private func anyJobDue(at now: Int64) async throws -> Bool {
+        try await read { db in
             try Bool.fetchOne(
                 db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM outbox WHERE state = 'pending' AND due_at <= ?)"),
                 arguments: [now]) ?? false
@@ -126,12 +126,12 @@ extension SQLiteBookingStore: OutboxStore {
     }
 
     public func outboxJob(id: Int64) async throws(StoreError) -> OutboxJob? {
-        try await run { try await self.pool.read { db in try Self.fetchJob(db, id: id) } }
+        try await run { try await self.read { db in try Self.fetchJob(db, id: id) } }
     }
 
     public func recentOutboxJobs(state: OutboxState?, limit: Int) async throws(StoreError) -> [OutboxJob] {
         try await run {
-            try await self.pool.read { db in
+            try await self.read { db in
                 var sql = "SELECT \(Self.jobColumns) FROM outbox"
                 var arguments = StatementArguments()
                 if let state {
@@ -147,7 +147,7 @@ extension SQLiteBookingStore: OutboxStore {
 
     public func outboxCounts() async throws(StoreError) -> [OutboxState: Int] {
         try await run {
-            try await self.pool.read { db in
+            try await self.read { db in
                 var counts = Dictionary(uniqueKeysWithValues: OutboxState.allCases.map { ($0, 0) })
                 for row in try Row.fetchAll(db, sql: "SELECT state, count(*) AS n FROM outbox GROUP BY state") {
                     if let state = OutboxState(rawValue: row["state"]) { counts[state] = row["n"] }
@@ -159,7 +159,7 @@ extension SQLiteBookingStore: OutboxStore {
 
     public func nextOutboxDue() async throws(StoreError) -> Int64? {
         try await run {
-            try await self.pool.read { db in
+            try await self.read { db in
                 try Int64.fetchOne(db, sql: "SELECT min(due_at) FROM outbox WHERE state = 'pending'")
             }
         }

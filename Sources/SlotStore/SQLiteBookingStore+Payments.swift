@@ -6,13 +6,13 @@ import SlotRules
 
 extension SQLiteBookingStore: PaymentStore {
     public func payment(bookingID: String) async throws(StoreError) -> StoredPayment? {
-        try await run { try await self.pool.read { db in try Self.fetchPayment(db, bookingID: bookingID) } }
+        try await run { try await self.read { db in try Self.fetchPayment(db, bookingID: bookingID) } }
     }
 
     public func payments(bookingIDs: [String]) async throws(StoreError) -> [String: StoredPayment] {
         guard !bookingIDs.isEmpty else { return [:] }
         return try await run {
-            try await self.pool.read { db in
+            try await self.read { db in
                 var found: [String: StoredPayment] = [:]
                 // Chunks keep each statement under SQLite's parameter limit.
                 for start in stride(from: 0, to: bookingIDs.count, by: 500) {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SlotBlocking
 import SlotCore
 import SlotEngine
 import SlotRules
@@ -27,7 +28,16 @@ public final class SQLiteBookingStore: BookingStore {
     public let synchronous: Synchronous
     let pool: DatabasePool
 
+    /// Opens the store from async code: `init` blocks (it opens the file and migrates), so it runs off the
+    /// cooperative pool.
+    public static func open(path: String, synchronous: Synchronous = .full) async throws(StoreError)
+        -> SQLiteBookingStore
+    {
+        try await BlockingWork.run { () throws(StoreError) in try SQLiteBookingStore(path: path, synchronous: synchronous) }
+    }
+
     /// Opens (creating if needed) and migrates the database at `path`; refuses a file written by a newer slotd.
+    /// Blocking: from async code use `open(path:synchronous:)`.
     public init(path: String, synchronous: Synchronous = .full) throws(StoreError) {
         self.path = path
         self.synchronous = synchronous
@@ -100,6 +110,21 @@ public final class SQLiteBookingStore: BookingStore {
         }
     }
 
+    /// Runs a read on one of GRDB's reader connections and resumes the caller when it is done.
+    ///
+    /// The only way this store reads. A synchronous `pool.read` waits on a semaphore for a free reader, and GRDB's
+    /// async `read` gives its reader back only once the awaiting task runs again on the cooperative pool: with both,
+    /// a few concurrent slot queries took every pool thread waiting for readers that only a pool thread could
+    /// release, and the daemon stopped for good. Here the wait for a reader happens on GRDB's own queue and the
+    /// reader is released on its own queue, right after `body`, before the caller is resumed.
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            pool.asyncRead { database in
+                continuation.resume(with: Result { try body(database.get()) })
+            }
+        }
+    }
+
     /// The synchronous setting in effect on the writer connection (`FULL` is 2, `NORMAL` 1).
     public func synchronousSetting() async throws(StoreError) -> Int {
         try await run { try await self.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 } }
@@ -107,10 +132,11 @@ public final class SQLiteBookingStore: BookingStore {
 
     /// The journal mode (`wal`).
     public func journalMode() async throws(StoreError) -> String {
-        try await run { try await self.pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" } }
+        try await run { try await self.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" } }
     }
 
     /// Copies the whole database to `destination` with SQLite's online backup API, while readers and writers go on.
+    /// Blocking: the daemon calls it through `BlockingWork.run`.
     public func backup(to destination: String) throws(StoreError) {
         do {
             let target = try DatabaseQueue(path: destination)
@@ -122,6 +148,7 @@ public final class SQLiteBookingStore: BookingStore {
     }
 
     /// Closes the database (pending writes have committed); later calls fail with `database_error`.
+    /// Blocking: the daemon calls it through `BlockingWork.run`.
     public func close() throws(StoreError) {
         do { try pool.close() } catch { throw StoreError(.database, "cannot close \(path): \(Self.describe(error))") }
     }
@@ -172,7 +199,7 @@ public final class SQLiteBookingStore: BookingStore {
     }
 
     public func booking(id: String) async throws(StoreError) -> StoredBooking? {
-        try await run { try await self.pool.read { db in try Self.fetchBooking(db, id: id) } }
+        try await run { try await self.read { db in try Self.fetchBooking(db, id: id) } }
     }
 
     public func bookings(matching query: BookingQuery) async throws(StoreError) -> [StoredBooking] {
@@ -199,33 +226,32 @@ public final class SQLiteBookingStore: BookingStore {
             + " ORDER BY b.start_at, b.id LIMIT ?"
         let finalArguments = arguments
         return try await run {
-            try await self.pool.read { db in
+            try await self.read { db in
                 try Row.fetchAll(db, sql: sql, arguments: finalArguments).map(Self.decodeBooking)
             }
         }
     }
 
-    public func activeBookings(
-        overlapping window: Interval, staff: String?
-    ) async throws(StoreError) -> [StoredBooking] {
-        // Every slot query runs this. The synchronous read runs on the calling thread (GRDB's reader queue is
-        // entered with `sync`), where the async read would hop to a dispatch queue and back: two thread wake-ups
-        // that cost more than the query. A WAL read never waits for the writer, so it blocks nothing for long.
-        try await run { try self.activeBookingsNow(overlapping: window, staff: staff) }
-    }
-
-    private func activeBookingsNow(overlapping window: Interval, staff: String?) throws -> [StoredBooking] {
-        try pool.read { db in
-            var sql = Self.selectBookings + " WHERE " + Self.activeOverlap
-            var arguments: StatementArguments = [
-                window.upper, window.lower - StoreSchema.maxBusySeconds, window.lower,
-            ]
-            if let staff {
-                sql += " AND b.staff_id = ?"
-                arguments += [staff]
+    public func bookedSpans(_ query: SpanQuery) async throws(StoreError) -> [BookedSpan] {
+        var sql = Self.selectSpans + " WHERE " + Self.activeOverlap
+        var arguments: StatementArguments = [
+            query.window.upper, query.window.lower - StoreSchema.maxBusySeconds, query.window.lower,
+        ]
+        if let staff = query.staff {
+            let (filter, filterArguments) = Self.staffOrResources(staff: staff, resources: query.resources)
+            sql += " AND " + filter
+            arguments += filterArguments
+        }
+        let finalSQL = sql + " ORDER BY b.start_at, b.id"
+        let finalArguments = arguments
+        return try await run {
+            try await self.read { db in
+                let statement = try db.cachedStatement(sql: finalSQL)
+                let columns = ColumnPositions(statement.columnNames)
+                return try Row.fetchAll(statement, arguments: finalArguments).map { row in
+                    Self.decodeSpan(ColumnReader(row: row, columns: columns))
+                }
             }
-            let statement = try db.cachedStatement(sql: sql + " ORDER BY b.start_at, b.id")
-            return try Self.fetchBookings(statement, arguments: arguments)
         }
     }
 
@@ -284,7 +310,7 @@ public final class SQLiteBookingStore: BookingStore {
 
     public func events(after cursor: Int64, typePrefix: String?, limit: Int) async throws(StoreError) -> [StoredEvent] {
         try await run {
-            try await self.pool.read { db in
+            try await self.read { db in
                 var sql = "SELECT cursor, type, at, data FROM events WHERE cursor > ?"
                 var arguments: StatementArguments = [cursor]
                 if let typePrefix, !typePrefix.isEmpty {
@@ -304,13 +330,13 @@ public final class SQLiteBookingStore: BookingStore {
 
     public func latestCursor() async throws(StoreError) -> Int64 {
         try await run {
-            try await self.pool.read { db in try Int64.fetchOne(db, sql: "SELECT max(cursor) FROM events") ?? 0 }
+            try await self.read { db in try Int64.fetchOne(db, sql: "SELECT max(cursor) FROM events") ?? 0 }
         }
     }
 
     public func outboxJobs(state: OutboxState?, limit: Int) async throws(StoreError) -> [OutboxJob] {
         try await run {
-            try await self.pool.read { db in
+            try await self.read { db in
                 var sql = "SELECT * FROM outbox"
                 var arguments = StatementArguments()
                 if let state {
@@ -330,7 +356,7 @@ public final class SQLiteBookingStore: BookingStore {
     }
 
     public func idempotencyRecord(key: String) async throws(StoreError) -> IdempotencyRecord? {
-        try await run { try await self.pool.read { db in try Self.idempotencyRecord(db, key: key) } }
+        try await run { try await self.read { db in try Self.idempotencyRecord(db, key: key) } }
     }
 
     // MARK: - Error mapping
@@ -372,21 +398,39 @@ extension SQLiteBookingStore {
         b.status IN ('held', 'confirmed') AND b.busy_start < ? AND b.busy_start > ? AND b.busy_end > ?
         """
 
+    /// What `bookedSpans` reads: only the columns availability needs, no customer join.
+    static let selectSpans = """
+        SELECT b.id, b.staff_id, b.start_at, b.segments, b.buffer_before_min, b.buffer_after_min, b.resources
+        FROM bookings b
+        """
+
+    /// `(b.staff_id IN (…) OR <holds one of the resources>)` and its arguments.
+    static func staffOrResources(staff: [String], resources: [String]) -> (String, StatementArguments) {
+        var arguments = StatementArguments()
+        var parts: [String] = []
+        if !staff.isEmpty {
+            parts.append("b.staff_id IN (" + staff.map { _ in "?" }.joined(separator: ", ") + ")")
+            for id in staff { arguments += [id] }
+        }
+        let names = Array(Set(resources)).sorted()
+        if !names.isEmpty {
+            parts.append(
+                "EXISTS (SELECT 1 FROM json_each(b.resources) r WHERE json_extract(r.value, '$.resource') IN ("
+                    + names.map { _ in "?" }.joined(separator: ", ") + ") AND json_extract(r.value, '$.count') > 0)")
+            for name in names { arguments += [name] }
+        }
+        return (parts.isEmpty ? "0" : "(" + parts.joined(separator: " OR ") + ")", arguments)
+    }
+
     /// Active bookings that share the staff member or a resource and are busy inside `window`.
     static func candidates(
         _ db: Database, staffID: String, resources: [ResourceNeed], window: Interval, excluding id: String?
     ) throws -> [StoredBooking] {
-        var sql = selectBookings + " WHERE " + activeOverlap + " AND (b.staff_id = ?"
-        var arguments: StatementArguments = [
-            window.upper, window.lower - StoreSchema.maxBusySeconds, window.lower, staffID,
-        ]
-        let names = Array(Set(resources.filter { $0.count > 0 }.map(\.resource))).sorted()
-        if !names.isEmpty {
-            sql += " OR EXISTS (SELECT 1 FROM json_each(b.resources) r WHERE json_extract(r.value, '$.resource') IN ("
-                + names.map { _ in "?" }.joined(separator: ", ") + "))"
-            for name in names { arguments += [name] }
-        }
-        sql += ")"
+        let (filter, filterArguments) = staffOrResources(
+            staff: [staffID], resources: resources.filter { $0.count > 0 }.map(\.resource))
+        var sql = selectBookings + " WHERE " + activeOverlap + " AND " + filter
+        var arguments: StatementArguments = [window.upper, window.lower - StoreSchema.maxBusySeconds, window.lower]
+        arguments += filterArguments
         if let id {
             sql += " AND b.id <> ?"
             arguments += [id]
@@ -502,6 +546,14 @@ extension SQLiteBookingStore {
 
     static func decodeBooking(_ row: Row) throws -> StoredBooking {
         try decodeBooking(ColumnReader(row: row, columns: nil))
+    }
+
+    /// A `selectSpans` row as availability sees it.
+    static func decodeSpan(_ row: ColumnReader) -> BookedSpan {
+        BookedSpan(
+            id: row["id"], staff: row["staff_id"], start: row["start_at"], segments: decodeSegments(row["segments"]),
+            bufferBeforeMinutes: row["buffer_before_min"], bufferAfterMinutes: row["buffer_after_min"],
+            resources: decodeResources(row["resources"]))
     }
 
     static func decodeBooking(_ row: ColumnReader) throws -> StoredBooking {

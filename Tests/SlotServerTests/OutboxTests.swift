@@ -47,8 +47,8 @@ struct OutboxPieceTests {
         (MessageLanguage.de, "Termin gebucht: Haircut am Mittwoch, 9. Januar 2030 um 10:00", "Preis: 20,00 EUR"),
         (MessageLanguage.en, "Booked: Haircut on Wednesday, 9 January 2030 at 10:00", "Price: EUR 20.00"),
     ])
-    func templateRendering(language: MessageLanguage, subject: String, price: String) throws {
-        let loaded = try RuleSetFixture.load(Self.shopRules)
+    func templateRendering(language: MessageLanguage, subject: String, price: String) async throws {
+        let loaded = try await RuleSetFixture.load(Self.shopRules)
         // 2030-01-09 10:00 in Berlin (UTC+1).
         let start: Int64 = TestDaemon.monday0800 + 2 * 86_400 + 2 * 3_600
         let booking = StoredBooking(
@@ -138,13 +138,13 @@ struct OutboxPieceTests {
 
 /// Loads a rule set from text for the pure tests.
 enum RuleSetFixture {
-    static func load(_ text: String) throws -> RuleSet {
+    static func load(_ text: String) async throws -> RuleSet {
         let directory = "/tmp/slotd-rules-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try text.write(toFile: directory + "/shop.yaml", atomically: true, encoding: .utf8)
         let holder = RuleHolder(directory: directory, clock: .system, logger: Logger(label: "test"))
-        _ = holder.reload()
+        _ = await holder.reload()
         return try #require(holder.current).ruleSet
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import SlotAPI
 import Testing
 
@@ -200,5 +201,115 @@ struct LivenessProbeTests {
         let database = await SystemdService.probe(database: { throw Unanswered() }, rulesLoaded: true)
         #expect(database?.hasPrefix("database:") == true)
         #expect(await SystemdService.probe(database: {}, rulesLoaded: false) == "no rules loaded")
+    }
+}
+
+@Suite("systemd watchdog through the request path")
+struct WatchdogTests {
+    /// What the watchdog did, in order, with the moment the test released a hang.
+    final class Timeline: Sendable {
+        enum Entry: Sendable, Equatable {
+            case ping
+            case failed(String)
+            case recovered
+            case blocked
+            case released
+
+            var isFailure: Bool {
+                if case .failed = self { return true }
+                return false
+            }
+        }
+
+        private let entries = Mutex<[Entry]>([])
+        private let failure = DispatchSemaphore(value: 0)
+        private let stream: AsyncStream<Entry>
+        private let continuation: AsyncStream<Entry>.Continuation
+
+        init() { (stream, continuation) = AsyncStream<Entry>.makeStream() }
+
+        func record(_ entry: Entry) {
+            entries.withLock { $0.append(entry) }
+            if case .failed = entry { failure.signal() }
+            continuation.yield(entry)
+        }
+
+        var all: [Entry] { entries.withLock { $0 } }
+
+        /// Blocks the calling thread (never a pool thread) until a failure is recorded after `.blocked`, at most
+        /// until `deadline`.
+        func waitForFailureAfterBlocked(until deadline: DispatchTime) -> Bool {
+            while failure.wait(timeout: deadline) == .success {
+                let entries = all
+                if let blocked = entries.firstIndex(of: .blocked), entries[blocked...].contains(where: \.isFailure) {
+                    return true
+                }
+            }
+            return false
+        }
+
+        /// Waits for the next entry matching `wanted` (recorded from now on).
+        func next(_ wanted: @Sendable (Entry) -> Bool) async -> Entry? {
+            for await entry in stream where wanted(entry) { return entry }
+            return nil
+        }
+    }
+
+    @Test("a request path that stops answering stops the WATCHDOG=1 pings; they resume when it answers again")
+    func hungRequestPathStopsPings() async throws {
+        let test = try await TestDaemon()
+        let timeline = Timeline()
+        let watchdog = Watchdog(
+            interval: .milliseconds(400),
+            probe: Watchdog.Probe(socketPath: test.directory + "/slotd.sock", inProcess: { nil }),
+            ping: { timeline.record(.ping) },
+            report: { report in
+                switch report {
+                case .failed(let problem): timeline.record(.failed(problem))
+                case .recovered: timeline.record(.recovered)
+                }
+            })
+        watchdog.start()
+        #expect(await timeline.next { $0 == .ping } == .ping, "a serving daemon is pinged for")
+
+        // The hang of issue 10: every thread of Swift's cooperative pool blocked. A thread of the test's own waits
+        // until every blocker runs, then for the watchdog to report a failure, then releases them (after 30 s at
+        // most, so a regression fails the test instead of hanging the suite).
+        let threads = ProcessInfo.processInfo.activeProcessorCount
+        let gate = DispatchSemaphore(value: 0)
+        let entered = DispatchSemaphore(value: 0)
+        let sawFailure = Mutex(false)
+        let releaser = Thread {
+            let deadline = DispatchTime.now() + 30
+            var blocking = 0
+            while blocking < threads, entered.wait(timeout: deadline) == .success { blocking += 1 }
+            timeline.record(.blocked)
+            let failed = blocking == threads && timeline.waitForFailureAfterBlocked(until: deadline)
+            sawFailure.withLock { $0 = failed }
+            timeline.record(.released)
+            for _ in 0..<threads { gate.signal() }
+        }
+        releaser.start()
+        for _ in 0..<threads {
+            Task.detached {
+                entered.signal()
+                gate.wait()
+            }
+        }
+        let afterRelease = await timeline.next { $0 == .ping }
+        watchdog.stop()
+        try await test.stop()
+
+        #expect(sawFailure.withLock { $0 }, "the watchdog noticed the hung request path")
+        #expect(afterRelease == .ping, "pings resume once requests are answered again")
+        let entries = timeline.all
+        let blocked = try #require(entries.firstIndex(of: .blocked))
+        let released = try #require(entries.firstIndex(of: .released))
+        let firstFailure = entries[blocked...].firstIndex { $0.isFailure }
+        let failure = try #require(firstFailure)
+        #expect(!entries[failure..<released].contains(.ping), "no ping while the request path hung: \(entries)")
+        if case .failed(let problem) = entries[failure] {
+            #expect(problem.contains("GET /_ping"), "the probe went through a real request: \(problem)")
+        }
     }
 }

@@ -32,10 +32,16 @@ struct BookingStoreTests {
         #expect(try await store.bookings(matching: BookingQuery(statuses: [.held])).isEmpty)
         #expect(try await store.bookings(matching: BookingQuery(limit: 1)).count == 1)
 
-        let active = try await store.activeBookings(
-            overlapping: Interval(Fixture.day + 35 * 60, Fixture.day + 36 * 60), staff: nil)
+        let active = try await store.bookedSpans(
+            SpanQuery(window: Interval(Fixture.day + 35 * 60, Fixture.day + 36 * 60)))
         #expect(active.map(\.id) == [booking.id], "the buffer after counts as busy")
-        #expect(try await store.activeBookings(overlapping: Interval(0, .max / 2), staff: "bo").map(\.id) == [other.id])
+        #expect(active.first == read.bookedSpan, "a span is the booking as availability sees it")
+        let everything = Interval(0, .max / 2)
+        #expect(try await store.bookedSpans(SpanQuery(window: everything, staff: ["bo"])).map(\.id) == [other.id])
+        #expect(try await store.bookedSpans(SpanQuery(window: everything, staff: [])).isEmpty)
+        #expect(
+            try await store.bookedSpans(SpanQuery(window: everything, staff: ["ana", "bo"])).map(\.id)
+                == [booking.id, other.id])
     }
 
     @Test(arguments: StoreKind.allCases)

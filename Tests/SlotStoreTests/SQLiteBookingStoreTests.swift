@@ -49,6 +49,19 @@ struct SQLiteBookingStoreTests {
                 + SQLiteBookingStore.activeOverlap.replacingOccurrences(of: "?", with: "1")
                 + " AND (b.staff_id = 'anna')")
         #expect(check.contains("bookings_staff_active_busy (staff_id=? AND busy_start>? AND busy_start<?)"), "\(check)")
+        // A slot query reads the spans of the staff asked for, in the window asked for: an index range per staff
+        // member, never a scan of every booking (a shop that never completes bookings keeps them active).
+        let (filter, _) = SQLiteBookingStore.staffOrResources(staff: ["anna", "ben"], resources: [])
+        let spans = try await plan(
+            SQLiteBookingStore.selectSpans + " WHERE "
+                + SQLiteBookingStore.activeOverlap.replacingOccurrences(of: "?", with: "1") + " AND "
+                + filter.replacingOccurrences(of: "?", with: "'x'"))
+        #expect(spans.contains("bookings_staff_active_busy (staff_id=? AND busy_start>? AND busy_start<?)"), "\(spans)")
+        #expect(!spans.contains("SCAN"), "\(spans)")
+        let anyone = try await plan(
+            SQLiteBookingStore.selectSpans + " WHERE "
+                + SQLiteBookingStore.activeOverlap.replacingOccurrences(of: "?", with: "1"))
+        #expect(anyone.contains("bookings_active_busy (busy_start>? AND busy_start<?)"), "\(anyone)")
     }
 
     @Test func theDatabaseIsWALWithFullSyncAndTheSchemaVersionIsRecorded() async throws {

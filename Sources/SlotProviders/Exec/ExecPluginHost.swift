@@ -1,4 +1,5 @@
 import Foundation
+import SlotBlocking
 
 /// How to run one exec plugin: `providers: { sms: { type: exec, command: [...], timeout: 10s, env: {...} } }`.
 public struct ExecPluginConfiguration: Hashable, Sendable {
@@ -124,7 +125,7 @@ public actor ExecPluginHost {
             noteExit(process)
         }
         try refuseWhileBackingOff()
-        let process = try start()
+        let process = try await start()
         do {
             let result = try await exchange(
                 process, ExecPluginProtocol.Method.describe.rawValue,
@@ -148,12 +149,17 @@ public actor ExecPluginHost {
         }
     }
 
-    private func start() throws(ProviderError) -> PluginProcess {
+    private func start() async throws(ProviderError) -> PluginProcess {
         starts += 1
         do {
-            let process = try PluginProcess.spawn(
-                name: configuration.name, executable: configuration.executable, arguments: configuration.arguments,
-                environment: configuration.environment, directory: configuration.directory, log: log)
+            let (configuration, log) = (self.configuration, self.log)
+            // Spawning forks and executes: blocking system calls, kept off the cooperative pool.
+            let process = try await BlockingWork.run { () throws(ProviderError) in
+                try PluginProcess.spawn(
+                    name: configuration.name, executable: configuration.executable,
+                    arguments: configuration.arguments, environment: configuration.environment,
+                    directory: configuration.directory, log: log)
+            }
             self.process = process
             nextID = 1
             return process

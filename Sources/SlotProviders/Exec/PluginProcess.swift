@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import SlotBlocking
 import Synchronization
 
 /// One running plugin process: its pipes, a reader thread for stdout (replies) and one for stderr (log lines).
@@ -11,6 +12,9 @@ final class PluginProcess: Sendable {
     let startedAt: ContinuousClock.Instant
     private let pluginName: String
     private let stdinFD: Int32
+    /// Writes to the plugin's stdin happen here, one at a time, off the cooperative pool: a plugin that is behind
+    /// on reading makes a write wait, and that wait must never hold a thread a request needs.
+    private let writer: DispatchQueue
     private let state: Mutex<State>
     private let log: ExecPluginLog
 
@@ -42,6 +46,7 @@ final class PluginProcess: Sendable {
         self.pluginName = pluginName
         self.log = log
         self.startedAt = .now
+        self.writer = DispatchQueue(label: "slotd.plugin.\(pluginName).stdin")
         self.state = Mutex(State())
     }
 
@@ -58,6 +63,7 @@ final class PluginProcess: Sendable {
         name: String, executable: String, arguments: [String], environment: [String: String], directory: String,
         log: @escaping ExecPluginLog
     ) throws(ProviderError) -> PluginProcess {
+        BlockingWork.assertOffCooperativePool("spawning plugin '\(name)'")
         // Close-on-exec everywhere, so the child gets only its dup2'ed 0, 1, 2 and a later plugin never holds an
         // earlier plugin's pipe open (which would hide its exit). pipe2(O_CLOEXEC) is GNU-only in Swift's Glibc
         // module, so pipe + fcntl under one lock with the spawn: no other plugin can start in between.
@@ -305,10 +311,7 @@ final class PluginProcess: Sendable {
                 resolve(id, .failure(.temporary("the call to plugin '\(pluginName)' was abandoned (cancelled)")))
                 return
             }
-            if let failure = send(line + Data([UInt8(ascii: "\n")])) {
-                resolve(id, .failure(failure))
-                return
-            }
+            send(line + Data([UInt8(ascii: "\n")])) { [weak self] failure in self?.resolve(id, .failure(failure)) }
             // A Dispatch timer, not a Task: it fires on time even when every thread of Swift's cooperative pool is
             // busy, and it kills the plugin itself so a hung plugin never answers late.
             let name = pluginName
@@ -343,42 +346,55 @@ final class PluginProcess: Sendable {
         waiter?.resume(returning: result)
     }
 
-    /// Writes all of `data` to the plugin's stdin; an error when it is closed or full.
-    private func send(_ data: Data) -> ProviderError? {
-        state.withLock { state -> ProviderError? in
-            guard state.stdinOpen else { return .temporary("plugin '\(pluginName)' is stopping") }
-            var offset = 0
-            var waited = 0
-            while offset < data.count {
-                let written = data.withUnsafeBytes { bytes in
-                    write(stdinFD, bytes.baseAddress.map { $0 + offset }, data.count - offset)
-                }
-                if written > 0 {
-                    offset += written
-                } else if written < 0 && errno == EINTR {
-                    continue
-                } else if written < 0 && errno == EAGAIN && waited < 100 {
-                    // The pipe is full: the plugin is behind on reading. Wait a little (at most ~1 s in all).
-                    waited += 1
-                    usleep(10_000)
-                } else {
-                    let reason = written < 0 ? String(cString: strerror(errno)) : "no progress"
-                    return .temporary("cannot write to plugin '\(pluginName)': \(reason)")
-                }
-            }
-            return nil
+    /// Queues `data` for the plugin's stdin; `failed` hears why when it cannot be written.
+    private func send(_ data: Data, failed: @escaping @Sendable (ProviderError) -> Void) {
+        writer.async { [self] in
+            if let failure = writeAll(data) { failed(failure) }
         }
+    }
+
+    /// Writes all of `data` to the plugin's stdin (on `writer`); an error when it is closed, or stays full for a
+    /// second in all (the plugin stopped reading).
+    private func writeAll(_ data: Data) -> ProviderError? {
+        BlockingWork.assertOffCooperativePool("writing to plugin '\(pluginName)'")
+        guard state.withLock({ $0.stdinOpen }) else { return .temporary("plugin '\(pluginName)' is stopping") }
+        let deadline = ContinuousClock.now + .seconds(1)
+        var offset = 0
+        while offset < data.count {
+            let written = data.withUnsafeBytes { bytes in
+                write(stdinFD, bytes.baseAddress.map { $0 + offset }, data.count - offset)
+            }
+            if written > 0 {
+                offset += written
+            } else if written < 0 && errno == EINTR {
+                continue
+            } else if written < 0 && errno == EAGAIN {
+                // The pipe is full: the plugin is behind on reading. Wait until it drains, within the deadline.
+                let left = deadline - ContinuousClock.now
+                var descriptor = pollfd(fd: stdinFD, events: Int16(POLLOUT), revents: 0)
+                let milliseconds = Int32(max(0, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))
+                if milliseconds == 0 || poll(&descriptor, 1, milliseconds) == 0 {
+                    return .temporary("cannot write to plugin '\(pluginName)': it has not read its input for a second")
+                }
+            } else {
+                let reason = written < 0 ? String(cString: strerror(errno)) : "no progress"
+                return .temporary("cannot write to plugin '\(pluginName)': \(reason)")
+            }
+        }
+        return nil
     }
 
     // MARK: - Ending
 
-    /// Closes stdin, which tells a well-behaved plugin to exit.
+    /// Closes stdin, which tells a well-behaved plugin to exit. The descriptor is closed on `writer`, after the
+    /// writes already queued, so no write ever goes to a descriptor number reused by then.
     func closeStdin() {
-        state.withLock { state in
-            guard state.stdinOpen else { return }
-            state.stdinOpen = false
-            close(stdinFD)
+        let wasOpen = state.withLock { state -> Bool in
+            defer { state.stdinOpen = false }
+            return state.stdinOpen
         }
+        guard wasOpen else { return }
+        writer.async { [stdinFD] in _ = close(stdinFD) }
     }
 
     /// Whether the plugin was killed because a call timed out.

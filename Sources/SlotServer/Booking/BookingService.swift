@@ -132,13 +132,13 @@ final class BookingService: Sendable {
         return (date, schedule, times)
     }
 
-    /// Active bookings that can matter for answers about `first` through `last`.
-    func activeSpans(from first: LocalDate, through last: LocalDate, in loaded: LoadedRules) async throws
-        -> [BookedSpan]
-    {
-        let window = Interval(
-            midnight(first.adding(days: -2), in: loaded), midnight(last.adding(days: 3), in: loaded))
-        return try await store.activeBookings(overlapping: window, staff: nil).map(\.bookedSpan)
+    /// The active bookings that can change the answer for starts of `offering` by `choice` on `first` through
+    /// `last` (`SpanQuery` says which).
+    func bookedSpans(
+        for offering: ServiceOffering, choice: StaffChoice, from first: LocalDate, through last: LocalDate,
+        in loaded: LoadedRules
+    ) async throws -> [BookedSpan] {
+        try await store.bookedSpans(SpanQuery(for: offering, by: choice, from: first, through: last, engine: loaded.engine))
     }
 
     // MARK: - Slots
@@ -169,7 +169,7 @@ final class BookingService: Sendable {
         offering: ServiceOffering, choice: StaffChoice, from first: LocalDate, through last: LocalDate,
         loaded: LoadedRules, service: String
     ) async throws -> SlotList {
-        let bookings = try await activeSpans(from: first, through: last, in: loaded)
+        let bookings = try await bookedSpans(for: offering, choice: choice, from: first, through: last, in: loaded)
         let schedule = loaded.schedule(from: first.adding(days: -2), through: last.adding(days: 2))
         let found = loaded.engine.slots(
             for: offering, staff: choice, from: first, through: last, now: clock.now(), bookings: bookings,
@@ -198,14 +198,14 @@ final class BookingService: Sendable {
         if !Self.hasOffset(text), let wall = LocalDateTime(iso: text) {
             start = zone.instant(atWallMinute: wall.wallMinute)
             let date = wall.date
-            let bookings = try await activeSpans(from: date, through: date, in: loaded)
+            let bookings = try await bookedSpans(for: offering, choice: choice, from: date, through: date, in: loaded)
             decision = loaded.engine.decide(
                 offering: offering, staff: choice, wallTime: wall, now: now, bookings: bookings,
                 schedule: loaded.schedule(from: date.adding(days: -2), through: date.adding(days: 2)))
         } else {
             start = try instant(text, in: loaded, field: "at")
             let date = zone.localDateTime(atInstant: start).date
-            let bookings = try await activeSpans(from: date, through: date, in: loaded)
+            let bookings = try await bookedSpans(for: offering, choice: choice, from: date, through: date, in: loaded)
             decision = loaded.engine.decide(
                 offering: offering, staff: choice, start: start, now: now, bookings: bookings,
                 schedule: loaded.schedule(from: date.adding(days: -2), through: date.adding(days: 2)))
@@ -226,7 +226,8 @@ final class BookingService: Sendable {
         async throws -> [SlotOffer]
     {
         let date = loaded.ruleSet.shop.timeZone.localDateTime(atInstant: start).date
-        let bookings = try await activeSpans(from: date.adding(days: -14), through: date.adding(days: 14), in: loaded)
+        let bookings = try await bookedSpans(
+            for: offering, choice: choice, from: date.adding(days: -14), through: date.adding(days: 14), in: loaded)
         let wire = WireMapping(zone: loaded.ruleSet.shop.timeZone)
         return loaded.engine.nearestSlots(
             for: offering, staff: choice, around: start, now: clock.now(), bookings: bookings
@@ -333,7 +334,8 @@ final class BookingService: Sendable {
             case .member(let id):
                 staffID = id
             case .any:
-                let bookings = try await activeSpans(from: date, through: date, in: loaded)
+                let bookings = try await bookedSpans(
+                    for: offering, choice: .any, from: date, through: date, in: loaded)
                 let decision = loaded.engine.decide(
                     offering: offering, staff: .any, start: start, now: now, bookings: bookings, schedule: schedule)
                 guard let slot = decision.slot else {

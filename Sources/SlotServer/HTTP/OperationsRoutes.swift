@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import SlotAPI
+import SlotBlocking
 import SlotCore
 import SlotEngine
 import SlotStore
@@ -153,21 +154,15 @@ struct OperationsRoutes: Sendable {
         let directory = FileManager.default.temporaryDirectory.path
         let path = "\(directory)/slotd-backup-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).sqlite"
         defer { unlink(path) }
-        // The copy takes the file's pages in steps while writers go on; run it off the cooperative pool.
+        // The copy takes the file's pages in steps while writers go on; it blocks, so it runs off the pool.
         let store = self.store
-        let data: Data = try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                do {
-                    try store.backup(to: path)
-                    let check = try BackupVerifier.integrityCheck(path: path)
-                    guard check == "ok" else {
-                        throw APIError(.internalError, "the backup failed its integrity check: \(check)")
-                    }
-                    continuation.resume(returning: try Data(contentsOf: URL(fileURLWithPath: path)))
-                } catch {
-                    continuation.resume(throwing: error)
-                }
+        let data: Data = try await BlockingWork.run {
+            try store.backup(to: path)
+            let check = try BackupVerifier.integrityCheck(path: path)
+            guard check == "ok" else {
+                throw APIError(.internalError, "the backup failed its integrity check: \(check)")
             }
+            return try Data(contentsOf: URL(fileURLWithPath: path))
         }
         let stamp = service.clock.now()
         return Response(

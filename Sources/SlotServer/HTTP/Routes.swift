@@ -71,7 +71,7 @@ struct Routes: Sendable {
             guard !name.isEmpty, !name.contains("/") else {
                 throw APIError.invalid("name", "a plain file name like shop.yaml")
             }
-            return try json(service.rules.check(candidate: text, name: name))
+            return try json(await service.rules.check(candidate: text, name: name))
         }
         // MARK: Catalog
         router.get("/v1/services") { _, context in

@@ -1,4 +1,5 @@
 import Logging
+import SlotBlocking
 import SlotAPI
 import SlotCore
 import SlotEngine
@@ -39,13 +40,14 @@ public final class LoadedRules: Sendable {
 }
 
 /// The rules in force, swapped atomically on reload; a bad reload keeps the old rules.
+///
+/// Reloads are serialised by their one caller, `RuleReloader` (the composition root's first load runs before it
+/// exists), so this type only guards the swap.
 public final class RuleHolder: Sendable {
     public let directory: String
     private let clock: WallClock
     private let logger: Logger
     private let state = Mutex<LoadedRules?>(nil)
-    /// Serialises reloads so two at once cannot swap in an older read.
-    private let reloading = Mutex<Void>(())
 
     init(directory: String, clock: WallClock, logger: Logger) {
         self.directory = directory
@@ -65,52 +67,62 @@ public final class RuleHolder: Sendable {
     }
 
     /// Reads the directory, validates, and swaps in the new rules if they load without errors.
+    ///
+    /// Reading and compiling run off the cooperative pool: file I/O blocks, and a large rule set compiles for a
+    /// while. Call it from one place at a time (`RuleReloader` does), so an older read never replaces a newer one.
     @discardableResult
-    public func reload() -> ReloadOutcome {
-        reloading.withLock { _ in
-            let files: (sources: [RuleSource], attachments: [String: String])
-            do {
-                files = try RuleDirectory.read([directory], naming: .fileName)
-            } catch {
-                logger.error("rules rejected", metadata: ["error": "\(error)"])
-                return .rejected([], message: "\(error)")
+    func reload() async -> ReloadOutcome {
+        let directory = self.directory
+        let read = await BlockingWork.run { () -> Result<RuleLoadResult, RuleDirectory.ReadError> in
+            Result { () throws(RuleDirectory.ReadError) in
+                let files = try RuleDirectory.read([directory], naming: .fileName)
+                return RuleLoader.load(files.sources, attachments: files.attachments)
             }
-            let result = RuleLoader.load(files.sources, attachments: files.attachments)
-            guard let ruleSet = result.ruleSet, !result.diagnostics.hasErrors else {
-                let errors = result.diagnostics.filter { $0.severity == .error }
-                for diagnostic in errors { logger.error("rule error", metadata: ["diagnostic": "\(diagnostic)"]) }
-                let message =
-                    errors.isEmpty
-                    ? "the rules did not load" : "\(errors.count) error(s) in the rules; the old rules stay in force"
-                return .rejected(result.diagnostics.map(RuleHolder.wire), message: message)
-            }
-            let previous = current
-            if let previous, previous.version == ruleSet.version, !ruleSet.version.isEmpty {
-                return .loaded(previous, previousVersion: previous.version, changed: false)
-            }
-            let loaded = LoadedRules(
-                ruleSet: ruleSet, warnings: result.diagnostics.filter { $0.severity == .warning },
-                loadedAt: clock.now())
-            state.withLock { $0 = loaded }
-            logger.info(
-                "rules loaded",
-                metadata: [
-                    "version": "\(ruleSet.version)", "files": "\(ruleSet.files.joined(separator: ","))",
-                    "services": "\(ruleSet.services.count)", "staff": "\(ruleSet.staff.count)",
-                ])
-            return .loaded(loaded, previousVersion: previous?.version ?? "", changed: true)
         }
+        let result: RuleLoadResult
+        switch read {
+        case .success(let loaded):
+            result = loaded
+        case .failure(let error):
+            logger.error("rules rejected", metadata: ["error": "\(error)"])
+            return .rejected([], message: "\(error)")
+        }
+        guard let ruleSet = result.ruleSet, !result.diagnostics.hasErrors else {
+            let errors = result.diagnostics.filter { $0.severity == .error }
+            for diagnostic in errors { logger.error("rule error", metadata: ["diagnostic": "\(diagnostic)"]) }
+            let message =
+                errors.isEmpty
+                ? "the rules did not load" : "\(errors.count) error(s) in the rules; the old rules stay in force"
+            return .rejected(result.diagnostics.map(RuleHolder.wire), message: message)
+        }
+        let previous = current
+        if let previous, previous.version == ruleSet.version, !ruleSet.version.isEmpty {
+            return .loaded(previous, previousVersion: previous.version, changed: false)
+        }
+        let loaded = LoadedRules(
+            ruleSet: ruleSet, warnings: result.diagnostics.filter { $0.severity == .warning }, loadedAt: clock.now())
+        state.withLock { $0 = loaded }
+        logger.info(
+            "rules loaded",
+            metadata: [
+                "version": "\(ruleSet.version)", "files": "\(ruleSet.files.joined(separator: ","))",
+                "services": "\(ruleSet.services.count)", "staff": "\(ruleSet.staff.count)",
+            ])
+        return .loaded(loaded, previousVersion: previous?.version ?? "", changed: true)
     }
 
     /// Checks a candidate file as if it replaced (or joined) the directory's file of that name; nothing changes.
-    public func check(candidate text: String, name: String) -> RuleCheckResult {
-        let files = (try? RuleDirectory.read([directory], naming: .fileName)) ?? (sources: [], attachments: [:])
-        var sources = files.sources.filter { $0.name != name }
-        sources.append(RuleSource(name: name, text: text))
-        sources.sort { $0.name < $1.name }
-        let result = RuleLoader.load(sources, attachments: files.attachments)
-        let ok = result.ruleSet != nil && !result.diagnostics.hasErrors
-        return RuleCheckResult(ok: ok, diagnostics: result.diagnostics.map(RuleHolder.wire))
+    public func check(candidate text: String, name: String) async -> RuleCheckResult {
+        let directory = self.directory
+        return await BlockingWork.run {
+            let files = (try? RuleDirectory.read([directory], naming: .fileName)) ?? (sources: [], attachments: [:])
+            var sources = files.sources.filter { $0.name != name }
+            sources.append(RuleSource(name: name, text: text))
+            sources.sort { $0.name < $1.name }
+            let result = RuleLoader.load(sources, attachments: files.attachments)
+            let ok = result.ruleSet != nil && !result.diagnostics.hasErrors
+            return RuleCheckResult(ok: ok, diagnostics: result.diagnostics.map(RuleHolder.wire))
+        }
     }
 
     static func wire(_ diagnostic: Diagnostic) -> RuleDiagnostic {

@@ -101,7 +101,7 @@ public actor RuleReloader {
         hooks.willReload(trigger)
         // Reloads are serialised, so the rules in force now are the ones this reload replaces.
         let previousRules = rules.current
-        let outcome = rules.reload()
+        let outcome = await rules.reload()
         let now = clock.now()
         var report = Report(trigger: trigger, at: now, outcome: outcome, conflicts: [])
         var events: [NewEvent] = []

@@ -10,7 +10,7 @@ import SlotStore
 #endif
 
 /// Keeps systemd informed for the daemon's whole life: `READY=1` once the server listens, `WATCHDOG=1` while a
-/// liveness probe answers, `STOPPING=1` when shutdown begins.
+/// liveness probe through the request path answers (`Watchdog`), `STOPPING=1` when shutdown begins.
 ///
 /// It is the last service of the group, so it is the first to hear of a graceful shutdown: `STOPPING=1` goes out
 /// before the server starts draining.
@@ -23,6 +23,8 @@ struct SystemdService: Service {
     let store: any BookingStore
     /// How the socket came to be, for the status line ("/run/slotd.sock (from systemd)").
     let socketDescription: String
+    /// The socket's path, which the watchdog's probe connects to (nil for a socket without one).
+    let socketPath: String?
     let logger: Logger
 
     func run() async throws {
@@ -46,23 +48,29 @@ struct SystemdService: Service {
     /// Pings after each successful probe until graceful shutdown; a probe that fails or hangs withholds the ping,
     /// so systemd restarts a daemon that is up but no longer answering.
     private func pingWhileAlive(every interval: Duration) async {
-        do {
-            try await cancelWhenGracefulShutdown {
-                while true {
-                    if let problem = await probe() {
-                        logger.warning("liveness probe failed; no watchdog ping", metadata: ["problem": "\(problem)"])
-                    } else {
-                        notifier.send(.watchdog)
-                    }
-                    try await Task.sleep(for: interval)
-                }
-            }
-        } catch {
-            // Cancelled by graceful shutdown.
+        let logger = self.logger
+        let notifier = self.notifier
+        if socketPath == nil {
+            logger.warning("the systemd socket has no path: the watchdog probes the database and rules only")
         }
+        let watchdog = Watchdog(
+            interval: interval, probe: Watchdog.Probe(socketPath: socketPath, inProcess: { await probe() }),
+            ping: { notifier.send(.watchdog) },
+            report: { report in
+                switch report {
+                case .failed(let problem):
+                    logger.warning("liveness probe failed; no watchdog ping", metadata: ["problem": "\(problem)"])
+                case .recovered:
+                    logger.notice("liveness probe answers again; watchdog pings resume")
+                }
+            })
+        watchdog.start()
+        try? await gracefulShutdown()
+        watchdog.stop()
     }
 
-    /// Nil when alive: every NIO event loop runs a task, the database answers a read, rules are loaded.
+    /// The in-process part of the probe: nil when alive (every NIO event loop runs a task, the database answers a
+    /// read, rules are loaded).
     func probe() async -> String? {
         await Self.probe(database: { _ = try await store.latestCursor() }, rulesLoaded: rules.current != nil)
     }
@@ -148,6 +156,7 @@ extension SystemdService {
             readiness: readiness, rules: rules, store: store,
             socketDescription: inherited.map { "\($0.path.isEmpty ? "fd \($0.fd)" : $0.path) (from systemd)" }
                 ?? configuration.socketPath,
+            socketPath: inherited.map { $0.path.isEmpty ? nil : $0.path } ?? configuration.socketPath,
             logger: logger)
     }
 }
