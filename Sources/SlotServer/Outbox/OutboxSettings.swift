@@ -31,9 +31,10 @@ public struct OutboxSettings: Sendable, Hashable {
 
     public init() {}
 
-    /// How long a claimed job stays invisible to other claims: past the call timeout (after which the worker
-    /// records an outcome), so only a dead worker's job becomes due again — that long after a crash.
-    public var leaseSeconds: Int64 { callTimeout.components.seconds + 10 }
+    /// How long a claimed job stays invisible to other claims: a claimed job may wait up to one call for its
+    /// handler's slot, then its own call takes up to the call timeout (after which the worker records an outcome), so
+    /// only a dead worker's job becomes due again — that long after a crash.
+    public var leaseSeconds: Int64 { 2 * callTimeout.components.seconds + 10 }
 
     /// Parses the `outbox:` mapping.
     static func parse(_ node: Node, file: String, over base: OutboxSettings) throws(ConfigurationError)
