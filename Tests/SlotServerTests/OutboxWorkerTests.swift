@@ -243,3 +243,160 @@ struct OutboxWorkerTests {
         #expect(counts[.pending] == 2, "nothing new was claimed")
     }
 }
+
+/// The worker's parts on their own: the slot state machine, the wake-up flag, the call deadline.
+@Suite("outbox worker parts")
+struct OutboxWorkerPartTests {
+    static func job(_ id: Int64, _ kind: String) -> OutboxJob {
+        OutboxJob(
+            id: id, kind: kind, payload: Data("{}".utf8), dueAt: 0, attempts: 1, state: .pending, lastError: nil,
+            createdAt: 0)
+    }
+
+    static func slots(workers: Int) -> SlotsDriver {
+        SlotsDriver(OutboxSlots(workers: workers) { kind in kind.hasPrefix("notify.") ? "notify." : "payment." })
+    }
+
+    @Test("slots: one family takes all but one slot; its next job waits and takes the first slot it may")
+    func slotsKeepOneForTheOthers() {
+        let slots = Self.slots(workers: 3)
+        #expect(slots.familyShare == 2)
+        for id in 1...2 {
+            #expect(slots.reserveClaim())
+            #expect(slots.admit(Self.job(Int64(id), "notify.hook")) == .run(Self.job(Int64(id), "notify.hook")))
+        }
+        // The third slot is free, but not for a third notification: it waits, and the slot claims again.
+        #expect(slots.reserveClaim())
+        #expect(slots.admit(Self.job(3, "notify.hook")) == .claim)
+        #expect(slots.waiting.map(\.job.id) == [3])
+        #expect(slots.admit(Self.job(4, "payment.deposit")) == .run(Self.job(4, "payment.deposit")))
+        #expect(!slots.reserveClaim(), "all three slots are taken")
+        // A notification is recorded alone: its slot takes the waiting one rather than claiming.
+        #expect(!slots.claimsWithRecord(), "a waiting job comes before a new claim")
+        #expect(slots.finish(Self.job(1, "notify.hook"), .alone) == .run(Self.job(3, "notify.hook")))
+        #expect(slots.claimsWithRecord())
+        // Recorded with a claim that found nothing due: the slot frees.
+        #expect(slots.finish(Self.job(4, "payment.deposit"), .withClaim(nil)) == .idle)
+        #expect(slots.finish(Self.job(2, "notify.hook"), .withClaim(nil)) == .idle)
+        #expect(slots.finish(Self.job(3, "notify.hook"), .alone) == .claim, "a free slot claims again")
+        #expect(slots.admit(nil) == .idle)
+        #expect(slots.isIdle)
+    }
+
+    @Test("slots: a job claimed again while held (its lease lapsed) is dropped; waiting is bounded")
+    func slotsDropDuplicatesAndBoundWaiting() {
+        let slots = Self.slots(workers: 2)
+        #expect(slots.reserveClaim())
+        #expect(slots.admit(Self.job(1, "notify.hook")) == .run(Self.job(1, "notify.hook")))
+        #expect(slots.reserveClaim())
+        #expect(slots.admit(Self.job(1, "notify.hook")) == .claim, "the second copy is dropped")
+        #expect(slots.waiting.isEmpty)
+        var next = slots.admit(Self.job(2, "notify.hook"))
+        var id: Int64 = 3
+        while next == .claim {
+            next = slots.admit(Self.job(id, "notify.hook"))
+            id += 1
+        }
+        #expect(next == .idle)
+        #expect(slots.waiting.count == slots.waitingLimit)
+        #expect(!slots.reserveClaim())
+    }
+
+    @Test("slots: stopping claims nothing, lets waiting jobs go, and lets running ones finish")
+    func slotsStop() {
+        let slots = Self.slots(workers: 2)
+        #expect(slots.reserveClaim())
+        #expect(slots.admit(Self.job(1, "notify.hook")) == .run(Self.job(1, "notify.hook")))
+        #expect(slots.reserveClaim())
+        #expect(slots.admit(Self.job(2, "notify.hook")) == .claim)
+        #expect(slots.stop().map(\.id) == [2])
+        #expect(!slots.claimsWithRecord())
+        #expect(slots.admit(nil) == .idle)
+        #expect(!slots.reserveClaim())
+        #expect(slots.finish(Self.job(1, "notify.hook"), .alone) == .idle)
+        #expect(slots.isIdle)
+    }
+
+    @Test("slots: one worker runs every family in turn")
+    func slotsWithOneWorker() {
+        let slots = Self.slots(workers: 1)
+        #expect(slots.familyShare == 1)
+        #expect(slots.reserveClaim())
+        #expect(slots.admit(Self.job(1, "notify.hook")) == .run(Self.job(1, "notify.hook")))
+        #expect(!slots.reserveClaim())
+    }
+
+    @Test("wake signal: a signal wakes the sleeper, or is kept for the next wait")
+    func wakeSignalKeepsAndWakes() async {
+        let signal = WakeSignal()
+        signal.signal()
+        #expect(await returns(within: .seconds(20)) { await signal.wait(timeout: .seconds(3_600)) }, "kept")
+        let sleeper = Task { await signal.wait(timeout: .seconds(3_600)) }
+        // Signalled before or after the sleeper starts waiting: either way it wakes.
+        signal.signal()
+        #expect(await returns(within: .seconds(20)) { await sleeper.value })
+    }
+
+    @Test("wake signal: the wait ends at its timeout and when its task is cancelled")
+    func wakeSignalTimeoutAndCancellation() async {
+        let signal = WakeSignal()
+        #expect(await returns(within: .seconds(20)) { await signal.wait(timeout: .milliseconds(10)) })
+        let sleeper = Task { await signal.wait(timeout: .seconds(3_600)) }
+        sleeper.cancel()
+        #expect(await returns(within: .seconds(20)) { await sleeper.value })
+    }
+
+    @Test("call deadline: the call's result in time; a temporary error past it, even if the call ignores cancellation")
+    func callDeadline() async {
+        let fast = await CallDeadline.run(.seconds(3_600)) { () async throws(ProviderError) in 42 }
+        #expect(fast == .success(42))
+        let refused = await CallDeadline.run(.seconds(3_600)) { () async throws(ProviderError) -> Int in
+            throw .permanent("no")
+        }
+        #expect(refused == .failure(.permanent("no")))
+        let gate = GatedHandler("x.", gauge: InFlightGauge())  // Never released: a call that ignores cancellation.
+        let slow = await CallDeadline.run(.milliseconds(50)) { () async throws(ProviderError) in
+            try await gate.run(OutboxWorkerPartTests.job(1, "x.y"))
+        }
+        guard case .failure(let error) = slow else {
+            Issue.record("the stuck call returned \(slow)")
+            return
+        }
+        #expect(error.kind == .temporary)
+        #expect(error.message.contains("outbox.call_timeout"))
+        gate.release()
+    }
+
+    @Test("call deadline: a cancelled caller returns at once")
+    func callDeadlineCancelled() async {
+        let gate = GatedHandler("x.", gauge: InFlightGauge())
+        let caller = Task {
+            await CallDeadline.run(.seconds(3_600)) { () async throws(ProviderError) in
+                try await gate.run(OutboxWorkerPartTests.job(1, "x.y"))
+            }
+        }
+        await gate.started(1)
+        caller.cancel()
+        let returned = await returns(within: .seconds(20)) { _ = await caller.value }
+        #expect(returned)
+        if returned, case .success = await caller.value { Issue.record("the cancelled call succeeded") }
+        gate.release()
+    }
+}
+
+/// The slots in a reference, so a test can call their mutating functions inside `#expect`.
+final class SlotsDriver {
+    var slots: OutboxSlots
+
+    init(_ slots: OutboxSlots) { self.slots = slots }
+
+    func reserveClaim() -> Bool { slots.reserveClaim() }
+    func admit(_ job: OutboxJob?) -> OutboxSlots.Next { slots.admit(job) }
+    func finish(_ job: OutboxJob, _ record: OutboxSlots.Record) -> OutboxSlots.Next { slots.finish(job, record) }
+    func stop() -> [OutboxJob] { slots.stop() }
+    func claimsWithRecord() -> Bool { slots.claimsWithRecord() }
+    var waiting: [(family: String, job: OutboxJob)] { slots.waiting }
+    var waitingLimit: Int { slots.waitingLimit }
+    var familyShare: Int { slots.familyShare }
+    var isIdle: Bool { slots.isIdle }
+}
