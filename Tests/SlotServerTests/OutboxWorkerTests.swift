@@ -155,8 +155,9 @@ struct OutboxWorkerTests {
     @Test("a cancelled service group stops the worker: the daemon exits when the HTTP server cannot bind")
     func cancellationStopsTheWorker() async throws {
         let worker = worker([], workers: 2)
+        let services: [any Service] = [worker, FailingService()]
         let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(services: [worker, FailingService()], logger: Logger(label: "test")))
+            configuration: ServiceGroupConfiguration(services: services, logger: Logger(label: "test")))
         let stopped = await returns(within: .seconds(20)) {
             do {
                 try await group.run()

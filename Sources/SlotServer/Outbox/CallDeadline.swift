@@ -62,18 +62,20 @@ final class FirstFinisher<Value: Sendable>: Sendable {
     /// Offers a result; only the first counts. Returns whether this one did.
     @discardableResult
     func finish(_ value: Value) -> Bool {
-        let (first, waiter, racers) = state.withLock { state in
-            guard !state.finished else { return (false, CheckedContinuation<Value, Never>?.none, [Task<Void, Never>]()) }
+        typealias Winner = (waiter: CheckedContinuation<Value, Never>?, racers: [Task<Void, Never>])
+        let winner = state.withLock { state -> Winner? in
+            guard !state.finished else { return nil }
             state.finished = true
             state.result = value
             defer {
                 state.waiter = nil
                 state.racers = []
             }
-            return (true, state.waiter, state.racers)
+            return (state.waiter, state.racers)
         }
-        for racer in racers { racer.cancel() }
-        waiter?.resume(returning: value)
-        return first
+        guard let winner else { return false }
+        for racer in winner.racers { racer.cancel() }
+        winner.waiter?.resume(returning: value)
+        return true
     }
 }

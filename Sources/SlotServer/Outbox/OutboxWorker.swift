@@ -61,9 +61,7 @@ final class OutboxWorker: Service, Sendable {
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { lanes in
                 while !Task.isCancelled {
-                    for job in await claimForFreeSlots() {
-                        lanes.addTask { _ = await self.runLane(from: job) }
-                    }
+                    await claimForFreeSlots { job in lanes.addTask { _ = await self.runLane(from: job) } }
                     if isStopping { break }
                     // Sleep until the next due job (a retry, a reminder, the sweep), a new commit, or cancellation.
                     await signal.wait(timeout: await nextWait())
@@ -103,9 +101,7 @@ final class OutboxWorker: Service, Sendable {
         var total = 0
         while true {
             let ran = await withTaskGroup(of: Int.self) { lanes in
-                for job in await claimForFreeSlots() {
-                    lanes.addTask { await self.runLane(from: job) }
-                }
+                await claimForFreeSlots { job in lanes.addTask { await self.runLane(from: job) } }
                 return await lanes.reduce(0, +)
             }
             // Lanes the service started may still be recording jobs (and claiming what those enqueued).
@@ -117,20 +113,19 @@ final class OutboxWorker: Service, Sendable {
 
     // MARK: - Lanes
 
-    /// Claims due jobs while slots are free; returns the jobs to start, each in a lane of its own.
-    func claimForFreeSlots() async -> [OutboxJob] {
-        var started: [OutboxJob] = []
+    /// Claims due jobs while slots are free, handing each to `startLane` as soon as it is claimed.
+    func claimForFreeSlots(startLane: (OutboxJob) -> Void) async {
         var next: OutboxSlots.Next = updateSlots { $0.reserveClaim() ? .claim : .idle }
         while true {
             switch next {
             case .run(let job):
-                started.append(job)
+                startLane(job)
                 next = updateSlots { $0.reserveClaim() ? .claim : .idle }
             case .claim:
                 let claimed = await claimOne()
                 next = updateSlots { $0.admit(claimed) }
             case .idle:
-                return started
+                return
             }
         }
     }
@@ -186,7 +181,8 @@ final class OutboxWorker: Service, Sendable {
                 return updateSlots { $0.finish(job, claimNext ? .withClaim(claimed.first) : .alone) }
             } catch {
                 // The lease still holds the job: it runs again once the lease lapses, and finds its work done.
-                logger.error("outbox: recording a finished job failed", metadata: ["job": "\(job.id)", "error": "\(error)"])
+                logger.error(
+                    "outbox: recording a finished job failed", metadata: ["job": "\(job.id)", "error": "\(error)"])
                 return updateSlots { $0.finish(job, .alone) }
             }
         case .failure(let error):
