@@ -401,3 +401,14 @@ final class SlotsDriver {
     var familyShare: Int { slots.familyShare }
     var isIdle: Bool { slots.isIdle }
 }
+
+@Suite("outbox budgets")
+struct OutboxBudgetTests {
+    @Test("each notification provider's deliveries are a budget; fan-out and reminders share another", arguments: [
+        ("notify.send.hook", "notify.send.hook"), ("notify.send.mail", "notify.send.mail"),
+        ("notify.booking_created", "notify."), ("notify.booking_reminder", "notify."),
+    ])
+    func notificationBudgets(kind: String, budget: String) {
+        #expect(NotificationHandler.budget(for: kind) == budget)
+    }
+}

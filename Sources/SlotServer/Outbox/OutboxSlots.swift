@@ -1,8 +1,8 @@
 import SlotStore
 
 /// Which claimed outbox jobs run now and which wait: `workers` slots in all, and at most `familyShare` of them for
-/// the jobs of one handler (one kind prefix: `notify.`, `payment.`, …), so a provider that hangs leaves the other
-/// handlers a slot.
+/// the jobs of one family (one budget: `payment.`, `notify.send.hook`, …; see `OutboxJobHandler.budget(for:)`), so a
+/// provider that hangs leaves the others a slot.
 ///
 /// A value state machine: the worker keeps it under a mutex, calls one `mutating func` per event (a claim wanted, a
 /// claim answered, a job recorded) and does the I/O the returned `Next` asks for. A job's slot is held until its
@@ -20,7 +20,7 @@ struct OutboxSlots {
 
     /// All slots.
     let workers: Int
-    /// The most slots one handler's jobs may hold: all but one, so the other handlers always keep one (with one
+    /// The most slots one family's jobs may hold: all but one, so the other families always keep one (with one
     /// worker, that worker runs everything in turn).
     let familyShare: Int
     /// Jobs running (or being recorded), by handler family.
@@ -40,7 +40,7 @@ struct OutboxSlots {
     private var held: Set<Int64> = []
     private(set) var stopping = false
 
-    /// The family of a job kind: the prefix of the handler that runs it.
+    /// The family of a job kind: the budget its handler names for it.
     let familyOf: @Sendable (String) -> String
 
     init(workers: Int, familyOf: @escaping @Sendable (String) -> String) {

@@ -10,8 +10,9 @@ import Synchronization
 ///
 /// A dispatcher claims due jobs while a slot is free: when a write commits (the event bus's publish hook calls
 /// `wake()`), at the next due time, and at least every `idleWake`. Each claimed job runs in a lane of its own; a lane
-/// records its job's outcome, claims the next job in the same write, and runs it, until nothing is due. One
-/// handler's jobs hold at most `workers − 1` slots (`OutboxSlots`), so a hung provider cannot delay the others.
+/// records its job's outcome, claims the next job in the same write, and runs it, until nothing is due. The jobs of
+/// one budget (a handler's, or a notification provider's: `OutboxJobHandler.budget(for:)`) hold at most
+/// `workers − 1` slots (`OutboxSlots`), so a hung provider cannot delay the others.
 /// Each call is bounded by `callTimeout`; a temporary failure retries with exponential backoff and full jitter, a
 /// permanent one (or the last attempt) parks the job as `failed`. On graceful shutdown it claims nothing new and lets
 /// the calls in flight finish (each bounded); on cancellation it stops at once.
@@ -44,12 +45,11 @@ final class OutboxWorker: Service, Sendable {
         self.settings = settings
         self.logger = logger
         self.publish = publish
-        let prefixes = handlers.map(\.kindPrefix)
         shared = Mutex(
             Shared(
                 slots: OutboxSlots(workers: settings.workers) { kind in
-                    // Kinds no handler runs share one family: each lane records them as failed at once.
-                    prefixes.first { kind.hasPrefix($0) } ?? ""
+                    // Kinds no handler runs share one budget: each lane records them as failed at once.
+                    handlers.first { kind.hasPrefix($0.kindPrefix) }?.budget(for: kind) ?? ""
                 }))
     }
 
