@@ -38,6 +38,9 @@ class Receiver:
         self.bad_signatures = 0
         self.lock = threading.Lock()
         self.release = threading.Event()
+        # Requests being answered right now, and the most at once: the daemon's parallel deliveries.
+        self.in_flight = 0
+        self.max_in_flight = 0
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -58,10 +61,14 @@ class Receiver:
                         receiver.bad_signatures += 1
                     else:
                         receiver.deliveries.append({"id": msg_id, "body": json.loads(body), "mode": mode})
+                    receiver.in_flight += 1
+                    receiver.max_in_flight = max(receiver.max_in_flight, receiver.in_flight)
                 if mode == "hang":
                     receiver.release.wait(30)
                 elif mode == "slow":
                     time.sleep(0.3)
+                with receiver.lock:
+                    receiver.in_flight -= 1
                 status = 400 if mode == "reject" else 204
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
@@ -176,6 +183,22 @@ def test_a_hanging_receiver_never_slows_a_booking_and_every_message_arrives_when
     assert body["data"]["subject"].startswith("Booked: Beard trim")
 
 
+def test_deliveries_run_in_parallel_and_leave_a_slot_for_other_jobs(daemons, receiver):
+    # workers: 4 and a receiver that holds every request: three deliveries hang at once (one provider's share,
+    # workers - 1); the fourth waits for one of them, leaving the last slot to other providers, payments and holds.
+    receiver.mode = "hang"
+    receiver.start()
+    d = make_daemon(daemons, receiver.url, workers=4, call_timeout="30s")
+    book_many(d.client, 4, future_day(11))
+    wait_for(lambda: receiver.in_flight == 3, 20, "three deliveries in flight at once")
+    assert len(receiver.deliveries) == 3, "the fourth delivery waits for a notification slot"
+    receiver.mode = "ok"
+    receiver.release.set()
+    wait_for(lambda: len(deliveries(d)) == 4 and all(j["state"] == "done" for j in deliveries(d)), 30,
+             "every delivery to complete")
+    assert receiver.max_in_flight == 3 and len(receiver.ids()) == 4 and receiver.bad_signatures == 0
+
+
 def test_a_receiver_that_is_down_delays_deliveries_only(daemons, receiver):
     # Nothing listens on the receiver's port yet: every call is refused.
     d = make_daemon(daemons, receiver.url)
@@ -198,7 +221,7 @@ def test_kill_9_during_deliveries_loses_nothing(daemons, receiver):
     d.kill()
     assert len(receiver.ids()) < 12, "the crash came before every delivery"
     d.start()
-    # Jobs claimed by the dead process come back once their lease (call_timeout + 10 s) lapses.
+    # Jobs claimed by the dead process come back once their lease (2 × call_timeout + 10 s) lapses.
     wait_for(lambda: len(deliveries(d)) == 12 and all(j["state"] == "done" for j in deliveries(d)), 60,
              "every delivery after the restart")
     jobs = deliveries(d)

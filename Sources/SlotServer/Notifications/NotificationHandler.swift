@@ -23,6 +23,12 @@ struct NotificationHandler: OutboxJobHandler {
 
     var kindPrefix: String { "notify." }
 
+    /// Deliveries count against their provider's budget (a hung webhook leaves the mail a slot); the fan-out and the
+    /// reminders, which call no provider, against one of their own.
+    func budget(for kind: String) -> String { Self.budget(for: kind) }
+
+    static func budget(for kind: String) -> String { kind.hasPrefix(sendPrefix) ? kind : "notify." }
+
     func run(_ job: OutboxJob) async throws(ProviderError) -> OutboxCompletion {
         if job.kind.hasPrefix(Self.sendPrefix) {
             try await deliver(job)

@@ -13,6 +13,14 @@ protocol OutboxJobHandler: Sendable {
     var kindPrefix: String { get }
     /// Does the job's work; returns what the worker records with the job's completion.
     func run(_ job: OutboxJob) async throws(ProviderError) -> OutboxCompletion
+    /// The concurrency budget `kind` counts against: the kinds that name one budget hold at most `workers − 1` of
+    /// the worker's slots together, so a provider that hangs cannot take them all.
+    func budget(for kind: String) -> String
+}
+
+extension OutboxJobHandler {
+    /// One budget for all of this handler's kinds.
+    func budget(for kind: String) -> String { kindPrefix }
 }
 
 /// What finishing a job records, in the one transaction that marks it done: a note for `slotctl outbox show`, the

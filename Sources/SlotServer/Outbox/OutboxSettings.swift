@@ -4,9 +4,14 @@ import Yams
 
 /// The `outbox:` section of slotd.yaml: how many jobs run at once, how long a call may take, how failures retry.
 ///
+/// `workers` is the number of handler calls in flight at once. The jobs of one budget hold at most `workers − 1` of
+/// them, so a provider that hangs leaves the others a slot; with `workers: 1` jobs run one at a time, in due order.
+/// Each notification provider's deliveries (`notify.send.<provider>`) are a budget; so are the other notification
+/// jobs (fan-out, reminders), `payment.`, `booking.expire_hold` and `sweep.`.
+///
 /// ```yaml
 /// outbox:
-///   workers: 2            # jobs running at once
+///   workers: 2            # calls at once; one provider's jobs take at most workers − 1
 ///   call_timeout: 30s     # one provider call; longer is a temporary failure
 ///   initial_backoff: 10s  # first retry delay cap, doubling per attempt …
 ///   max_backoff: 1h       # … up to this (full jitter: a random delay up to the cap)
@@ -14,7 +19,7 @@ import Yams
 ///   end_of_day: "23:00"   # the daily sweep, shop time
 /// ```
 public struct OutboxSettings: Sendable, Hashable {
-    /// How many jobs run at once.
+    /// How many handler calls run at once; one budget's jobs hold at most `workers − 1` of them (at least one).
     public var workers = 2
     /// The longest one handler call may take; a longer one counts as a temporary failure.
     public var callTimeout: Duration = .seconds(30)
@@ -31,9 +36,10 @@ public struct OutboxSettings: Sendable, Hashable {
 
     public init() {}
 
-    /// How long a claimed job stays invisible to other claims: past the call timeout (after which the worker
-    /// records an outcome), so only a dead worker's job becomes due again — that long after a crash.
-    public var leaseSeconds: Int64 { callTimeout.components.seconds + 10 }
+    /// How long a claimed job stays invisible to other claims: a claimed job may wait up to one call for its
+    /// handler's slot, then its own call takes up to the call timeout (after which the worker records an outcome), so
+    /// only a dead worker's job becomes due again — that long after a crash.
+    public var leaseSeconds: Int64 { 2 * callTimeout.components.seconds + 10 }
 
     /// Parses the `outbox:` mapping.
     static func parse(_ node: Node, file: String, over base: OutboxSettings) throws(ConfigurationError)

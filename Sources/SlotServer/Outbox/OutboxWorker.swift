@@ -5,12 +5,17 @@ import SlotProviders
 import SlotStore
 import Synchronization
 
-/// Runs due outbox jobs through their handlers, a few at a time, outside every database transaction.
+/// Runs due outbox jobs through their handlers, up to `settings.workers` at once, outside every database
+/// transaction.
 ///
-/// It wakes when a write commits (the event bus's publish hook calls `wake()`), at the next due time, and at least
-/// every `idleWake`; it never runs inside a request. Each call is bounded by `callTimeout`; a temporary failure
-/// retries with exponential backoff and full jitter, a permanent one (or the last attempt) parks the job as
-/// `failed`. On graceful shutdown it claims nothing new and lets the calls in flight finish (each bounded).
+/// A dispatcher claims due jobs while a slot is free: when a write commits (the event bus's publish hook calls
+/// `wake()`), at the next due time, and at least every `idleWake`. Each claimed job runs in a lane of its own; a lane
+/// records its job's outcome, claims the next job in the same write, and runs it, until nothing is due. The jobs of
+/// one budget (a handler's, or a notification provider's: `OutboxJobHandler.budget(for:)`) hold at most
+/// `workers − 1` slots (`OutboxSlots`), so a hung provider cannot delay the others.
+/// Each call is bounded by `callTimeout`; a temporary failure retries with exponential backoff and full jitter, a
+/// permanent one (or the last attempt) parks the job as `failed`. On graceful shutdown it claims nothing new and lets
+/// the calls in flight finish (each bounded); on cancellation it stops at once.
 final class OutboxWorker: Service, Sendable {
     let store: any OutboxStore
     let handlers: [any OutboxJobHandler]
@@ -21,9 +26,14 @@ final class OutboxWorker: Service, Sendable {
     let publish: @Sendable ([StoredEvent]) -> Void
 
     private let signal = WakeSignal()
-    private let stopping = Atomic<Bool>(false)
-    /// Serialises passes: the service's loop and `runDueJobsNow()` (tests) never race for the same jobs.
-    private let passLock = AsyncLock()
+
+    private struct Shared {
+        var slots: OutboxSlots
+        /// `runDueJobsNow()` callers waiting for every claimed job to be recorded.
+        var idleWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let shared: Mutex<Shared>
 
     init(
         store: any OutboxStore, handlers: [any OutboxJobHandler], clock: WallClock, settings: OutboxSettings,
@@ -35,25 +45,45 @@ final class OutboxWorker: Service, Sendable {
         self.settings = settings
         self.logger = logger
         self.publish = publish
+        shared = Mutex(
+            Shared(
+                slots: OutboxSlots(workers: settings.workers) { kind in
+                    // Kinds no handler runs share one budget: each lane records them as failed at once.
+                    handlers.first { kind.hasPrefix($0.kindPrefix) }?.budget(for: kind) ?? ""
+                }))
     }
 
-    /// New jobs may be due: run a pass soon. Cheap and non-blocking (any caller, any thread).
+    /// New jobs may be due: claim them soon, beside the calls in flight. Cheap and non-blocking (any caller, any
+    /// thread).
     func wake() { signal.signal() }
 
     func run() async throws {
         await withGracefulShutdownHandler {
-            while !stopping.load(ordering: .relaxed) {
-                _ = await pass()
-                if stopping.load(ordering: .relaxed) { break }
-                // Sleep until the next due job (a retry, a reminder, the sweep) or a new commit, whichever is first.
-                await signal.wait(timeout: await nextWait())
+            await withDiscardingTaskGroup { lanes in
+                while !Task.isCancelled {
+                    await claimForFreeSlots { job in lanes.addTask { _ = await self.runLane(from: job) } }
+                    if isStopping { break }
+                    // Sleep until the next due job (a retry, a reminder, the sweep), a new commit, or cancellation.
+                    await signal.wait(timeout: await nextWait())
+                    if isStopping { break }
+                }
+                // Cancelled (the service group is failing): lanes record what their cancelled calls return and
+                // claim nothing more.
+                if Task.isCancelled { _ = updateSlots { $0.stop() } }
             }
         } onGracefulShutdown: { [self] in
-            stopping.store(true, ordering: .relaxed)
+            let dropped = updateSlots { $0.stop() }
+            if !dropped.isEmpty {
+                logger.info(
+                    "outbox: jobs that waited for a slot run after the restart",
+                    metadata: ["jobs": "\(dropped.map(\.id))"])
+            }
             signal.signal()
         }
         logger.info("outbox worker stopped")
     }
+
+    private var isStopping: Bool { shared.withLock { $0.slots.stopping } }
 
     /// How long the timer sleeps: until the next pending job is due, at most `idleWake`, at least a second.
     func nextWait() async -> Duration {
@@ -63,44 +93,62 @@ final class OutboxWorker: Service, Sendable {
         return min(settings.idleWake, .seconds(seconds))
     }
 
-    /// Runs every job due now (and what they enqueue that is due now) to completion; returns how many ran.
-    /// Tests with a manual clock call it instead of sleeping.
+    /// Runs every job due now (and what they enqueue that is due now) to completion, beside the service's own lanes,
+    /// and returns once no job is in flight; returns how many ran in its lanes. Tests with a manual clock call it
+    /// instead of sleeping.
     @discardableResult
     func runDueJobsNow() async -> Int {
         var total = 0
         while true {
-            let ran = await pass()
+            let ran = await withTaskGroup(of: Int.self) { lanes in
+                await claimForFreeSlots { job in lanes.addTask { await self.runLane(from: job) } }
+                return await lanes.reduce(0, +)
+            }
+            // Lanes the service started may still be recording jobs (and claiming what those enqueued).
+            await untilIdle()
             total += ran
             if ran == 0 { return total }
         }
     }
 
-    /// One pass: `workers` lanes, each running one job at a time until none is due. A lane records a finished job
-    /// and claims its next one in the same write.
-    func pass() async -> Int {
-        await passLock.withLock {
-            await withTaskGroup(of: Int.self) { group in
-                for _ in 0..<max(1, settings.workers) {
-                    group.addTask { [self] in
-                        var ran = 0
-                        var next = stopping.load(ordering: .relaxed) ? nil : await claimOne()
-                        while let job = next {
-                            ran += 1
-                            next = await execute(job)
-                        }
-                        return ran
-                    }
-                }
-                var total = 0
-                for await ran in group { total += ran }
-                return total
+    // MARK: - Lanes
+
+    /// Claims due jobs while slots are free, handing each to `startLane` as soon as it is claimed.
+    func claimForFreeSlots(startLane: (OutboxJob) -> Void) async {
+        var next: OutboxSlots.Next = updateSlots { $0.reserveClaim() ? .claim : .idle }
+        while true {
+            switch next {
+            case .run(let job):
+                startLane(job)
+                next = updateSlots { $0.reserveClaim() ? .claim : .idle }
+            case .claim:
+                let claimed = await claimOne()
+                next = updateSlots { $0.admit(claimed) }
+            case .idle:
+                return
             }
         }
     }
 
-    /// Claims the next due job, if any (and none while stopping).
+    /// Runs `first` and every job its slot goes on to (claimed with a record, waiting, or claimed alone) until the
+    /// slot frees; returns how many ran.
+    func runLane(from first: OutboxJob) async -> Int {
+        var job = first
+        var ran = 0
+        while true {
+            ran += 1
+            var next = await execute(job)
+            while case .claim = next {
+                let claimed = await claimOne()
+                next = updateSlots { $0.admit(claimed) }
+            }
+            guard case .run(let following) = next else { return ran }
+            job = following
+        }
+    }
+
+    /// Claims the next due job, if any.
     func claimOne() async -> OutboxJob? {
-        guard !stopping.load(ordering: .relaxed) else { return nil }
         do {
             return try await store.claimDueJobs(at: clock.now(), lease: settings.leaseSeconds, limit: 1).first
         } catch {
@@ -109,35 +157,37 @@ final class OutboxWorker: Service, Sendable {
         }
     }
 
-    /// Runs one claimed job and records its outcome; returns the lane's next job, claimed with the record.
-    func execute(_ job: OutboxJob) async -> OutboxJob? {
+    /// Runs one claimed job and records its outcome (with the claim of the slot's next job, when the slot may take
+    /// one); returns what the slot does next.
+    func execute(_ job: OutboxJob) async -> OutboxSlots.Next {
         guard let handler = handlers.first(where: { job.kind.hasPrefix($0.kindPrefix) }) else {
             let known = handlers.map { $0.kindPrefix + "*" }.joined(separator: ", ")
             await record(
                 job, .permanent("no handler for job kind '\(job.kind)' (this slotd runs \(known)); "
                     + "the job was written by another version or by hand"))
-            return await claimOne()
+            return updateSlots { $0.finish(job, .alone) }
         }
-        let outcome = await Self.withTimeout(settings.callTimeout) { () async throws(ProviderError) in
+        let outcome = await CallDeadline.run(settings.callTimeout) { () async throws(ProviderError) in
             try await handler.run(job)
         }
         switch outcome {
         case .success(let completion):
+            let claimNext = shared.withLock { $0.slots.claimsWithRecord() }
             do {
                 let (events, claimed) = try await store.finishJob(
                     job.id, at: clock.now(), note: completion.note, enqueue: completion.enqueue,
-                    events: completion.events, thenClaim: stopping.load(ordering: .relaxed) ? 0 : 1,
-                    lease: settings.leaseSeconds)
+                    events: completion.events, thenClaim: claimNext ? 1 : 0, lease: settings.leaseSeconds)
                 if !events.isEmpty { publish(events) }
-                return claimed.first
+                return updateSlots { $0.finish(job, claimNext ? .withClaim(claimed.first) : .alone) }
             } catch {
                 // The lease still holds the job: it runs again once the lease lapses, and finds its work done.
-                logger.error("outbox: recording a finished job failed", metadata: ["job": "\(job.id)", "error": "\(error)"])
-                return nil
+                logger.error(
+                    "outbox: recording a finished job failed", metadata: ["job": "\(job.id)", "error": "\(error)"])
+                return updateSlots { $0.finish(job, .alone) }
             }
         case .failure(let error):
             await record(job, error)
-            return await claimOne()
+            return updateSlots { $0.finish(job, .alone) }
         }
     }
 
@@ -166,142 +216,30 @@ final class OutboxWorker: Service, Sendable {
         }
     }
 
-    /// Runs `operation`, giving up after `timeout` with a temporary error. The operation runs in its own task so
-    /// a call that ignores cancellation (a blocked socket) cannot hold the worker past the timeout.
-    static func withTimeout<T: Sendable>(
-        _ timeout: Duration, _ operation: @escaping @Sendable () async throws(ProviderError) -> T
-    ) async -> Result<T, ProviderError> {
-        let race = TimeoutRace()
-        return await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, ProviderError>, Never>) in
-            let work = Task {
-                let result: Result<T, ProviderError>
-                do throws(ProviderError) {
-                    result = .success(try await operation())
-                } catch {
-                    result = .failure(error)
-                }
-                if race.settle() {
-                    race.cancelTimer()
-                    continuation.resume(returning: result)
-                }
-            }
-            race.setTimer(
-                Task {
-                    do { try await Task.sleep(for: timeout) } catch { return }
-                    if race.settle() {
-                        work.cancel()
-                        continuation.resume(
-                            returning: .failure(
-                                .temporary("the call took longer than \(timeout) (outbox.call_timeout)")))
-                    }
-                })
+
+    // MARK: - Slots
+
+    /// Changes the slots under the lock; wakes `runDueJobsNow()` callers when the change leaves them idle.
+    private func updateSlots<T>(_ change: (inout OutboxSlots) -> T) -> T {
+        let (value, idleWaiters) = shared.withLock { shared -> (T, [CheckedContinuation<Void, Never>]) in
+            let value = change(&shared.slots)
+            guard shared.slots.isIdle else { return (value, []) }
+            defer { shared.idleWaiters = [] }
+            return (value, shared.idleWaiters)
         }
-    }
-}
-
-/// Who finished first in `withTimeout`: the call or its timer.
-private final class TimeoutRace: Sendable {
-    private let settled = Atomic<Bool>(false)
-    private let timer = Mutex<Task<Void, Never>?>(nil)
-
-    /// True for the first caller only.
-    func settle() -> Bool {
-        settled.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
-    }
-
-    func setTimer(_ task: Task<Void, Never>) {
-        let cancelNow = timer.withLock { slot -> Bool in
-            slot = task
-            return settled.load(ordering: .acquiring)
-        }
-        if cancelNow { task.cancel() }
-    }
-
-    func cancelTimer() { timer.withLock { $0 }?.cancel() }
-}
-
-/// A wake-up flag a sleeper waits on with a timeout; a signal while nobody waits is kept for the next wait.
-final class WakeSignal: Sendable {
-    private struct State {
-        var pending = false
-        var waiter: CheckedContinuation<Void, Never>?
-    }
-
-    private let state = Mutex(State())
-
-    func signal() {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            if let waiter = state.waiter {
-                state.waiter = nil
-                return waiter
-            }
-            state.pending = true
-            return nil
-        }
-        waiter?.resume()
-    }
-
-    /// Returns at the next signal (or at once if one is pending), or after `timeout`.
-    func wait(timeout: Duration) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { [self] in
-                do { try await Task.sleep(for: timeout) } catch { return }
-                signal()
-            }
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let now = state.withLock { state -> Bool in
-                    if state.pending {
-                        state.pending = false
-                        return true
-                    }
-                    state.waiter = continuation
-                    return false
-                }
-                if now { continuation.resume() }
-            }
-            group.cancelAll()
-        }
-    }
-}
-
-/// A minimal async mutex: one holder at a time, waiters resumed in order.
-final class AsyncLock: Sendable {
-    private struct State {
-        var locked = false
-        var waiters: [CheckedContinuation<Void, Never>] = []
-    }
-
-    private let state = Mutex(State())
-
-    func withLock<T: Sendable>(_ body: () async -> T) async -> T {
-        await acquire()
-        let value = await body()
-        release()
+        for waiter in idleWaiters { waiter.resume() }
         return value
     }
 
-    private func acquire() async {
+    /// Returns once every claimed job is recorded (at once if none is).
+    private func untilIdle() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let granted = state.withLock { state -> Bool in
-                if state.locked {
-                    state.waiters.append(continuation)
-                    return false
-                }
-                state.locked = true
-                return true
+            let idle = shared.withLock { shared -> Bool in
+                if shared.slots.isIdle { return true }
+                shared.idleWaiters.append(continuation)
+                return false
             }
-            if granted { continuation.resume() }
+            if idle { continuation.resume() }
         }
-    }
-
-    private func release() {
-        let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            if state.waiters.isEmpty {
-                state.locked = false
-                return nil
-            }
-            return state.waiters.removeFirst()
-        }
-        next?.resume()
     }
 }
