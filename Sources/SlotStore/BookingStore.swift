@@ -26,7 +26,7 @@ public protocol BookingStore: Sendable {
     func bookings(matching query: BookingQuery) async throws(StoreError) -> [StoredBooking]
 
     /// What availability needs of the active (held or confirmed) bookings that `query` selects: staff member, start
-    /// and footprint, without customers or prices; ordered by start. Every slot query reads this.
+    /// and footprint, without customers or prices, in no particular order. Every slot query reads this.
     func bookedSpans(_ query: SpanQuery) async throws(StoreError) -> [BookedSpan]
 
     /// Applies a transition (confirm, cancel, complete, no-show, expire) and appends its event atomically.

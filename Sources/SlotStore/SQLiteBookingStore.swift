@@ -242,15 +242,17 @@ public final class SQLiteBookingStore: BookingStore {
             sql += " AND " + filter
             arguments += filterArguments
         }
-        let finalSQL = sql + " ORDER BY b.start_at, b.id"
+        // No ORDER BY: sorting thousands of spans cost more than reading them, and availability does not need an
+        // order (the index gives each staff member's spans by busy start).
+        let finalSQL = sql
         let finalArguments = arguments
         return try await run {
             try await self.read { db in
-                let statement = try db.cachedStatement(sql: finalSQL)
-                let columns = ColumnPositions(statement.columnNames)
-                return try Row.fetchAll(statement, arguments: finalArguments).map { row in
-                    Self.decodeSpan(ColumnReader(row: row, columns: columns))
-                }
+                // A cursor's rows are views on the statement: no copy of every column of every row.
+                let rows = try Row.fetchCursor(db.cachedStatement(sql: finalSQL), arguments: finalArguments)
+                var spans: [BookedSpan] = []
+                while let row = try rows.next() { spans.append(Self.decodeSpan(row)) }
+                return spans
             }
         }
     }
@@ -548,12 +550,22 @@ extension SQLiteBookingStore {
         try decodeBooking(ColumnReader(row: row, columns: nil))
     }
 
-    /// A `selectSpans` row as availability sees it.
-    static func decodeSpan(_ row: ColumnReader) -> BookedSpan {
-        BookedSpan(
-            id: row["id"], staff: row["staff_id"], start: row["start_at"], segments: decodeSegments(row["segments"]),
-            bufferBeforeMinutes: row["buffer_before_min"], bufferAfterMinutes: row["buffer_after_min"],
-            resources: decodeResources(row["resources"]))
+    /// A `selectSpans` row (read by position) as availability sees it. The bookings of one service share their
+    /// footprint, so it is built once per distinct shape and copied: building it was most of a span's cost.
+    static func decodeSpan(_ row: Row) -> BookedSpan {
+        let segments: String = row[3]
+        let before: Int = row[4]
+        let after: Int = row[5]
+        let resources: String = row[6]
+        var span = StoreJSON.spanShapes.value(for: "\(before) \(after) \(segments) \(resources)") { _ in
+            BookedSpan(
+                id: "", staff: "", start: 0, segments: decodeSegments(segments), bufferBeforeMinutes: before,
+                bufferAfterMinutes: after, resources: decodeResources(resources))
+        }
+        span.id = row[0]
+        span.staff = row[1]
+        span.start = row[2]
+        return span
     }
 
     static func decodeBooking(_ row: ColumnReader) throws -> StoredBooking {

