@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import socket
 import time
 
 import pytest
 
-from conftest import Client, assert_problem, future_day, shop_today, wall
+from conftest import Client, assert_problem, future_day, shop_today, wait_for, wall
 
 DAY = future_day(5)
 
@@ -179,7 +180,11 @@ def test_a_client_that_disconnects_mid_request_writes_nothing(untouched):
     sock.sendall(b"POST /v1/bookings HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
                  b"Content-Length: 500\r\n\r\n" + body)
     sock.close()
-    time.sleep(0.2)
+    # The request is over once the server has answered it (or failed it) and counted it; only then does
+    # `untouched` look for what it wrote.
+    wait_for(lambda: re.search(r'^slotd_http_requests_total\{route="/v1/bookings",method="POST",[^}]*\} [1-9]',
+                               untouched.client.get("/v1/metrics").text, re.MULTILINE),
+             what="the cut-off request to end")
 
 
 def test_garbage_on_the_socket_is_answered_or_dropped(untouched):

@@ -7,7 +7,7 @@ import socket
 import threading
 import time
 
-from conftest import Client, assert_problem, future_day, local_iso, same_instant, wall
+from conftest import Client, assert_problem, future_day, local_iso, same_instant, wait_for, wall
 
 DAY = future_day(4)
 
@@ -69,7 +69,7 @@ def test_acknowledged_bookings_survive_kill_9(daemon):
 
     background = threading.Thread(target=writer)
     background.start()
-    time.sleep(0.5)
+    wait_for(lambda: len(in_flight_acknowledged) >= 3, what="the background writer's first bookings")
     daemon.kill()
     stop.set()
     background.join(10)

@@ -162,7 +162,7 @@ def test_events_prints_the_log_and_follows(ctl, daemon, slotctl_binary):
     proc = subprocess.Popen([slotctl_binary, "--socket", daemon.socket, "events", "--follow", "--json",
                              "--since", str(cursor), "--limit", "1"], stdout=subprocess.PIPE, text=True)
     try:
-        time.sleep(0.3)
+        # Made before or after slotctl subscribes, the booking reaches it: the stream replays from --since.
         second = daemon.client.book(wall(DAY, "11:00")).json()["id"]
         out, _ = proc.communicate(timeout=15)
     finally:

@@ -255,10 +255,10 @@ struct DaemonTests {
         let prefixed = try await client.get("/v1/events?follow=false&type=booking.*")
         #expect(prefixed.text.split(separator: "\n").count == 3)
 
-        // Live: a follower from the latest cursor sees a booking made afterwards.
+        // Live: a follower from the latest cursor sees a booking made afterwards (whether it subscribed before or
+        // after the commit: the stream replays from its cursor, then follows).
         let latest = lines[2].cursor
         async let follower = client.lines("/v1/events?since=\(latest)", count: 1)
-        try await Task.sleep(for: .milliseconds(300))
         _ = try await client.post("/v1/bookings", json: TestDaemon.booking(start: "2030-01-07T14:00"))
         let (response, live) = try await follower
         #expect(response.status == 200)
@@ -282,10 +282,16 @@ struct DaemonTests {
     func slotWatch() async throws {
         let daemon = try await TestDaemon()
         let client = daemon.client
-        async let watch = client.lines("/v1/slots?service=haircut&staff=alice&from=2030-01-07&watch=true", count: 2)
-        try await Task.sleep(for: .milliseconds(300))
-        _ = try await client.post("/v1/bookings", json: TestDaemon.booking())
-        let (response, lines) = try await watch
+        // The booking is made once the watch has sent its first answer, so that answer is the one before it.
+        let (response, lines) = try await client.lines(
+            "/v1/slots?service=haircut&staff=alice&from=2030-01-07&watch=true", count: 2,
+            afterFirstLine: {
+                let booked = try client.requestOnThisThread(
+                    "POST", "/v1/bookings", body: Data(TestDaemon.booking().utf8))
+                guard booked.status == 201 else {
+                    throw UnixHTTPClient.ClientError(description: "booking: \(booked.status) \(booked.text)")
+                }
+            })
         #expect(response.status == 200)
         #expect(lines.count == 2)
         let before = try JSONDecoder().decode(SlotList.self, from: Data(lines[0].utf8))

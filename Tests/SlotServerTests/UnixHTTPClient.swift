@@ -38,16 +38,26 @@ struct UnixHTTPClient: Sendable {
     func request(_ method: String, _ target: String, body: Data? = nil, headers: [String: String] = [:])
         async throws -> Response
     {
-        try await onThread {
-            let connection = try Connection(path: path)
-            defer { connection.close() }
-            try connection.send(Self.head(method, target, body: body, headers: headers) + (body ?? Data()))
-            return try connection.readResponse()
-        }
+        try await onThread { try requestOnThisThread(method, target, body: body, headers: headers) }
     }
 
-    /// Opens a streaming GET and reads its first `count` lines (blank lines skipped), then closes.
-    func lines(_ target: String, count: Int, timeout: Double = 10) async throws -> (Response, [String]) {
+    /// The same request, blocking the calling thread: for a thread of the test's own (a stream's reader).
+    func requestOnThisThread(_ method: String, _ target: String, body: Data? = nil, headers: [String: String] = [:])
+        throws -> Response
+    {
+        let connection = try Connection(path: path)
+        defer { connection.close() }
+        try connection.send(Self.head(method, target, body: body, headers: headers) + (body ?? Data()))
+        return try connection.readResponse()
+    }
+
+    /// Opens a streaming GET and reads its first `count` lines (blank lines skipped), then closes. `afterFirstLine`
+    /// runs on the reader's thread once the first line is in, before more is read: a test acts after the stream
+    /// has answered, instead of sleeping and hoping it has.
+    func lines(
+        _ target: String, count: Int, timeout: Double = 10,
+        afterFirstLine: (@Sendable () throws -> Void)? = nil
+    ) async throws -> (Response, [String]) {
         try await onThread {
             let connection = try Connection(path: path, timeout: timeout)
             defer { connection.close() }
@@ -62,6 +72,7 @@ struct UnixHTTPClient: Sendable {
                     let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
                     pending = Data(pending[(newline + 1)...])
                     if !line.isEmpty { lines.append(line) }
+                    if lines.count == 1, !line.isEmpty { try afterFirstLine?() }
                 }
             }
             response.body = Data(lines.joined(separator: "\n").utf8)
