@@ -268,10 +268,18 @@ struct DaemonTests {
         try await daemon.stop()
     }
 
-    @Test("an idle event stream gets heartbeats carrying the last cursor")
+    @Test("an idle event stream gets heartbeats carrying the last cursor, as the daemon's clock moves")
     func heartbeat() async throws {
-        let daemon = try await TestDaemon(heartbeat: .milliseconds(200))
-        let (_, lines) = try await daemon.client.lines("/v1/events", count: 2, timeout: 5)
+        // The idle outbox worker sleeps an hour, so only the stream's heartbeat timer sleeps 15 s or less.
+        let daemon = try await TestDaemon(heartbeat: .seconds(15), holdCheck: .seconds(3_600))
+        let time = daemon.time
+        // Each move waits until the heartbeat timer sleeps, so none is lost to a timer not started yet; the second
+        // comes once the first heartbeat is in.
+        async let stream = daemon.client.lines(
+            "/v1/events", count: 2, timeout: 30,
+            afterFirstLine: { Task { await time.advanceWhenSleeping(by: .seconds(15)) } })
+        await time.advanceWhenSleeping(by: .seconds(15))
+        let (_, lines) = try await stream
         let events = try lines.map { try JSONDecoder().decode(EventLine.self, from: Data($0.utf8)) }
         #expect(events.map(\.type) == ["heartbeat", "heartbeat"])
         #expect(events.allSatisfy { $0.cursor == 0 })

@@ -50,7 +50,7 @@ final class TestDaemon: Sendable {
     private let task: Task<Void, any Error>
 
     /// Builds and starts a daemon; `roles` nil keeps the default (this uid is admin).
-    /// `holdCheck` is how often the idle outbox worker (which runs the hold-expiry jobs) looks at the (manual) clock.
+    /// `holdCheck` is the longest the idle outbox worker (which runs the hold-expiry jobs) sleeps on the manual clock.
     init(
         roles: [UInt32: Role]? = nil, heartbeat: Duration = .seconds(15), bufferSize: Int = 1024,
         holdCheck: Duration = .seconds(30), rules: String = TestDaemon.rules,

@@ -63,25 +63,26 @@ struct StreamRoutes: Sendable {
                 try await writer.finish(nil)
                 return
             }
+            // Read before the timer starts, so its first tick always finds a full interval since the last write.
+            var lastWrite = clock.monotonic()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     while !Task.isCancelled {
-                        try await Task.sleep(for: interval)
+                        try await clock.sleep(for: interval)
                         subscription.tick()
                     }
                 }
-                var lastWrite = ContinuousClock.now
                 for await message in subscription.stream.cancelOnGracefulShutdown() {
                     switch message {
                     case .events:
-                        if try await drain(&writer) { lastWrite = .now }
+                        if try await drain(&writer) { lastWrite = clock.monotonic() }
                     case .tick:
-                        if ContinuousClock.now - lastWrite >= interval * 0.9 {
+                        if clock.monotonic() - lastWrite >= interval * 0.9 {
                             var buffer = ByteBuffer()
                             try Self.append(
                                 wire.control(EventLine.heartbeatType, cursor: last, at: clock.now()), to: &buffer)
                             try await writer.write(buffer)
-                            lastWrite = .now
+                            lastWrite = clock.monotonic()
                         }
                     case .rulesChanged:
                         break
@@ -120,6 +121,7 @@ struct StreamRoutes: Sendable {
         }
         let interval = heartbeatInterval
         let logger = service.logger
+        let clock = service.clock
         let body = ResponseBody { writer in
             defer { subscription.cancel() }
             var previous = first
@@ -130,7 +132,7 @@ struct StreamRoutes: Sendable {
                 group.addTask {
                     // Time alone changes the answer (minimum notice, the horizon): look again now and then.
                     while !Task.isCancelled {
-                        try await Task.sleep(for: interval)
+                        try await clock.sleep(for: interval)
                         subscription.tick()
                     }
                 }

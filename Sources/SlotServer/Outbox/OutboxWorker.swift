@@ -25,7 +25,7 @@ final class OutboxWorker: Service, Sendable {
     /// Hands the events a finished job appended (`day.closed`) to the event bus, after their commit.
     let publish: @Sendable ([StoredEvent]) -> Void
 
-    private let signal = WakeSignal()
+    private let signal: WakeSignal
 
     private struct Shared {
         var slots: OutboxSlots
@@ -45,6 +45,7 @@ final class OutboxWorker: Service, Sendable {
         self.settings = settings
         self.logger = logger
         self.publish = publish
+        signal = WakeSignal(sleep: clock.sleep)
         shared = Mutex(
             Shared(
                 slots: OutboxSlots(workers: settings.workers) { kind in

@@ -11,6 +11,12 @@ final class WakeSignal: Sendable {
     }
 
     private let state = Mutex(State())
+    /// How a wait's timeout passes: the daemon's clock, so tests move time instead of waiting for it.
+    private let sleep: @Sendable (Duration) async throws -> Void
+
+    init(sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }) {
+        self.sleep = sleep
+    }
 
     /// Wakes the sleeper, or the next `wait` if nobody sleeps. Never blocks; any caller, any thread.
     func signal() {
@@ -29,7 +35,7 @@ final class WakeSignal: Sendable {
     /// whichever is first. One sleeper at a time.
     func wait(timeout: Duration) async {
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await Task.sleep(for: timeout) }
+            group.addTask { try? await self.sleep(timeout) }
             group.addTask { await self.nextSignal() }
             await group.next()
             group.cancelAll()
