@@ -69,7 +69,16 @@ let package = Package(
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-            ]
+            ],
+            // openapi.yaml is compiled in by the plugin, not copied as a bundle (see EmbedOpenAPIDocument.swift).
+            exclude: ["Resources/openapi.yaml"],
+            plugins: ["EmbedOpenAPIDocument"]
+        ),
+        // Build-time embedding of the OpenAPI document: the tool writes a Swift string, the plugin runs it.
+        .executableTarget(name: "EmbedText", path: "BuildPlugins/EmbedText"),
+        .plugin(
+            name: "EmbedOpenAPIDocument", capability: .buildTool(), dependencies: ["EmbedText"],
+            path: "BuildPlugins/EmbedOpenAPIDocument"
         ),
         .executableTarget(
             name: "slotd",

@@ -24,6 +24,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from openapi_contract import CONTRACT
+
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 RULES = HERE / "rules"
@@ -109,9 +111,14 @@ class Client:
             conn.request(method, path, body=body, headers=headers)
             resp = conn.getresponse()
             data = resp.read()
-            return Response(resp.status, {k.lower(): v for k, v in resp.getheaders()}, data)
+            response = Response(resp.status, {k.lower(): v for k, v in resp.getheaders()}, data)
         finally:
             conn.close()
+        # Every answer a test receives is checked against the OpenAPI document (see openapi_contract.py).
+        if method != "HEAD" and (problem := CONTRACT.violation(method, path, response.status, response.content_type,
+                                                               response.body)):
+            raise AssertionError(f"response breaks openapi.yaml: {problem}")
+        return response
 
     def get(self, path: str, **kw) -> Response:
         return self.request("GET", path, **kw)
@@ -142,6 +149,7 @@ class Stream:
     """An NDJSON response read line by line (events, slot watches)."""
 
     def __init__(self, socket_path: str, path: str, timeout: float):
+        self.path = path
         self.conn = UnixHTTPConnection(socket_path, timeout=timeout)
         self.conn.request("GET", path)
         self.resp = self.conn.getresponse()
@@ -158,6 +166,9 @@ class Stream:
             if not line:
                 continue
             value = jsonlib.loads(line)
+            content_type = self.headers.get("content-type", "").split(";")[0].strip()
+            if problem := CONTRACT.line_violation(self.path, self.status, content_type, value):
+                raise AssertionError(f"stream line breaks openapi.yaml: {problem}")
             if skip_control and isinstance(value, dict) and value.get("type") in ("heartbeat", "overflow"):
                 continue
             return value
@@ -173,6 +184,11 @@ class Stream:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    for line in CONTRACT.summary():
+        terminalreporter.write_line(line)
 
 
 # MARK: - The daemon

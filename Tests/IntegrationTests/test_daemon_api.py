@@ -6,8 +6,11 @@ import json
 import shutil
 import subprocess
 
+import openapi_spec_validator
 import pytest
+import yaml
 
+from openapi_contract import DOCUMENT_PATH
 from conftest import assert_problem, future_day, local_iso, same_instant, start_with_stripe, wall
 
 DAY = future_day(3)
@@ -36,11 +39,18 @@ def test_openapi_document_is_served_and_names_every_route(client):
     assert resp.status == 200
     text = resp.text
     assert text.startswith("openapi: 3.")
+    assert text == DOCUMENT_PATH.read_text(), "slotd serves another openapi.yaml than the source tree's: rebuild"
     for route in ("/_ping", "/v1/health", "/v1/rules", "/v1/rules/check", "/v1/rules/reload", "/v1/services",
                   "/v1/staff", "/v1/slots", "/v1/slots/explain", "/v1/bookings", "/v1/bookings/{id}",
                   "/v1/bookings/{id}/cancel", "/v1/bookings/{id}/reschedule", "/v1/bookings/{id}/complete",
                   "/v1/bookings/{id}/no-show", "/v1/events"):
         assert f"  {route}:" in text, route
+
+
+def test_openapi_document_is_valid_openapi_3_1():
+    document = yaml.safe_load(DOCUMENT_PATH.read_text())
+    assert document["openapi"].startswith("3.1")
+    openapi_spec_validator.validate(document)  # raises with the location of the first problem
 
 
 def test_rules_summary_names_the_shop_and_files(client):
@@ -121,6 +131,20 @@ def test_booking_create_get_and_list(daemon, client):
     starts = [s["start"] for s in client.slots(DAY)]
     assert not any(same_instant(s, local_iso(DAY, "10:00")) for s in starts)
     assert daemon.booking_count() == 1
+
+
+def test_export_and_backup_carry_the_booking(client):
+    # slotctl drives these two in other tests; here the shared client checks their bodies against openapi.yaml.
+    booking = client.book(wall(DAY, "11:00"), name="Eva Export").json()
+    export = client.get("/v1/export")
+    assert export.status == 200, export
+    exported = export.json()
+    assert exported["format"] == "slotd-export"
+    assert [b["id"] for b in exported["bookings"]] == [booking["id"]]
+    assert [c["name"] for c in exported["customers"]] == ["Eva Export"]
+    backup = client.get("/v1/backup")
+    assert backup.status == 200 and backup.content_type == "application/vnd.sqlite3", backup
+    assert backup.body.startswith(b"SQLite format 3\x00")
 
 
 def test_booking_any_staff_and_several_services_back_to_back(client):
