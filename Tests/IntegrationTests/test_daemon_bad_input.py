@@ -69,9 +69,7 @@ def test_invalid_values_are_422_naming_the_field(untouched, body, field):
 
 @pytest.mark.parametrize("body, field", [
     (book_body(service=""), "service"),
-    pytest.param(book_body(service=None, services=[]), "services", marks=pytest.mark.xfail(
-        strict=True, reason="server bug: BookingService.create answers `services: []` with a 422 naming no field "
-                            "and an empty detail (no problem is recorded when the id list is empty)")),
+    (book_body(service=None, services=[]), "services"),
     (book_body(service=None, services=["haircut", ""]), "services"),
     (book_body(start=""), "start"),
     (book_body(customer={"name": ""}), "customer.name"),

@@ -255,6 +255,9 @@ final class BookingService: Sendable {
         var ids: [String] = []
         if let services = request.services {
             ids = services
+            if services.isEmpty {
+                problems.append(FieldProblem(field: "services", reason: "name at least one service id"))
+            }
             if request.service != nil && services.first != request.service {
                 problems.append(FieldProblem(field: "services", reason: "give `service` or `services`, not both"))
             }
