@@ -251,7 +251,8 @@ public final class SQLiteBookingStore: BookingStore {
                 // A cursor's rows are views on the statement: no copy of every column of every row.
                 let rows = try Row.fetchCursor(db.cachedStatement(sql: finalSQL), arguments: finalArguments)
                 var spans: [BookedSpan] = []
-                while let row = try rows.next() { spans.append(Self.decodeSpan(row)) }
+                var shapes = SpanShapes()
+                while let row = try rows.next() { spans.append(shapes.span(row)) }
                 return spans
             }
         }
@@ -550,22 +551,35 @@ extension SQLiteBookingStore {
         try decodeBooking(ColumnReader(row: row, columns: nil))
     }
 
-    /// A `selectSpans` row (read by position) as availability sees it. The bookings of one service share their
-    /// footprint, so it is built once per distinct shape and copied: building it was most of a span's cost.
-    static func decodeSpan(_ row: Row) -> BookedSpan {
-        let segments: String = row[3]
-        let before: Int = row[4]
-        let after: Int = row[5]
-        let resources: String = row[6]
-        var span = StoreJSON.spanShapes.value(for: "\(before) \(after) \(segments) \(resources)") { _ in
-            BookedSpan(
-                id: "", staff: "", start: 0, segments: decodeSegments(segments), bufferBeforeMinutes: before,
-                bufferAfterMinutes: after, resources: decodeResources(resources))
+    /// Reads `selectSpans` rows (by position) as availability sees them. The bookings of one service share their
+    /// footprint, so it is built once per distinct shape and copied: building it was most of a span's cost, and
+    /// next to it, making the cache key; a run of rows of one shape compares their columns with the last row's.
+    struct SpanShapes {
+        private var last: (segments: String, before: Int, after: Int, resources: String, span: BookedSpan)?
+
+        mutating func span(_ row: Row) -> BookedSpan {
+            let segments: String = row[3]
+            let before: Int = row[4]
+            let after: Int = row[5]
+            let resources: String = row[6]
+            var span: BookedSpan
+            if let last, last.before == before, last.after == after, last.segments == segments,
+                last.resources == resources
+            {
+                span = last.span
+            } else {
+                span = StoreJSON.spanShapes.value(for: "\(before) \(after) \(segments) \(resources)") { _ in
+                    BookedSpan(
+                        id: "", staff: "", start: 0, segments: decodeSegments(segments), bufferBeforeMinutes: before,
+                        bufferAfterMinutes: after, resources: decodeResources(resources))
+                }
+                last = (segments, before, after, resources, span)
+            }
+            span.id = row[0]
+            span.staff = row[1]
+            span.start = row[2]
+            return span
         }
-        span.id = row[0]
-        span.staff = row[1]
-        span.start = row[2]
-        return span
     }
 
     static func decodeBooking(_ row: ColumnReader) throws -> StoredBooking {
