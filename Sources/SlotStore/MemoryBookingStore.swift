@@ -362,7 +362,9 @@ public actor MemoryBookingStore: SlotStorage {
 
     /// A plan's jobs: created with the write, not yet touched by a worker.
     private func insertPendingJobs(_ jobs: [PendingJob], createdAt: Int64) {
-        for job in jobs { insert(kind: job.kind, payload: job.payload, dueAt: job.dueAt, at: createdAt, touched: false) }
+        for job in jobs {
+            insert(kind: job.kind, payload: job.payload, dueAt: job.dueAt, at: createdAt, touched: false)
+        }
     }
 
     private func insertJobs(_ jobs: [OutboxEnqueue], at now: Int64) {

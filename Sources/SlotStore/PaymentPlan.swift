@@ -64,10 +64,12 @@ enum PaymentPlanner {
             reason: update.type)
         let actions = lifecycle.receive(notice, booking: booking.status)
         guard !actions.isEmpty else { return nil }
-        let confirmation =
-            actions.contains(.confirmBooking)
-            ? try BookingPlanner.transition(booking, .confirm, at: now, policy: Policies(), reason: "deposit paid").get()
-            : nil
+        var confirmation: BookingPlan?
+        if actions.contains(.confirmBooking) {
+            confirmation = try BookingPlanner.transition(
+                booking, .confirm, at: now, policy: Policies(), reason: "deposit paid"
+            ).get()
+        }
         return plan(before, lifecycle, actions, confirmation: confirmation, at: now)
     }
 
