@@ -217,16 +217,10 @@ public actor MemoryBookingStore: SlotStorage {
     ) async throws(StoreError) -> StoredPayment {
         let existing = paymentsByBookingID[bookingID]
         if existing == nil, bookingsByID[bookingID] == nil { throw .notFound(bookingID) }
-        guard
-            let plan = PaymentPlanner.recordDeposit(
-                existing: existing, bookingID: bookingID, provider: provider, reference: reference,
-                clientSecret: clientSecret, amount: amount, at: now),
-            let payment = plan.payment
-        else {
-            guard let existing else { throw StoreError(.database, "no deposit of \(bookingID) to record") }
-            return existing
-        }
-        _ = apply(plan)
+        let (payment, plan) = PaymentPlanner.recordDeposit(
+            existing: existing, bookingID: bookingID, provider: provider, reference: reference,
+            clientSecret: clientSecret, amount: amount, at: now)
+        if let plan { _ = apply(plan) }
         return payment
     }
 

@@ -19,12 +19,12 @@ struct PaymentPlan: Sendable {
 /// The shared, pure part of both stores' payment writes: it asks `PaymentLifecycle` and turns its actions into a
 /// plan; the stores only read what it needs and write what it returns.
 enum PaymentPlanner {
-    /// The plan for a deposit the provider created; nil when a deposit with a reference is recorded already (a job
-    /// that ran twice), which the store returns unchanged.
+    /// A deposit the provider created: the payment to answer with and the plan that writes it, or no plan when a
+    /// deposit with a reference is recorded already (a job that ran twice), which is returned unchanged.
     static func recordDeposit(
         existing: StoredPayment?, bookingID: String, provider: String, reference: String, clientSecret: String?,
         amount: Money, at now: Int64
-    ) -> PaymentPlan? {
+    ) -> (payment: StoredPayment, plan: PaymentPlan?) {
         let before =
             existing
             ?? StoredPayment(
@@ -32,8 +32,8 @@ enum PaymentPlanner {
                 amount: amount, refundReference: nil, createdAt: now, updatedAt: now)
         var lifecycle = before.lifecycle
         let actions = lifecycle.recordDeposit(reference: reference, clientSecret: clientSecret)
-        guard !actions.isEmpty else { return nil }
-        return plan(before, lifecycle, actions, confirmation: nil, at: now)
+        let plan = plan(before, lifecycle, actions, confirmation: nil, at: now)
+        return (plan.payment ?? before, actions.isEmpty ? nil : plan)
     }
 
     /// The plan for a deposit job's outcome (`settlePayment`); nil when the payment is in that state already.

@@ -38,16 +38,10 @@ extension SQLiteBookingStore: PaymentStore {
                 if existing == nil, try Self.fetchBooking(db, id: bookingID) == nil {
                     throw StoreError.notFound(bookingID)
                 }
-                guard
-                    let plan = PaymentPlanner.recordDeposit(
-                        existing: existing, bookingID: bookingID, provider: provider, reference: reference,
-                        clientSecret: clientSecret, amount: amount, at: now),
-                    let payment = plan.payment
-                else {
-                    guard let existing else { throw StoreError(.database, "no deposit of \(bookingID) to record") }
-                    return existing
-                }
-                _ = try Self.persist(db, plan)
+                let (payment, plan) = PaymentPlanner.recordDeposit(
+                    existing: existing, bookingID: bookingID, provider: provider, reference: reference,
+                    clientSecret: clientSecret, amount: amount, at: now)
+                if let plan { _ = try Self.persist(db, plan) }
                 return payment
             }
         }

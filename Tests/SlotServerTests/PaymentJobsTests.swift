@@ -84,6 +84,20 @@ struct PaymentJobsHarness {
         return try #require(creation.booking)
     }
 
+    /// A held booking whose deposit job has run: the deposit is created at the provider and recorded.
+    func holdWithCreatedDeposit() async throws -> StoredBooking {
+        let booking = try await hold()
+        try await runPaymentJobs()
+        return booking
+    }
+
+    /// A held booking whose deposit was created and then paid (the webhook confirmed it).
+    func paidHold() async throws -> StoredBooking {
+        let booking = try await holdWithCreatedDeposit()
+        _ = try await store.applyPaymentWebhook(succeeded(booking), at: time.now)
+        return booking
+    }
+
     /// Runs every pending `payment.*` job once, oldest first, and returns their kinds.
     @discardableResult
     func runPaymentJobs() async throws -> [String] {
@@ -128,8 +142,7 @@ struct PaymentJobsTests {
     func webhookConfirmsOnce(_ kind: PaymentStoreKind) async throws {
         let harness = try PaymentJobsHarness(kind)
         let (store, time) = (harness.store, harness.time)
-        let booking = try await harness.hold()
-        try await harness.runPaymentJobs()
+        let booking = try await harness.holdWithCreatedDeposit()
         let outcome = try await store.applyPaymentWebhook(harness.succeeded(booking), at: time.now)
         guard case .applied(_, let events) = outcome else {
             Issue.record("not applied: \(outcome)")
@@ -150,8 +163,7 @@ struct PaymentJobsTests {
     func expiryCancels(_ kind: PaymentStoreKind) async throws {
         let harness = try PaymentJobsHarness(kind)
         let (store, time, provider) = (harness.store, harness.time, harness.provider)
-        let booking = try await harness.hold()
-        try await harness.runPaymentJobs()
+        let booking = try await harness.holdWithCreatedDeposit()
         time.advance(by: 901)
         #expect(try await store.expireHolds(at: time.now).count == 1)
         #expect(try await harness.runPaymentJobs().contains(PaymentJob.cancelDeposit))
@@ -180,9 +192,7 @@ struct PaymentJobsTests {
     func refundInWindow(_ kind: PaymentStoreKind) async throws {
         let harness = try PaymentJobsHarness(kind)
         let (store, time, provider) = (harness.store, harness.time, harness.provider)
-        let booking = try await harness.hold()
-        try await harness.runPaymentJobs()
-        _ = try await store.applyPaymentWebhook(harness.succeeded(booking), at: time.now)
+        let booking = try await harness.paidHold()
         let policy = Policies(cancellationWindowMinutes: 24 * 60)
         _ = try await store.cancel(booking.id, at: time.now, policy: policy)
         #expect(try await harness.runPaymentJobs().contains(PaymentJob.refund))
@@ -198,9 +208,7 @@ struct PaymentJobsTests {
     func lateCancelKeeps(_ kind: PaymentStoreKind) async throws {
         let harness = try PaymentJobsHarness(kind)
         let (store, time, provider) = (harness.store, harness.time, harness.provider)
-        let booking = try await harness.hold()
-        try await harness.runPaymentJobs()
-        _ = try await store.applyPaymentWebhook(harness.succeeded(booking), at: time.now)
+        let booking = try await harness.paidHold()
         time.set(Self.start - 600)
         _ = try await store.cancel(booking.id, at: time.now, policy: Policies(cancellationWindowMinutes: 24 * 60))
         #expect(try await harness.runPaymentJobs().contains(PaymentJob.keepDeposit))
@@ -216,8 +224,7 @@ struct PaymentJobsTests {
     func paidTooLate(_ kind: PaymentStoreKind) async throws {
         let harness = try PaymentJobsHarness(kind)
         let (store, time, provider) = (harness.store, harness.time, harness.provider)
-        let booking = try await harness.hold()
-        try await harness.runPaymentJobs()
+        let booking = try await harness.holdWithCreatedDeposit()
         time.advance(by: 901)
         _ = try await store.expireHolds(at: time.now)
         // The customer pays just before the cancel reaches the provider.
@@ -255,8 +262,7 @@ extension PaymentJobsTests {
     func declinedAttempt(_ kind: PaymentStoreKind) async throws {
         let harness = try PaymentJobsHarness(kind)
         let (store, time) = (harness.store, harness.time)
-        let booking = try await harness.hold()
-        try await harness.runPaymentJobs()
+        let booking = try await harness.holdWithCreatedDeposit()
         let failed = PaymentWebhookUpdate(
             eventID: "evt_declined", provider: "stripe", type: "payment_intent.payment_failed", bookingID: booking.id,
             reference: "pi_\(booking.id)", status: .failed)

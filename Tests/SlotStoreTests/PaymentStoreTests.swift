@@ -18,6 +18,13 @@ struct PaymentStoreTests {
         try await Fixture.book(store, Fixture.booking(hold: now + 900))
     }
 
+    /// A held booking with its deposit recorded.
+    static func holdWithDeposit(_ store: any SlotStorage) async throws -> StoredBooking {
+        let booking = try await hold(store)
+        _ = try await record(store, booking)
+        return booking
+    }
+
     static func record(_ store: any SlotStorage, _ booking: StoredBooking, at time: Int64 = now) async throws
         -> StoredPayment
     {
@@ -32,6 +39,19 @@ struct PaymentStoreTests {
         PaymentWebhookUpdate(
             eventID: event, provider: "stripe", type: "payment_intent.\(status?.rawValue ?? "created")",
             bookingID: booking?.id, reference: reference ?? booking.map { "pi_\($0.id)" }, status: status)
+    }
+
+    /// Applies a webhook that must apply: the booking and the events; records an issue for any other outcome.
+    static func applied(
+        _ store: any SlotStorage, _ update: PaymentWebhookUpdate, at time: Int64,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> (booking: String, events: [StoredEvent]) {
+        let outcome = try await store.applyPaymentWebhook(update, at: time)
+        guard case .applied(let booking, let events) = outcome else {
+            Issue.record("not applied: \(outcome)", sourceLocation: sourceLocation)
+            return ("", [])
+        }
+        return (booking, events)
     }
 
     @Test("a deposit is recorded once; a second record returns the first", arguments: StoreKind.allCases)
@@ -59,8 +79,7 @@ struct PaymentStoreTests {
         arguments: StoreKind.allCases)
     func settleOnce(_ kind: StoreKind) async throws {
         let store = try kind.make()
-        let booking = try await Self.hold(store)
-        _ = try await Self.record(store, booking)
+        let booking = try await Self.holdWithDeposit(store)
         let events = try await store.settlePayment(
             bookingID: booking.id, status: .cancelled, refundReference: nil, reason: "booking no longer held",
             at: Self.now + 10)
@@ -82,13 +101,8 @@ struct PaymentStoreTests {
     @Test("a paid webhook confirms the hold in one write; its redelivery is a duplicate", arguments: StoreKind.allCases)
     func webhookConfirmsTheHold(_ kind: StoreKind) async throws {
         let store = try kind.make()
-        let booking = try await Self.hold(store)
-        _ = try await Self.record(store, booking)
-        let outcome = try await store.applyPaymentWebhook(Self.webhook(booking, .succeeded), at: Self.now + 60)
-        guard case .applied(let id, let events) = outcome else {
-            Issue.record("not applied: \(outcome)")
-            return
-        }
+        let booking = try await Self.holdWithDeposit(store)
+        let (id, events) = try await Self.applied(store, Self.webhook(booking, .succeeded), at: Self.now + 60)
         #expect(id == booking.id)
         #expect(events.map(\.type) == ["payment.succeeded", "booking.confirmed"])
         #expect(events.map(\.cursor) == events.map(\.cursor).sorted())
@@ -106,11 +120,7 @@ struct PaymentStoreTests {
         let store = try kind.make()
         let booking = try await Self.hold(store)
         let recorded = try await Self.record(store, booking)
-        let outcome = try await store.applyPaymentWebhook(Self.webhook(booking, .failed), at: Self.now + 60)
-        guard case .applied(_, let events) = outcome else {
-            Issue.record("not applied: \(outcome)")
-            return
-        }
+        let (_, events) = try await Self.applied(store, Self.webhook(booking, .failed), at: Self.now + 60)
         #expect(events.map(\.type) == ["payment.failed"])
         #expect(try await store.payment(bookingID: booking.id) == recorded)
         #expect(try await store.booking(id: booking.id)?.status == .held)
@@ -119,14 +129,9 @@ struct PaymentStoreTests {
     @Test("money paid after the hold expired is recorded and a refund enqueued", arguments: StoreKind.allCases)
     func paidAfterExpiryIsRefunded(_ kind: StoreKind) async throws {
         let store = try kind.make()
-        let booking = try await Self.hold(store)
-        _ = try await Self.record(store, booking)
+        let booking = try await Self.holdWithDeposit(store)
         _ = try await store.expireHolds(at: Self.now + 900)
-        let outcome = try await store.applyPaymentWebhook(Self.webhook(booking, .succeeded), at: Self.now + 960)
-        guard case .applied(_, let events) = outcome else {
-            Issue.record("not applied: \(outcome)")
-            return
-        }
+        let (_, events) = try await Self.applied(store, Self.webhook(booking, .succeeded), at: Self.now + 960)
         #expect(events.map(\.type) == ["payment.succeeded"])
         #expect(try await store.booking(id: booking.id)?.status == .expired, "the slot stays free")
         let refunds = try await store.recentOutboxJobs(state: .pending, limit: 50).filter {
@@ -139,16 +144,11 @@ struct PaymentStoreTests {
     @Test("a webhook finds its booking by the payment's reference, and records a refund", arguments: StoreKind.allCases)
     func webhookByReference(_ kind: StoreKind) async throws {
         let store = try kind.make()
-        let booking = try await Self.hold(store)
-        _ = try await Self.record(store, booking)
+        let booking = try await Self.holdWithDeposit(store)
         _ = try await store.applyPaymentWebhook(Self.webhook(booking, .succeeded), at: Self.now + 60)
         var refund = Self.webhook(nil, .refunded, event: "evt_2", reference: "pi_\(booking.id)")
         refund.type = "charge.refunded"
-        let outcome = try await store.applyPaymentWebhook(refund, at: Self.now + 120)
-        guard case .applied(let id, let events) = outcome else {
-            Issue.record("not applied: \(outcome)")
-            return
-        }
+        let (id, events) = try await Self.applied(store, refund, at: Self.now + 120)
         #expect(id == booking.id && events.map(\.type) == ["payment.refunded"])
         let payment = try #require(try await store.payment(bookingID: booking.id))
         #expect(payment.status == .refunded && payment.refundReference == "stripe:evt_2")
