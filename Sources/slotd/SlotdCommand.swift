@@ -13,8 +13,9 @@ struct SlotdCommand: AsyncParsableCommand {
             (state/slotd.sqlite, state/slotd.sock), and only the user running it may use the API (role admin).
             A configuration file (see Examples/slotd.yaml) sets the socket's path, mode and group, the database,
             the rules directory and the roles; options given here override it.
-            With --db :memory: (or database: ":memory:") bookings, events and the outbox live in memory only:
-            for tests and demos, nothing survives a restart, and backups are not available.
+
+            --db :memory: (or database: ":memory:" in the file) keeps everything in memory,
+            for tests and demos: nothing survives a restart, and backups are unavailable.
 
             Try:  curl --unix-socket state/slotd.sock http://localhost/v1/health
             SIGHUP reloads the rules; SIGTERM or SIGINT stops after finishing in-flight requests.
