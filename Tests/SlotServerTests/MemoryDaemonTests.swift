@@ -19,7 +19,8 @@ struct MemoryDaemonTests {
         #expect(taken.status == 409, "the hold takes its slot")
 
         daemon.time.advance(by: 16 * 60)
-        #expect(await daemon.daemon.runDueJobsNow() > 0, "the hold's expiry job is due")
+        // The worker's own lanes may take the due expiry job first; this returns once nothing is in flight.
+        await daemon.daemon.runDueJobsNow()
         let expired = try JSONDecoder().decode(
             BookingDetails.self, from: try await client.get("/v1/bookings/\(held.id)").body)
         #expect(expired.status == "expired")
