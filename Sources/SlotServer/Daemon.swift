@@ -4,7 +4,6 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import SlotAPI
-import SlotBlocking
 import SlotProviders
 import SlotStore
 import Synchronization
@@ -107,9 +106,9 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
         throw StartupError("\(error)", isConfigurationError: true)
     }
 
-    // The store.
+    // The store: the in-memory twin for `:memory:` (tests and demos; nothing survives a restart), else SQLite.
     let databaseDirectory = (configuration.databasePath as NSString).deletingLastPathComponent
-    if !databaseDirectory.isEmpty {
+    if !StoreLocation.isInMemory(configuration.databasePath), !databaseDirectory.isEmpty {
         do {
             try FileManager.default.createDirectory(atPath: databaseDirectory, withIntermediateDirectories: true)
         } catch {
@@ -117,9 +116,9 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
                 "cannot create the database directory \(databaseDirectory): \(error.localizedDescription)")
         }
     }
-    let store: SQLiteBookingStore
+    let store: any SlotStorage
     do {
-        store = try await SQLiteBookingStore.open(path: configuration.databasePath)
+        store = try await StoreLocation.open(configuration.databasePath)
     } catch {
         throw StartupError("cannot open the database: \(error.message)")
     }
@@ -166,7 +165,7 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
         routes: routes, configuration: configuration, readiness: readiness, logger: logger, inherited: inherited)
     let storeService = StoreService(
         close: {
-            do { try await BlockingWork.run { () throws(StoreError) in try store.close() } } catch {
+            do { try await store.shutDown() } catch {
                 logger.error("closing the database failed", metadata: ["error": "\(error)"])
             }
         }, bus: bus, logger: logger)

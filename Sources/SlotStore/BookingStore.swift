@@ -493,6 +493,8 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         case schemaTooNew = "schema_too_new"
         /// The database could not be opened, read or written.
         case database = "database_error"
+        /// The store cannot do this at all (an in-memory store has no file to back up).
+        case unavailable = "unavailable"
     }
 
     public var code: Code
@@ -508,6 +510,10 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     static func notFound(_ id: String) -> StoreError { StoreError(.notFound, "no booking with id '\(id)'") }
+
+    static func unavailable(_ what: String) -> StoreError {
+        StoreError(.unavailable, "\(what) is not available for an in-memory store — run slotd with a database file")
+    }
 
     static func illegal(_ error: BookingTransitionError) -> StoreError {
         StoreError(.illegalTransition, error.message, transition: error)

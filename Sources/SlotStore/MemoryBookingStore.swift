@@ -3,36 +3,46 @@ import SlotCore
 import SlotEngine
 import SlotRules
 
-/// The in-memory twin of `SQLiteBookingStore`: the same decisions (through `BookingPlanner`), no durability.
-/// For tests of the server and for `slotd --db :memory:`-style development runs.
-public actor MemoryBookingStore: BookingStore {
+/// The in-memory twin of `SQLiteBookingStore`: every store protocol with the same semantics (idempotency keys,
+/// event cursors, outbox claims with leases and attempts, payments, operations) and the same decisions (through
+/// `BookingPlanner` and `PaymentPlanner`), but no durability: nothing survives the process. For tests and for
+/// `slotd --db :memory:`. The actor serialises writes as SQLite's one writer does, so each method is one
+/// transaction.
+public actor MemoryBookingStore: SlotStorage {
     private var bookingsByID: [String: StoredBooking] = [:]
+    private var customersByID: [String: StoredCustomer] = [:]
     private var customerIDsByEmail: [String: String] = [:]
     private var log: [StoredEvent] = []
-    private var outbox: [OutboxJob] = []
+    /// Outbox jobs by id; ids count up from 1 and are never reused.
+    private var outbox: [Int64: OutboxJob] = [:]
+    private var nextJobID: Int64 = 1
     private var keys: [String: IdempotencyRecord] = [:]
     private var nextCursor: Int64 = 1
+    private var paymentsByBookingID: [String: StoredPayment] = [:]
+    /// Payment webhook event ids already acted on, so a redelivery changes nothing.
+    private var webhookEventIDs: Set<String> = []
 
     /// An empty store.
     public init() {}
+
+    // MARK: - BookingStore
 
     public func createBooking<Rejection: Sendable>(
         _ new: NewBooking, at now: Int64, idempotency: IdempotencyRequest?,
         check: @escaping @Sendable ([StoredBooking]) -> Rejection?
     ) async throws(StoreError) -> BookingCreation<Rejection> {
+        if let error = BookingPlanner.validate(new) { throw error }
         if let idempotency, let record = keys[idempotency.key] {
             guard record.fingerprint == idempotency.fingerprint else { throw .reused(idempotency.key) }
             return .replayed(record)
         }
-        if let error = BookingPlanner.validate(new) { throw error }
         let conflicting = candidates(
             staffID: new.staffID, resources: new.times.footprint.resources, window: new.times.window, excluding: nil)
         if let rejection = check(conflicting) { return .rejected(rejection) }
-        let customerID = new.customer.email.flatMap { customerIDsByEmail[$0] } ?? BookingPlanner.newCustomerID()
+        let customerID = upsertCustomer(new.customer, at: now)
         let plan = try BookingPlanner.create(
             new, id: BookingPlanner.newBookingID(), customerID: customerID, at: now
         ).get()
-        if let email = new.customer.email { customerIDsByEmail[email] = customerID }
         let events = apply(plan)
         var response: IdempotentResponse?
         if let idempotency {
@@ -45,7 +55,7 @@ public actor MemoryBookingStore: BookingStore {
         return .created(plan.booking, events: events, response: response)
     }
 
-    public func booking(id: String) async throws(StoreError) -> StoredBooking? { bookingsByID[id] }
+    public func booking(id: String) async throws(StoreError) -> StoredBooking? { withCustomer(bookingsByID[id]) }
 
     public func bookings(matching query: BookingQuery) async throws(StoreError) -> [StoredBooking] {
         let selected = bookingsByID.values.filter { booking in
@@ -53,7 +63,7 @@ public actor MemoryBookingStore: BookingStore {
                 && (query.staffID.map { booking.staffID == $0 } ?? true)
                 && (query.statuses.isEmpty || query.statuses.contains(booking.status))
         }
-        return Array(sorted(selected).prefix(max(0, query.limit)))
+        return sorted(selected).prefix(max(0, query.limit)).compactMap(withCustomer)
     }
 
     public func bookedSpans(_ query: SpanQuery) async throws(StoreError) -> [BookedSpan] {
@@ -63,7 +73,7 @@ public actor MemoryBookingStore: BookingStore {
     public func transition(
         _ id: String, _ input: BookingInput, at now: Int64, policy: Policies, reason: String
     ) async throws(StoreError) -> TransitionOutcome {
-        guard let booking = bookingsByID[id] else { throw .notFound(id) }
+        guard let booking = withCustomer(bookingsByID[id]) else { throw .notFound(id) }
         let plan = try BookingPlanner.transition(booking, input, at: now, policy: policy, reason: reason).get()
         return TransitionOutcome(booking: plan.booking, events: apply(plan))
     }
@@ -72,7 +82,7 @@ public actor MemoryBookingStore: BookingStore {
         _ id: String, to times: BookingTimes, at now: Int64,
         check: @escaping @Sendable ([StoredBooking]) -> Rejection?
     ) async throws(StoreError) -> RescheduleOutcome<Rejection> {
-        guard let booking = bookingsByID[id] else { throw .notFound(id) }
+        guard let booking = withCustomer(bookingsByID[id]) else { throw .notFound(id) }
         let plan = try BookingPlanner.reschedule(booking, to: times, at: now).get()
         let conflicting = candidates(
             staffID: booking.staffID, resources: times.footprint.resources, window: times.window, excluding: id)
@@ -81,9 +91,10 @@ public actor MemoryBookingStore: BookingStore {
     }
 
     public func expireHolds(at now: Int64) async throws(StoreError) -> [TransitionOutcome] {
-        let due = sorted(bookingsByID.values.filter { $0.status == .held && ($0.holdExpiresAt ?? .max) <= now })
+        let due = bookingsByID.values.filter { $0.status == .held && ($0.holdExpiresAt ?? .max) <= now }
+            .sorted { ($0.holdExpiresAt ?? 0, $0.id) < ($1.holdExpiresAt ?? 0, $1.id) }
         var outcomes: [TransitionOutcome] = []
-        for booking in due {
+        for booking in due.compactMap(withCustomer) {
             let plan = try BookingPlanner.transition(booking, .expire, at: now, policy: Policies(), reason: "").get()
             outcomes.append(TransitionOutcome(booking: plan.booking, events: apply(plan)))
         }
@@ -91,19 +102,193 @@ public actor MemoryBookingStore: BookingStore {
     }
 
     public func events(after cursor: Int64, typePrefix: String?, limit: Int) async throws(StoreError) -> [StoredEvent] {
-        Array(
-            log.lazy.filter { $0.cursor > cursor && (typePrefix.map($0.type.hasPrefix) ?? true) }.prefix(max(0, limit)))
+        // The log is in cursor order: start after `cursor` instead of scanning what a subscriber has seen.
+        let first = log.partitioningIndex { $0.cursor > cursor }
+        return Array(
+            log[first...].lazy.filter { typePrefix.map($0.type.hasPrefix) ?? true }.prefix(max(0, limit)))
     }
 
     public func latestCursor() async throws(StoreError) -> Int64 { log.last?.cursor ?? 0 }
 
     public func outboxJobs(state: OutboxState?, limit: Int) async throws(StoreError) -> [OutboxJob] {
-        Array(outbox.filter { state == nil || $0.state == state }.prefix(max(0, limit)))
+        Array(jobsByID.filter { state == nil || $0.state == state }.prefix(max(0, limit)))
     }
 
     public func idempotencyRecord(key: String) async throws(StoreError) -> IdempotencyRecord? { keys[key] }
 
+    // MARK: - OutboxStore
+
+    public func claimDueJobs(at now: Int64, lease: Int64, limit: Int) async throws(StoreError) -> [OutboxJob] {
+        claim(at: now, lease: lease, limit: limit)
+    }
+
+    @discardableResult
+    public func finishJob(
+        _ id: Int64, at now: Int64, note: String?, enqueue jobs: [OutboxEnqueue], events: [OutboxEvent]
+    ) async throws(StoreError) -> [StoredEvent] {
+        finish(id, at: now, note: note, enqueue: jobs, events: events)
+    }
+
+    public func finishJob(
+        _ id: Int64, at now: Int64, note: String?, enqueue jobs: [OutboxEnqueue], events: [OutboxEvent],
+        thenClaim limit: Int, lease: Int64
+    ) async throws(StoreError) -> (events: [StoredEvent], claimed: [OutboxJob]) {
+        let appended = finish(id, at: now, note: note, enqueue: jobs, events: events)
+        return (appended, claim(at: now, lease: lease, limit: limit))
+    }
+
+    public func retryJobLater(_ id: Int64, error: String, dueAt: Int64, at now: Int64) async throws(StoreError) {
+        guard var job = outbox[id], job.state == .pending else { return }
+        job.dueAt = dueAt
+        job.lastError = error
+        job.updatedAt = now
+        outbox[id] = job
+    }
+
+    public func failJob(_ id: Int64, error: String, at now: Int64) async throws(StoreError) {
+        guard var job = outbox[id], job.state == .pending else { return }
+        job.state = .failed
+        job.lastError = error
+        job.updatedAt = now
+        job.finishedAt = now
+        outbox[id] = job
+    }
+
+    public func retryFailedJob(_ id: Int64, at now: Int64) async throws(StoreError) -> OutboxJob {
+        guard var job = outbox[id] else {
+            throw StoreError(.notFound, "no outbox job with id \(id) — `slotctl outbox` lists them")
+        }
+        guard job.state == .failed else {
+            throw StoreError(
+                .illegalTransition,
+                "outbox job \(id) is \(job.state.rawValue), not failed: only failed jobs can be retried")
+        }
+        // Attempts restart so the job gets the full retry schedule again; the last error stays as a clue.
+        job.state = .pending
+        job.dueAt = now
+        job.attempts = 0
+        job.updatedAt = now
+        job.finishedAt = nil
+        outbox[id] = job
+        return job
+    }
+
+    public func outboxJob(id: Int64) async throws(StoreError) -> OutboxJob? { outbox[id] }
+
+    public func recentOutboxJobs(state: OutboxState?, limit: Int) async throws(StoreError) -> [OutboxJob] {
+        Array(jobsByID.reversed().lazy.filter { state == nil || $0.state == state }.prefix(max(0, limit)))
+    }
+
+    public func outboxCounts() async throws(StoreError) -> [OutboxState: Int] {
+        var counts = Dictionary(uniqueKeysWithValues: OutboxState.allCases.map { ($0, 0) })
+        for job in outbox.values { counts[job.state, default: 0] += 1 }
+        return counts
+    }
+
+    public func nextOutboxDue() async throws(StoreError) -> Int64? {
+        outbox.values.lazy.filter { $0.state == .pending }.map(\.dueAt).min()
+    }
+
+    public func enqueueJobs(_ jobs: [OutboxEnqueue], at now: Int64) async throws(StoreError) {
+        insertJobs(jobs, at: now)
+    }
+
+    @discardableResult
+    public func ensurePendingJob(_ job: OutboxEnqueue, at now: Int64) async throws(StoreError) -> Bool {
+        if outbox.values.contains(where: { $0.kind == job.kind && $0.state == .pending }) { return false }
+        insertJobs([job], at: now)
+        return true
+    }
+
+    // MARK: - PaymentStore
+
+    public func payment(bookingID: String) async throws(StoreError) -> StoredPayment? {
+        paymentsByBookingID[bookingID]
+    }
+
+    public func payments(bookingIDs: [String]) async throws(StoreError) -> [String: StoredPayment] {
+        var found: [String: StoredPayment] = [:]
+        for id in bookingIDs { found[id] = paymentsByBookingID[id] }
+        return found
+    }
+
+    public func recordDeposit(
+        bookingID: String, provider: String, reference: String, clientSecret: String?, amount: Money, at now: Int64
+    ) async throws(StoreError) -> StoredPayment {
+        let existing = paymentsByBookingID[bookingID]
+        if existing == nil, bookingsByID[bookingID] == nil { throw .notFound(bookingID) }
+        let (payment, plan) = PaymentPlanner.recordDeposit(
+            existing: existing, bookingID: bookingID, provider: provider, reference: reference,
+            clientSecret: clientSecret, amount: amount, at: now)
+        if let plan { _ = apply(plan) }
+        return payment
+    }
+
+    public func settlePayment(
+        bookingID: String, status: StoredPaymentStatus, refundReference: String?, reason: String, at now: Int64
+    ) async throws(StoreError) -> [StoredEvent] {
+        guard let payment = paymentsByBookingID[bookingID],
+            let plan = PaymentPlanner.settle(
+                payment, to: status, refundReference: refundReference, reason: reason, at: now)
+        else { return [] }
+        return apply(plan)
+    }
+
+    public func applyPaymentWebhook(
+        _ update: PaymentWebhookUpdate, at now: Int64
+    ) async throws(StoreError) -> PaymentWebhookOutcome {
+        if webhookEventIDs.contains(update.eventID) { return .duplicate }
+        var bookingID = update.bookingID
+        if bookingID == nil, let reference = update.reference {
+            bookingID = paymentsByBookingID.values.first {
+                $0.provider == update.provider && $0.reference == reference
+            }?.bookingID
+        }
+        let booking = withCustomer(bookingID.flatMap { bookingsByID[$0] })
+        let plan = try PaymentPlanner.webhook(
+            update, booking: booking, payment: booking.flatMap { paymentsByBookingID[$0.id] }, at: now)
+        // Recorded even when it changes nothing, as SQLite records it in the same transaction.
+        webhookEventIDs.insert(update.eventID)
+        guard let booking, let plan else { return .ignored }
+        return .applied(booking: booking.id, events: apply(plan))
+    }
+
+    // MARK: - OperationsStore
+
+    public func appendEvents(_ events: [NewEvent]) async throws(StoreError) -> [StoredEvent] {
+        appendEvents(events.map { PendingEvent(type: $0.type, at: $0.at, data: $0.data) })
+    }
+
+    public func bookingCountsByState() async throws(StoreError) -> [String: Int] {
+        bookingsByID.values.reduce(into: [:]) { counts, booking in counts[booking.status.rawValue, default: 0] += 1 }
+    }
+
+    public func outboxCountsByState() async throws(StoreError) -> [String: Int] {
+        outbox.values.reduce(into: [:]) { counts, job in counts[job.state.rawValue, default: 0] += 1 }
+    }
+
+    public func customers() async throws(StoreError) -> [StoredCustomer] {
+        customersByID.values.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+    }
+
+    /// Memory always takes a write.
+    public func checkWritable() async throws(StoreError) {}
+
+    /// Nothing in memory can be torn or half written: always `ok`.
+    public func quickCheck() async throws(StoreError) -> String { "ok" }
+
+    /// There is no file to copy: throws `unavailable`.
+    public nonisolated func backup(to destination: String) throws(StoreError) {
+        throw .unavailable("a backup")
+    }
+
+    /// Nothing to close: the store ends with the process.
+    public func shutDown() async throws(StoreError) {}
+
     // MARK: - Private
+
+    /// Outbox jobs in id order.
+    private var jobsByID: [OutboxJob] { outbox.values.sorted { $0.id < $1.id } }
 
     private func candidates(
         staffID: String, resources: [ResourceNeed], window: Interval, excluding id: String?
@@ -111,28 +296,127 @@ public actor MemoryBookingStore: BookingStore {
         sorted(
             bookingsByID.values.filter {
                 $0.id != id && BookingPlanner.couldConflict($0, staffID: staffID, resources: resources, window: window)
-            })
+            }
+        ).compactMap(withCustomer)
     }
 
     private func sorted(_ bookings: some Sequence<StoredBooking>) -> [StoredBooking] {
         bookings.sorted { ($0.start, $0.id) < ($1.start, $1.id) }
     }
 
+    /// The booking with its customer's current name and phone, as SQLite's join reads them.
+    private func withCustomer(_ booking: StoredBooking?) -> StoredBooking? {
+        guard var booking else { return nil }
+        if let customer = customersByID[booking.customerID] {
+            booking.customer = CustomerInfo(name: customer.name, email: customer.email, phone: customer.phone)
+        }
+        return booking
+    }
+
+    /// The customer's id: the existing one with the same email (its name and phone updated), or a new customer.
+    private func upsertCustomer(_ customer: CustomerInfo, at now: Int64) -> String {
+        if let email = customer.email, let id = customerIDsByEmail[email], var existing = customersByID[id] {
+            existing.name = customer.name
+            existing.phone = customer.phone ?? existing.phone
+            existing.updatedAt = now
+            customersByID[id] = existing
+            return id
+        }
+        let id = BookingPlanner.newCustomerID()
+        customersByID[id] = StoredCustomer(
+            id: id, name: customer.name, email: customer.email, phone: customer.phone, createdAt: now, updatedAt: now)
+        if let email = customer.email { customerIDsByEmail[email] = id }
+        return id
+    }
+
     private func apply(_ plan: BookingPlan) -> [StoredEvent] {
         bookingsByID[plan.booking.id] = plan.booking
-        var appended: [StoredEvent] = []
-        for event in plan.events {
+        let appended = appendEvents(plan.events)
+        insertPendingJobs(plan.jobs, createdAt: plan.booking.updatedAt)
+        return appended
+    }
+
+    /// Writes a payment plan in SQLite's order: the payment, its events and jobs, then the booking's plan.
+    private func apply(_ plan: PaymentPlan) -> [StoredEvent] {
+        if let payment = plan.payment { paymentsByBookingID[payment.bookingID] = payment }
+        var appended = appendEvents(plan.events)
+        insertPendingJobs(plan.jobs, createdAt: plan.at)
+        if let booking = plan.booking { appended += apply(booking) }
+        return appended
+    }
+
+    private func appendEvents(_ events: [PendingEvent]) -> [StoredEvent] {
+        events.map { event in
             let stored = StoredEvent(cursor: nextCursor, type: event.type, at: event.at, data: event.data)
             nextCursor += 1
             log.append(stored)
-            appended.append(stored)
+            return stored
         }
-        for job in plan.jobs {
-            outbox.append(
-                OutboxJob(
-                    id: Int64(outbox.count + 1), kind: job.kind, payload: job.payload, dueAt: job.dueAt, attempts: 0,
-                    state: .pending, lastError: nil, createdAt: job.dueAt))
+    }
+
+    /// A plan's jobs: created with the write, not yet touched by a worker.
+    private func insertPendingJobs(_ jobs: [PendingJob], createdAt: Int64) {
+        for job in jobs {
+            insert(kind: job.kind, payload: job.payload, dueAt: job.dueAt, at: createdAt, touched: false)
         }
-        return appended
+    }
+
+    private func insertJobs(_ jobs: [OutboxEnqueue], at now: Int64) {
+        for job in jobs { insert(kind: job.kind, payload: job.payload, dueAt: job.dueAt, at: now, touched: true) }
+    }
+
+    private func insert(kind: String, payload: Data, dueAt: Int64, at now: Int64, touched: Bool) {
+        var job = OutboxJob(
+            id: nextJobID, kind: kind, payload: payload, dueAt: dueAt, attempts: 0, state: .pending, lastError: nil,
+            createdAt: now)
+        // SQLite generates the column from the payload; the same rule here.
+        job.bookingID = (try? JSONSerialization.jsonObject(with: payload) as? [String: Any])?["booking"] as? String
+        job.updatedAt = touched ? now : nil
+        outbox[nextJobID] = job
+        nextJobID += 1
+    }
+
+    /// Claims up to `limit` due jobs, oldest due first: each is leased (due again at the lease's end) and counted.
+    private func claim(at now: Int64, lease: Int64, limit: Int) -> [OutboxJob] {
+        guard limit > 0 else { return [] }
+        let due = outbox.values.filter { $0.state == .pending && $0.dueAt <= now }
+            .sorted { ($0.dueAt, $0.id) < ($1.dueAt, $1.id) }.prefix(limit)
+        var claimed: [OutboxJob] = []
+        for var job in due {
+            job.dueAt = now + max(1, lease)
+            job.attempts += 1
+            job.updatedAt = now
+            outbox[job.id] = job
+            claimed.append(job)
+        }
+        return claimed.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+    }
+
+    /// Marks a pending job done and fans out, once: a second finish (after a lost lease) changes nothing.
+    private func finish(
+        _ id: Int64, at now: Int64, note: String?, enqueue jobs: [OutboxEnqueue], events: [OutboxEvent]
+    ) -> [StoredEvent] {
+        guard var job = outbox[id], job.state == .pending else { return [] }
+        job.state = .done
+        job.updatedAt = now
+        job.finishedAt = now
+        job.note = note
+        job.lastError = nil
+        outbox[id] = job
+        insertJobs(jobs, at: now)
+        return appendEvents(events.map { PendingEvent(type: $0.type, at: now, data: $0.data) })
+    }
+}
+
+extension Array {
+    /// The index of the first element for which `isAbove` holds, in an array where it holds for a suffix.
+    fileprivate func partitioningIndex(where isAbove: (Element) -> Bool) -> Int {
+        var low = 0
+        var high = count
+        while low < high {
+            let middle = (low + high) / 2
+            if isAbove(self[middle]) { high = middle } else { low = middle + 1 }
+        }
+        return low
     }
 }

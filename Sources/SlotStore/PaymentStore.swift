@@ -3,21 +3,8 @@ import SlotCore
 import SlotEngine
 import SlotRules
 
-/// Where a booking's deposit stands, as stored.
-public enum StoredPaymentStatus: String, Hashable, Sendable, CaseIterable {
-    /// Created at the provider, waiting for the customer.
-    case pending
-    /// Paid.
-    case succeeded
-    /// Cancelled before it was paid (the hold expired or was cancelled).
-    case cancelled
-    /// Paid and given back.
-    case refunded
-    /// The provider refused it for good.
-    case failed
-    /// Paid and kept by the shop (a late cancellation or a no-show).
-    case kept
-}
+/// Where a booking's deposit stands, as stored: the engine's `PaymentState`.
+public typealias StoredPaymentStatus = PaymentState
 
 /// A booking's deposit at an online payment provider.
 public struct StoredPayment: Hashable, Sendable {
@@ -48,6 +35,12 @@ public struct StoredPayment: Hashable, Sendable {
         self.refundReference = refundReference
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+    }
+
+    /// The lifecycle value for the payment's current state.
+    public var lifecycle: PaymentLifecycle {
+        PaymentLifecycle(
+            state: status, reference: reference, clientSecret: clientSecret, refundReference: refundReference)
     }
 }
 
@@ -86,7 +79,8 @@ public enum PaymentWebhookOutcome: Hashable, Sendable {
     case applied(booking: String, events: [StoredEvent])
 }
 
-/// Deposits and payment webhooks, next to the bookings they belong to (the SQLite store implements both).
+/// Deposits and payment webhooks, next to the bookings they belong to. The store persists what `PaymentLifecycle`
+/// decides (through `PaymentPlanner`); it decides nothing itself.
 public protocol PaymentStore: Sendable {
     /// The payment of a booking, if one was recorded.
     func payment(bookingID: String) async throws(StoreError) -> StoredPayment?

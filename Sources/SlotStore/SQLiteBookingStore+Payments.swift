@@ -34,23 +34,14 @@ extension SQLiteBookingStore: PaymentStore {
     ) async throws(StoreError) -> StoredPayment {
         try await run {
             try await self.pool.write { db in
-                if let existing = try Self.fetchPayment(db, bookingID: bookingID), existing.reference != nil {
-                    return existing
+                let existing = try Self.fetchPayment(db, bookingID: bookingID)
+                if existing == nil, try Self.fetchBooking(db, id: bookingID) == nil {
+                    throw StoreError.notFound(bookingID)
                 }
-                guard try Self.fetchBooking(db, id: bookingID) != nil else { throw StoreError.notFound(bookingID) }
-                try db.execute(
-                    sql: """
-                        INSERT INTO payments (booking_id, provider, reference, status, client_secret, amount_minor,
-                            currency, created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?)
-                        ON CONFLICT (booking_id) DO UPDATE SET reference = excluded.reference,
-                            client_secret = excluded.client_secret, updated_at = excluded.updated_at
-                        """,
-                    arguments: [
-                        bookingID, provider, reference, clientSecret, amount.minorUnits, amount.currency, now, now,
-                    ])
-                guard let payment = try Self.fetchPayment(db, bookingID: bookingID) else {
-                    throw StoreError(.database, "the payment of \(bookingID) vanished while it was written")
-                }
+                let (payment, plan) = PaymentPlanner.recordDeposit(
+                    existing: existing, bookingID: bookingID, provider: provider, reference: reference,
+                    clientSecret: clientSecret, amount: amount, at: now)
+                if let plan { _ = try Self.persist(db, plan) }
                 return payment
             }
         }
@@ -61,14 +52,11 @@ extension SQLiteBookingStore: PaymentStore {
     ) async throws(StoreError) -> [StoredEvent] {
         try await run {
             try await self.pool.write { db in
-                guard var payment = try Self.fetchPayment(db, bookingID: bookingID) else { return [] }
-                guard payment.status != status else { return [] }
-                payment.status = status
-                payment.clientSecret = nil
-                payment.refundReference = refundReference ?? payment.refundReference
-                payment.updatedAt = max(now, payment.createdAt)
-                try Self.save(db, payment)
-                return [try Self.appendPaymentEvent(db, payment, reason: reason, at: now)]
+                guard let payment = try Self.fetchPayment(db, bookingID: bookingID),
+                    let plan = PaymentPlanner.settle(
+                        payment, to: status, refundReference: refundReference, reason: reason, at: now)
+                else { return [] }
+                return try Self.persist(db, plan)
             }
         }
     }
@@ -94,64 +82,25 @@ extension SQLiteBookingStore: PaymentStore {
                         VALUES (?, ?, ?, ?, ?)
                         """,
                     arguments: [update.eventID, update.provider, update.type, booking?.id, now])
-                guard let booking, let status = update.status, let deposit = booking.deposit else { return .ignored }
-                var payment =
-                    try Self.fetchPayment(db, bookingID: booking.id)
-                    ?? StoredPayment(
-                        bookingID: booking.id, provider: update.provider, reference: update.reference,
-                        status: .pending, clientSecret: nil, amount: deposit, refundReference: nil, createdAt: now,
-                        updatedAt: now)
-                if status == .failed, payment.status == .pending {
-                    // A declined attempt: the customer may try again with the same client secret until the hold
-                    // lapses, so the payment stays pending; the event tells a front end to ask again.
-                    var attempt = payment
-                    attempt.status = .failed
-                    return .applied(
-                        booking: booking.id,
-                        events: [try Self.appendPaymentEvent(db, attempt, reason: update.type, at: now)])
-                }
-                // A status the payment has already reached (or passed: refunded after succeeded) is not repeated.
-                guard Self.webhookMayMove(payment.status, to: status) else { return .ignored }
-                if payment.reference == nil { payment.reference = update.reference }
-                payment.status = status
-                payment.clientSecret = nil
-                if status == .refunded, payment.refundReference == nil {
-                    payment.refundReference = "\(update.provider):\(update.eventID)"
-                }
-                payment.updatedAt = max(now, payment.createdAt)
-                try Self.save(db, payment)
-                var events = [try Self.appendPaymentEvent(db, payment, reason: update.type, at: now)]
-                if status == .succeeded {
-                    if booking.status == .held {
-                        let plan = try BookingPlanner.transition(
-                            booking, .confirm, at: now, policy: Policies(), reason: "deposit paid"
-                        ).get()
-                        try Self.update(db, plan.booking)
-                        events += try Self.append(db, plan)
-                    } else if !booking.status.isActive {
-                        // Paid after the hold lapsed or the booking was cancelled: give the money back.
-                        try db.execute(
-                            sql: "INSERT INTO outbox (kind, payload, due_at, created_at) VALUES (?, ?, ?, ?)",
-                            arguments: [
-                                PaymentJob.refund,
-                                String(decoding: BookingPlanner.json(["booking": booking.id]), as: UTF8.self), now, now,
-                            ])
-                    }
-                }
-                return .applied(booking: booking.id, events: events)
+                let payment = try booking.flatMap { booking in try Self.fetchPayment(db, bookingID: booking.id) }
+                guard let booking,
+                    let plan = try PaymentPlanner.webhook(update, booking: booking, payment: payment, at: now)
+                else { return .ignored }
+                return .applied(booking: booking.id, events: try Self.persist(db, plan))
             }
         }
     }
 
-    /// Which moves a webhook may make: forward only (pending → anything; succeeded → refunded).
-    static func webhookMayMove(_ from: StoredPaymentStatus, to: StoredPaymentStatus) -> Bool {
-        switch (from, to) {
-        case (.pending, .pending), (.pending, .failed): return false
-        case (.pending, _): return true
-        case (.succeeded, .refunded), (.kept, .refunded): return true
-        case (.failed, .succeeded), (.cancelled, .succeeded): return true
-        default: return false
+    /// Writes a payment plan: the payment, its events and jobs, then the booking's plan; returns the events.
+    static func persist(_ db: Database, _ plan: PaymentPlan) throws -> [StoredEvent] {
+        if let payment = plan.payment { try save(db, payment) }
+        var appended = try appendEvents(db, plan.events)
+        try insertPendingJobs(db, plan.jobs, createdAt: plan.at)
+        if let booking = plan.booking {
+            try update(db, booking.booking)
+            appended += try append(db, booking)
         }
+        return appended
     }
 
     // MARK: - Rows
@@ -187,23 +136,5 @@ extension SQLiteBookingStore: PaymentStore {
                 payment.amount.minorUnits, payment.amount.currency, payment.refundReference, payment.createdAt,
                 payment.updatedAt,
             ])
-    }
-
-    /// Appends `payment.<status>` with the payment's facts (never the client secret).
-    static func appendPaymentEvent(
-        _ db: Database, _ payment: StoredPayment, reason: String, at now: Int64
-    ) throws -> StoredEvent {
-        var object: [String: Any] = [
-            "booking": payment.bookingID, "provider": payment.provider, "status": payment.status.rawValue,
-            "amount": payment.amount.minorUnits, "currency": payment.amount.currency, "reason": reason,
-        ]
-        if let reference = payment.reference { object["reference"] = reference }
-        if let refund = payment.refundReference { object["refund_reference"] = refund }
-        let data = BookingPlanner.json(object)
-        let type = "payment.\(payment.status.rawValue)"
-        try db.execute(
-            sql: "INSERT INTO events (type, at, data) VALUES (?, ?, ?)",
-            arguments: [type, now, String(decoding: data, as: UTF8.self)])
-        return StoredEvent(cursor: db.lastInsertedRowID, type: type, at: now, data: data)
     }
 }

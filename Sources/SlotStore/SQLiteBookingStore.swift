@@ -523,20 +523,29 @@ extension SQLiteBookingStore {
 
     /// Appends the plan's events and enqueues its jobs; returns the events with their cursors.
     static func append(_ db: Database, _ plan: BookingPlan) throws -> [StoredEvent] {
+        let appended = try appendEvents(db, plan.events)
+        try insertPendingJobs(db, plan.jobs, createdAt: plan.booking.updatedAt)
+        return appended
+    }
+
+    /// Appends events to the log; returns them with their cursors.
+    static func appendEvents(_ db: Database, _ events: [PendingEvent]) throws -> [StoredEvent] {
         var appended: [StoredEvent] = []
-        for event in plan.events {
+        for event in events {
             let data = String(decoding: event.data, as: UTF8.self)
             try db.cachedStatement(sql: "INSERT INTO events (type, at, data) VALUES (?, ?, ?)")
                 .execute(arguments: [event.type, event.at, data])
             appended.append(StoredEvent(cursor: db.lastInsertedRowID, type: event.type, at: event.at, data: event.data))
         }
-        for job in plan.jobs {
-            try db.cachedStatement(sql: "INSERT INTO outbox (kind, payload, due_at, created_at) VALUES (?, ?, ?, ?)")
-                .execute(arguments: [
-                    job.kind, String(decoding: job.payload, as: UTF8.self), job.dueAt, plan.booking.updatedAt,
-                ])
-        }
         return appended
+    }
+
+    /// Enqueues a plan's jobs.
+    static func insertPendingJobs(_ db: Database, _ jobs: [PendingJob], createdAt: Int64) throws {
+        for job in jobs {
+            try db.cachedStatement(sql: "INSERT INTO outbox (kind, payload, due_at, created_at) VALUES (?, ?, ?, ?)")
+                .execute(arguments: [job.kind, String(decoding: job.payload, as: UTF8.self), job.dueAt, createdAt])
+        }
     }
 
     /// The bookings a statement selects (`selectBookings` columns), with column positions looked up once.

@@ -14,6 +14,9 @@ struct SlotdCommand: AsyncParsableCommand {
             A configuration file (see Examples/slotd.yaml) sets the socket's path, mode and group, the database,
             the rules directory and the roles; options given here override it.
 
+            --db :memory: (or database: ":memory:" in the file) keeps everything in memory,
+            for tests and demos: nothing survives a restart, and backups are unavailable.
+
             Try:  curl --unix-socket state/slotd.sock http://localhost/v1/health
             SIGHUP reloads the rules; SIGTERM or SIGINT stops after finishing in-flight requests.
             """,
@@ -26,7 +29,12 @@ struct SlotdCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The rules directory (default ./Rules).")
     var rules: String?
 
-    @Option(name: .customLong("db"), help: "The SQLite database file (default ./state/slotd.sqlite).")
+    @Option(
+        name: .customLong("db"),
+        help: """
+            The SQLite database file (default ./state/slotd.sqlite), or :memory: to keep everything in memory \
+            (tests and demos: nothing survives a restart).
+            """)
     var database: String?
 
     @Option(name: .long, help: "The Unix socket path (default ./state/slotd.sock).")
@@ -56,7 +64,7 @@ struct SlotdCommand: AsyncParsableCommand {
         let current = FileManager.default.currentDirectoryPath
         func absolute(_ path: String) -> String { path.hasPrefix("/") ? path : current + "/" + path }
         if let rules { configuration.rulesDirectory = absolute(rules) }
-        if let database { configuration.databasePath = absolute(database) }
+        if let database { configuration.databasePath = DaemonConfiguration.databasePath(database, relativeTo: current) }
         if let socket { configuration.socketPath = absolute(socket) }
         if let logLevel { _ = configuration.setLogLevel(logLevel) }
 

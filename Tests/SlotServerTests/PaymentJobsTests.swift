@@ -40,21 +40,33 @@ final class FakePayments: PaymentProvider {
     var log: [String] { calls.withLock { $0 } }
 }
 
-@Suite("Deposit jobs and payment webhooks in the store")
-struct PaymentJobsTests {
+/// Which store the payment jobs run against: every test runs on both.
+enum PaymentStoreKind: String, CaseIterable, Sendable {
+    case memory
+    case sqlite
+}
+
+/// A store, a manual clock and a fake provider around `PaymentJobs`.
+struct PaymentJobsHarness {
     /// 2030-01-07 08:00 Berlin; the booking starts two days later.
     static let now: Int64 = 1_893_999_600
     static let start: Int64 = now + 2 * 86_400
 
-    let store: SQLiteBookingStore
+    let store: any SlotStorage
     let time = ManualTime(now)
     let provider = FakePayments()
     let jobs: PaymentJobs
 
-    init() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("payjobs-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        store = try SQLiteBookingStore(path: directory.appendingPathComponent("slotd.sqlite").path)
+    init(_ kind: PaymentStoreKind) throws {
+        switch kind {
+        case .memory:
+            store = MemoryBookingStore()
+        case .sqlite:
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "payjobs-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            store = try SQLiteBookingStore(path: directory.appendingPathComponent("slotd.sqlite").path)
+        }
         jobs = PaymentJobs(
             store: store, provider: provider, bus: EventBus(), clock: .manual(time), logger: Logger(label: "test"))
     }
@@ -70,6 +82,20 @@ struct PaymentJobsTests {
             customer: CustomerInfo(name: "Ann", email: "ann@example.com"), holdExpiresAt: Self.now + 900)
         let creation = try await store.createBooking(new, at: time.now, idempotency: nil) { _ in nil as String? }
         return try #require(creation.booking)
+    }
+
+    /// A held booking whose deposit job has run: the deposit is created at the provider and recorded.
+    func holdWithCreatedDeposit() async throws -> StoredBooking {
+        let booking = try await hold()
+        try await runPaymentJobs()
+        return booking
+    }
+
+    /// A held booking whose deposit was created and then paid (the webhook confirmed it).
+    func paidHold() async throws -> StoredBooking {
+        let booking = try await holdWithCreatedDeposit()
+        _ = try await store.applyPaymentWebhook(succeeded(booking), at: time.now)
+        return booking
     }
 
     /// Runs every pending `payment.*` job once, oldest first, and returns their kinds.
@@ -88,23 +114,36 @@ struct PaymentJobsTests {
             eventID: event, provider: "stripe", type: "payment_intent.succeeded", bookingID: booking.id,
             reference: "pi_\(booking.id)", status: .succeeded)
     }
+}
 
-    @Test("a hold enqueues its deposit with the booking; running the job twice creates and records it once")
-    func createIsIdempotent() async throws {
-        let booking = try await hold()
-        #expect(try await runPaymentJobs() == [PaymentJob.createDeposit])
-        try await runPaymentJobs()  // the same job again, as after a crash before it was marked done
+@Suite("Deposit jobs and payment webhooks in the store, on both stores")
+struct PaymentJobsTests {
+    static let now = PaymentJobsHarness.now
+    static let start = PaymentJobsHarness.start
+
+    @Test(
+        "a hold enqueues its deposit with the booking; running the job twice creates and records it once",
+        arguments: PaymentStoreKind.allCases)
+    func createIsIdempotent(_ kind: PaymentStoreKind) async throws {
+        let harness = try PaymentJobsHarness(kind)
+        let (store, provider) = (harness.store, harness.provider)
+        let booking = try await harness.hold()
+        #expect(try await harness.runPaymentJobs() == [PaymentJob.createDeposit])
+        try await harness.runPaymentJobs()  // the same job again, as after a crash before it was marked done
         #expect(provider.log == ["create slotd-deposit-\(booking.id) 1000"])
         let payment = try #require(try await store.payment(bookingID: booking.id))
         #expect(payment.status == .pending && payment.reference == "pi_\(booking.id)")
         #expect(payment.clientSecret == "cs_secret")
     }
 
-    @Test("a paid webhook confirms the hold in one transaction; its redelivery changes nothing")
-    func webhookConfirmsOnce() async throws {
-        let booking = try await hold()
-        try await runPaymentJobs()
-        let outcome = try await store.applyPaymentWebhook(succeeded(booking), at: time.now)
+    @Test(
+        "a paid webhook confirms the hold in one transaction; its redelivery changes nothing",
+        arguments: PaymentStoreKind.allCases)
+    func webhookConfirmsOnce(_ kind: PaymentStoreKind) async throws {
+        let harness = try PaymentJobsHarness(kind)
+        let (store, time) = (harness.store, harness.time)
+        let booking = try await harness.holdWithCreatedDeposit()
+        let outcome = try await store.applyPaymentWebhook(harness.succeeded(booking), at: time.now)
         guard case .applied(_, let events) = outcome else {
             Issue.record("not applied: \(outcome)")
             return
@@ -114,76 +153,94 @@ struct PaymentJobsTests {
         let paid = try #require(try await store.payment(bookingID: booking.id))
         #expect(paid.status == .succeeded && paid.clientSecret == nil)
         let cursor = try await store.latestCursor()
-        #expect(try await store.applyPaymentWebhook(succeeded(booking), at: time.now) == .duplicate)
+        #expect(try await store.applyPaymentWebhook(harness.succeeded(booking), at: time.now) == .duplicate)
         #expect(try await store.latestCursor() == cursor)
     }
 
-    @Test("an expired hold cancels its PaymentIntent")
-    func expiryCancels() async throws {
-        let booking = try await hold()
-        try await runPaymentJobs()
+    @Test(
+        "an expired hold cancels its PaymentIntent",
+        arguments: PaymentStoreKind.allCases)
+    func expiryCancels(_ kind: PaymentStoreKind) async throws {
+        let harness = try PaymentJobsHarness(kind)
+        let (store, time, provider) = (harness.store, harness.time, harness.provider)
+        let booking = try await harness.holdWithCreatedDeposit()
         time.advance(by: 901)
         #expect(try await store.expireHolds(at: time.now).count == 1)
-        #expect(try await runPaymentJobs().contains(PaymentJob.cancelDeposit))
+        #expect(try await harness.runPaymentJobs().contains(PaymentJob.cancelDeposit))
         #expect(provider.log.last == "cancel slotd-cancel-\(booking.id)")
         #expect(try await store.payment(bookingID: booking.id)?.status == .cancelled)
     }
 
-    @Test("a hold that expires while its deposit is being created has the new PaymentIntent cancelled")
-    func expiryBeforeCreate() async throws {
-        let booking = try await hold()
+    @Test(
+        "a hold that expires while its deposit is being created has the new PaymentIntent cancelled",
+        arguments: PaymentStoreKind.allCases)
+    func expiryBeforeCreate(_ kind: PaymentStoreKind) async throws {
+        let harness = try PaymentJobsHarness(kind)
+        let (store, time, provider) = (harness.store, harness.time, harness.provider)
+        let booking = try await harness.hold()
         time.advance(by: 901)
         _ = try await store.expireHolds(at: time.now)
         // The create job finds the booking expired and creates nothing; the cancel job finds nothing to cancel.
-        try await runPaymentJobs()
+        try await harness.runPaymentJobs()
         #expect(provider.log.isEmpty)
         #expect(try await store.payment(bookingID: booking.id) == nil)
     }
 
-    @Test("cancelled inside the free window: the paid deposit is refunded, once")
-    func refundInWindow() async throws {
-        let booking = try await hold()
-        try await runPaymentJobs()
-        _ = try await store.applyPaymentWebhook(succeeded(booking), at: time.now)
+    @Test(
+        "cancelled inside the free window: the paid deposit is refunded, once",
+        arguments: PaymentStoreKind.allCases)
+    func refundInWindow(_ kind: PaymentStoreKind) async throws {
+        let harness = try PaymentJobsHarness(kind)
+        let (store, time, provider) = (harness.store, harness.time, harness.provider)
+        let booking = try await harness.paidHold()
         let policy = Policies(cancellationWindowMinutes: 24 * 60)
         _ = try await store.cancel(booking.id, at: time.now, policy: policy)
-        #expect(try await runPaymentJobs().contains(PaymentJob.refund))
-        try await runPaymentJobs()
+        #expect(try await harness.runPaymentJobs().contains(PaymentJob.refund))
+        try await harness.runPaymentJobs()
         #expect(provider.log.filter { $0.hasPrefix("refund") } == ["refund slotd-refund-\(booking.id)"])
         let payment = try #require(try await store.payment(bookingID: booking.id))
         #expect(payment.status == .refunded && payment.refundReference == "re_1")
     }
 
-    @Test("a late cancellation keeps the deposit, and an event says so")
-    func lateCancelKeeps() async throws {
-        let booking = try await hold()
-        try await runPaymentJobs()
-        _ = try await store.applyPaymentWebhook(succeeded(booking), at: time.now)
+    @Test(
+        "a late cancellation keeps the deposit, and an event says so",
+        arguments: PaymentStoreKind.allCases)
+    func lateCancelKeeps(_ kind: PaymentStoreKind) async throws {
+        let harness = try PaymentJobsHarness(kind)
+        let (store, time, provider) = (harness.store, harness.time, harness.provider)
+        let booking = try await harness.paidHold()
         time.set(Self.start - 600)
         _ = try await store.cancel(booking.id, at: time.now, policy: Policies(cancellationWindowMinutes: 24 * 60))
-        #expect(try await runPaymentJobs().contains(PaymentJob.keepDeposit))
+        #expect(try await harness.runPaymentJobs().contains(PaymentJob.keepDeposit))
         #expect(!provider.log.contains { $0.hasPrefix("refund") })
         #expect(try await store.payment(bookingID: booking.id)?.status == .kept)
         let events = try await store.events(after: 0, typePrefix: "payment.", limit: 10).map(\.type)
         #expect(events == ["payment.succeeded", "payment.kept"])
     }
 
-    @Test("a deposit paid after its hold expired is refunded")
-    func paidTooLate() async throws {
-        let booking = try await hold()
-        try await runPaymentJobs()
+    @Test(
+        "a deposit paid after its hold expired is refunded",
+        arguments: PaymentStoreKind.allCases)
+    func paidTooLate(_ kind: PaymentStoreKind) async throws {
+        let harness = try PaymentJobsHarness(kind)
+        let (store, time, provider) = (harness.store, harness.time, harness.provider)
+        let booking = try await harness.holdWithCreatedDeposit()
         time.advance(by: 901)
         _ = try await store.expireHolds(at: time.now)
         // The customer pays just before the cancel reaches the provider.
         provider.cancelAnswer.withLock { $0 = .succeeded }
-        try await runPaymentJobs()
+        try await harness.runPaymentJobs()
         #expect(provider.log.suffix(2) == ["cancel slotd-cancel-\(booking.id)", "refund slotd-refund-\(booking.id)"])
         #expect(try await store.payment(bookingID: booking.id)?.status == .refunded)
         #expect(try await store.booking(id: booking.id)?.status == .expired)
     }
 
-    @Test("a booking without a deposit enqueues no payment jobs")
-    func noDepositNoJobs() async throws {
+    @Test(
+        "a booking without a deposit enqueues no payment jobs",
+        arguments: PaymentStoreKind.allCases)
+    func noDepositNoJobs(_ kind: PaymentStoreKind) async throws {
+        let harness = try PaymentJobsHarness(kind)
+        let (store, time) = (harness.store, harness.time)
         let new = NewBooking(
             staffID: "alice", services: ["haircut"],
             times: BookingTimes(
@@ -199,10 +256,13 @@ struct PaymentJobsTests {
 }
 
 extension PaymentJobsTests {
-    @Test("a declined attempt keeps the payment pending with its client secret, and says so in an event")
-    func declinedAttempt() async throws {
-        let booking = try await hold()
-        try await runPaymentJobs()
+    @Test(
+        "a declined attempt keeps the payment pending with its client secret, and says so in an event",
+        arguments: PaymentStoreKind.allCases)
+    func declinedAttempt(_ kind: PaymentStoreKind) async throws {
+        let harness = try PaymentJobsHarness(kind)
+        let (store, time) = (harness.store, harness.time)
+        let booking = try await harness.holdWithCreatedDeposit()
         let failed = PaymentWebhookUpdate(
             eventID: "evt_declined", provider: "stripe", type: "payment_intent.payment_failed", bookingID: booking.id,
             reference: "pi_\(booking.id)", status: .failed)

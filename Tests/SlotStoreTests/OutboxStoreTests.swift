@@ -6,7 +6,7 @@ import Testing
 
 @testable import SlotStore
 
-/// The outbox operations the worker relies on, against the SQLite store.
+/// The outbox operations the worker relies on, against both stores (and SQLite's unsynced bookkeeping).
 @Suite("outbox store")
 struct OutboxStoreTests {
     static let now = Fixture.now
@@ -19,9 +19,11 @@ struct OutboxStoreTests {
         return OutboxEnqueue(kind: kind, object: object, dueAt: due)
     }
 
-    @Test("a claim leases the job: attempts count up, it is invisible until the lease lapses, then due again")
-    func claimLeases() async throws {
-        let store = try Self.store()
+    @Test(
+        "a claim leases the job: attempts count up, it is invisible until the lease lapses, then due again",
+        arguments: StoreKind.allCases)
+    func claimLeases(_ kind: StoreKind) async throws {
+        let store = try kind.make()
         try await store.enqueueJobs([Self.job("notify.a"), Self.job("notify.b", due: Self.now + 100)], at: Self.now)
         let claimed = try await store.claimDueJobs(at: Self.now, lease: 40, limit: 10)
         #expect(claimed.map(\.kind) == ["notify.a"], "only the due job")
@@ -37,9 +39,11 @@ struct OutboxStoreTests {
         #expect(try await store.nextOutboxDue() == Self.now + 80)
     }
 
-    @Test("finishing fans out in the same transaction, once: a second finish enqueues nothing")
-    func finishFansOutOnce() async throws {
-        let store = try Self.store()
+    @Test(
+        "finishing fans out in the same transaction, once: a second finish enqueues nothing",
+        arguments: StoreKind.allCases)
+    func finishFansOutOnce(_ kind: StoreKind) async throws {
+        let store = try kind.make()
         try await store.enqueueJobs([Self.job("notify.booking_created", booking: "bk_1")], at: Self.now)
         let job = try #require(try await store.claimDueJobs(at: Self.now, lease: 40, limit: 1).first)
         #expect(job.bookingID == "bk_1", "booking_id is generated from the payload")
@@ -59,9 +63,11 @@ struct OutboxStoreTests {
         #expect(try await store.latestCursor() == events.first?.cursor)
     }
 
-    @Test("a retry keeps the job pending with its error; failing parks it; only a failed job can be retried")
-    func retryAndFail() async throws {
-        let store = try Self.store()
+    @Test(
+        "a retry keeps the job pending with its error; failing parks it; only a failed job can be retried",
+        arguments: StoreKind.allCases)
+    func retryAndFail(_ kind: StoreKind) async throws {
+        let store = try kind.make()
         try await store.enqueueJobs([Self.job("notify.send.mail")], at: Self.now)
         var job = try #require(try await store.claimDueJobs(at: Self.now, lease: 40, limit: 1).first)
         await #expect(throws: StoreError.self) { try await store.retryFailedJob(job.id, at: Self.now) }
@@ -113,17 +119,17 @@ struct OutboxStoreTests {
         #expect(try await normal.synchronousSetting() == 1, "a store set to NORMAL stays NORMAL")
     }
 
-    @Test("ensurePendingJob keeps exactly one pending job of a kind")
-    func onePendingSweep() async throws {
-        let store = try Self.store()
+    @Test("ensurePendingJob keeps exactly one pending job of a kind", arguments: StoreKind.allCases)
+    func onePendingSweep(_ kind: StoreKind) async throws {
+        let store = try kind.make()
         #expect(try await store.ensurePendingJob(Self.job("sweep.end_of_day", due: Self.now + 50), at: Self.now))
         #expect(try await !store.ensurePendingJob(Self.job("sweep.end_of_day", due: Self.now + 60), at: Self.now))
         #expect(try await store.recentOutboxJobs(state: .pending, limit: 10).count == 1)
     }
 
-    @Test("claims from concurrent workers never hand out one job twice")
-    func concurrentClaims() async throws {
-        let store = try Self.store()
+    @Test("claims from concurrent workers never hand out one job twice", arguments: StoreKind.allCases)
+    func concurrentClaims(_ kind: StoreKind) async throws {
+        let store = try kind.make()
         try await store.enqueueJobs((0..<40).map { _ in Self.job("notify.x") }, at: Self.now)
         let ids = try await withThrowingTaskGroup(of: [Int64].self) { group in
             for _ in 0..<4 {
@@ -144,14 +150,16 @@ struct OutboxStoreTests {
 
     // MARK: - Reminders, written with the booking
 
-    static func reminders(_ store: SQLiteBookingStore) async throws -> [OutboxJob] {
+    static func reminders(_ store: any SlotStorage) async throws -> [OutboxJob] {
         try await store.recentOutboxJobs(state: .pending, limit: 100).filter { $0.kind == "notify.booking_reminder" }
             .sorted { $0.dueAt < $1.dueAt }
     }
 
-    @Test("a booking created confirmed gets a reminder per offset still ahead, due at start minus the offset")
-    func remindersOnCreate() async throws {
-        let store = try Self.store()
+    @Test(
+        "a booking created confirmed gets a reminder per offset still ahead, due at start minus the offset",
+        arguments: StoreKind.allCases)
+    func remindersOnCreate(_ kind: StoreKind) async throws {
+        let store = try kind.make()
         var new = Fixture.booking()
         new.times.reminderMinutesBefore = [120, 1440, 20_000]  // 20 000 min before is already past
         let booking = try await Fixture.book(store, new)
@@ -162,9 +170,11 @@ struct OutboxStoreTests {
         #expect(jobs.first?.createdAt == Fixture.now, "created now, not at its due time")
     }
 
-    @Test("a held booking gets reminders only once confirmed; a reschedule adds ones for the new time")
-    func remindersOnConfirmAndReschedule() async throws {
-        let store = try Self.store()
+    @Test(
+        "a held booking gets reminders only once confirmed; a reschedule adds ones for the new time",
+        arguments: StoreKind.allCases)
+    func remindersOnConfirmAndReschedule(_ kind: StoreKind) async throws {
+        let store = try kind.make()
         var new = Fixture.booking(hold: Fixture.now + 900)
         new.times.reminderMinutesBefore = [1440]
         let held = try await Fixture.book(store, new)

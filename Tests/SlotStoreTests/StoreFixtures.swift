@@ -14,7 +14,7 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     var testDescription: String { rawValue }
 
     /// A fresh, empty store (SQLite in a new temporary directory).
-    func make() throws -> any BookingStore {
+    func make() throws -> any SlotStorage {
         switch self {
         case .memory: return MemoryBookingStore()
         case .sqlite: return try SQLiteBookingStore(path: TempDirectory().path("slotd.db"))

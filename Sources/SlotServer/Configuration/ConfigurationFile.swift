@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SlotProviders
+import SlotStore
 import Yams
 
 /// A problem in the configuration file, with its location when there is one.
@@ -33,7 +34,8 @@ public struct ConfigurationError: Error, Hashable, Sendable, CustomStringConvert
 /// roles: { root: admin, barber: staff, 33: booking, nobody: read }
 /// providers: { ... }   # later issues; read leniently
 /// ```
-/// Relative paths are resolved against the configuration file's directory.
+/// Relative paths are resolved against the configuration file's directory; `database: ":memory:"` runs on the
+/// in-memory store (tests and demos: nothing survives a restart).
 public enum ConfigurationFile {
     /// Parses the file at `path` over `base`; every problem is reported, the first of them thrown.
     public static func load(path: String, over base: DaemonConfiguration) throws(ConfigurationError)
@@ -114,7 +116,9 @@ public enum ConfigurationFile {
                     }
                 }
             case "database":
-                configuration.databasePath = try path(value)
+                // `:memory:` names no file: it is not resolved against the directory.
+                let inMemory = value.string.map(StoreLocation.isInMemory) ?? false
+                configuration.databasePath = inMemory ? StoreLocation.inMemory : try path(value)
             case "rules":
                 configuration.rulesDirectory = try path(value)
             case "roles":

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SlotAPI
 import SlotProviders
+import SlotStore
 
 /// Everything `buildDaemon` needs: where the socket, database and rules are, who may do what, and the knobs tests
 /// turn (clock, heartbeat, buffer sizes).
@@ -12,7 +13,7 @@ public struct DaemonConfiguration: Sendable {
     public var socketMode: UInt16
     /// The group that owns the socket file (a name or a numeric gid); nil keeps the daemon's group.
     public var socketGroup: String?
-    /// The SQLite file.
+    /// The SQLite file, or `:memory:` for the in-memory store (tests and demos: nothing survives a restart).
     public var databasePath: String
     /// The rules directory (every `*.yaml` in it, in name order).
     public var rulesDirectory: String
@@ -65,6 +66,11 @@ public struct DaemonConfiguration: Sendable {
 
     /// Without a config file: the uid running slotd is `admin`, everyone else has no role.
     public static func defaultRoles() -> [UInt32: Role] { [getuid(): .admin] }
+
+    /// A database setting as the daemon uses it: `:memory:` as it is (no file), a relative path under `directory`.
+    public static func databasePath(_ setting: String, relativeTo directory: String) -> String {
+        StoreLocation.isInMemory(setting) || setting.hasPrefix("/") ? setting : directory + "/" + setting
+    }
 
     /// The development default: rules from `./Rules`, database and socket in `./state/`.
     public static func development(directory: String = FileManager.default.currentDirectoryPath) -> Self {

@@ -95,6 +95,8 @@ enum ProblemMapping {
                 fields: [FieldProblem(field: "Idempotency-Key", reason: "used before with a different request")])
         case .constraintViolation:
             return Problem(code: .validationFailed, detail: error.message)
+        case .unavailable:
+            return Problem(code: .unavailable, detail: error.message)
         case .schemaTooNew, .database:
             logger.error("store error", metadata: ["error": "\(error)"])
             return Problem(code: .internalError, detail: "the booking store failed; see the daemon's log")

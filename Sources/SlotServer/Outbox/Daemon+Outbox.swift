@@ -7,7 +7,7 @@ import SlotStore
 /// routes against the providers (a mistake is a configuration error, exit 78), schedules the first sweep, and
 /// connects the worker to the event bus so a committed write wakes it.
 func buildOutbox(
-    configuration: DaemonConfiguration, store: SQLiteBookingStore, service: BookingService,
+    configuration: DaemonConfiguration, store: any SlotStorage, service: BookingService,
     providers: ConfiguredProviders, bus: EventBus, logger: Logger, extraHandlers: [any OutboxJobHandler] = []
 ) async throws(StartupError) -> OutboxWorker {
     var notifiers = providers.notifications

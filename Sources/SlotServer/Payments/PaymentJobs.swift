@@ -46,75 +46,72 @@ struct PaymentJobs: OutboxJobHandler {
 
     // MARK: - Jobs
 
+    // What each job does is `PaymentLifecycle`'s decision; these functions read the records, ask it, and make the
+    // provider calls it names.
+
     func createDeposit(_ bookingID: String) async throws(ProviderError) {
         guard let booking = try await booking(bookingID), let deposit = booking.deposit else { return }
-        if let payment = try await payment(bookingID), payment.reference != nil { return }
-        // Expired or cancelled before this job ran: there is nothing to collect.
-        guard booking.status == .held else { return }
+        let recorded = try await payment(bookingID)
+        guard PaymentLifecycle.onCreateJob(recorded?.lifecycle, booking: booking.status) == .create else { return }
         let request = DepositRequest(
             bookingID: booking.id, amount: ProviderAmount(minorUnits: deposit.minorUnits, currency: deposit.currency),
             description: "Deposit for booking \(booking.id) (\(booking.services.joined(separator: ", ")))",
             customerName: booking.customer.name, customerEmail: booking.customer.email,
             idempotencyKey: "slotd-deposit-\(booking.id)")
         let result = try await provider.createDeposit(request)
-        let recorded = try await storing { () async throws(StoreError) in
+        let created = try await storing { () async throws(StoreError) in
             try await store.recordDeposit(
                 bookingID: booking.id, provider: provider.name, reference: result.reference,
                 clientSecret: result.clientSecret, amount: deposit, at: clock.now())
         }
         logger.info(
-            "deposit created", metadata: ["booking": "\(booking.id)", "reference": "\(recorded.reference ?? "")"])
-        // The hold may have lapsed while the provider answered, and its cancel job found nothing to cancel then.
-        if let now = try await self.booking(bookingID), now.status != .held, now.status != .confirmed {
-            try await cancelDeposit(bookingID)
+            "deposit created", metadata: ["booking": "\(booking.id)", "reference": "\(created.reference ?? "")"])
+        if let now = try await self.booking(bookingID) {
+            try await perform(PaymentLifecycle.afterCreating(booking: now.status), bookingID)
         }
     }
 
     func cancelDeposit(_ bookingID: String) async throws(ProviderError) {
-        guard let payment = try await payment(bookingID), payment.status == .pending,
+        guard let payment = try await payment(bookingID), payment.lifecycle.onCancelJob == .cancel,
             let reference = payment.reference
         else { return }
         try checkProvider(payment)
         let result = try await provider.cancelDeposit(
             RefundRequest(bookingID: bookingID, reference: reference, idempotencyKey: "slotd-cancel-\(bookingID)"))
-        if result.status == .succeeded {
-            // Paid just before the cancel reached the provider: it cannot be cancelled, so it is given back.
-            try await settle(bookingID, .succeeded, refundReference: nil, reason: "paid before it could be cancelled")
-            try await refund(bookingID)
-            return
+        for step in PaymentLifecycle.afterCancelling(paidMeanwhile: result.status == .succeeded) {
+            try await perform(step, bookingID)
         }
-        try await settle(bookingID, .cancelled, refundReference: nil, reason: "booking no longer held")
     }
 
     func refund(_ bookingID: String) async throws(ProviderError) {
-        guard let payment = try await payment(bookingID), let reference = payment.reference else { return }
-        switch payment.status {
-        case .pending:
-            // Confirmed by hand, then cancelled, before the customer paid: cancel what is still open.
-            try await cancelDeposit(bookingID)
-        case .succeeded:
-            try checkProvider(payment)
-            let result = try await provider.refund(
-                RefundRequest(bookingID: bookingID, reference: reference, idempotencyKey: "slotd-refund-\(bookingID)"))
-            guard result.status == .refunded else {
-                throw .permanent("the provider did not refund \(reference) (status \(result.status.rawValue))")
-            }
-            try await settle(
-                bookingID, .refunded, refundReference: result.reference, reason: "cancelled inside the free window")
-        case .cancelled, .refunded, .failed, .kept:
-            return
+        guard let payment = try await payment(bookingID) else { return }
+        guard payment.lifecycle.onRefundJob == .refund, let reference = payment.reference else {
+            return try await perform(payment.lifecycle.onRefundJob, bookingID)
         }
+        try checkProvider(payment)
+        let result = try await provider.refund(
+            RefundRequest(bookingID: bookingID, reference: reference, idempotencyKey: "slotd-refund-\(bookingID)"))
+        guard result.status == .refunded else {
+            throw .permanent("the provider did not refund \(reference) (status \(result.status.rawValue))")
+        }
+        try await settle(
+            bookingID, .refunded, refundReference: result.reference, reason: PaymentLifecycle.refundReason)
     }
 
     func keep(_ bookingID: String) async throws(ProviderError) {
-        guard let payment = try await payment(bookingID), payment.status == .succeeded else {
-            // An unpaid deposit (manual: due at the shop) has nothing to keep online; a pending one is cancelled.
-            if let payment = try await payment(bookingID), payment.status == .pending {
-                try await cancelDeposit(bookingID)
-            }
-            return
+        guard let payment = try await payment(bookingID) else { return }
+        try await perform(payment.lifecycle.onKeepJob, bookingID)
+    }
+
+    /// Carries out a step the lifecycle chose.
+    private func perform(_ step: DepositStep, _ bookingID: String) async throws(ProviderError) {
+        switch step {
+        case .nothing: return
+        case .create: try await createDeposit(bookingID)
+        case .cancel: try await cancelDeposit(bookingID)
+        case .refund: try await refund(bookingID)
+        case .settle(let status, let reason): try await settle(bookingID, status, refundReference: nil, reason: reason)
         }
-        try await settle(bookingID, .kept, refundReference: nil, reason: "late cancellation or no-show")
     }
 
     // MARK: - Helpers

@@ -1,0 +1,118 @@
+import Foundation
+import SlotCore
+import SlotEngine
+import SlotRules
+
+/// What one payment write does: the payment to save, its events, the jobs to enqueue and the booking's own plan
+/// (a paid deposit confirms its hold). Both stores persist a plan the same way, in one transaction, in this order:
+/// payment, its events, its jobs, then the booking's plan.
+struct PaymentPlan: Sendable {
+    /// When the write happens (the jobs' creation time).
+    var at: Int64
+    /// The payment as it is after the write; nil when it is not written (a declined attempt only records an event).
+    var payment: StoredPayment?
+    var events: [PendingEvent] = []
+    var jobs: [PendingJob] = []
+    var booking: BookingPlan? = nil
+}
+
+/// The shared, pure part of both stores' payment writes: it asks `PaymentLifecycle` and turns its actions into a
+/// plan; the stores only read what it needs and write what it returns.
+enum PaymentPlanner {
+    /// A deposit the provider created: the payment to answer with and the plan that writes it, or no plan when a
+    /// deposit with a reference is recorded already (a job that ran twice), which is returned unchanged.
+    static func recordDeposit(
+        existing: StoredPayment?, bookingID: String, provider: String, reference: String, clientSecret: String?,
+        amount: Money, at now: Int64
+    ) -> (payment: StoredPayment, plan: PaymentPlan?) {
+        let before =
+            existing
+            ?? StoredPayment(
+                bookingID: bookingID, provider: provider, reference: nil, status: .pending, clientSecret: nil,
+                amount: amount, refundReference: nil, createdAt: now, updatedAt: now)
+        var lifecycle = before.lifecycle
+        let actions = lifecycle.recordDeposit(reference: reference, clientSecret: clientSecret)
+        let plan = plan(before, lifecycle, actions, confirmation: nil, at: now)
+        return (plan.payment ?? before, actions.isEmpty ? nil : plan)
+    }
+
+    /// The plan for a deposit job's outcome (`settlePayment`); nil when the payment is in that state already.
+    static func settle(
+        _ payment: StoredPayment, to status: PaymentState, refundReference: String?, reason: String, at now: Int64
+    ) -> PaymentPlan? {
+        var lifecycle = payment.lifecycle
+        let actions = lifecycle.settle(status, refundReference: refundReference, reason: reason)
+        guard !actions.isEmpty else { return nil }
+        return plan(payment, lifecycle, actions, confirmation: nil, at: now)
+    }
+
+    /// The plan for a verified webhook about `booking`'s deposit, or nil when it changes nothing: it names no booking
+    /// slotd knows, carries no state, concerns a booking without a deposit, or reports a state already reached.
+    static func webhook(
+        _ update: PaymentWebhookUpdate, booking: StoredBooking?, payment: StoredPayment?, at now: Int64
+    ) throws(StoreError) -> PaymentPlan? {
+        guard let booking, let status = update.status, let deposit = booking.deposit else { return nil }
+        // A payment the provider reports before its deposit job recorded it: the booking's deposit, pending.
+        let before =
+            payment
+            ?? StoredPayment(
+                bookingID: booking.id, provider: update.provider, reference: update.reference, status: .pending,
+                clientSecret: nil, amount: deposit, refundReference: nil, createdAt: now, updatedAt: now)
+        var lifecycle = before.lifecycle
+        let notice = PaymentNotice(
+            state: status, reference: update.reference, refundReference: "\(update.provider):\(update.eventID)",
+            reason: update.type)
+        let actions = lifecycle.receive(notice, booking: booking.status)
+        guard !actions.isEmpty else { return nil }
+        var confirmation: BookingPlan?
+        if actions.contains(.confirmBooking) {
+            confirmation = try BookingPlanner.transition(
+                booking, .confirm, at: now, policy: Policies(), reason: "deposit paid"
+            ).get()
+        }
+        return plan(before, lifecycle, actions, confirmation: confirmation, at: now)
+    }
+
+    /// Turns the lifecycle's actions into the payment to save, the events to append and the jobs to enqueue;
+    /// `confirmation` is the booking's plan for `.confirmBooking`.
+    static func plan(
+        _ before: StoredPayment, _ lifecycle: PaymentLifecycle, _ actions: [PaymentAction],
+        confirmation: BookingPlan?, at now: Int64
+    ) -> PaymentPlan {
+        var after = before
+        after.status = lifecycle.state
+        after.reference = lifecycle.reference
+        after.clientSecret = lifecycle.clientSecret
+        after.refundReference = lifecycle.refundReference
+        after.updatedAt = max(now, before.createdAt)
+        var plan = PaymentPlan(at: now, payment: nil)
+        for action in actions {
+            switch action {
+            case .persist:
+                plan.payment = after
+            case .record(let state, let reason):
+                var recorded = after
+                recorded.status = state
+                plan.events.append(
+                    PendingEvent(type: state.eventType, at: now, data: eventData(recorded, reason: reason)))
+            case .confirmBooking:
+                plan.booking = confirmation
+            case .enqueue(let kind):
+                plan.jobs.append(
+                    PendingJob(kind: kind, payload: BookingPlanner.json(["booking": before.bookingID]), dueAt: now))
+            }
+        }
+        return plan
+    }
+
+    /// The data of `payment.<status>`: the payment's facts, never the client secret.
+    static func eventData(_ payment: StoredPayment, reason: String) -> Data {
+        var object: [String: Any] = [
+            "booking": payment.bookingID, "provider": payment.provider, "status": payment.status.rawValue,
+            "amount": payment.amount.minorUnits, "currency": payment.amount.currency, "reason": reason,
+        ]
+        if let reference = payment.reference { object["reference"] = reference }
+        if let refund = payment.refundReference { object["refund_reference"] = refund }
+        return BookingPlanner.json(object)
+    }
+}
