@@ -122,6 +122,11 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
     } catch {
         throw StartupError("cannot open the database: \(error.message)")
     }
+    if let file = store as? SQLiteBookingStore, !file.tightenedFiles.isEmpty {
+        logger.notice(
+            "the database files were readable by other users; now only by slotd's user (0600)",
+            metadata: ["files": "\(file.tightenedFiles.joined(separator: ", "))"])
+    }
 
     // The socket: systemd's when socket-activated (used as is, never unlinked), else the path, prepared: refuse a
     // live daemon, remove a stale file.

@@ -5,6 +5,10 @@ import SlotCore
 import SlotEngine
 import SlotRules
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The durable `BookingStore`: one SQLite file in WAL mode through a GRDB `DatabasePool` (one writer, concurrent
 /// readers).
 ///
@@ -26,6 +30,8 @@ public final class SQLiteBookingStore: BookingStore {
     public let path: String
     /// The setting every booking write commits with.
     public let synchronous: Synchronous
+    /// Database files that other users could read when the store opened them, now readable by the owner only.
+    public let tightenedFiles: [String]
     let pool: DatabasePool
 
     /// Opens the store from async code: `init` blocks (it opens the file and migrates), so it runs off the
@@ -41,6 +47,7 @@ public final class SQLiteBookingStore: BookingStore {
     public init(path: String, synchronous: Synchronous = .full) throws(StoreError) {
         self.path = path
         self.synchronous = synchronous
+        tightenedFiles = try Self.keepPrivate(path)
         var configuration = Configuration()
         // Another process (slotctl's offline tools, sqlite3, a backup) may hold the write lock briefly: wait for
         // it instead of failing at once with "database is locked".
@@ -57,6 +64,28 @@ public final class SQLiteBookingStore: BookingStore {
             throw StoreError(.database, "cannot open the database at \(path): \(Self.describe(error))")
         }
         try Self.migrate(pool, path: path)
+    }
+
+    /// Makes the database readable and writable by its owner only (customers' names, phones and e-mails are in
+    /// it): a new file is created `0600`, and SQLite gives its `-wal` and `-shm` files the database file's mode; an
+    /// existing file (and its `-wal`, `-shm`) that others could read is narrowed to `0600`. Returns what it narrowed.
+    static func keepPrivate(_ path: String) throws(StoreError) -> [String] {
+        let descriptor = Glibc.open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+        if descriptor >= 0 {
+            Glibc.close(descriptor)
+            return []
+        }
+        guard errno == EEXIST else {
+            throw StoreError(
+                .database, "cannot create the database at \(path): \(String(cString: strerror(errno)))")
+        }
+        var narrowed: [String] = []
+        for file in [path, path + "-wal", path + "-shm"] {
+            var info = stat()
+            guard stat(file, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_mode & 0o077 != 0 else { continue }
+            if chmod(file, 0o600) == 0 { narrowed.append(file) }
+        }
+        return narrowed
     }
 
     /// Checks the schema version, then applies the migrations this binary knows and the file lacks.

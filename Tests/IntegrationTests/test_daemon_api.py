@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 
@@ -326,3 +327,10 @@ def test_curl_speaks_to_the_socket(daemon):
     assert json.loads(payload)["customer"]["name"] == "Curl"
     events = curl("http://localhost/v1/events?follow=false")
     assert "booking.created" in events
+
+
+def test_the_database_files_are_readable_by_slotds_user_only(daemon):
+    daemon.client.book(wall(future_day(3), "10:00"))
+    for suffix in ("", "-wal", "-shm"):
+        path = f"{daemon.db}{suffix}"
+        assert os.stat(path).st_mode & 0o777 == 0o600, (path, oct(os.stat(path).st_mode))

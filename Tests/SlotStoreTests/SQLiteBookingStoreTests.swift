@@ -66,6 +66,26 @@ struct SQLiteBookingStoreTests {
         #expect(anyone.contains("bookings_active_busy (busy_start>? AND busy_start<?)"), "\(anyone)")
     }
 
+    @Test("the database and its -wal and -shm are readable by their owner only; an open one is narrowed")
+    func theDatabaseFilesArePrivate() async throws {
+        func mode(_ path: String) -> mode_t {
+            var info = stat()
+            return stat(path, &info) == 0 ? info.st_mode & 0o777 : 0
+        }
+        let path = try TempDirectory().path("private.db")
+        let store = try SQLiteBookingStore(path: path)
+        _ = try await Fixture.book(store, Fixture.booking())
+        #expect(store.tightenedFiles.isEmpty)
+        for file in [path, path + "-wal", path + "-shm"] { #expect(mode(file) == 0o600, "\(file)") }
+        try store.close()
+
+        #expect(chmod(path, 0o644) == 0)
+        let reopened = try SQLiteBookingStore(path: path)
+        #expect(reopened.tightenedFiles == [path])
+        #expect(mode(path) == 0o600)
+        try reopened.close()
+    }
+
     @Test func theDatabaseIsWALWithFullSyncAndTheSchemaVersionIsRecorded() async throws {
         let path = try TempDirectory().path("slotd.db")
         let store = try SQLiteBookingStore(path: path)
