@@ -1,11 +1,16 @@
 import Foundation
 import SlotAPI
+import SlotClient
 
 /// The daemon's API as slotctl uses it: requests over the socket, problems turned into `OnlineFailure`s.
 struct SlotdClient: Sendable {
     var http: UnixHTTPClient
 
-    init(socketPath: String) { http = UnixHTTPClient(socketPath: socketPath) }
+    init(socketPath: String) {
+        // slotctl is synchronous: the client's blocking calls run on the main thread, with no pool to starve.
+        http = UnixHTTPClient(
+            socketPath: socketPath, defaultHeaders: ["User-Agent": "slotctl", "Accept": "application/json"])
+    }
 
     /// Sends a request; returns the 2xx body, or throws the problem.
     func raw(
