@@ -60,21 +60,19 @@ struct SlotdClient: Sendable {
 
     static func decode<Answer: Decodable>(_ type: Answer.Type, _ data: Data) throws(OnlineFailure) -> Answer {
         do {
-            return try JSONDecoder().decode(type, from: data)
+            return try JSONCoding.decoder.decode(type, from: data)
         } catch {
             throw .unexpected(status: 200, body: "cannot read the answer as \(Answer.self): \(error)")
         }
     }
 
     static func encode<Body: Encodable>(_ body: Body) -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
         // Encoding plain wire structs of strings cannot fail; an empty body would be rejected by the daemon anyway.
-        return (try? encoder.encode(body)) ?? Data()
+        (try? JSONCoding.encoder.encode(body)) ?? Data()
     }
 
     static func failure(from response: HTTPResponse) -> OnlineFailure {
-        if let problem = try? JSONDecoder().decode(Problem.self, from: response.body) {
+        if let problem = try? JSONCoding.decoder.decode(Problem.self, from: response.body) {
             return .problem(problem, raw: response.body)
         }
         return .unexpected(status: response.status, body: response.text)
