@@ -1,7 +1,10 @@
 /// One mistake in `slotd.yaml` (the daemon's settings or a provider's): where it is, what is wrong and the fix.
 public struct ConfigurationProblem: Hashable, Sendable, CustomStringConvertible {
+    /// The configuration file's path.
     public var file: String
+    /// 1-based line, when the problem is at a place in the file.
     public var line: Int?
+    /// 1-based column, with `line`.
     public var column: Int?
     /// What is wrong, then (after a dash) how to fix it.
     public var message: String
