@@ -31,6 +31,8 @@ let package = Package(
         .target(name: "SlotRuleFiles", dependencies: ["SlotRules", "SlotBlocking"]),
         // The wire contract of the v1 API: request, response and event types, the problem+json error body.
         .target(name: "SlotAPI"),
+        // HTTP/1.1 over the daemon's Unix socket, shared by slotctl (blocking) and the tests (async, own threads).
+        .target(name: "SlotClient"),
         // Durable bookings, customers, the event log, the outbox and idempotency keys in SQLite.
         .target(
             name: "SlotStore",
@@ -87,7 +89,7 @@ let package = Package(
         .executableTarget(
             name: "slotctl",
             dependencies: [
-                "SlotCore", "SlotRules", "SlotRuleFiles", "SlotEngine", "SlotAPI",
+                "SlotCore", "SlotRules", "SlotRuleFiles", "SlotEngine", "SlotAPI", "SlotClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -120,8 +122,8 @@ let package = Package(
         .testTarget(
             name: "SlotServerTests",
             dependencies: [
-                "SlotServer", "SlotAPI", "SlotCore", "SlotRules", "SlotStore", "SlotProviders", "WebhookProvider",
-                "StripePayment",
+                "SlotServer", "SlotAPI", "SlotClient", "SlotCore", "SlotRules", "SlotStore", "SlotProviders",
+                "WebhookProvider", "StripePayment",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "SlotProvidersTests", dependencies: ["SlotProviders", "SMTPProvider"]),

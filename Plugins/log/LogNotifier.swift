@@ -12,7 +12,7 @@ public struct LogNotifier: NotificationProvider {
     }
 
     /// Builds it from `providers: { journal: { type: log } }` (no settings).
-    public init(settings: ProviderSettings, logger: Logger) throws(ProviderSettingsError) {
+    public init(settings: ProviderSettings, logger: Logger) throws(ConfigurationError) {
         try settings.rejectUnknownKeys([])
         self.init(name: settings.name, logger: logger)
     }

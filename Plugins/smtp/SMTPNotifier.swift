@@ -54,7 +54,7 @@ public struct SMTPNotifier: NotificationProvider {
     }
 
     /// Builds it from its `providers:` entry; every mistake is located.
-    public init(settings: ProviderSettings) throws(ProviderSettingsError) {
+    public init(settings: ProviderSettings) throws(ConfigurationError) {
         try settings.rejectUnknownKeys(Self.settingKeys)
         let url = try settings.requiredString("url", hint: "e.g. url: \"smtps://mail.example.com:465\"")
         let lower = url.lowercased()

@@ -39,7 +39,7 @@ public struct StripePayments: PaymentProvider {
     }
 
     /// Builds the provider from its `providers:` entry in slotd.yaml.
-    public init(settings: ProviderSettings) throws(ProviderSettingsError) {
+    public init(settings: ProviderSettings) throws(ConfigurationError) {
         try settings.rejectUnknownKeys(Self.keys)
         let base = try settings.string("api_base") ?? "https://api.stripe.com"
         guard base.hasPrefix("https://") || base.hasPrefix("http://") else {

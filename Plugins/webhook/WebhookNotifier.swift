@@ -41,7 +41,7 @@ public struct WebhookNotifier: NotificationProvider {
     }
 
     /// Builds it from `providers: { NAME: { type: webhook, url, secret_file, timeout, ca_file } }`.
-    public init(settings: ProviderSettings) throws(ProviderSettingsError) {
+    public init(settings: ProviderSettings) throws(ConfigurationError) {
         try settings.rejectUnknownKeys(["url", "secret_file", "timeout", "ca_file"])
         let url = try settings.requiredString("url", hint: "the receiver's URL, like https://example.com/hooks/slotd")
         guard url.hasPrefix("http://") || url.hasPrefix("https://") else {

@@ -19,27 +19,6 @@ public struct ProviderSettingValue: Hashable, Sendable {
     }
 }
 
-/// A problem in a provider's settings, located in the configuration file.
-public struct ProviderSettingsError: Error, Hashable, Sendable, CustomStringConvertible {
-    public var file: String
-    public var line: Int?
-    public var column: Int?
-    public var message: String
-
-    public init(file: String, line: Int?, column: Int?, message: String) {
-        self.file = file
-        self.line = line
-        self.column = column
-        self.message = message
-    }
-
-    /// `file:line:column: message`.
-    public var description: String {
-        guard let line else { return "\(file): \(message)" }
-        return "\(file):\(line):\(column ?? 1): \(message)"
-    }
-}
-
 /// One entry under `providers:` in `slotd.yaml`: a name, a `type`, and the type's settings.
 ///
 /// ```yaml
@@ -74,28 +53,28 @@ public struct ProviderSettings: Hashable, Sendable {
     }
 
     /// An error at `key` (or at the provider's entry when the key is absent).
-    public func error(_ key: String?, _ message: String) -> ProviderSettingsError {
+    public func error(_ key: String?, _ message: String) -> ConfigurationError {
         let value = key.flatMap { values[$0] }
-        return ProviderSettingsError(
+        return ConfigurationError(
             file: file, line: value?.line ?? line, column: value?.column ?? column,
             message: "provider '\(name)' (\(type)): \(message)")
     }
 
     /// A scalar setting, or nil when absent.
-    public func string(_ key: String) throws(ProviderSettingsError) -> String? {
+    public func string(_ key: String) throws(ConfigurationError) -> String? {
         guard let value = values[key] else { return nil }
         guard case .scalar(let text) = value.shape else { throw error(key, "`\(key)` must be a single value") }
         return text
     }
 
     /// A scalar setting that must be there.
-    public func requiredString(_ key: String, hint: String) throws(ProviderSettingsError) -> String {
+    public func requiredString(_ key: String, hint: String) throws(ConfigurationError) -> String {
         guard let text = try string(key), !text.isEmpty else { throw error(nil, "`\(key)` is missing — \(hint)") }
         return text
     }
 
     /// A list setting (a single scalar counts as a list of one).
-    public func strings(_ key: String) throws(ProviderSettingsError) -> [String]? {
+    public func strings(_ key: String) throws(ConfigurationError) -> [String]? {
         guard let value = values[key] else { return nil }
         switch value.shape {
         case .scalar(let text): return [text]
@@ -105,14 +84,14 @@ public struct ProviderSettings: Hashable, Sendable {
     }
 
     /// A mapping setting (`env: { KEY: value }`).
-    public func mapping(_ key: String) throws(ProviderSettingsError) -> [String: String]? {
+    public func mapping(_ key: String) throws(ConfigurationError) -> [String: String]? {
         guard let value = values[key] else { return nil }
         guard case .mapping(let map) = value.shape else { throw error(key, "`\(key)` must be a mapping") }
         return map
     }
 
     /// A boolean setting (`true`/`false`, `yes`/`no`).
-    public func bool(_ key: String) throws(ProviderSettingsError) -> Bool? {
+    public func bool(_ key: String) throws(ConfigurationError) -> Bool? {
         guard let text = try string(key) else { return nil }
         switch text.lowercased() {
         case "true", "yes", "on": return true
@@ -122,7 +101,7 @@ public struct ProviderSettings: Hashable, Sendable {
     }
 
     /// A duration setting: `500ms`, `10s`, `5m`, `2h`, or plain seconds.
-    public func duration(_ key: String) throws(ProviderSettingsError) -> Duration? {
+    public func duration(_ key: String) throws(ConfigurationError) -> Duration? {
         guard let text = try string(key) else { return nil }
         guard let duration = ProviderSettings.parseDuration(text) else {
             throw error(key, "`\(key)` must be a duration like 10s, 500ms, 5m or 2h")
@@ -131,14 +110,14 @@ public struct ProviderSettings: Hashable, Sendable {
     }
 
     /// A path setting, resolved against the configuration file's directory.
-    public func path(_ key: String) throws(ProviderSettingsError) -> String? {
+    public func path(_ key: String) throws(ConfigurationError) -> String? {
         guard let text = try string(key) else { return nil }
         return text.hasPrefix("/") ? text : directory + "/" + text
     }
 
     /// The contents of the file named by `key` (a secret: a key, a password), trimmed of surrounding whitespace.
     /// Secrets live in their own files so the configuration can be shared and logged without them.
-    public func secret(fromFileAt key: String) throws(ProviderSettingsError) -> String? {
+    public func secret(fromFileAt key: String) throws(ConfigurationError) -> String? {
         guard let path = try path(key) else { return nil }
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
         else {
@@ -149,11 +128,14 @@ public struct ProviderSettings: Hashable, Sendable {
         return secret
     }
 
-    /// Throws for the first key not in `known` (besides `type`), naming the keys that are.
-    public func rejectUnknownKeys(_ known: Set<String>) throws(ProviderSettingsError) {
-        for key in values.keys.sorted() where !known.contains(key) {
-            throw error(key, "unknown key '\(key)' — use \(known.sorted().joined(separator: ", "))")
-        }
+    /// Throws for every key not in `known` (besides `type`), naming the keys that are.
+    public func rejectUnknownKeys(_ known: Set<String>) throws(ConfigurationError) {
+        let unknown = values.keys.sorted().filter { !known.contains($0) }
+        guard !unknown.isEmpty else { return }
+        throw ConfigurationError(
+            problems: unknown.flatMap { key in
+                error(key, "unknown key '\(key)' — use \(known.sorted().joined(separator: ", "))").problems
+            })
     }
 
     /// Parses `500ms`, `10s`, `5m`, `2h` or a plain number of seconds.

@@ -24,8 +24,9 @@ struct SlotsCommand: OnlineCommand {
             --now, with the bookings of --bookings taken into account. --now and --bookings only apply offline; \
             --watch only online. The bookings file is a JSON array of {"staff", "service", "start", "variant"?, \
             "id"?}; "start" is an ISO-8601 instant with an offset (2026-03-10T09:00:00+01:00) or a local wall \
-            time (2026-03-10T09:00). --json prints exactly [{"start", "end", "staff"}] with ISO-8601 instants \
-            carrying the zone's offset. docs/availability.md explains how availability is computed.
+            time (2026-03-10T09:00). --json prints the daemon's shape, with the rules version of the files read \
+            and ISO-8601 instants carrying the zone's offset. docs/availability.md explains how availability is \
+            computed.
 
             \(OnlineExit.help)
             Offline exit codes: 0 success, 1 the rules have errors, 2 an unknown service, variant or staff member \
@@ -110,12 +111,15 @@ struct SlotsCommand: OnlineCommand {
             bookings: context.bookings)
         let zone = context.rules.shop.timeZone
         if connection.json {
-            let objects = slots.map { slot in
-                "{\"start\": \(jsonString(zone.iso8601(instant: slot.start))), "
-                    + "\"end\": \(jsonString(zone.iso8601(instant: slot.end))), \"staff\": \(jsonString(slot.staff))}"
-            }
-            print("[" + objects.joined(separator: ", ") + "]")
-            return
+            // The daemon's shape and encoder, so `--json` reads the same online and offline.
+            let list = SlotList(
+                service: common.service, staff: choice.description, from: first.description, to: last.description,
+                rulesVersion: Self.daemonRulesVersion(directory) ?? context.rules.version,
+                slots: slots.map {
+                    SlotOffer(
+                        start: zone.iso8601(instant: $0.start), end: zone.iso8601(instant: $0.end), staff: $0.staff)
+                })
+            return emitJSON(try JSONCoding.encoder.encode(list))
         }
         let who = choice == .any ? "any staff member" : context.staffName(staff)
         print(
@@ -137,6 +141,13 @@ struct SlotsCommand: OnlineCommand {
             print("  \(context.clockSpan(slot))  \(context.staffName(slot.staff))")
         }
         print("\(slots.count) start\(slots.count == 1 ? "" : "s")")
+    }
+
+    /// The version slotd would report for these rules: it names files by file name, where the offline load names
+    /// them by path (for diagnostics), and the names are part of the version.
+    private static func daemonRulesVersion(_ directory: String) -> String? {
+        guard let files = try? RuleDirectory.read([directory], naming: .fileName) else { return nil }
+        return RuleLoader.load(files.sources, attachments: files.attachments).ruleSet?.version
     }
 
     // MARK: - Online
@@ -404,26 +415,4 @@ struct OfflineAvailability {
 
 func standardError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
-}
-
-/// A JSON string literal.
-func jsonString(_ text: String) -> String {
-    var result = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": result += "\\\""
-        case "\\": result += "\\\\"
-        case "\n": result += "\\n"
-        case "\r": result += "\\r"
-        case "\t": result += "\\t"
-        default:
-            if scalar.value < 0x20 {
-                let hex = String(scalar.value, radix: 16)
-                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            } else {
-                result.unicodeScalars.append(scalar)
-            }
-        }
-    }
-    return result + "\""
 }

@@ -53,6 +53,12 @@ ALLOWED: dict[tuple[str, str], tuple[int, str]] = {
         2,
         "BackupVerifier.integrityCheck: runs inside the backup route's BlockingWork.run",
     ),
+    ("Sources/SlotClient/UnixSocketConnection.swift", "system call that waits"): (
+        2,
+        "connect and recv of the shared Unix-socket client: slotctl calls them on its main thread (a synchronous "
+        "program, no pool); async callers (the tests) reach them only through UnixHTTPClient+Async.swift, which "
+        "runs each call on a Thread of its own",
+    ),
     ("Sources/SlotProviders/Curl.swift", "libcurl transfer"): (
         2,
         "on a Thread of its own per call (Curl.onThread), or the watchdog's thread (performOnThisThread); "

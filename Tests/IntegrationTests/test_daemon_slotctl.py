@@ -64,6 +64,17 @@ def test_slots_without_rules_asks_the_daemon(ctl, daemon):
     assert "service" in unknown.stderr
 
 
+def test_slots_json_is_one_shape_online_and_offline(ctl, daemon):
+    # The same rules, no bookings, a day past any notice: the daemon's answer and the offline one are the same
+    # document (the API's SlotList), byte for byte, so scripts need not care where the answer came from.
+    query = ["--service", "haircut", "--staff", "anna", "--from", DAY, "--to", DAY, "--json"]
+    online = ctl("slots", *query).stdout
+    offline = ctl("slots", "--rules", str(daemon.rules), *query).stdout
+    assert json.loads(offline)["rules_version"] == json.loads(online)["rules_version"]
+    assert offline == online
+    assert set(json.loads(offline)) == {"service", "staff", "from", "to", "rules_version", "slots"}
+
+
 def test_explain_without_rules_asks_the_daemon(ctl, daemon):
     booking = daemon.client.book(wall(DAY, "10:00")).json()
     text = ctl("explain", "--service", "haircut", "--staff", "anna", "--at", wall(DAY, "10:00")).stdout

@@ -284,6 +284,26 @@ def test_a_notification_or_outbox_mistake_stops_slotd_at_start_with_its_location
     assert message in out.stderr, out.stderr
 
 
+def test_every_configuration_mistake_is_reported_at_once_with_its_location_and_fix(daemons):
+    d = daemons(start=False)
+    d.config = d.dir / "slotd.yaml"
+    d.config.write_text(
+        "socket:\n  mode: 999\n"
+        "roles: { root: superuser }\n"
+        "log_level: loud\n"
+        "outbox:\n  max_backoff: 1s\n  initial_backoff: 10s\n"
+    )
+    out = subprocess.run(d.args, capture_output=True, text=True, timeout=30, cwd=d.dir)
+    assert out.returncode == 78, out
+    for expected in [
+        "slotd.yaml:2:9: `mode` must be octal permission bits like \"0660\" — quote it",
+        "slotd.yaml:3:16: unknown role 'superuser' — use admin, staff, booking or read",
+        "slotd.yaml:4:12: `log_level` must be trace, debug",
+        "`max_backoff` must not be shorter than `initial_backoff`",
+    ]:
+        assert expected in out.stderr, out.stderr
+
+
 def test_sigterm_lets_an_in_flight_call_finish_within_the_call_timeout(daemons, receiver):
     receiver.mode = "hang"
     receiver.start()

@@ -30,14 +30,22 @@ def offline(slotctl_binary, tmp_path):
     return run
 
 
-def slots(offline, *extra: str) -> list[dict]:
+def slot_list(offline, *extra: str) -> dict:
     out = offline("slots", "--rules", RULES, "--service", "haircut", "--staff", "mehmet", "--from", DAY, "--to", DAY,
                   "--now", NOW, "--json", *extra)
     return json.loads(out.stdout)
 
 
-def test_offline_slots_json_is_a_plain_list_of_start_end_staff(offline):
-    found = slots(offline, "--bookings", BOOKINGS)
+def slots(offline, *extra: str) -> list[dict]:
+    return slot_list(offline, *extra)["slots"]
+
+
+def test_offline_slots_json_is_the_apis_slot_list(offline):
+    answer = slot_list(offline, "--bookings", BOOKINGS)
+    assert set(answer) == {"service", "staff", "from", "to", "rules_version", "slots"}
+    assert (answer["service"], answer["staff"], answer["from"], answer["to"]) == ("haircut", "mehmet", DAY, DAY)
+    assert len(answer["rules_version"]) == 16
+    found = answer["slots"]
     assert isinstance(found, list) and found
     for slot in found:
         assert set(slot) == {"start", "end", "staff"}, slot

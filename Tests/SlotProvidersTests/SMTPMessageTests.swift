@@ -163,7 +163,7 @@ struct SMTPMessageTests {
                 values: values.mapValues { ProviderSettingValue(.scalar($0)) })
         }
         let base = ["from": "a@b.c", "username": "shop", "password_file": "mail.pw"]
-        #expect(throws: ProviderSettingsError.self) {
+        #expect(throws: ConfigurationError.self) {
             _ = try SMTPNotifier(settings: settings(base.merging(["url": "smtp://mail.example.com:587"]) { $1 }))
         }
         let tls = try SMTPNotifier(

@@ -1,5 +1,7 @@
 import Foundation
 import SlotAPI
+import SlotClient
+import SlotProviders
 import SlotServer
 import Testing
 
@@ -412,7 +414,32 @@ struct DaemonTests {
             _ = try ConfigurationFile.parse("socket:\n  mode: 999\n", file: "x.yaml", relativeTo: "/", over: base)
             Issue.record("a bad mode must be refused")
         } catch {
-            #expect(error.line == 2)
+            #expect(error.problems.map(\.line) == [2])
+        }
+    }
+
+    @Test("a configuration with several mistakes reports each of them, located, in file order, not only the first")
+    func configurationReportsEveryMistake() throws {
+        let text = """
+            socket:
+              mode: 999
+              colour: blue
+            roles: { root: superuser }
+            log_level: loud
+            database: /var/lib/slotd/slotd.sqlite
+            """
+        do {
+            _ = try ConfigurationFile.parse(
+                text, file: "slotd.yaml", relativeTo: "/etc/slotd", over: .development(directory: "/srv/shop"))
+            Issue.record("a configuration with mistakes must be refused")
+        } catch {
+            #expect(error.problems.map(\.line) == [2, 3, 4, 5], "\(error)")
+            let lines = error.description.split(separator: "\n").map(String.init)
+            #expect(lines.count == 4)
+            #expect(lines[0].hasPrefix("slotd.yaml:2:9: `mode` must be octal"), "\(error)")
+            #expect(lines[1].contains("unknown key 'colour' in `socket` — use path, mode or group"), "\(error)")
+            #expect(lines[2].contains("unknown role 'superuser' — use admin"), "\(error)")
+            #expect(lines[3].hasPrefix("slotd.yaml:5:12: `log_level` must be"), "\(error)")
         }
     }
 }

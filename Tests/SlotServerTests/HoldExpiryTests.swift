@@ -1,5 +1,6 @@
 import Foundation
 import SlotAPI
+import SlotClient
 import SlotServer
 import Testing
 
@@ -33,9 +34,10 @@ struct HoldExpiryTests {
         let cursor = try await latestCursor(client)
 
         // A slot watch, open before the hold lapses: its first answer lacks the held start.
-        let watch = try await LineStream.open(daemon.client.path, Self.slots + "&watch=true")
+        let watch = try await daemon.client.openLines(Self.slots + "&watch=true", timeout: 20)
         defer { watch.close() }
-        let first = try JSONDecoder().decode(SlotList.self, from: Data(try await watch.next().utf8))
+        #expect(watch.head.status == 200)
+        let first = try JSONDecoder().decode(SlotList.self, from: Data(try #require(try await watch.next()).utf8))
         #expect(!first.slots.contains { $0.start == Self.start })
 
         // Not yet: a minute before the hold time nothing lapses.
@@ -55,7 +57,7 @@ struct HoldExpiryTests {
         #expect(event.data["booking"]?.stringValue == held.id)
 
         // The watch sees the slot come back, and so does a plain query; the booking says why.
-        let second = try JSONDecoder().decode(SlotList.self, from: Data(try await watch.next().utf8))
+        let second = try JSONDecoder().decode(SlotList.self, from: Data(try #require(try await watch.next()).utf8))
         #expect(second.slots.contains { $0.start == Self.start })
         #expect(try await Self.offered(client), "the expired hold freed its slot")
         let after = try JSONDecoder().decode(
@@ -89,52 +91,5 @@ struct HoldExpiryTests {
             try JSONDecoder().decode(EventLine.self, from: Data($0.utf8)).cursor
         }
         return cursors.max() ?? 0
-    }
-}
-
-/// A streaming GET kept open across steps of a test: read a line, act, read the next.
-final class LineStream: @unchecked Sendable {
-    private let connection: Connection
-    private var pending = Data()
-
-    private init(connection: Connection) { self.connection = connection }
-
-    static func open(_ path: String, _ target: String, timeout: Double = 20) async throws -> LineStream {
-        try await onThread {
-            let connection = try Connection(path: path, timeout: timeout)
-            try connection.send(UnixHTTPClient.head("GET", target, body: nil, headers: [:]))
-            let head = try connection.readHead()
-            guard head.status == 200 else {
-                connection.close()
-                throw UnixHTTPClient.ClientError(description: "GET \(target) answered \(head.status)")
-            }
-            return LineStream(connection: connection)
-        }
-    }
-
-    /// The next non-empty line (blocking on a thread of its own, never on the cooperative pool).
-    func next() async throws -> String {
-        try await Self.onThread { [self] in
-            while true {
-                if let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                    let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
-                    pending = Data(pending[(newline + 1)...])
-                    if !line.isEmpty { return line }
-                    continue
-                }
-                guard let chunk = try connection.readChunk() else {
-                    throw UnixHTTPClient.ClientError(description: "the stream ended")
-                }
-                pending.append(chunk)
-            }
-        }
-    }
-
-    func close() { connection.close() }
-
-    private static func onThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Result { try work() }) }.start()
-        }
     }
 }

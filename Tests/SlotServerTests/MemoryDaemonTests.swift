@@ -1,5 +1,6 @@
 import Foundation
 import SlotAPI
+import SlotClient
 import SlotServer
 import Testing
 

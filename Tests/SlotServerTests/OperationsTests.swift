@@ -1,4 +1,5 @@
 import Foundation
+import SlotClient
 import Testing
 
 @testable import SlotServer

@@ -104,8 +104,8 @@ struct OutboxPieceTests {
             _ = try Self.parse(text)
             Issue.record("accepted: \(text)")
         } catch {
-            #expect(error.line == line, "\(error)")
-            #expect(error.message.contains(message), "\(error)")
+            #expect(error.problems.map(\.line) == [line], "\(error)")
+            #expect(error.problems.first?.message.contains(message) == true, "\(error)")
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import SlotClient
 import Logging
 import SlotCore
 import SlotEngine

@@ -1,4 +1,5 @@
 import Foundation
+import SlotClient
 import Logging
 import SlotProviders
 import SlotServer
@@ -86,7 +87,7 @@ final class TestDaemon: Sendable {
         self.directory = directory
         self.daemon = daemon
         self.time = time
-        self.client = UnixHTTPClient(path: configuration.socketPath)
+        self.client = UnixHTTPClient(socketPath: configuration.socketPath, timeout: 10)
         self.task = Task { try await daemon.run() }
         try await daemon.waitUntilListening()
     }

@@ -268,7 +268,7 @@ struct StripeCallTests {
             ]))
         #expect(provider.apiBase == "http://127.0.0.1:1")
         #expect(provider.collectsOnline)
-        #expect(throws: ProviderSettingsError.self) {
+        #expect(throws: ConfigurationError.self) {
             try StripePayments(
                 settings: settings(["secret_key_file": "key", "webhook_secret_file": "whsec", "apikey": "x"]))
         }
@@ -279,7 +279,7 @@ struct StripeCallTests {
             #expect(error.description.contains("slotd.yaml:4:5"))
             #expect(error.description.contains("cannot read the secret file"))
         }
-        #expect(throws: ProviderSettingsError.self) {
+        #expect(throws: ConfigurationError.self) {
             try StripePayments(settings: settings(["secret_key_file": "key"]))
         }
     }

@@ -17,7 +17,7 @@ extension ExecPluginConfiguration {
     ///
     /// The program is resolved now (relative to the configuration file when it has a `/`, else on `PATH`), so a
     /// typo stops slotd at start; the plugin itself starts on first use, so a plugin that fails does not.
-    public init(settings: ProviderSettings) throws(ProviderSettingsError) {
+    public init(settings: ProviderSettings) throws(ConfigurationError) {
         try settings.rejectUnknownKeys(Self.settingKeys)
         guard let command = try settings.strings("command"), let program = command.first, !program.isEmpty else {
             throw settings.error(

@@ -829,16 +829,13 @@ struct RuleCompiler {
 
     // MARK: - Version
 
-    /// FNV-1a 64 over the file names and texts and the calendars they import, as 16 hex digits.
+    /// FNV-1a 64 over the file names and texts and the calendars they import, as 16 hex digits. Each text is
+    /// followed by a 0xff byte (never in UTF-8), so moving text from one file to the next changes the version.
     func version(_ files: [RuleSource]) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        var hash = FNV1a64()
         func mix(_ text: String) {
-            for byte in text.utf8 {
-                hash ^= UInt64(byte)
-                hash = hash &* 0x100_0000_01b3
-            }
-            hash ^= 0xff
-            hash = hash &* 0x100_0000_01b3
+            hash.combine(text.utf8)
+            hash.combine(byte: 0xff)
         }
         for file in files {
             mix(file.name)
@@ -848,7 +845,6 @@ struct RuleCompiler {
             mix(name)
             mix(attachments[name] ?? "")
         }
-        let hex = String(hash, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
+        return hash.paddedHex
     }
 }

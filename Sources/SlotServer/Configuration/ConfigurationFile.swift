@@ -4,27 +4,6 @@ import SlotProviders
 import SlotStore
 import Yams
 
-/// A problem in the configuration file, with its location when there is one.
-public struct ConfigurationError: Error, Hashable, Sendable, CustomStringConvertible {
-    public var file: String
-    public var line: Int?
-    public var column: Int?
-    public var message: String
-
-    public init(file: String, line: Int? = nil, column: Int? = nil, message: String) {
-        self.file = file
-        self.line = line
-        self.column = column
-        self.message = message
-    }
-
-    /// `file:line:column: message`.
-    public var description: String {
-        guard let line else { return "\(file): \(message)" }
-        return "\(file):\(line):\(column ?? 1): \(message)"
-    }
-}
-
 /// Reads `slotd.yaml` onto a base configuration (what is not in the file keeps the base value).
 ///
 /// ```yaml
@@ -37,7 +16,7 @@ public struct ConfigurationError: Error, Hashable, Sendable, CustomStringConvert
 /// Relative paths are resolved against the configuration file's directory; `database: ":memory:"` runs on the
 /// in-memory store (tests and demos: nothing survives a restart).
 public enum ConfigurationFile {
-    /// Parses the file at `path` over `base`; every problem is reported, the first of them thrown.
+    /// Parses the file at `path` over `base`; every problem is reported, all of them in the one error thrown.
     public static func load(path: String, over base: DaemonConfiguration) throws(ConfigurationError)
         -> DaemonConfiguration
     {
@@ -56,7 +35,7 @@ public enum ConfigurationFile {
         return try parse(text, file: path, relativeTo: directory, over: base)
     }
 
-    /// Parses configuration text.
+    /// Parses configuration text; throws every problem found, not only the first.
     public static func parse(
         _ text: String, file: String, relativeTo directory: String, over base: DaemonConfiguration
     ) throws(ConfigurationError) -> DaemonConfiguration {
@@ -73,24 +52,43 @@ public enum ConfigurationFile {
         guard let mapping = root.mapping else {
             throw error(root, file, "the configuration must be a mapping (keys like `socket:`, `database:`, `rules:`)")
         }
+        var problems: [ConfigurationProblem] = []
+        // Each setting is read on its own: a mistake in one is noted and the others are still checked.
+        for (keyNode, value) in mapping {
+            do throws(ConfigurationError) {
+                try parseSetting(
+                    keyNode, value, into: &configuration, problems: &problems, file: file, directory: directory)
+            } catch {
+                problems += error.problems
+            }
+        }
+        if !problems.isEmpty { throw ConfigurationError(problems: problems) }
+        return configuration
+    }
+
+    /// One top-level setting onto `configuration`; each entry of a section adds its own mistakes to `problems`.
+    private static func parseSetting(
+        _ keyNode: Node, _ value: Node, into configuration: inout DaemonConfiguration,
+        problems: inout [ConfigurationProblem], file: String, directory: String
+    ) throws(ConfigurationError) {
         func path(_ node: Node) throws(ConfigurationError) -> String {
             guard let value = node.string, !value.isEmpty else {
-                throw error(node, file, "expected a path")
+                throw error(node, file, "expected a path — write one, absolute or relative to this file")
             }
             return value.hasPrefix("/") ? value : directory + "/" + value
         }
-        for (keyNode, value) in mapping {
-            let key = keyNode.string ?? ""
-            switch key {
-            case "socket":
-                if let string = value.string {
-                    configuration.socketPath = try path(Node(string, value.tag, .plain))
-                    continue
-                }
-                guard let socket = value.mapping else {
-                    throw error(value, file, "`socket` must be a path or a mapping with `path`, `mode`, `group`")
-                }
-                for (innerKey, inner) in socket {
+        let key = keyNode.string ?? ""
+        switch key {
+        case "socket":
+            if let string = value.string {
+                configuration.socketPath = try path(Node(string, value.tag, .plain))
+                return
+            }
+            guard let socket = value.mapping else {
+                throw error(value, file, "`socket` must be a path or a mapping with `path`, `mode`, `group`")
+            }
+            for (innerKey, inner) in socket {
+                collect(into: &problems) { () throws(ConfigurationError) in
                     switch innerKey.string ?? "" {
                     case "path": configuration.socketPath = try path(inner)
                     case "mode":
@@ -103,7 +101,7 @@ public enum ConfigurationFile {
                         configuration.socketMode = mode
                     case "group":
                         guard let group = inner.string, !group.isEmpty else {
-                            throw error(inner, file, "`group` must be a group name or gid")
+                            throw error(inner, file, "`group` must be a group name or gid — name the socket's group")
                         }
                         if gid(of: group) == nil {
                             throw error(inner, file, "unknown group '\(group)' — create it or name an existing group")
@@ -115,18 +113,20 @@ public enum ConfigurationFile {
                             "unknown key '\(innerKey.string ?? "")' in `socket` — use path, mode or group")
                     }
                 }
-            case "database":
-                // `:memory:` names no file: it is not resolved against the directory.
-                let inMemory = value.string.map(StoreLocation.isInMemory) ?? false
-                configuration.databasePath = inMemory ? StoreLocation.inMemory : try path(value)
-            case "rules":
-                configuration.rulesDirectory = try path(value)
-            case "roles":
-                guard let roles = value.mapping else {
-                    throw error(value, file, "`roles` must map users (names or uids) to roles")
-                }
-                var table: [UInt32: Role] = [:]
-                for (userNode, roleNode) in roles {
+            }
+        case "database":
+            // `:memory:` names no file: it is not resolved against the directory.
+            let inMemory = value.string.map(StoreLocation.isInMemory) ?? false
+            configuration.databasePath = inMemory ? StoreLocation.inMemory : try path(value)
+        case "rules":
+            configuration.rulesDirectory = try path(value)
+        case "roles":
+            guard let roles = value.mapping else {
+                throw error(value, file, "`roles` must map users (names or uids) to roles — write `user: role` lines")
+            }
+            var table: [UInt32: Role] = [:]
+            for (userNode, roleNode) in roles {
+                collect(into: &problems) { () throws(ConfigurationError) in
                     let user = userNode.string ?? ""
                     guard let uid = uid(of: user) else {
                         throw error(userNode, file, "unknown user '\(user)' — name an existing user or a numeric uid")
@@ -138,40 +138,41 @@ public enum ConfigurationFile {
                     }
                     table[uid] = role
                 }
-                configuration.roles = table
-            case "providers":
-                guard let providers = value.mapping else {
-                    throw error(value, file, "`providers` must map names to settings with a `type`")
-                }
-                for (nameNode, settingsNode) in providers {
-                    let settings = try providerSettings(
-                        nameNode, settingsNode, file: file, directory: directory)
+            }
+            configuration.roles = table
+        case "providers":
+            guard let providers = value.mapping else {
+                throw error(
+                    value, file, "`providers` must map names to settings with a `type` — e.g. `mail: { type: smtp }`")
+            }
+            for (nameNode, settingsNode) in providers {
+                collect(into: &problems) { () throws(ConfigurationError) in
+                    let settings = try providerSettings(nameNode, settingsNode, file: file, directory: directory)
                     configuration.providers[settings.name] = settings
                 }
-            case "payments":
-                guard let name = value.string, !name.isEmpty else {
-                    throw error(value, file, "`payments` must name a provider (manual, or one under `providers:`)")
-                }
-                configuration.paymentProvider = name
-                configuration.paymentProviderMark = (value.mark?.line, value.mark?.column)
-            case "outbox":
-                configuration.outbox = try OutboxSettings.parse(value, file: file, over: configuration.outbox)
-            case "notifications":
-                configuration.notifications = try NotificationSettings.parse(value, file: file)
-            case "log_level":
-                guard let level = value.string.flatMap(Logger.Level.init(rawValue:)) else {
-                    throw error(
-                        value, file, "`log_level` must be trace, debug, info, notice, warning, error or critical")
-                }
-                configuration.logLevel = level
-            default:
-                throw error(
-                    keyNode, file,
-                    "unknown key '\(key)' — use socket, database, rules, roles, providers, payments, outbox, "
-                        + "notifications or log_level")
             }
+        case "payments":
+            guard let name = value.string, !name.isEmpty else {
+                throw error(value, file, "`payments` must name a provider — manual, or one under `providers:`")
+            }
+            configuration.paymentProvider = name
+            configuration.paymentProviderMark = (value.mark?.line, value.mark?.column)
+        case "outbox":
+            configuration.outbox = try OutboxSettings.parse(value, file: file, over: configuration.outbox)
+        case "notifications":
+            configuration.notifications = try NotificationSettings.parse(value, file: file)
+        case "log_level":
+            guard let level = value.string.flatMap(Logger.Level.init(rawValue:)) else {
+                throw error(
+                    value, file, "`log_level` must be trace, debug, info, notice, warning, error or critical")
+            }
+            configuration.logLevel = level
+        default:
+            throw error(
+                keyNode, file,
+                "unknown key '\(key)' — use socket, database, rules, roles, providers, payments, outbox, "
+                    + "notifications or log_level")
         }
-        return configuration
     }
 
     /// One `providers:` entry: a mapping with a `type` and the type's settings, kept with their locations.
@@ -182,7 +183,8 @@ public enum ConfigurationFile {
             throw error(nameNode, file, "a provider needs a name other than `manual` (which is built in)")
         }
         guard let mapping = node.mapping else {
-            throw error(node, file, "provider '\(name)' must be a mapping with a `type` (smtp, webhook, exec, stripe, log)")
+            throw error(
+                node, file, "provider '\(name)' must be a mapping with a `type` (smtp, webhook, exec, stripe, log)")
         }
         var type: String?
         var values: [String: ProviderSettingValue] = [:]
@@ -214,7 +216,8 @@ public enum ConfigurationFile {
                 }
                 shape = .mapping(table)
             } else {
-                throw error(valueNode, file, "`\(key)` has an unsupported value")
+                throw error(
+                    valueNode, file, "`\(key)` has an unsupported value — use a plain value, a list or a mapping")
             }
             values[key] = ProviderSettingValue(shape, line: valueNode.mark?.line, column: valueNode.mark?.column)
         }
@@ -224,6 +227,13 @@ public enum ConfigurationFile {
         return ProviderSettings(
             name: name, type: type, file: file, directory: directory, line: nameNode.mark?.line,
             column: nameNode.mark?.column, values: values)
+    }
+
+    /// Runs `read`, adding the problems it throws to `problems` instead of stopping there.
+    private static func collect(
+        into problems: inout [ConfigurationProblem], _ read: () throws(ConfigurationError) -> Void
+    ) {
+        do throws(ConfigurationError) { try read() } catch { problems += error.problems }
     }
 
     /// The uid of a user name or numeric uid.

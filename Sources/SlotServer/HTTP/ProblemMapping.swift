@@ -190,23 +190,3 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
 enum ProblemMiddlewareNames {
     static let apiVersion = HTTPFields.Element.Name(APIVersion.header)
 }
-
-/// The JSON coders of the API.
-enum JSONCoding {
-    // Shared instances (encoding and decoding are thread-safe): not rebuilt for every response.
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        // Sorted keys: stable output that people and diff tools can read.
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
-
-    static let decoder = JSONDecoder()
-
-    /// Sorted keys: the same value always encodes to the same bytes (request fingerprints).
-    static let canonicalEncoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
-}

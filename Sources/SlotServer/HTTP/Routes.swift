@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import SlotAPI
+import SlotCore
 import SlotEngine
 import SlotStore
 
@@ -244,13 +245,13 @@ func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws ->
 }
 
 /// A stable fingerprint of a request (FNV-1a, 64 bits), so a reused idempotency key with another body is caught.
+/// Stored with each key: its bytes (head, a 0 byte, body; unpadded hex) must not change, or replays look reused.
 enum Fingerprint {
     static func of(_ head: String, _ body: Data) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in Array(head.utf8) + [0] + Array(body) {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x100_0000_01b3
-        }
-        return String(hash, radix: 16)
+        var hash = FNV1a64()
+        hash.combine(head.utf8)
+        hash.combine(byte: 0)
+        hash.combine(body)
+        return String(hash.value, radix: 16)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SlotProviders
 import Yams
 
 /// The `notifications:` section of slotd.yaml: which events go to which providers, in which language, with which

@@ -1,4 +1,5 @@
 import Foundation
+import SlotProviders
 import SlotRules
 import Yams
 

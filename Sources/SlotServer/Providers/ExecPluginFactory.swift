@@ -7,7 +7,7 @@ import SlotProviders
 /// The handshake is asynchronous and a plugin may be down at start, so both adapters are built and the plugin's
 /// `describe` answer decides on first use: a call the plugin does not offer fails `.permanent` with its list.
 enum ExecPluginFactory {
-    static func build(_ settings: ProviderSettings, logger: Logger) throws(ProviderSettingsError) -> BuiltProvider {
+    static func build(_ settings: ProviderSettings, logger: Logger) throws(ConfigurationError) -> BuiltProvider {
         let configuration = try ExecPluginConfiguration(settings: settings)
         let name = configuration.name
         let host = ExecPluginHost(configuration: configuration) { level, message in

@@ -19,46 +19,55 @@ public struct BuiltProvider: Sendable {
 
 /// The providers slotd knows, by `type:` — the one list where a provider implementation is registered.
 enum ProviderCatalog {
-    typealias Factory = @Sendable (ProviderSettings, Logger) throws(ProviderSettingsError) -> BuiltProvider
+    typealias Factory = @Sendable (ProviderSettings, Logger) throws(ConfigurationError) -> BuiltProvider
 
     static let factories: [String: Factory] = [
-        "log": { settings, logger throws(ProviderSettingsError) in
+        "log": { settings, logger throws(ConfigurationError) in
             BuiltProvider(notification: try LogNotifier(settings: settings, logger: logger))
         },
-        "webhook": { settings, _ throws(ProviderSettingsError) in
+        "webhook": { settings, _ throws(ConfigurationError) in
             BuiltProvider(notification: try WebhookNotifier(settings: settings))
         },
-        "smtp": { settings, _ throws(ProviderSettingsError) in
+        "smtp": { settings, _ throws(ConfigurationError) in
             BuiltProvider(notification: try SMTPNotifier(settings: settings))
         },
-        "exec": { settings, logger throws(ProviderSettingsError) in
+        "exec": { settings, logger throws(ConfigurationError) in
             try ExecPluginFactory.build(settings, logger: logger)
         },
-        "stripe": { settings, _ throws(ProviderSettingsError) in
+        "stripe": { settings, _ throws(ConfigurationError) in
             BuiltProvider(payment: try StripePayments(settings: settings))
         },
     ]
 
-    /// The configured providers, built; the first problem is thrown with its location.
+    /// The configured providers, built; every provider's problems are thrown together, with their locations.
     static func build(
         _ configuration: DaemonConfiguration, logger: Logger
-    ) throws(ProviderSettingsError) -> ConfiguredProviders {
+    ) throws(ConfigurationError) -> ConfiguredProviders {
         var payments: [String: any PaymentProvider] = ["manual": ManualPayments()]
         var notifications: [String: any NotificationProvider] = [:]
+        var problems: [ConfigurationProblem] = []
         for name in configuration.providers.keys.sorted() {
             guard let settings = configuration.providers[name] else { continue }
             guard let factory = factories[settings.type] else {
-                throw settings.error(
+                problems += settings.error(
                     nil,
-                    "unknown type '\(settings.type)' — use \(factories.keys.sorted().joined(separator: ", "))")
+                    "unknown type '\(settings.type)' — use \(factories.keys.sorted().joined(separator: ", "))"
+                ).problems
+                continue
             }
-            let built = try factory(settings, logger)
-            if let payment = built.payment { payments[name] = payment }
-            if let notification = built.notification { notifications[name] = notification }
+            do throws(ConfigurationError) {
+                let built = try factory(settings, logger)
+                if let payment = built.payment { payments[name] = payment }
+                if let notification = built.notification { notifications[name] = notification }
+            } catch {
+                problems += error.problems
+            }
         }
+        // A payments setting naming a provider that failed to build is that provider's problem, already listed.
+        if !problems.isEmpty { throw ConfigurationError(problems: problems) }
         guard let payment = payments[configuration.paymentProvider] else {
             let file = configuration.providers.values.first?.file ?? "configuration"
-            throw ProviderSettingsError(
+            throw ConfigurationError(
                 file: file, line: configuration.paymentProviderMark.line,
                 column: configuration.paymentProviderMark.column,
                 message: "`payments: \(configuration.paymentProvider)` names no payment provider — use manual or "

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SlotClient
 import SlotAPI
 import SlotRuleFiles
 import SlotRules

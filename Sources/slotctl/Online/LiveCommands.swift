@@ -40,7 +40,7 @@ struct EventsCommand: OnlineCommand {
         ]
         var printed = 0
         try client.stream("/v1/events", query: query) { line in
-            let event = try? JSONDecoder().decode(EventLine.self, from: Data(line.utf8))
+            let event = try? JSONCoding.decoder.decode(EventLine.self, from: Data(line.utf8))
             if connection.json {
                 emit(line)
             } else if let event {
@@ -89,9 +89,7 @@ enum EventText {
         case .string(let text): return text.contains(" ") ? "\"\(text)\"" : text
         case .array(let items): return "[" + items.map(compact).joined(separator: ",") + "]"
         case .object:
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{…}"
+            return (try? JSONCoding.encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{…}"
         }
     }
 }
@@ -122,7 +120,7 @@ struct WatchCommand: OnlineCommand {
         while true {
             do {
                 try client.stream("/v1/events", query: [("since", String(cursor))]) { line in
-                    guard let event = try? JSONDecoder().decode(EventLine.self, from: Data(line.utf8)) else {
+                    guard let event = try? JSONCoding.decoder.decode(EventLine.self, from: Data(line.utf8)) else {
                         return true
                     }
                     cursor = max(cursor, event.cursor)
@@ -156,7 +154,7 @@ struct WatchCommand: OnlineCommand {
     private func latestCursor(_ client: SlotdClient) throws(OnlineFailure) -> Int64 {
         var cursor: Int64 = 0
         try client.stream("/v1/events", query: [("follow", "false")]) { line in
-            if let event = try? JSONDecoder().decode(EventLine.self, from: Data(line.utf8)) {
+            if let event = try? JSONCoding.decoder.decode(EventLine.self, from: Data(line.utf8)) {
                 cursor = max(cursor, event.cursor)
             }
             return true

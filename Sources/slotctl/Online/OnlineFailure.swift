@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SlotClient
 import SlotAPI
 
 /// Why an online command failed: the daemon could not be reached, or it answered with a problem.

@@ -1,11 +1,16 @@
 import Foundation
 import SlotAPI
+import SlotClient
 
 /// The daemon's API as slotctl uses it: requests over the socket, problems turned into `OnlineFailure`s.
 struct SlotdClient: Sendable {
     var http: UnixHTTPClient
 
-    init(socketPath: String) { http = UnixHTTPClient(socketPath: socketPath) }
+    init(socketPath: String) {
+        // slotctl is synchronous: the client's blocking calls run on the main thread, with no pool to starve.
+        http = UnixHTTPClient(
+            socketPath: socketPath, defaultHeaders: ["User-Agent": "slotctl", "Accept": "application/json"])
+    }
 
     /// Sends a request; returns the 2xx body, or throws the problem.
     func raw(
@@ -55,21 +60,19 @@ struct SlotdClient: Sendable {
 
     static func decode<Answer: Decodable>(_ type: Answer.Type, _ data: Data) throws(OnlineFailure) -> Answer {
         do {
-            return try JSONDecoder().decode(type, from: data)
+            return try JSONCoding.decoder.decode(type, from: data)
         } catch {
             throw .unexpected(status: 200, body: "cannot read the answer as \(Answer.self): \(error)")
         }
     }
 
     static func encode<Body: Encodable>(_ body: Body) -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
         // Encoding plain wire structs of strings cannot fail; an empty body would be rejected by the daemon anyway.
-        return (try? encoder.encode(body)) ?? Data()
+        (try? JSONCoding.encoder.encode(body)) ?? Data()
     }
 
     static func failure(from response: HTTPResponse) -> OnlineFailure {
-        if let problem = try? JSONDecoder().decode(Problem.self, from: response.body) {
+        if let problem = try? JSONCoding.decoder.decode(Problem.self, from: response.body) {
             return .problem(problem, raw: response.body)
         }
         return .unexpected(status: response.status, body: response.text)
