@@ -76,6 +76,12 @@ def test_invalid_values_are_422_naming_the_field(untouched, body, field):
     (book_body(customer={"name": "   "}), "customer.name"),
     (book_body(customer={"name": "X", "phone": "0" * 41}), "customer.phone"),
     ({"staff": "anna", "start": wall(DAY, "10:00"), "customer": {"name": "X"}}, "service"),
+    # Control characters are refused, not stripped (issue 15: a name with NUL was stored).
+    (book_body(customer={"name": "Ann\u0000Lee"}), "customer.name"),
+    (book_body(customer={"name": "Ann\nLee"}), "customer.name"),
+    (book_body(customer={"name": "Ann", "phone": "+49\u0007"}), "customer.phone"),
+    (book_body(customer={"name": "Ann", "email": "a\u001b@example.org"}), "customer.email"),
+    (book_body(notes="bring \u0000 nothing"), "notes"),
 ])
 def test_the_openapi_document_refuses_what_the_server_refuses(untouched, body, field):
     body = {key: value for key, value in body.items() if value is not None}
@@ -85,7 +91,8 @@ def test_the_openapi_document_refuses_what_the_server_refuses(untouched, body, f
 
 
 def test_the_openapi_document_accepts_a_booking_the_server_accepts(daemon):
-    body = book_body(services=["haircut"], customer={"name": " Ann ", "email": "ann@example.org", "phone": ""})
+    body = book_body(services=["haircut"], customer={"name": " Ann ", "email": "ann@example.org", "phone": ""},
+                     notes="Line one\nLine two\twith a tab")
     assert CONTRACT.request_body_violation("POST", "/v1/bookings", body) is None
     assert daemon.client.post("/v1/bookings", json=body).status == 201
 
@@ -222,3 +229,14 @@ def test_garbage_on_the_socket_is_answered_or_dropped(untouched):
         except (ConnectionResetError, TimeoutError):
             pass
         sock.close()
+
+
+def test_a_cancel_reason_with_a_control_character_is_refused_and_cancels_nothing(daemon):
+    booking = daemon.client.book(wall(DAY, "11:00")).json()["id"]
+    reason = {"reason": "no\u0000show"}
+    assert CONTRACT.request_body_violation("POST", "/v1/bookings/{id}/cancel", reason), "openapi.yaml accepts it"
+    problem = assert_problem(daemon.client.post(f"/v1/bookings/{booking}/cancel", json=reason), 422,
+                             "validation_failed")
+    assert [f["field"] for f in problem["fields"]] == ["reason"], problem
+    assert daemon.client.get(f"/v1/bookings/{booking}").json()["status"] == "confirmed"
+    assert daemon.client.post(f"/v1/bookings/{booking}/cancel", json={"reason": "ill\nwill call"}).status == 200

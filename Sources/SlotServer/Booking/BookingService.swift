@@ -307,6 +307,14 @@ final class BookingService: Sendable {
         if let notes = request.notes, notes.count > 2000 {
             problems.append(FieldProblem(field: "notes", reason: "at most 2000 characters"))
         }
+        for (field, text, lineBreaks) in [
+            ("customer.name", name, false), ("customer.email", request.customer.email ?? "", false),
+            ("customer.phone", request.customer.phone ?? "", false), ("notes", request.notes ?? "", true),
+        ] {
+            if let problem = Self.controlCharacterProblem(text, field: field, allowingLineBreaks: lineBreaks) {
+                problems.append(problem)
+            }
+        }
         if let key = idempotencyKey, key.isEmpty || key.count > 200 {
             problems.append(FieldProblem(field: "Idempotency-Key", reason: "must be 1 to 200 characters"))
         }
@@ -382,6 +390,20 @@ final class BookingService: Sendable {
             break
         }
         throw try await refusal(lastReasons, offering: offering, choice: choice, start: start, loaded: loaded)
+    }
+
+    /// A field holding a control character (U+0000–U+001F, U+007F; a note may break lines with tabs, CR and LF):
+    /// refused rather than stripped, so what is stored is what the client sent, and a NUL never reaches a
+    /// message, a calendar or another program.
+    static func controlCharacterProblem(_ text: String, field: String, allowingLineBreaks: Bool) -> FieldProblem? {
+        let allowed: Set<UInt32> = allowingLineBreaks ? [0x09, 0x0A, 0x0D] : []
+        guard let bad = text.unicodeScalars.first(where: { ($0.value < 0x20 || $0.value == 0x7F) && !allowed.contains($0.value) })
+        else { return nil }
+        let code = "U+" + String(bad.value, radix: 16, uppercase: true).leftPadded(to: 4)
+        return FieldProblem(
+            field: field,
+            reason: "contains the control character \(code); remove it"
+                + (allowingLineBreaks ? " (line breaks and tabs are fine)" : ""))
     }
 
     /// The problem for a refused start: `409` when it would be bookable but for other bookings, else `422`.
@@ -517,4 +539,9 @@ extension APIError {
             + fields.map { "\($0.field) \($0.reason)" }.joined(separator: "; ")
         return APIError(.badRequest, detail, fields: fields)
     }
+}
+
+extension String {
+    /// The string with zeros in front up to `width` characters.
+    fileprivate func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }

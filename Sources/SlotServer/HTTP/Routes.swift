@@ -151,6 +151,11 @@ struct Routes: Sendable {
             try context.require(.cancel)
             let data = try await body(request)
             let cancel = data.isEmpty ? CancelRequest() : try decode(CancelRequest.self, from: data)
+            if let problem = BookingService.controlCharacterProblem(
+                cancel.reason ?? "", field: "reason", allowingLineBreaks: true)
+            {
+                throw APIError.invalid([problem])
+            }
             return try json(try await service.transition(try bookingID(context), .cancel, reason: cancel.reason ?? ""))
         }
         router.post("/v1/bookings/:id/reschedule") { request, context in
