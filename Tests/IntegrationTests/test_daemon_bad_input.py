@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import Client, assert_problem, future_day, shop_today, wait_for, wall
+from conftest import Client, UnixHTTPConnection, assert_problem, future_day, shop_today, wait_for, wall
 from openapi_contract import CONTRACT
 
 DAY = future_day(5)
@@ -240,3 +240,30 @@ def test_a_cancel_reason_with_a_control_character_is_refused_and_cancels_nothing
     assert [f["field"] for f in problem["fields"]] == ["reason"], problem
     assert daemon.client.get(f"/v1/bookings/{booking}").json()["status"] == "confirmed"
     assert daemon.client.post(f"/v1/bookings/{booking}/cancel", json={"reason": "ill\nwill call"}).status == 200
+
+
+def test_head_answers_a_get_routes_status_and_headers_without_a_body(untouched):
+    connection = UnixHTTPConnection(untouched.socket)
+    connection.request("HEAD", "/v1/health")
+    response = connection.getresponse()
+    assert response.status == 200
+    assert response.getheader("Content-Type", "").startswith("application/json")
+    assert response.read() == b""
+    connection.close()
+
+
+@pytest.mark.parametrize("method, path, allow", [
+    ("DELETE", "/v1/bookings", "GET, HEAD, POST"),
+    ("PUT", "/_ping", "GET, HEAD"),
+    ("PATCH", "/v1/bookings/bk_whatever", "GET, HEAD"),
+    ("GET", "/v1/bookings/bk_whatever/cancel", "POST"),
+])
+def test_a_known_path_with_another_method_is_405_naming_the_allowed_ones(untouched, method, path, allow):
+    response = untouched.client.request(method, path)
+    problem = assert_problem(response, 405, "method_not_allowed")
+    assert response.headers["allow"] == allow, response.headers
+    assert method in problem["detail"], problem
+
+
+def test_an_unknown_path_stays_404(untouched):
+    assert_problem(untouched.client.request("DELETE", "/v1/nothing-here"), 404, "not_found")

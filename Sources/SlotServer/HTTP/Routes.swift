@@ -21,9 +21,12 @@ struct Routes: Sendable {
     var operations: OperationsRoutes? = nil
 
     func router(roles: [UInt32: Role]) -> Router<SlotRequestContext> {
-        let router = Router(context: SlotRequestContext.self)
+        // HEAD on every GET route answers the GET's status and headers without its body.
+        let router = Router(context: SlotRequestContext.self, options: .autoGenerateHeadEndpoints)
+        let allowed = AllowedMethods()
         if let operations { router.middlewares.add(RequestMetricsMiddleware(metrics: operations.metrics)) }
         router.middlewares.add(ProblemMiddleware<SlotRequestContext>())
+        router.middlewares.add(MethodNotAllowedMiddleware<SlotRequestContext>(allowed: allowed))
         router.middlewares.add(AccessMiddleware(roles: roles))
 
         router.get("/_ping") { _, _ in
@@ -199,6 +202,7 @@ struct Routes: Sendable {
         }
         outbox?.register(on: router)
         operations?.register(on: router)
+        allowed.load(router.routes.map { ($0.method.rawValue, $0.path.description) })
         return router
     }
 
