@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import socket
+import threading
 import time
 
 import pytest
@@ -267,3 +269,46 @@ def test_a_known_path_with_another_method_is_405_naming_the_allowed_ones(untouch
 
 def test_an_unknown_path_stays_404(untouched):
     assert_problem(untouched.client.request("DELETE", "/v1/nothing-here"), 404, "not_found")
+
+
+CHUNKED_HEAD = (b"POST /v1/bookings HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                b"Transfer-Encoding: chunked\r\n\r\n")
+
+
+@pytest.mark.parametrize("body, why", [
+    (b"zz\r\nabc\r\n0\r\n\r\n", "a chunk size that is not hexadecimal"),
+    (b"ffffffffffffffffff\r\nabc\r\n0\r\n\r\n", "a chunk size past 64 bits"),
+    (b"-5\r\nabc\r\n0\r\n\r\n", "a negative chunk size"),
+    (b"3\r\nabc\r\n0\r\n" + b"X-Trailer: y\r\n" * 50_000 + b"\r\n", "50,000 trailer lines"),
+    (b"3\r\nabc\r\n", "a connection that ends before the last chunk"),
+], ids=["not-hex", "past-64-bits", "negative", "50k-trailers", "cut-short"])
+def test_a_malformed_chunked_body_is_the_clients_400_and_writes_nothing(untouched, body, why):
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(10)
+    sock.connect(untouched.socket)
+
+    def send() -> None:
+        # The daemon answers before it has read 700 kB of trailers, and then reads no more of them.
+        try:
+            sock.sendall(CHUNKED_HEAD + body)
+            sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    answer = b""
+    # The answer, as far as its Content-Length says (the daemon may keep the connection open after it).
+    while b"\r\n\r\n" not in answer or len(answer.partition(b"\r\n\r\n")[2]) < int(
+            re.search(rb"(?i)content-length: *(\d+)", answer.partition(b"\r\n\r\n")[0]).group(1)):
+        chunk = sock.recv(65536)
+        assert chunk, (why, answer[:300])
+        answer += chunk
+    sock.shutdown(socket.SHUT_RDWR)
+    sender.join(10)
+    sock.close()
+    head, _, payload = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 "), (why, answer[:300])
+    problem = json.loads(payload)
+    assert problem["code"] == "bad_request" and "could not be read" in problem["detail"], (why, problem)
+    assert "internal error" not in untouched.log(), why

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTP1
 import SlotAPI
 import SlotEngine
 import SlotStore
@@ -58,6 +59,10 @@ enum ProblemMapping {
             return problem(for: error, logger: logger)
         case let error as DecodingError:
             return problem(for: error)
+        case let error as HTTPParserError:
+            // A malformed chunked body, too many trailer lines, a connection that ended mid-body: the client's
+            // fault, not the daemon's.
+            return Problem(code: .badRequest, detail: "the request could not be read: \(error)")
         case is NIOTooManyBytesError:
             return Problem(
                 code: .payloadTooLarge, detail: "the request body is larger than the daemon accepts")
