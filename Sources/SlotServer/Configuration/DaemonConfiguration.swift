@@ -29,6 +29,8 @@ public struct DaemonConfiguration: Sendable {
     public var clock: WallClock
     /// How often an idle event stream gets a heartbeat line.
     public var heartbeatInterval: Duration
+    /// How long a live stream (events, slot watch) may wait on a client that reads nothing before it is cut off.
+    public var streamStallLimit: Duration = .seconds(30)
     /// How many undelivered lines a stream subscriber may lag behind before it is cut off with `overflow`.
     public var subscriberBufferSize: Int
     /// The largest request body accepted.

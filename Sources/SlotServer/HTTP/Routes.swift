@@ -100,7 +100,7 @@ struct Routes: Sendable {
             if watch {
                 return try await streams.watchSlots(
                     service: query.get("service"), variant: query.get("variant"), staff: query.get("staff"),
-                    from: query.get("from"), to: query.get("to"))
+                    from: query.get("from"), to: query.get("to"), channel: context.channel)
             }
             let list = try await service.slots(
                 service: query.get("service"), variant: query.get("variant"), staff: query.get("staff"),
@@ -198,7 +198,8 @@ struct Routes: Sendable {
             try context.require(.read)
             let query = request.uri.queryParameters
             return try await streams.events(
-                since: query.get("since"), type: query.get("type"), follow: query.get("follow"))
+                since: query.get("since"), type: query.get("type"), follow: query.get("follow"),
+                channel: context.channel)
         }
         outbox?.register(on: router)
         operations?.register(on: router)

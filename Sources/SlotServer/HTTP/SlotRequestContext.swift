@@ -9,11 +9,14 @@ public struct SlotRequestContext: RequestContext {
     public let peer: PeerCredentials?
     /// The peer's role, set by `AccessMiddleware`; nil means no role (403 on everything but `/_ping`).
     public var role: Role?
+    /// The connection, so a live stream can cut off a client that reads nothing (`StallGuard`).
+    let channel: any Channel
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         peer = PeerRegistry.shared.credentials(of: source.channel)
         role = nil
+        channel = source.channel
     }
 
     /// Bodies are collected explicitly with the daemon's own cap.

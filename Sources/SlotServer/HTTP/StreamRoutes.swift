@@ -14,10 +14,14 @@ struct StreamRoutes: Sendable {
     let service: BookingService
     let heartbeatInterval: Duration
     let bufferSize: Int
+    /// How long one write may wait for a client that reads nothing before the stream is cut off.
+    var stallLimit: Duration = .seconds(30)
     let pageSize = 500
 
     /// `GET /v1/events`.
-    func events(since: String?, type: String?, follow: String?) async throws -> Response {
+    func events(since: String?, type: String?, follow: String?, channel: (any Channel)? = nil) async throws
+        -> Response
+    {
         var start: Int64 = 0
         if let since, !since.isEmpty {
             guard let value = Int64(since), value >= 0 else {
@@ -35,6 +39,7 @@ struct StreamRoutes: Sendable {
         let logger = service.logger
         let interval = heartbeatInterval
         let pageSize = self.pageSize
+        let stall = StallGuard(channel: channel, limit: stallLimit, logger: logger, what: "an event subscriber")
         // Subscribe before the replay so nothing committed meanwhile is missed.
         let subscription = service.bus.subscribe(bufferSize: bufferSize)
 
@@ -51,7 +56,7 @@ struct StreamRoutes: Sendable {
                         try Self.append(wire.event(event), to: &buffer)
                     }
                     if buffer.readableBytes > 0 {
-                        try await writer.write(buffer)
+                        try await stall.write(buffer, to: &writer)
                         sent = true
                     }
                     last = page.last?.cursor ?? last
@@ -81,7 +86,7 @@ struct StreamRoutes: Sendable {
                             var buffer = ByteBuffer()
                             try Self.append(
                                 wire.control(EventLine.heartbeatType, cursor: last, at: clock.now()), to: &buffer)
-                            try await writer.write(buffer)
+                            try await stall.write(buffer, to: &writer)
                             lastWrite = clock.monotonic()
                         }
                     case .rulesChanged:
@@ -95,7 +100,7 @@ struct StreamRoutes: Sendable {
                     try Self.append(
                         wire.control(EventLine.overflowType, cursor: last, at: clock.now(), detail: detail),
                         to: &buffer)
-                    try await writer.write(buffer)
+                    try await stall.write(buffer, to: &writer)
                 }
                 group.cancelAll()
             }
@@ -106,9 +111,9 @@ struct StreamRoutes: Sendable {
     }
 
     /// `GET /v1/slots?watch=true`: the answer now, then a new line each time it changes.
-    func watchSlots(service id: String?, variant: String?, staff: String?, from: String?, to: String?) async throws
-        -> Response
-    {
+    func watchSlots(
+        service id: String?, variant: String?, staff: String?, from: String?, to: String?, channel: (any Channel)? = nil
+    ) async throws -> Response {
         let service = self.service
         let subscription = service.bus.subscribe(bufferSize: bufferSize)
         // Compute the first answer before answering, so a bad query gets its problem status.
@@ -122,12 +127,13 @@ struct StreamRoutes: Sendable {
         let interval = heartbeatInterval
         let logger = service.logger
         let clock = service.clock
+        let stall = StallGuard(channel: channel, limit: stallLimit, logger: logger, what: "a slot watcher")
         let body = ResponseBody { writer in
             defer { subscription.cancel() }
             var previous = first
             var buffer = ByteBuffer()
             try Self.append(first, to: &buffer)
-            try await writer.write(buffer)
+            try await stall.write(buffer, to: &writer)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     // Time alone changes the answer (minimum notice, the horizon): look again now and then.
@@ -145,14 +151,14 @@ struct StreamRoutes: Sendable {
                         // The query stopped making sense (a reload removed the service): say why and stop.
                         var buffer = ByteBuffer()
                         try Self.append(error.problem, to: &buffer)
-                        try await writer.write(buffer)
+                        try await stall.write(buffer, to: &writer)
                         break
                     }
                     guard answer != previous else { continue }
                     previous = answer
                     var buffer = ByteBuffer()
                     try Self.append(answer, to: &buffer)
-                    try await writer.write(buffer)
+                    try await stall.write(buffer, to: &writer)
                 }
                 if subscription.overflowed { logger.notice("slot watcher fell behind; cut off") }
                 group.cancelAll()
@@ -167,6 +173,30 @@ struct StreamRoutes: Sendable {
     static func append(_ value: some Encodable, to buffer: inout ByteBuffer) throws {
         buffer.writeBytes(try JSONCoding.encoder.encode(value))
         buffer.writeInteger(UInt8(ascii: "\n"))
+    }
+}
+
+/// Cuts off a live stream whose client reads nothing: a write still waiting for the client after `limit` closes the
+/// connection (a NIO timer on the channel's event loop, so a stuck write never needs the cooperative pool to end).
+/// Without it such a subscriber held its handler, its buffers and its connection for good.
+struct StallGuard: Sendable {
+    let channel: (any Channel)?
+    let limit: Duration
+    let logger: Logger
+    /// Who is cut off, for the log line.
+    let what: String
+
+    func write(_ buffer: ByteBuffer, to writer: inout any ResponseBodyWriter) async throws {
+        guard let channel else { return try await writer.write(buffer) }
+        let (seconds, attoseconds) = limit.components
+        let (logger, what, limit) = (self.logger, self.what, self.limit)
+        let wait = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        let cut = channel.eventLoop.scheduleTask(in: wait) {
+            logger.notice("\(what) read nothing for \(limit); cut off")
+            channel.close(promise: nil)
+        }
+        defer { cut.cancel() }
+        try await writer.write(buffer)
     }
 }
 

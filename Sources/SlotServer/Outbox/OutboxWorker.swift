@@ -65,7 +65,8 @@ final class OutboxWorker: Service, Sendable {
                     await claimForFreeSlots { job in lanes.addTask { _ = await self.runLane(from: job) } }
                     if isStopping { break }
                     // Sleep until the next due job (a retry, a reminder, the sweep), a new commit, or cancellation.
-                    await signal.wait(timeout: await nextWait())
+                    let wakeAt = await nextWake()
+                    await signal.wait(sleeping: { [clock] in try await clock.sleep(untilSecond: wakeAt) })
                     if isStopping { break }
                 }
                 // Cancelled (the service group is failing): lanes record what their cancelled calls return and
@@ -86,12 +87,13 @@ final class OutboxWorker: Service, Sendable {
 
     private var isStopping: Bool { shared.withLock { $0.slots.stopping } }
 
-    /// How long the timer sleeps: until the next pending job is due, at most `idleWake`, at least a second.
-    func nextWait() async -> Duration {
-        guard let next = try? await store.nextOutboxDue() else { return settings.idleWake }
-        let seconds = next - clock.now()
-        if seconds <= 0 { return .seconds(1) }
-        return min(settings.idleWake, .seconds(seconds))
+    /// When the timer wakes (an instant on the daemon's clock): when the next pending job is due, at most
+    /// `idleWake` from now, at least a second from now (a due job that a pass could not claim is not spun on).
+    func nextWake() async -> Int64 {
+        let now = clock.now()
+        let idle = now + max(1, settings.idleWake.components.seconds)
+        guard let next = try? await store.nextOutboxDue() else { return idle }
+        return min(idle, max(now + 1, next))
     }
 
     /// Runs every job due now (and what they enqueue that is due now) to completion, beside the service's own lanes,

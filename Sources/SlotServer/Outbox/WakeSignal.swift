@@ -34,8 +34,14 @@ final class WakeSignal: Sendable {
     /// Returns at the next signal (at once if one is pending), after `timeout`, or when the task is cancelled,
     /// whichever is first. One sleeper at a time.
     func wait(timeout: Duration) async {
+        await wait(sleeping: { try await self.sleep(timeout) })
+    }
+
+    /// Returns at the next signal (at once if one is pending), when `sleeping` returns, or when the task is
+    /// cancelled, whichever is first. One sleeper at a time.
+    func wait(sleeping: @escaping @Sendable () async throws -> Void) async {
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await self.sleep(timeout) }
+            group.addTask { try? await sleeping() }
             group.addTask { await self.nextSignal() }
             await group.next()
             group.cancelAll()

@@ -7,16 +7,20 @@ import Synchronization
 public struct WallClock: Sendable {
     private let read: @Sendable () -> Int64
     private let wait: @Sendable (Duration) async throws -> Void
+    private let waitUntil: @Sendable (Int64) async throws -> Void
     private let elapsed: @Sendable () -> Duration
 
-    /// A clock reading `read`, waiting with `sleep`, and measuring intervals with `monotonic`.
+    /// A clock reading `read`, waiting with `sleep` (a duration) and `sleepUntil` (until `now()` reaches an instant),
+    /// and measuring intervals with `monotonic`.
     public init(
         _ read: @escaping @Sendable () -> Int64,
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
+        sleepUntil: (@Sendable (Int64) async throws -> Void)? = nil,
         monotonic: @escaping @Sendable () -> Duration = WallClock.continuousElapsed
     ) {
         self.read = read
         self.wait = sleep
+        self.waitUntil = sleepUntil ?? { instant in try await sleep(.seconds(max(0, instant - read()))) }
         self.elapsed = monotonic
     }
 
@@ -26,6 +30,12 @@ public struct WallClock: Sendable {
     /// Waits `duration` of this clock's time; throws `CancellationError` when the task is cancelled first.
     public func sleep(for duration: Duration) async throws { try await wait(duration) }
 
+    /// Waits until `now()` reads `instant` or later (at once if it does already).
+    ///
+    /// Prefer it over `sleep(for:)` for a deadline computed from `now()`: with a manual clock the time may move
+    /// between the reading and the wait, and an instant stays right where a duration would wait from the new now.
+    public func sleep(untilSecond instant: Int64) async throws { try await waitUntil(instant) }
+
     /// Time since a fixed moment of this clock, for measuring intervals (never goes back).
     public func monotonic() -> Duration { elapsed() }
 
@@ -34,7 +44,9 @@ public struct WallClock: Sendable {
 
     /// A clock that reads what `manual` says and whose waits end when `manual` is moved past them.
     public static func manual(_ manual: ManualTime) -> WallClock {
-        WallClock({ manual.now }, sleep: { try await manual.sleep(for: $0) }, monotonic: { manual.elapsed })
+        WallClock(
+            { manual.now }, sleep: { try await manual.sleep(for: $0) },
+            sleepUntil: { try await manual.sleep(untilSecond: $0) }, monotonic: { manual.elapsed })
     }
 
     private static let origin = ContinuousClock.now
@@ -100,8 +112,19 @@ public final class ManualTime: Sendable {
         advance(by: duration)
     }
 
+    /// A wait until `now` reads `instant`, placed on the timeline when it starts waiting, so a move made between
+    /// the caller's reading of `now` and this wait is not lost.
+    func sleep(untilSecond instant: Int64) async throws {
+        try await sleep { state in .seconds(instant - state.now) }
+    }
+
     /// A wait on this time (what `WallClock.manual` sleeps with).
     func sleep(for duration: Duration) async throws {
+        try await sleep { _ in duration }
+    }
+
+    /// A wait for as long as `length` says, read when the wait starts.
+    private func sleep(_ length: @escaping @Sendable (State) -> Duration) async throws {
         let id = state.withLock { state -> UInt64 in
             state.nextID += 1
             return state.nextID
@@ -111,6 +134,7 @@ public final class ManualTime: Sendable {
                 let (resumeNow, watchers) = state.withLock {
                     state -> (Result<Void, any Error>?, [CheckedContinuation<Void, Never>]) in
                     if Task.isCancelled { return (.failure(CancellationError()), []) }
+                    let duration = length(state)
                     if duration <= .zero { return (.success(()), []) }
                     let deadline = state.elapsed + duration
                     state.sleepers[id] = Sleeper(deadline: deadline, continuation: continuation)

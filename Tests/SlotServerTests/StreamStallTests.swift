@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+
+@testable import SlotServer
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+@Suite("live streams and clients that read nothing")
+struct StreamStallTests {
+    /// A client that asks for `target` and never reads the answer (a 4 KiB receive buffer fills at once).
+    static func silentClient(_ socketPath: String, _ target: String) throws -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(fd >= 0)
+        var size: Int32 = 4096
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in socketPath.utf8.prefix(107).enumerated() { raw[index] = byte }
+        }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        try #require(connected == 0)
+        let head = Array("GET \(target) HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8)
+        try #require(send(fd, head, head.count, Int32(MSG_NOSIGNAL)) == head.count)
+        return fd
+    }
+
+    /// Reads until the server closes the connection; false when it is still open after `seconds`.
+    static func readsToEnd(_ fd: Int32, seconds: Int) -> Bool {
+        var limit = timeval(tv_sec: seconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = recv(fd, &buffer, buffer.count, 0)
+            if count == 0 { return true }
+            if count < 0 { return errno == ECONNRESET }
+        }
+    }
+
+    @Test("a slot watcher that reads nothing is cut off once a write waits past the limit; the daemon serves on")
+    func silentWatcherIsCutOff() async throws {
+        // A 5-minute grid: a 90-day watch of one barber answers ~800 kB a line, and each booking of hers sends
+        // another, so a few lines fill every buffer between the daemon and a client that reads nothing.
+        let rules = TestDaemon.rules.replacingOccurrences(of: "slot_step: 30m", with: "slot_step: 5m")
+            .replacingOccurrences(of: "horizon: 60d", with: "horizon: 120d")
+        let test = try await TestDaemon(rules: rules, configure: { $0.streamStallLimit = .milliseconds(300) })
+        let bus = test.daemon.service.bus
+        let socketPath = test.directory + "/slotd.sock"
+        // (The event stream's lines are small, so a silent subscriber reaches the same `StallGuard` far later.)
+        let watcher = try Self.silentClient(
+            socketPath, "/v1/slots?service=haircut&staff=alice&from=2030-01-07&to=2030-04-06&watch=true")
+        defer { close(watcher) }
+        // The stream is live once the bus has its subscription (bounded: a stream that never starts fails).
+        let started = ContinuousClock.now
+        while bus.subscriberCount < 1 {
+            try #require(ContinuousClock.now - started < .seconds(20), "the streams did not start")
+            await Task.yield()
+        }
+        // Booking on while the watch lives: each change is another line, and once the daemon's buffers are full a
+        // write waits for the client, which never reads.
+        var booked = 0
+        for day in 7...31 {
+            for hour in 9...16 where bus.subscriberCount > 0 {
+                let start = String(format: "2030-01-%02dT%02d:00", day, hour)
+                let answer = try await test.client.post("/v1/bookings", json: TestDaemon.booking(start: start))
+                if answer.status == 201 { booked += 1 }
+            }
+        }
+        #expect(booked > 0)
+        #expect(bus.subscriberCount == 0, "the watch ended after \(booked) bookings")
+        #expect(Self.readsToEnd(watcher, seconds: 20), "the daemon closed the silent watcher's connection")
+        #expect(try await test.client.get("/_ping").status == 200, "and still serves")
+        try await test.stop()
+    }
+}
