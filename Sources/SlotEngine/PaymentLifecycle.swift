@@ -52,8 +52,8 @@ public enum PaymentAction: Hashable, Sendable {
     case record(PaymentState, reason: String)
     /// The deposit is paid: confirm the held booking (`BookingLifecycle.confirm`).
     case confirmBooking
-    /// Enqueue this deposit job for the booking (`PaymentJob.refund` for money that came too late).
-    case enqueue(String)
+    /// Enqueue this deposit job for the booking (`.refund` for money that came too late).
+    case enqueue(DepositJob)
 }
 
 /// What a deposit job asks of the payment provider next, decided from what is recorded.
@@ -140,7 +140,7 @@ public struct PaymentLifecycle: Hashable, Sendable {
             if booking == .held {
                 actions.append(.confirmBooking)
             } else if !booking.isActive {
-                actions.append(.enqueue(PaymentJob.refund))
+                actions.append(.enqueue(.refund))
             }
         }
         return actions

@@ -13,12 +13,11 @@ public struct RuleConflict: Sendable {
 
     /// The data of its `booking.conflicts_rules` event (times in epoch seconds, like every booking event).
     var eventData: Data {
-        RuleReloader.json([
-            "booking": booking.id, "status": booking.status.rawValue, "staff": booking.staffID,
-            "services": booking.services, "start": booking.start, "end": booking.end,
-            "rules_version": rulesVersion,
-            "reasons": reasons.map { ["code": $0.code, "message": $0.message] },
-        ])
+        StoreJSON.encode(
+            BookingConflictsRulesEventData(
+                booking: booking.id, status: booking.status.rawValue, staff: booking.staffID,
+                services: booking.services, start: booking.start, end: booking.end, rulesVersion: rulesVersion,
+                reasons: reasons.map { .init(code: $0.code, message: $0.message) }))
     }
 }
 
