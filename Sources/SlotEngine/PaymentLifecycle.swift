@@ -21,7 +21,16 @@ public enum PaymentState: String, Hashable, Sendable, CaseIterable, CustomString
     public var description: String { rawValue }
 
     /// The event type that records a move to this state, e.g. `payment.refunded`.
-    public var eventType: String { "payment.\(rawValue)" }
+    public var eventType: String {
+        switch self {
+        case .pending: return "payment.pending"
+        case .succeeded: return "payment.succeeded"
+        case .cancelled: return "payment.cancelled"
+        case .refunded: return "payment.refunded"
+        case .failed: return "payment.failed"
+        case .kept: return "payment.kept"
+        }
+    }
 }
 
 /// What a verified payment webhook says about a deposit.
