@@ -1,3 +1,4 @@
+import SlotAPI
 import SlotStore
 
 // The `data` of the rule reloader's events, as typed values (sorted-key JSON through `StoreJSON.encode`).
@@ -38,12 +39,6 @@ struct RulesRejectedEventData: Encodable {
 
 /// `booking.conflicts_rules`: a booking the rules in force would not allow any more, and why.
 struct BookingConflictsRulesEventData: Encodable {
-    /// A reason the engine gives, as a stable code and a text.
-    struct Reason: Encodable {
-        var code: String
-        var message: String
-    }
-
     var booking: String
     var status: String
     var staff: String
@@ -51,7 +46,7 @@ struct BookingConflictsRulesEventData: Encodable {
     var start: Int64
     var end: Int64
     var rulesVersion: String
-    var reasons: [Reason]
+    var reasons: [ExplainReason]
 
     enum CodingKeys: String, CodingKey {
         case booking, status, staff, services, start, end, reasons

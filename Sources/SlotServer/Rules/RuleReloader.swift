@@ -144,7 +144,7 @@ public actor RuleReloader {
             }
         case .rejected(let diagnostics, let message):
             metrics.recordRejection()
-            let errors = diagnostics.filter { $0.severity == "error" }
+            let errors = diagnostics.filter { $0.severity == .error }
             logger.error(
                 "reload rejected; the old rules stay in force",
                 metadata: [
