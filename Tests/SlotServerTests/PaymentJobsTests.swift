@@ -275,4 +275,26 @@ extension PaymentJobsTests {
         #expect(payment.status == .pending && payment.clientSecret == "cs_secret")
         #expect(try await store.booking(id: booking.id)?.status == .held)
     }
+
+    @Test(
+        "a job kind from a newer slotd, or a payload of the wrong shape, fails for good and says which",
+        arguments: PaymentStoreKind.allCases)
+    func unreadableJobsFailPermanently(_ kind: PaymentStoreKind) async throws {
+        let harness = try PaymentJobsHarness(kind)
+        let rows = [
+            OutboxEnqueue(kind: "payment.split_bill", payload: Data(#"{"booking":"bk_1"}"#.utf8), dueAt: Self.now),
+            OutboxEnqueue(kind: "payment.refund", payload: Data(#"{"id":"bk_1"}"#.utf8), dueAt: Self.now),
+        ]
+        try await harness.store.enqueueJobs(rows, at: Self.now)
+        for job in try await harness.store.outboxJobs(state: .pending, limit: 10) {
+            do {
+                _ = try await harness.jobs.run(job)
+                Issue.record("\(job.kind) ran")
+            } catch {
+                #expect(error.kind == .permanent)
+                #expect(error.message.contains("'\(job.kind)'"))
+            }
+        }
+        #expect(harness.provider.log.isEmpty)
+    }
 }
