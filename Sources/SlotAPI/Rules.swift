@@ -78,7 +78,9 @@ public struct RuleDiagnostic: Codable, Hashable, Sendable {
     public var text: String
 
     public init(
-        severity: RuleDiagnosticSeverity, file: String, line: Int, column: Int, message: String, fix: String, text: String) {
+        severity: RuleDiagnosticSeverity, file: String, line: Int, column: Int, message: String, fix: String,
+        text: String
+    ) {
         self.severity = severity
         self.file = file
         self.line = line
