@@ -321,7 +321,8 @@ struct DaemonTests {
         #expect(held.holdExpiresAt == "2030-01-07T08:15:00+01:00")
 
         daemon.time.advance(by: 16 * 60)
-        #expect(try await daemon.daemon.expireHoldsNow() == 1)
+        // The worker's own lanes may run the due expiry job first; either way the hold is expired after this.
+        _ = try await daemon.daemon.expireHoldsNow()
         let after = try JSONDecoder().decode(
             BookingDetails.self, from: try await client.get("/v1/bookings/\(held.id)").body)
         #expect(after.status == .expired)
