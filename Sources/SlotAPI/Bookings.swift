@@ -52,10 +52,17 @@ public struct CancelRequest: Codable, Hashable, Sendable {
     public init(reason: String? = nil) { self.reason = reason }
 }
 
-/// The states of a booking.
-public enum BookingStatus: String, Codable, CaseIterable, Sendable {
-    case held, confirmed, completed, cancelled, expired
+/// Where a booking is in its life, on the wire.
+public enum BookingStatus: String, Codable, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+    case held
+    case confirmed
+    case completed
     case noShow = "no_show"
+    case cancelled
+    case expired
+
+    /// The wire spelling (`no_show`).
+    public var description: String { rawValue }
 }
 
 /// A booking as the API returns it.
@@ -63,7 +70,7 @@ public struct BookingDetails: Codable, Hashable, Sendable {
     /// `bk_…`.
     public var id: String
     /// `held`, `confirmed`, `completed`, `no_show`, `cancelled` or `expired`.
-    public var status: String
+    public var status: BookingStatus
     /// The first (or only) service id.
     public var service: String
     /// Every service id, in order.
@@ -94,7 +101,7 @@ public struct BookingDetails: Codable, Hashable, Sendable {
     }
 
     public init(
-        id: String, status: String, service: String, services: [String], variant: String?, staff: String,
+        id: String, status: BookingStatus, service: String, services: [String], variant: String?, staff: String,
         start: String, end: String, price: Price, deposit: Price?, customer: CustomerDetails, notes: String?,
         holdExpiresAt: String?, cancelReason: String?, createdAt: String, updatedAt: String,
         payment: PaymentDetails? = nil

@@ -55,10 +55,19 @@ public struct ShopInfo: Codable, Hashable, Sendable {
     }
 }
 
+/// How bad a rule diagnostic is: an error rejects the rules, a warning does not.
+public enum RuleDiagnosticSeverity: String, Codable, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+    case error
+    case warning
+
+    /// The wire spelling.
+    public var description: String { rawValue }
+}
+
 /// A located rule diagnostic, as `slotctl rules check` prints it.
 public struct RuleDiagnostic: Codable, Hashable, Sendable {
     /// `error` or `warning`.
-    public var severity: String
+    public var severity: RuleDiagnosticSeverity
     public var file: String
     public var line: Int
     public var column: Int
@@ -68,7 +77,10 @@ public struct RuleDiagnostic: Codable, Hashable, Sendable {
     /// `file:line:column: error: message — fix`.
     public var text: String
 
-    public init(severity: String, file: String, line: Int, column: Int, message: String, fix: String, text: String) {
+    public init(
+        severity: RuleDiagnosticSeverity, file: String, line: Int, column: Int, message: String, fix: String,
+        text: String
+    ) {
         self.severity = severity
         self.file = file
         self.line = line

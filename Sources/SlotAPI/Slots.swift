@@ -40,14 +40,41 @@ public struct SlotList: Codable, Hashable, Sendable {
     }
 }
 
+/// The stable code of a reason a start is not bookable.
+public enum ExplainReasonCode: String, Codable, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+    case unknownService = "unknown_service"
+    case unknownVariant = "unknown_variant"
+    case unknownStaff = "unknown_staff"
+    case noStaff = "no_staff"
+    case staffDoesNotPerform = "staff_does_not_perform"
+    case wallTimeDoesNotExist = "wall_time_does_not_exist"
+    case notOnGrid = "not_on_grid"
+    case tooSoon = "too_soon"
+    case beyondHorizon = "beyond_horizon"
+    case shopClosed = "shop_closed"
+    case closedByOverride = "closed_by_override"
+    case outsideStaffHours = "outside_staff_hours"
+    case shopBreak = "shop_break"
+    case staffBreak = "staff_break"
+    case holiday
+    case timeOff = "time_off"
+    case overlapsBooking = "overlaps_booking"
+    case insideBufferOfBooking = "inside_buffer_of_booking"
+    case resourceBusy = "resource_busy"
+    case dailyLimitReached = "daily_limit_reached"
+
+    /// The wire spelling (`shop_closed`).
+    public var description: String { rawValue }
+}
+
 /// One reason a start is not bookable.
 public struct ExplainReason: Codable, Hashable, Sendable {
     /// A stable code, e.g. `shop_closed`, `overlaps_booking`, `too_soon`.
-    public var code: String
+    public var code: ExplainReasonCode
     /// Human text, e.g. `overlaps booking bk_1 (10:00–10:30)`.
     public var message: String
 
-    public init(code: String, message: String) {
+    public init(code: ExplainReasonCode, message: String) {
         self.code = code
         self.message = message
     }

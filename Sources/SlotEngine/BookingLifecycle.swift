@@ -116,10 +116,8 @@ public enum BookingAction: Hashable, Sendable {
     case record(BookingEvent)
     /// The booking's time is free again: tell slot watchers.
     case releaseSlot
-    /// Enqueue an outbox job of this kind (`notify.booking_cancelled`).
-    case enqueue(String)
-    /// Enqueue a charge of a late-cancellation or no-show fee.
-    case chargeFee(Money)
+    /// Enqueue this job about the booking (`.notify(.cancelled)`, `.chargeFee(fee)`).
+    case enqueue(BookingFollowUp)
 }
 
 /// An input that is not allowed in the booking's state (or at that time), as a value.
@@ -205,9 +203,9 @@ public struct BookingLifecycle: Hashable, Sendable {
         }
         let lifecycle = BookingLifecycle(
             state: state, start: start, end: end, price: price, holdExpiresAt: holdExpiresAt)
-        var actions: [BookingAction] = [.record(.created(state)), .enqueue("notify.booking_created")]
+        var actions: [BookingAction] = [.record(.created(state)), .enqueue(.notify(.created))]
         // A hold waits for a deposit collected online: ask the payment provider for it after commit.
-        if state == .held { actions.append(.enqueue(PaymentJob.createDeposit)) }
+        if state == .held { actions.append(.enqueue(.deposit(.createDeposit))) }
         return .success((lifecycle, actions))
     }
 
@@ -216,7 +214,7 @@ public struct BookingLifecycle: Hashable, Sendable {
         guard state == .held else { return .failure(.illegal(.confirm, in: state)) }
         state = .confirmed
         holdExpiresAt = nil
-        return .success([.record(.confirmed), .enqueue("notify.booking_confirmed")])
+        return .success([.record(.confirmed), .enqueue(.notify(.confirmed))])
     }
 
     /// `held | confirmed → cancelled`; late (inside `policy.cancellationWindowMinutes` of the start, or after it)
@@ -236,11 +234,11 @@ public struct BookingLifecycle: Hashable, Sendable {
         state = .cancelled
         cancellation = terms
         holdExpiresAt = nil
-        var actions: [BookingAction] = [.record(.cancelled(terms)), .releaseSlot, .enqueue("notify.booking_cancelled")]
-        if let fee { actions.append(.chargeFee(fee)) }
+        var actions: [BookingAction] = [.record(.cancelled(terms)), .releaseSlot, .enqueue(.notify(.cancelled))]
+        if let fee { actions.append(.enqueue(.chargeFee(fee))) }
         // The deposit: a hold's is not paid yet (cancel it), an early cancellation gets it back, a late one keeps it.
-        let depositJob = wasHeld ? PaymentJob.cancelDeposit : isLate ? PaymentJob.keepDeposit : PaymentJob.refund
-        actions.append(.enqueue(depositJob))
+        let depositJob: DepositJob = wasHeld ? .cancelDeposit : isLate ? .keepDeposit : .refund
+        actions.append(.enqueue(.deposit(depositJob)))
         return .success(actions)
     }
 
@@ -255,7 +253,7 @@ public struct BookingLifecycle: Hashable, Sendable {
                     message: "cannot complete a booking before it starts (\(start - now) s to go)"))
         }
         state = .completed
-        return .success([.record(.completed), .enqueue("notify.booking_completed")])
+        return .success([.record(.completed), .enqueue(.notify(.completed))])
     }
 
     /// The customer did not come: `confirmed → no_show`, only once the start has passed.
@@ -269,7 +267,7 @@ public struct BookingLifecycle: Hashable, Sendable {
         }
         state = .noShow
         return .success([
-            .record(.noShow), .releaseSlot, .enqueue("notify.booking_no_show"), .enqueue(PaymentJob.keepDeposit),
+            .record(.noShow), .releaseSlot, .enqueue(.notify(.noShow)), .enqueue(.deposit(.keepDeposit)),
         ])
     }
 
@@ -285,7 +283,7 @@ public struct BookingLifecycle: Hashable, Sendable {
         state = .expired
         holdExpiresAt = nil
         return .success([
-            .record(.expired), .releaseSlot, .enqueue("notify.booking_expired"), .enqueue(PaymentJob.cancelDeposit),
+            .record(.expired), .releaseSlot, .enqueue(.notify(.expired)), .enqueue(.deposit(.cancelDeposit)),
         ])
     }
 
@@ -305,7 +303,7 @@ public struct BookingLifecycle: Hashable, Sendable {
         end = newEnd
         return .success([
             .record(.rescheduled(from: old, to: Interval(newStart, newEnd))), .releaseSlot,
-            .enqueue("notify.booking_rescheduled"),
+            .enqueue(.notify(.rescheduled)),
         ])
     }
 
@@ -343,16 +341,4 @@ extension BookingAction {
         for action in actions { if case .record(let event) = action { return event } }
         return nil
     }
-}
-
-/// The outbox job kinds of a booking's deposit. The store drops them for a booking without a deposit.
-public enum PaymentJob {
-    /// Create the deposit at the payment provider (a held booking).
-    public static let createDeposit = "payment.create_deposit"
-    /// Cancel a deposit not yet paid (the hold expired or was cancelled).
-    public static let cancelDeposit = "payment.cancel_deposit"
-    /// Give a paid deposit back (cancelled inside the free window).
-    public static let refund = "payment.refund"
-    /// The shop keeps a paid deposit (a late cancellation or a no-show).
-    public static let keepDeposit = "payment.keep_deposit"
 }

@@ -21,7 +21,16 @@ public enum PaymentState: String, Hashable, Sendable, CaseIterable, CustomString
     public var description: String { rawValue }
 
     /// The event type that records a move to this state, e.g. `payment.refunded`.
-    public var eventType: String { "payment.\(rawValue)" }
+    public var eventType: String {
+        switch self {
+        case .pending: return "payment.pending"
+        case .succeeded: return "payment.succeeded"
+        case .cancelled: return "payment.cancelled"
+        case .refunded: return "payment.refunded"
+        case .failed: return "payment.failed"
+        case .kept: return "payment.kept"
+        }
+    }
 }
 
 /// What a verified payment webhook says about a deposit.
@@ -52,8 +61,8 @@ public enum PaymentAction: Hashable, Sendable {
     case record(PaymentState, reason: String)
     /// The deposit is paid: confirm the held booking (`BookingLifecycle.confirm`).
     case confirmBooking
-    /// Enqueue this deposit job for the booking (`PaymentJob.refund` for money that came too late).
-    case enqueue(String)
+    /// Enqueue this deposit job for the booking (`.refund` for money that came too late).
+    case enqueue(DepositJob)
 }
 
 /// What a deposit job asks of the payment provider next, decided from what is recorded.
@@ -140,7 +149,7 @@ public struct PaymentLifecycle: Hashable, Sendable {
             if booking == .held {
                 actions.append(.confirmBooking)
             } else if !booking.isActive {
-                actions.append(.enqueue(PaymentJob.refund))
+                actions.append(.enqueue(.refund))
             }
         }
         return actions

@@ -10,11 +10,17 @@ struct PendingEvent: Hashable, Sendable {
     var data: Data
 }
 
-/// An outbox job to enqueue.
+/// An outbox job to enqueue, in its row form.
 struct PendingJob: Hashable, Sendable {
     var kind: String
     var payload: Data
     var dueAt: Int64
+
+    init(_ job: Job, dueAt: Int64) {
+        kind = job.kind
+        payload = StoreJSON.encode(job.payload)
+        self.dueAt = dueAt
+    }
 }
 
 /// What one write does: the booking after it, its event and its jobs. Both stores persist a plan the same way, so
@@ -112,14 +118,11 @@ enum BookingPlanner {
             if booking.status == .held, let expiry = booking.holdExpiresAt {
                 // The hold's timer is a durable job like every other timed work: a restart loses none.
                 planned.jobs.append(
-                    PendingJob(kind: holdExpiryKind, payload: json(["booking": booking.id]), dueAt: expiry))
+                    PendingJob(.hold(.expire(BookingJobPayload(booking: booking.id))), dueAt: expiry))
             }
             return .success(planned)
         }
     }
-
-    /// The job that expires a hold at its `holdExpiresAt`.
-    static let holdExpiryKind = "booking.expire_hold"
 
     /// The plan for a transition of `booking`, or the lifecycle's refusal.
     static func transition(
@@ -172,15 +175,10 @@ enum BookingPlanner {
             switch action {
             case .record(let event):
                 events.append(PendingEvent(type: event.type, at: now, data: eventData(booking, event)))
-            case .enqueue(let kind):
+            case .enqueue(let followUp):
                 // Deposit jobs only for a booking that has one: nothing to create, cancel, refund or keep otherwise.
-                if kind.hasPrefix("payment."), booking.deposit == nil { continue }
-                jobs.append(PendingJob(kind: kind, payload: json(["booking": booking.id]), dueAt: now))
-            case .chargeFee(let fee):
-                let payload: [String: Any] = [
-                    "booking": booking.id, "amount": fee.minorUnits, "currency": fee.currency,
-                ]
-                jobs.append(PendingJob(kind: "payment.charge_fee", payload: json(payload), dueAt: now))
+                if case .deposit = followUp, booking.deposit == nil { continue }
+                jobs.append(PendingJob(followUp.job(for: booking.id), dueAt: now))
             case .releaseSlot:
                 // Slot watchers learn of a freed slot from the event itself, published after commit.
                 break
@@ -192,35 +190,15 @@ enum BookingPlanner {
 
     /// The event's `data` object.
     static func eventData(_ booking: StoredBooking, _ event: BookingEvent) -> Data {
-        var object: [String: Any] = [
-            "booking": booking.id, "status": booking.status.rawValue, "staff": booking.staffID,
-            "services": booking.services, "start": booking.start, "end": booking.end,
-        ]
-        switch event {
-        case .created:
-            object["customer"] = booking.customerID
-            object["price"] = money(booking.price)
-            if let deposit = booking.deposit { object["deposit"] = money(deposit) }
-            if let expiry = booking.holdExpiresAt { object["hold_expires_at"] = expiry }
-        case .cancelled(let terms):
-            object["late"] = terms.isLate
-            object["fee_applies"] = terms.feeApplies
-            if let fee = terms.fee { object["fee"] = money(fee) }
-            object["minutes_before_start"] = terms.minutesBeforeStart
-            object["reason"] = terms.reason
-        case .rescheduled(let from, let to):
-            object["from"] = ["start": from.lower, "end": from.upper]
-            object["to"] = ["start": to.lower, "end": to.upper]
-        case .confirmed, .completed, .noShow, .expired:
-            break
-        }
-        return json(object)
+        let facts = BookingFacts(
+            booking: booking.id, status: booking.status, staff: booking.staffID, services: booking.services,
+            start: booking.start, end: booking.end, customer: booking.customerID, price: booking.price,
+            deposit: booking.deposit, holdExpiresAt: booking.holdExpiresAt)
+        return StoreJSON.encode(BookingEventData(event, of: facts))
     }
 
-    static func money(_ money: Money) -> [String: Any] { ["amount": money.minorUnits, "currency": money.currency] }
-
+    /// A column's JSON (services, segments, resources): plain values only, written under the write lock.
     static func json(_ object: Any) -> Data {
-        // Only plain strings, numbers, booleans, arrays and dictionaries reach here; this runs under the write lock.
         StoreJSON.data(object)
     }
 

@@ -336,11 +336,6 @@ public struct StoredEvent: Hashable, Sendable {
         self.at = at
         self.data = data
     }
-
-    /// `data` decoded as a JSON object (empty when it is not one).
-    public var object: [String: Any] {
-        (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
-    }
 }
 
 /// The state of an outbox job.

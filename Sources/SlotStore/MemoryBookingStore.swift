@@ -370,7 +370,7 @@ public actor MemoryBookingStore: SlotStorage {
             id: nextJobID, kind: kind, payload: payload, dueAt: dueAt, attempts: 0, state: .pending, lastError: nil,
             createdAt: now)
         // SQLite generates the column from the payload; the same rule here.
-        job.bookingID = (try? JSONSerialization.jsonObject(with: payload) as? [String: Any])?["booking"] as? String
+        job.bookingID = (try? StoreJSON.decoder.decode(BookingColumn.self, from: payload))?.booking
         job.updatedAt = touched ? now : nil
         outbox[nextJobID] = job
         nextJobID += 1
@@ -419,4 +419,9 @@ extension Array {
         }
         return low
     }
+}
+
+/// The `booking` of a job's payload, as SQLite's generated `outbox.booking_id` column reads it.
+private struct BookingColumn: Decodable {
+    var booking: String?
 }

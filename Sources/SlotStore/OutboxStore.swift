@@ -57,22 +57,23 @@ public protocol OutboxStore: Sendable {
     func ensurePendingJob(_ job: OutboxEnqueue, at now: Int64) async throws(StoreError) -> Bool
 }
 
-/// A job to enqueue from outside a booking's plan.
+/// A job to enqueue from outside a booking's plan, in its row form.
 public struct OutboxEnqueue: Hashable, Sendable {
     public var kind: String
     /// A JSON object.
     public var payload: Data
     public var dueAt: Int64
 
+    /// A row as it is stored; tests and the outbox worker's own tests write kinds no handler knows.
     public init(kind: String, payload: Data, dueAt: Int64) {
         self.kind = kind
         self.payload = payload
         self.dueAt = dueAt
     }
 
-    /// A job whose payload is a plain JSON-able dictionary.
-    public init(kind: String, object: [String: Any], dueAt: Int64) {
-        self.init(kind: kind, payload: StoreJSON.data(object), dueAt: dueAt)
+    /// A job, due at `dueAt`.
+    public init(_ job: Job, dueAt: Int64) {
+        self.init(kind: job.kind, payload: StoreJSON.encode(job.payload), dueAt: dueAt)
     }
 }
 
@@ -87,25 +88,23 @@ public struct OutboxEvent: Hashable, Sendable {
         self.data = data
     }
 
-    /// An event whose data is a plain JSON-able dictionary.
-    public init(type: String, object: [String: Any]) {
-        self.init(type: type, data: StoreJSON.data(object))
+    /// An event whose data is a typed value, e.g. `DayClosedEvent`.
+    public init(type: String, value: some Encodable) {
+        self.init(type: type, data: StoreJSON.encode(value))
     }
 }
 
 extension OutboxJob {
-    /// The payload decoded as a JSON object (empty when it is not one).
-    public var object: [String: Any] {
-        (try? JSONSerialization.jsonObject(with: payload)) as? [String: Any] ?? [:]
+    /// The stored row read back as a typed job; throws for a kind this version does not know or a payload that
+    /// does not fit its kind.
+    public var job: Job {
+        get throws(JobDecodingError) { try Job(kind: kind, payloads: StoreJSON.PayloadDecoder(data: payload)) }
     }
 }
 
 // MARK: - Reminders
 
 extension BookingPlanner {
-    /// The kind of a reminder job.
-    static let reminderKind = "notify.booking_reminder"
-
     /// Reminder jobs for a booking that has just become confirmed at its times (created confirmed, confirmed from
     /// held, or rescheduled while confirmed): one per offset still in the future. The payload carries the start it
     /// was made for, so a reminder for a moved booking finds out and sends nothing.
@@ -120,8 +119,8 @@ extension BookingPlanner {
         return Set(minutesBefore).sorted(by: >).compactMap { minutes in
             let due = booking.start - Int64(minutes) * 60
             guard minutes > 0, due > now else { return nil }
-            let payload: [String: Any] = ["booking": booking.id, "start": booking.start, "minutes_before": minutes]
-            return PendingJob(kind: reminderKind, payload: json(payload), dueAt: due)
+            let reminder = ReminderPayload(booking: booking.id, start: booking.start, minutesBefore: minutes)
+            return PendingJob(.notification(.reminder(reminder)), dueAt: due)
         }
     }
 }

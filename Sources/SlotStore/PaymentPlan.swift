@@ -97,9 +97,8 @@ enum PaymentPlanner {
                     PendingEvent(type: state.eventType, at: now, data: eventData(recorded, reason: reason)))
             case .confirmBooking:
                 plan.booking = confirmation
-            case .enqueue(let kind):
-                plan.jobs.append(
-                    PendingJob(kind: kind, payload: BookingPlanner.json(["booking": before.bookingID]), dueAt: now))
+            case .enqueue(let step):
+                plan.jobs.append(PendingJob(BookingFollowUp.deposit(step).job(for: before.bookingID), dueAt: now))
             }
         }
         return plan
@@ -107,12 +106,10 @@ enum PaymentPlanner {
 
     /// The data of `payment.<status>`: the payment's facts, never the client secret.
     static func eventData(_ payment: StoredPayment, reason: String) -> Data {
-        var object: [String: Any] = [
-            "booking": payment.bookingID, "provider": payment.provider, "status": payment.status.rawValue,
-            "amount": payment.amount.minorUnits, "currency": payment.amount.currency, "reason": reason,
-        ]
-        if let reference = payment.reference { object["reference"] = reference }
-        if let refund = payment.refundReference { object["refund_reference"] = refund }
-        return BookingPlanner.json(object)
+        StoreJSON.encode(
+            PaymentEventData(
+                booking: payment.bookingID, provider: payment.provider, status: payment.status,
+                amount: payment.amount, reason: reason, reference: payment.reference,
+                refundReference: payment.refundReference))
     }
 }

@@ -82,6 +82,32 @@ public enum StoreJSON {
         bytes.append(UInt8(ascii: "\""))
     }
 
+    // MARK: - Typed values
+
+    /// The one configuration of the JSON written for jobs and events: sorted keys, slashes as they are, so a value
+    /// always encodes to the same bytes, and the same object as the hand-written form above.
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    static let decoder = JSONDecoder()
+
+    /// A job payload or event data as JSON; `{}` for a value that cannot be encoded (none of the engine's can).
+    public static func encode(_ value: some Encodable) -> Data {
+        (try? encoder.encode(value)) ?? Data("{}".utf8)
+    }
+
+    /// Decodes job payloads and event data written by `encode`.
+    struct PayloadDecoder: JobPayloadDecoder {
+        let data: Data
+
+        func decode<Payload: Decodable>(_ type: Payload.Type) throws -> Payload {
+            try StoreJSON.decoder.decode(type, from: data)
+        }
+    }
+
     // MARK: - Reading the store's own columns
 
     /// One segment as stored in `bookings.segments`.

@@ -134,7 +134,7 @@ struct DaemonTests {
         let first = try await client.post("/v1/bookings", json: body, headers: ["Idempotency-Key": "key-1"])
         #expect(first.status == 201)
         let booking = try JSONDecoder().decode(BookingDetails.self, from: first.body)
-        #expect(booking.status == "confirmed")
+        #expect(booking.status == .confirmed)
         #expect(booking.staff == "alice")
         #expect(booking.start == "2030-01-07T10:00:00+01:00")
         #expect(booking.end == "2030-01-07T10:30:00+01:00")
@@ -154,7 +154,7 @@ struct DaemonTests {
         let conflict = try JSONDecoder().decode(Problem.self, from: taken.body)
         #expect(conflict.code == "slot_unavailable")
         #expect(conflict.alternatives?.isEmpty == false)
-        #expect(conflict.reasons?.first?.code == "overlaps_booking")
+        #expect(conflict.reasons?.first?.code == .overlapsBooking)
 
         // "any" falls through to the next staff member.
         let any = try await client.post("/v1/bookings", json: TestDaemon.booking(staff: nil, name: "Cem"))
@@ -176,7 +176,7 @@ struct DaemonTests {
             Explanation.self,
             from: try await client.get("/v1/slots/explain?service=haircut&staff=alice&at=2030-01-07T10:00").body)
         #expect(!explain.bookable)
-        #expect(explain.reasons.map(\.code).contains("overlaps_booking"))
+        #expect(explain.reasons.map(\.code).contains(.overlapsBooking))
         #expect(!explain.nearest.isEmpty)
         try await daemon.stop()
     }
@@ -224,7 +224,7 @@ struct DaemonTests {
         daemon.time.set(TestDaemon.monday0800 + 3 * 3_600)  // 11:00 in Berlin: the moved booking's start
         let done = try await client.post("/v1/bookings/\(id)/complete", json: "")
         #expect(done.status == 200)
-        #expect(try JSONDecoder().decode(BookingDetails.self, from: done.body).status == "completed")
+        #expect(try JSONDecoder().decode(BookingDetails.self, from: done.body).status == .completed)
         let twice = try await client.post("/v1/bookings/\(id)/cancel", json: "")
         #expect(twice.status == 409)
         #expect(twice.json["code"] as? String == "invalid_transition")
@@ -318,15 +318,16 @@ struct DaemonTests {
         let created = try await client.post("/v1/bookings", json: TestDaemon.booking(service: "shave"))
         #expect(created.status == 201)
         let held = try JSONDecoder().decode(BookingDetails.self, from: created.body)
-        #expect(held.status == "held")
+        #expect(held.status == .held)
         #expect(held.deposit?.amount == 500)
         #expect(held.holdExpiresAt == "2030-01-07T08:15:00+01:00")
 
         daemon.time.advance(by: 16 * 60)
-        #expect(try await daemon.daemon.expireHoldsNow() == 1)
+        // The worker's own lanes may run the due expiry job first; either way the hold is expired after this.
+        _ = try await daemon.daemon.expireHoldsNow()
         let after = try JSONDecoder().decode(
             BookingDetails.self, from: try await client.get("/v1/bookings/\(held.id)").body)
-        #expect(after.status == "expired")
+        #expect(after.status == .expired)
         let again = try await client.post("/v1/bookings", json: TestDaemon.booking(service: "shave", name: "Bo"))
         #expect(again.status == 201, "the expired hold freed the slot")
         let expired = try await client.get("/v1/events?follow=false&type=booking.expired")

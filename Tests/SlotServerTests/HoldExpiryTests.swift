@@ -28,7 +28,7 @@ struct HoldExpiryTests {
         let created = try await client.post("/v1/bookings", json: TestDaemon.booking(service: "shave"))
         #expect(created.status == 201)
         let held = try JSONDecoder().decode(BookingDetails.self, from: created.body)
-        #expect(held.status == "held")
+        #expect(held.status == .held)
         #expect(held.holdExpiresAt == "2030-01-07T08:15:00+01:00")
         #expect(try await !Self.offered(client), "a hold takes its slot")
         let cursor = try await latestCursor(client)
@@ -62,7 +62,7 @@ struct HoldExpiryTests {
         #expect(try await Self.offered(client), "the expired hold freed its slot")
         let after = try JSONDecoder().decode(
             BookingDetails.self, from: try await client.get("/v1/bookings/\(held.id)").body)
-        #expect(after.status == "expired")
+        #expect(after.status == .expired)
         #expect(after.holdExpiresAt == nil)
         let again = try await client.post("/v1/bookings", json: TestDaemon.booking(service: "shave", name: "Bo"))
         #expect(again.status == 201, "the freed start can be booked again")
@@ -80,7 +80,7 @@ struct HoldExpiryTests {
         #expect(try await daemon.daemon.expireHoldsNow() == 0)
         let after = try JSONDecoder().decode(
             BookingDetails.self, from: try await client.get("/v1/bookings/\(held.id)").body)
-        #expect(after.status == "confirmed")
+        #expect(after.status == .confirmed)
         try await daemon.stop()
     }
 

@@ -15,7 +15,7 @@ struct MemoryDaemonTests {
         let created = try await client.post("/v1/bookings", json: TestDaemon.booking(service: "shave"))
         #expect(created.status == 201)
         let held = try JSONDecoder().decode(BookingDetails.self, from: created.body)
-        #expect(held.status == "held")
+        #expect(held.status == .held)
         let taken = try await client.post("/v1/bookings", json: TestDaemon.booking(service: "shave", name: "Bo"))
         #expect(taken.status == 409, "the hold takes its slot")
 
@@ -24,7 +24,7 @@ struct MemoryDaemonTests {
         await daemon.daemon.runDueJobsNow()
         let expired = try JSONDecoder().decode(
             BookingDetails.self, from: try await client.get("/v1/bookings/\(held.id)").body)
-        #expect(expired.status == "expired")
+        #expect(expired.status == .expired)
         let again = try await client.post("/v1/bookings", json: TestDaemon.booking(service: "shave", name: "Bo"))
         #expect(again.status == 201, "the expired hold freed its slot")
 

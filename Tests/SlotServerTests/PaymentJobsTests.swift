@@ -129,7 +129,7 @@ struct PaymentJobsTests {
         let harness = try PaymentJobsHarness(kind)
         let (store, provider) = (harness.store, harness.provider)
         let booking = try await harness.hold()
-        #expect(try await harness.runPaymentJobs() == [PaymentJob.createDeposit])
+        #expect(try await harness.runPaymentJobs() == [DepositJob.createDeposit.kind])
         try await harness.runPaymentJobs()  // the same job again, as after a crash before it was marked done
         #expect(provider.log == ["create slotd-deposit-\(booking.id) 1000"])
         let payment = try #require(try await store.payment(bookingID: booking.id))
@@ -167,7 +167,7 @@ struct PaymentJobsTests {
         let booking = try await harness.holdWithCreatedDeposit()
         time.advance(by: 901)
         #expect(try await store.expireHolds(at: time.now).count == 1)
-        #expect(try await harness.runPaymentJobs().contains(PaymentJob.cancelDeposit))
+        #expect(try await harness.runPaymentJobs().contains(DepositJob.cancelDeposit.kind))
         #expect(provider.log.last == "cancel slotd-cancel-\(booking.id)")
         #expect(try await store.payment(bookingID: booking.id)?.status == .cancelled)
     }
@@ -196,7 +196,7 @@ struct PaymentJobsTests {
         let booking = try await harness.paidHold()
         let policy = Policies(cancellationWindowMinutes: 24 * 60)
         _ = try await store.cancel(booking.id, at: time.now, policy: policy)
-        #expect(try await harness.runPaymentJobs().contains(PaymentJob.refund))
+        #expect(try await harness.runPaymentJobs().contains(DepositJob.refund.kind))
         try await harness.runPaymentJobs()
         #expect(provider.log.filter { $0.hasPrefix("refund") } == ["refund slotd-refund-\(booking.id)"])
         let payment = try #require(try await store.payment(bookingID: booking.id))
@@ -212,7 +212,7 @@ struct PaymentJobsTests {
         let booking = try await harness.paidHold()
         time.set(Self.start - 600)
         _ = try await store.cancel(booking.id, at: time.now, policy: Policies(cancellationWindowMinutes: 24 * 60))
-        #expect(try await harness.runPaymentJobs().contains(PaymentJob.keepDeposit))
+        #expect(try await harness.runPaymentJobs().contains(DepositJob.keepDeposit.kind))
         #expect(!provider.log.contains { $0.hasPrefix("refund") })
         #expect(try await store.payment(bookingID: booking.id)?.status == .kept)
         let events = try await store.events(after: 0, typePrefix: "payment.", limit: 10).map(\.type)
@@ -275,5 +275,27 @@ extension PaymentJobsTests {
         let payment = try #require(try await store.payment(bookingID: booking.id))
         #expect(payment.status == .pending && payment.clientSecret == "cs_secret")
         #expect(try await store.booking(id: booking.id)?.status == .held)
+    }
+
+    @Test(
+        "a job kind from a newer slotd, or a payload of the wrong shape, fails for good and says which",
+        arguments: PaymentStoreKind.allCases)
+    func unreadableJobsFailPermanently(_ kind: PaymentStoreKind) async throws {
+        let harness = try PaymentJobsHarness(kind)
+        let rows = [
+            OutboxEnqueue(kind: "payment.split_bill", payload: Data(#"{"booking":"bk_1"}"#.utf8), dueAt: Self.now),
+            OutboxEnqueue(kind: "payment.refund", payload: Data(#"{"id":"bk_1"}"#.utf8), dueAt: Self.now),
+        ]
+        try await harness.store.enqueueJobs(rows, at: Self.now)
+        for job in try await harness.store.outboxJobs(state: .pending, limit: 10) {
+            do {
+                _ = try await harness.jobs.run(job)
+                Issue.record("\(job.kind) ran")
+            } catch {
+                #expect(error.kind == .permanent)
+                #expect(error.message.contains("'\(job.kind)'"))
+            }
+        }
+        #expect(harness.provider.log.isEmpty)
     }
 }

@@ -174,7 +174,7 @@ struct ReloadStatusTests {
     @Test("a rejected reload names the first error, how many more, and which rules still serve")
     func rejected() {
         let error = RuleDiagnostic(
-            severity: "error", file: "services.yaml", line: 3, column: 15, message: "bad duration", fix: "use 30m",
+            severity: .error, file: "services.yaml", line: 3, column: 15, message: "bad duration", fix: "use 30m",
             text: "services.yaml:3:15: error: bad duration — use 30m")
         let status = RuleHolder.reloadStatus(
             .rejected([error, error], message: "2 error(s)"), trigger: "SIGHUP", serving: "0123456789abcdef")

@@ -130,7 +130,8 @@ struct BookingLifecycleTests {
         #expect(terms.minutesBeforeStart == test.minutesBefore)
         #expect(terms.reason == "flu")
         #expect(actions.contains(.releaseSlot))
-        #expect(actions.contains { if case .chargeFee = $0 { true } else { false } } == (test.expectedFee != nil))
+        let chargesFee = actions.contains { if case .enqueue(.chargeFee) = $0 { true } else { false } }
+        #expect(chargesFee == (test.expectedFee != nil))
         #expect(lifecycle.cancellation == terms)
     }
 

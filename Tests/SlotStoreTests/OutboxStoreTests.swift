@@ -50,7 +50,7 @@ struct OutboxStoreTests {
         let fanOut = [Self.job("notify.send.mail", booking: "bk_1"), Self.job("notify.send.sms", booking: "bk_1")]
         let events = try await store.finishJob(
             job.id, at: Self.now + 1, note: "sent to mail, sms", enqueue: fanOut,
-            events: [OutboxEvent(type: "day.closed", object: ["date": "2027-01-15"])])
+            events: [OutboxEvent(type: "day.closed", value: ["date": "2027-01-15"])])
         #expect(events.map(\.type) == ["day.closed"])
         #expect(try await store.finishJob(job.id, at: Self.now + 2, note: nil, enqueue: fanOut, events: []).isEmpty)
         let done = try #require(try await store.outboxJob(id: job.id))

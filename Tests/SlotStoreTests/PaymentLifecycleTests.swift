@@ -35,10 +35,10 @@ struct PaymentLifecycleTests {
             actions: [.persist, .record(.succeeded, reason: "webhook")]),
         WebhookCase(
             from: .pending, reported: .succeeded, booking: .expired, to: .succeeded,
-            actions: [.persist, .record(.succeeded, reason: "webhook"), .enqueue(PaymentJob.refund)]),
+            actions: [.persist, .record(.succeeded, reason: "webhook"), .enqueue(.refund)]),
         WebhookCase(
             from: .cancelled, reported: .succeeded, booking: .cancelled, to: .succeeded,
-            actions: [.persist, .record(.succeeded, reason: "webhook"), .enqueue(PaymentJob.refund)]),
+            actions: [.persist, .record(.succeeded, reason: "webhook"), .enqueue(.refund)]),
         WebhookCase(
             from: .failed, reported: .succeeded, booking: .held, to: .succeeded,
             actions: [.persist, .record(.succeeded, reason: "webhook"), .confirmBooking]),

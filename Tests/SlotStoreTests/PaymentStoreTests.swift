@@ -135,7 +135,7 @@ struct PaymentStoreTests {
         #expect(events.map(\.type) == ["payment.succeeded"])
         #expect(try await store.booking(id: booking.id)?.status == .expired, "the slot stays free")
         let refunds = try await store.recentOutboxJobs(state: .pending, limit: 50).filter {
-            $0.kind == PaymentJob.refund
+            $0.kind == DepositJob.refund.kind
         }
         #expect(refunds.map(\.bookingID) == [booking.id])
         #expect(refunds.first?.createdAt == Self.now + 960)

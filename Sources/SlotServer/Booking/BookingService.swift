@@ -218,7 +218,7 @@ final class BookingService: Sendable {
         return Explanation(
             service: service ?? "", staff: decision.slot?.staff ?? choice.description, at: wire.time(start),
             bookable: decision.isBookable,
-            reasons: decision.reasons.map { ExplainReason(code: $0.code, message: $0.description) }, nearest: nearest)
+            reasons: decision.reasons.map(ExplainReason.init), nearest: nearest)
     }
 
     /// The nearest offered starts around `start`.

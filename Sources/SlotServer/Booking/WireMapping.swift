@@ -21,7 +21,7 @@ struct WireMapping {
 
     func booking(_ booking: StoredBooking) -> BookingDetails {
         BookingDetails(
-            id: booking.id, status: booking.status.rawValue, service: booking.services.first ?? "",
+            id: booking.id, status: BookingStatus(booking.status), service: booking.services.first ?? "",
             services: booking.services, variant: booking.variant, staff: booking.staffID, start: time(booking.start),
             end: time(booking.end), price: price(booking.price), deposit: booking.deposit.map(price),
             customer: CustomerDetails(
@@ -70,5 +70,66 @@ struct WireMapping {
         EventLine(
             cursor: cursor, type: type, at: time(now),
             data: .object(detail.map { ["detail": .string($0)] } ?? [:]))
+    }
+}
+
+// MARK: - Engine values on the wire
+
+extension BookingStatus {
+    /// The wire status of a booking state.
+    init(_ state: BookingState) {
+        switch state {
+        case .held: self = .held
+        case .confirmed: self = .confirmed
+        case .completed: self = .completed
+        case .noShow: self = .noShow
+        case .cancelled: self = .cancelled
+        case .expired: self = .expired
+        }
+    }
+}
+
+extension RuleDiagnosticSeverity {
+    /// The wire severity of a rule diagnostic.
+    init(_ severity: Diagnostic.Severity) {
+        switch severity {
+        case .error: self = .error
+        case .warning: self = .warning
+        }
+    }
+}
+
+extension ExplainReasonCode {
+    /// The wire code of a reason the engine gives.
+    init(_ kind: Reason.Kind) {
+        switch kind {
+        case .unknownService: self = .unknownService
+        case .unknownVariant: self = .unknownVariant
+        case .unknownStaff: self = .unknownStaff
+        case .noStaff: self = .noStaff
+        case .staffDoesNotPerform: self = .staffDoesNotPerform
+        case .wallTimeDoesNotExist: self = .wallTimeDoesNotExist
+        case .notOnGrid: self = .notOnGrid
+        case .tooSoon: self = .tooSoon
+        case .beyondHorizon: self = .beyondHorizon
+        case .shopClosed: self = .shopClosed
+        case .closedByOverride: self = .closedByOverride
+        case .outsideStaffHours: self = .outsideStaffHours
+        case .shopBreak: self = .shopBreak
+        case .staffBreak: self = .staffBreak
+        case .holiday: self = .holiday
+        case .timeOff: self = .timeOff
+        case .overlapsBooking: self = .overlapsBooking
+        case .insideBufferOfBooking: self = .insideBufferOfBooking
+        case .resourceBusy: self = .resourceBusy
+        case .dailyBookingLimit, .dailyMinutesLimit: self = .dailyLimitReached
+        }
+    }
+}
+
+extension ExplainReason {
+    /// A reason the engine gives, with its text (the staff member first when it is about one).
+    init(_ reason: Reason) {
+        self.init(code: ExplainReasonCode(reason.kind), message: reason.description)
     }
 }

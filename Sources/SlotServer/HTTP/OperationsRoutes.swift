@@ -83,7 +83,7 @@ struct OperationsRoutes: Sendable {
             conflicts: conflicts.map { conflict in
                 BookingConflict(
                     booking: conflict.booking.id,
-                    reasons: conflict.reasons.map { ExplainReason(code: $0.code, message: $0.message) })
+                    reasons: conflict.reasons)
             })
     }
 
@@ -142,7 +142,7 @@ struct OperationsRoutes: Sendable {
         case .rejected(let diagnostics, let message):
             return DaemonStatus.ReloadState(
                 at: zone.iso8601(instant: report.at), trigger: report.trigger.rawValue, outcome: "rejected",
-                message: message, errors: diagnostics.filter { $0.severity == "error" })
+                message: message, errors: diagnostics.filter { $0.severity == .error })
         }
     }
 

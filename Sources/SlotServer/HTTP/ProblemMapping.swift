@@ -43,7 +43,7 @@ struct APIError: Error, Sendable {
                 code: .validationFailed, detail: "that start cannot be booked: \(text)",
                 fields: [FieldProblem(field: field, reason: text)], alternatives: alternatives)
         }
-        problem.reasons = reasons.map { ExplainReason(code: $0.code, message: $0.description) }
+        problem.reasons = reasons.map(ExplainReason.init)
         return APIError(problem: problem)
     }
 }

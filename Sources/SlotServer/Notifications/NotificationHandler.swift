@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SlotCore
+import SlotEngine
 import SlotProviders
 import SlotRules
 import SlotStore
@@ -12,8 +13,6 @@ import SlotStore
 /// delivery retries on its own (a failing SMS does not re-send the email) and carries a stable message id
 /// (`slotd-<job>-<provider>`) that receivers deduplicate on.
 struct NotificationHandler: OutboxJobHandler {
-    static let sendPrefix = "notify.send."
-
     let store: any BookingStore
     let rules: RuleHolder
     let providers: [String: any NotificationProvider]
@@ -27,81 +26,84 @@ struct NotificationHandler: OutboxJobHandler {
     /// reminders, which call no provider, against one of their own.
     func budget(for kind: String) -> String { Self.budget(for: kind) }
 
-    static func budget(for kind: String) -> String { kind.hasPrefix(sendPrefix) ? kind : "notify." }
-
-    func run(_ job: OutboxJob) async throws(ProviderError) -> OutboxCompletion {
-        if job.kind.hasPrefix(Self.sendPrefix) {
-            try await deliver(job)
-            return .done
-        }
-        return try await fanOut(job)
+    static func budget(for kind: String) -> String {
+        kind.hasPrefix(NotificationJob.deliveryPrefix) ? kind : "notify."
     }
 
-    /// `notify.booking_no_show` → `booking.no_show`, `notify.day_summary` → `day.summary`.
-    static func event(ofKind kind: String) -> String {
-        let name = kind.hasPrefix("notify.") ? String(kind.dropFirst("notify.".count)) : kind
-        guard let underscore = name.firstIndex(of: "_") else { return name }
-        return name.replacingCharacters(in: underscore...underscore, with: ".")
+    func run(_ job: OutboxJob) async throws(ProviderError) -> OutboxCompletion {
+        guard case .notification(let notification) = try job.typed() else {
+            throw .permanent("job \(job.id) (\(job.kind)) is not a notification job")
+        }
+        switch notification {
+        case .delivery(let provider, let delivery):
+            try await deliver(delivery, to: provider)
+            return .done
+        case .booking(let notice, let target):
+            return try await fanOut(job, event: notice.event, booking: target.booking, reminder: nil)
+        case .reminder(let reminder):
+            return try await fanOut(job, event: "booking.reminder", booking: reminder.booking, reminder: reminder)
+        case .daySummary(let summary):
+            return try fanOut(job, event: "day.summary", summary: summary)
+        }
     }
 
     // MARK: - Fan-out
 
-    /// The deliveries of a `notify.<event>` job, recorded with its completion.
-    func fanOut(_ job: OutboxJob) async throws(ProviderError) -> OutboxCompletion {
-        let event = Self.event(ofKind: job.kind)
-        let payload = job.object
-        guard let loaded = rules.current else { throw .temporary("no rules are loaded; the shop's details are unknown") }
-        var values: [String: String]
-        var recipient: Recipient
-        if let id = payload["booking"] as? String {
-            let found: StoredBooking?
-            do { found = try await store.booking(id: id) } catch { throw .temporary("reading booking \(id): \(error)") }
-            guard let booking = found else {
-                return skipped(job, "skipped: booking \(id) does not exist")
-            }
-            if event == "booking.reminder" {
-                if booking.status != .confirmed {
-                    return skipped(job, "skipped: booking is \(booking.status.rawValue)")
-                }
-                if let start = (payload["start"] as? NSNumber)?.int64Value, start != booking.start {
-                    return skipped(job, "skipped: booking moved (a new reminder was made for its new time)")
-                }
-            }
-            values = Self.values(for: booking, in: loaded.ruleSet, language: settings.language)
-            if let minutes = (payload["minutes_before"] as? NSNumber)?.intValue {
-                values["minutes_before"] = String(minutes)
-                values["reminder"] = settings.language.duration(minutes: minutes)
-            }
-            recipient = Recipient(name: booking.customer.name, email: booking.customer.email, phone: booking.customer.phone)
-        } else {
-            values = payload.compactMapValues { value in
-                if let text = value as? String { return text }
-                if let number = value as? NSNumber { return number.stringValue }
-                if let list = value as? [String] { return list.joined(separator: ", ") }
-                return nil
-            }
-            values["shop"] = loaded.ruleSet.shop.name
-            if let date = (payload["date"] as? String).flatMap({ LocalDate(iso: $0) }) {
-                values["date"] = settings.language.date(date)
-            }
-            recipient = Recipient(name: loaded.ruleSet.shop.name)
+    static let noRules = ProviderError.temporary("no rules are loaded; the shop's details are unknown")
+
+    /// The deliveries of a message about a booking, recorded with the job's completion.
+    func fanOut(
+        _ job: OutboxJob, event: String, booking id: String, reminder: ReminderPayload?
+    ) async throws(ProviderError) -> OutboxCompletion {
+        guard let loaded = rules.current else { throw Self.noRules }
+        let found: StoredBooking?
+        do { found = try await store.booking(id: id) } catch { throw .temporary("reading booking \(id): \(error)") }
+        guard let booking = found else {
+            return skipped(job, "skipped: booking \(id) does not exist")
         }
+        var values = Self.values(for: booking, in: loaded.ruleSet, language: settings.language)
+        if let reminder {
+            if booking.status != .confirmed {
+                return skipped(job, "skipped: booking is \(booking.status.rawValue)")
+            }
+            if reminder.start != booking.start {
+                return skipped(job, "skipped: booking moved (a new reminder was made for its new time)")
+            }
+            values["minutes_before"] = String(reminder.minutesBefore)
+            values["reminder"] = settings.language.duration(minutes: reminder.minutesBefore)
+        }
+        let recipient = DeliveryPayload.Recipient(
+            name: booking.customer.name, email: booking.customer.email, phone: booking.customer.phone)
+        return deliveries(job, event: event, values: values, to: recipient, booking: booking.id)
+    }
+
+    /// The deliveries of the day's summary, sent to the shop.
+    func fanOut(_ job: OutboxJob, event: String, summary: DaySummaryPayload) throws(ProviderError) -> OutboxCompletion {
+        guard let loaded = rules.current else { throw Self.noRules }
+        var values = summary.values
+        values["shop"] = loaded.ruleSet.shop.name
+        if let date = LocalDate(iso: summary.date) {
+            values["date"] = settings.language.date(date)
+        }
+        let recipient = DeliveryPayload.Recipient(name: loaded.ruleSet.shop.name, email: nil, phone: nil)
+        return deliveries(job, event: event, values: values, to: recipient, booking: nil)
+    }
+
+    /// One delivery job per provider routed for `event`, each with the rendered message.
+    func deliveries(
+        _ job: OutboxJob, event: String, values: [String: String], to recipient: DeliveryPayload.Recipient,
+        booking: String?
+    ) -> OutboxCompletion {
         let targets = settings.providers(for: event)
         guard !targets.isEmpty else {
             return skipped(job, "no route for \(event)")
         }
         let message = settings.template(for: event).render(values)
-        let data = values
         let deliveries = targets.map { provider in
-            var to: [String: Any] = ["name": recipient.name]
-            if let email = recipient.email { to["email"] = email }
-            if let phone = recipient.phone { to["phone"] = phone }
-            var object: [String: Any] = [
-                "provider": provider, "message_id": "slotd-\(job.id)-\(provider)", "event": event, "to": to,
-                "subject": message.subject, "body": message.body, "data": data,
-            ]
-            if let booking = payload["booking"] { object["booking"] = booking }
-            return OutboxEnqueue(kind: Self.sendPrefix + provider, object: object, dueAt: clock.now())
+            let delivery = DeliveryPayload(
+                provider: provider, messageID: "slotd-\(job.id)-\(provider)", event: event, to: recipient,
+                subject: message.subject, body: message.body, data: values, booking: booking)
+            return OutboxEnqueue(.notification(.delivery(provider: provider, delivery)), dueAt: clock.now())
         }
         return OutboxCompletion(note: "sent to " + targets.joined(separator: ", "), enqueue: deliveries)
     }
@@ -138,25 +140,15 @@ struct NotificationHandler: OutboxJobHandler {
 
     // MARK: - Delivery
 
-    func deliver(_ job: OutboxJob) async throws(ProviderError) {
-        let payload = job.object
-        let name = String(job.kind.dropFirst(Self.sendPrefix.count))
+    func deliver(_ delivery: DeliveryPayload, to name: String) async throws(ProviderError) {
         guard let provider = providers[name] else {
             throw .permanent(
                 "no notification provider '\(name)' is configured any more — add it under `providers:` and retry")
         }
-        guard let id = payload["message_id"] as? String, let event = payload["event"] as? String else {
-            throw .permanent("the delivery job has no message_id or event")
-        }
-        let to = payload["to"] as? [String: Any] ?? [:]
-        // The template values, all strings (see `fanOut`): the store's small writer, not `JSONSerialization` with
-        // sorted keys, whose locale-aware key sort was the costliest step of a delivery.
-        let data = StoreJSON.data(payload["data"] as? [String: String] ?? [:])
         let message = OutgoingMessage(
-            event: event, id: id,
-            recipient: Recipient(
-                name: to["name"] as? String ?? "", email: to["email"] as? String, phone: to["phone"] as? String),
-            subject: payload["subject"] as? String ?? "", body: payload["body"] as? String ?? "", data: data)
+            event: delivery.event, id: delivery.messageID,
+            recipient: Recipient(name: delivery.to.name, email: delivery.to.email, phone: delivery.to.phone),
+            subject: delivery.subject, body: delivery.body, data: StoreJSON.encode(delivery.data))
         try await provider.send(message)
     }
 }

@@ -11,8 +11,6 @@ import SlotStore
 /// that ended but were never marked: the barber's loose ends), enqueues a `notify.day_summary` message, and
 /// enqueues the next day's sweep, all in the transaction that finishes it, so exactly one sweep is pending.
 struct EndOfDaySweep: OutboxJobHandler {
-    static let kind = "sweep.end_of_day"
-
     let store: any BookingStore
     let outbox: any OutboxStore
     let rules: RuleHolder
@@ -36,7 +34,7 @@ struct EndOfDaySweep: OutboxJobHandler {
     /// The job for the sweep of `date`.
     static func job(for date: LocalDate, zone: ShopTimeZone, endOfDayMinute: Int) -> OutboxEnqueue {
         let at = zone.instant(atWallMinute: LocalDateTime(date: date, minuteOfDay: endOfDayMinute).wallMinute)
-        return OutboxEnqueue(kind: kind, object: ["date": date.description], dueAt: at)
+        return OutboxEnqueue(.sweep(.endOfDay(EndOfDayPayload(date: date.description))), dueAt: at)
     }
 
     /// Enqueues the first sweep unless one is pending (called at start).
@@ -48,10 +46,19 @@ struct EndOfDaySweep: OutboxJobHandler {
     }
 
     func run(_ job: OutboxJob) async throws(ProviderError) -> OutboxCompletion {
-        guard job.kind == Self.kind else { throw .permanent("unknown sweep kind '\(job.kind)'") }
+        guard case .sweep(let sweep) = try job.typed() else {
+            throw .permanent("job \(job.id) (\(job.kind)) is not a sweep job")
+        }
+        switch sweep {
+        case .endOfDay(let day): return try await closeDay(day)
+        }
+    }
+
+    /// Closes `day`: its event, its summary message and the next day's sweep.
+    func closeDay(_ day: EndOfDayPayload) async throws(ProviderError) -> OutboxCompletion {
         guard let zone = rules.current?.ruleSet.shop.timeZone else { throw .temporary("no rules are loaded") }
-        guard let date = (job.object["date"] as? String).flatMap({ LocalDate(iso: $0) }) else {
-            throw .permanent("the sweep job has no `date` (YYYY-MM-DD)")
+        guard let date = LocalDate(iso: day.date) else {
+            throw .permanent("the sweep job's `date` is not YYYY-MM-DD: '\(day.date)'")
         }
         let now = clock.now()
         let from = zone.instant(atWallMinute: date.startWallMinute)
@@ -64,25 +71,20 @@ struct EndOfDaySweep: OutboxJobHandler {
         }
         func count(_ state: BookingState) -> Int { bookings.filter { $0.status == state }.count }
         let open = bookings.filter { $0.status == .confirmed && $0.end <= now }.map(\.id)
-        let summary: [String: Any] = [
-            "date": date.description, "completed": count(.completed), "no_show": count(.noShow),
-            "cancelled": count(.cancelled), "open": open,
-        ]
-        var message = summary
-        message["open_count"] = open.count
-        message["open_bookings"] = open.joined(separator: ", ")
-        message.removeValue(forKey: "open")
+        let closed = DayClosedEventData(
+            date: date.description, completed: count(.completed), noShow: count(.noShow),
+            cancelled: count(.cancelled), open: open)
         // The next sweep is the next end of day after this one's date (not after now: a sweep that ran late, after
         // a long downtime, still schedules the following day rather than skipping it).
         let nextDate = date.adding(days: 1)
         let jobs = [
-            OutboxEnqueue(kind: "notify.day_summary", object: message, dueAt: now),
+            OutboxEnqueue(.notification(.daySummary(closed.summary)), dueAt: now),
             Self.job(for: nextDate, zone: zone, endOfDayMinute: endOfDayMinute),
         ]
         logger.info(
             "day closed",
-            metadata: ["date": "\(date)", "open": "\(open.count)", "completed": "\(summary["completed"] ?? 0)"])
+            metadata: ["date": "\(date)", "open": "\(open.count)", "completed": "\(closed.completed)"])
         return OutboxCompletion(
-            note: "closed \(date)", enqueue: jobs, events: [OutboxEvent(type: "day.closed", object: summary)])
+            note: "closed \(date)", enqueue: jobs, events: [OutboxEvent(type: "day.closed", value: closed)])
     }
 }

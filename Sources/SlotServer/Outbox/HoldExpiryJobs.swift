@@ -1,3 +1,4 @@
+import SlotEngine
 import SlotProviders
 import SlotStore
 
@@ -10,6 +11,13 @@ struct HoldExpiryJobs: OutboxJobHandler {
     var kindPrefix: String { "booking.expire_hold" }
 
     func run(_ job: OutboxJob) async throws(ProviderError) -> OutboxCompletion {
+        guard case .hold(let hold) = try job.typed() else {
+            throw .permanent("job \(job.id) (\(job.kind)) is not a hold job")
+        }
+        // One pass expires every due hold, so the job's own booking needs no special treatment.
+        switch hold {
+        case .expire: break
+        }
         do {
             try await service.expireHolds()
         } catch {

@@ -1,3 +1,4 @@
+import SlotEngine
 import SlotProviders
 import SlotStore
 
@@ -35,4 +36,12 @@ struct OutboxCompletion: Sendable {
 
     /// Done, with a note saying what happened (or why nothing did).
     static func done(_ note: String) -> OutboxCompletion { OutboxCompletion(note: note) }
+}
+
+extension OutboxJob {
+    /// The job as a typed value; one this version cannot read (an unknown kind, written by a newer slotd, or a
+    /// payload of the wrong shape) fails for good, since no retry can change it.
+    func typed() throws(ProviderError) -> Job {
+        do { return try job } catch { throw .permanent("job \(id): \(error)") }
+    }
 }

@@ -19,30 +19,21 @@ struct PaymentJobs: OutboxJobHandler {
     let logger: Logger
 
     func run(_ job: OutboxJob) async throws(ProviderError) -> OutboxCompletion {
-        let object = (try? JSONSerialization.jsonObject(with: job.payload)) as? [String: Any]
-        guard let bookingID = object?["booking"] as? String else {
-            throw .permanent("job \(job.id) (\(job.kind)) has no booking in its payload")
+        guard case .payment(let payment) = try job.typed() else {
+            throw .permanent("job \(job.id) (\(job.kind)) is not a payment job")
         }
-        switch job.kind {
-        case PaymentJob.createDeposit: try await createDeposit(bookingID)
-        case PaymentJob.cancelDeposit: try await cancelDeposit(bookingID)
-        case PaymentJob.refund: try await refund(bookingID)
-        case PaymentJob.keepDeposit: try await keep(bookingID)
-        case "payment.charge_fee":
+        switch payment {
+        case .deposit(.createDeposit, let target): try await createDeposit(target.booking)
+        case .deposit(.cancelDeposit, let target): try await cancelDeposit(target.booking)
+        case .deposit(.refund, let target): try await refund(target.booking)
+        case .deposit(.keepDeposit, let target): try await keep(target.booking)
+        case .chargeFee(let fee):
             // A late-cancellation fee is settled from the kept deposit or at the shop; nothing is charged online.
-            logger.info("cancellation fee recorded, collected at the shop", metadata: ["booking": "\(bookingID)"])
+            logger.info("cancellation fee recorded, collected at the shop", metadata: ["booking": "\(fee.booking)"])
             return .done("fee collected at the shop")
-        default:
-            let known = Self.kinds.joined(separator: ", ")
-            throw .permanent("no payment job of kind '\(job.kind)' — this slotd runs \(known)")
         }
         return .done
     }
-
-    static let kinds = [
-        PaymentJob.createDeposit, PaymentJob.cancelDeposit, PaymentJob.refund, PaymentJob.keepDeposit,
-        "payment.charge_fee",
-    ]
 
     // MARK: - Jobs
 

@@ -1,4 +1,5 @@
 import Foundation
+import SlotAPI
 import SlotCore
 import SlotEngine
 import SlotRules
@@ -8,17 +9,16 @@ import SlotStore
 public struct RuleConflict: Sendable {
     public var booking: StoredBooking
     /// Stable code and human text, from the engine's decision.
-    public var reasons: [(code: String, message: String)]
+    public var reasons: [ExplainReason]
     public var rulesVersion: String
 
     /// The data of its `booking.conflicts_rules` event (times in epoch seconds, like every booking event).
     var eventData: Data {
-        RuleReloader.json([
-            "booking": booking.id, "status": booking.status.rawValue, "staff": booking.staffID,
-            "services": booking.services, "start": booking.start, "end": booking.end,
-            "rules_version": rulesVersion,
-            "reasons": reasons.map { ["code": $0.code, "message": $0.message] },
-        ])
+        StoreJSON.encode(
+            BookingConflictsRulesEventData(
+                booking: booking.id, status: booking.status.rawValue, staff: booking.staffID,
+                services: booking.services, start: booking.start, end: booking.end, rulesVersion: rulesVersion,
+                reasons: reasons))
     }
 }
 
@@ -29,9 +29,9 @@ public struct RuleConflict: Sendable {
 public enum RuleConflicts {
     /// Reasons that are about *when* the booking is asked for, not about the rules: a booking made weeks ago is
     /// naturally "too soon" now, and other bookings were checked when it was made.
-    static let ignored: Set<String> = [
-        "too_soon", "beyond_horizon", "not_on_grid", "overlaps_booking", "inside_buffer_of_booking",
-        "resource_busy", "daily_booking_limit", "daily_minutes_limit",
+    static let ignored: Set<ExplainReasonCode> = [
+        .tooSoon, .beyondHorizon, .notOnGrid, .overlapsBooking, .insideBufferOfBooking, .resourceBusy,
+        .dailyLimitReached,
     ]
 
     /// Every held or confirmed booking starting at or after `now` that `rules` no longer allow.
@@ -48,21 +48,21 @@ public enum RuleConflicts {
 
     /// Why `rules` would not allow `booking` (empty when they would): the engine's decision for the booking itself,
     /// with no other bookings around it.
-    static func check(_ booking: StoredBooking, rules: LoadedRules, now: Int64) -> [(code: String, message: String)] {
+    static func check(_ booking: StoredBooking, rules: LoadedRules, now: Int64) -> [ExplainReason] {
         var parts: [ServiceOffering] = []
         for (index, id) in booking.services.enumerated() {
             switch rules.engine.offering(service: id, variant: index == 0 ? booking.variant : nil) {
             case .success(let offering): parts.append(offering)
-            case .failure(let reason): return [(reason.code, reason.description)]
+            case .failure(let reason): return [ExplainReason(reason)]
             }
         }
         guard let offering = ServiceOffering.backToBack(parts) else {
-            return [("unknown_service", "the booking's services are no longer offered")]
+            return [ExplainReason(code: .unknownService, message: "the booking's services are no longer offered")]
         }
         let date = rules.ruleSet.shop.timeZone.localDateTime(atInstant: booking.start).date
         let decision = rules.engine.decide(
             offering: offering, staff: .member(booking.staffID), start: booking.start, now: now, bookings: [],
             schedule: rules.schedule(from: date.adding(days: -2), through: date.adding(days: 2)))
-        return decision.reasons.filter { !ignored.contains($0.code) }.map { ($0.code, $0.description) }
+        return decision.reasons.map(ExplainReason.init).filter { !ignored.contains($0.code) }
     }
 }

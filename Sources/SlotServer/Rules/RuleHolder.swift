@@ -127,7 +127,8 @@ public final class RuleHolder: Sendable {
 
     static func wire(_ diagnostic: Diagnostic) -> RuleDiagnostic {
         RuleDiagnostic(
-            severity: diagnostic.severity.rawValue, file: diagnostic.location.file, line: diagnostic.location.line,
+            severity: RuleDiagnosticSeverity(diagnostic.severity), file: diagnostic.location.file,
+            line: diagnostic.location.line,
             column: diagnostic.location.column, message: diagnostic.message, fix: diagnostic.fix,
             text: diagnostic.description)
     }

@@ -112,11 +112,11 @@ public actor RuleReloader {
                 events.append(
                     NewEvent(
                         type: "rules.reloaded", at: now,
-                        data: Self.json([
-                            "version": loaded.version, "previous_version": previousVersion,
-                            "files": loaded.ruleSet.files, "trigger": trigger.rawValue,
-                            "warnings": loaded.warnings.count,
-                        ])))
+                        data: StoreJSON.encode(
+                            RulesReloadedEventData(
+                                version: loaded.version, previousVersion: previousVersion,
+                                files: loaded.ruleSet.files, trigger: trigger.rawValue,
+                                warnings: loaded.warnings.count))))
                 do {
                     report.conflicts = try await RuleConflicts.find(in: store, rules: loaded, now: now)
                         .filter { conflict in
@@ -144,26 +144,25 @@ public actor RuleReloader {
             }
         case .rejected(let diagnostics, let message):
             metrics.recordRejection()
-            let errors = diagnostics.filter { $0.severity == "error" }
+            let errors = diagnostics.filter { $0.severity == .error }
             logger.error(
                 "reload rejected; the old rules stay in force",
                 metadata: [
                     "trigger": "\(trigger)", "reason": "\(message)",
                     "errors": "\(errors.map(\.text).joined(separator: " | "))",
                 ])
-            let errorObjects: [[String: Any]] = errors.map { diagnostic in
-                [
-                    "file": diagnostic.file, "line": diagnostic.line, "column": diagnostic.column,
-                    "message": diagnostic.message, "fix": diagnostic.fix, "text": diagnostic.text,
-                ]
+            let problems = errors.map { diagnostic in
+                RulesRejectedEventData.Problem(
+                    file: diagnostic.file, line: diagnostic.line, column: diagnostic.column,
+                    message: diagnostic.message, fix: diagnostic.fix, text: diagnostic.text)
             }
             events.append(
                 NewEvent(
                     type: "rules.rejected", at: now,
-                    data: Self.json([
-                        "message": message, "errors": errorObjects, "trigger": trigger.rawValue,
-                        "version": rules.current?.version ?? "",
-                    ])))
+                    data: StoreJSON.encode(
+                        RulesRejectedEventData(
+                            message: message, errors: problems, trigger: trigger.rawValue,
+                            version: rules.current?.version ?? ""))))
         }
         do {
             bus.publish(try await store.appendEvents(events))
@@ -174,9 +173,5 @@ public actor RuleReloader {
         last.withLock { $0 = report }
         hooks.didReload(report)
         return report
-    }
-
-    static func json(_ object: [String: Any]) -> Data {
-        (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
     }
 }

@@ -134,7 +134,7 @@ extension RuleHolder {
             return changed
                 ? "rules \(version) loaded (\(trigger))" : "rules \(version) unchanged (\(trigger))"
         case .rejected(let diagnostics, let message):
-            let errors = diagnostics.filter { $0.severity == "error" }
+            let errors = diagnostics.filter { $0.severity == .error }
             var what = errors.first?.text ?? message
             if errors.count > 1 { what += " (and \(errors.count - 1) more)" }
             let old = serving.map { "old rules \($0.prefix(8)) serving" } ?? "old rules serving"

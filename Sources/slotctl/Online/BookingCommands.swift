@@ -90,7 +90,7 @@ struct BookingsCommand: OnlineCommand {
             table.add(
                 booking.id, "\(TimeText.weekday(TimeText.date(booking.start))) \(TimeText.date(booking.start))",
                 "\(TimeText.time(booking.start))–\(TimeText.time(booking.end))", booking.staff,
-                booking.services.joined(separator: "+"), booking.customer.name, booking.status)
+                booking.services.joined(separator: "+"), booking.customer.name, booking.status.rawValue)
         }
         emit(table.rendered)
     }

@@ -180,7 +180,7 @@ struct WatchCommand: OnlineCommand {
     }
 
     func render(rules: RulesSummary, day: String, staff: [StaffInfo], bookings: [BookingDetails]) -> String {
-        let active = bookings.filter { $0.status != "cancelled" && $0.status != "expired" }
+        let active = bookings.filter { $0.status != .cancelled && $0.status != .expired }
         let updated = SlotsCommand.stamp(zone: rules.shop.timezone)
         var lines = ["\(rules.shop.name) — \(TimeText.weekday(day)) \(day) — updated \(updated)"]
         // Bookings of someone no longer in the rules still show, under their id, after the current staff.
@@ -194,7 +194,7 @@ struct WatchCommand: OnlineCommand {
             lines.append("\(member.name) (\(member.id)) — \(theirs.count) booking\(theirs.count == 1 ? "" : "s")")
             if theirs.isEmpty { lines.append("  (free all day)") }
             for booking in theirs {
-                let status = booking.status == "confirmed" ? "" : "  [\(booking.status)]"
+                let status = booking.status == .confirmed ? "" : "  [\(booking.status)]"
                 lines.append(
                     "  \(TimeText.time(booking.start))–\(TimeText.time(booking.end))  "
                         + "\(booking.customer.name)  \(booking.services.joined(separator: "+"))  \(booking.id)\(status)"

@@ -141,7 +141,7 @@ enum ConflictsOutput {
             table.add(
                 booking.id, "\(TimeText.weekday(TimeText.date(booking.start))) \(TimeText.date(booking.start))",
                 "\(TimeText.time(booking.start))–\(TimeText.time(booking.end))", booking.staff, booking.customer.name,
-                booking.status, why)
+                booking.status.rawValue, why)
         }
         emit(table.rendered)
         emit(
