@@ -156,8 +156,8 @@ def findings() -> dict[tuple[str, str], list[str]]:
                                 continue
                             if match.group(1) == "waitpid" and "WNOHANG" in line:
                                 continue
-                        # An awaited `wait` is an async one, which suspends instead of blocking.
-                        if name == "semaphore or lock wait" and "await" in line[: match.start()]:
+                        # An awaited `wait` or `sleep` is an async one, which suspends instead of blocking.
+                        if name in ("semaphore or lock wait", "sleep") and "await" in line[: match.start()]:
                             continue
                         found.setdefault((relative, name), []).append(f"{relative}:{number}: {line.strip()}")
     return found
