@@ -148,7 +148,7 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
     // hears of each: RELOADING=1 before, READY=1 with what happened after.
     let reloader = RuleReloader(
         rules: rules, store: store, bus: bus, metrics: metrics, clock: configuration.clock, logger: logger)
-    await reloader.setHooks(SystemdNotifier.process.reloadHooks(rules: rules))
+    reloader.setHooks(SystemdNotifier.process.reloadHooks(rules: rules))
     let operations = OperationsRoutes(
         service: service, reloader: reloader, store: store, metrics: metrics, configuration: configuration,
         providers: .init(

@@ -13,7 +13,7 @@ import Synchronization
 /// change, each active future booking the new rules no longer allow gets a `booking.conflicts_rules` event.
 ///
 /// `hooks` wrap every reload (systemd's `RELOADING=1` … `READY=1`, for one): set them once at start.
-public actor RuleReloader {
+public final class RuleReloader: Sendable {
     /// What asked for a reload (a label on the metrics and the events).
     public enum Trigger: String, Sendable {
         case start, signal, api, watch
@@ -54,8 +54,10 @@ public actor RuleReloader {
     let metrics: DaemonMetrics
     let clock: WallClock
     let logger: Logger
-    private var hooks = Hooks()
-    private var tail: Task<Void, Never>?
+    private let hooks = Mutex(Hooks())
+    /// The last reload asked for: each new one waits for it, so reloads run one at a time in the order asked (the
+    /// one serialisation; `RuleHolder` keeps none of its own).
+    private let tail = Mutex<Task<Void, Never>?>(nil)
     private let last = Mutex<Report?>(nil)
 
     init(
@@ -79,25 +81,28 @@ public actor RuleReloader {
     }
 
     /// Replaces the hooks (the composition root sets them once).
-    public func setHooks(_ hooks: Hooks) { self.hooks = hooks }
+    public func setHooks(_ hooks: Hooks) { self.hooks.withLock { $0 = hooks } }
 
     /// The last reload's report (the start's load until the first reload).
-    public nonisolated var lastReport: Report? { last.withLock { $0 } }
+    public var lastReport: Report? { last.withLock { $0 } }
 
     /// Reloads the rules, after any reload already running; returns what happened.
     @discardableResult
     public func reload(_ trigger: Trigger) async -> Report {
-        let previous = tail
-        // Chained so reloads run in the order asked even though each one awaits the store.
-        let task = Task { () -> Report in
-            await previous?.value
-            return await self.perform(trigger)
+        let task = tail.withLock { tail -> Task<Report, Never> in
+            let previous = tail
+            let task = Task { () -> Report in
+                await previous?.value
+                return await self.perform(trigger)
+            }
+            tail = Task { _ = await task.value }
+            return task
         }
-        tail = Task { _ = await task.value }
         return await task.value
     }
 
     private func perform(_ trigger: Trigger) async -> Report {
+        let hooks = self.hooks.withLock { $0 }
         hooks.willReload(trigger)
         // Reloads are serialised, so the rules in force now are the ones this reload replaces.
         let previousRules = rules.current
