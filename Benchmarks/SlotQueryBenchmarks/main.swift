@@ -71,7 +71,9 @@ func makeStore(count: Int, in directory: String? = nil) async throws -> SQLiteBo
                         price: haircut.price, deposit: nil,
                         customer: CustomerInfo(name: "Customer \(made)", email: nil, phone: nil), notes: "",
                         holdExpiresAt: nil)
-                    _ = try await store.createBooking(new, at: now - 400 * 86_400, idempotency: nil) { _ in nil as String? }
+                    _ = try await store.createBooking(new, at: now - 400 * 86_400, idempotency: nil) { _ in
+                        nil as String?
+                    }
                     made += 1
                 }
             }
@@ -89,7 +91,9 @@ struct Case {
 }
 
 /// Median and 90th percentile µs of the daemon's slot query path, with the spans read and slots found.
-func measure(_ store: SQLiteBookingStore, _ query: Case) async throws -> (median: Double, p90: Double, spans: Int, slots: Int) {
+func measure(_ store: SQLiteBookingStore, _ query: Case) async throws
+    -> (median: Double, p90: Double, spans: Int, slots: Int)
+{
     let schedule = engine.schedule(from: query.from.adding(days: -3), through: query.through.adding(days: 3))
     var samples: [Double] = []
     var spans = 0
@@ -102,7 +106,8 @@ func measure(_ store: SQLiteBookingStore, _ query: Case) async throws -> (median
             for: haircut, staff: query.choice, from: query.from, through: query.through, now: now, bookings: bookings,
             schedule: schedule)
         let elapsed = ContinuousClock.now - clock
-        if round >= 20 { samples.append(Double(elapsed.components.attoseconds) / 1e12 + Double(elapsed.components.seconds) * 1e6) }
+        let (seconds, attoseconds) = elapsed.components
+        if round >= 20 { samples.append(Double(attoseconds) / 1e12 + Double(seconds) * 1e6) }
         spans = bookings.count
         slots = found.count
     }
@@ -123,7 +128,10 @@ if let index = arguments.firstIndex(of: "--seed"), index + 1 < arguments.count {
 let busyDay = [2, 3, 4].map { today.adding(days: $0) }.first { $0.weekday != .sunday } ?? today.adding(days: 2)
 let cases = [
     (Case(name: "one day, one barber (busy day)", choice: .member("barber0"), from: busyDay, through: busyDay), 1.2),
-    (Case(name: "90 days, any barber", choice: .any, from: today.adding(days: 1), through: today.adding(days: 90)), 2.0),
+    (
+        Case(name: "90 days, any barber", choice: .any, from: today.adding(days: 1), through: today.adding(days: 90)),
+        2.0
+    ),
 ]
 
 print("Seeding \(bookingCount) bookings (10 barbers, 8 a day each, Mo-Sa, up to 50 days ahead, the rest past)…")

@@ -39,7 +39,9 @@ public final class SQLiteBookingStore: BookingStore {
     public static func open(path: String, synchronous: Synchronous = .full) async throws(StoreError)
         -> SQLiteBookingStore
     {
-        try await BlockingWork.run { () throws(StoreError) in try SQLiteBookingStore(path: path, synchronous: synchronous) }
+        try await BlockingWork.run { () throws(StoreError) in
+            try SQLiteBookingStore(path: path, synchronous: synchronous)
+        }
     }
 
     /// Opens (creating if needed) and migrates the database at `path`; refuses a file written by a newer slotd.
@@ -82,7 +84,9 @@ public final class SQLiteBookingStore: BookingStore {
         var narrowed: [String] = []
         for file in [path, path + "-wal", path + "-shm"] {
             var info = stat()
-            guard stat(file, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_mode & 0o077 != 0 else { continue }
+            guard stat(file, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_mode & 0o077 != 0 else {
+                continue
+            }
             if chmod(file, 0o600) == 0 { narrowed.append(file) }
         }
         return narrowed

@@ -48,7 +48,8 @@ struct SQLiteBookingStoreTests {
             SQLiteBookingStore.selectBookings + " WHERE "
                 + SQLiteBookingStore.activeOverlap.replacingOccurrences(of: "?", with: "1")
                 + " AND (b.staff_id = 'anna')")
-        #expect(check.contains("bookings_staff_active_spans (staff_id=? AND busy_start>? AND busy_start<?)"), "\(check)")
+        #expect(
+            check.contains("bookings_staff_active_spans (staff_id=? AND busy_start>? AND busy_start<?)"), "\(check)")
         // A slot query reads the spans of the staff asked for, in the window asked for: an index range per staff
         // member, never a scan of every booking (a shop that never completes bookings keeps them active).
         let (filter, _) = SQLiteBookingStore.staffOrResources(staff: ["anna", "ben"], resources: [])

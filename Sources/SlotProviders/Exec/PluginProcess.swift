@@ -372,7 +372,8 @@ final class PluginProcess: Sendable {
                 // The pipe is full: the plugin is behind on reading. Wait until it drains, within the deadline.
                 let left = deadline - ContinuousClock.now
                 var descriptor = pollfd(fd: stdinFD, events: Int16(POLLOUT), revents: 0)
-                let milliseconds = Int32(max(0, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))
+                let (seconds, attoseconds) = left.components
+                let milliseconds = Int32(max(0, seconds * 1000 + attoseconds / 1_000_000_000_000_000))
                 if milliseconds == 0 || poll(&descriptor, 1, milliseconds) == 0 {
                     return .temporary("cannot write to plugin '\(pluginName)': it has not read its input for a second")
                 }

@@ -138,7 +138,8 @@ final class BookingService: Sendable {
         for offering: ServiceOffering, choice: StaffChoice, from first: LocalDate, through last: LocalDate,
         in loaded: LoadedRules
     ) async throws -> [BookedSpan] {
-        try await store.bookedSpans(SpanQuery(for: offering, by: choice, from: first, through: last, engine: loaded.engine))
+        try await store.bookedSpans(
+            SpanQuery(for: offering, by: choice, from: first, through: last, engine: loaded.engine))
     }
 
     // MARK: - Slots
@@ -397,8 +398,10 @@ final class BookingService: Sendable {
     /// message, a calendar or another program.
     static func controlCharacterProblem(_ text: String, field: String, allowingLineBreaks: Bool) -> FieldProblem? {
         let allowed: Set<UInt32> = allowingLineBreaks ? [0x09, 0x0A, 0x0D] : []
-        guard let bad = text.unicodeScalars.first(where: { ($0.value < 0x20 || $0.value == 0x7F) && !allowed.contains($0.value) })
-        else { return nil }
+        let isRefused = { (scalar: Unicode.Scalar) in
+            (scalar.value < 0x20 || scalar.value == 0x7F) && !allowed.contains(scalar.value)
+        }
+        guard let bad = text.unicodeScalars.first(where: isRefused) else { return nil }
         let code = "U+" + String(bad.value, radix: 16, uppercase: true).leftPadded(to: 4)
         return FieldProblem(
             field: field,
