@@ -304,6 +304,35 @@ def test_every_configuration_mistake_is_reported_at_once_with_its_location_and_f
         assert expected in out.stderr, out.stderr
 
 
+def test_every_mistake_inside_the_outbox_and_notification_sections_is_reported_at_once(daemons):
+    d = daemons(start=False)
+    d.config = d.dir / "slotd.yaml"
+    d.config.write_text(
+        "outbox:\n  workers: 0\n  call_timeout: soon\n  end_of_day: 25:00\n"
+        "notifications:\n"
+        "  language: fr\n"
+        "  routes:\n"
+        "    - { on: [booking.nope], to: [mail] }\n"
+        "    - { on: [booking.created] }\n"
+        "  templates:\n"
+        "    booking.created: { subject: 'Hi {{nam}}', body: 'x' }\n"
+        "    booking.nope: { subject: s, body: b }\n"
+    )
+    out = subprocess.run(d.args, capture_output=True, text=True, timeout=30, cwd=d.dir)
+    assert out.returncode == 78, out
+    for expected in [
+        "slotd.yaml:2:12: `workers` must be a whole number from 1 to 32",
+        "slotd.yaml:3:17: `call_timeout` must be a positive duration",
+        "slotd.yaml:4:15: `end_of_day` must be a shop-local time",
+        "slotd.yaml:6:13: `language` must be de or en",
+        "unknown event 'booking.nope'",
+        "a route needs both `on:` (events) and `to:` (provider names)",
+        "unknown field {{nam}} in the template of booking.created",
+        "slotd.yaml:12:5: unknown event 'booking.nope'",
+    ]:
+        assert expected in out.stderr, out.stderr
+
+
 def test_sigterm_lets_an_in_flight_call_finish_within_the_call_timeout(daemons, receiver):
     receiver.mode = "hang"
     receiver.start()

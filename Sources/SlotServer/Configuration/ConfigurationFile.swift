@@ -230,7 +230,7 @@ public enum ConfigurationFile {
     }
 
     /// Runs `read`, adding the problems it throws to `problems` instead of stopping there.
-    private static func collect(
+    static func collect(
         into problems: inout [ConfigurationProblem], _ read: () throws(ConfigurationError) -> Void
     ) {
         do throws(ConfigurationError) { try read() } catch { problems += error.problems }

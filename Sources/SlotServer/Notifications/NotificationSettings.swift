@@ -97,82 +97,101 @@ public struct NotificationSettings: Sendable, Hashable {
         }
         var settings = NotificationSettings()
         settings.file = file
+        // Each setting's, route's and template's mistakes are reported, not only the first.
+        var problems: [ConfigurationProblem] = []
         for (keyNode, value) in mapping {
-            switch keyNode.string ?? "" {
-            case "language":
-                guard let language = value.string.flatMap(MessageLanguage.init(rawValue:)) else {
-                    throw fail(value, "`language` must be de or en (the built-in templates' languages)")
-                }
-                settings.language = language
-            case "routes":
-                guard let sequence = value.sequence else {
-                    throw fail(value, "`routes` must be a list of `{ on: [events], to: [providers] }`")
-                }
-                for item in sequence {
-                    guard let route = item.mapping else {
-                        throw fail(item, "a route must be a mapping `{ on: [events], to: [providers] }`")
+            ConfigurationFile.collect(into: &problems) { () throws(ConfigurationError) in
+                switch keyNode.string ?? "" {
+                case "language":
+                    guard let language = value.string.flatMap(MessageLanguage.init(rawValue:)) else {
+                        throw fail(value, "`language` must be de or en (the built-in templates' languages)")
                     }
-                    var on: [String]?
-                    var to: [String]?
-                    var mark = item.mark
-                    for (routeKey, routeValue) in route {
-                        switch routeKey.string ?? "" {
-                        case "on": on = try names(routeValue, "on")
-                        case "to":
-                            to = try names(routeValue, "to")
-                            mark = routeValue.mark
-                        default:
-                            throw fail(routeKey, "unknown key '\(routeKey.string ?? "")' in a route — use on and to")
+                    settings.language = language
+                case "routes":
+                    guard let sequence = value.sequence else {
+                        throw fail(value, "`routes` must be a list of `{ on: [events], to: [providers] }`")
+                    }
+                    var routeProblems: [ConfigurationProblem] = []
+                    for item in sequence {
+                        ConfigurationFile.collect(into: &routeProblems) { () throws(ConfigurationError) in
+                            guard let route = item.mapping else {
+                                throw fail(item, "a route must be a mapping `{ on: [events], to: [providers] }`")
+                            }
+                            var on: [String]?
+                            var to: [String]?
+                            var mark = item.mark
+                            for (routeKey, routeValue) in route {
+                                switch routeKey.string ?? "" {
+                                case "on": on = try names(routeValue, "on")
+                                case "to":
+                                    to = try names(routeValue, "to")
+                                    mark = routeValue.mark
+                                default:
+                                    throw fail(
+                                        routeKey, "unknown key '\(routeKey.string ?? "")' in a route — use on and to")
+                                }
+                            }
+                            guard let on, let to else {
+                                throw fail(item, "a route needs both `on:` (events) and `to:` (provider names)")
+                            }
+                            settings.routes.append(
+                                Route(events: on, providers: to, line: mark?.line, column: mark?.column))
                         }
                     }
-                    guard let on, let to else {
-                        throw fail(item, "a route needs both `on:` (events) and `to:` (provider names)")
+                    if !routeProblems.isEmpty { throw ConfigurationError(problems: routeProblems) }
+                case "templates":
+                    guard let templates = value.mapping else {
+                        throw fail(value, "`templates` must map events to `{ subject: …, body: … }`")
                     }
-                    settings.routes.append(Route(events: on, providers: to, line: mark?.line, column: mark?.column))
-                }
-            case "templates":
-                guard let templates = value.mapping else {
-                    throw fail(value, "`templates` must map events to `{ subject: …, body: … }`")
-                }
-                for (eventNode, templateNode) in templates {
-                    let event = eventNode.string ?? ""
-                    guard events.contains(event) else {
-                        throw fail(eventNode, "unknown event '\(event)' — use \(events.joined(separator: ", "))")
-                    }
-                    guard let fields = templateNode.mapping else {
-                        throw fail(templateNode, "the template of \(event) must be `{ subject: …, body: … }`")
-                    }
-                    var subject: String?
-                    var body: String?
-                    for (fieldKey, fieldValue) in fields {
-                        let text = fieldValue.string
-                        switch fieldKey.string ?? "" {
-                        case "subject": subject = text
-                        case "body": body = text
-                        default:
-                            throw fail(fieldKey, "unknown key '\(fieldKey.string ?? "")' in a template — use subject and body")
+                    var templateProblems: [ConfigurationProblem] = []
+                    for (eventNode, templateNode) in templates {
+                        ConfigurationFile.collect(into: &templateProblems) { () throws(ConfigurationError) in
+                            let event = eventNode.string ?? ""
+                            guard events.contains(event) else {
+                                throw fail(
+                                    eventNode, "unknown event '\(event)' — use \(events.joined(separator: ", "))")
+                            }
+                            guard let fields = templateNode.mapping else {
+                                throw fail(templateNode, "the template of \(event) must be `{ subject: …, body: … }`")
+                            }
+                            var subject: String?
+                            var body: String?
+                            for (fieldKey, fieldValue) in fields {
+                                let text = fieldValue.string
+                                switch fieldKey.string ?? "" {
+                                case "subject": subject = text
+                                case "body": body = text
+                                default:
+                                    throw fail(
+                                        fieldKey,
+                                        "unknown key '\(fieldKey.string ?? "")' in a template — use subject and body")
+                                }
+                                if text == nil { throw fail(fieldValue, "expected text") }
+                                let unknown = MessageTemplate.placeholders(in: text ?? "").filter {
+                                    !MessageTemplate.fields.contains($0)
+                                }
+                                if let first = unknown.first {
+                                    throw fail(
+                                        fieldValue,
+                                        "unknown field {{\(first)}} in the template of \(event) — use "
+                                            + MessageTemplate.fields.sorted().joined(separator: ", "))
+                                }
+                            }
+                            guard let subject, let body else {
+                                throw fail(templateNode, "the template of \(event) needs both `subject` and `body`")
+                            }
+                            settings.templates[event] = MessageTemplate(subject: subject, body: body)
                         }
-                        if text == nil { throw fail(fieldValue, "expected text") }
-                        let unknown = MessageTemplate.placeholders(in: text ?? "").filter {
-                            !MessageTemplate.fields.contains($0)
-                        }
-                        if let first = unknown.first {
-                            throw fail(
-                                fieldValue,
-                                "unknown field {{\(first)}} in the template of \(event) — use "
-                                    + MessageTemplate.fields.sorted().joined(separator: ", "))
-                        }
                     }
-                    guard let subject, let body else {
-                        throw fail(templateNode, "the template of \(event) needs both `subject` and `body`")
-                    }
-                    settings.templates[event] = MessageTemplate(subject: subject, body: body)
+                    if !templateProblems.isEmpty { throw ConfigurationError(problems: templateProblems) }
+                default:
+                    throw fail(
+                        keyNode,
+                        "unknown key '\(keyNode.string ?? "")' in `notifications` — use language, routes or templates")
                 }
-            default:
-                throw fail(
-                    keyNode, "unknown key '\(keyNode.string ?? "")' in `notifications` — use language, routes or templates")
             }
         }
+        if !problems.isEmpty { throw ConfigurationError(problems: problems) }
         return settings
     }
 }

@@ -50,8 +50,10 @@ public struct OutboxSettings: Sendable, Hashable {
             ConfigurationError(file: file, line: node.mark?.line, column: node.mark?.column, message: message)
         }
         guard let mapping = node.mapping else {
-            throw fail(node, "`outbox` must be a mapping (workers, call_timeout, initial_backoff, max_backoff, "
-                + "max_attempts, end_of_day)")
+            throw fail(
+                node,
+                "`outbox` must be a mapping (workers, call_timeout, initial_backoff, max_backoff, "
+                    + "max_attempts, end_of_day)")
         }
         func count(_ value: Node, _ key: String, _ range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
             guard let text = value.string, let number = Int(text), range.contains(number) else {
@@ -66,26 +68,31 @@ public struct OutboxSettings: Sendable, Hashable {
             return seconds
         }
         var settings = base
+        // Each setting's mistake is reported, not only the first.
+        var problems: [ConfigurationProblem] = []
         for (keyNode, value) in mapping {
-            let key = keyNode.string ?? ""
-            switch key {
-            case "workers": settings.workers = try count(value, key, 1...32)
-            case "max_attempts": settings.maxAttempts = try count(value, key, 1...1000)
-            case "call_timeout": settings.callTimeout = .seconds(try seconds(value, key))
-            case "initial_backoff": settings.initialBackoffSeconds = try seconds(value, key)
-            case "max_backoff": settings.maxBackoffSeconds = try seconds(value, key)
-            case "end_of_day":
-                guard let text = value.string, let minute = Self.clockMinute(text) else {
-                    throw fail(value, "`end_of_day` must be a shop-local time like \"23:00\" — quote it")
+            ConfigurationFile.collect(into: &problems) { () throws(ConfigurationError) in
+                let key = keyNode.string ?? ""
+                switch key {
+                case "workers": settings.workers = try count(value, key, 1...32)
+                case "max_attempts": settings.maxAttempts = try count(value, key, 1...1000)
+                case "call_timeout": settings.callTimeout = .seconds(try seconds(value, key))
+                case "initial_backoff": settings.initialBackoffSeconds = try seconds(value, key)
+                case "max_backoff": settings.maxBackoffSeconds = try seconds(value, key)
+                case "end_of_day":
+                    guard let text = value.string, let minute = Self.clockMinute(text) else {
+                        throw fail(value, "`end_of_day` must be a shop-local time like \"23:00\" — quote it")
+                    }
+                    settings.endOfDayMinute = minute
+                default:
+                    throw fail(
+                        keyNode,
+                        "unknown key '\(key)' in `outbox` — use workers, call_timeout, initial_backoff, max_backoff, "
+                            + "max_attempts or end_of_day")
                 }
-                settings.endOfDayMinute = minute
-            default:
-                throw fail(
-                    keyNode,
-                    "unknown key '\(key)' in `outbox` — use workers, call_timeout, initial_backoff, max_backoff, "
-                        + "max_attempts or end_of_day")
             }
         }
+        if !problems.isEmpty { throw ConfigurationError(problems: problems) }
         if settings.maxBackoffSeconds < settings.initialBackoffSeconds {
             throw fail(node, "`max_backoff` must not be shorter than `initial_backoff`")
         }
