@@ -69,7 +69,7 @@ public final class ManualTime: Sendable {
         var elapsed: Duration = .zero
         var sleepers: [UInt64: Sleeper] = [:]
         var nextID: UInt64 = 0
-        /// Tests waiting for a sleeper that a move of `reach` would wake.
+        /// Tests waiting for a sleeper whose deadline is exactly `reach` from now.
         var watchers: [(reach: Duration, continuation: CheckedContinuation<Void, Never>)] = []
     }
 
@@ -98,12 +98,13 @@ public final class ManualTime: Sendable {
     /// Moves time forward by `duration` (`now` moves by the whole seconds crossed).
     public func advance(by duration: Duration) { move(by: max(.zero, duration), settingNow: true) }
 
-    /// Waits until something sleeps on this time that moving it by `duration` would wake, then moves it: the move
-    /// is never lost to a sleeper that had not started waiting yet.
+    /// Waits until something sleeps on this time for exactly `duration` from now (a timer of that period, such as a
+    /// stream's heartbeat), then moves the time by it: the move is never lost to a timer that had not started
+    /// waiting yet, nor spent on another sleeper that a shorter move would also wake.
     public func advanceWhenSleeping(by duration: Duration) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let ready = state.withLock { state -> Bool in
-                if state.sleepers.values.contains(where: { $0.deadline <= state.elapsed + duration }) { return true }
+                if state.sleepers.values.contains(where: { $0.deadline == state.elapsed + duration }) { return true }
                 state.watchers.append((duration, continuation))
                 return false
             }
@@ -139,8 +140,8 @@ public final class ManualTime: Sendable {
                     let deadline = state.elapsed + duration
                     state.sleepers[id] = Sleeper(deadline: deadline, continuation: continuation)
                     let elapsed = state.elapsed
-                    let woken = state.watchers.filter { deadline <= elapsed + $0.reach }
-                    state.watchers.removeAll { deadline <= elapsed + $0.reach }
+                    let woken = state.watchers.filter { deadline == elapsed + $0.reach }
+                    state.watchers.removeAll { deadline == elapsed + $0.reach }
                     return (nil, woken.map(\.continuation))
                 }
                 if let resumeNow { continuation.resume(with: resumeNow) }
