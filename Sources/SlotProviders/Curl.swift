@@ -87,36 +87,21 @@ public struct MailCall: Sendable {
 
 /// libcurl for HTTP(S) and SMTP(S): no extra package to build, and the system's TLS.
 ///
-/// Each call runs on its own thread (curl's easy interface blocks) and is bounded by its timeout, so a hung
-/// receiver costs a thread for at most that long and never a request handler.
+/// Each call runs through `BlockingWork.run`, off Swift's cooperative pool (curl's easy interface blocks), and is
+/// bounded by its timeout, so a hung receiver costs a thread for at most that long and never a request handler.
 public enum Curl {
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
     /// Performs an HTTP call; network failures and timeouts are `.temporary`. Any status is returned as a reply.
     public static func perform(_ call: HTTPCall) async throws(ProviderError) -> HTTPReply {
-        let result: Result<HTTPReply, ProviderError> = await onThread { performBlocking(call) }
-        return try result.get()
+        try await BlockingWork.run { () throws(ProviderError) in try performOnThisThread(call).get() }
     }
 
     /// Sends one email.
     public static func sendMail(_ mail: MailCall) async throws(ProviderError) {
-        let result: Result<Void, ProviderError> = await onThread { sendMailBlocking(mail) }
-        try result.get()
+        try await BlockingWork.run { () throws(ProviderError) in try sendMailBlocking(mail).get() }
     }
 
-    /// Performs an HTTP call on the calling thread, which it blocks: for a thread of the caller's own (the systemd
-    /// watchdog's), never for async code.
-    public static func performOnThisThread(_ call: HTTPCall) -> Result<HTTPReply, ProviderError> {
-        performBlocking(call)
-    }
-
-    private static func onThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            let thread = Thread { continuation.resume(returning: work()) }
-            thread.stackSize = 1 << 20
-            thread.start()
-        }
-    }
 
     /// Collects a response body, or feeds a request body.
     private final class Buffer {
@@ -149,7 +134,9 @@ public enum Curl {
         return max(1, Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000))
     }
 
-    private static func performBlocking(_ call: HTTPCall) -> Result<HTTPReply, ProviderError> {
+    /// Performs an HTTP call on the calling thread, which it blocks: for `perform` and for a thread of the caller's
+    /// own (the systemd watchdog's), never for async code.
+    public static func performOnThisThread(_ call: HTTPCall) -> Result<HTTPReply, ProviderError> {
         BlockingWork.assertOffCooperativePool("an HTTP call with libcurl")
         _ = globalInit
         guard let handle = curl_easy_init() else { return .failure(.temporary("libcurl could not start a call")) }

@@ -61,7 +61,7 @@ ALLOWED: dict[tuple[str, str], tuple[int, str]] = {
     ),
     ("Sources/SlotProviders/Curl.swift", "libcurl transfer"): (
         2,
-        "on a Thread of its own per call (Curl.onThread), or the watchdog's thread (performOnThisThread); "
+        "through BlockingWork.run (Curl.perform, Curl.sendMail), or the watchdog's own thread (performOnThisThread); "
         "asserts off the pool",
     ),
     ("Sources/SlotProviders/Exec/PluginProcess.swift", "system call that waits"): (
