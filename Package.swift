@@ -111,6 +111,7 @@ let package = Package(
             path: "Benchmarks/SlotQueryBenchmarks"
         ),
         .testTarget(name: "SlotCoreTests", dependencies: ["SlotCore"]),
+        .testTarget(name: "SlotBlockingTests", dependencies: ["SlotBlocking"]),
         .testTarget(name: "SlotRulesTests", dependencies: ["SlotCore", "SlotRules"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SlotEngineTests", dependencies: ["SlotCore", "SlotRules", "SlotEngine"]),
         .testTarget(

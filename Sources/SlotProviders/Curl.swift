@@ -129,10 +129,8 @@ public enum Curl {
         return length
     }
 
-    private static func milliseconds(_ duration: Duration) -> Int {
-        let (seconds, attoseconds) = duration.components
-        return max(1, Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000))
-    }
+    /// libcurl's timeouts in milliseconds; zero would mean "no timeout", so at least one.
+    private static func milliseconds(_ duration: Duration) -> Int { Int(max(1, duration.wholeMilliseconds)) }
 
     /// Performs an HTTP call on the calling thread, which it blocks: for `perform` and for a thread of the caller's
     /// own (the systemd watchdog's), never for async code.

@@ -333,7 +333,7 @@ final class PluginProcess: Sendable {
                 state.timers[id] = box
                 return true
             }
-            if armed { DispatchQueue.global().asyncAfter(deadline: .now() + Self.seconds(timeout), execute: box.item) }
+            if armed { DispatchQueue.global().asyncAfter(deadline: .now() + timeout.inSeconds, execute: box.item) }
         }
     }
 
@@ -372,8 +372,7 @@ final class PluginProcess: Sendable {
                 // The pipe is full: the plugin is behind on reading. Wait until it drains, within the deadline.
                 let left = deadline - ContinuousClock.now
                 var descriptor = pollfd(fd: stdinFD, events: Int16(POLLOUT), revents: 0)
-                let (seconds, attoseconds) = left.components
-                let milliseconds = Int32(max(0, seconds * 1000 + attoseconds / 1_000_000_000_000_000))
+                let milliseconds = Int32(clamping: max(0, left.wholeMilliseconds))
                 if milliseconds == 0 || poll(&descriptor, 1, milliseconds) == 0 {
                     return .temporary("cannot write to plugin '\(pluginName)': it has not read its input for a second")
                 }
@@ -400,11 +399,6 @@ final class PluginProcess: Sendable {
 
     /// Whether the plugin was killed because a call timed out.
     var wasKilledForTimeout: Bool { state.withLock { $0.killedForTimeout } }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        let (seconds, attoseconds) = duration.components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
 
     /// Kills the plugin's whole process group at once.
     func kill() {

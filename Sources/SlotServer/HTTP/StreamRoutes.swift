@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import SlotAPI
+import SlotBlocking
 import SlotStore
 
 /// The long-lived responses: the event stream and slot watches, both NDJSON.
@@ -188,9 +189,8 @@ struct StallGuard: Sendable {
 
     func write(_ buffer: ByteBuffer, to writer: inout any ResponseBodyWriter) async throws {
         guard let channel else { return try await writer.write(buffer) }
-        let (seconds, attoseconds) = limit.components
         let (logger, what, limit) = (self.logger, self.what, self.limit)
-        let wait = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        let wait = TimeAmount.nanoseconds(limit.wholeNanoseconds)
         let cut = channel.eventLoop.scheduleTask(in: wait) {
             logger.notice("\(what) read nothing for \(limit); cut off")
             channel.close(promise: nil)

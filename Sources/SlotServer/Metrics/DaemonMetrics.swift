@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import SlotBlocking
 import Synchronization
 
 /// The daemon's in-process counters: HTTP requests by route pattern, their latency, and rule reloads.
@@ -222,7 +223,7 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
 
     private func record(_ request: Request, _ context: Context, status: Int, since started: ContinuousClock.Instant) {
         let elapsed = ContinuousClock.now - started
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.inSeconds
         // The router's pattern (`/v1/bookings/{id}`); every unmatched path is one series, whatever was asked.
         let pattern = context.endpointPath ?? "NotFound"
         let route = pattern == "NotFound" ? "unmatched" : pattern

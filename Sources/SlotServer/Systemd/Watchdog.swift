@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import SlotBlocking
 import SlotProviders
 import Synchronization
 
@@ -79,7 +80,7 @@ final class Watchdog: Sendable {
             }
             let left = started + interval - ContinuousClock.now
             // This thread is the watchdog's own: waiting here holds no thread anything else needs.
-            if left > .zero, wake.wait(timeout: .now() + Self.seconds(left)) == .success { return }
+            if left > .zero, wake.wait(timeout: .now() + left.inSeconds) == .success { return }
         }
     }
 
@@ -108,14 +109,9 @@ final class Watchdog: Sendable {
             checking.store(false, ordering: .sequentiallyConsistent)
             done.signal()
         }
-        if done.wait(timeout: .now() + Self.seconds(timeout)) == .timedOut {
+        if done.wait(timeout: .now() + timeout.inSeconds) == .timedOut {
             return "the database and rules check did not finish within \(timeout)"
         }
         return answer.withLock { $0 }
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        let (seconds, attoseconds) = duration.components
-        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }
