@@ -30,7 +30,7 @@ let package = Package(
         // Reading a rules directory from disk: the I/O side of SlotRules, shared by slotd and slotctl.
         .target(name: "SlotRuleFiles", dependencies: ["SlotRules", "SlotBlocking"]),
         // The wire contract of the v1 API: request, response and event types, the problem+json error body.
-        .target(name: "SlotAPI"),
+        .target(name: "SlotAPI", dependencies: ["SlotCore"]),
         // HTTP/1.1 over the daemon's Unix socket, shared by slotctl (blocking) and the tests (async, own threads).
         .target(name: "SlotClient"),
         // Durable bookings, customers, the event log, the outbox and idempotency keys in SQLite.

@@ -197,11 +197,6 @@ enum BookingPlanner {
         return StoreJSON.encode(BookingEventData(event, of: facts))
     }
 
-    /// A column's JSON (services, segments, resources): plain values only, written under the write lock.
-    static func json(_ object: Any) -> Data {
-        StoreJSON.data(object)
-    }
-
     /// Whether `booking` can conflict with a booking of `staffID` needing `resources`: same staff or a shared
     /// resource, active, and busy inside `window`.
     static func couldConflict(

@@ -531,7 +531,7 @@ extension SQLiteBookingStore {
         return [
             ("status", booking.status.rawValue.databaseValue),
             ("staff_id", booking.staffID.databaseValue),
-            ("services", String(decoding: BookingPlanner.json(booking.services), as: UTF8.self).databaseValue),
+            ("services", StoreJSON.array(of: booking.services).databaseValue),
             ("variant", booking.variant.databaseValue),
             ("start_at", booking.start.databaseValue),
             ("end_at", booking.end.databaseValue),
@@ -656,8 +656,7 @@ extension SQLiteBookingStore {
     }
 
     static func encodeSegments(_ segments: [Segment]) -> String {
-        let objects = segments.map { ["kind": $0.kind.rawValue, "minutes": $0.minutes] as [String: Any] }
-        return String(decoding: BookingPlanner.json(objects), as: UTF8.self)
+        StoreJSON.array(of: segments.map { ["kind": .text($0.kind.rawValue), "minutes": .number($0.minutes)] })
     }
 
     static func decodeSegments(_ text: String) -> [Segment] {
@@ -668,8 +667,7 @@ extension SQLiteBookingStore {
     }
 
     static func encodeResources(_ resources: [ResourceNeed]) -> String {
-        let objects = resources.map { ["resource": $0.resource, "count": $0.count] as [String: Any] }
-        return String(decoding: BookingPlanner.json(objects), as: UTF8.self)
+        StoreJSON.array(of: resources.map { ["count": .number($0.count), "resource": .text($0.resource)] })
     }
 
     static func decodeResources(_ text: String) -> [ResourceNeed] {

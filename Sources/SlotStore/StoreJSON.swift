@@ -1,65 +1,55 @@
 import Foundation
 import GRDB
+import SlotCore
 import SlotEngine
 import SlotRules
 import Synchronization
 
-/// The small JSON the store writes into its own columns and event rows: objects with sorted keys, arrays,
-/// strings, integers and booleans.
+/// The small JSON the store writes into its own columns (`services`, `segments`, `resources`): arrays of strings
+/// and arrays of flat objects.
 ///
 /// Written by hand because this runs inside the write transaction of every booking, where it holds the one write
 /// lock: `JSONSerialization` with `.sortedKeys` bridges every value and sorts keys with a locale-aware `NSString`
 /// comparison, which cost more than the SQL of the whole transaction (measured with `perf`; see
-/// docs/benchmarks.md). Keys are sorted by code point, which is the same order for the ASCII keys used here.
+/// docs/benchmarks.md). Job payloads and event data are `Codable` values written by `encode`.
 public enum StoreJSON {
-    /// Serialises plain values (`String`, `Bool`, integer types, arrays and `[String: Any]` of them).
-    public static func data(_ value: Any) -> Data {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(256)
-        write(value, into: &bytes)
-        return Data(bytes)
+    /// A member of a flat object in a column.
+    enum Member {
+        case text(String)
+        case number(Int)
     }
 
-    private static func write(_ value: Any, into bytes: inout [UInt8]) {
-        switch value {
-        case let text as String:
+    /// `["a","b"]`.
+    static func array(of strings: [String]) -> String {
+        var bytes: [UInt8] = [UInt8(ascii: "[")]
+        for (index, text) in strings.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
             writeString(text, into: &bytes)
-        case let flag as Bool:
-            bytes.append(contentsOf: flag ? Array("true".utf8) : Array("false".utf8))
-        case let number as Int:
-            bytes.append(contentsOf: String(number).utf8)
-        case let number as Int64:
-            bytes.append(contentsOf: String(number).utf8)
-        case let number as Int32:
-            bytes.append(contentsOf: String(number).utf8)
-        case let strings as [String]:
-            bytes.append(UInt8(ascii: "["))
-            for (index, text) in strings.enumerated() {
-                if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                writeString(text, into: &bytes)
-            }
-            bytes.append(UInt8(ascii: "]"))
-        case let object as [String: Any]:
+        }
+        bytes.append(UInt8(ascii: "]"))
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// `[{"k":v,…},…]`, members in the order given (callers give them sorted, as `encode` would write them).
+    static func array(of objects: [KeyValuePairs<String, Member>]) -> String {
+        var bytes: [UInt8] = [UInt8(ascii: "[")]
+        bytes.reserveCapacity(64 * objects.count + 2)
+        for (index, object) in objects.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
             bytes.append(UInt8(ascii: "{"))
-            for (index, key) in object.keys.sorted().enumerated() {
-                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            for (position, (key, member)) in object.enumerated() {
+                if position > 0 { bytes.append(UInt8(ascii: ",")) }
                 writeString(key, into: &bytes)
                 bytes.append(UInt8(ascii: ":"))
-                // The key comes from the dictionary itself.
-                if let member = object[key] { write(member, into: &bytes) }
+                switch member {
+                case .text(let text): writeString(text, into: &bytes)
+                case .number(let number): bytes.append(contentsOf: String(number).utf8)
+                }
             }
             bytes.append(UInt8(ascii: "}"))
-        case let array as [Any]:
-            bytes.append(UInt8(ascii: "["))
-            for (index, element) in array.enumerated() {
-                if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                write(element, into: &bytes)
-            }
-            bytes.append(UInt8(ascii: "]"))
-        default:
-            // Not reached with the values the store builds; a readable string beats invalid JSON.
-            writeString(String(describing: value), into: &bytes)
         }
+        bytes.append(UInt8(ascii: "]"))
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     private static func writeString(_ text: String, into bytes: inout [UInt8]) {
@@ -84,15 +74,9 @@ public enum StoreJSON {
 
     // MARK: - Typed values
 
-    /// The one configuration of the JSON written for jobs and events: sorted keys, slashes as they are, so a value
-    /// always encodes to the same bytes, and the same object as the hand-written form above.
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
-
-    static let decoder = JSONDecoder()
+    /// Job payloads and event data are written with the one configuration of `StableJSON`.
+    static var encoder: JSONEncoder { StableJSON.encoder }
+    static var decoder: JSONDecoder { StableJSON.decoder }
 
     /// A job payload or event data as JSON; `{}` for a value that cannot be encoded (none of the engine's can).
     public static func encode(_ value: some Encodable) -> Data {
@@ -124,7 +108,7 @@ public enum StoreJSON {
 
     /// Decodes a column written by this store; nil when it is not what was expected.
     static func decode<T: Decodable>(_ type: T.Type, _ text: String) -> T? {
-        try? JSONDecoder().decode(type, from: Data(text.utf8))
+        try? decoder.decode(type, from: Data(text.utf8))
     }
 }
 

@@ -1,27 +1,39 @@
 import Foundation
 import Testing
 
+import SlotRules
+
 @testable import SlotStore
 
-@Suite("the store's own JSON")
+@Suite("the store's own JSON columns")
 struct StoreJSONTests {
-    @Test("objects come out with sorted keys and read back as what went in")
-    func roundTrip() throws {
-        let object: [String: Any] = [
-            "status": "confirmed", "booking": "bk_1", "services": ["haircut", "beard"], "start": Int64(1_800_000_000),
-            "late": true, "fee": ["currency": "EUR", "amount": 500], "reason": "said \"no\"\\ at 9/10\n\u{1}é",
-        ]
-        let data = StoreJSON.data(object)
-        let text = String(decoding: data, as: UTF8.self)
-        #expect(text.hasPrefix("{\"booking\":\"bk_1\",\"fee\":{\"amount\":500,\"currency\":\"EUR\"},\"late\":true,"))
-        let back = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-        #expect(back["reason"] as? String == "said \"no\"\\ at 9/10\n\u{1}é")
-        #expect(back["services"] as? [String] == ["haircut", "beard"])
-        #expect(back["start"] as? Int == 1_800_000_000)
-        #expect(back["late"] as? Bool == true)
-        #expect(StoreJSON.data([[String: Any]]()) == Data("[]".utf8))
-        // Integers stay integers (no bridging of 0 and 1 to booleans).
-        let numbers = StoreJSON.data(["a": 0, "b": 1, "c": Int64(1), "d": false])
-        #expect(String(decoding: numbers, as: UTF8.self) == #"{"a":0,"b":1,"c":1,"d":false}"#)
+    @Test("arrays of strings are escaped and read back as what went in")
+    func strings() throws {
+        let texts = ["haircut", "said \"no\"\\ at 9/10\n\u{1}é", ""]
+        let text = StoreJSON.array(of: texts)
+        #expect(text.hasPrefix(#"["haircut","said \"no\"\\ at 9/10\n\u0001é","#))
+        #expect(try JSONDecoder().decode([String].self, from: Data(text.utf8)) == texts)
+        #expect(StoreJSON.array(of: [String]()) == "[]")
+    }
+
+    @Test("flat objects keep the given member order and write numbers as integers")
+    func objects() throws {
+        let text = StoreJSON.array(of: [["count": .number(0), "resource": .text("chair")], ["minutes": .number(-5)]])
+        #expect(text == #"[{"count":0,"resource":"chair"},{"minutes":-5}]"#)
+        #expect(StoreJSON.array(of: [KeyValuePairs<String, StoreJSON.Member>]()) == "[]")
+    }
+
+    @Test("segment and resource columns are written exactly as the typed encoder would and read back")
+    func columnsMatchEncoder() throws {
+        let segments = [Segment(.active, minutes: 20), Segment(.processing, minutes: 15)]
+        let text = SQLiteBookingStore.encodeSegments(segments)
+        let rows = segments.map { StoreJSON.SegmentRow(kind: $0.kind.rawValue, minutes: $0.minutes) }
+        #expect(text == String(decoding: try StoreJSON.encoder.encode(rows), as: UTF8.self))
+        #expect(SQLiteBookingStore.decodeSegments(text) == segments)
+        let needs = [ResourceNeed(resource: "wash basin", count: 2)]
+        let resources = SQLiteBookingStore.encodeResources(needs)
+        let resourceRows = needs.map { StoreJSON.ResourceRow(resource: $0.resource, count: $0.count) }
+        #expect(resources == String(decoding: try StoreJSON.encoder.encode(resourceRows), as: UTF8.self))
+        #expect(SQLiteBookingStore.decodeResources(resources) == needs)
     }
 }

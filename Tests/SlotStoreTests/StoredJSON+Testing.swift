@@ -16,6 +16,7 @@ extension OutboxJob {
 extension OutboxEnqueue {
     /// A row with a plain JSON-able payload, of any kind (the store does not read kinds).
     init(kind: String, object: [String: Any], dueAt: Int64) {
-        self.init(kind: kind, payload: StoreJSON.data(object), dueAt: dueAt)
+        let payload = (try? JSONSerialization.data(withJSONObject: object, options: .sortedKeys)) ?? Data("{}".utf8)
+        self.init(kind: kind, payload: payload, dueAt: dueAt)
     }
 }

@@ -109,7 +109,7 @@ final class EventBus: Sendable {
         let targets = state.withLock { Array($0.subscribers) }
         for (id, continuation) in targets {
             if case .dropped = continuation.yield(message) {
-                overflowed.withLock { $0.insert(id) }
+                overflowed.withLock { _ = $0.insert(id) }
                 remove(id)
                 continuation.finish()
             }

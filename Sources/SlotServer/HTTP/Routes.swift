@@ -140,7 +140,7 @@ struct Routes: Sendable {
             // a request with a key needs one (it is an encoding pass per booking).
             let fingerprint =
                 key == nil
-                ? "" : Fingerprint.of("POST /v1/bookings", try JSONCoding.canonicalEncoder.encode(create))
+                ? "" : Fingerprint.of("POST /v1/bookings", try JSONCoding.encoder.encode(create))
             let answer = try await service.create(create, idempotencyKey: key, fingerprint: fingerprint)
             return Response(
                 status: HTTPResponse.Status(code: answer.status), headers: [.contentType: "application/json"],
