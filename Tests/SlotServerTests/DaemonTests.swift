@@ -278,7 +278,7 @@ struct DaemonTests {
         // Each move waits until the heartbeat timer sleeps, so none is lost to a timer not started yet; the second
         // comes once the first heartbeat is in.
         async let stream = daemon.client.lines(
-            "/v1/events", count: 2, timeout: 30,
+            "/v1/events", count: 2, timeout: 60,
             afterFirstLine: { Task { await time.advanceWhenSleeping(by: .seconds(15)) } })
         await time.advanceWhenSleeping(by: .seconds(15))
         let (_, lines) = try await stream

@@ -34,7 +34,7 @@ struct HoldExpiryTests {
         let cursor = try await latestCursor(client)
 
         // A slot watch, open before the hold lapses: its first answer lacks the held start.
-        let watch = try await daemon.client.openLines(Self.slots + "&watch=true", timeout: 20)
+        let watch = try await daemon.client.openLines(Self.slots + "&watch=true", timeout: 60)
         defer { watch.close() }
         #expect(watch.head.status == 200)
         let first = try JSONDecoder().decode(SlotList.self, from: Data(try #require(try await watch.next()).utf8))
@@ -49,7 +49,7 @@ struct HoldExpiryTests {
         // whether the job runs before or after the stream is open.
         daemon.time.advance(by: 2 * 60)
         let (response, lines) = try await client.lines(
-            "/v1/events?since=\(cursor)&type=booking.expired", count: 1, timeout: 20)
+            "/v1/events?since=\(cursor)&type=booking.expired", count: 1, timeout: 60)
         #expect(response.status == 200)
         let event = try JSONDecoder().decode(EventLine.self, from: Data(try #require(lines.first).utf8))
         #expect(event.type == "booking.expired")

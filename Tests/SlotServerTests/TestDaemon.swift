@@ -87,7 +87,8 @@ final class TestDaemon: Sendable {
         self.directory = directory
         self.daemon = daemon
         self.time = time
-        self.client = UnixHTTPClient(socketPath: configuration.socketPath, timeout: 10)
+        // A bound for a broken daemon, not a speed check: on a loaded machine a sound answer can take many seconds.
+        self.client = UnixHTTPClient(socketPath: configuration.socketPath, timeout: 60)
         self.task = Task { try await daemon.run() }
         try await daemon.waitUntilListening()
     }
