@@ -41,7 +41,7 @@ let package = Package(
             ]
         ),
         // The provider boundary: payment and notification protocols, their settings, the exec-plugin host.
-        .target(name: "SlotProviders", dependencies: ["CCurl", "CCrypto", "SlotBlocking"]),
+        .target(name: "SlotProviders", dependencies: ["CCurl", "CCrypto", "SlotBlocking", "SlotCore"]),
         // Typed wrappers for libcurl's variadic setters (HTTPS and SMTP at no build cost).
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
         // HMAC-SHA256 from the system's libcrypto, for webhook signatures.
@@ -127,7 +127,7 @@ let package = Package(
                 "WebhookProvider", "StripePayment",
                 .product(name: "Logging", package: "swift-log"),
             ]),
-        .testTarget(name: "SlotProvidersTests", dependencies: ["SlotProviders", "SMTPProvider"]),
+        .testTarget(name: "SlotProvidersTests", dependencies: ["SlotCore", "SlotProviders", "SMTPProvider"]),
         .testTarget(name: "StripePaymentTests", dependencies: ["StripePayment", "SlotProviders"]),
     ],
     swiftLanguageModes: [.v6]

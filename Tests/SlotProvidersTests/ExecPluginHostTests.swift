@@ -1,4 +1,5 @@
 import Foundation
+import SlotCore
 import SlotProviders
 import Synchronization
 import Testing
@@ -77,6 +78,16 @@ struct ExecPluginHostTests {
         (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
     }
 
+    /// A loose view of a call's result, for assertions that look at one field.
+    static func object(_ value: JSONValue) -> [String: Any] {
+        object((try? JSONEncoder().encode(value)) ?? Data())
+    }
+
+    /// Params written as JSON text.
+    static func params(_ text: String) -> JSONValue {
+        try! JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+    }
+
     @Test("the handshake reports name and capabilities; a call gets its result; env and cwd are the configured ones")
     func handshakeAndCall() async throws {
         let fixture = try Fixture(
@@ -91,7 +102,7 @@ struct ExecPluginHostTests {
         #expect(description.name == "test")
         #expect(description.capabilities == ["notify", "create_deposit"])
 
-        let result = Self.object(try await host.call(.notify, params: Data(#"{"subject":"Hi"}"#.utf8)))
+        let result = Self.object(try await host.call(.notify, params: Self.params(#"{"subject":"Hi"}"#)))
         #expect((result["echo"] as? [String: Any])?["subject"] as? String == "Hi")
         #expect(result["env"] as? String == "hello from env")
         #expect(result["cwd"] as? String == fixture.directory)
@@ -131,10 +142,10 @@ struct ExecPluginHostTests {
                 """)
         let host = fixture.host()
         await #expect(throws: ProviderError.temporary("plugin 'test': gateway said no")) {
-            _ = try await host.call(.notify, params: Data(#"{"code":"temporary"}"#.utf8))
+            _ = try await host.call(.notify, params: Self.params(#"{"code":"temporary"}"#))
         }
         await #expect(throws: ProviderError.permanent("plugin 'test': gateway said no")) {
-            _ = try await host.call(.notify, params: Data(#"{"code":"permanent"}"#.utf8))
+            _ = try await host.call(.notify, params: Self.params(#"{"code":"permanent"}"#))
         }
         // An error is an answer: the plugin is still the same process.
         #expect(fixture.starts == 1)
@@ -146,7 +157,7 @@ struct ExecPluginHostTests {
         let fixture = try Fixture(handlers: "")
         let host = fixture.host()
         do {
-            _ = try await host.call(.refund, params: Data("{}".utf8))
+            _ = try await host.call(.refund, params: Self.params("{}"))
             Issue.record("refund should fail")
         } catch {
             #expect(error.kind == .permanent)
@@ -166,10 +177,10 @@ struct ExecPluginHostTests {
                 """)
         // Long enough for Python to start on a busy machine, far shorter than the 60 s hang.
         let host = fixture.host(timeout: .seconds(2))
-        let first = Self.object(try await host.call(.notify, params: Data("{}".utf8)))["pid"] as? Int
+        let first = Self.object(try await host.call(.notify, params: Self.params("{}")))["pid"] as? Int
         let started = ContinuousClock.now
         do {
-            _ = try await host.call(.notify, params: Data(#"{"hang":true}"#.utf8))
+            _ = try await host.call(.notify, params: Self.params(#"{"hang":true}"#))
             Issue.record("the hanging call should time out")
         } catch {
             #expect(error.kind == .temporary)
@@ -177,7 +188,7 @@ struct ExecPluginHostTests {
         }
         // Far below the plugin's 600 s hang, yet loose: a full parallel test run can starve this task for a minute.
         #expect(ContinuousClock.now - started < .seconds(300))
-        let second = Self.object(try await host.call(.notify, params: Data("{}".utf8)))["pid"] as? Int
+        let second = Self.object(try await host.call(.notify, params: Self.params("{}")))["pid"] as? Int
         #expect(first != nil && second != nil && first != second)
         #expect(fixture.starts == 2)
         // The hung process is gone, not left behind.
@@ -198,7 +209,7 @@ struct ExecPluginHostTests {
         let host = fixture.host(timeout: .seconds(30))
         _ = try await host.describe()
         let started = ContinuousClock.now
-        let call = Task { try await host.call(.notify, params: Data(#"{"hang":true}"#.utf8)) }
+        let call = Task { try await host.call(.notify, params: Self.params(#"{"hang":true}"#)) }
         // Cancel once the plugin is working on the call (it leaves a file), as an outbox timeout would.
         let deadline = ContinuousClock.now + .seconds(10)
         while !FileManager.default.fileExists(atPath: fixture.directory + "/hanging") && ContinuousClock.now < deadline
@@ -214,7 +225,7 @@ struct ExecPluginHostTests {
             return
         }
         #expect(error.kind == .temporary)
-        let result = Self.object(try await host.call(.notify, params: Data("{}".utf8)))
+        let result = Self.object(try await host.call(.notify, params: Self.params("{}")))
         #expect(result["pid"] != nil)
         #expect(fixture.starts == 2)
         await host.stop()
@@ -232,13 +243,13 @@ struct ExecPluginHostTests {
                 """)
         let host = fixture.host()
         do {
-            _ = try await host.call(.notify, params: Data(#"{"crash":true}"#.utf8))
+            _ = try await host.call(.notify, params: Self.params(#"{"crash":true}"#))
             Issue.record("the crashing call should fail")
         } catch {
             #expect(error.kind == .temporary)
             #expect(error.message.contains("status 3"))
         }
-        let result = Self.object(try await host.call(.notify, params: Data("{}".utf8)))
+        let result = Self.object(try await host.call(.notify, params: Self.params("{}")))
         #expect(result["ok"] as? Bool == true)
         #expect(fixture.starts == 2)
         await host.stop()
@@ -260,14 +271,14 @@ struct ExecPluginHostTests {
                     return {"ok": True}
                 """)
         let host = fixture.host(timeout: .seconds(3))
-        _ = try await host.call(.notify, params: Data(#"{"close":true}"#.utf8))
+        _ = try await host.call(.notify, params: Self.params(#"{"close":true}"#))
         do {
-            _ = try await host.call(.notify, params: Data("{}".utf8))
+            _ = try await host.call(.notify, params: Self.params("{}"))
             Issue.record("writing to a closed stdin should fail")
         } catch {
             #expect(error.kind == .temporary)
         }
-        let result = Self.object(try await host.call(.notify, params: Data("{}".utf8)))
+        let result = Self.object(try await host.call(.notify, params: Self.params("{}")))
         #expect(result["ok"] as? Bool == true)
         #expect(fixture.starts == 2)
         await host.stop()
@@ -283,7 +294,7 @@ struct ExecPluginHostTests {
                     return {}
                 """)
         let host = fixture.host()
-        _ = try await host.call(.notify, params: Data("{}".utf8))
+        _ = try await host.call(.notify, params: Self.params("{}"))
         // stderr has its own reader thread: poll briefly for it.
         let deadline = ContinuousClock.now + .seconds(5)
         while fixture.logged(.stderr).count < 2 && ContinuousClock.now < deadline {
@@ -302,7 +313,7 @@ struct ExecPluginHostTests {
                 """)
         let host = fixture.host()
         do {
-            _ = try await host.call(.notify, params: Data("{}".utf8))
+            _ = try await host.call(.notify, params: Self.params("{}"))
             Issue.record("a protocol mismatch should fail")
         } catch {
             #expect(error.kind == .permanent)
@@ -347,7 +358,7 @@ struct ExecPluginHostTests {
         let answers = try await withThrowingTaskGroup(of: (Int, Int?).self) { group in
             for n in 0..<10 {
                 group.addTask {
-                    let result = Self.object(try await host.call(.notify, params: Data("{\"n\":\(n)}".utf8)))
+                    let result = Self.object(try await host.call(.notify, params: Self.params("{\"n\":\(n)}")))
                     return (n, result["n"] as? Int)
                 }
             }
@@ -393,7 +404,7 @@ struct ExecPluginHostTests {
                     return {"pid": os.getpid()}
                 """)
         let host = fixture.host()
-        let pid = Self.object(try await host.call(.notify, params: Data("{}".utf8)))["pid"] as? Int
+        let pid = Self.object(try await host.call(.notify, params: Self.params("{}")))["pid"] as? Int
         await host.stop()
         if let pid { #expect(await Self.gone(pid)) }
         #expect(fixture.logged(.info).contains { $0.contains("stopped (status 0)") })

@@ -1,5 +1,6 @@
 import Foundation
 import SlotBlocking
+import SlotCore
 
 /// How to run one exec plugin: `providers: { sms: { type: exec, command: [...], timeout: 10s, env: {...} } }`.
 public struct ExecPluginConfiguration: Hashable, Sendable {
@@ -72,8 +73,11 @@ public actor ExecPluginHost {
         return description
     }
 
-    /// Sends `method` with `params` (a JSON object's bytes) and returns the reply's `result` as JSON bytes.
-    public func call(_ method: ExecPluginProtocol.Method, params: Data) async throws(ProviderError) -> Data {
+    /// Sends `method` with `params` and returns the reply's `result`.
+    public func call(_ method: ExecPluginProtocol.Method, params: some Encodable & Sendable) async throws(ProviderError) -> JSONValue {
+        guard let encoded = try? StableJSON.encoder.encode(params) else {
+            throw .permanent("cannot encode a `\(method.rawValue)` request for plugin '\(configuration.name)' as JSON")
+        }
         await acquire()
         defer { release() }
         let (process, description) = try await running()
@@ -82,7 +86,7 @@ public actor ExecPluginHost {
                 "plugin '\(configuration.name)' does not offer `\(method.rawValue)` (its capabilities: "
                     + "\(description.capabilities.sorted().joined(separator: ", "))) — configure a plugin that does")
         }
-        return try await exchange(process, method.rawValue, params)
+        return try await exchange(process, method.rawValue, encoded)
     }
 
     /// Closes the plugin's stdin, waits briefly for it to exit, then terminates it. Later calls fail.
@@ -129,7 +133,7 @@ public actor ExecPluginHost {
         do {
             let result = try await exchange(
                 process, ExecPluginProtocol.Method.describe.rawValue,
-                Data("{\"protocol\":\(ExecPluginProtocol.version)}".utf8))
+                (try? StableJSON.encoder.encode(DescribeParams())) ?? Data())
             let description = try ExecPluginDescription.parse(result, plugin: configuration.name)
             self.description = description
             log(
@@ -211,7 +215,7 @@ public actor ExecPluginHost {
     // MARK: - One exchange
 
     private func exchange(_ process: PluginProcess, _ method: String, _ params: Data) async throws(ProviderError)
-        -> Data
+        -> JSONValue
     {
         // An abandoned call (queued behind a slow one past the outbox's timeout) is not sent at all.
         if Task.isCancelled { throw .temporary("the call to plugin '\(configuration.name)' was abandoned (cancelled)") }

@@ -1,4 +1,5 @@
 import Foundation
+import SlotCore
 
 // The exec-plugin protocol, version 1: JSON lines on the plugin's stdin (requests) and stdout (replies).
 // Plugins/README.md is its specification; keep the two in step.
@@ -45,11 +46,11 @@ public struct ExecPluginDescription: Hashable, Sendable {
     }
 
     /// Reads a `describe` result; a missing or mistyped field is a clear error.
-    static func parse(_ result: Data, plugin: String) throws(ProviderError) -> ExecPluginDescription {
-        guard let object = try? JSONSerialization.jsonObject(with: result) as? [String: Any] else {
+    static func parse(_ result: JSONValue, plugin: String) throws(ProviderError) -> ExecPluginDescription {
+        guard result.isObject else {
             throw .permanent("plugin '\(plugin)' answered `describe` with something other than a JSON object")
         }
-        guard let version = (object["protocol"] as? NSNumber)?.intValue else {
+        guard let version = result["protocol"]?.intValue else {
             throw .permanent(
                 "plugin '\(plugin)' answered `describe` without a numeric `protocol` — it must answer "
                     + "{\"protocol\": \(ExecPluginProtocol.version), \"name\": …, \"capabilities\": […]}")
@@ -59,31 +60,38 @@ public struct ExecPluginDescription: Hashable, Sendable {
                 "plugin '\(plugin)' speaks exec protocol \(version), this slotd speaks \(ExecPluginProtocol.version) "
                     + "— install a version of the plugin made for protocol \(ExecPluginProtocol.version)")
         }
-        guard let capabilities = object["capabilities"] as? [String] else {
+        guard let list = result["capabilities"]?.arrayValue, case let names = list.compactMap(\.stringValue),
+            names.count == list.count
+        else {
             throw .permanent(
                 "plugin '\(plugin)' answered `describe` without a `capabilities` list of strings "
                     + "(notify, create_deposit, cancel_deposit, refund)")
         }
         return ExecPluginDescription(
-            protocolVersion: version, name: object["name"] as? String ?? plugin, capabilities: Set(capabilities))
+            protocolVersion: version, name: result["name"]?.stringValue ?? plugin, capabilities: Set(names))
     }
 }
 
-/// A reply line taken apart: the `result` as JSON bytes, or the plugin's error.
+/// A reply line taken apart: its `result`, or the plugin's error.
 enum ExecPluginReply {
-    static func parse(_ line: Data, method: String, plugin: String) -> Result<Data, ProviderError> {
-        guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any] else {
+    /// The id of a reply line, nil when the line is not a JSON object with a whole-number `id`.
+    static func id(of line: Data) -> Int? {
+        (try? StableJSON.decoder.decode(JSONValue.self, from: line))?["id"]?.intValue
+    }
+
+    static func parse(_ line: Data, method: String, plugin: String) -> Result<JSONValue, ProviderError> {
+        guard let reply = try? StableJSON.decoder.decode(JSONValue.self, from: line), reply.isObject else {
             return .failure(.permanent("plugin '\(plugin)' answered `\(method)` with a line that is not a JSON object"))
         }
-        if let error = object["error"] {
-            guard let error = error as? [String: Any] else {
+        if let error = reply["error"] {
+            guard error.isObject else {
                 return .failure(
                     .permanent("plugin '\(plugin)' answered `\(method)` with an `error` that is not an object"))
             }
             let message =
-                (error["message"] as? String).map { "plugin '\(plugin)': \($0)" }
+                error["message"]?.stringValue.map { "plugin '\(plugin)': \($0)" }
                 ?? "plugin '\(plugin)' failed `\(method)` without a message"
-            switch error["code"] as? String {
+            switch error["code"]?.stringValue {
             case "temporary": return .failure(.temporary(message))
             case "permanent": return .failure(.permanent(message))
             case let code:
@@ -93,14 +101,84 @@ enum ExecPluginReply {
                             + "temporary or permanent)"))
             }
         }
-        guard let result = object["result"] else {
+        guard let result = reply["result"] else {
             return .failure(.permanent("plugin '\(plugin)' answered `\(method)` with neither `result` nor `error`"))
         }
-        guard JSONSerialization.isValidJSONObject([result]),
-            let data = try? JSONSerialization.data(withJSONObject: result, options: [.fragmentsAllowed])
-        else {
-            return .failure(.permanent("plugin '\(plugin)' answered `\(method)` with a `result` slotd cannot read"))
-        }
-        return .success(data)
+        return .success(result)
+    }
+}
+
+// MARK: - Request params, as the specification names them
+
+/// `describe`'s params.
+struct DescribeParams: Encodable {
+    var `protocol` = ExecPluginProtocol.version
+}
+
+/// An amount in minor units (cents) of a currency.
+struct AmountParams: Encodable {
+    var minorUnits: Int
+    var currency: String
+
+    init(_ amount: ProviderAmount) {
+        minorUnits = amount.minorUnits
+        currency = amount.currency
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case minorUnits = "minor_units"
+        case currency
+    }
+}
+
+/// `notify`'s params.
+struct NotifyParams: Encodable {
+    struct Recipient: Encodable {
+        var name: String
+        var email: String?
+        var phone: String?
+    }
+
+    var id: String
+    var event: String
+    var recipient: Recipient
+    var subject: String
+    var body: String
+    /// The message's data as the notification handler wrote it (`{}` when it is not JSON).
+    var data: JSONValue
+}
+
+/// `create_deposit`'s params.
+struct DepositParams: Encodable {
+    struct Customer: Encodable {
+        var name: String
+        var email: String?
+    }
+
+    var bookingID: String
+    var amount: AmountParams
+    var description: String
+    var customer: Customer
+    var idempotencyKey: String
+
+    enum CodingKeys: String, CodingKey {
+        case bookingID = "booking_id"
+        case amount, description, customer
+        case idempotencyKey = "idempotency_key"
+    }
+}
+
+/// `cancel_deposit`'s and `refund`'s params.
+struct RefundParams: Encodable {
+    var bookingID: String
+    var reference: String
+    var idempotencyKey: String
+    var amount: AmountParams?
+
+    enum CodingKeys: String, CodingKey {
+        case bookingID = "booking_id"
+        case reference
+        case idempotencyKey = "idempotency_key"
+        case amount
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SlotCore
 
 /// A provider that runs something (an exec plugin's process): started when slotd starts, stopped at shutdown.
 public protocol ManagedProvider: Sendable {
@@ -86,15 +87,12 @@ public struct ExecNotifier: NotificationProvider, ManagedProvider {
     }
 
     public func send(_ message: OutgoingMessage) async throws(ProviderError) {
-        var recipient: [String: Any] = ["name": message.recipient.name]
-        if let email = message.recipient.email { recipient["email"] = email }
-        if let phone = message.recipient.phone { recipient["phone"] = phone }
-        let data = (try? JSONSerialization.jsonObject(with: message.data, options: [.fragmentsAllowed])) ?? [:]
-        let params: [String: Any] = [
-            "id": message.id, "event": message.event, "recipient": recipient, "subject": message.subject,
-            "body": message.body, "data": data,
-        ]
-        _ = try await host.call(.notify, params: try ExecParams.encode(params))
+        let params = NotifyParams(
+            id: message.id, event: message.event,
+            recipient: .init(name: message.recipient.name, email: message.recipient.email, phone: message.recipient.phone),
+            subject: message.subject, body: message.body,
+            data: (try? StableJSON.decoder.decode(JSONValue.self, from: message.data)) ?? .object([:]))
+        _ = try await host.call(.notify, params: params)
     }
 
     public func start() async { _ = try? await host.describe() }
@@ -116,18 +114,16 @@ public struct ExecPayments: PaymentProvider, ManagedProvider {
     }
 
     public func createDeposit(_ request: DepositRequest) async throws(ProviderError) -> DepositResult {
-        var customer: [String: Any] = ["name": request.customerName]
-        if let email = request.customerEmail { customer["email"] = email }
-        let params: [String: Any] = [
-            "booking_id": request.bookingID, "amount": ExecParams.amount(request.amount),
-            "description": request.description, "customer": customer, "idempotency_key": request.idempotencyKey,
-        ]
-        let result = try await host.call(.createDeposit, params: try ExecParams.encode(params))
+        let params = DepositParams(
+            bookingID: request.bookingID, amount: AmountParams(request.amount), description: request.description,
+            customer: .init(name: request.customerName, email: request.customerEmail),
+            idempotencyKey: request.idempotencyKey)
+        let result = try await host.call(.createDeposit, params: params)
         let object = try ExecParams.object(result, method: "create_deposit", plugin: name)
         return DepositResult(
             reference: try ExecParams.reference(object, method: "create_deposit", plugin: name),
             status: try ExecParams.status(object, method: "create_deposit", plugin: name),
-            clientSecret: object["client_secret"] as? String, paymentURL: object["payment_url"] as? String)
+            clientSecret: object["client_secret"]?.stringValue, paymentURL: object["payment_url"]?.stringValue)
     }
 
     public func cancelDeposit(_ request: RefundRequest) async throws(ProviderError) -> RefundResult {
@@ -149,12 +145,10 @@ public struct ExecPayments: PaymentProvider, ManagedProvider {
     private func refundLike(_ method: ExecPluginProtocol.Method, _ request: RefundRequest) async throws(ProviderError)
         -> RefundResult
     {
-        var params: [String: Any] = [
-            "booking_id": request.bookingID, "reference": request.reference,
-            "idempotency_key": request.idempotencyKey,
-        ]
-        if let amount = request.amount { params["amount"] = ExecParams.amount(amount) }
-        let result = try await host.call(method, params: try ExecParams.encode(params))
+        let params = RefundParams(
+            bookingID: request.bookingID, reference: request.reference, idempotencyKey: request.idempotencyKey,
+            amount: request.amount.map(AmountParams.init))
+        let result = try await host.call(method, params: params)
         let object = try ExecParams.object(result, method: method.rawValue, plugin: name)
         return RefundResult(
             reference: try ExecParams.reference(object, method: method.rawValue, plugin: name),
@@ -162,37 +156,26 @@ public struct ExecPayments: PaymentProvider, ManagedProvider {
     }
 }
 
-/// Building request params and reading results.
+/// Reading results.
 enum ExecParams {
-    static func encode(_ params: [String: Any]) throws(ProviderError) -> Data {
-        guard let data = try? JSONSerialization.data(withJSONObject: params, options: [.sortedKeys]) else {
-            throw .permanent("cannot encode a plugin request as JSON")
-        }
-        return data
-    }
-
-    static func amount(_ amount: ProviderAmount) -> [String: Any] {
-        ["minor_units": amount.minorUnits, "currency": amount.currency]
-    }
-
-    static func object(_ result: Data, method: String, plugin: String) throws(ProviderError) -> [String: Any] {
-        guard let object = try? JSONSerialization.jsonObject(with: result) as? [String: Any] else {
+    static func object(_ result: JSONValue, method: String, plugin: String) throws(ProviderError) -> JSONValue {
+        guard result.isObject else {
             throw .permanent("plugin '\(plugin)' answered `\(method)` with a result that is not a JSON object")
         }
-        return object
+        return result
     }
 
-    static func reference(_ object: [String: Any], method: String, plugin: String) throws(ProviderError) -> String {
-        guard let reference = object["reference"] as? String, !reference.isEmpty else {
+    static func reference(_ object: JSONValue, method: String, plugin: String) throws(ProviderError) -> String {
+        guard let reference = object["reference"]?.stringValue, !reference.isEmpty else {
             throw .permanent("plugin '\(plugin)' answered `\(method)` without a `reference` string")
         }
         return reference
     }
 
-    static func status(_ object: [String: Any], method: String, plugin: String) throws(ProviderError)
+    static func status(_ object: JSONValue, method: String, plugin: String) throws(ProviderError)
         -> PaymentStatus
     {
-        let text = object["status"] as? String ?? ""
+        let text = object["status"]?.stringValue ?? ""
         guard let status = PaymentStatus(rawValue: text) else {
             throw .permanent(
                 "plugin '\(plugin)' answered `\(method)` with status '\(text)' — use pending, succeeded, cancelled, "

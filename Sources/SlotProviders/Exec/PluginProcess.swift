@@ -217,9 +217,7 @@ final class PluginProcess: Sendable {
 
     private func received(_ line: Data) {
         guard !line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) else { return }
-        guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any],
-            let id = (object["id"] as? NSNumber)?.intValue
-        else {
+        guard let id = ExecPluginReply.id(of: line) else {
             log(
                 .warning,
                 "plugin '\(pluginName)' wrote a line that is not a JSON reply with an id (ignored): "
