@@ -50,9 +50,9 @@ let package = Package(
         .target(name: "LogProvider", dependencies: ["SlotProviders", .product(name: "Logging", package: "swift-log")],
                 path: "Plugins/log"),
         .target(name: "ManualPayment", dependencies: ["SlotProviders"], path: "Plugins/manual"),
-        .target(name: "WebhookProvider", dependencies: ["SlotProviders"], path: "Plugins/webhook"),
+        .target(name: "WebhookProvider", dependencies: ["SlotCore", "SlotProviders"], path: "Plugins/webhook"),
         .target(name: "SMTPProvider", dependencies: ["SlotProviders"], path: "Plugins/smtp"),
-        .target(name: "StripePayment", dependencies: ["SlotProviders"], path: "Plugins/stripe"),
+        .target(name: "StripePayment", dependencies: ["SlotCore", "SlotProviders"], path: "Plugins/stripe"),
         // The composition root: configuration, HTTP routes on the Unix socket, event bus, rule reload.
         .target(
             name: "SlotServer",

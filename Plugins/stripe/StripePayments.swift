@@ -1,4 +1,5 @@
 import Foundation
+import SlotCore
 import SlotProviders
 
 /// Stripe deposits: PaymentIntents created, cancelled and refunded over Stripe's form-encoded REST API, and signed
@@ -72,12 +73,12 @@ public struct StripePayments: PaymentProvider {
         ]
         if let email = request.customerEmail, !email.isEmpty { fields.append(("receipt_email", email)) }
         let object = try await post("/v1/payment_intents", fields, idempotencyKey: request.idempotencyKey)
-        guard let id = object["id"] as? String else {
+        guard let id = object["id"]?.stringValue else {
             throw .temporary("Stripe answered a PaymentIntent without an id")
         }
         return DepositResult(
-            reference: id, status: Self.paymentStatus(object["status"] as? String) ?? .pending,
-            clientSecret: object["client_secret"] as? String)
+            reference: id, status: Self.paymentStatus(object["status"]?.stringValue) ?? .pending,
+            clientSecret: object["client_secret"]?.stringValue)
     }
 
     public func cancelDeposit(_ request: RefundRequest) async throws(ProviderError) -> RefundResult {
@@ -86,7 +87,7 @@ public struct StripePayments: PaymentProvider {
                 "/v1/payment_intents/\(Self.pathSegment(request.reference))/cancel", [],
                 idempotencyKey: request.idempotencyKey)
             return RefundResult(
-                reference: request.reference, status: Self.paymentStatus(object["status"] as? String) ?? .cancelled)
+                reference: request.reference, status: Self.paymentStatus(object["status"]?.stringValue) ?? .cancelled)
         } catch {
             // Already cancelled or already paid: Stripe says so with the PaymentIntent attached; report its state
             // (a paid one is then refunded by the caller) instead of failing the job forever.
@@ -102,8 +103,8 @@ public struct StripePayments: PaymentProvider {
         if let amount = request.amount { fields.append(("amount", String(amount.minorUnits))) }
         fields.append(("metadata[booking]", request.bookingID))
         let object = try await post("/v1/refunds", fields, idempotencyKey: request.idempotencyKey)
-        guard let id = object["id"] as? String else { throw .temporary("Stripe answered a refund without an id") }
-        let status = object["status"] as? String
+        guard let id = object["id"]?.stringValue else { throw .temporary("Stripe answered a refund without an id") }
+        let status = object["status"]?.stringValue
         // A refund is `pending` for some payment methods; Stripe completes it on its own.
         return RefundResult(reference: id, status: status == "failed" || status == "canceled" ? .failed : .refunded)
     }
@@ -122,7 +123,7 @@ public struct StripePayments: PaymentProvider {
 
     private func post(
         _ path: String, _ fields: [(String, String)], idempotencyKey: String
-    ) async throws(ProviderError) -> [String: Any] {
+    ) async throws(ProviderError) -> JSONValue {
         do {
             return try await call(path, fields, idempotencyKey: idempotencyKey)
         } catch {
@@ -132,7 +133,7 @@ public struct StripePayments: PaymentProvider {
 
     private func call(
         _ path: String, _ fields: [(String, String)], idempotencyKey: String
-    ) async throws(StripeCallError) -> [String: Any] {
+    ) async throws(StripeCallError) -> JSONValue {
         let http = HTTPCall(
             method: "POST", url: apiBase + path,
             headers: [
@@ -146,11 +147,11 @@ public struct StripePayments: PaymentProvider {
         do { reply = try await transport(http) } catch {
             throw StripeCallError(providerError: error, paymentIntentStatus: nil)
         }
-        let object = (try? JSONSerialization.jsonObject(with: reply.body)) as? [String: Any]
+        let answer = try? StableJSON.decoder.decode(JSONValue.self, from: reply.body)
         guard reply.isSuccess else {
-            throw Self.failure(status: reply.status, body: object, path: path)
+            throw Self.failure(status: reply.status, body: answer, path: path)
         }
-        guard let object else {
+        guard let object = answer, object.isObject else {
             throw StripeCallError(
                 providerError: .temporary("POST \(path): Stripe answered \(reply.status) without a JSON object"),
                 paymentIntentStatus: nil)
@@ -163,19 +164,19 @@ public struct StripePayments: PaymentProvider {
 
     /// Maps a Stripe error answer to a retry decision: 409 (a concurrent request with the same key), 429 and 5xx
     /// are temporary; other 4xx (invalid request, card declined, bad key) are permanent.
-    static func failure(status: Int, body: [String: Any]?, path: String) -> StripeCallError {
-        let error = body?["error"] as? [String: Any]
-        let type = error?["type"] as? String
-        let code = error?["code"] as? String
-        let message = (error?["message"] as? String) ?? "no message"
-        let intent = error?["payment_intent"] as? [String: Any]
+    static func failure(status: Int, body: JSONValue?, path: String) -> StripeCallError {
+        let error = body?["error"]
+        let type = error?["type"]?.stringValue
+        let code = error?["code"]?.stringValue
+        let message = error?["message"]?.stringValue ?? "no message"
+        let intent = error?["payment_intent"]
         let details = [type, code].compactMap { $0 }.joined(separator: "/")
         let text = "POST \(path): Stripe answered \(status)\(details.isEmpty ? "" : " (\(details))"): \(message)"
         let temporary = status == 409 || status == 429 || status >= 500 || status == 408 || type == "api_error"
             || code == "lock_timeout" || code == "rate_limit"
         return StripeCallError(
             providerError: temporary ? .temporary(text) : .permanent(text),
-            paymentIntentStatus: intent?["status"] as? String)
+            paymentIntentStatus: intent?["status"]?.stringValue)
     }
 
     /// A PaymentIntent status as slotd's payment status; nil for a state still waiting on the customer.

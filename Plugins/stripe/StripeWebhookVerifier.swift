@@ -1,4 +1,5 @@
 import Foundation
+import SlotCore
 import SlotProviders
 
 /// Checks a Stripe webhook: `Stripe-Signature: t=<unix time>,v1=<hex>[,v1=<hex>…]`, where each `v1` is the
@@ -62,16 +63,15 @@ public struct StripeWebhookVerifier: Sendable {
     /// Parses a verified event: its id and type, and for a PaymentIntent (or a refunded charge) the payment's
     /// reference, new status and booking.
     static func event(from body: Data) throws(ProviderError) -> PaymentWebhookEvent {
-        guard let root = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] else {
+        guard let root = try? StableJSON.decoder.decode(JSONValue.self, from: body), root.isObject else {
             throw .rejected("the webhook body is not a JSON object")
         }
-        guard let id = root["id"] as? String, !id.isEmpty, let type = root["type"] as? String else {
+        guard let id = root["id"]?.stringValue, !id.isEmpty, let type = root["type"]?.stringValue else {
             throw .rejected("the webhook event has no `id` or `type`")
         }
-        let object = (root["data"] as? [String: Any])?["object"] as? [String: Any] ?? [:]
-        let metadata = object["metadata"] as? [String: Any]
-        let booking = metadata?["booking"] as? String
-        switch object["object"] as? String {
+        let object = root["data"]?["object"] ?? .object([:])
+        let booking = object["metadata"]?["booking"]?.stringValue
+        switch object["object"]?.stringValue {
         case "payment_intent":
             let status: PaymentStatus?
             switch type {
@@ -81,11 +81,11 @@ public struct StripeWebhookVerifier: Sendable {
             default: status = nil
             }
             return PaymentWebhookEvent(
-                eventID: id, type: type, bookingID: booking, reference: object["id"] as? String, status: status)
+                eventID: id, type: type, bookingID: booking, reference: object["id"]?.stringValue, status: status)
         case "charge":
-            let refunded = type == "charge.refunded" && (object["refunded"] as? Bool ?? false)
+            let refunded = type == "charge.refunded" && object["refunded"] == .bool(true)
             return PaymentWebhookEvent(
-                eventID: id, type: type, bookingID: booking, reference: object["payment_intent"] as? String,
+                eventID: id, type: type, bookingID: booking, reference: object["payment_intent"]?.stringValue,
                 status: refunded ? .refunded : nil)
         default:
             return PaymentWebhookEvent(eventID: id, type: type, bookingID: booking, reference: nil, status: nil)

@@ -1,4 +1,5 @@
 import Foundation
+import SlotCore
 import SlotProviders
 
 /// Delivers each message as a signed JSON POST, per Standard Webhooks (standardwebhooks.com).
@@ -82,16 +83,16 @@ public struct WebhookNotifier: NotificationProvider {
 
     /// The JSON body for a message.
     static func body(for message: OutgoingMessage, at timestamp: Int64) -> Data {
-        let data = (try? JSONSerialization.jsonObject(with: message.data)) as? [String: Any] ?? [:]
-        var recipient: [String: Any] = ["name": message.recipient.name]
-        if let email = message.recipient.email { recipient["email"] = email }
-        if let phone = message.recipient.phone { recipient["phone"] = phone }
+        var fields = (try? StableJSON.decoder.decode(JSONValue.self, from: message.data)) ?? .object([:])
+        if !fields.isObject { fields = .object([:]) }
         let iso = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(timestamp)))
-        let object: [String: Any] = [
-            "type": message.event, "id": message.id, "timestamp": iso,
-            "data": ["fields": data, "subject": message.subject, "body": message.body, "recipient": recipient],
-        ]
-        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        let body = WebhookBody(
+            type: message.event, id: message.id, timestamp: iso,
+            data: .init(
+                fields: fields, subject: message.subject, body: message.body,
+                recipient: .init(
+                    name: message.recipient.name, email: message.recipient.email, phone: message.recipient.phone)))
+        return (try? StableJSON.encoder.encode(body)) ?? Data("{}".utf8)
     }
 
     public func send(_ message: OutgoingMessage) async throws(ProviderError) {
@@ -109,4 +110,26 @@ public struct WebhookNotifier: NotificationProvider {
         let reply = try await Curl.perform(call)
         guard reply.isSuccess else { throw reply.failure }
     }
+}
+
+/// The JSON a webhook receives for one message (Plugins/webhook/README.md documents it).
+struct WebhookBody: Encodable {
+    struct Recipient: Encodable {
+        var name: String
+        var email: String?
+        var phone: String?
+    }
+
+    struct Message: Encodable {
+        /// The event's fields as the notification handler wrote them.
+        var fields: JSONValue
+        var subject: String
+        var body: String
+        var recipient: Recipient
+    }
+
+    var type: String
+    var id: String
+    var timestamp: String
+    var data: Message
 }
