@@ -134,25 +134,15 @@ struct ExplainCommand: OnlineCommand {
         let end = instant + Int64(context.offering.durationMinutes) * 60
 
         if connection.json {
-            var object: [String: Any] = [
-                "bookable": decision.isBookable,
-                "service": context.offering.serviceIDs.joined(separator: "+"),
-                "start": zone.iso8601(instant: instant),
-                "end": zone.iso8601(instant: end),
-                "staff": decision.slot?.staff ?? staff,
-                "reasons": decision.reasons.map { reason -> [String: Any] in
-                    var item: [String: Any] = ["code": reason.code, "message": reason.message]
-                    if let staff = reason.staff { item["staff"] = staff }
-                    return item
-                },
-                "nearest": nearest.map {
-                    ["start": zone.iso8601(instant: $0.start), "end": zone.iso8601(instant: $0.end), "staff": $0.staff]
-                },
-            ]
-            if let variant = common.variant { object["variant"] = variant }
-            let data = try JSONSerialization.data(
-                withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-            print(String(decoding: data, as: UTF8.self))
+            let answer = OfflineExplanation(
+                bookable: decision.isBookable, service: context.offering.serviceIDs.joined(separator: "+"),
+                variant: common.variant, start: zone.iso8601(instant: instant), end: zone.iso8601(instant: end),
+                staff: decision.slot?.staff ?? staff,
+                reasons: decision.reasons.map { .init(code: $0.code, message: $0.message, staff: $0.staff) },
+                nearest: nearest.map {
+                    .init(start: zone.iso8601(instant: $0.start), end: zone.iso8601(instant: $0.end), staff: $0.staff)
+                })
+            print(String(decoding: try JSONCoding.encoder.encode(answer), as: UTF8.self))
             return
         }
 
@@ -183,4 +173,29 @@ struct ExplainCommand: OnlineCommand {
             }
         }
     }
+}
+
+/// `slotctl explain --json` without a daemon: the engine's decision for one start, with the end it would have.
+struct OfflineExplanation: Encodable {
+    struct Reason: Encodable {
+        var code: String
+        var message: String
+        /// The staff member the reason is about, when it is about one.
+        var staff: String?
+    }
+
+    struct Start: Encodable {
+        var start: String
+        var end: String
+        var staff: String
+    }
+
+    var bookable: Bool
+    var service: String
+    var variant: String?
+    var start: String
+    var end: String
+    var staff: String
+    var reasons: [Reason]
+    var nearest: [Start]
 }

@@ -44,14 +44,20 @@ struct DoctorCommand: ParsableCommand {
         var text: String
     }
 
+    /// A finding as `--json` prints it.
+    struct FindingLine: Encodable {
+        var level: String
+        var check: String
+        var text: String
+    }
+
     func run() throws {
         let findings = diagnose()
         if connection.json {
-            let objects = findings.map {
-                ["level": $0.level.rawValue.trimmingCharacters(in: .whitespaces), "check": $0.check, "text": $0.text]
+            let lines = findings.map {
+                FindingLine(level: $0.level.rawValue.trimmingCharacters(in: .whitespaces), check: $0.check, text: $0.text)
             }
-            let data = try JSONSerialization.data(withJSONObject: objects, options: [.sortedKeys])
-            emitJSON(data)
+            emitJSON(try JSONCoding.encoder.encode(lines))
         } else {
             for finding in findings { emit("\(finding.level.rawValue)  \(finding.check): \(finding.text)") }
         }
