@@ -90,8 +90,7 @@ public struct WebhookNotifier: NotificationProvider {
             type: message.event, id: message.id, timestamp: iso,
             data: .init(
                 fields: fields, subject: message.subject, body: message.body,
-                recipient: .init(
-                    name: message.recipient.name, email: message.recipient.email, phone: message.recipient.phone)))
+                recipient: message.recipient))
         return (try? StableJSON.encoder.encode(body)) ?? Data("{}".utf8)
     }
 
@@ -114,12 +113,6 @@ public struct WebhookNotifier: NotificationProvider {
 
 /// The JSON a webhook receives for one message (Plugins/webhook/README.md documents it).
 struct WebhookBody: Encodable {
-    struct Recipient: Encodable {
-        var name: String
-        var email: String?
-        var phone: String?
-    }
-
     struct Message: Encodable {
         /// The event's fields as the notification handler wrote them.
         var fields: JSONValue

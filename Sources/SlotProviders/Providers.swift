@@ -188,7 +188,7 @@ public protocol PaymentProvider: Sendable {
 // MARK: - Notifications
 
 /// Who a message goes to.
-public struct Recipient: Hashable, Sendable {
+public struct Recipient: Hashable, Sendable, Codable {
     public var name: String
     public var email: String?
     public var phone: String?

@@ -133,12 +133,6 @@ struct AmountParams: Encodable {
 
 /// `notify`'s params.
 struct NotifyParams: Encodable {
-    struct Recipient: Encodable {
-        var name: String
-        var email: String?
-        var phone: String?
-    }
-
     var id: String
     var event: String
     var recipient: Recipient

@@ -89,7 +89,7 @@ public struct ExecNotifier: NotificationProvider, ManagedProvider {
     public func send(_ message: OutgoingMessage) async throws(ProviderError) {
         let params = NotifyParams(
             id: message.id, event: message.event,
-            recipient: .init(name: message.recipient.name, email: message.recipient.email, phone: message.recipient.phone),
+            recipient: message.recipient,
             subject: message.subject, body: message.body,
             data: (try? StableJSON.decoder.decode(JSONValue.self, from: message.data)) ?? .object([:]))
         _ = try await host.call(.notify, params: params)
