@@ -35,6 +35,6 @@ func buildOutbox(
     } catch {
         throw StartupError("cannot schedule the end-of-day sweep: \(error.message)")
     }
-    bus.afterPublish.withLock { $0 = { [weak worker] in worker?.wake() } }
+    bus.afterPublish.withLock { $0 = EventBus.Hook(action: { [weak worker] in worker?.wake() }) }
     return worker
 }
