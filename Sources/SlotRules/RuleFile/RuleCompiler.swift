@@ -899,16 +899,7 @@ struct RuleCompiler {
         _ outside: IntervalSet, of expression: HoursExpression, applied: IntervalSet, overrideDates: Set<LocalDate>,
         holidays: Set<LocalDate>, closedDays: IntervalSet
     ) -> String? {
-        var weekdays = Set<Weekday>()
-        var dates: [LocalDate] = []
-        for interval in outside.intervals {
-            let date = LocalDateTime(wallMinute: interval.lower).date
-            if overrideDates.contains(date) {
-                if !dates.contains(date) { dates.append(date) }
-            } else {
-                weekdays.insert(date.weekday)
-            }
-        }
+        let (weekdays, dates) = days(of: outside, overrideDates: overrideDates)
         var text = expression.text
         if !weekdays.isEmpty { text += "; " + weekdayList(weekdays) + " off" }
         for date in dates.sorted() {
@@ -1018,6 +1009,23 @@ struct RuleCompiler {
         return result
     }
 
+    /// The days `intervals` start on: weekdays of regular days, and the dates an override covers in order.
+    static func days(
+        of intervals: IntervalSet, overrideDates: Set<LocalDate>
+    ) -> (weekdays: Set<Weekday>, dates: [LocalDate]) {
+        var weekdays = Set<Weekday>()
+        var dates: [LocalDate] = []
+        for interval in intervals.intervals {
+            let date = LocalDateTime(wallMinute: interval.lower).date
+            if overrideDates.contains(date) {
+                if !dates.contains(date) { dates.append(date) }
+            } else {
+                weekdays.insert(date.weekday)
+            }
+        }
+        return (weekdays, dates)
+    }
+
     /// Weekdays as an hour expression writes them, runs of three or more as ranges: `Mo-We,Sa`.
     static func weekdayList(_ weekdays: Set<Weekday>) -> String {
         var parts: [String] = []
@@ -1038,16 +1046,7 @@ struct RuleCompiler {
     /// Where `intervals` lie, for a message: `on Sa (e.g. Sa 2026-01-10T13:00–13:45)`, naming weekdays for regular
     /// days and dates for days an override covers.
     static func whereText(_ intervals: IntervalSet, overrideDates: Set<LocalDate>) -> String {
-        var weekdays = Set<Weekday>()
-        var dates: [LocalDate] = []
-        for interval in intervals.intervals {
-            let date = LocalDateTime(wallMinute: interval.lower).date
-            if overrideDates.contains(date) {
-                if !dates.contains(date) { dates.append(date) }
-            } else {
-                weekdays.insert(date.weekday)
-            }
-        }
+        let (weekdays, dates) = days(of: intervals, overrideDates: overrideDates)
         var places: [String] = []
         if !weekdays.isEmpty { places.append(weekdayList(weekdays)) }
         if !dates.isEmpty {
