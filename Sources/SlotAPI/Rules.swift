@@ -9,19 +9,25 @@ public struct RulesSummary: Codable, Hashable, Sendable {
     public var staff: Int
     /// When these rules were loaded (ISO 8601).
     public var loadedAt: String
+    /// The warnings of the rules in force (they load; each says what to check and how to fix it).
+    public var warnings: [RuleDiagnostic]
 
     enum CodingKeys: String, CodingKey {
-        case version, files, shop, services, staff
+        case version, files, shop, services, staff, warnings
         case loadedAt = "loaded_at"
     }
 
-    public init(version: String, files: [String], shop: ShopInfo, services: Int, staff: Int, loadedAt: String) {
+    public init(
+        version: String, files: [String], shop: ShopInfo, services: Int, staff: Int, loadedAt: String,
+        warnings: [RuleDiagnostic] = []
+    ) {
         self.version = version
         self.files = files
         self.shop = shop
         self.services = services
         self.staff = staff
         self.loadedAt = loadedAt
+        self.warnings = warnings
     }
 }
 

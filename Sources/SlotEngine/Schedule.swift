@@ -180,7 +180,9 @@ extension AvailabilityEngine {
             to: rules.hours.openIntervals(in: wallWindow, holidays: holidayDates),
             covered: &shopCovered, closed: &shopClosed)
         let shopHours = instants(shopWall)
-        let shopBreaks = instants(union(rules.breaks))
+        // A break applies only inside the hours: outside them (a Saturday that closes before lunch, a short
+        // override day) it is no reason a start is refused.
+        let shopBreaks = instants(union(rules.breaks)).intersection(shopHours)
         let base = shopHours.subtracting(shopBreaks)
 
         var staffSchedules: [StaffSchedule] = []
@@ -194,7 +196,7 @@ extension AvailabilityEngine {
                 let own = member.hours?.openIntervals(in: wallWindow, holidays: holidayDates) ?? IntervalSet(wallWindow)
                 hours = instants(applying(overrides, to: own, covered: &covered, closed: &closed))
             }
-            let breaks = instants(union(member.breaks))
+            let breaks = instants(union(member.breaks)).intersection(hours.map(shopHours.intersection) ?? shopHours)
             // An override covering a date lifts a holiday closure for whom it applies to.
             let holidays = days.compactMap { date -> Labelled? in
                 guard let names = holidayNames[date], !covered.contains(date) else { return nil }

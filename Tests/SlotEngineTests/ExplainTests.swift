@@ -122,6 +122,29 @@ import Testing
         }
     }
 
+    /// A lunch for Tuesday to Saturday in a shop that closes at 13:00 on Saturdays and on a short Christmas Eve:
+    /// the rules load with a warning, and the break does not apply where the shop is closed anyway.
+    @Test func aBreakOutsideTheHoursDoesNotApplyThere() {
+        let rules = Fixture.rules(
+            hours: "Tu-Fr 09:00-18:00; Sa 09:00-13:00", step: 15, notice: 0, horizonDays: 400,
+            breaks: ["Tu-Sa 13:00-13:45"],
+            overrides: [
+                Override(first: Fixture.date("2026-12-24"), last: Fixture.date("2026-12-24"),
+                    hours: Fixture.hours("09:00-13:00"), note: "Christmas Eve")
+            ],
+            services: [Fixture.cut],
+            staff: [Fixture.member("ana", breaks: ["Tu-Sa 13:00-13:45"], services: ["cut"])])
+        let engine = AvailabilityEngine(rules: rules)
+        let now = Fixture.at("2026-03-01T08:00")
+        #expect(engine.codes("cut", staff: .member("ana"), at: "2026-03-07T13:00", now: now) == ["shop_closed"])
+        #expect(engine.codes("cut", staff: .member("ana"), at: "2026-12-24T13:00", now: now) == ["shop_closed"])
+        #expect(
+            Set(engine.codes("cut", staff: .member("ana"), at: "2026-03-10T13:00", now: now))
+                == ["shop_break", "staff_break"])
+        // Saturday morning is bookable up to the closing time, as without the break.
+        #expect(engine.starts("cut", on: "2026-03-07", now: now).last?.start == Fixture.at("2026-03-07T12:30"))
+    }
+
     @Test func anyNamesWhoTakesIt() {
         let engine = AvailabilityEngine(rules: Self.rules)
         let offering = Fixture.offering(Self.rules, "cut")

@@ -1,3 +1,4 @@
+import SlotCore
 import Testing
 
 @testable import SlotRules
@@ -78,6 +79,12 @@ struct HoursErrorTests {
         HoursErrorCase("easter off", column: 1, "'easter' is not supported", fix: "holidays section"),
         HoursErrorCase("10:00-16:00/01:00", column: 12, "repeating time spans"),
         HoursErrorCase("24/7 Mo", column: 6, "unexpected 'Mo'"),
+        // 12-hour times: the fix is the whole expression on the 24-hour clock.
+        HoursErrorCase("9am-7pm", column: 1, "'9am' is a 12-hour time", fix: "write 24-hour times: 09:00-19:00"),
+        HoursErrorCase(
+            "Mo-Fr 9:30 AM-12 PM, Sa 10a.m.-2p.m.", column: 7, "'9:30 AM' is a 12-hour time",
+            fix: "write 24-hour times: Mo-Fr 09:30-12:00, Sa 10:00-14:00"),
+        HoursErrorCase("Fr 8pm-12am", column: 4, "12-hour time", fix: "Fr 20:00-24:00"),
     ]
 
     @Test("rejects", arguments: cases)
@@ -142,12 +149,40 @@ struct HoursWarningTests {
         #expect(parsed.warnings.first?.fix.contains("2025 Dec 01-2026 Jan 31") == true)
     }
 
+    @Test("an end before the start that reads as a 12-hour slip says how it was read and suggests the 24-hour end")
+    func twelveHourSlip() throws {
+        let parsed = try HoursExpression.parse("Mo-Fr 09:00-7:00").get()
+        let warning = try #require(parsed.warnings.first)
+        #expect(parsed.warnings.count == 1)
+        #expect(warning.column == 7)
+        #expect(warning.message == "'09:00-7:00' is read as 09:00 to 07:00 the next day (22 hours)")
+        #expect(warning.fix.hasPrefix("did you mean 19:00? Write 09:00-19:00"))
+        // It is a warning: the span is kept as written.
+        let monday = LocalDate(year: 2026, month: 1, day: 5)!
+        let day = Interval(monday.startWallMinute, monday.adding(days: 2).startWallMinute)
+        #expect(parsed.openIntervals(in: day, holidays: []).intervals.first?.upper == monday.startWallMinute + 1860)
+    }
+
+    @Test(
+        "a span longer than 16 hours past midnight is read back",
+        arguments: [
+            ("08:00-26:00", "'08:00-26:00' is read as 08:00 to 02:00 the next day (18 hours)"),
+            ("10:00-10:00", "'10:00-10:00' is read as 10:00 to 10:00 the next day (24 hours)"),
+            ("Sa 06:00-23:30", nil),
+            ("Fr 07:00-01:30", "'07:00-01:30' is read as 07:00 to 01:30 the next day (18h30m)"),
+        ])
+    func longSpans(expression: String, message: String?) throws {
+        let parsed = try HoursExpression.parse(expression).get()
+        #expect(parsed.warnings.first?.message == message)
+    }
+
     @Test(
         "unambiguous expressions give no warnings",
         arguments: [
             "Mo-Fr 09:00-12:00,13:00-18:00; Sa 10:00-14:00; PH off", "Mo-Fr 08:00-12:00, We 14:00-18:00",
             "Mo 10:00-12:00 open \"walk-ins\", Tu 10:00-11:00", "24/7", "Mo-Fr 09:00-18:00; We 12:00-14:00",
-            "Mo-Fr 09:00-18:00; Mo-Fr 12:00-13:00 off",
+            "Mo-Fr 09:00-18:00; Mo-Fr 12:00-13:00 off", "Fr-Sa 18:00-02:00", "22:00-06:00", "00:00-24:00",
+            "Sa 20:00-26:00",
         ])
     func noWarnings(_ expression: String) throws {
         #expect(try HoursExpression.parse(expression).get().warnings.isEmpty)

@@ -86,6 +86,23 @@ struct RuleLoaderTests {
         #expect(first != edited)
     }
 
+    @Test("the version ignores the directory a file was read from")
+    func versionIgnoresDirectory() throws {
+        let versions = try ["shop.yaml", "rules/shop.yaml", "./rules/shop.yaml", "/srv/slotd/rules/shop.yaml"].map {
+            try #require(RuleLoader.load([RuleSource(name: $0, text: Self.minimal)]).ruleSet?.version)
+        }
+        #expect(Set(versions).count == 1)
+        let renamed = try #require(RuleLoader.load([RuleSource(name: "rules/b.yaml", text: Self.minimal)]).ruleSet)
+        #expect(renamed.version != versions[0])
+    }
+
+    @Test("a city alone suggests the time zone it names")
+    func cityNamesZone() {
+        let result = RuleLoader.load([RuleSource(name: "a.yaml", text: Self.minimal.replacingOccurrences(
+            of: "Europe/Berlin", with: "Vienna"))])
+        #expect(result.diagnostics.map(\.fix) == ["did you mean Europe/Vienna?"])
+    }
+
     @Test("an imported calendar is part of the version")
     func versionCoversCalendars() throws {
         let text = Self.minimal + "holidays: [{ics: h.ics}]\n"
@@ -148,14 +165,16 @@ struct RuleLoaderTests {
         #expect(diagnostic.fix == "did you mean \(suggested)?")
     }
 
-    @Test("a break outside the hours names the first time it falls outside")
+    @Test("a break outside the hours is a warning that names the first time it falls outside; the rules load")
     func breakOutsideHours() throws {
         let result = RuleLoader.load([
             RuleSource(name: "a.yaml", text: Self.minimal + "breaks: [Mo-Sa 12:00-13:00]\n")
         ])
         let diagnostic = try #require(result.diagnostics.first)
-        #expect(diagnostic.severity == .error)
+        #expect(diagnostic.severity == .warning)
+        #expect(result.ruleSet != nil)
         #expect(diagnostic.message.contains("2026-01-10T12:00"))  // the first Saturday of the window
+        #expect(diagnostic.fix.hasSuffix("write 'Mo-Sa 12:00-13:00; Sa off'"))
     }
 
     @Test("a break on a holiday is not outside the hours when the holiday closes the shop")

@@ -22,6 +22,7 @@ struct RuleValueTests {
             ("1d30h", "write 2d6h"), ("30m1h", "write days, hours, minutes in that order, each once, e.g. 1d2h30m"),
             ("-5m", "write e.g. 15m"), ("1 hour", "write 1h"), ("", "write e.g. 15m, 1h30m or 2d"),
             ("5x", "use m, h or d: 5m"), ("3o m", "use m, h or d: 3m"), ("5 ", "write 5m for minutes"),
+            ("0:30", "write it with units: 30m"), ("1:15", "write it with units: 1h15m"),
         ])
     func durationRejected(text: String, fix: String) {
         guard case .failure(let problem) = RuleValues.duration(text) else {
@@ -104,6 +105,21 @@ struct RuleValueTests {
             return
         }
         #expect(problem.offset == offset)
+    }
+
+    @Test(
+        "two dates joined by a dash suggest the '..' range",
+        arguments: [
+            ("2026-12-31 - 2027-01-02", "write 2026-12-31..2027-01-02"),
+            ("2026-12-24 – 2026-12-26", "write 2026-12-24..2026-12-26"), ("Dec 24 - Dec 26", "write Dec 24..Dec 26"),
+        ])
+    func dashedRange(text: String, fix: String) {
+        guard case .failure(let problem) = RuleValues.dateSpec(text) else {
+            Issue.record("'\(text)' should be rejected")
+            return
+        }
+        #expect(problem.fix == fix)
+        #expect(problem.message.contains("a range is written with '..'"))
     }
 
     @Test("ids", arguments: [("haircut", true), ("hot-towel_shave2", true), ("Hair Cut", false), ("", false),

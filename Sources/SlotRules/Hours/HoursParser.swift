@@ -25,6 +25,7 @@ struct HoursParser {
 
     /// The rules of `text` and the warnings found, or the first error.
     static func parse(_ text: String) -> Result<(rules: [HoursRule], warnings: [HoursSyntaxError]), HoursSyntaxError> {
+        if let problem = twelveHourTimes(text) { return .failure(problem) }
         let tokens: [HoursToken]
         switch HoursLexer.tokenize(text) {
         case .failure(let error): return .failure(error)
@@ -37,6 +38,53 @@ struct HoursParser {
         } catch {
             return .failure(error)
         }
+    }
+
+    /// An error for 12-hour times (`9am-7pm`, `9:30 PM`), whose fix is the whole expression on the 24-hour clock.
+    static func twelveHourTimes(_ text: String) -> HoursSyntaxError? {
+        let scalars = Array(text.unicodeScalars)
+        func isDigit(_ index: Int) -> Bool { index < scalars.count && ("0"..."9").contains(scalars[index]) }
+        func lower(_ index: Int) -> Character? {
+            index < scalars.count ? Character(scalars[index]).lowercased().first : nil
+        }
+        var replacements: [(range: Range<Int>, time: String)] = []
+        var index = 0
+        while index < scalars.count {
+            guard isDigit(index), index == 0 || !(isDigit(index - 1) || scalars[index - 1] == ":") else {
+                index += 1
+                continue
+            }
+            let start = index
+            while isDigit(index) && index - start < 2 { index += 1 }
+            let hour = Int(String(String.UnicodeScalarView(scalars[start..<index]))) ?? 0
+            var minute = 0
+            if index < scalars.count, scalars[index] == ":", isDigit(index + 1), isDigit(index + 2) {
+                minute = Int(String(String.UnicodeScalarView(scalars[(index + 1)...(index + 2)]))) ?? 0
+                index += 3
+            }
+            var cursor = index
+            if cursor < scalars.count, scalars[cursor] == " " { cursor += 1 }
+            guard let half = lower(cursor), half == "a" || half == "p" else { continue }
+            cursor += 1
+            if cursor < scalars.count, scalars[cursor] == "." { cursor += 1 }
+            guard lower(cursor) == "m" else { continue }
+            cursor += 1
+            if cursor < scalars.count, scalars[cursor] == "." { cursor += 1 }
+            guard (1...12).contains(hour), minute < 60, lower(cursor).map({ !$0.isLetter }) ?? true else { continue }
+            let afterDash = start > 0 && scalars[start - 1] == "-"
+            let hour24 = half == "a" ? (hour == 12 ? (afterDash ? 24 : 0) : hour) : (hour == 12 ? 12 : hour + 12)
+            replacements.append((start..<cursor, HoursParser.clock(hour24 * 60 + minute)))
+            index = cursor
+        }
+        guard let first = replacements.first else { return nil }
+        var fixed = scalars.map(String.init)
+        for replacement in replacements.reversed() {
+            fixed.replaceSubrange(replacement.range, with: [replacement.time])
+        }
+        let written = String(String.UnicodeScalarView(scalars[first.range]))
+        return HoursSyntaxError(
+            column: first.range.lowerBound + 1, message: "'\(written)' is a 12-hour time",
+            fix: "write 24-hour times: \(fixed.joined())")
     }
 
     // MARK: - Token access
@@ -591,7 +639,9 @@ struct HoursParser {
                     fix: "write a span like \(startToken.text)-18:00 (points in time are not supported)")
             }
             advance()
+            let endToken = current
             var end = try time()
+            let written = end
             if end <= start { end += 1440 }  // past midnight; equal ends mean a full 24 hours
             if end > 2880 {
                 throw error(startToken, "a span may end at most at 48:00", fix: "split it into rules for two days")
@@ -602,6 +652,7 @@ struct HoursParser {
             if current.kind == .slash {
                 throw error(current, "repeating time spans are not supported", fix: "list the spans instead")
             }
+            warnLongSpan(HoursTimeSpan(start: start, end: end), written: written, at: startToken, endToken: endToken)
             spans.append(HoursTimeSpan(start: start, end: end))
             if current.kind == .comma, !current.spaceBefore, case .time = peek(1).kind {
                 if peek(1).spaceBefore { commasWithSpace.append(current) }
@@ -610,6 +661,32 @@ struct HoursParser {
             }
             return spans
         }
+    }
+
+    /// Warns about a span past midnight that is probably a slip: longer than 16 hours, or an end before the start
+    /// that reads as a same-day span on a 12-hour clock (`09:00-7:00`, meant 19:00).
+    private mutating func warnLongSpan(
+        _ span: HoursTimeSpan, written: Int, at startToken: HoursToken, endToken: HoursToken
+    ) {
+        guard span.end > 1440 else { return }
+        let length = span.end - span.start
+        let twelveHourSlip = written < span.start && written < 720 && written + 720 > span.start
+        guard length > 16 * 60 || twelveHourSlip else { return }
+        let hours = length % 60 == 0 ? "\(length / 60) hours" : Minutes.format(length)
+        let reading = "'\(startToken.text)-\(endToken.text)' is read as \(Self.clock(span.start)) to "
+            + "\(Self.clock(span.end - 1440)) the next day (\(hours))"
+        let fix = twelveHourSlip
+            ? "did you mean \(Self.clock(written + 720))? Write \(Self.clock(span.start))-\(Self.clock(written + 720)) "
+                + "(24-hour clock); keep it if the span really runs past midnight"
+            : "if it ends the same day, correct the end time; keep it if the span really runs past midnight"
+        warnings.append(HoursSyntaxError(column: startToken.column, message: reading, fix: fix))
+    }
+
+    /// `HH:MM` for minutes since midnight.
+    static func clock(_ minutes: Int) -> String {
+        let hours = minutes / 60
+        let rest = minutes % 60
+        return "\(hours < 10 ? "0" : "")\(hours):\(rest < 10 ? "0" : "")\(rest)"
     }
 
     /// The state word that follows the time list, if any (`off`, `closed`, `open`, `unknown`).

@@ -42,13 +42,13 @@ struct RuleCompiler {
             return RuleLoadResult(ruleSet: nil, diagnostics: reader.diagnostics)
         }
         var sources: [SourceText] = []
+        var syntaxErrors: [Diagnostic] = []
         for file in files {
             let source = SourceText(name: file.name, text: file.text)
             sources.append(source)
             switch YAMLSource.compose(source, text: file.text) {
             case .failure(let diagnostic):
-                reader.diagnostics.append(diagnostic)
-                unreadableFile = true
+                syntaxErrors.append(diagnostic)
             case .success(nil):
                 reader.warning(
                     .init(file: file.name, line: 1, column: 1), "the file holds no rules",
@@ -57,12 +57,15 @@ struct RuleCompiler {
                 collectSections(root)
             }
         }
+        // A file that is not YAML hides sections the others refer to: anything else found now would mislead.
+        guard syntaxErrors.isEmpty else { return RuleLoadResult(ruleSet: nil, diagnostics: syntaxErrors) }
         let firstFile = Diagnostic.Location(file: files[0].name, line: 1, column: 1)
         let shop = single["shop"].flatMap { readShop($0.value) }
         let resources = readList("resources", example: "{id: chair, name: Chair, count: 2}") {
             $0.readResource($1)
         }
-        let holidays = readList("holidays", example: "2026-12-25") { $0.readHoliday($1) }.flatMap(\.value)
+        let holidayItems = readList("holidays", example: "2026-12-25") { $0.readHoliday($1) }
+        let holidays = holidayItems.flatMap(\.value)
         let holidayDates = holidayDatesInCheckWindow(holidays)
         var hours: Located<HoursExpression>?
         if let entry = single["hours"], let expression = reader.hours(entry.value, "hours") {
@@ -116,18 +119,12 @@ struct RuleCompiler {
                 fix: "add it to a staff member's services, or remove it")
         }
         checkOverlaps(overrides)
+        checkDuplicateHolidays(holidayItems)
+        checkOverridesOnHolidays(overrides, holidays: holidays)
+        checkDuplicateBreaks(breaks, owner: "the shop")
+        for member in staff { checkDuplicateBreaks(member.value.breaks, owner: member.value.member.id) }
         if let hours {
-            let shopOpen = hours.value.openIntervals(in: Self.checkWindow, holidays: holidayDates)
-            checkBreaks(breaks, within: shopOpen, owner: "the shop's hours", holidays: holidayDates)
-            for member in staff where !member.value.breaks.isEmpty {
-                var within = shopOpen
-                if let own = member.value.member.hours {
-                    within = within.intersection(own.openIntervals(in: Self.checkWindow, holidays: holidayDates))
-                }
-                checkBreaks(
-                    member.value.breaks, within: within, owner: "\(member.value.member.id)'s hours",
-                    holidays: holidayDates)
-            }
+            checkHours(hours, breaks: breaks, staff: staff.map(\.value), overrides: overrides, holidays: holidayDates)
         }
 
         let diagnostics = Self.ordered(reader.diagnostics)
@@ -243,7 +240,10 @@ struct RuleCompiler {
             if zone == nil {
                 let known = ShopTimeZone.knownIdentifiers
                 let exact = known.first { $0.lowercased() == identifier.lowercased() }
-                let close = exact ?? Suggest.closest(to: identifier, in: known, caseInsensitive: true)
+                // A city alone (`Vienna`, `new york`) names the zone whose last component it is.
+                let city = identifier.lowercased().replacingAll(" ", with: "_")
+                let byCity = known.first { $0.split(separator: "/").last?.lowercased() == city }
+                let close = exact ?? byCity ?? Suggest.closest(to: identifier, in: known, caseInsensitive: true)
                 let fix = close.map { "did you mean \($0)?" } ?? "use an IANA name such as Europe/Berlin"
                 reader.error(value.location, "unknown time zone '\(identifier)'", fix: fix)
             }
@@ -579,6 +579,7 @@ struct RuleCompiler {
     struct ReadStaff {
         var member: StaffMember
         var idNode: YNode
+        var hoursNode: YNode?
         var breaks: [Located<HoursExpression>]
     }
 
@@ -645,7 +646,7 @@ struct RuleCompiler {
         let member = StaffMember(
             id: id, name: name, hours: hours ?? nil, breaks: breaks.map(\.value), services: offered,
             timeOff: timeOff, maxBookingsPerDay: maxBookings, maxMinutesPerDay: maxMinutes)
-        return ReadStaff(member: member, idNode: idNode, breaks: breaks)
+        return ReadStaff(member: member, idNode: idNode, hoursNode: fields["hours"], breaks: breaks)
     }
 
     /// A concrete date or range: `2026-08-03`, `2026-08-03..2026-08-14`, or `{date: …, note: …}`.
@@ -808,29 +809,263 @@ struct RuleCompiler {
         }
     }
 
-    /// Reports breaks with time outside `hours` on days that are not holidays.
-    mutating func checkBreaks(
-        _ breaks: [Located<HoursExpression>], within hours: IntervalSet, owner: String, holidays: Set<LocalDate>
+    /// Warns about hours that never take a booking: breaks outside the hours (they do not apply there), staff
+    /// hours outside the shop's, and shop overrides open when no staff member works. Overrides in the check window
+    /// count, so a short Christmas Eve is seen.
+    mutating func checkHours(
+        _ hours: Located<HoursExpression>, breaks: [Located<HoursExpression>], staff: [ReadStaff],
+        overrides: [Located<Override>], holidays: Set<LocalDate>
     ) {
-        let holidayDays = IntervalSet(holidays.map { Interval($0.startWallMinute, $0.adding(days: 1).startWallMinute) })
-        for item in breaks {
-            let outside = item.value.openIntervals(in: Self.checkWindow, holidays: holidays)
-                .subtracting(holidayDays).subtracting(hours)
-            guard let first = outside.intervals.first else { continue }
-            let start = LocalDateTime(wallMinute: first.lower)
-            let end = LocalDateTime(wallMinute: first.upper)
-            let endText = end.date == start.date ? String(end.description.suffix(5)) : end.description
-            reader.error(
-                item.node.location,
-                "break '\(item.value.text)' lies outside \(owner), e.g. on \(start.date.weekday) \(start)–\(endText)",
-                fix: "limit the break to days and times inside the hours")
+        let window = Self.checkWindow
+        let holidayDays = IntervalSet(holidays.map(Self.wallDay))
+        let shopOverrides = overrides.filter { $0.value.staff == nil }.map(\.value)
+        let shopOpen = Self.applying(
+            shopOverrides, to: hours.value.openIntervals(in: window, holidays: holidays), holidays: holidays)
+        let shopOverrideDays = IntervalSet(Self.dates(of: shopOverrides).map(Self.wallDay))
+        var overrideDates = Self.dates(of: shopOverrides)
+        // Whole days closed (holidays, `closed: true` overrides) need no break: a break there is no slip.
+        let shopClosedDays = holidayDays.union(IntervalSet(Self.dates(of: shopOverrides.filter { $0.hours == nil })
+            .map(Self.wallDay)))
+        checkBreaks(breaks, within: shopOpen, owner: "the shop's hours", closedDays: shopClosedDays,
+            overrideDates: overrideDates, holidays: holidays)
+        var staffOpen = IntervalSet()
+        for member in staff {
+            let own = overrides.filter { $0.value.staff == member.member.id }.map(\.value)
+            overrideDates.formUnion(Self.dates(of: own))
+            let base = member.member.hours?.openIntervals(in: window, holidays: holidays) ?? IntervalSet(window)
+            let memberHours = Self.applying(own, to: base, holidays: holidays)
+            staffOpen = staffOpen.union(memberHours)
+            checkBreaks(
+                member.breaks, within: shopOpen.intersection(memberHours), owner: "\(member.member.id)'s hours",
+                closedDays: shopClosedDays.union(IntervalSet(Self.dates(of: own.filter { $0.hours == nil })
+                    .map(Self.wallDay))),
+                overrideDates: overrideDates, holidays: holidays)
+            guard let node = member.hoursNode, let expression = member.member.hours else { continue }
+            // Days a shop override covers are left out: the override decides those, not the weekly hours.
+            let outside = expression.openIntervals(in: window, holidays: holidays).subtracting(holidayDays)
+                .subtracting(shopOverrideDays).subtracting(shopOpen)
+            guard !outside.isEmpty else { continue }
+            reader.warning(
+                node.location,
+                "\(member.member.id)'s hours reach outside the shop's hours "
+                    + "\(Self.whereText(outside, overrideDates: overrideDates)): they are never bookable",
+                fix: "limit their hours to the shop's, or widen the shop's hours")
         }
+        for override in overrides where override.value.staff == nil && override.value.hours != nil {
+            let dates = Self.dates(of: [override.value])
+            let idle = shopOpen.intersection(IntervalSet(dates.map(Self.wallDay))).subtracting(staffOpen)
+            guard !idle.isEmpty else { continue }
+            reader.warning(
+                override.node.location,
+                "this override opens the shop when no staff member works "
+                    + "\(Self.whereText(idle, overrideDates: dates)): those hours are never bookable",
+                fix: "add an override for a staff member that day (`staff: id`), or shorten the override's hours")
+        }
+    }
+
+    /// Warns about breaks with time outside `hours` on days that are not holidays: the break does not apply there.
+    mutating func checkBreaks(
+        _ breaks: [Located<HoursExpression>], within hours: IntervalSet, owner: String, closedDays: IntervalSet,
+        overrideDates: Set<LocalDate>, holidays: Set<LocalDate>
+    ) {
+        for item in breaks {
+            let open = item.value.openIntervals(in: Self.checkWindow, holidays: holidays).subtracting(closedDays)
+            let outside = open.subtracting(hours)
+            guard !outside.isEmpty else { continue }
+            let applied = open.intersection(hours)
+            guard !applied.isEmpty else {
+                reader.warning(
+                    item.node.location,
+                    "break '\(item.value.text)' lies wholly outside \(owner) "
+                        + "\(Self.whereText(outside, overrideDates: overrideDates)): it never applies",
+                    fix: "correct its days or times, or remove it")
+                continue
+            }
+            let fix = Self.breakWithout(outside, of: item.value, applied: applied,
+                overrideDates: overrideDates, holidays: holidays, closedDays: closedDays)
+                .map { "nothing to do if that is meant; to say so, write '\($0)'" }
+                ?? "nothing to do if that is meant; otherwise limit the break to the days and times it is for"
+            reader.warning(
+                item.node.location,
+                "break '\(item.value.text)' lies outside \(owner) "
+                    + "\(Self.whereText(outside, overrideDates: overrideDates)): it does not apply there",
+                fix: fix)
+        }
+    }
+
+    /// The break expression with the days it does not apply on turned `off` (`Tu-Sa 13:00-13:45; Sa off;
+    /// 2026 Dec 24 off`), when that expression gives exactly the break as it applies; nil otherwise.
+    static func breakWithout(
+        _ outside: IntervalSet, of expression: HoursExpression, applied: IntervalSet, overrideDates: Set<LocalDate>,
+        holidays: Set<LocalDate>, closedDays: IntervalSet
+    ) -> String? {
+        let (weekdays, dates) = days(of: outside, overrideDates: overrideDates)
+        var text = expression.text
+        if !weekdays.isEmpty { text += "; " + weekdayList(weekdays) + " off" }
+        for date in dates.sorted() {
+            text += "; \(date.year) \(RuleValues.yearlyText(month: date.month, day: date.day)) off"
+        }
+        guard case .success(let candidate) = HoursExpression.parse(text),
+            candidate.openIntervals(in: checkWindow, holidays: holidays).subtracting(closedDays) == applied
+        else { return nil }
+        return text
+    }
+
+    /// Warns about a break listed twice and breaks that overlap one another (one of them suffices there).
+    mutating func checkDuplicateBreaks(_ breaks: [Located<HoursExpression>], owner: String) {
+        var open: [IntervalSet] = []
+        for (index, item) in breaks.enumerated() {
+            let intervals = item.value.openIntervals(in: Self.checkWindow, holidays: [])
+            open.append(intervals)
+            for earlier in 0..<index {
+                let other = breaks[earlier]
+                let at = other.node.location
+                if other.value.text == item.value.text {
+                    reader.warning(
+                        item.node.location,
+                        "break '\(item.value.text)' of \(owner) is listed twice (also at \(at.line):\(at.column))",
+                        fix: "list it once")
+                    break
+                }
+                let common = open[earlier].intersection(intervals)
+                if !common.isEmpty {
+                    reader.warning(
+                        item.node.location,
+                        "break '\(item.value.text)' of \(owner) overlaps break '\(other.value.text)' "
+                            + "\(Self.whereText(common, overrideDates: []))",
+                        fix: "merge them into one break, e.g. one span from the earlier start to the later end")
+                    break
+                }
+            }
+        }
+    }
+
+    /// Warns about a holiday listed twice (the same date, range, yearly date or Easter offset).
+    mutating func checkDuplicateHolidays(_ items: [Located<[Holiday]>]) {
+        var seen: [Holiday.Rule: YNode] = [:]
+        // Imported calendars are left out: they often repeat a holiday also written by hand, harmlessly.
+        for item in items where item.node.pairs?.contains(where: { $0.key.scalar?.string == "ics" }) != true {
+            for holiday in item.value {
+                if let earlier = seen[holiday.rule] {
+                    let at = earlier.location
+                    reader.warning(
+                        item.node.location, "this holiday is already listed at \(at.file):\(at.line):\(at.column)",
+                        fix: "list it once")
+                    break
+                }
+                seen[holiday.rule] = item.node
+            }
+        }
+    }
+
+    /// Warns about a shop override that opens on a holiday: it lifts the holiday, and the shop opens that day.
+    mutating func checkOverridesOnHolidays(_ overrides: [Located<Override>], holidays: [Holiday]) {
+        for override in overrides where override.value.hours != nil {
+            let last = min(override.value.last, override.value.first.adding(days: 366))
+            let dates = holidays.flatMap { $0.dates(from: override.value.first, through: last) }
+            guard let date = dates.min() else { continue }
+            let names = holidays.filter { $0.dates(from: date, through: date).contains(date) }.map(\.name)
+                .filter { !$0.isEmpty }
+            let whose = override.value.staff.map { "staff member '\($0)' works" } ?? "the shop opens"
+            reader.warning(
+                override.node.location,
+                "this override reopens a holiday: \(whose) on \(date.weekday) \(date)"
+                    + (names.isEmpty ? "" : " (\(names.joined(separator: ", ")))"),
+                fix: "keep it if that is meant; otherwise remove the override or write `closed: true`")
+        }
+    }
+
+    // MARK: - Hours over the check window
+
+    static func wallDay(_ date: LocalDate) -> Interval {
+        Interval(date.startWallMinute, date.adding(days: 1).startWallMinute)
+    }
+
+    /// The dates in the check window that `overrides` cover.
+    static func dates(of overrides: [Override]) -> Set<LocalDate> {
+        let last = checkStart.adding(days: checkDays - 1)
+        var dates = Set<LocalDate>()
+        for override in overrides where override.first <= last && override.last >= checkStart {
+            var date = max(override.first, checkStart)
+            while date <= min(override.last, last) {
+                dates.insert(date)
+                date = date.adding(days: 1)
+            }
+        }
+        return dates
+    }
+
+    /// `hours` with each day an override covers replaced by the override's hours (none when closed), as the
+    /// engine does.
+    static func applying(_ overrides: [Override], to hours: IntervalSet, holidays: Set<LocalDate>) -> IntervalSet {
+        var result = hours
+        for override in overrides {
+            for date in dates(of: [override]) {
+                let day = wallDay(date)
+                result = result.subtracting(IntervalSet(day))
+                if let own = override.hours { result = result.union(own.openIntervals(in: day, holidays: holidays)) }
+            }
+        }
+        return result
+    }
+
+    /// The days `intervals` start on: weekdays of regular days, and the dates an override covers in order.
+    static func days(
+        of intervals: IntervalSet, overrideDates: Set<LocalDate>
+    ) -> (weekdays: Set<Weekday>, dates: [LocalDate]) {
+        var weekdays = Set<Weekday>()
+        var dates: [LocalDate] = []
+        for interval in intervals.intervals {
+            let date = LocalDateTime(wallMinute: interval.lower).date
+            if overrideDates.contains(date) {
+                if !dates.contains(date) { dates.append(date) }
+            } else {
+                weekdays.insert(date.weekday)
+            }
+        }
+        return (weekdays, dates)
+    }
+
+    /// Weekdays as an hour expression writes them, runs of three or more as ranges: `Mo-We,Sa`.
+    static func weekdayList(_ weekdays: Set<Weekday>) -> String {
+        var parts: [String] = []
+        var run: [Weekday] = []
+        func flush() {
+            guard let first = run.first, let last = run.last else { return }
+            parts.append(run.count >= 3 ? "\(first)-\(last)" : run.map(\.description).joined(separator: ","))
+            run = []
+        }
+        for day in weekdays.sorted() {
+            if let last = run.last, last.rawValue + 1 != day.rawValue { flush() }
+            run.append(day)
+        }
+        flush()
+        return parts.joined(separator: ",")
+    }
+
+    /// Where `intervals` lie, for a message: `on Sa (e.g. Sa 2026-01-10T13:00–13:45)`, naming weekdays for regular
+    /// days and dates for days an override covers.
+    static func whereText(_ intervals: IntervalSet, overrideDates: Set<LocalDate>) -> String {
+        let (weekdays, dates) = days(of: intervals, overrideDates: overrideDates)
+        var places: [String] = []
+        if !weekdays.isEmpty { places.append(weekdayList(weekdays)) }
+        if !dates.isEmpty {
+            let shown = dates.prefix(3).map(\.description).joined(separator: ", ")
+            places.append("the override of \(shown)\(dates.count > 3 ? ", …" : "")")
+        }
+        guard let first = intervals.intervals.first else { return "" }
+        let start = LocalDateTime(wallMinute: first.lower)
+        let end = LocalDateTime(wallMinute: first.upper)
+        let endText = end.date == start.date ? String(end.description.suffix(5)) : end.description
+        return "on \(places.joined(separator: " and on ")) (e.g. \(start.date.weekday) \(start)–\(endText))"
     }
 
     // MARK: - Version
 
     /// FNV-1a 64 over the file names and texts and the calendars they import, as 16 hex digits. Each text is
     /// followed by a 0xff byte (never in UTF-8), so moving text from one file to the next changes the version.
+    /// A name counts without its directory: `rules/shop.yaml`, `./rules/shop.yaml`, an absolute path and the
+    /// daemon's `shop.yaml` are one file, so the version depends on the files' names and contents only.
     func version(_ files: [RuleSource]) -> String {
         var hash = FNV1a64()
         func mix(_ text: String) {
@@ -838,7 +1073,7 @@ struct RuleCompiler {
             hash.combine(byte: 0xff)
         }
         for file in files {
-            mix(file.name)
+            mix(String(file.name.split(separator: "/", omittingEmptySubsequences: false).last ?? ""))
             mix(file.text)
         }
         for name in usedAttachments.sorted() {

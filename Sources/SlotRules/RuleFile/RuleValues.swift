@@ -60,6 +60,12 @@ enum RuleValues {
             case "h", "hr", "hrs", "hour", "hours": unit = "h"
             case "d", "day", "days": unit = "d"
             case "":
+                if let clock = clockDuration(scalars, hours: value, colon: index) {
+                    return .failure(
+                        ValueProblem(
+                            at: numberStart, "duration '\(text)' looks like a clock time",
+                            fix: "write it with units: \(Minutes.format(clock))"))
+                }
                 let hint = index < scalars.count ? "'\(scalars[index])'" : "no unit"
                 return .failure(
                     ValueProblem(
@@ -264,6 +270,12 @@ enum RuleValues {
             }
             return .success(.easter(sign == "-" ? -days : days))
         }
+        if body.rangeOfDots == nil, let dashed = dashedRange(body) {
+            return .failure(
+                ValueProblem(
+                    at: lead, "'\(body)' is not a date: a range is written with '..'",
+                    fix: "write \(dashed)"))
+        }
         if let separator = body.rangeOfDots {
             let left = String(body[..<separator.lowerBound])
             let right = String(body[separator.upperBound...])
@@ -300,6 +312,34 @@ enum RuleValues {
             }
         }
         return single(body, offset: lead)
+    }
+
+    /// `H:MM` (a clock-style length such as `0:30`) after the hours `hours` at `colon`, in minutes.
+    private static func clockDuration(_ scalars: [Unicode.Scalar], hours: Int, colon: Int) -> Int? {
+        guard colon < scalars.count, scalars[colon] == ":" else { return nil }
+        let digits = scalars[(colon + 1)...]
+        guard digits.count == 2, let minutes = Int(String(String.UnicodeScalarView(digits))), minutes < 60,
+            hours + minutes > 0
+        else { return nil }
+        return hours * 60 + minutes
+    }
+
+    /// `2026-12-31..2027-01-02` when `text` is two dates joined by a dash with spaces (` - `, ` – `), else nil.
+    private static func dashedRange(_ text: String) -> String? {
+        for dash in [" - ", " – ", " — "] {
+            let parts = text.split(separator: dash, omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 2,
+                case .success(let first) = single(parts[0], offset: 0),
+                case .success(let second) = single(parts[1], offset: 0)
+            else { continue }
+            switch (first, second) {
+            case (.date(let a), .date(let b)): return "\(a)..\(b)"
+            case (.yearly(let m1, let d1), .yearly(let m2, let d2)):
+                return "\(yearlyText(month: m1, day: d1))..\(yearlyText(month: m2, day: d2))"
+            default: continue
+            }
+        }
+        return nil
     }
 
     private static func single(_ raw: String, offset: Int) -> Result<DateSpec, ValueProblem> {

@@ -192,6 +192,14 @@ enum YAMLSource {
         switch error {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
             .composer(let context, let problem, let mark, _):
+            if let tab = tabIndentation(source, upTo: mark.line) {
+                return Diagnostic(
+                    .error, at: tab, "a tab indents this line; YAML indents with spaces only",
+                    fix: "replace the tab with spaces (set your editor to insert spaces for Tab)")
+            }
+            if let plain = plainWords(problem, at: source.scalar(line: mark.line, column: mark.column)) {
+                return Diagnostic(.error, at: at(mark), plain.message, fix: plain.fix)
+            }
             let what = [context?.text, problem].compactMap { $0 }.joined(separator: ": ")
             return Diagnostic(.error, at: at(mark), "YAML syntax error: \(what)", fix: fix)
         case .reader(let problem, let offset, _, _):
@@ -218,6 +226,55 @@ enum YAMLSource {
         default:
             return Diagnostic(
                 .error, at: .init(file: source.name, line: 1, column: 1), "cannot read the YAML: \(error)", fix: fix)
+        }
+    }
+
+    /// The first tab in the indentation of a line up to `line` (the parser often notices it a line or two late).
+    static func tabIndentation(_ source: SourceText, upTo line: Int) -> Diagnostic.Location? {
+        for (index, scalars) in source.lines.prefix(max(1, line)).enumerated() {
+            let indentation = scalars.prefix { $0 == " " || $0 == "\t" }
+            if let column = indentation.firstIndex(of: "\t") {
+                return .init(file: source.name, line: index + 1, column: column + 1)
+            }
+        }
+        return nil
+    }
+
+    /// libyaml's problem in words a person editing the file can act on, or nil for the rarer ones.
+    static func plainWords(_ problem: String, at character: Unicode.Scalar?) -> (message: String, fix: String)? {
+        switch problem {
+        case "did not find expected '-' indicator":
+            return (
+                "this line is not indented like the list items above it",
+                "start each item with '- ' at the same indentation, and line an item's keys up under the first one"
+            )
+        case "did not find expected key":
+            return (
+                "this line is not indented like the keys above it",
+                "line keys of one mapping up under one another with spaces; quote text that holds ': ' or ' #'")
+        case "mapping values are not allowed in this context":
+            return (
+                "a ': ' where no key can start: text with a colon in it, or a key on the line of another value",
+                "quote the text (\"…\"), or put the key on a line of its own, indented under its section")
+        case "block sequence entries are not allowed in this context":
+            return ("a list item '- ' on the line of a key", "put each item on its own line below the key")
+        case "could not find expected ':'":
+            return (
+                "a line without ':' inside a mapping",
+                "write `key: value`, or quote a value that goes on over several lines")
+        case "found unexpected end of stream":
+            return ("a quote or bracket is never closed", "close it on the same line it opens")
+        case "did not find expected ',' or ']'":
+            return ("a `[…]` list is not closed or lacks a comma", "separate the items with ', ' and end with ']'")
+        case "did not find expected ',' or '}'":
+            return ("a `{…}` mapping is not closed or lacks a comma", "separate the keys with ', ' and end with '}'")
+        case "found unknown escape character":
+            return ("a backslash in double quotes starts an unknown escape", "use single quotes, or write \\\\")
+        case "found character that cannot start any token":
+            let shown = character.map { "'\($0)'" } ?? "this character"
+            return ("\(shown) cannot start a value", "quote the value (\"…\")")
+        default:
+            return nil
         }
     }
 

@@ -63,7 +63,7 @@ struct Routes: Sendable {
                         slotStepMinutes: shop.slotStepMinutes, minNoticeMinutes: shop.minNoticeMinutes,
                         horizonMinutes: shop.horizonMinutes),
                     services: loaded.ruleSet.services.count, staff: loaded.ruleSet.staff.count,
-                    loadedAt: zone.iso8601(instant: loaded.loadedAt)))
+                    loadedAt: zone.iso8601(instant: loaded.loadedAt), warnings: loaded.warnings.map(RuleHolder.wire)))
         }
         router.post("/v1/rules/check") { request, context in
             try context.require(.admin)

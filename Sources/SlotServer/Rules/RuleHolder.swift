@@ -102,6 +102,7 @@ public final class RuleHolder: Sendable {
         let loaded = LoadedRules(
             ruleSet: ruleSet, warnings: result.diagnostics.filter { $0.severity == .warning }, loadedAt: clock.now())
         state.withLock { $0 = loaded }
+        for warning in loaded.warnings { logger.warning("rule warning", metadata: ["diagnostic": "\(warning)"]) }
         logger.info(
             "rules loaded",
             metadata: [
