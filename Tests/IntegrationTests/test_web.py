@@ -535,3 +535,49 @@ def test_a_deposit_booking_returns_the_client_secret_and_confirms_after_paying(d
         assert shown["booking"]["payment"]["status"] == "succeeded"
     finally:
         stripe.stop()
+
+
+# MARK: - Notifications
+
+
+def test_notification_templates_carry_the_manage_and_calendar_links(daemons):
+    port = free_port()
+    config = web_config(port) + (
+        "notifications:\n"
+        "  language: en\n"
+        "  templates:\n"
+        "    booking.created: {subject: 'Booked', body: 'Manage {{manage_url}} add {{ics_url}}'}\n")
+    daemon = daemons(config=config)
+    web = WebClient(port)
+    wait_for(lambda: _listening(web), timeout=15, what="the web listener")
+    assert daemon.client.book(wall(future_day(3), "10:00")).status == 201
+
+    def delivered_body():
+        jobs = daemon.client.get("/v1/outbox?limit=100").json()["jobs"]
+        bodies = [job.get("payload", {}).get("body", "") for job in jobs if job["kind"].startswith("notify.send.")]
+        return next((body for body in bodies if body), None)
+
+    body = wait_for(delivered_body, timeout=20, what="the booking.created delivery")
+    match = re.fullmatch(r"Manage https://shop\.example/b/(\S+) add https://shop\.example/public/v1/bookings/(\S+)\.ics",
+                         body)
+    assert match and match.group(1) == match.group(2), body
+    shown = web.get(f"/public/v1/bookings/{match.group(1)}")
+    assert shown.status == 200 and shown.json()["booking"]["start"] == local_iso(future_day(3), "10:00")
+
+
+def test_the_public_webhook_route_checks_stripes_signature(daemons):
+    from conftest import stripe_config
+    port = free_port()
+    config = stripe_config() + web_config(port).split("\n", 2)[2]
+    daemon = daemons(config=config, start=False)
+    (daemon.dir / "stripe.key").write_text("sk_test_slotd_integration\n")
+    (daemon.dir / "stripe.whsec").write_text("whsec_test_slotd\n")
+    daemon.start()
+    web = WebClient(port)
+    wait_for(lambda: _listening(web), timeout=15, what="the web listener")
+    forged = web.post("/public/v1/payments/stripe/webhook", body=b'{"type":"payment_intent.succeeded"}',
+                      headers={"Stripe-Signature": "t=1,v1=00", "Content-Type": "application/json"})
+    assert_problem(forged, 400)
+    # Without Stripe as the payment provider the route is not there.
+    _, manual = start_web(daemons)
+    assert_problem(manual.post("/public/v1/payments/stripe/webhook", json={}), 404, "not_found")
