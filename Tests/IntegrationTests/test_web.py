@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Response, assert_problem, future_day, local_iso, wait_for, wall
+from conftest import Client, Response, assert_problem, future_day, local_iso, wait_for, wall
 from openapi_contract import CONTRACT, PUBLIC_CONTRACT
 
 
@@ -30,37 +30,17 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-class WebClient:
+class WebClient(Client):
     """HTTP over TCP to the public listener; every answer is checked against openapi-public.yaml."""
 
+    contract = PUBLIC_CONTRACT
+
     def __init__(self, port: int):
+        super().__init__(socket_path="", timeout=10.0)
         self.port = port
 
-    def request(self, method: str, path: str, json=None, body: bytes | None = None,
-                headers: dict[str, str] | None = None, check: bool = True) -> Response:
-        headers = dict(headers or {})
-        if json is not None:
-            body = jsonlib.dumps(json).encode()
-            headers.setdefault("Content-Type", "application/json")
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        try:
-            conn.request(method, path, body=body, headers=headers)
-            resp = conn.getresponse()
-            data = resp.read()
-            response = Response(resp.status, {k.lower(): v for k, v in resp.getheaders()}, data)
-        finally:
-            conn.close()
-        if check and method != "HEAD" and response.headers.get("content-encoding") != "gzip" and (
-                problem := PUBLIC_CONTRACT.violation(method, path, response.status, response.content_type,
-                                                     response.body)):
-            raise AssertionError(f"response breaks openapi-public.yaml: {problem}")
-        return response
-
-    def get(self, path: str, **kw) -> Response:
-        return self.request("GET", path, **kw)
-
-    def post(self, path: str, json=None, **kw) -> Response:
-        return self.request("POST", path, json=json, **kw)
+    def connection(self) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
 
     def book(self, start: str, key: str | None = None, consent=True, service: str = "haircut",
              staff: str = "anna", phone: str | None = "0151 1234 5678", **extra) -> Response:
