@@ -390,9 +390,10 @@ struct PublicRoutes: Sendable {
             case .cancelled, .expired: .cancelled
             case .confirmed, .completed, .noShow: .confirmed
             }
-        // The id is the event's stable UID (never shown); SEQUENCE follows the booking's changes.
+        // The id is the event's stable UID (inside the file only); SEQUENCE must never go down and must rise with
+        // each change: the seconds from creation to the last change do both (changes are seconds apart or more).
         let event = ICalendarEvent(
-            uid: booking.id + "@" + host, sequence: Int(max(0, booking.updatedAt - booking.createdAt) % 1_000_000),
+            uid: booking.id + "@" + host, sequence: Int(max(0, booking.updatedAt - booking.createdAt)),
             stamp: booking.updatedAt, start: booking.start, end: booking.end, summary: "\(names) — \(shopName)",
             description: "\(names) with \(staff)\n\(links.manageURL(token))", location: shopName,
             url: links.manageURL(token), status: status)
