@@ -418,6 +418,22 @@ struct PublicRoutes: Sendable {
     }
 }
 
+extension PublicProblemMiddleware {
+    /// The problem with other bookings' ids (the engine's "overlaps booking bk_…") replaced by words: a customer
+    /// learns that a start is taken, not by which booking.
+    static func withoutBookingIDs(_ problem: Problem) -> Problem {
+        func scrub(_ text: String) -> String {
+            text.replacing(/booking bk_[A-Za-z0-9]+/, with: "another booking")
+                .replacing(/bk_[A-Za-z0-9]+/, with: "another booking")
+        }
+        var problem = problem
+        problem.detail = scrub(problem.detail)
+        problem.fields = problem.fields?.map { FieldProblem(field: $0.field, reason: scrub($0.reason)) }
+        problem.reasons = problem.reasons?.map { ExplainReason(code: $0.code, message: scrub($0.message)) }
+        return problem
+    }
+}
+
 /// Too many requests from one client; the answer carries `Retry-After`.
 struct RateLimited: Error, Sendable {
     let retryAfterSeconds: Int
@@ -466,7 +482,7 @@ struct PublicProblemMiddleware: RouterMiddleware {
                 context.logger.error(
                     "public request failed", metadata: ["path": "\(request.uri.path)", "code": "\(problem.code)"])
             }
-            return ProblemMapping.response(problem)
+            return ProblemMapping.response(Self.withoutBookingIDs(problem))
         }
     }
 }
