@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import NIOCore
 import SlotAPI
 import SlotCore
@@ -80,16 +81,11 @@ struct Routes: Sendable {
         // MARK: Catalog
         router.get("/v1/services") { _, context in
             try context.require(.read)
-            let loaded = try service.loaded()
-            let wire = WireMapping(zone: loaded.ruleSet.shop.timeZone)
-            return try json(ServiceList(services: loaded.ruleSet.services.map(wire.service)))
+            return try json(try service.serviceList())
         }
         router.get("/v1/staff") { _, context in
             try context.require(.read)
-            let loaded = try service.loaded()
-            return try json(
-                StaffList(
-                    staff: loaded.ruleSet.staff.map { StaffInfo(id: $0.id, name: $0.name, services: $0.services) }))
+            return try json(try service.staffList())
         }
 
         // MARK: Slots
@@ -102,12 +98,7 @@ struct Routes: Sendable {
                     service: query.get("service"), variant: query.get("variant"), staff: query.get("staff"),
                     from: query.get("from"), to: query.get("to"), channel: context.channel)
             }
-            let list = try await service.slots(
-                service: query.get("service"), variant: query.get("variant"), staff: query.get("staff"),
-                from: query.get("from"), to: query.get("to"))
-            return Response(
-                status: .ok, headers: [.contentType: "application/json"],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: try SlotListJSON.encode(list))))
+            return try await service.slotsResponse(query)
         }
         router.get("/v1/slots/explain") { request, context in
             try context.require(.read)
@@ -208,26 +199,7 @@ struct Routes: Sendable {
     }
 
     /// The request body, at most `maxBodyBytes` (else `413`).
-    ///
-    /// An oversized body is still read (and dropped) up to `discardLimit`, so a client that sends the whole body
-    /// before reading gets its 413 instead of stalling against a server that stopped reading.
-    func body(_ request: Request) async throws -> Data {
-        var data = Data()
-        var total = 0
-        for try await buffer in request.body {
-            total += buffer.readableBytes
-            if total > maxBodyBytes {
-                if total > Self.discardLimit { break }
-                continue
-            }
-            data.append(contentsOf: buffer.readableBytesView)
-        }
-        if total > maxBodyBytes {
-            throw APIError(
-                .payloadTooLarge, "the request body is larger than \(maxBodyBytes) bytes — send a smaller request")
-        }
-        return data
-    }
+    func body(_ request: Request) async throws -> Data { try await collectBody(request, limit: maxBodyBytes) }
 
     /// How much of an oversized body is read and dropped before giving up on the connection.
     static let discardLimit = 64 << 20
@@ -238,6 +210,51 @@ struct Routes: Sendable {
         }
         return id
     }
+}
+
+extension BookingService {
+    /// `GET /v1/services` (and the public listener's).
+    func serviceList() throws(APIError) -> ServiceList {
+        let loaded = try loaded()
+        let wire = WireMapping(zone: loaded.ruleSet.shop.timeZone)
+        return ServiceList(services: loaded.ruleSet.services.map(wire.service))
+    }
+
+    /// `GET /v1/staff` (and the public listener's).
+    func staffList() throws(APIError) -> StaffList {
+        StaffList(staff: try loaded().ruleSet.staff.map { StaffInfo(id: $0.id, name: $0.name, services: $0.services) })
+    }
+
+    /// `GET /v1/slots` without `watch` (and the public listener's), encoded by the fast slot-list writer.
+    func slotsResponse(_ query: FlatDictionary<Substring, Substring>) async throws -> Response {
+        let list = try await slots(
+            service: query.get("service"), variant: query.get("variant"), staff: query.get("staff"),
+            from: query.get("from"), to: query.get("to"))
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: try SlotListJSON.encode(list))))
+    }
+}
+
+/// The request body, at most `limit` bytes (else `413`).
+///
+/// An oversized body is still read (and dropped) up to `Routes.discardLimit`, so a client that sends the whole body
+/// before reading gets its 413 instead of stalling against a server that stopped reading.
+func collectBody(_ request: Request, limit: Int) async throws -> Data {
+    var data = Data()
+    var total = 0
+    for try await buffer in request.body {
+        total += buffer.readableBytes
+        if total > limit {
+            if total > Routes.discardLimit { break }
+            continue
+        }
+        data.append(contentsOf: buffer.readableBytesView)
+    }
+    if total > limit {
+        throw APIError(.payloadTooLarge, "the request body is larger than \(limit) bytes — send a smaller request")
+    }
+    return data
 }
 
 /// Decodes a JSON request body; an empty body is malformed.
