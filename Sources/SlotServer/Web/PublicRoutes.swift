@@ -271,7 +271,7 @@ struct PublicRoutes: Sendable {
                 FieldProblem(field: "customer", reason: "give a phone number or an e-mail address, so the shop can reach you"))
         }
         if !problems.isEmpty { throw APIError.invalid(problems) }
-        let fingerprint = Fingerprint.of("POST /public/v1/bookings", try JSONCoding.canonicalEncoder.encode(create))
+        let fingerprint = Fingerprint.of("POST /public/v1/bookings", try JSONCoding.encoder.encode(create))
         // Subscribed before creating, so the deposit's arrival (a bus wake-up) cannot be missed.
         let subscription = service.bus.subscribe(bufferSize: 64)
         defer { subscription.cancel() }
