@@ -22,7 +22,9 @@ async function request(method, path, { body, headers } = {}) {
     try {
         response = await fetch(BASE + path, {
             method,
-            headers: { Accept: "application/json", ...(body ? { "Content-Type": "application/json" } : {}), ...headers },
+            headers: {
+                Accept: "application/json", ...(body ? { "Content-Type": "application/json" } : {}), ...headers,
+            },
             body: body ? JSON.stringify(body) : undefined,
             credentials: "same-origin",
         });

@@ -5,7 +5,7 @@ import { Words, chosenLocale } from "./i18n.js";
 import { api, ApiError, describeError, follow, newIdempotencyKey } from "./api.js";
 import { startPayment } from "./payment.js";
 import {
-    announce, applyShop, bookingSummary, catalogue, focusHeading, h, monthView, shopToday, timeList,
+    announce, applyShop, bookingSummary, catalogue, focusHeading, h, monthView, refocusMonthNav, shopToday, timeList,
 } from "./ui.js";
 
 const PENDING_KEY = "slotd.pending";   // the booking this tab made: a reload shows it instead of booking again
@@ -122,7 +122,8 @@ function offering() { return state.variant ?? state.service; }
 function priceLine(item) {
     const words = state.words;
     return [words.t("minutes", { n: item.duration_minutes }), words.money(item.price.amount),
-        item.deposit && words.t("deposit_of", { amount: words.money(item.deposit.amount) })].filter(Boolean).join(" · ");
+        item.deposit && words.t("deposit_of", { amount: words.money(item.deposit.amount) })]
+        .filter(Boolean).join(" · ");
 }
 
 function serviceStep() {
@@ -178,7 +179,11 @@ function dayStep() {
         selected: state.day,
         firstMonth: shopToday(state.shop.time_zone).slice(0, 7),
         onPick: (date) => { state.day = date; state.slots = null; state.slot = null; goTo("time"); },
-        onMonth: (month) => { state.month = month; render(false); document.querySelector(".month-title")?.focus(); },
+        onMonth: (month) => {
+            state.monthFocus = month > state.month ? "next" : "previous";
+            state.month = month;
+            render(false);
+        },
     }));
     return container;
 }
@@ -189,6 +194,8 @@ async function loadMonth(month) {
         if (state.step !== "day" || state.month !== month) return;
         state.days = days;
         render(false);
+        if (state.monthFocus) refocusMonthNav(app, state.monthFocus);
+        state.monthFocus = null;
     } catch (error) {
         announce(describeError(error, state.words), "error");
     }
@@ -300,9 +307,15 @@ function detailsStep() {
         h("ul", { class: "times" }, state.alternatives.map((slot) => h("li", {}, h("button", {
             type: "button", class: "time", dataset: { start: slot.start, staff: slot.staff },
             onclick: () => {
+                const day = slot.start.slice(0, 10);
                 state.slot = slot;
-                state.day = slot.start.slice(0, 10);
                 state.alternatives = null;
+                state.takenNotice = null;
+                if (day !== state.day) {
+                    state.day = day;
+                    state.slots = null;
+                    openSlotFeed();
+                }
                 render();
             },
         }, words.t("pick_alternative", { time: `${words.day(slot.start)}, ${words.time(slot.start)}` }))))));

@@ -4,7 +4,7 @@
 import { Words, chosenLocale } from "./i18n.js";
 import { api, describeError, follow } from "./api.js";
 import {
-    announce, applyShop, bookingSummary, catalogue, focusHeading, h, monthView, shopToday, timeList,
+    announce, applyShop, bookingSummary, catalogue, focusHeading, h, monthView, refocusMonthNav, shopToday, timeList,
 } from "./ui.js";
 
 const app = document.getElementById("app");
@@ -161,7 +161,11 @@ function movePanel() {
             selected: move.day,
             firstMonth: shopToday(state.shop.time_zone).slice(0, 7),
             onPick: (date) => { move.day = date; move.slots = null; render(false); },
-            onMonth: (month) => { move.month = month; render(false); },
+            onMonth: (month) => {
+                move.focus = month > move.month ? "next" : "previous";
+                move.month = month;
+                render(false);
+            },
         }));
     }
     if (move.day && !move.slots) {
@@ -186,6 +190,8 @@ async function loadMoveMonth() {
         if (state.mode !== "move" || query.staff !== state.move.staff || query.month !== state.move.month) return;
         state.move.days = days;
         render(false);
+        if (state.move.focus) refocusMonthNav(app, state.move.focus);
+        state.move.focus = null;
     } catch (error) {
         announce(describeError(error, state.words), "error");
     }

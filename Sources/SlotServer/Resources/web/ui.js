@@ -62,6 +62,12 @@ function textOn(hex) {
     return (luminance + 0.05) / 0.05 > 1.05 / (luminance + 0.05) ? "#000000" : "#ffffff";
 }
 
+/** After the month view re-rendered: the focus back on the button that paged it (or the other, when disabled). */
+export function refocusMonthNav(container, which) {
+    const buttons = [...container.querySelectorAll(".month-head button")].filter((b) => !b.disabled);
+    (buttons.find((b) => b.dataset.nav === which) ?? buttons[0])?.focus();
+}
+
 /** Shows `message` in the page's status line (read out by screen readers); `kind` is "error" or "info". */
 export function announce(message, kind = "info") {
     const status = document.getElementById("status");
@@ -100,12 +106,13 @@ export function monthView(words, month, days, { selected, firstMonth, onPick, on
         h("div", { class: "month-head" },
             h("button", {
                 type: "button", class: "icon-button", "aria-label": words.t("previous_month"),
-                disabled: month <= firstMonth, onclick: () => onMonth(shiftMonth(month, -1)),
+                disabled: month <= firstMonth, dataset: { nav: "previous" },
+                onclick: () => onMonth(shiftMonth(month, -1)),
             }, "‹"),
             h("h3", { class: "month-title", id: "month-title", "aria-live": "polite" }, title),
             h("button", {
                 type: "button", class: "icon-button", "aria-label": words.t("next_month"),
-                onclick: () => onMonth(shiftMonth(month, 1)),
+                dataset: { nav: "next" }, onclick: () => onMonth(shiftMonth(month, 1)),
             }, "›"),
         ),
         h("table", { class: "days", "aria-labelledby": "month-title" },
