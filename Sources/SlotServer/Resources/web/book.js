@@ -270,8 +270,10 @@ function policyText() {
     const window = policies.cancellation_window_minutes ?? 0;
     if (window > 0) {
         lines.push(words.t("policy_free", { window: words.duration(window) }));
-        lines.push(policies.cancellation_fee_cents > 0
-            ? words.t("policy_fee", { fee: words.money(policies.cancellation_fee_cents) })
+        const percent = policies.cancellation_fee_percent ?? 0;
+        const fee = policies.cancellation_fee_cents
+            ?? Math.round((offering().price.amount * percent) / 100);
+        lines.push(fee > 0 ? words.t(percent ? "policy_fee_percent" : "policy_fee", { fee: words.money(fee), percent })
             : words.t("policy_no_fee"));
     }
     const deposit = offering().deposit;
@@ -401,8 +403,8 @@ async function submit() {
     }
 }
 
-const FIELD_OF = { "customer.name": "name", "customer.phone": "phone", "customer.email": "email", notes: "notes",
-    consent: "consent" };
+const FIELD_OF = { "customer.name": "name", "customer.phone": "phone", "customer.email": "email", customer: "phone",
+    notes: "notes", consent: "consent" };
 
 function showBookingError(error) {
     if (error instanceof ApiError && error.status === 409) {
