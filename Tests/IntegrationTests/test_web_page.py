@@ -68,12 +68,11 @@ def choose_day(browser: Browser, date: str) -> None:
     for _ in range(4):
         if browser.find_all(f'button.day[data-date^="{date[:7]}"]'):
             break
-        browser.find(".month-head button:last-of-type").click()
+        browser.click(".month-head button:last-of-type")
         browser.until(lambda d: d.find_elements(By.CSS_SELECTOR, f'button.day[data-date^="{date[:7]}"]'),
                       f"the month of {date}")
-    day = browser.find(f'button.day[data-date="{date}"]')
-    assert day.is_enabled(), f"{date} is not marked as having free starts"
-    day.click()
+    assert browser.find(f'button.day[data-date="{date}"]').is_enabled(), f"{date} is not marked free"
+    browser.click(f'button.day[data-date="{date}"]')
 
 
 def time_button(date: str, hhmm: str) -> str:
@@ -86,7 +85,7 @@ def fill_details(browser: Browser, name: str, phone: str = "", email: str = "") 
         browser.find("#phone").send_keys(phone)
     if email:
         browser.find("#email").send_keys(email)
-    browser.find("label[for=consent]").click()
+    browser.click("label[for=consent]")
 
 
 def bookings_of(site: Site, day: str, name: str) -> list[dict]:
@@ -122,16 +121,16 @@ def test_booking_a_haircut_without_deposit_by_keyboard_in_english(site, browser)
     assert browser.driver.switch_to.active_element.get_attribute("id") == "step-title"
     browser.shoot("02-staff")
 
-    browser.find("#staff-anna").click()
+    browser.click("#staff-anna")
     browser.visible(".day.free", "days with free starts")
     browser.shoot("03-day")
     choose_day(browser, NO_DEPOSIT_DAY)
-    browser.visible(time_button(NO_DEPOSIT_DAY, "10:00")).click()
+    browser.click(time_button(NO_DEPOSIT_DAY, "10:00"))
     browser.visible("#name")
     browser.shoot("04-details")
 
     # Nothing goes out until the form is complete: the errors sit at their fields.
-    browser.find("#book").click()
+    browser.click("#book")
     browser.visible("#name-error")
     assert browser.find("#name").get_attribute("aria-invalid") == "true"
     assert browser.find_all("#consent-error")
@@ -166,12 +165,12 @@ def test_booking_a_haircut_without_deposit_by_keyboard_in_english(site, browser)
 
 def test_a_deposit_is_paid_with_stripe_js_and_the_page_turns_confirmed_by_the_webhook(site, browser, stripe):
     browser.open(site.url + "/")
-    browser.find("#service-shave").click()
-    browser.visible("#staff-any").click()
+    browser.click("#service-shave")
+    browser.click("#staff-any")
     choose_day(browser, DEPOSIT_DAY)
-    browser.visible(time_button(DEPOSIT_DAY, "11:00")).click()
+    browser.click(time_button(DEPOSIT_DAY, "11:00"))
     fill_details(browser, "Grace Hopper", email="grace@example.com")
-    browser.find("#book").click()
+    browser.click("#book")
 
     # The hold with its PaymentIntent: localstripe's card element mounts in the page.
     browser.visible("#card-element input", "Stripe's card element")
@@ -182,7 +181,7 @@ def test_a_deposit_is_paid_with_stripe_js_and_the_page_turns_confirmed_by_the_we
     for field, value in zip(inputs, ["4242424242424242", "12", "30", "123", "10115"]):
         field.clear()
         field.send_keys(value)
-    browser.find("#pay").click()
+    browser.click("#pay")
 
     # Paid in the browser; localstripe's signed webhook reaches slotd through nginx; the booking's event
     # turns the page to "confirmed" (no polling: the page only listens).
@@ -212,24 +211,24 @@ def test_the_manage_link_moves_and_then_cancels_the_booking(site, browser):
     browser.assert_accessible("08-manage")
 
     # Move it to another start with the same barber.
-    browser.find("#move").click()
+    browser.click("#move")
     browser.visible("#move-panel")
     choose_day(browser, MANAGE_DAY)
     browser.visible(time_button(MANAGE_DAY, "16:00"))
     browser.shoot("09-move")
-    browser.find(time_button(MANAGE_DAY, "16:00")).click()
+    browser.click(time_button(MANAGE_DAY, "16:00"))
     browser.until(lambda d: not d.find_elements(By.ID, "move-panel"), "the move to finish")
     [moved] = bookings_of(site, MANAGE_DAY, "Katherine Johnson")
     assert moved["start"] == local_iso(MANAGE_DAY, "16:00") and moved["staff"] == "anna"
     assert moved["status"] == "confirmed"
 
     # Cancel it: days ahead, so free of charge; the page says so before the customer confirms.
-    browser.find("#cancel").click()
+    browser.click("#cancel")
     terms = browser.visible(".cancel-terms").text
     assert terms, "the fee (or that there is none) is shown before cancelling"
     browser.shoot("10-cancel")
     browser.assert_accessible("10-cancel")
-    browser.find("#cancel-confirm").click()
+    browser.click("#cancel-confirm")
     browser.until(status_is("cancelled"), "the cancellation")
     browser.shoot("11-cancelled")
     [cancelled] = bookings_of(site, MANAGE_DAY, "Katherine Johnson")
@@ -243,8 +242,8 @@ def test_the_manage_link_moves_and_then_cancels_the_booking(site, browser):
 
 def test_a_start_booked_over_the_socket_disappears_live_and_a_conflict_offers_alternatives(site, browser):
     browser.open(site.url + "/")
-    browser.find("#service-haircut").click()
-    browser.visible("#staff-anna").click()
+    browser.click("#service-haircut")
+    browser.click("#staff-anna")
     choose_day(browser, LIVE_DAY)
     browser.visible(time_button(LIVE_DAY, "15:00"))
 
@@ -255,17 +254,17 @@ def test_a_start_booked_over_the_socket_disappears_live_and_a_conflict_offers_al
     browser.shoot("13-live")
 
     # The customer chooses 16:00 and fills the form; meanwhile the counter takes 16:00 as well.
-    browser.find(time_button(LIVE_DAY, "16:00")).click()
+    browser.click(time_button(LIVE_DAY, "16:00"))
     fill_details(browser, "Hedy Lamarr", phone="+43 1 2345678")
     assert site.client.book(wall(LIVE_DAY, "16:00"), staff="anna", name="Counter 2").status == 201
     browser.visible(".notice.error", "the notice that the chosen start was taken")
     # Booking anyway answers 409: the page offers the nearest free starts instead.
-    browser.find("#book").click()
+    browser.click("#book")
     alternative = browser.visible(".alternatives button.time", "the alternatives")
     browser.shoot("14-alternatives")
     chosen = alternative.get_attribute("data-start")
-    alternative.click()
-    browser.find("#book").click()
+    browser.click(f'.alternatives button.time[data-start="{chosen}"]')
+    browser.click("#book")
     browser.until(status_is("confirmed"), "the booking at the alternative")
     [booking] = bookings_of(site, LIVE_DAY, "Hedy Lamarr")
     assert booking["start"] == chosen and booking["status"] == "confirmed"

@@ -27,6 +27,7 @@ from pathlib import Path
 from axe_selenium_python import Axe
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -228,9 +229,11 @@ class Browser:
                    "the page to be ready")
 
     def until(self, condition, what: str, timeout: float = 20.0):
-        """Waits for `condition(driver)` to be truthy and returns it; fails naming `what` (and the page's log)."""
+        """Waits for `condition(driver)` to be truthy and returns it; fails naming `what` (and the page's log). An
+        element the page re-rendered while the condition looked at it counts as "not yet"."""
         try:
-            return WebDriverWait(self.driver, timeout, poll_frequency=0.05).until(condition)
+            return WebDriverWait(self.driver, timeout, poll_frequency=0.05, ignored_exceptions=(
+                NoSuchElementException, StaleElementReferenceException)).until(condition)
         except Exception as error:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}; page log:\n"
                                  + "\n".join(e["message"] for e in self.logs())) from error
@@ -244,6 +247,18 @@ class Browser:
     def visible(self, css: str, what: str | None = None):
         return self.until(lambda d: next((e for e in d.find_elements(By.CSS_SELECTOR, css) if e.is_displayed()), None),
                           what or css)
+
+    def click(self, css: str, what: str | None = None) -> None:
+        """Clicks the first displayed match of `css`, again if the page re-rendered it under the click (the time
+        list is redrawn by the live feed)."""
+        def clicked(driver) -> bool:
+            element = next((e for e in driver.find_elements(By.CSS_SELECTOR, css) if e.is_displayed()), None)
+            if element is None:
+                return False
+            element.click()
+            return True
+
+        self.until(clicked, what or f"{css} to click")
 
     def shoot(self, step: str) -> None:
         """Screenshots of the current step at phone and desktop width; at phone width nothing may scroll sideways."""

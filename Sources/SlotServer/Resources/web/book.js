@@ -1,11 +1,10 @@
 // The booking page: service → who → day → time → details and consent → deposit → confirmation.
 // One state object; each step renders from it, so switching the language re-renders the step in place.
 
-import { Words, chosenLocale } from "./i18n.js";
 import { api, ApiError, describeError, follow, newIdempotencyKey } from "./api.js";
 import { startPayment } from "./payment.js";
 import {
-    announce, applyShop, bookingSummary, catalogue, focusHeading, h, monthView, refocusMonthNav, shopToday, timeList,
+    announce, bookingSummary, focusHeading, h, monthView, refocusMonthNav, shopToday, startPage, timeList,
 } from "./ui.js";
 
 const PENDING_KEY = "slotd.pending";   // the booking this tab made: a reload shows it instead of booking again
@@ -25,31 +24,16 @@ let bookingFeed = null;
 
 // MARK: - Start
 
-async function start() {
-    try {
-        const [shop, services, staff] = await Promise.all([api.shop(), api.services(), api.staff()]);
-        state.shop = shop;
-        state.names = catalogue(services, staff);
-        setLocale(chosenLocale(shop.locale));
-        const pending = readSession(PENDING_KEY);
-        if (pending?.token) await resume(pending);
-        else render();
-    } catch (error) {
-        state.words ??= new Words("en", "UTC", "EUR");
-        announce(describeError(error, state.words), "error");
-        app.replaceChildren();
-    }
-    performance.mark("slotd:ready");
-    document.body.dataset.ready = "true";
-}
-
-function setLocale(locale) {
-    state.words = new Words(locale, state.shop.time_zone, state.shop.currency);
-    applyShop(state.shop, state.words, state.words.t("book_title"), (next) => {
-        setLocale(next);
-        render(false);
+function start() {
+    app.replaceChildren();
+    return startPage(state, "book_title", {
+        onLocale: () => render(false),
+        body: async () => {
+            const pending = readSession(PENDING_KEY);
+            if (pending?.token) await resume(pending);
+            else render();
+        },
     });
-    document.getElementById("page-title").textContent = state.words.t("book_title");
 }
 
 /** After a reload: show the booking this tab already made (paid or not) rather than starting a second one. */
@@ -238,6 +222,7 @@ function openSlotFeed() {
     const day = state.day;
     slotFeed = follow(api.slotFeedURL({ ...slotQuery(), from: day, to: day }), "slots", (answer) => {
         if (state.day !== day || !Array.isArray(answer.slots)) return;
+        if (JSON.stringify(answer.slots) === JSON.stringify(state.slots)) return;
         state.slots = answer.slots;
         if (state.step === "time") {
             const focused = document.activeElement?.dataset?.start;

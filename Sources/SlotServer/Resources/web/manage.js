@@ -1,10 +1,9 @@
 // The manage page (`/b/{token}`): the booking, cancelling it (with the fee and refund in words) and moving it to
 // another free start with the same barber or anyone.
 
-import { Words, chosenLocale } from "./i18n.js";
 import { api, describeError, follow } from "./api.js";
 import {
-    announce, applyShop, bookingSummary, catalogue, focusHeading, h, monthView, refocusMonthNav, shopToday, timeList,
+    announce, bookingSummary, focusHeading, h, monthView, refocusMonthNav, shopToday, startPage, timeList,
 } from "./ui.js";
 
 const app = document.getElementById("app");
@@ -15,42 +14,25 @@ const state = {
 };
 let feed = null;
 
-async function start() {
-    try {
-        const [shop, services, staff] = await Promise.all([api.shop(), api.services(), api.staff()]);
-        state.shop = shop;
-        state.names = catalogue(services, staff);
-        setLocale(chosenLocale(shop.locale));
-        try {
-            state.answer = await api.booking(token);
-        } catch (error) {
-            if (error.status === 404 || error.status === 400) {
+function start() {
+    app.replaceChildren();
+    return startPage(state, "manage_title", {
+        onLocale: () => { if (state.answer) render(false); },
+        body: async () => {
+            try {
+                state.answer = await api.booking(token);
+            } catch (error) {
+                if (error.status !== 404 && error.status !== 400) throw error;
                 app.replaceChildren(h("p", { class: "notice error", id: "not-found" }, state.words.t("not_found")));
                 return;
             }
-            throw error;
-        }
-        render(false);
-        feed = follow(api.bookingFeedURL(token), "booking", (booking) => {
-            state.answer = { ...state.answer, booking };
-            if (state.mode === "view") render(false);
-        });
-    } catch (error) {
-        state.words ??= new Words("en", "UTC", "EUR");
-        announce(describeError(error, state.words), "error");
-    } finally {
-        performance.mark("slotd:ready");
-        document.body.dataset.ready = "true";
-    }
-}
-
-function setLocale(locale) {
-    state.words = new Words(locale, state.shop.time_zone, state.shop.currency);
-    applyShop(state.shop, state.words, state.words.t("manage_title"), (next) => {
-        setLocale(next);
-        if (state.answer) render(false);
+            render(false);
+            feed = follow(api.bookingFeedURL(token), "booking", (booking) => {
+                state.answer = { ...state.answer, booking };
+                if (state.mode === "view") render(false);
+            });
+        },
     });
-    document.getElementById("page-title").textContent = state.words.t("manage_title");
 }
 
 function setMode(mode) {

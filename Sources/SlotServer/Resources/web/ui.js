@@ -1,6 +1,7 @@
 // Pieces both pages use: building DOM, the shop's branding, the month view, the time list and a booking's summary.
 
-import { bindLocaleSwitch } from "./i18n.js";
+import { Words, bindLocaleSwitch, chosenLocale } from "./i18n.js";
+import { api, describeError } from "./api.js";
 
 /** An element: `h("button", { class: "x", onclick }, "text", child)`; `null`/`false` children are skipped. */
 export function h(tag, attributes = {}, ...children) {
@@ -24,6 +25,35 @@ export function focusHeading(container) {
     if (!heading) return;
     heading.tabIndex = -1;
     heading.focus({ preventScroll: false });
+}
+
+/**
+ * Starts a page: fetches the shop and its catalogue into `state` (`shop`, `names`, `words`), applies the branding
+ * and the language (`onLocale()` re-renders after a switch), runs `body()`, and then marks the page ready
+ * (`performance.mark("slotd:ready")`, which the benchmark reads, and `body[data-ready]`, which the tests wait for).
+ */
+export async function startPage(state, titleKey, { onLocale, body }) {
+    const setLocale = (locale) => {
+        state.words = new Words(locale, state.shop.time_zone, state.shop.currency);
+        applyShop(state.shop, state.words, state.words.t(titleKey), (next) => {
+            setLocale(next);
+            onLocale();
+        });
+        document.getElementById("page-title").textContent = state.words.t(titleKey);
+    };
+    try {
+        const [shop, services, staff] = await Promise.all([api.shop(), api.services(), api.staff()]);
+        state.shop = shop;
+        state.names = catalogue(services, staff);
+        setLocale(chosenLocale(shop.locale));
+        await body();
+    } catch (error) {
+        state.words ??= new Words("en", "UTC", "EUR");
+        announce(describeError(error, state.words), "error");
+    } finally {
+        performance.mark("slotd:ready");
+        document.body.dataset.ready = "true";
+    }
 }
 
 /** Applies the shop's title, logo, accent colour, legal links and the language switch to the page frame. */
