@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -59,6 +60,62 @@ def listening(port: int) -> bool:
 # MARK: - nginx
 
 
+# The shop's nginx configuration from the README's example, when present: the test runs its proxy settings
+# (upstream, headers, the live feeds' unbuffered locations), with a plain loopback listener instead of TLS.
+EXAMPLE = ROOT / "Examples" / "reverse-proxy" / "nginx-booking-page.conf"
+TLS_ONLY = ("listen ", "http2 ", "server_name ", "ssl_", "add_header Strict-Transport-Security")
+
+# Used when the example is absent: the same proxying in a few lines.
+FALLBACK_SITE = """
+upstream slotd_web {{ server 127.0.0.1:{upstream}; keepalive 16; }}
+server {{
+    listen 127.0.0.1:{port};
+    location / {{
+        proxy_pass http://slotd_web;
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_set_header Host $host;
+        proxy_set_header X-Forwarded-For $remote_addr;
+        proxy_set_header X-Forwarded-Proto $scheme;
+        # Server-Sent Events (the slot feed, a booking's events) pass through as they are written.
+        proxy_buffering off;
+        proxy_read_timeout 1h;
+    }}
+}}
+"""
+
+
+def top_level_blocks(text: str) -> list[str]:
+    """The `name … { … }` blocks at the top of an nginx file, comments dropped."""
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+    blocks, current, depth = [], [], 0
+    for line in lines:
+        if depth == 0 and not line.strip():
+            continue
+        current.append(line)
+        depth += line.count("{") - line.count("}")
+        if depth == 0 and current:
+            blocks.append("\n".join(current))
+            current = []
+    return blocks
+
+
+def site_config(upstream: int, port: int) -> str:
+    """The example's upstream and HTTPS server, pointed at `upstream` and listening on 127.0.0.1:`port` in plain
+    HTTP; the fallback when the example is missing."""
+    if not EXAMPLE.exists():
+        return FALLBACK_SITE.format(upstream=upstream, port=port)
+    blocks = top_level_blocks(EXAMPLE.read_text())
+    upstreams = [b for b in blocks if b.lstrip().startswith("upstream ")]
+    https = [b for b in blocks if b.lstrip().startswith("server") and "listen 443" in b]
+    if len(upstreams) != 1 or len(https) != 1:
+        raise RuntimeError(f"{EXAMPLE}: expected one upstream and one `listen 443` server block")
+    upstream_block = re.sub(r"server\s+\S+:\d+;", f"server 127.0.0.1:{upstream};", upstreams[0])
+    server_lines = [line for line in https[0].splitlines() if not line.strip().startswith(TLS_ONLY)]
+    server_lines.insert(1, f"    listen 127.0.0.1:{port};")
+    return upstream_block + "\n" + "\n".join(server_lines) + "\n"
+
+
 NGINX_CONF = """# Written by web_browser.py: nginx as the shop's reverse proxy in front of slotd's web listener.
 daemon off;
 worker_processes 1;
@@ -73,21 +130,7 @@ http {{
     uwsgi_temp_path {dir}/uwsgi;
     scgi_temp_path {dir}/scgi;
     gzip off;
-    upstream slotd_web {{ server 127.0.0.1:{upstream}; keepalive 16; }}
-    server {{
-        listen 127.0.0.1:{port};
-        location / {{
-            proxy_pass http://slotd_web;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host $host;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto $scheme;
-            # Server-Sent Events (the slot feed, a booking's events) pass through as they are written.
-            proxy_buffering off;
-            proxy_read_timeout 1h;
-        }}
-    }}
+{site}
 }}
 """
 
@@ -101,7 +144,7 @@ class Nginx:
         self.port = port
         self.url = f"http://127.0.0.1:{self.port}"
         self.conf = self.dir / "nginx.conf"
-        self.conf.write_text(NGINX_CONF.format(dir=self.dir, upstream=upstream, port=self.port))
+        self.conf.write_text(NGINX_CONF.format(dir=self.dir, site=site_config(upstream, port)))
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
         self.proc = subprocess.Popen([nginx, "-p", str(self.dir), "-c", str(self.conf), "-e", str(self.dir /
                                       "error.log")], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
