@@ -2,7 +2,6 @@
 // One state object; each step renders from it, so switching the language re-renders the step in place.
 
 import { api, ApiError, describeError, follow, newIdempotencyKey } from "./api.js";
-import { startPayment } from "./payment.js";
 import {
     announce, bookingSummary, focusHeading, h, monthView, refocusMonthNav, shopToday, startPage, timeList,
 } from "./ui.js";
@@ -456,7 +455,8 @@ function paymentStep() {
         payment.kind === "setup" ? words.t("save_card") : words.t("pay", { amount }));
     container.append(h("div", { class: "field", role: "group", "aria-labelledby": "card-label" },
         h("p", { class: "label", id: "card-label" }, words.t("card_label")), mount), button);
-    startPayment(state.shop.stripe, payment, mount, button, {
+    // Loaded at this step only: most bookings need no card, and the first load stays small.
+    import("./payment.js").then(({ startPayment }) => startPayment(state.shop.stripe, payment, mount, button, {
         busyText: words.t("paying"),
         onPaid: () => {
             state.paid = true;
@@ -473,6 +473,10 @@ function paymentStep() {
             state.paymentError = message;
             render(false);
         },
+    })).catch((error) => {
+        state.stripeUnavailable = true;
+        state.paymentError = describeError(error, words);
+        render(false);
     });
     return container;
 }
