@@ -73,14 +73,19 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             // openapi.yaml is compiled in by the plugin, not copied as a bundle (see EmbedOpenAPIDocument.swift).
-            exclude: ["Resources/openapi.yaml"],
-            plugins: ["EmbedOpenAPIDocument"]
+            // The web page's files are compiled in the same way (EmbedWebAssets.swift).
+            exclude: ["Resources/openapi.yaml", "Resources/openapi-public.yaml", "Resources/web"],
+            plugins: ["EmbedOpenAPIDocument", "EmbedWebAssets"]
         ),
         // Build-time embedding of the OpenAPI document: the tool writes a Swift string, the plugin runs it.
         .executableTarget(name: "EmbedText", path: "BuildPlugins/EmbedText"),
         .plugin(
             name: "EmbedOpenAPIDocument", capability: .buildTool(), dependencies: ["EmbedText"],
             path: "BuildPlugins/EmbedOpenAPIDocument"
+        ),
+        .plugin(
+            name: "EmbedWebAssets", capability: .buildTool(), dependencies: ["EmbedText"],
+            path: "BuildPlugins/EmbedWebAssets"
         ),
         .executableTarget(
             name: "slotd",

@@ -72,6 +72,10 @@ public enum ProblemCode: String, Codable, CaseIterable, Sendable {
     case forbidden = "forbidden"
     /// The request body is larger than the daemon accepts.
     case payloadTooLarge = "payload_too_large"
+    /// Too many requests from one client (public listener); `Retry-After` says when to try again.
+    case rateLimited = "rate_limited"
+    /// The request's header section is larger than the server accepts (public listener).
+    case headersTooLarge = "headers_too_large"
     /// The daemon is shutting down or has no rules loaded.
     case unavailable = "unavailable"
     /// Something failed inside the daemon; it is logged, the details are not sent.
@@ -86,6 +90,8 @@ public enum ProblemCode: String, Codable, CaseIterable, Sendable {
         case .methodNotAllowed: 405
         case .slotUnavailable, .invalidTransition: 409
         case .payloadTooLarge: 413
+        case .rateLimited: 429
+        case .headersTooLarge: 431
         case .validationFailed, .idempotencyKeyReused, .rulesInvalid: 422
         case .internalError: 500
         case .unavailable: 503
@@ -107,6 +113,8 @@ public enum ProblemCode: String, Codable, CaseIterable, Sendable {
         case .bookingNotFound: "Booking not found"
         case .forbidden: "Forbidden"
         case .payloadTooLarge: "Payload too large"
+        case .rateLimited: "Too many requests"
+        case .headersTooLarge: "Request headers too large"
         case .unavailable: "Service unavailable"
         case .internalError: "Internal error"
         }

@@ -140,9 +140,11 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
         store: store, rules: rules, bus: bus, clock: configuration.clock, logger: logger, payments: payments)
     let paymentJobs = PaymentJobs(
         store: store, provider: providers.payment, bus: bus, clock: configuration.clock, logger: logger)
+    // The customer links (web:) before the outbox: notifications carry them.
+    let links = try await loadCustomerLinks(configuration, logger: logger)
     let outbox = try await buildOutbox(
         configuration: configuration, store: store, service: service, providers: providers, bus: bus, logger: logger,
-        extraHandlers: [paymentJobs])
+        extraHandlers: [paymentJobs], links: links)
     let metrics = DaemonMetrics()
     // Every reload after start (SIGHUP, the API, the directory watcher) goes through this one reloader, and systemd
     // hears of each: RELOADING=1 before, READY=1 with what happened after.
@@ -163,8 +165,18 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
         startedAt: configuration.clock.now(), version: SlotdVersion.current, maxBodyBytes: configuration.maxBodyBytes,
         operations: operations)
     routes.outbox = OutboxRoutes(store: store, worker: outbox, clock: configuration.clock, rules: rules)
-    routes.webhooks = PaymentWebhooks(
+    let webhooks = PaymentWebhooks(
         store: store, provider: providers.payment, bus: bus, clock: configuration.clock, logger: logger)
+    routes.webhooks = webhooks
+    let web = links.flatMap { links in
+        configuration.web.map { settings in
+            WebService(
+                routes: PublicRoutes(
+                    service: service, streams: routes.streams, settings: settings, links: links, webhooks: webhooks,
+                    paymentProvider: providers.payment.name),
+                settings: settings, logger: logger)
+        }
+    }
     let readiness = Readiness()
     let http = HTTPService(
         routes: routes, configuration: configuration, readiness: readiness, logger: logger, inherited: inherited)
@@ -174,27 +186,28 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
                 logger.error("closing the database failed", metadata: ["error": "\(error)"])
             }
         }, bus: bus, logger: logger)
-    // Started in this order, stopped in reverse: the server stops first (draining requests), the store last.
+    // Started in this order, stopped in reverse: the servers stop first (draining requests), the store last.
+    var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+        .init(service: storeService),
+        .init(service: ProviderLifecycleService(providers: providers)),
+        .init(service: RuleReloadService(reloader: reloader, logger: logger)),
+        .init(
+            service: RuleDirectoryWatcher(
+                directory: configuration.rulesDirectory, reloader: reloader,
+                quietMilliseconds: configuration.ruleWatchQuietMilliseconds, enabled: configuration.watchRules,
+                logger: logger)),
+        .init(service: outbox),
+        .init(service: http),
+    ]
+    if let web { services.append(.init(service: web)) }
+    services.append(
+        .init(
+            service: SystemdService(
+                configuration: configuration, inherited: inherited, readiness: readiness, rules: rules,
+                store: store, logger: logger)))
     let group = ServiceGroup(
         configuration: ServiceGroupConfiguration(
-            services: [
-                .init(service: storeService),
-                .init(service: ProviderLifecycleService(providers: providers)),
-                .init(service: RuleReloadService(reloader: reloader, logger: logger)),
-                .init(
-                    service: RuleDirectoryWatcher(
-                        directory: configuration.rulesDirectory, reloader: reloader,
-                        quietMilliseconds: configuration.ruleWatchQuietMilliseconds, enabled: configuration.watchRules,
-                        logger: logger)),
-                .init(service: outbox),
-                .init(service: http),
-                .init(
-                    service: SystemdService(
-                        configuration: configuration, inherited: inherited, readiness: readiness, rules: rules,
-                        store: store, logger: logger)),
-            ],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
     return Daemon(
         configuration: configuration, rules: rules, service: service, providers: providers, group: group,
         readiness: readiness, logger: logger,

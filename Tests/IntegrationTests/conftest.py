@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from openapi_contract import CONTRACT
+from openapi_contract import CONTRACT, PUBLIC_CONTRACT
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -189,6 +189,8 @@ class Stream:
 def pytest_terminal_summary(terminalreporter) -> None:
     for line in CONTRACT.summary():
         terminalreporter.write_line(line)
+    for line in PUBLIC_CONTRACT.summary():
+        terminalreporter.write_line("public listener — " + line)
 
 
 # MARK: - The daemon

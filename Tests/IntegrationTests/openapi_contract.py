@@ -20,8 +20,9 @@ from jsonschema.exceptions import best_match
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-DOCUMENT_PATH = Path(__file__).resolve().parents[2] / "Sources" / "SlotServer" / "Resources" / "openapi.yaml"
-DOCUMENT_URI = "urn:slotd:openapi"
+RESOURCES = Path(__file__).resolve().parents[2] / "Sources" / "SlotServer" / "Resources"
+DOCUMENT_PATH = RESOURCES / "openapi.yaml"
+PUBLIC_DOCUMENT_PATH = RESOURCES / "openapi-public.yaml"
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 PROBLEM_POINTER = "/components/responses/Problem"
 
@@ -37,21 +38,31 @@ def is_json(content_type: str) -> bool:
 class ResponseContract:
     """Checks responses against one OpenAPI document and counts what it checked."""
 
-    def __init__(self, document: dict):
+    def __init__(self, document: dict, uri: str, siblings: dict[str, dict] | None = None):
+        """`uri` names the document; `siblings` (URI → document) are the documents its `$ref`s reach, e.g. the
+        public document's `openapi.yaml#/components/...`."""
         self.document = document
-        self.registry = Registry().with_resource(
-            DOCUMENT_URI, Resource.from_contents(document, default_specification=DRAFT202012))
+        self.uri = uri
+        resources = {uri: document, **(siblings or {})}
+        self.registry = Registry().with_resources(
+            (name, Resource.from_contents(value, default_specification=DRAFT202012))
+            for name, value in resources.items())
         self.validators: dict[str, jsonschema.Draft202012Validator] = {}
         self.checked: Counter[str] = Counter()
         self.operations_seen: set[str] = set()
-        # Literal templates first, so `/v1/rules/check` never matches a `{param}` sibling.
-        templates = sorted(document.get("paths", {}), key=lambda template: ("{" in template, template))
+        # Literal templates first, so `/v1/rules/check` never matches a `{param}` sibling; among templates with
+        # parameters the one with more literal text first, so `/b/{token}.ics` wins over `/b/{token}`.
+        templates = sorted(document.get("paths", {}), key=lambda template: (
+            "{" in template, -len(re.sub(r"\{[^}]*\}", "", template)), template))
         self.routes = [(re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(t)) + "$"), t)
                        for t in templates]
 
     @classmethod
     def load(cls, path: Path = DOCUMENT_PATH) -> "ResponseContract":
-        return cls(yaml.safe_load(path.read_text()))
+        """The document at `path`, with the other OpenAPI documents beside it for its references."""
+        siblings = {other.as_uri(): yaml.safe_load(other.read_text())
+                    for other in path.parent.glob("openapi*.yaml") if other != path}
+        return cls(yaml.safe_load(path.read_text()), path.as_uri(), siblings)
 
     @property
     def operations(self) -> set[str]:
@@ -141,7 +152,7 @@ class ResponseContract:
             return f"{what} is not JSON ({error}): {raw[:200]!r}"
         validator = self.validators.get(schema_pointer)
         if validator is None:
-            reference = {"$ref": f"{DOCUMENT_URI}#{quote(schema_pointer, safe='/~')}"}
+            reference = {"$ref": f"{self.uri}#{quote(schema_pointer, safe='/~')}"}
             validator = jsonschema.Draft202012Validator(
                 reference, registry=self.registry, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
             self.validators[schema_pointer] = validator
@@ -165,3 +176,4 @@ class ResponseContract:
 
 
 CONTRACT = ResponseContract.load()
+PUBLIC_CONTRACT = ResponseContract.load(PUBLIC_DOCUMENT_PATH)

@@ -105,6 +105,11 @@ ALLOWED: dict[tuple[str, str], tuple[int, str]] = {
         1,
         "connect: asks whether a live daemon holds the socket, in buildDaemon before serving",
     ),
+    ("Sources/SlotServer/Web/WebToken.swift", "file I/O"): (
+        2,
+        "WebSecretFile reads (or creates) the web link secret once in buildDaemon, through BlockingWork.run "
+        "(loadCustomerLinks); asserts off the pool",
+    ),
     ("Sources/SlotServer/Rules/RuleDirectoryWatcher.swift", "system call that waits"): (
         3,
         "poll and read on the inotify descriptor, on the watcher's own Thread; one byte written to its wake pipe "

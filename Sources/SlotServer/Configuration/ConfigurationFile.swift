@@ -161,6 +161,8 @@ public enum ConfigurationFile {
             configuration.outbox = try OutboxSettings.parse(value, file: file, over: configuration.outbox)
         case "notifications":
             configuration.notifications = try NotificationSettings.parse(value, file: file)
+        case "web":
+            configuration.web = try WebSettings.parse(value, file: file, directory: directory)
         case "log_level":
             guard let level = value.string.flatMap(Logger.Level.init(rawValue:)) else {
                 throw error(
@@ -171,7 +173,7 @@ public enum ConfigurationFile {
             throw error(
                 keyNode, file,
                 "unknown key '\(key)' — use socket, database, rules, roles, providers, payments, outbox, "
-                    + "notifications or log_level")
+                    + "notifications, web or log_level")
         }
     }
 

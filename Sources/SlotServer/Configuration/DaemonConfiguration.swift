@@ -41,6 +41,8 @@ public struct DaemonConfiguration: Sendable {
     public var outbox = OutboxSettings()
     /// Notification routes, language and templates (`notifications:`).
     public var notifications = NotificationSettings()
+    /// The public web listener (`web:`); nil runs none.
+    public var web: WebSettings?
     /// Whether to reload the rules when a file in their directory changes (inotify); SIGHUP and the API always work.
     public var watchRules = true
     /// How long the rules directory must be quiet after a change before the reload (editors write in bursts).

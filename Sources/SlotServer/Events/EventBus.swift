@@ -92,6 +92,10 @@ final class EventBus: Sendable {
     /// Tells every subscriber the rules changed.
     func publishRulesChanged() { deliver(.rulesChanged) }
 
+    /// Wakes every subscriber to look again, for a change that writes no event (a deposit's client secret arriving
+    /// from the provider): live answers recompute, event streams find nothing new.
+    func publishRecordChanged() { deliver(.tick) }
+
     /// The number of live subscribers.
     var subscriberCount: Int { state.withLock { $0.subscribers.count } }
 

@@ -208,26 +208,7 @@ struct Routes: Sendable {
     }
 
     /// The request body, at most `maxBodyBytes` (else `413`).
-    ///
-    /// An oversized body is still read (and dropped) up to `discardLimit`, so a client that sends the whole body
-    /// before reading gets its 413 instead of stalling against a server that stopped reading.
-    func body(_ request: Request) async throws -> Data {
-        var data = Data()
-        var total = 0
-        for try await buffer in request.body {
-            total += buffer.readableBytes
-            if total > maxBodyBytes {
-                if total > Self.discardLimit { break }
-                continue
-            }
-            data.append(contentsOf: buffer.readableBytesView)
-        }
-        if total > maxBodyBytes {
-            throw APIError(
-                .payloadTooLarge, "the request body is larger than \(maxBodyBytes) bytes — send a smaller request")
-        }
-        return data
-    }
+    func body(_ request: Request) async throws -> Data { try await collectBody(request, limit: maxBodyBytes) }
 
     /// How much of an oversized body is read and dropped before giving up on the connection.
     static let discardLimit = 64 << 20
@@ -238,6 +219,27 @@ struct Routes: Sendable {
         }
         return id
     }
+}
+
+/// The request body, at most `limit` bytes (else `413`).
+///
+/// An oversized body is still read (and dropped) up to `Routes.discardLimit`, so a client that sends the whole body
+/// before reading gets its 413 instead of stalling against a server that stopped reading.
+func collectBody(_ request: Request, limit: Int) async throws -> Data {
+    var data = Data()
+    var total = 0
+    for try await buffer in request.body {
+        total += buffer.readableBytes
+        if total > limit {
+            if total > Routes.discardLimit { break }
+            continue
+        }
+        data.append(contentsOf: buffer.readableBytesView)
+    }
+    if total > limit {
+        throw APIError(.payloadTooLarge, "the request body is larger than \(limit) bytes — send a smaller request")
+    }
+    return data
 }
 
 /// Decodes a JSON request body; an empty body is malformed.

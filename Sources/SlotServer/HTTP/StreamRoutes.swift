@@ -110,16 +110,31 @@ struct StreamRoutes: Sendable {
             status: .ok, headers: [.contentType: APIVersion.ndjsonMediaType, .cacheControl: "no-store"], body: body)
     }
 
-    /// `GET /v1/slots?watch=true`: the answer now, then a new line each time it changes.
+    /// `GET /v1/slots?watch=true`: the answer now, then a new line each time it changes (NDJSON on the socket,
+    /// Server-Sent Events `slots` on the public listener).
     func watchSlots(
-        service id: String?, variant: String?, staff: String?, from: String?, to: String?, channel: (any Channel)? = nil
+        service id: String?, variant: String?, staff: String?, from: String?, to: String?, channel: (any Channel)? = nil,
+        framing: StreamFraming = .ndjson
+    ) async throws -> Response {
+        let service = self.service
+        return try await watch(channel: channel, framing: framing, what: "a slot watcher") {
+            try await service.slots(service: id, variant: variant, staff: staff, from: from, to: to)
+        }
+    }
+
+    /// A live answer: `current()` now, then again whenever the bus says something changed (or the heartbeat
+    /// interval passed: time alone changes answers such as minimum notice), sent each time it differs. A current()
+    /// that throws `APIError` sends the problem and ends the stream; one that returns nil ends it quietly.
+    func watch<Value: Encodable & Equatable & Sendable>(
+        channel: (any Channel)?, framing: StreamFraming, what: String,
+        current: @escaping @Sendable () async throws -> Value?
     ) async throws -> Response {
         let service = self.service
         let subscription = service.bus.subscribe(bufferSize: bufferSize)
         // Compute the first answer before answering, so a bad query gets its problem status.
-        let first: SlotList
+        let first: Value?
         do {
-            first = try await service.slots(service: id, variant: variant, staff: staff, from: from, to: to)
+            first = try await current()
         } catch {
             subscription.cancel()
             throw error
@@ -127,52 +142,96 @@ struct StreamRoutes: Sendable {
         let interval = heartbeatInterval
         let logger = service.logger
         let clock = service.clock
-        let stall = StallGuard(channel: channel, limit: stallLimit, logger: logger, what: "a slot watcher")
+        let stall = StallGuard(channel: channel, limit: stallLimit, logger: logger, what: what)
         let body = ResponseBody { writer in
             defer { subscription.cancel() }
+            guard let first else {
+                try await writer.finish(nil)
+                return
+            }
             var previous = first
             var buffer = ByteBuffer()
-            try Self.append(first, to: &buffer)
+            try framing.append(first, to: &buffer)
             try await stall.write(buffer, to: &writer)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    // Time alone changes the answer (minimum notice, the horizon): look again now and then.
                     while !Task.isCancelled {
                         try await clock.sleep(for: interval)
                         subscription.tick()
                     }
                 }
                 for await _ in subscription.stream.cancelOnGracefulShutdown() {
-                    let answer: SlotList
+                    let answer: Value?
                     do {
-                        answer = try await service.slots(
-                            service: id, variant: variant, staff: staff, from: from, to: to)
+                        answer = try await current()
                     } catch let error as APIError {
                         // The query stopped making sense (a reload removed the service): say why and stop.
                         var buffer = ByteBuffer()
-                        try Self.append(error.problem, to: &buffer)
+                        try framing.append(error.problem, to: &buffer, event: "problem")
                         try await stall.write(buffer, to: &writer)
                         break
                     }
-                    guard answer != previous else { continue }
+                    guard let answer else { break }
+                    guard answer != previous else {
+                        if let comment = framing.keepAlive {
+                            try await stall.write(comment, to: &writer)
+                        }
+                        continue
+                    }
                     previous = answer
                     var buffer = ByteBuffer()
-                    try Self.append(answer, to: &buffer)
+                    try framing.append(answer, to: &buffer)
                     try await stall.write(buffer, to: &writer)
                 }
-                if subscription.overflowed { logger.notice("slot watcher fell behind; cut off") }
+                if subscription.overflowed { logger.notice("\(what) fell behind; cut off") }
                 group.cancelAll()
             }
             try await writer.finish(nil)
         }
         return Response(
-            status: .ok, headers: [.contentType: APIVersion.ndjsonMediaType, .cacheControl: "no-store"], body: body)
+            status: .ok, headers: [.contentType: framing.contentType, .cacheControl: "no-store"], body: body)
     }
 
     /// Appends one JSON line.
     static func append(_ value: some Encodable, to buffer: inout ByteBuffer) throws {
         buffer.writeBytes(try JSONCoding.encoder.encode(value))
         buffer.writeInteger(UInt8(ascii: "\n"))
+    }
+}
+
+/// How a live answer is written: NDJSON lines (the socket), or Server-Sent Events (the public listener, which
+/// browsers read with `EventSource`).
+enum StreamFraming: Sendable {
+    case ndjson
+    /// Each value as `event: <name>` with its JSON as `data:`.
+    case serverSentEvents(event: String)
+
+    var contentType: String {
+        switch self {
+        case .ndjson: return APIVersion.ndjsonMediaType
+        case .serverSentEvents: return "text/event-stream"
+        }
+    }
+
+    /// What keeps an idle stream's proxies from closing it: an SSE comment (NDJSON streams send nothing).
+    var keepAlive: ByteBuffer? {
+        switch self {
+        case .ndjson: return nil
+        case .serverSentEvents: return ByteBuffer(string: ": keep-alive\n\n")
+        }
+    }
+
+    /// Appends one value (`event` overrides the SSE event name).
+    func append(_ value: some Encodable, to buffer: inout ByteBuffer, event: String? = nil) throws {
+        switch self {
+        case .ndjson:
+            try StreamRoutes.append(value, to: &buffer)
+        case .serverSentEvents(let name):
+            // JSONEncoder writes no raw line breaks, so the value is one `data:` line.
+            buffer.writeString("event: \(event ?? name)\ndata: ")
+            buffer.writeBytes(try JSONCoding.encoder.encode(value))
+            buffer.writeString("\n\n")
+        }
     }
 }
 

@@ -15,6 +15,8 @@ public struct MessageTemplate: Sendable, Hashable {
     public static let fields: Set<String> = [
         "booking", "customer", "email", "phone", "service", "services", "staff", "date", "time", "end_time",
         "start", "price", "deposit", "shop", "status", "reason", "fee", "minutes_before", "reminder", "cancel_link", "completed", "no_show", "cancelled", "open_count", "open_bookings", "notes",
+        // Only with a `web:` section (empty otherwise): the customer's self-service link and calendar file.
+        "manage_url", "ics_url",
     ]
 
     /// The placeholders a text names, in order.

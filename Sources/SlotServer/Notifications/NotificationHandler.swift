@@ -19,6 +19,8 @@ struct NotificationHandler: OutboxJobHandler {
     let settings: NotificationSettings
     let clock: WallClock
     let logger: Logger
+    /// The customer's links (`{{manage_url}}`, `{{ics_url}}`), when the web listener is configured.
+    var links: CustomerLinks? = nil
 
     var kindPrefix: String { "notify." }
 
@@ -62,6 +64,7 @@ struct NotificationHandler: OutboxJobHandler {
             return skipped(job, "skipped: booking \(id) does not exist")
         }
         var values = Self.values(for: booking, in: loaded.ruleSet, language: settings.language)
+        if let links { values.merge(links.templateValues(for: booking)) { _, link in link } }
         if let reminder {
             if booking.status != .confirmed {
                 return skipped(job, "skipped: booking is \(booking.status.rawValue)")

@@ -8,7 +8,8 @@ import SlotStore
 /// connects the worker to the event bus so a committed write wakes it.
 func buildOutbox(
     configuration: DaemonConfiguration, store: any SlotStorage, service: BookingService,
-    providers: ConfiguredProviders, bus: EventBus, logger: Logger, extraHandlers: [any OutboxJobHandler] = []
+    providers: ConfiguredProviders, bus: EventBus, logger: Logger, extraHandlers: [any OutboxJobHandler] = [],
+    links: CustomerLinks? = nil
 ) async throws(StartupError) -> OutboxWorker {
     var notifiers = providers.notifications
     // Deliveries go to `log` when no routes are configured: it exists even when not listed under `providers:`.
@@ -24,9 +25,10 @@ func buildOutbox(
     let sweep = EndOfDaySweep(
         store: store, outbox: store, rules: service.rules, clock: configuration.clock,
         endOfDayMinute: configuration.outbox.endOfDayMinute, logger: logger)
-    let notifications = NotificationHandler(
+    var notifications = NotificationHandler(
         store: store, rules: service.rules, providers: notifiers,
         settings: configuration.notifications, clock: configuration.clock, logger: logger)
+    notifications.links = links
     let worker = OutboxWorker(
         store: store, handlers: [notifications, sweep, HoldExpiryJobs(service: service)] + extraHandlers,
         clock: configuration.clock, settings: configuration.outbox, logger: logger, publish: { [bus] in bus.publish($0) })

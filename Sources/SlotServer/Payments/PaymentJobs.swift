@@ -57,6 +57,8 @@ struct PaymentJobs: OutboxJobHandler {
         }
         logger.info(
             "deposit created", metadata: ["booking": "\(booking.id)", "reference": "\(created.reference ?? "")"])
+        // The page waiting for the client secret (and the booking's live feed) look again now.
+        bus.publishRecordChanged()
         if let now = try await self.booking(bookingID) {
             try await perform(PaymentLifecycle.afterCreating(booking: now.status), bookingID)
         }

@@ -77,7 +77,8 @@ enum OnlineExit {
                 .payloadTooLarge, .methodNotAllowed:
                 return invalid
             case .forbidden: return denied
-            case .unavailable: return unavailable
+            case .unavailable, .rateLimited: return unavailable
+            case .headersTooLarge: return invalid
             case .internalError: return unexpected
             }
         }

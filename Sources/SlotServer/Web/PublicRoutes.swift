@@ -1,0 +1,485 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import SlotAPI
+import SlotCore
+import SlotEngine
+import SlotStore
+
+/// The request context of the public listener: the connection, for the client's address and stalled streams.
+struct PublicRequestContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let channel: any Channel
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+
+    /// Bodies are collected explicitly with the listener's own cap (`web.limits.max_body_bytes`).
+    var maxUploadSize: Int { APIVersion.maxBodyBytes }
+}
+
+/// The routes of the public listener (`web:`): the booking page and its assets, `/public/v1/…` and the Stripe
+/// webhook. Nothing of the socket's control API is here; everything else is 404.
+struct PublicRoutes: Sendable {
+    let service: BookingService
+    let streams: StreamRoutes
+    let settings: WebSettings
+    let links: CustomerLinks
+    let assets: WebAssets
+    var webhooks: PaymentWebhooks?
+    /// The payment provider's name (`stripe` shows the page Stripe.js).
+    var paymentProvider: String
+    let bookingLimiter: RateLimiter
+    let lookupLimiter: RateLimiter
+
+    init(
+        service: BookingService, streams: StreamRoutes, settings: WebSettings, links: CustomerLinks,
+        webhooks: PaymentWebhooks?, paymentProvider: String, assets: WebAssets = WebAssets()
+    ) {
+        self.service = service
+        self.streams = streams
+        self.settings = settings
+        self.links = links
+        self.assets = assets
+        self.webhooks = webhooks
+        self.paymentProvider = paymentProvider
+        let clock = service.clock
+        let seconds: @Sendable () -> Double = {
+            let (whole, fraction) = clock.monotonic().components
+            return Double(whole) + Double(fraction) / 1e18
+        }
+        bookingLimiter = RateLimiter(perMinute: settings.bookingsPerMinutePerIP, now: seconds)
+        lookupLimiter = RateLimiter(perMinute: settings.tokenLookupsPerMinutePerIP, now: seconds)
+    }
+
+    func router() -> Router<PublicRequestContext> {
+        let router = Router(context: PublicRequestContext.self, options: .autoGenerateHeadEndpoints)
+        router.middlewares.add(PublicProblemMiddleware(maxHeaderBytes: settings.maxHeaderBytes))
+
+        // MARK: Pages and assets
+        router.get("/") { request, _ in
+            try page("index.html", request: request, status: .ok)
+        }
+        router.get("/b/:token") { request, context in
+            try limit(lookupLimiter, request, context)
+            let valid = bookingID(context.parameters.get("token") ?? "") != nil
+            // The page shows the booking or, for a bad link, says so: the status tells crawlers and scripts too.
+            return try page(assets.asset("manage.html") == nil ? "index.html" : "manage.html", request: request,
+                            status: valid ? .ok : .notFound)
+        }
+        router.get("/assets/:file") { request, context in
+            let file = context.parameters.get("file") ?? ""
+            guard let response = assets.response(file, request: request, cacheControl: "public, max-age=3600")
+                ?? assets.response("assets/" + file, request: request, cacheControl: "public, max-age=3600")
+            else { throw APIError(.notFound, "no such file") }
+            return response
+        }
+
+        // MARK: Catalog
+        router.get("/public/v1/shop") { _, _ in try json(try shop()) }
+        router.get("/public/v1/services") { _, _ in
+            let loaded = try service.loaded()
+            let wire = WireMapping(zone: loaded.ruleSet.shop.timeZone)
+            return try json(ServiceList(services: loaded.ruleSet.services.map(wire.service)))
+        }
+        router.get("/public/v1/staff") { _, _ in
+            let loaded = try service.loaded()
+            return try json(
+                StaffList(
+                    staff: loaded.ruleSet.staff.map { StaffInfo(id: $0.id, name: $0.name, services: $0.services) }))
+        }
+        router.get("/public/v1/days") { request, _ in
+            let query = request.uri.queryParameters
+            return try json(
+                try await days(
+                    service: query.get("service"), variant: query.get("variant"), staff: query.get("staff"),
+                    month: query.get("month")))
+        }
+        router.get("/public/v1/slots") { request, context in
+            let query = request.uri.queryParameters
+            if ["true", "1"].contains(query.get("watch")) {
+                return try await streams.watchSlots(
+                    service: query.get("service"), variant: query.get("variant"), staff: query.get("staff"),
+                    from: query.get("from"), to: query.get("to"), channel: context.channel,
+                    framing: .serverSentEvents(event: "slots"))
+            }
+            let list = try await service.slots(
+                service: query.get("service"), variant: query.get("variant"), staff: query.get("staff"),
+                from: query.get("from"), to: query.get("to"))
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: try SlotListJSON.encode(list))))
+        }
+
+        // MARK: Bookings
+        router.post("/public/v1/bookings") { request, context in
+            try limit(bookingLimiter, request, context)
+            return try await create(request)
+        }
+        router.get("/public/v1/bookings/:token") { request, context in
+            try limit(lookupLimiter, request, context)
+            let token = context.parameters.get("token") ?? ""
+            if token.hasSuffix(".ics") { return try await calendar(token: String(token.dropLast(4))) }
+            let booking = try await storedBooking(token)
+            return try json(try await answer(booking, token: token, cancellation: true))
+        }
+        router.post("/public/v1/bookings/:token/cancel") { request, context in
+            try limit(lookupLimiter, request, context)
+            let token = context.parameters.get("token") ?? ""
+            let booking = try await storedBooking(token)
+            let data = try await collectBody(request, limit: settings.maxBodyBytes)
+            let cancel = data.isEmpty ? CancelRequest() : try decode(CancelRequest.self, from: data)
+            let reason = cancel.reason ?? ""
+            if let problem = BookingService.controlCharacterProblem(reason, field: "reason", allowingLineBreaks: true) {
+                throw APIError.invalid([problem])
+            }
+            guard reason.count <= 500 else { throw APIError.invalid("reason", "at most 500 characters") }
+            try requireActive(booking, to: "cancel")
+            _ = try await service.transition(booking.id, .cancel, reason: reason.isEmpty ? "cancelled online" : reason)
+            return try json(try await answer(try await storedBooking(token), token: token, cancellation: true))
+        }
+        router.post("/public/v1/bookings/:token/reschedule") { request, context in
+            try limit(lookupLimiter, request, context)
+            let token = context.parameters.get("token") ?? ""
+            let booking = try await storedBooking(token)
+            let move = try decode(
+                PublicRescheduleRequest.self, from: try await collectBody(request, limit: settings.maxBodyBytes))
+            if let staff = move.staff, !staff.isEmpty, staff != "any", staff != booking.staffID {
+                throw APIError.invalid(
+                    "staff", "a booking moves online with its own staff member (\(booking.staffID)) — leave staff out")
+            }
+            try requireActive(booking, to: "move")
+            _ = try await service.reschedule(booking.id, to: move.start)
+            // A moved booking ends later: its new link lasts longer; the old one keeps working until it expires.
+            let moved = try await storedBooking(token)
+            return try json(try await answer(moved, token: links.token(for: moved), cancellation: true))
+        }
+        router.get("/public/v1/bookings/:token/events") { request, context in
+            try limit(lookupLimiter, request, context)
+            let token = context.parameters.get("token") ?? ""
+            let id = try await storedBooking(token).id
+            let service = self.service
+            return try await streams.watch(
+                channel: context.channel, framing: .serverSentEvents(event: "booking"), what: "a booking watcher"
+            ) { () async throws -> JSONValue? in
+                guard let booking = try await service.store.booking(id: id) else { return nil }
+                let zone = try service.loaded().ruleSet.shop.timeZone
+                return try PublicBookingAnswer.customerView(
+                    try await service.payments.booking(booking, wire: WireMapping(zone: zone)))
+            }
+        }
+
+        // MARK: Payments
+        router.post("/public/v1/payments/stripe/webhook") { request, _ in
+            guard let webhooks, paymentProvider == "stripe" else { throw APIError(.notFound, "no such page") }
+            let data = try await collectBody(request, limit: max(settings.maxBodyBytes, 256 * 1024))
+            var headers: [String: String] = [:]
+            for field in request.headers { headers[field.name.canonicalName] = field.value }
+            return try json(try await webhooks.receive(headers: headers, body: data))
+        }
+        return router
+    }
+
+    // MARK: - Pages
+
+    func page(_ name: String, request: Request, status: HTTPResponse.Status) throws -> Response {
+        guard var response = assets.response(name, request: request, cacheControl: "no-cache") else {
+            throw APIError(.notFound, "the booking page is missing from this build")
+        }
+        if response.status == .ok { response.status = status }
+        response.headers[.contentSecurityPolicy] = contentSecurityPolicy
+        response.headers[HTTPFields.Element.Name("Referrer-Policy")!] = "no-referrer"
+        return response
+    }
+
+    /// Scripts and frames only from here and Stripe.js's origin (the customer's link is in the path: no referrer).
+    var contentSecurityPolicy: String {
+        let stripe = URL(string: settings.stripeJSURL).flatMap { url in
+            url.scheme.flatMap { scheme in url.host.map { "\(scheme)://\($0)" + (url.port.map { ":\($0)" } ?? "") } }
+        } ?? ""
+        return "default-src 'self'; script-src 'self' \(stripe); frame-src \(stripe); connect-src 'self' \(stripe); "
+            + "img-src 'self' data: https:; style-src 'self' 'unsafe-inline'"
+    }
+
+    // MARK: - Catalog
+
+    func shop() throws -> PublicShop {
+        let loaded = try service.loaded()
+        let rules = loaded.ruleSet
+        let policies = rules.policies
+        var feeCents: Int?
+        var feePercent: Int?
+        switch policies.cancellationFee {
+        case .none: feeCents = 0
+        case .amount(let money): feeCents = money.minorUnits
+        case .percent(let percent): feePercent = percent
+        }
+        let stripe = paymentProvider == "stripe"
+            ? settings.stripePublishableKey.map { PublicShop.Stripe(publishableKey: $0, jsURL: settings.stripeJSURL) }
+            : nil
+        return PublicShop(
+            title: settings.title.isEmpty ? rules.shop.name : settings.title, locale: settings.locale,
+            accentColour: settings.accentColour, logoURL: settings.logo,
+            legal: .init(imprint: settings.imprintURL, privacy: settings.privacyURL),
+            timeZone: rules.shop.timeZone.identifier, currency: rules.shop.currency, country: settings.country,
+            policies: .init(
+                cancellationWindowMinutes: policies.cancellationWindowMinutes, cancellationFeeCents: feeCents,
+                cancellationFeePercent: feePercent, cardOnFile: false, holdMinutes: policies.holdMinutes),
+            stripe: stripe)
+    }
+
+    /// Which days of `month` have at least one free start: one engine pass over the month.
+    func days(service id: String?, variant: String?, staff: String?, month: String?) async throws -> PublicDays {
+        let loaded = try service.loaded()
+        var missing: [FieldProblem] = []
+        if id == nil { missing.append(FieldProblem(field: "service", reason: "is required")) }
+        if month == nil { missing.append(FieldProblem(field: "month", reason: "is required (YYYY-MM)")) }
+        if !missing.isEmpty { throw APIError.missingQuery(missing) }
+        guard let month, let first = LocalDate(iso: month + "-01"), month.count == 7 else {
+            throw APIError.invalid("month", "'\(month ?? "")' is not a month — use YYYY-MM")
+        }
+        let (year, number, _) = first.parts
+        let last = LocalDate(year: year, month: number, day: LocalDate.daysIn(month: number, year: year)) ?? first
+        let ids = (id ?? "").split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        let offering = try service.offering(ids, variant: variant, in: loaded)
+        let choice = try service.staffChoice(staff, in: loaded)
+        let bookings = try await service.bookedSpans(
+            for: offering, choice: choice, from: first, through: last, in: loaded)
+        let slots = loaded.engine.slots(
+            for: offering, staff: choice, from: first, through: last, now: service.clock.now(), bookings: bookings,
+            schedule: loaded.schedule(from: first.adding(days: -2), through: last.adding(days: 2)))
+        let zone = loaded.ruleSet.shop.timeZone
+        let free = Set(slots.map { zone.localDateTime(atInstant: $0.start).date })
+        let days = (first.daysSinceEpoch...last.daysSinceEpoch).map { day in
+            let date = LocalDate(daysSinceEpoch: day)
+            return PublicDays.Day(date: date.description, free: free.contains(date))
+        }
+        return PublicDays(month: month, days: days)
+    }
+
+    // MARK: - Bookings
+
+    func create(_ request: Request) async throws -> Response {
+        guard let key = request.headers[HTTPFields.Element.Name(APIVersion.idempotencyKeyHeader)!], !key.isEmpty else {
+            throw APIError(
+                .badRequest, "the Idempotency-Key header is required — send a new random key with each booking attempt",
+                fields: [FieldProblem(field: "Idempotency-Key", reason: "is required")])
+        }
+        let data = try await collectBody(request, limit: settings.maxBodyBytes)
+        var create = try decode(CreateBookingRequest.self, from: data)
+        let consent = try decode(PublicConsent.self, from: data)
+        var problems: [FieldProblem] = []
+        if consent.consent != true {
+            problems.append(FieldProblem(field: "consent", reason: "must be true: agree to the shop's policies"))
+        }
+        if let phone = create.customer.phone, !phone.isEmpty {
+            switch PhoneNumber.normalise(phone, defaultCountry: settings.country) {
+            case .success(let number): create.customer.phone = number.e164
+            case .failure(let problem): problems.append(FieldProblem(field: "customer.phone", reason: "\(problem)"))
+            }
+        }
+        if (create.customer.phone ?? "").isEmpty && (create.customer.email ?? "").isEmpty {
+            problems.append(
+                FieldProblem(field: "customer", reason: "give a phone number or an e-mail address, so the shop can reach you"))
+        }
+        if !problems.isEmpty { throw APIError.invalid(problems) }
+        let fingerprint = Fingerprint.of("POST /public/v1/bookings", try JSONCoding.canonicalEncoder.encode(create))
+        // Subscribed before creating, so the deposit's arrival (a bus wake-up) cannot be missed.
+        let subscription = service.bus.subscribe(bufferSize: 64)
+        defer { subscription.cancel() }
+        // The page's keys live in their own namespace, so they never meet the socket's clients' keys.
+        let outcome = try await service.create(create, idempotencyKey: "web:" + key, fingerprint: fingerprint)
+        guard outcome.status == 201 else {
+            // A replay of a refused attempt is stored as what it was.
+            return Response(
+                status: HTTPResponse.Status(code: outcome.status), headers: [.contentType: APIVersion.problemMediaType],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: outcome.body)))
+        }
+        let created = try JSONCoding.decoder.decode(BookingDetails.self, from: outcome.body)
+        guard let booking = try await service.store.booking(id: created.id) else {
+            throw APIError(.internalError, "the booking was created but cannot be read back")
+        }
+        var body = try await answer(booking, token: links.token(for: booking), cancellation: false)
+        let payment: PublicBookingAnswer.PaymentStart? = try await awaitPaymentStart(booking, subscription: subscription)
+        body.payment = .some(payment)
+        return try json(body, status: .created)
+    }
+
+    /// How long the answer to a booking with a deposit waits for the provider's PaymentIntent (made by an outbox
+    /// job right after the commit). Without it in time the answer has `payment: null` and the page follows the
+    /// booking's feed, which carries the client secret once it is there.
+    static let paymentWait: Duration = .seconds(10)
+
+    /// The deposit's client secret: at once when it is recorded, else when the bus wakes us and it is, else nil
+    /// after `paymentWait` (or for a booking that is not held for an online deposit).
+    func awaitPaymentStart(_ booking: StoredBooking, subscription: EventBus.Subscription) async throws
+        -> PublicBookingAnswer.PaymentStart?
+    {
+        guard booking.status == .held, service.payments.collectsOnline else { return nil }
+        if let start = try await paymentStart(booking) { return start }
+        let clock = service.clock
+        return try await withThrowingTaskGroup(of: PublicBookingAnswer.PaymentStart?.self) { group in
+            group.addTask {
+                for await _ in subscription.stream {
+                    if let start = try await paymentStart(booking) { return start }
+                }
+                return nil
+            }
+            group.addTask {
+                try await clock.sleep(for: Self.paymentWait)
+                return nil
+            }
+            let first = try await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+
+    /// The client secret the page confirms the deposit with, once the provider has made the PaymentIntent.
+    func paymentStart(_ booking: StoredBooking) async throws -> PublicBookingAnswer.PaymentStart? {
+        guard booking.status == .held, let payment = try await service.payments.store?.payment(bookingID: booking.id),
+            payment.status == .pending, let secret = payment.clientSecret
+        else { return nil }
+        return .init(clientSecret: secret, kind: "deposit")
+    }
+
+    /// A booking as the customer sees it, with its links (and what cancelling would cost).
+    func answer(_ booking: StoredBooking, token: String, cancellation: Bool) async throws -> PublicBookingAnswer {
+        let loaded = try service.loaded()
+        let details = try await service.payments.booking(booking, wire: WireMapping(zone: loaded.ruleSet.shop.timeZone))
+        var answer = PublicBookingAnswer(
+            booking: try PublicBookingAnswer.customerView(details), token: token,
+            manageURL: links.manageURL(token), icsURL: links.icsURL(token))
+        if cancellation {
+            // The terms come from the lifecycle itself, run on a copy: the same rule the cancel applies.
+            var lifecycle = booking.lifecycle
+            let possible = booking.status.isActive
+            var fee = 0
+            var late = false
+            if case .success = lifecycle.cancel(at: service.clock.now(), policy: loaded.ruleSet.policies),
+                let terms = lifecycle.cancellation
+            {
+                fee = terms.fee?.minorUnits ?? 0
+                late = terms.isLate
+            }
+            let paid = details.payment?.status == "succeeded"
+            let refund = possible && paid && !late ? (booking.deposit?.minorUnits ?? 0) : 0
+            answer.cancellation = .init(feeCents: fee, refundCents: refund, insideWindow: late, possible: possible)
+        }
+        return answer
+    }
+
+    func bookingID(_ token: String) -> String? { links.signer.bookingID(of: token, now: service.clock.now()) }
+
+    /// The booking a token names; a bad, forged or expired token is 404 (which of these is not said).
+    func storedBooking(_ token: String) async throws -> StoredBooking {
+        guard let id = bookingID(token), let booking = try await service.store.booking(id: id) else {
+            throw APIError(.notFound, "this booking link is not valid (any more) — ask the shop for a new one")
+        }
+        return booking
+    }
+
+    func requireActive(_ booking: StoredBooking, to verb: String) throws(APIError) {
+        guard booking.status.isActive else {
+            throw APIError(
+                .invalidTransition, "this booking is \(BookingStatus(booking.status)) and cannot \(verb) any more")
+        }
+    }
+
+    // MARK: - Calendar
+
+    func calendar(token: String) async throws -> Response {
+        let booking = try await storedBooking(token)
+        let loaded = try service.loaded()
+        let rules = loaded.ruleSet
+        let names = booking.services.map { rules.service($0)?.name ?? $0 }.joined(separator: " + ")
+        let staff = rules.staffMember(booking.staffID)?.name ?? booking.staffID
+        let shopName = settings.title.isEmpty ? rules.shop.name : settings.title
+        let host = URL(string: settings.publicURL)?.host ?? "slotd"
+        let status: ICalendarEvent.Status =
+            switch booking.status {
+            case .held: .tentative
+            case .cancelled, .expired: .cancelled
+            case .confirmed, .completed, .noShow: .confirmed
+            }
+        // The id is the event's stable UID (never shown); SEQUENCE follows the booking's changes.
+        let event = ICalendarEvent(
+            uid: booking.id + "@" + host, sequence: Int(max(0, booking.updatedAt - booking.createdAt) % 1_000_000),
+            stamp: booking.updatedAt, start: booking.start, end: booking.end, summary: "\(names) — \(shopName)",
+            description: "\(names) with \(staff)\n\(links.manageURL(token))", location: shopName,
+            url: links.manageURL(token), status: status)
+        let text = ICalendar.document(events: [event], productID: "-//slotd//booking \(SlotdVersion.current)//EN")
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/calendar; charset=utf-8", .cacheControl: "no-store",
+                .contentDisposition: "attachment; filename=\"booking.ics\"",
+            ],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    // MARK: - Limits
+
+    func limit(_ limiter: RateLimiter, _ request: Request, _ context: PublicRequestContext) throws {
+        let client = ClientAddress.resolve(
+            peer: context.channel.remoteAddress?.ipAddress,
+            forwardedFor: request.headers[values: HTTPFields.Element.Name("X-Forwarded-For")!],
+            trustedProxies: settings.trustedProxies)
+        if case .refused(let seconds) = limiter.take(client) { throw RateLimited(retryAfterSeconds: seconds) }
+    }
+}
+
+/// Too many requests from one client; the answer carries `Retry-After`.
+struct RateLimited: Error, Sendable {
+    let retryAfterSeconds: Int
+}
+
+/// The public listener's error answers: problem+json like the socket's, without anything internal (a 500 says
+/// only that it failed), `429` with `Retry-After`, and `431` for an oversized header section.
+struct PublicProblemMiddleware: RouterMiddleware {
+    typealias Context = PublicRequestContext
+    let maxHeaderBytes: Int
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        var headerBytes = (request.uri.description.utf8.count)
+        for field in request.headers { headerBytes += field.name.rawName.utf8.count + field.value.utf8.count + 4 }
+        if headerBytes > maxHeaderBytes {
+            return ProblemMapping.response(
+                Problem(
+                    code: .headersTooLarge,
+                    detail: "the request's headers are larger than \(maxHeaderBytes) bytes — send fewer or shorter"))
+        }
+        do {
+            return try await next(request, context)
+        } catch let limited as RateLimited {
+            var response = ProblemMapping.response(
+                Problem(
+                    code: .rateLimited,
+                    detail: "too many requests from this address — try again in \(limited.retryAfterSeconds) s"))
+            response.headers[.retryAfter] = "\(limited.retryAfterSeconds)"
+            return response
+        } catch {
+            var problem = ProblemMapping.problem(for: error, logger: context.logger)
+            switch ProblemCode(rawValue: problem.code) {
+            case .notFound, .bookingNotFound:
+                // Never the socket's hints (its routes, ids); one wording for every missing thing.
+                problem = Problem(
+                    code: .notFound,
+                    detail: (error as? APIError)?.problem.detail ?? "no such page")
+            case .internalError:
+                problem = Problem(code: .internalError, detail: "the booking service failed; please try again later")
+            default:
+                break
+            }
+            if problem.status >= 500 {
+                context.logger.error(
+                    "public request failed", metadata: ["path": "\(request.uri.path)", "code": "\(problem.code)"])
+            }
+            return ProblemMapping.response(problem)
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import SlotBlocking
+
+/// The public listener (`web:`): a second Hummingbird server on TCP in the daemon's `ServiceGroup`, serving only
+/// `PublicRoutes` over the daemon's own services (booking service, event bus, store).
+struct WebService: Service {
+    let routes: PublicRoutes
+    let settings: WebSettings
+    let logger: Logger
+
+    func run() async throws {
+        let (host, port, logger) = (settings.host, settings.port, self.logger)
+        let app = Application(
+            router: routes.router(),
+            server: .http1(configuration: .init(idleTimeout: .seconds(30))),
+            configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            onServerRunning: { _ in
+                logger.info("web listener ready", metadata: ["listen": "\(host):\(port)"])
+            },
+            logger: logger)
+        try await app.run()
+    }
+}
+
+/// The customer links for `configuration.web` (reading or creating the secret), or nil without a `web:` section.
+func loadCustomerLinks(_ configuration: DaemonConfiguration, logger: Logger) async throws(StartupError)
+    -> CustomerLinks?
+{
+    guard let settings = configuration.web else { return nil }
+    let path = settings.secretFile
+    let secret = try await BlockingWork.run { () throws(StartupError) in try WebSecretFile.loadOrCreate(path) }
+    if secret.created {
+        logger.notice("created the web link secret (0600)", metadata: ["file": "\(path)"])
+    }
+    return CustomerLinks(
+        signer: WebTokenSigner(secret: secret.secret), baseURL: settings.baseURL,
+        lifetimeSeconds: settings.linkLifetimeSeconds)
+}

@@ -1,0 +1,203 @@
+import Foundation
+import SlotCore
+import SlotProviders
+import Yams
+
+/// The `web:` section of slotd.yaml: the public listener (booking page, public API, Stripe webhook, calendar).
+///
+/// ```yaml
+/// web:
+///   listen: 127.0.0.1:8080            # TCP; no web listener without this section
+///   public_url: https://shop.example  # the address the reverse proxy publishes (links in pages and messages)
+///   secret_file: web.secret           # HMAC key of customer links; created 0600 (32 random bytes) when missing
+///   trusted_proxies: [127.0.0.1]      # X-Forwarded-For is honoured only from these peers
+///   title: "Salon Mehmet"
+///   logo: https://shop.example/logo.svg
+///   accent_colour: "#0a7d5a"
+///   locale: de                        # de | en
+///   country: DE                       # default country of phone numbers (ISO 3166 code)
+///   legal: { imprint: https://shop.example/imprint, privacy: https://shop.example/privacy }
+///   stripe_js_url: https://js.stripe.com/v3/
+///   stripe_publishable_key: pk_live_…
+///   link_lifetime: 90d                # how long a customer link works after the booking's end
+///   limits: { max_body_bytes: 16384, max_header_bytes: 8192, bookings_per_minute_per_ip: 10,
+///             token_lookups_per_minute_per_ip: 60 }
+/// ```
+public struct WebSettings: Sendable, Hashable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    public var publicURL = ""
+    public var secretFile = ""
+    public var trustedProxies: Set<String> = []
+    public var title = ""
+    public var logo: String?
+    public var accentColour = "#0a7d5a"
+    public var locale = "de"
+    public var country = "DE"
+    public var imprintURL: String?
+    public var privacyURL: String?
+    public var stripeJSURL = "https://js.stripe.com/v3/"
+    public var stripePublishableKey: String?
+    /// How long a customer link works after the booking ends, in seconds.
+    public var linkLifetimeSeconds: Int64 = 90 * 86_400
+    public var maxBodyBytes = 16_384
+    public var maxHeaderBytes = 8_192
+    public var bookingsPerMinutePerIP = 10
+    public var tokenLookupsPerMinutePerIP = 60
+
+    public init() {}
+
+    /// `public_url` without a trailing slash, for joining paths.
+    var baseURL: String { publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL }
+
+    /// Parses the `web:` mapping, reporting every mistake with its line.
+    static func parse(_ node: Node, file: String, directory: String) throws(ConfigurationError) -> WebSettings {
+        func fail(_ node: Node, _ message: String) -> ConfigurationError {
+            ConfigurationError(file: file, line: node.mark?.line, column: node.mark?.column, message: message)
+        }
+        guard let mapping = node.mapping else {
+            throw fail(node, "`web` must be a mapping with at least `listen`, `public_url` and `secret_file`")
+        }
+        func text(_ value: Node, _ key: String) throws(ConfigurationError) -> String {
+            guard let string = value.scalar?.string, !string.isEmpty else {
+                throw fail(value, "`\(key)` must be a non-empty text")
+            }
+            return string
+        }
+        func url(_ value: Node, _ key: String) throws(ConfigurationError) -> String {
+            let string = try text(value, key)
+            guard string.hasPrefix("https://") || string.hasPrefix("http://") else {
+                throw fail(value, "`\(key)` must be an http(s) address like https://shop.example")
+            }
+            return string
+        }
+        func count(_ value: Node, _ key: String, _ range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+            guard let string = value.scalar?.string, let number = Int(string), range.contains(number) else {
+                throw fail(value, "`\(key)` must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return number
+        }
+        var settings = WebSettings()
+        var seen: Set<String> = []
+        var problems: [ConfigurationProblem] = []
+        for (keyNode, value) in mapping {
+            let key = keyNode.string ?? ""
+            seen.insert(key)
+            ConfigurationFile.collect(into: &problems) { () throws(ConfigurationError) in
+                switch key {
+                case "listen":
+                    let string = try text(value, key)
+                    guard let colon = string.lastIndex(of: ":"), let port = Int(string[string.index(after: colon)...]),
+                        (1...65535).contains(port), colon != string.startIndex
+                    else {
+                        throw fail(value, "`listen` must be host:port like 127.0.0.1:8080")
+                    }
+                    settings.host = String(string[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+                    settings.port = port
+                case "public_url": settings.publicURL = try url(value, key)
+                case "secret_file":
+                    let path = try text(value, key)
+                    settings.secretFile = path.hasPrefix("/") ? path : directory + "/" + path
+                case "trusted_proxies":
+                    guard let list = value.sequence else {
+                        throw fail(value, "`trusted_proxies` must be a list of IP addresses like [127.0.0.1]")
+                    }
+                    var proxies: Set<String> = []
+                    for item in list {
+                        guard let address = item.scalar?.string, ClientAddress.isIPAddress(address) else {
+                            throw fail(item, "`trusted_proxies` entries must be IP addresses like 127.0.0.1 or ::1")
+                        }
+                        proxies.insert(address)
+                    }
+                    settings.trustedProxies = proxies
+                case "title": settings.title = try text(value, key)
+                case "logo": settings.logo = try text(value, key)
+                case "accent_colour", "accent_color":
+                    let colour = try text(value, key)
+                    guard colour.count == 7, colour.hasPrefix("#"), colour.dropFirst().allSatisfy(\.isHexDigit) else {
+                        throw fail(value, "`\(key)` must be a colour like \"#0a7d5a\" — quote it")
+                    }
+                    settings.accentColour = colour
+                case "locale":
+                    let locale = try text(value, key)
+                    guard ["de", "en"].contains(locale) else { throw fail(value, "`locale` must be de or en") }
+                    settings.locale = locale
+                case "country":
+                    let country = try text(value, key).uppercased()
+                    guard PhoneNumber.callingCodes[country] != nil else {
+                        throw fail(
+                            value,
+                            "`country` must be an ISO 3166 code slotd knows, e.g. DE, AT, CH, GB, US (phone numbers "
+                                + "without + get its calling code)")
+                    }
+                    settings.country = country
+                case "legal":
+                    guard let legal = value.mapping else {
+                        throw fail(value, "`legal` must be a mapping with `imprint` and `privacy` addresses")
+                    }
+                    var nested: [ConfigurationProblem] = []
+                    for (legalKey, legalValue) in legal {
+                        ConfigurationFile.collect(into: &nested) { () throws(ConfigurationError) in
+                            switch legalKey.string ?? "" {
+                            case "imprint": settings.imprintURL = try url(legalValue, "imprint")
+                            case "privacy": settings.privacyURL = try url(legalValue, "privacy")
+                            default:
+                                throw fail(
+                                    legalKey, "unknown key '\(legalKey.string ?? "")' in `legal` — use imprint or privacy")
+                            }
+                        }
+                    }
+                    if !nested.isEmpty { throw ConfigurationError(problems: nested) }
+                case "stripe_js_url": settings.stripeJSURL = try url(value, key)
+                case "stripe_publishable_key": settings.stripePublishableKey = try text(value, key)
+                case "link_lifetime":
+                    guard let string = value.scalar?.string, let seconds = OutboxSettings.seconds(string), seconds > 0
+                    else { throw fail(value, "`link_lifetime` must be a positive duration like 90d") }
+                    settings.linkLifetimeSeconds = seconds
+                case "limits":
+                    guard let limits = value.mapping else {
+                        throw fail(
+                            value,
+                            "`limits` must be a mapping (max_body_bytes, max_header_bytes, bookings_per_minute_per_ip, "
+                                + "token_lookups_per_minute_per_ip)")
+                    }
+                    var nested: [ConfigurationProblem] = []
+                    for (limitKey, limitValue) in limits {
+                        ConfigurationFile.collect(into: &nested) { () throws(ConfigurationError) in
+                            let name = limitKey.string ?? ""
+                            switch name {
+                            case "max_body_bytes": settings.maxBodyBytes = try count(limitValue, name, 1_024...1 << 20)
+                            case "max_header_bytes": settings.maxHeaderBytes = try count(limitValue, name, 1_024...65_536)
+                            case "bookings_per_minute_per_ip":
+                                settings.bookingsPerMinutePerIP = try count(limitValue, name, 1...10_000)
+                            case "token_lookups_per_minute_per_ip":
+                                settings.tokenLookupsPerMinutePerIP = try count(limitValue, name, 1...100_000)
+                            default:
+                                throw fail(
+                                    limitKey,
+                                    "unknown key '\(name)' in `limits` — use max_body_bytes, max_header_bytes, "
+                                        + "bookings_per_minute_per_ip or token_lookups_per_minute_per_ip")
+                            }
+                        }
+                    }
+                    if !nested.isEmpty { throw ConfigurationError(problems: nested) }
+                default:
+                    throw fail(
+                        keyNode,
+                        "unknown key '\(key)' in `web` — use listen, public_url, secret_file, trusted_proxies, title, "
+                            + "logo, accent_colour, locale, country, legal, stripe_js_url, stripe_publishable_key, "
+                            + "link_lifetime or limits")
+                }
+            }
+        }
+        for required in ["listen", "public_url", "secret_file"] where !seen.contains(required) {
+            problems.append(
+                ConfigurationProblem(
+                    file: file, line: node.mark?.line, column: node.mark?.column,
+                    message: "`web` needs `\(required)`"
+                        + (required == "secret_file" ? " — a path; slotd creates the key there" : "")))
+        }
+        if !problems.isEmpty { throw ConfigurationError(problems: problems) }
+        return settings
+    }
+}

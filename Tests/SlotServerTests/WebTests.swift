@@ -1,0 +1,117 @@
+import Foundation
+import Testing
+
+@testable import SlotServer
+
+@Suite("The public listener's pure parts: links, client addresses, assets, settings")
+struct WebTests {
+    let signer = WebTokenSigner(secret: Data(repeating: 7, count: 32))
+
+    @Test("a token names its booking until it expires")
+    func tokenRoundTrip() {
+        let token = signer.issue(bookingID: "bk_1", expiresAt: 1_000)
+        #expect(signer.bookingID(of: token, now: 999) == "bk_1")
+        #expect(signer.bookingID(of: token, now: 1_000) == nil)
+        #expect(!token.contains("="), "base64url without padding")
+    }
+
+    @Test("a tampered, truncated or foreign token names nothing")
+    func tamperedTokens() throws {
+        let token = signer.issue(bookingID: "bk_1", expiresAt: 1_000)
+        let parts = token.split(separator: ".").map(String.init)
+        // Another booking id with the old signature.
+        let forgedPayload = WebTokenSigner.base64url(Data("v1|bk_2|1000".utf8))
+        for bad in [
+            forgedPayload + "." + parts[1], parts[0], parts[0] + ".", "." + parts[1], parts[0] + "." + parts[1] + "x",
+            parts[0] + "." + parts[1] + ".x", "", "v1|bk_1|1000",
+        ] {
+            #expect(signer.bookingID(of: bad, now: 0) == nil, "\(bad)")
+        }
+        let rotated = WebTokenSigner(secret: Data(repeating: 8, count: 32))
+        #expect(rotated.bookingID(of: token, now: 0) == nil, "rotating the secret revokes every link")
+    }
+
+    @Test(
+        "X-Forwarded-For counts only from a trusted proxy, read from the right",
+        arguments: [
+            ("203.0.113.5", ["198.51.100.1"], "203.0.113.5"),
+            ("127.0.0.1", ["198.51.100.1"], "198.51.100.1"),
+            ("127.0.0.1", ["1.1.1.1, 198.51.100.1"], "198.51.100.1"),
+            ("127.0.0.1", ["198.51.100.1, 127.0.0.1"], "198.51.100.1"),
+            ("127.0.0.1", [], "127.0.0.1"),
+            ("127.0.0.1", ["not-an-address"], "127.0.0.1"),
+        ])
+    func clientAddress(peer: String, forwarded: [String], expected: String) {
+        #expect(ClientAddress.resolve(peer: peer, forwardedFor: forwarded, trustedProxies: ["127.0.0.1"]) == expected)
+    }
+
+    @Test("assets carry their type, a strong ETag and a gzip copy only when smaller")
+    func assets() throws {
+        let text = String(repeating: "body { color: red }\n", count: 50)
+        let assets = WebAssets([
+            EmbeddedFile(
+                name: "style.css", base64: Data(text.utf8).base64EncodedString(),
+                gzipBase64: Data([1, 2, 3]).base64EncodedString()),
+            EmbeddedFile(name: "logo.svg", base64: Data("<svg/>".utf8).base64EncodedString(), gzipBase64: nil),
+        ])
+        let style = try #require(assets.asset("style.css"))
+        #expect(style.contentType == "text/css; charset=utf-8")
+        #expect(style.etag.hasPrefix("\"") && style.etag.count == 34)
+        #expect(style.gzip?.readableBytes == 3)
+        #expect(assets.asset("logo.svg")?.contentType == "image/svg+xml")
+        #expect(assets.asset("missing.js") == nil)
+        #expect(WebAssets.contentType(of: "app.js") == "text/javascript; charset=utf-8")
+    }
+
+    @Test("the embedded page is in the binary")
+    func embeddedPage() {
+        #expect(WebAssets().asset("index.html")?.contentType == "text/html; charset=utf-8")
+    }
+
+    @Test("a web section with every setting parses, relative paths against the file's directory")
+    func settings() throws {
+        let text = """
+            web:
+              listen: 0.0.0.0:8443
+              public_url: https://shop.example/
+              secret_file: web.secret
+              trusted_proxies: [127.0.0.1, "::1"]
+              title: Salon
+              accent_colour: "#112233"
+              locale: en
+              country: at
+              legal: { imprint: https://shop.example/i, privacy: https://shop.example/p }
+              link_lifetime: 30d
+              limits: { max_body_bytes: 2048, bookings_per_minute_per_ip: 3, token_lookups_per_minute_per_ip: 9 }
+            """
+        let configuration = try ConfigurationFile.parse(
+            text, file: "slotd.yaml", relativeTo: "/etc/slotd", over: .development(directory: "/srv"))
+        let web = try #require(configuration.web)
+        #expect(web.host == "0.0.0.0" && web.port == 8443)
+        #expect(web.baseURL == "https://shop.example")
+        #expect(web.secretFile == "/etc/slotd/web.secret")
+        #expect(web.trustedProxies == ["127.0.0.1", "::1"])
+        #expect(web.country == "AT" && web.locale == "en" && web.accentColour == "#112233")
+        #expect(web.linkLifetimeSeconds == 30 * 86_400)
+        #expect(web.maxBodyBytes == 2048 && web.bookingsPerMinutePerIP == 3 && web.tokenLookupsPerMinutePerIP == 9)
+    }
+
+    @Test("every mistake in the web section is reported with its line")
+    func settingsMistakes() {
+        let text = """
+            web:
+              listen: 8080
+              public_url: shop.example
+              trusted_proxies: [proxy.local]
+              locale: fr
+              limits: { bookings_per_minute_per_ip: 0 }
+            """
+        do {
+            _ = try ConfigurationFile.parse(text, file: "slotd.yaml", relativeTo: "/", over: .development(directory: "/"))
+            Issue.record("mistakes must be refused")
+        } catch {
+            #expect(error.problems.compactMap(\.line) == [2, 2, 3, 4, 5, 6], "\(error)")
+            #expect(error.description.contains("`web` needs `secret_file`"), "\(error)")
+        }
+    }
+}
