@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Response, assert_problem, future_day, local_iso, wait_for, wall
+from conftest import Client, Response, assert_problem, future_day, local_iso, wait_for, wall
 from openapi_contract import CONTRACT, PUBLIC_CONTRACT
 
 
@@ -30,37 +30,17 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-class WebClient:
+class WebClient(Client):
     """HTTP over TCP to the public listener; every answer is checked against openapi-public.yaml."""
 
+    contract = PUBLIC_CONTRACT
+
     def __init__(self, port: int):
+        super().__init__(socket_path="", timeout=10.0)
         self.port = port
 
-    def request(self, method: str, path: str, json=None, body: bytes | None = None,
-                headers: dict[str, str] | None = None, check: bool = True) -> Response:
-        headers = dict(headers or {})
-        if json is not None:
-            body = jsonlib.dumps(json).encode()
-            headers.setdefault("Content-Type", "application/json")
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        try:
-            conn.request(method, path, body=body, headers=headers)
-            resp = conn.getresponse()
-            data = resp.read()
-            response = Response(resp.status, {k.lower(): v for k, v in resp.getheaders()}, data)
-        finally:
-            conn.close()
-        if check and method != "HEAD" and response.headers.get("content-encoding") != "gzip" and (
-                problem := PUBLIC_CONTRACT.violation(method, path, response.status, response.content_type,
-                                                     response.body)):
-            raise AssertionError(f"response breaks openapi-public.yaml: {problem}")
-        return response
-
-    def get(self, path: str, **kw) -> Response:
-        return self.request("GET", path, **kw)
-
-    def post(self, path: str, json=None, **kw) -> Response:
-        return self.request("POST", path, json=json, **kw)
+    def connection(self) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
 
     def book(self, start: str, key: str | None = None, consent=True, service: str = "haircut",
              staff: str = "anna", phone: str | None = "0151 1234 5678", **extra) -> Response:
@@ -535,3 +515,49 @@ def test_a_deposit_booking_returns_the_client_secret_and_confirms_after_paying(d
         assert shown["booking"]["payment"]["status"] == "succeeded"
     finally:
         stripe.stop()
+
+
+# MARK: - Notifications
+
+
+def test_notification_templates_carry_the_manage_and_calendar_links(daemons):
+    port = free_port()
+    config = web_config(port) + (
+        "notifications:\n"
+        "  language: en\n"
+        "  templates:\n"
+        "    booking.created: {subject: 'Booked', body: 'Manage {{manage_url}} add {{ics_url}}'}\n")
+    daemon = daemons(config=config)
+    web = WebClient(port)
+    wait_for(lambda: _listening(web), timeout=15, what="the web listener")
+    assert daemon.client.book(wall(future_day(3), "10:00")).status == 201
+
+    def delivered_body():
+        jobs = daemon.client.get("/v1/outbox?limit=100").json()["jobs"]
+        bodies = [job.get("payload", {}).get("body", "") for job in jobs if job["kind"].startswith("notify.send.")]
+        return next((body for body in bodies if body), None)
+
+    body = wait_for(delivered_body, timeout=20, what="the booking.created delivery")
+    match = re.fullmatch(r"Manage https://shop\.example/b/(\S+) add https://shop\.example/public/v1/bookings/(\S+)\.ics",
+                         body)
+    assert match and match.group(1) == match.group(2), body
+    shown = web.get(f"/public/v1/bookings/{match.group(1)}")
+    assert shown.status == 200 and shown.json()["booking"]["start"] == local_iso(future_day(3), "10:00")
+
+
+def test_the_public_webhook_route_checks_stripes_signature(daemons):
+    from conftest import stripe_config
+    port = free_port()
+    config = stripe_config() + web_config(port).split("\n", 2)[2]
+    daemon = daemons(config=config, start=False)
+    (daemon.dir / "stripe.key").write_text("sk_test_slotd_integration\n")
+    (daemon.dir / "stripe.whsec").write_text("whsec_test_slotd\n")
+    daemon.start()
+    web = WebClient(port)
+    wait_for(lambda: _listening(web), timeout=15, what="the web listener")
+    forged = web.post("/public/v1/payments/stripe/webhook", body=b'{"type":"payment_intent.succeeded"}',
+                      headers={"Stripe-Signature": "t=1,v1=00", "Content-Type": "application/json"})
+    assert_problem(forged, 400)
+    # Without Stripe as the payment provider the route is not there.
+    _, manual = start_web(daemons)
+    assert_problem(manual.post("/public/v1/payments/stripe/webhook", json={}), 404, "not_found")

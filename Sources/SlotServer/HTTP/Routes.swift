@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import NIOCore
 import SlotAPI
 import SlotCore
@@ -80,16 +81,11 @@ struct Routes: Sendable {
         // MARK: Catalog
         router.get("/v1/services") { _, context in
             try context.require(.read)
-            let loaded = try service.loaded()
-            let wire = WireMapping(zone: loaded.ruleSet.shop.timeZone)
-            return try json(ServiceList(services: loaded.ruleSet.services.map(wire.service)))
+            return try json(try service.serviceList())
         }
         router.get("/v1/staff") { _, context in
             try context.require(.read)
-            let loaded = try service.loaded()
-            return try json(
-                StaffList(
-                    staff: loaded.ruleSet.staff.map { StaffInfo(id: $0.id, name: $0.name, services: $0.services) }))
+            return try json(try service.staffList())
         }
 
         // MARK: Slots
@@ -102,12 +98,7 @@ struct Routes: Sendable {
                     service: query.get("service"), variant: query.get("variant"), staff: query.get("staff"),
                     from: query.get("from"), to: query.get("to"), channel: context.channel)
             }
-            let list = try await service.slots(
-                service: query.get("service"), variant: query.get("variant"), staff: query.get("staff"),
-                from: query.get("from"), to: query.get("to"))
-            return Response(
-                status: .ok, headers: [.contentType: "application/json"],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: try SlotListJSON.encode(list))))
+            return try await service.slotsResponse(query)
         }
         router.get("/v1/slots/explain") { request, context in
             try context.require(.read)
@@ -218,6 +209,30 @@ struct Routes: Sendable {
             throw APIError(.notFound, "no such route")
         }
         return id
+    }
+}
+
+extension BookingService {
+    /// `GET /v1/services` (and the public listener's).
+    func serviceList() throws(APIError) -> ServiceList {
+        let loaded = try loaded()
+        let wire = WireMapping(zone: loaded.ruleSet.shop.timeZone)
+        return ServiceList(services: loaded.ruleSet.services.map(wire.service))
+    }
+
+    /// `GET /v1/staff` (and the public listener's).
+    func staffList() throws(APIError) -> StaffList {
+        StaffList(staff: try loaded().ruleSet.staff.map { StaffInfo(id: $0.id, name: $0.name, services: $0.services) })
+    }
+
+    /// `GET /v1/slots` without `watch` (and the public listener's), encoded by the fast slot-list writer.
+    func slotsResponse(_ query: FlatDictionary<Substring, Substring>) async throws -> Response {
+        let list = try await slots(
+            service: query.get("service"), variant: query.get("variant"), staff: query.get("staff"),
+            from: query.get("from"), to: query.get("to"))
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: try SlotListJSON.encode(list))))
     }
 }
 

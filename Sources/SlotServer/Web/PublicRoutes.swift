@@ -79,17 +79,8 @@ struct PublicRoutes: Sendable {
 
         // MARK: Catalog
         router.get("/public/v1/shop") { _, _ in try json(try shop()) }
-        router.get("/public/v1/services") { _, _ in
-            let loaded = try service.loaded()
-            let wire = WireMapping(zone: loaded.ruleSet.shop.timeZone)
-            return try json(ServiceList(services: loaded.ruleSet.services.map(wire.service)))
-        }
-        router.get("/public/v1/staff") { _, _ in
-            let loaded = try service.loaded()
-            return try json(
-                StaffList(
-                    staff: loaded.ruleSet.staff.map { StaffInfo(id: $0.id, name: $0.name, services: $0.services) }))
-        }
+        router.get("/public/v1/services") { _, _ in try json(try service.serviceList()) }
+        router.get("/public/v1/staff") { _, _ in try json(try service.staffList()) }
         router.get("/public/v1/days") { request, _ in
             let query = request.uri.queryParameters
             return try json(
@@ -105,12 +96,7 @@ struct PublicRoutes: Sendable {
                     from: query.get("from"), to: query.get("to"), channel: context.channel,
                     framing: .serverSentEvents(event: "slots"))
             }
-            let list = try await service.slots(
-                service: query.get("service"), variant: query.get("variant"), staff: query.get("staff"),
-                from: query.get("from"), to: query.get("to"))
-            return Response(
-                status: .ok, headers: [.contentType: "application/json"],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: try SlotListJSON.encode(list))))
+            return try await service.slotsResponse(query)
         }
 
         // MARK: Bookings
