@@ -153,9 +153,9 @@ def test_booking_a_haircut_without_deposit_by_keyboard_in_english(site, browser)
     ics = browser.find("#ics-link").get_attribute("href")
     manage = browser.find("#manage-link").get_attribute("href")
     assert ics.startswith(site.url) and manage.startswith(site.url + "/b/")
-    status, headers, body = site.get(ics)
-    assert status == 200 and headers["content-type"].startswith("text/calendar"), (status, headers)
-    assert b"BEGIN:VEVENT" in body
+    calendar = site.web.get(site.path(ics))
+    assert calendar.status == 200 and calendar.content_type == "text/calendar", calendar
+    assert b"BEGIN:VEVENT" in calendar.body
 
     # A reload shows the same booking; it never books again.
     browser.driver.refresh()
@@ -200,11 +200,13 @@ def test_a_deposit_is_paid_with_stripe_js_and_the_page_turns_confirmed_by_the_we
 
 
 def test_the_manage_link_moves_and_then_cancels_the_booking(site, browser):
-    status, created = site.post_json("/public/v1/bookings", {
+    resp = site.web.post("/public/v1/bookings", json={
         "service": "haircut", "staff": "anna", "start": wall(MANAGE_DAY, "14:00"),
         "customer": {"name": "Katherine Johnson", "email": "kj@example.com"}, "consent": True,
     }, headers={"Idempotency-Key": "web-test-manage"})
-    assert status == 201, created
+    assert resp.status == 201, resp
+    created = resp.json()
+    assert site.path(created["manage_url"]).startswith("/b/")
     browser.open(created["manage_url"])
     browser.until(status_is("confirmed"), "the booking on the manage page")
     browser.shoot("08-manage")

@@ -20,9 +20,6 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from axe_selenium_python import Axe
@@ -33,6 +30,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from conftest import ROOT, DaemonFactory, start_with_stripe, wait_for
+from test_web import WebClient, free_port
 
 SCREENSHOTS = ROOT / "build-artifacts" / "screenshots"
 PHONE = (360, 780)
@@ -41,12 +39,6 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 WEBHOOK_SECRET = "whsec_slotd_web_page_test"
 PUBLISHABLE_KEY = "pk_test_slotd_web_page"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def listening(port: int) -> bool:
@@ -220,24 +212,13 @@ class Site:
                 raise WebListenerMissing(str(error)) from error
             raise
         self.client = self.daemon.client
+        # The public API through nginx, every answer checked against openapi-public.yaml.
+        self.web = WebClient(nginx_port)
 
-    def get(self, path: str) -> tuple[int, dict[str, str], bytes]:
-        """A plain HTTP GET through nginx (for the .ics link and the like)."""
-        url = path if path.startswith("http") else self.url + path
-        try:
-            with urllib.request.urlopen(url, timeout=10) as resp:
-                return resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
-        except urllib.error.HTTPError as error:
-            return error.code, {k.lower(): v for k, v in error.headers.items()}, error.read()
-
-    def post_json(self, path: str, body: dict, headers: dict[str, str] | None = None) -> tuple[int, dict]:
-        request = urllib.request.Request(self.url + path, data=json.dumps(body).encode(), method="POST",
-                                         headers={"Content-Type": "application/json", **(headers or {})})
-        try:
-            with urllib.request.urlopen(request, timeout=10) as resp:
-                return resp.status, json.loads(resp.read())
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read() or b"{}")
+    def path(self, url: str) -> str:
+        """A link the API handed out (it names nginx's address) as a path for `self.web`."""
+        assert url.startswith(self.url + "/"), f"{url} is not on the shop's public address {self.url}"
+        return url[len(self.url):]
 
     def stop(self) -> list[str]:
         if self.nginx:
