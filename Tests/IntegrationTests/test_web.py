@@ -268,9 +268,12 @@ def test_a_double_submit_with_one_key_makes_one_booking(site):
     assert first.json()["booking"] == second.json()["booking"]
     assert first.json()["token"] == second.json()["token"]
     assert daemon.booking_count() == 1
-    # Another attempt at the same start is the socket's conflict, with alternatives.
+    # Another attempt at the same start is the socket's conflict, with alternatives, but without the other
+    # booking's id.
     problem = assert_problem(web.book(start, key="attempt-2"), 409, "slot_unavailable")
     assert problem["alternatives"]
+    assert "bk_" not in problem["detail"] and "another booking" in problem["detail"], problem
+    assert all("bk_" not in reason["message"] for reason in problem.get("reasons", []))
 
 
 def test_an_oversized_body_is_413_and_oversized_headers_431(site):

@@ -1,4 +1,5 @@
 import Foundation
+import SlotAPI
 import Testing
 
 @testable import SlotServer
@@ -113,5 +114,25 @@ struct WebTests {
             #expect(error.problems.compactMap(\.line) == [2, 2, 3, 4, 5, 6], "\(error)")
             #expect(error.description.contains("`web` needs `secret_file`"), "\(error)")
         }
+    }
+
+    @Test("customer links name the public address, and their token opens the booking")
+    func customerLinks() {
+        let links = CustomerLinks(signer: signer, baseURL: "https://shop.example", lifetimeSeconds: 60)
+        let token = signer.issue(bookingID: "bk_9", expiresAt: 2_000)
+        #expect(links.manageURL(token) == "https://shop.example/b/" + token)
+        #expect(links.icsURL(token) == "https://shop.example/public/v1/bookings/\(token).ics")
+    }
+
+    @Test("public problems name no other booking")
+    func problemsWithoutBookingIDs() {
+        var problem = Problem(code: .slotUnavailable, detail: "that start is taken: anna: overlaps booking bk_abc123")
+        problem.fields = [FieldProblem(field: "start", reason: "inside the buffer of booking bk_Z9")]
+        problem.reasons = [ExplainReason(code: .overlapsBooking, message: "anna: overlaps booking bk_abc123")]
+        let scrubbed = PublicProblemMiddleware.withoutBookingIDs(problem)
+        #expect(scrubbed.detail == "that start is taken: anna: overlaps another booking")
+        #expect(scrubbed.fields?.first?.reason == "inside the buffer of another booking")
+        #expect(scrubbed.reasons?.first?.message == "anna: overlaps another booking")
+        #expect(scrubbed.code == problem.code)
     }
 }

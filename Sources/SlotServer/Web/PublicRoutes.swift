@@ -390,9 +390,10 @@ struct PublicRoutes: Sendable {
             case .cancelled, .expired: .cancelled
             case .confirmed, .completed, .noShow: .confirmed
             }
-        // The id is the event's stable UID (never shown); SEQUENCE follows the booking's changes.
+        // The id is the event's stable UID (inside the file only); SEQUENCE must never go down and must rise with
+        // each change: the seconds from creation to the last change do both (changes are seconds apart or more).
         let event = ICalendarEvent(
-            uid: booking.id + "@" + host, sequence: Int(max(0, booking.updatedAt - booking.createdAt) % 1_000_000),
+            uid: booking.id + "@" + host, sequence: Int(max(0, booking.updatedAt - booking.createdAt)),
             stamp: booking.updatedAt, start: booking.start, end: booking.end, summary: "\(names) — \(shopName)",
             description: "\(names) with \(staff)\n\(links.manageURL(token))", location: shopName,
             url: links.manageURL(token), status: status)
@@ -414,6 +415,22 @@ struct PublicRoutes: Sendable {
             forwardedFor: request.headers[values: HTTPFields.Element.Name("X-Forwarded-For")!],
             trustedProxies: settings.trustedProxies)
         if case .refused(let seconds) = limiter.take(client) { throw RateLimited(retryAfterSeconds: seconds) }
+    }
+}
+
+extension PublicProblemMiddleware {
+    /// The problem with other bookings' ids (the engine's "overlaps booking bk_…") replaced by words: a customer
+    /// learns that a start is taken, not by which booking.
+    static func withoutBookingIDs(_ problem: Problem) -> Problem {
+        func scrub(_ text: String) -> String {
+            text.replacing(/booking bk_[A-Za-z0-9]+/, with: "another booking")
+                .replacing(/bk_[A-Za-z0-9]+/, with: "another booking")
+        }
+        var problem = problem
+        problem.detail = scrub(problem.detail)
+        problem.fields = problem.fields?.map { FieldProblem(field: $0.field, reason: scrub($0.reason)) }
+        problem.reasons = problem.reasons?.map { ExplainReason(code: $0.code, message: scrub($0.message)) }
+        return problem
     }
 }
 
@@ -465,7 +482,7 @@ struct PublicProblemMiddleware: RouterMiddleware {
                 context.logger.error(
                     "public request failed", metadata: ["path": "\(request.uri.path)", "code": "\(problem.code)"])
             }
-            return ProblemMapping.response(problem)
+            return ProblemMapping.response(Self.withoutBookingIDs(problem))
         }
     }
 }
