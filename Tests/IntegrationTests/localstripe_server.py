@@ -11,6 +11,11 @@ prints `PORT <n>` once it listens. What it adds for the tests:
   wire themselves.
 - PaymentIntents accept Stripe's `description` and `receipt_email` (localstripe refuses unknown parameters; they are
   kept in the recorded request body).
+- The browser flow of real Stripe.js, which localstripe's fake Stripe.js lacks: `stripe.confirmCardPayment(secret,
+  {payment_method: {card: cardElement}})` makes a PaymentMethod from the card element and confirms the PaymentIntent
+  with the publishable key and the client secret (`POST /v1/payment_intents/{id}/confirm` with `key=pk_…`), then
+  runs localstripe's own 3-D Secure modal when the card asks for it. The fake card element's five inputs get
+  `aria-label`s (real Stripe's iframe has its own), so the booking page's accessibility check covers the page.
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import pathlib
 import pickle
+import re
 import socket
 import sys
 import urllib.parse
@@ -27,6 +34,73 @@ from aiohttp import web
 
 import localstripe.resources as resources
 import localstripe.server as server
+
+
+# The confirmCardPayment of real Stripe.js for a card element: PaymentMethod + confirm, then 3-D Secure if asked.
+CONFIRM_WITH_CARD = """
+async function localstripeConfirmWithCard(apiKey, clientSecret, element) {
+  const pi = clientSecret.match(/^(pi_\\w+)_secret_/)[1];
+  const card = (element.value || {}).card || {};
+  const response = await fetch(`${LOCALSTRIPE_BASE_API}/v1/payment_intents/${pi}/confirm`, {
+    method: 'POST',  // no Content-Type header: a "simple" request, no CORS preflight (as localstripe's own calls)
+    body: JSON.stringify({key: apiKey, client_secret: clientSecret,
+                          payment_method_data: {type: 'card', card}}),
+  });
+  const body = await response.json().catch(() => ({}));
+  if (response.status !== 200 || body.error) {
+    return {error: body.error || {message: `HTTP ${response.status}`}};
+  }
+  return body;
+}
+"""
+
+CONFIRM_HEAD = "    confirmCardPayment: async (clientSecret, data) => {\n"
+CONFIRM_PATCH = """
+      if (data && data.payment_method && data.payment_method.card instanceof Element) {
+        const intent = await localstripeConfirmWithCard(apiKey, clientSecret, data.payment_method.card);
+        if (intent.error) return {error: intent.error};
+        if (intent.status === 'succeeded') return {paymentIntent: intent};
+        if (intent.status !== 'requires_action') {
+          return {error: {message: `payment_intent has status ${intent.status}`}};
+        }
+      }
+"""
+LABEL_HEAD = "      this._inputs[field].setAttribute('placeholder', field);\n"
+LABEL_PATCH = "      this._inputs[field].setAttribute('aria-label', 'Card ' + field.replace('_', ' '));\n"
+
+
+def browser_stripe_js() -> str:
+    """localstripe's Stripe.js with the card-element confirmation and labelled inputs (see the module's note)."""
+    original = (pathlib.Path(server.__file__).parent / "localstripe-v3.js").read_text()
+    for anchor in (CONFIRM_HEAD, LABEL_HEAD):
+        if anchor not in original:
+            raise SystemExit(f"localstripe_server.py: localstripe's Stripe.js changed, {anchor.strip()!r} is gone")
+    patched = original.replace(CONFIRM_HEAD, CONFIRM_HEAD + CONFIRM_PATCH).replace(LABEL_HEAD, LABEL_HEAD + LABEL_PATCH)
+    return patched + CONFIRM_WITH_CARD
+
+
+def confirm_from_browser(intent_id: str, data: dict) -> web.Response:
+    """`POST /v1/payment_intents/{id}/confirm` as Stripe.js sends it: publishable key, client secret, card data."""
+    def error(status: int, message: str) -> web.Response:
+        return web.json_response({"error": {"type": "invalid_request_error", "message": message}}, status=status)
+
+    if not str(data.get("key", "")).startswith("pk_"):
+        return error(401, "Unauthorized: a publishable key (pk_…) is required")
+    try:
+        intent = resources.PaymentIntent._api_retrieve(intent_id)
+        if data.get("client_secret") != intent.client_secret:
+            return error(401, "Unauthorized: the client secret does not match")
+        if intent.status not in ("requires_payment_method", "requires_confirmation"):
+            return error(400, f"payment_intent has status {intent.status}")
+        method_data = dict(data.get("payment_method_data") or {})
+        method = resources.PaymentMethod._api_create(type=method_data.get("type", "card"),
+                                                     card=dict(method_data.get("card") or {}))
+        intent.payment_method = method.id
+        intent._confirm(on_failure_now=intent._report_failure)
+    except resources.UserError as failure:
+        return error(failure.code, str(failure.body.get("error", {}).get("message", "Bad request")))
+    resources.store.dump_to_disk()
+    return web.json_response(intent._export())
 
 
 def main() -> None:
@@ -52,6 +126,17 @@ def main() -> None:
 
     recorded: list[dict] = []
 
+    stripe_js = browser_stripe_js()
+
+    @web.middleware
+    async def browser_flow(request, handler):
+        if request.method == "GET" and request.path == "/js.stripe.com/v3/":
+            return web.Response(text=stripe_js, content_type="application/javascript")
+        confirm = re.fullmatch(r"/v1/payment_intents/(pi_\w+)/confirm", request.path)
+        if request.method == "POST" and confirm and "Authorization" not in request.headers:
+            return confirm_from_browser(confirm.group(1), await request.json())
+        return await handler(request)
+
     @web.middleware
     async def record(request, handler):
         if request.path.startswith("/v1/"):
@@ -70,6 +155,7 @@ def main() -> None:
 
     app = server.app
     app.middlewares.insert(0, record)
+    app.middlewares.insert(0, browser_flow)
     app.router.add_get("/_config/requests", requests)
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
