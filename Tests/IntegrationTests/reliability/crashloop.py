@@ -117,6 +117,23 @@ class Ledger:
     refused: int = 0
     answered_after_start: int = 0
 
+    def track(self, name: str, booking: dict) -> None:
+        """Starts tracking a booking a create made (call with the lock held)."""
+        self.bookings[booking["id"]] = Tracked(booking["id"], name, (booking["status"], unix(booking["start"])))
+
+    def settle(self, what: str, resp, success: int, acknowledge) -> None:
+        """Records an answer: the acknowledged one through `acknowledge`, a refusal counted, anything else fails."""
+        if resp.status == success:
+            answer = resp.json()
+            with self.lock:
+                acknowledge(answer)
+                self.acknowledged_operations += 1
+        elif resp.status in EXPECTED_REFUSALS:
+            with self.lock:
+                self.refused += 1
+        else:
+            raise CheckFailed(f"{what}: unexpected answer {resp!r}")
+
     def active_of(self, worker: str) -> list[Tracked]:
         with self.lock:
             return [b for b in self.bookings.values()
@@ -182,40 +199,22 @@ class Worker(threading.Thread):
             with self.ledger.lock:
                 self.ledger.unanswered_creates[name] = payload
             return False
-        return self.settle_create(name, resp)
-
-    def settle_create(self, name: str, resp) -> bool:
-        if resp.status == 201:
-            body = resp.json()
-            with self.ledger.lock:
-                self.ledger.bookings[body["id"]] = Tracked(body["id"], name, (body["status"], unix(body["start"])))
-                self.ledger.acknowledged_operations += 1
-        elif resp.status in EXPECTED_REFUSALS:
-            with self.ledger.lock:
-                self.ledger.refused += 1
-        else:
-            raise CheckFailed(f"create {name}: unexpected answer {resp!r}")
+        self.ledger.settle(f"create {name}", resp, 201, lambda answer: self.ledger.track(name, answer))
         return True
 
     def transition(self, booking: Tracked, action: str, body: dict) -> bool:
-        new_state = ("cancelled", booking.state[1]) if action == "cancel" else (booking.state[0], None)
         try:
             resp = self.client.post(f"/v1/bookings/{booking.id}/{action}", json=body)
         except NO_ANSWER:
             with self.ledger.lock:
-                start = unix_of_wall(body["start"]) if action == "reschedule" else booking.state[1]
-                booking.unanswered = (new_state[0], start)
+                booking.unanswered = (("cancelled", booking.state[1]) if action == "cancel"
+                                      else (booking.state[0], unix_of_wall(body["start"])))
             return False
-        if resp.status == 200:
-            answer = resp.json()
-            with self.ledger.lock:
-                booking.state = (answer["status"], unix(answer["start"]))
-                self.ledger.acknowledged_operations += 1
-        elif resp.status in EXPECTED_REFUSALS:
-            with self.ledger.lock:
-                self.ledger.refused += 1
-        else:
-            raise CheckFailed(f"{action} {booking.id}: unexpected answer {resp!r}")
+
+        def acknowledge(answer: dict) -> None:
+            booking.state = (answer["status"], unix(answer["start"]))
+
+        self.ledger.settle(f"{action} {booking.id}", resp, 200, acknowledge)
         return True
 
 
@@ -500,13 +499,9 @@ def replay_unanswered_creates(daemon: Daemon, ledger: Ledger) -> None:
             if resp.status not in (200, 201) or resp.json()["id"] != committed[name].id:
                 raise CheckFailed(f"create {name} committed as {committed[name].id} before the kill, but its "
                                   f"Idempotency-Key now answers {resp!r}")
-        elif resp.status in (200, 201):
-            body = resp.json()
-            with ledger.lock:
-                ledger.bookings[body["id"]] = Tracked(body["id"], name, (body["status"], unix(body["start"])))
-                ledger.acknowledged_operations += 1
-        elif resp.status not in EXPECTED_REFUSALS:
-            raise CheckFailed(f"create {name} replayed after the kill: unexpected answer {resp!r}")
+        else:
+            ledger.settle(f"create {name} replayed after the kill", resp, 201,
+                          lambda answer, name=name: ledger.track(name, answer))
 
 
 def check_through_api(daemon: Daemon, ledger: Ledger, rng: random.Random, sample: int = 20) -> None:
