@@ -232,10 +232,15 @@ class Daemon:
             args += ["--config", str(self.config)]
         return args + ["--rules", str(self.rules), "--db", str(self.db), "--socket", self.socket] + self.extra_args
 
-    def start(self) -> "Daemon":
+    def spawn(self) -> "Daemon":
+        """Starts the process without waiting for it to serve (a crash test may kill it while it starts)."""
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(self.args, stdout=log, stderr=log, cwd=self.dir)
         log.close()
+        return self
+
+    def start(self) -> "Daemon":
+        self.spawn()
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -95,6 +95,13 @@ class ResponseContract:
                         return f"{method} {path} → {status} ({content_type}, {where}): {problem}"
                     self.checked["NDJSON lines"] += 1
             return None
+        if content_type == "application/yaml":
+            # Checked as the value it parses to, as a YAML-reading client (schemathesis) sees it.
+            problem = self.schema_violation(schema_pointer, json.dumps(yaml.safe_load(body)).encode(), "body")
+            if problem:
+                return f"{method} {path} → {status} ({content_type}, {where}): {problem}"
+            self.checked["YAML bodies"] += 1
+            return None
         if not is_json(content_type):
             self.checked[f"other bodies ({content_type}), content type checked"] += 1
             return None
