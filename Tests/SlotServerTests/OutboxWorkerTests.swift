@@ -118,7 +118,8 @@ struct FailingService: Service {
     func run() async throws { throw CannotBind() }
 }
 
-/// Whether `operation` returns within `limit`: a hang fails the test instead of hanging the suite.
+/// Whether `operation` returns within `limit`: a hang fails the test instead of hanging the suite. Callers give a
+/// bound for broken code, not a speed check: on a loaded machine a sound wait has taken over 20 s.
 func returns(within limit: Duration, _ operation: @escaping @Sendable () async -> Void) async -> Bool {
     let outcome = await CallDeadline.run(limit) { () async throws(ProviderError) in await operation() }
     if case .success = outcome { return true }
@@ -158,7 +159,7 @@ struct OutboxWorkerTests {
         let services: [any Service] = [worker, FailingService()]
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(services: services, logger: Logger(label: "test")))
-        let stopped = await returns(within: .seconds(20)) {
+        let stopped = await returns(within: .seconds(120)) {
             do {
                 try await group.run()
                 Issue.record("the group ran on although a service failed")
@@ -177,7 +178,7 @@ struct OutboxWorkerTests {
         try await enqueue("notify.send.hook", count: 6)
         try await enqueue("payment.create_deposit", count: 3)
         let run = Task { await worker.runDueJobsNow() }
-        let busy = await returns(within: .seconds(20)) {
+        let busy = await returns(within: .seconds(120)) {
             await notify.started(3)
             await payment.started(1)
         }
@@ -205,22 +206,22 @@ struct OutboxWorkerTests {
             configuration: ServiceGroupConfiguration(services: [worker], logger: Logger(label: "test")))
         let service = Task { try await group.run() }
         worker.wake()
-        let notifying = await returns(within: .seconds(20)) { await notify.started(1) }
+        let notifying = await returns(within: .seconds(120)) { await notify.started(1) }
         #expect(notifying)
 
         try await enqueue("payment.create_deposit")
         worker.wake()  // What the event bus does after a booking's commit.
-        let paid = await returns(within: .seconds(20)) { await payment.finished(1) }
+        let paid = await returns(within: .seconds(120)) { await payment.finished(1) }
         #expect(paid, "the deposit waited for the stuck notification")
         #expect(notify.inFlight == 1, "the notification is still stuck")
         #expect(notify.maxInFlight == 1, "with workers: 2 one notification slot, one for the rest")
 
         notify.release()
-        let drained = await returns(within: .seconds(20)) { await notify.finished(3) }
+        let drained = await returns(within: .seconds(120)) { await notify.finished(3) }
         #expect(drained)
         // A graceful stop lets the last calls' records commit (a cancellation would abandon them to their lease).
         await group.triggerGracefulShutdown()
-        let stopped = await returns(within: .seconds(20)) { _ = try? await service.value }
+        let stopped = await returns(within: .seconds(120)) { _ = try? await service.value }
         #expect(stopped)
         #expect(try await store.outboxCounts()[.done] == 4)
     }
@@ -234,10 +235,16 @@ struct OutboxWorkerTests {
             configuration: ServiceGroupConfiguration(services: [worker], logger: Logger(label: "test")))
         let running = Task { try await group.run() }
         worker.wake()
-        #expect(await returns(within: .seconds(20)) { await notify.started(1) })
+        #expect(await returns(within: .seconds(120)) { await notify.started(1) })
         await group.triggerGracefulShutdown()
+        // The trigger returns before the worker's shutdown handler runs: release the call only once the worker has
+        // stopped, or the waiting job may take the freed slot first (seen under load).
+        #expect(
+            await returns(within: .seconds(120)) {
+                while !worker.isStopping { try? await Task.sleep(for: .milliseconds(5)) }
+            })
         notify.release()
-        #expect(await returns(within: .seconds(20)) { _ = try? await running.value })
+        #expect(await returns(within: .seconds(120)) { _ = try? await running.value })
         #expect(notify.maxInFlight == 1)
         let counts = try await store.outboxCounts()
         #expect(counts[.done] == 1, "the call in flight was recorded")
@@ -331,20 +338,20 @@ struct OutboxWorkerPartTests {
     func wakeSignalKeepsAndWakes() async {
         let signal = WakeSignal()
         signal.signal()
-        #expect(await returns(within: .seconds(20)) { await signal.wait(timeout: .seconds(3_600)) }, "kept")
+        #expect(await returns(within: .seconds(120)) { await signal.wait(timeout: .seconds(3_600)) }, "kept")
         let sleeper = Task { await signal.wait(timeout: .seconds(3_600)) }
         // Signalled before or after the sleeper starts waiting: either way it wakes.
         signal.signal()
-        #expect(await returns(within: .seconds(20)) { await sleeper.value })
+        #expect(await returns(within: .seconds(120)) { await sleeper.value })
     }
 
     @Test("wake signal: the wait ends at its timeout and when its task is cancelled")
     func wakeSignalTimeoutAndCancellation() async {
         let signal = WakeSignal()
-        #expect(await returns(within: .seconds(20)) { await signal.wait(timeout: .milliseconds(10)) })
+        #expect(await returns(within: .seconds(120)) { await signal.wait(timeout: .milliseconds(10)) })
         let sleeper = Task { await signal.wait(timeout: .seconds(3_600)) }
         sleeper.cancel()
-        #expect(await returns(within: .seconds(20)) { await sleeper.value })
+        #expect(await returns(within: .seconds(120)) { await sleeper.value })
     }
 
     @Test("call deadline: the call's result in time; a temporary error past it, even if the call ignores cancellation")
@@ -378,7 +385,7 @@ struct OutboxWorkerPartTests {
         }
         await gate.started(1)
         caller.cancel()
-        let returned = await returns(within: .seconds(20)) { _ = await caller.value }
+        let returned = await returns(within: .seconds(120)) { _ = await caller.value }
         #expect(returned)
         if returned, case .success = await caller.value { Issue.record("the cancelled call succeeded") }
         gate.release()

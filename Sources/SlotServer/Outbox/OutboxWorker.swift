@@ -85,7 +85,8 @@ final class OutboxWorker: Service, Sendable {
         logger.info("outbox worker stopped")
     }
 
-    private var isStopping: Bool { shared.withLock { $0.slots.stopping } }
+    /// Whether a graceful shutdown (or cancellation) reached the worker: it claims and starts nothing more.
+    var isStopping: Bool { shared.withLock { $0.slots.stopping } }
 
     /// When the timer wakes (an instant on the daemon's clock): when the next pending job is due, at most
     /// `idleWake` from now, at least a second from now (a due job that a pass could not claim is not spun on).
