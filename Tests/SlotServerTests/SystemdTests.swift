@@ -206,7 +206,7 @@ struct LivenessProbeTests {
 
 @Suite("systemd watchdog through the request path")
 struct WatchdogTests {
-    /// What the watchdog did, in order, with the moment the test released a hang.
+    /// What the watchdog did, in order, with the moments the test held and released the answers.
     final class Timeline: Sendable {
         enum Entry: Sendable, Equatable {
             case ping
@@ -222,7 +222,6 @@ struct WatchdogTests {
         }
 
         private let entries = Mutex<[Entry]>([])
-        private let failure = DispatchSemaphore(value: 0)
         private let stream: AsyncStream<Entry>
         private let continuation: AsyncStream<Entry>.Continuation
 
@@ -230,23 +229,10 @@ struct WatchdogTests {
 
         func record(_ entry: Entry) {
             entries.withLock { $0.append(entry) }
-            if case .failed = entry { failure.signal() }
             continuation.yield(entry)
         }
 
         var all: [Entry] { entries.withLock { $0 } }
-
-        /// Blocks the calling thread (never a pool thread) until a failure is recorded after `.blocked`, at most
-        /// until `deadline`.
-        func waitForFailureAfterBlocked(until deadline: DispatchTime) -> Bool {
-            while failure.wait(timeout: deadline) == .success {
-                let entries = all
-                if let blocked = entries.firstIndex(of: .blocked), entries[blocked...].contains(where: \.isFailure) {
-                    return true
-                }
-            }
-            return false
-        }
 
         /// Waits for the next entry matching `wanted` (recorded from now on).
         func next(_ wanted: @Sendable (Entry) -> Bool) async -> Entry? {
@@ -257,11 +243,16 @@ struct WatchdogTests {
 
     @Test("a request path that stops answering stops the WATCHDOG=1 pings; they resume when it answers again")
     func hungRequestPathStopsPings() async throws {
-        let test = try await TestDaemon()
+        // The request path is a socket of the test's own whose answers it can hold back. Blocking the test process's
+        // cooperative pool instead (the hang of issue 10 itself) stalled every other test running beside this one
+        // for as long as the watchdog took to notice, over 50 s on a loaded machine; that hang is reproduced against
+        // a real daemon process by test_read_storm.py.
+        let server = try HeldPingServer()
+        defer { server.close() }
         let timeline = Timeline()
         let watchdog = Watchdog(
             interval: .milliseconds(400),
-            probe: Watchdog.Probe(socketPath: test.directory + "/slotd.sock", inProcess: { nil }),
+            probe: Watchdog.Probe(socketPath: server.path, inProcess: { nil }),
             ping: { timeline.record(.ping) },
             report: { report in
                 switch report {
@@ -272,44 +263,98 @@ struct WatchdogTests {
         watchdog.start()
         #expect(await timeline.next { $0 == .ping } == .ping, "a serving daemon is pinged for")
 
-        // The hang of issue 10: every thread of Swift's cooperative pool blocked. A thread of the test's own waits
-        // until every blocker runs, then for the watchdog to report a failure, then releases them (after 30 s at
-        // most, so a regression fails the test instead of hanging the suite).
-        let threads = ProcessInfo.processInfo.activeProcessorCount
-        let gate = DispatchSemaphore(value: 0)
-        let entered = DispatchSemaphore(value: 0)
-        let sawFailure = Mutex(false)
-        let releaser = Thread {
-            let deadline = DispatchTime.now() + 30
-            var blocking = 0
-            while blocking < threads, entered.wait(timeout: deadline) == .success { blocking += 1 }
-            timeline.record(.blocked)
-            let failed = blocking == threads && timeline.waitForFailureAfterBlocked(until: deadline)
-            sawFailure.withLock { $0 = failed }
-            timeline.record(.released)
-            for _ in 0..<threads { gate.signal() }
-        }
-        releaser.start()
-        for _ in 0..<threads {
-            Task.detached {
-                entered.signal()
-                gate.wait()
-            }
-        }
+        server.hold()
+        timeline.record(.blocked)
+        let failure = await timeline.next(\.isFailure)
+        server.answer()
+        timeline.record(.released)
         let afterRelease = await timeline.next { $0 == .ping }
         watchdog.stop()
-        try await test.stop()
 
-        #expect(sawFailure.withLock { $0 }, "the watchdog noticed the hung request path")
+        #expect(failure != nil, "the watchdog noticed the hung request path")
         #expect(afterRelease == .ping, "pings resume once requests are answered again")
         let entries = timeline.all
         let blocked = try #require(entries.firstIndex(of: .blocked))
         let released = try #require(entries.firstIndex(of: .released))
-        let firstFailure = entries[blocked...].firstIndex { $0.isFailure }
-        let failure = try #require(firstFailure)
-        #expect(!entries[failure..<released].contains(.ping), "no ping while the request path hung: \(entries)")
-        if case .failed(let problem) = entries[failure] {
+        let firstFailure = try #require(entries[blocked...].firstIndex { $0.isFailure })
+        #expect(!entries[firstFailure..<released].contains(.ping), "no ping while the request path hung: \(entries)")
+        if case .failed(let problem) = entries[firstFailure] {
             #expect(problem.contains("GET /_ping"), "the probe went through a real request: \(problem)")
         }
+    }
+}
+
+/// A Unix-socket HTTP server on threads of its own that answers `200 ok` to every request, or holds the answers back
+/// while told to: a request path that hangs, without blocking anything of the test process's.
+final class HeldPingServer: Sendable {
+    let path: String
+    private let listener: Int32
+    private let held = Mutex(false)
+    private let released = DispatchSemaphore(value: 0)
+    private let waiting = Mutex(0)
+
+    init() throws {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("ping-\(UUID().uuidString.prefix(8)).sock")
+            .path
+        listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { bytes in
+            for (index, byte) in path.utf8.prefix(bytes.count - 1).enumerated() { bytes[index] = byte }
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard bound == 0, listen(listener, 16) == 0 else { throw POSIXError(.EADDRINUSE) }
+        Thread { [self] in acceptLoop() }.start()
+    }
+
+    /// Answers wait from now on.
+    func hold() { held.withLock { $0 = true } }
+
+    /// Answers go out again, the held ones first.
+    func answer() {
+        held.withLock { $0 = false }
+        let count = waiting.withLock { count in
+            defer { count = 0 }
+            return count
+        }
+        for _ in 0..<count { released.signal() }
+    }
+
+    func close() {
+        answer()
+        shutdown(listener, Int32(SHUT_RDWR))
+        _ = Glibc.close(listener)
+        unlink(path)
+    }
+
+    private func acceptLoop() {
+        while true {
+            let connection = accept(listener, nil, nil)
+            guard connection >= 0 else { return }
+            Thread { [self] in serve(connection) }.start()
+        }
+    }
+
+    private func serve(_ connection: Int32) {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        var head: [UInt8] = []
+        while !head.suffix(4).elementsEqual("\r\n\r\n".utf8) {
+            let count = read(connection, &buffer, buffer.count)
+            guard count > 0 else { break }
+            head += buffer[0..<count]
+        }
+        let mustWait = held.withLock { isHeld in
+            if isHeld { waiting.withLock { $0 += 1 } }
+            return isHeld
+        }
+        if mustWait { released.wait() }
+        let reply = Array("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok".utf8)
+        // The watchdog may have given up and closed its end: no SIGPIPE for that.
+        _ = send(connection, reply, reply.count, Int32(MSG_NOSIGNAL))
+        _ = Glibc.close(connection)
     }
 }
