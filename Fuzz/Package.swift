@@ -8,6 +8,9 @@ import PackageDescription
 let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
 let slotd = root.lastPathComponent.lowercased()
 
+// No `main.swift`: each target defines `<Module>_main` itself (see FuzzSupport), so none may get a generated one.
+let fuzzTarget: [SwiftSetting] = [.unsafeFlags(["-parse-as-library"])]
+
 let package = Package(
     name: "slotd-fuzz",
     platforms: [.macOS(.v15)],
@@ -22,19 +25,22 @@ let package = Package(
             name: "FuzzHours",
             dependencies: [
                 "FuzzSupport", .product(name: "SlotCore", package: slotd), .product(name: "SlotRules", package: slotd),
-            ]
+            ],
+            swiftSettings: fuzzTarget
         ),
         // The rule-file loader: one file or a small directory of them (`#=== name` lines split the input).
         .executableTarget(
             name: "FuzzRules",
             dependencies: [
                 "FuzzSupport", .product(name: "SlotCore", package: slotd), .product(name: "SlotRules", package: slotd),
-            ]
+            ],
+            swiftSettings: fuzzTarget
         ),
         // The API's request bodies: the server's own decoding and validation, without a server.
         .executableTarget(
             name: "FuzzRequests",
-            dependencies: ["FuzzSupport", .product(name: "SlotServer", package: slotd)]
+            dependencies: ["FuzzSupport", .product(name: "SlotServer", package: slotd)],
+            swiftSettings: fuzzTarget
         ),
     ],
     swiftLanguageModes: [.v6]
