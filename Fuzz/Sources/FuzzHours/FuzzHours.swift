@@ -37,5 +37,6 @@ func fuzzHours(_ bytes: UnsafeBufferPointer<UInt8>) -> CInt {
 
 /// Eleven days around a public holiday and a year's end (wall minutes since 1970-01-01T00:00).
 let window = Interval(
-    LocalDate(year: 2026, month: 12, day: 21)!.startWallMinute, LocalDate(year: 2027, month: 1, day: 1)!.startWallMinute)
+    LocalDate(year: 2026, month: 12, day: 21)!.startWallMinute,
+    LocalDate(year: 2027, month: 1, day: 1)!.startWallMinute)
 let holidays: Set<LocalDate> = [LocalDate(year: 2026, month: 12, day: 25)!]

@@ -20,7 +20,8 @@ func fuzzRequests(_ bytes: UnsafeBufferPointer<UInt8>) -> CInt {
     let body = Data(bytes.dropFirst())
     let outcome = check.outcome(route, body: body)
     let input = "\(route.rawValue) \(String(decoding: body, as: UTF8.self))"
-    require([200, 400, 422].contains(outcome.status), "status \(outcome.status): \(outcome.problem as Any)", input: input)
+    require(
+        [200, 400, 422].contains(outcome.status), "status \(outcome.status): \(outcome.problem as Any)", input: input)
     if let problem = outcome.problem {
         require(problem.status != 422 || !(problem.fields ?? []).isEmpty, "422 naming no field", input: input)
         require((try? JSONCoding.encoder.encode(problem)) != nil, "problem does not encode", input: input)
