@@ -19,4 +19,10 @@ struct RuleFuzzRegressionTests {
         #expect(Self.location(of: "name: Café\u{1}\n") == .init(file: "shop.yaml", line: 1, column: 11))
         #expect(Self.location(of: "a: 1\nname: Ü\u{1}") == .init(file: "shop.yaml", line: 2, column: 8))
     }
+
+    @Test("a syntax error at the end of a file without a final line break is on its last line")
+    func syntaxErrorAtEndWithoutLineBreak() {
+        // Found by FuzzRules: reported at 3:1 in a file of two lines.
+        #expect(Self.location(of: "hours: Mo 09:00-10:00\na=b") == .init(file: "shop.yaml", line: 2, column: 4))
+    }
 }

@@ -47,7 +47,10 @@ func split(_ text: String) -> [RuleSource] {
     var files: [RuleSource] = []
     for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
         if line.hasPrefix("#=== ") {
-            files.append(RuleSource(name: String(line.dropFirst(5)), text: ""))
+            // A directory cannot hold two files of one name: a repeated name gets a number.
+            var name = String(line.dropFirst(5))
+            if files.contains(where: { $0.name == name }) { name += ".\(files.count)" }
+            files.append(RuleSource(name: name, text: ""))
         } else {
             files[files.count - 1].text += line + "\n"
         }

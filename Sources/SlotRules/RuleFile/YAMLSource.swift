@@ -186,7 +186,11 @@ enum YAMLSource {
 
     static func diagnostic(_ error: YamlError, source: SourceText, text: String) -> Diagnostic {
         func at(_ mark: Mark) -> Diagnostic.Location {
-            .init(file: source.name, line: max(1, mark.line), column: max(1, mark.column))
+            // libyaml puts the end of a file without a final line break on a line of its own: keep it on the last.
+            if mark.line > source.lines.count, let last = source.lines.last {
+                return .init(file: source.name, line: source.lines.count, column: last.count + 1)
+            }
+            return .init(file: source.name, line: max(1, mark.line), column: max(1, mark.column))
         }
         let fix = "fix the YAML syntax (indent with spaces, put a space after ':' and '-', quote text with ': ' or '#')"
         switch error {
