@@ -7,6 +7,10 @@ let package = Package(
     products: [
         .executable(name: "slotctl", targets: ["slotctl"]),
         .executable(name: "slotd", targets: ["slotd"]),
+        // For the libFuzzer package under Fuzz/ (a separate package, so the fuzz build stays out of this one).
+        .library(name: "SlotCore", targets: ["SlotCore"]),
+        .library(name: "SlotRules", targets: ["SlotRules"]),
+        .library(name: "SlotServer", targets: ["SlotServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
