@@ -3,12 +3,16 @@ connection cap, each hit logged once, and live streams left alone."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import socket
 import subprocess
 import time
 
-from conftest import Client, UnixHTTPConnection, future_day, wait_for, wall
+import pytest
+
+from conftest import STARTUP_TIMEOUT, Client, UnixHTTPConnection, future_day, wait_for, wall
 
 DAY = future_day(3)
 PING = b"GET /_ping HTTP/1.1\r\nHost: localhost\r\n\r\n"
@@ -18,10 +22,10 @@ def server_config(**settings) -> str:
     return "server:\n" + "".join(f"  {key}: {value}\n" for key, value in settings.items())
 
 
-def connect(daemon) -> socket.socket:
+def connect(daemon, path: str | None = None) -> socket.socket:
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.settimeout(10)
-    sock.connect(daemon.socket)
+    sock.connect(path or daemon.socket)
     return sock
 
 
@@ -158,3 +162,33 @@ def test_bad_server_settings_are_each_reported_with_their_location(daemons):
         "slotd.yaml:4:20: `max_connections` must be a whole number from 1 to 1000000 (got 'lots')",
     ]:
         assert expected in out.stderr, out.stderr
+
+
+@pytest.mark.skipif(shutil.which("systemd-socket-activate") is None, reason="systemd-socket-activate not installed")
+def test_the_socket_handed_over_by_systemd_has_the_same_limits(daemons):
+    d = daemons(config=server_config(header_timeout="1s", max_connections=2), start=False)
+    path = str(d.dir / "activated.sock")
+    log = open(d.log_path, "ab")
+    d.proc = subprocess.Popen(["systemd-socket-activate", "-l", path, *d.args], stdout=log, stderr=log, cwd=d.dir)
+    log.close()
+    wait_for(lambda: os.path.exists(path), what="systemd-socket-activate's socket")
+    assert Client(path, timeout=STARTUP_TIMEOUT).get("/v1/health").status == 200
+    assert "socket activation" in d.log()
+
+    took = wait_closed(connect(d, path), within=5)
+    assert 0.8 <= took <= 5, took
+
+    def served_connection():
+        sock = connect(d, path)
+        try:
+            return sock if ping_on(sock) == b"HTTP/1.1 200 OK" else None
+        except (AssertionError, OSError):
+            sock.close()
+            return None
+
+    kept = [wait_for(served_connection, what="a served connection") for _ in range(2)]
+    surplus = connect(d, path)
+    surplus.sendall(PING)
+    wait_closed(surplus, within=2)
+    assert [ping_on(sock) for sock in kept] == [b"HTTP/1.1 200 OK"] * 2
+    assert len(limit_lines(d, "header_timeout")) == 1 and len(limit_lines(d, "max_connections")) == 1, d.log()
