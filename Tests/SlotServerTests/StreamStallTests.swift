@@ -78,4 +78,44 @@ struct StreamStallTests {
         #expect(try await test.client.get("/_ping").status == 200, "and still serves")
         try await test.stop()
     }
+
+    @Test("twenty event subscribers that read nothing are all cut off at once; the daemon serves on")
+    func manySilentSubscribersAreCutOff() async throws {
+        // A small subscriber buffer and a short stall limit, so the cut comes after a few hundred events. A stream
+        // that ends with `overflow` before its writes stall leaves a kept-alive connection: the idle timeout closes it.
+        let test = try await TestDaemon(
+            bufferSize: 8,
+            configure: {
+                $0.streamStallLimit = .milliseconds(300)
+                $0.connectionLimits.idleTimeout = .seconds(1)
+            })
+        let bus = test.daemon.service.bus
+        let socketPath = test.directory + "/slotd.sock"
+        let subscribers = try (0..<20).map { _ in try Self.silentClient(socketPath, "/v1/events") }
+        defer { subscribers.forEach { close($0) } }
+        let started = ContinuousClock.now
+        while bus.subscriberCount < subscribers.count {
+            try #require(ContinuousClock.now - started < .seconds(20), "the streams did not start")
+            await Task.yield()
+        }
+        // Book and cancel one start over and over: two events a cycle, to every subscriber, until the daemon's
+        // buffers towards them are full and each is cut off (bounded: 2,000 cycles are far more than needed).
+        var cycles = 0
+        while bus.subscriberCount > 0, cycles < 2_000 {
+            let booked = try await test.client.post("/v1/bookings", json: TestDaemon.booking())
+            try #require(booked.status == 201, "booking \(cycles): \(booked.status)")
+            let id = try #require(booked.json["id"] as? String)
+            #expect(try await test.client.post("/v1/bookings/\(id)/cancel", json: "{}").status == 200)
+            cycles += 1
+            if cycles % 50 == 0 {
+                #expect(try await test.client.get("/_ping").status == 200, "the daemon answers meanwhile")
+            }
+        }
+        #expect(bus.subscriberCount == 0, "every subscriber let go after \(cycles) cycles")
+        for (number, fd) in subscribers.enumerated() {
+            #expect(Self.readsToEnd(fd, seconds: 10), "subscriber \(number + 1)'s connection was closed")
+        }
+        #expect(try await test.client.get("/_ping").status == 200, "and still serves")
+        try await test.stop()
+    }
 }
