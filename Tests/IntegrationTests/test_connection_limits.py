@@ -70,6 +70,17 @@ def ping_on(sock: socket.socket) -> bytes:
     return head.split(b"\r\n")[0]
 
 
+def served_connection(daemon, path: str | None = None) -> socket.socket | None:
+    """A new connection that got its `/_ping` answered, or None when the daemon closed it: a connection that just
+    closed (the start-up health check's) may still be counted for a moment, so callers retry with `wait_for`."""
+    sock = connect(daemon, path)
+    try:
+        return sock if ping_on(sock) == b"HTTP/1.1 200 OK" else None
+    except (AssertionError, OSError):
+        sock.close()
+        return None
+
+
 def limit_lines(daemon, limit: str) -> list[str]:
     return [line for line in daemon.log().splitlines() if f"limit={limit}" in line]
 
@@ -108,24 +119,14 @@ def test_an_idle_keep_alive_connection_is_closed_after_the_idle_timeout(daemons)
 
 def test_the_connection_cap_refuses_the_next_connection_until_one_closes(daemons):
     d = daemons(config=server_config(max_connections=3))
-
-    def served_connection():
-        # The start-up health check's connection may still be counted for a moment: retry until served.
-        sock = connect(d)
-        try:
-            return sock if ping_on(sock) == b"HTTP/1.1 200 OK" else None
-        except (AssertionError, OSError):
-            sock.close()
-            return None
-
-    first = [wait_for(served_connection, what="a served connection") for _ in range(3)]
+    first = [wait_for(lambda: served_connection(d), what="a served connection") for _ in range(3)]
     for _ in range(3):
         surplus = connect(d)
         surplus.sendall(PING)
         wait_closed(surplus, within=2)
     assert [ping_on(sock) for sock in first] == [b"HTTP/1.1 200 OK"] * 3, "the first three still work"
     first[0].close()
-    replacement = wait_for(served_connection, what="a connection served once one closed")
+    replacement = wait_for(lambda: served_connection(d), what="a connection served once one closed")
     assert ping_on(replacement) == b"HTTP/1.1 200 OK"
     lines = limit_lines(d, "max_connections")
     assert len(lines) == 1 and "count=1" in lines[0] and "setting=3" in lines[0], lines
@@ -177,16 +178,7 @@ def test_the_socket_handed_over_by_systemd_has_the_same_limits(daemons):
 
     took = wait_closed(connect(d, path), within=5)
     assert 0.8 <= took <= 5, took
-
-    def served_connection():
-        sock = connect(d, path)
-        try:
-            return sock if ping_on(sock) == b"HTTP/1.1 200 OK" else None
-        except (AssertionError, OSError):
-            sock.close()
-            return None
-
-    kept = [wait_for(served_connection, what="a served connection") for _ in range(2)]
+    kept = [wait_for(lambda: served_connection(d, path), what="a served connection") for _ in range(2)]
     surplus = connect(d, path)
     surplus.sendall(PING)
     wait_closed(surplus, within=2)
