@@ -125,7 +125,7 @@ let package = Package(
             name: "SlotServerTests",
             dependencies: [
                 "SlotServer", "SlotAPI", "SlotClient", "SlotCore", "SlotRules", "SlotStore", "SlotProviders",
-                "WebhookProvider", "StripePayment",
+                "WebhookProvider", "StripePayment", "SlotBlocking",
                 .product(name: "Logging", package: "swift-log"),
                 // The connection guard's tests feed it HTTP parts.
                 .product(name: "Hummingbird", package: "hummingbird"),

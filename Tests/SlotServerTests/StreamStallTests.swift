@@ -1,4 +1,5 @@
 import Foundation
+import SlotBlocking
 import Testing
 
 @testable import SlotServer
@@ -31,8 +32,14 @@ struct StreamStallTests {
         return fd
     }
 
-    /// Reads until the server closes the connection; false when it is still open after `seconds`.
-    static func readsToEnd(_ fd: Int32, seconds: Int) -> Bool {
+    /// Reads until the server closes the connection; false when it is still open after `seconds`. The reads block,
+    /// so they run off the cooperative pool: a test blocking a pool thread would stall the daemon under test and
+    /// every test running beside it.
+    static func readsToEnd(_ fd: Int32, seconds: Int) async -> Bool {
+        await BlockingWork.run { readsToEndBlocking(fd, seconds: seconds) }
+    }
+
+    private static func readsToEndBlocking(_ fd: Int32, seconds: Int) -> Bool {
         var limit = timeval(tv_sec: seconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
         var buffer = [UInt8](repeating: 0, count: 65_536)
@@ -74,7 +81,7 @@ struct StreamStallTests {
         }
         #expect(booked > 0)
         #expect(bus.subscriberCount == 0, "the watch ended after \(booked) bookings")
-        #expect(Self.readsToEnd(watcher, seconds: 20), "the daemon closed the silent watcher's connection")
+        #expect(await Self.readsToEnd(watcher, seconds: 20), "the daemon closed the silent watcher's connection")
         #expect(try await test.client.get("/_ping").status == 200, "and still serves")
         try await test.stop()
     }
@@ -113,9 +120,37 @@ struct StreamStallTests {
         }
         #expect(bus.subscriberCount == 0, "every subscriber let go after \(cycles) cycles")
         for (number, fd) in subscribers.enumerated() {
-            #expect(Self.readsToEnd(fd, seconds: 10), "subscriber \(number + 1)'s connection was closed")
+            #expect(await Self.readsToEnd(fd, seconds: 10), "subscriber \(number + 1)'s connection was closed")
         }
         #expect(try await test.client.get("/_ping").status == 200, "and still serves")
         try await test.stop()
+    }
+
+    @Test("a slot watcher that reads nothing does not hold up a graceful shutdown")
+    func silentWatcherDoesNotDelayShutdown() async throws {
+        // A stall limit far past the bound below: only the shutdown can end the waiting write in time.
+        let rules = TestDaemon.rules.replacingOccurrences(of: "slot_step: 30m", with: "slot_step: 5m")
+            .replacingOccurrences(of: "horizon: 60d", with: "horizon: 120d")
+        let test = try await TestDaemon(rules: rules, configure: { $0.streamStallLimit = .seconds(120) })
+        let bus = test.daemon.service.bus
+        let watcher = try Self.silentClient(
+            test.directory + "/slotd.sock",
+            "/v1/slots?service=haircut&staff=alice&from=2030-01-07&to=2030-04-06&watch=true")
+        defer { close(watcher) }
+        let started = ContinuousClock.now
+        while bus.subscriberCount < 1 {
+            try #require(ContinuousClock.now - started < .seconds(20), "the watch did not start")
+            await Task.yield()
+        }
+        // Each booking is another ~800 kB line: a few are past every buffer towards a client that reads nothing.
+        for hour in 9...14 {
+            let answer = try await test.client.post(
+                "/v1/bookings", json: TestDaemon.booking(start: String(format: "2030-01-07T%02d:00", hour)))
+            #expect(answer.status == 201)
+        }
+        let stopping = ContinuousClock.now
+        try await test.stop()
+        #expect(ContinuousClock.now - stopping < .seconds(15), "stopped without waiting for the silent watcher")
+        #expect(await Self.readsToEnd(watcher, seconds: 10), "its connection was closed")
     }
 }
