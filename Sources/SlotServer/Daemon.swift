@@ -223,8 +223,14 @@ struct HTTPService: Service {
     /// The socket systemd passed (socket activation), served instead of binding `configuration.socketPath`.
     var inherited: InheritedSocket? = nil
 
+    /// The guard that closes the socket's slow, idle and surplus clients (`server:` in slotd.yaml).
+    func makeConnectionGuard() -> ConnectionGuard {
+        ConnectionGuard(limits: configuration.connectionLimits, listener: "socket", logger: logger)
+    }
+
     func run() async throws {
         if let inherited { return try await serve(inherited) }
+        let connectionGuard = makeConnectionGuard()
         let path = configuration.socketPath
         let group = configuration.socketGroup
         let logger = self.logger
@@ -242,9 +248,7 @@ struct HTTPService: Service {
         let app = Application(
             router: routes.router(roles: configuration.roles),
             server: .http1(
-                configuration: .init(
-                    additionalChannelHandlers: [PeerCredentialsHandler(registry: .shared)],
-                    idleTimeout: .seconds(30))),
+                configuration: connectionGuard.http1Configuration { [PeerCredentialsHandler(registry: .shared)] }),
             configuration: .init(address: .unixDomainSocket(path: path), serverName: nil),
             onServerRunning: { _ in
                 restore()

@@ -33,6 +33,8 @@ public struct DaemonConfiguration: Sendable {
     public var streamStallLimit: Duration = .seconds(30)
     /// How many undelivered lines a stream subscriber may lag behind before it is cut off with `overflow`.
     public var subscriberBufferSize: Int
+    /// Header and idle timeouts and the connection cap of each listener (`server:`).
+    public var connectionLimits = ConnectionLimits()
     /// The largest request body accepted.
     public var maxBodyBytes: Int
     /// Where logs go and how verbose.
