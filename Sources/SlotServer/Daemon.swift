@@ -174,7 +174,7 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
                 routes: PublicRoutes(
                     service: service, streams: routes.streams, settings: settings, links: links, webhooks: webhooks,
                     paymentProvider: providers.payment.name),
-                settings: settings, logger: logger)
+                settings: settings, limits: configuration.connectionLimits, logger: logger)
         }
     }
     let readiness = Readiness()

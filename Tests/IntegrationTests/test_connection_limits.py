@@ -184,3 +184,30 @@ def test_the_socket_handed_over_by_systemd_has_the_same_limits(daemons):
     wait_closed(surplus, within=2)
     assert [ping_on(sock) for sock in kept] == [b"HTTP/1.1 200 OK"] * 2
     assert len(limit_lines(d, "header_timeout")) == 1 and len(limit_lines(d, "max_connections")) == 1, d.log()
+
+
+def test_the_web_listener_closes_slow_clients_and_counts_its_connections_apart(daemons):
+    from test_web import start_web
+
+    d, web = start_web(daemons, extra=server_config(header_timeout="1s", max_connections=2))
+    slow = socket.create_connection(("127.0.0.1", web.port), timeout=10)
+    took = wait_closed(slow, within=5, dribble=b"GET /public/v1/shop HTTP/1.1\r\nHost: shop\r\nX-Slow: " + b"a" * 200)
+    assert 0.8 <= took <= 5, took
+    lines = wait_for(lambda: [line for line in limit_lines(d, "header_timeout") if "listener=web" in line],
+                     what="the web listener's header-timeout notice")
+    assert len(lines) == 1, lines
+    # The socket's cap is its own: two silent TCP connections leave the socket serving.
+    held = [socket.create_connection(("127.0.0.1", web.port), timeout=10) for _ in range(2)]
+    try:
+        assert d.client.get("/_ping").status == 200
+    finally:
+        for sock in held:
+            sock.close()
+
+    def served() -> bool:
+        try:
+            return web.get("/public/v1/shop").status == 200
+        except OSError:  # refused while the daemon has not yet seen the held ones close
+            return False
+
+    assert wait_for(served, what="the web listener serving again")
