@@ -161,7 +161,7 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
         service: service,
         streams: StreamRoutes(
             service: service, heartbeatInterval: configuration.heartbeatInterval,
-            bufferSize: configuration.subscriberBufferSize, stallLimit: configuration.streamStallLimit),
+            bufferSize: configuration.subscriberBufferSize, stallLimit: configuration.connectionLimits.streamStallLimit),
         startedAt: configuration.clock.now(), version: SlotdVersion.current, maxBodyBytes: configuration.maxBodyBytes,
         operations: operations)
     routes.outbox = OutboxRoutes(store: store, worker: outbox, clock: configuration.clock, rules: rules)

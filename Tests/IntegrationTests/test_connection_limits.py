@@ -154,13 +154,15 @@ def test_live_streams_outlast_the_header_and_idle_timeouts(daemons):
 def test_bad_server_settings_are_each_reported_with_their_location(daemons):
     d = daemons(start=False)
     d.config = d.dir / "slotd.yaml"
-    d.config.write_text("server:\n  header_timeout: -5s\n  idle_timeout: 0\n  max_connections: lots\n")
+    d.config.write_text("server:\n  header_timeout: -5s\n  idle_timeout: 0\n  max_connections: lots\n"
+                        "  stream_stall_limit: never\n")
     out = subprocess.run(d.args, capture_output=True, text=True, timeout=30, cwd=d.dir)
     assert out.returncode == 78, out
     for expected in [
         "slotd.yaml:2:19: `header_timeout` must be a positive duration like 10s, 500ms or 2m (got '-5s')",
         "slotd.yaml:3:17: `idle_timeout` must be a positive duration like 10s, 500ms or 2m (got '0')",
         "slotd.yaml:4:20: `max_connections` must be a whole number from 1 to 1000000 (got 'lots')",
+        "slotd.yaml:5:23: `stream_stall_limit` must be a positive duration like 10s, 500ms or 2m (got 'never')",
     ]:
         assert expected in out.stderr, out.stderr
 

@@ -61,7 +61,7 @@ struct StreamStallTests {
         // another, so a few lines fill every buffer between the daemon and a client that reads nothing.
         let rules = TestDaemon.rules.replacingOccurrences(of: "slot_step: 30m", with: "slot_step: 5m")
             .replacingOccurrences(of: "horizon: 60d", with: "horizon: 120d")
-        let test = try await TestDaemon(rules: rules, configure: { $0.streamStallLimit = .milliseconds(300) })
+        let test = try await TestDaemon(rules: rules, configure: { $0.connectionLimits.streamStallLimit = .milliseconds(300) })
         let bus = test.daemon.service.bus
         let socketPath = test.directory + "/slotd.sock"
         // (The event stream's lines are small, so a silent subscriber reaches the same `StallGuard` far later.)
@@ -100,7 +100,7 @@ struct StreamStallTests {
         let test = try await TestDaemon(
             bufferSize: 8,
             configure: {
-                $0.streamStallLimit = .milliseconds(300)
+                $0.connectionLimits.streamStallLimit = .milliseconds(300)
                 $0.connectionLimits.idleTimeout = .seconds(1)
             })
         let bus = test.daemon.service.bus
@@ -138,7 +138,7 @@ struct StreamStallTests {
         // A stall limit far past the bound below: only the shutdown can end the waiting write in time.
         let rules = TestDaemon.rules.replacingOccurrences(of: "slot_step: 30m", with: "slot_step: 5m")
             .replacingOccurrences(of: "horizon: 60d", with: "horizon: 120d")
-        let test = try await TestDaemon(rules: rules, configure: { $0.streamStallLimit = .seconds(120) })
+        let test = try await TestDaemon(rules: rules, configure: { $0.connectionLimits.streamStallLimit = .seconds(120) })
         let bus = test.daemon.service.bus
         let watcher = try Self.silentClient(
             test.directory + "/slotd.sock",
