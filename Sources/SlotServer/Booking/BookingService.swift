@@ -340,27 +340,17 @@ final class BookingService: Sendable {
             }
         }
 
-        // With "any", pick the staff member from the current bookings, then let the check inside the write
-        // transaction confirm it; if a racing booking took them meanwhile, pick again.
-        var lastReasons: [Reason] = []
-        for _ in 0..<3 {
-            let staffID: String
-            switch choice {
-            case .member(let id):
-                staffID = id
-            case .any:
+        let engine = loaded.engine
+        return try await write(
+            choice, offering: offering, start: start, loaded: loaded,
+            pick: {
                 let bookings = try await bookedSpans(
                     for: offering, choice: .any, from: date, through: date, in: loaded)
-                let decision = loaded.engine.decide(
+                return engine.decide(
                     offering: offering, staff: .any, start: start, now: now, bookings: bookings, schedule: schedule)
-                guard let slot = decision.slot else {
-                    if let replay = try await replay(idempotencyKey, fingerprint: fingerprint) { return replay }
-                    throw try await refusal(
-                        decision.reasons, offering: offering, choice: choice, start: start, loaded: loaded)
-                }
-                staffID = slot.staff
-            }
-            let engine = loaded.engine
+            },
+            noneFree: { try await replay(idempotencyKey, fingerprint: fingerprint) }
+        ) { staffID in
             let new = NewBooking(
                 staffID: staffID, services: offering.serviceIDs, variant: request.variant,
                 times: times,
@@ -383,15 +373,51 @@ final class BookingService: Sendable {
                     "booking created",
                     metadata: ["booking": "\(booking.id)", "staff": "\(staffID)", "start": "\(wire.time(start))"])
                 let body = try response?.body ?? JSONCoding.encoder.encode(payments.created(booking, wire: wire))
-                return Answer(status: 201, body: body)
+                return .done(Answer(status: 201, body: body))
             case .replayed(let record):
-                return Answer(status: record.response.status, body: record.response.body)
+                return .done(Answer(status: record.response.status, body: record.response.body))
             case .rejected(let reasons):
-                lastReasons = reasons
-                if case .member = choice { break }
-                continue
+                return .refused(reasons)
             }
-            break
+        }
+    }
+
+    /// One try of a write for one staff member: its result, or the reasons the check in its transaction refused.
+    enum Attempt<Success: Sendable>: Sendable {
+        case done(Success)
+        case refused([Reason])
+    }
+
+    /// Runs `attempt` for the staff member `choice` names, or with `.any` for the one `pick` finds free now (when
+    /// none is, `noneFree`'s answer or the refusal); the check inside the write transaction confirms the pick, and
+    /// when a racing write took that member meanwhile it picks again (three tries in all).
+    func write<Success: Sendable>(
+        _ choice: StaffChoice, offering: ServiceOffering, start: Int64, loaded: LoadedRules,
+        pick: () async throws -> Decision, noneFree: () async throws -> Success? = { nil },
+        attempt: (String) async throws -> Attempt<Success>
+    ) async throws -> Success {
+        var lastReasons: [Reason] = []
+        for _ in 0..<3 {
+            let staffID: String
+            switch choice {
+            case .member(let id):
+                staffID = id
+            case .any:
+                let decision = try await pick()
+                guard let slot = decision.slot else {
+                    if let answer = try await noneFree() { return answer }
+                    throw try await refusal(
+                        decision.reasons, offering: offering, choice: choice, start: start, loaded: loaded)
+                }
+                staffID = slot.staff
+            }
+            switch try await attempt(staffID) {
+            case .done(let success):
+                return success
+            case .refused(let reasons):
+                lastReasons = reasons
+            }
+            if case .member = choice { break }
         }
         throw try await refusal(lastReasons, offering: offering, choice: choice, start: start, loaded: loaded)
     }
@@ -513,26 +539,16 @@ final class BookingService: Sendable {
         let placement = placement(of: offering, at: start, in: loaded)
         let (date, schedule) = (placement.date, placement.schedule)
         let engine = loaded.engine
-        // As for a new booking with "any": pick from the current bookings, let the check in the write transaction
-        // confirm it, and pick again if a racing write took that staff member meanwhile.
-        var lastReasons: [Reason] = []
-        for _ in 0..<3 {
-            let staffID: String
-            switch choice {
-            case .member(let id):
-                staffID = id
-            case .any:
+        let times = placement.times
+        return try await write(
+            choice, offering: offering, start: start, loaded: loaded,
+            pick: {
                 let bookings = try await bookedSpans(for: offering, choice: .any, from: date, through: date, in: loaded)
-                let decision = engine.decideMove(
+                return engine.decideMove(
                     id, from: booking.staffID, offering: offering, staff: .any, start: start, now: now,
                     bookings: bookings, schedule: schedule)
-                guard let slot = decision.slot else {
-                    throw try await refusal(
-                        decision.reasons, offering: offering, choice: choice, start: start, loaded: loaded)
-                }
-                staffID = slot.staff
             }
-            let times = placement.times
+        ) { staffID in
             let outcome = try await store.reschedule(id, to: times, staff: staffID, at: now) { conflicting in
                 let decision = engine.decideMove(
                     id, from: booking.staffID, offering: offering, staff: .member(staffID), start: start, now: now,
@@ -548,15 +564,11 @@ final class BookingService: Sendable {
                         "booking": "\(id)", "staff": "\(booking.staffID) -> \(staffID)",
                         "start": "\(zone.iso8601(instant: start))",
                     ])
-                return try await payments.booking(outcome.booking, wire: WireMapping(zone: zone))
+                return .done(try await payments.booking(outcome.booking, wire: WireMapping(zone: zone)))
             case .rejected(let reasons):
-                lastReasons = reasons
-                if case .member = choice { break }
-                continue
+                return .refused(reasons)
             }
-            break
         }
-        throw try await refusal(lastReasons, offering: offering, choice: choice, start: start, loaded: loaded)
     }
 
     /// Expires due holds and publishes their events; returns how many expired.
