@@ -38,11 +38,16 @@ public struct CreateBookingRequest: Codable, Hashable, Sendable {
     }
 }
 
-/// `POST /v1/bookings/{id}/reschedule`: move a booking to a new start (same staff member and services).
+/// `POST /v1/bookings/{id}/reschedule`: move a booking to a new start (same services), and to another staff member
+/// (`staff`: an id, or `any` for whoever is free then, the current one first; absent keeps the staff member).
 public struct RescheduleRequest: Codable, Hashable, Sendable {
     public var start: String
+    public var staff: String?
 
-    public init(start: String) { self.start = start }
+    public init(start: String, staff: String? = nil) {
+        self.start = start
+        self.staff = staff
+    }
 }
 
 /// `POST /v1/bookings/{id}/cancel`: an optional reason (the body may be empty).

@@ -49,6 +49,23 @@ extension AvailabilityEngine {
         return .notBookable(shared)
     }
 
+    /// Whether the booking `moving`, now with `current`, can move to `start` with `choice`, judged without the
+    /// booking itself. With `.any` its current staff member keeps it when free there; otherwise the start goes to
+    /// whom a new booking with `.any` would get.
+    public func decideMove(
+        _ moving: String, from current: String, offering: ServiceOffering, staff choice: StaffChoice, start: Int64,
+        now: Int64, bookings: [BookedSpan], schedule: Schedule? = nil
+    ) -> Decision {
+        let others = bookings.filter { $0.id != moving }
+        if choice == .any, rules.staff.contains(where: { $0.id == current }) {
+            let staying = decide(
+                offering: offering, staff: .member(current), start: start, now: now, bookings: others,
+                schedule: schedule)
+            if staying.isBookable { return staying }
+        }
+        return decide(offering: offering, staff: choice, start: start, now: now, bookings: others, schedule: schedule)
+    }
+
     /// Like `decide(…start:…)` for a wall time in the shop's zone: a repeated time means its first occurrence;
     /// a time in a spring-forward gap is never bookable (it is judged at the gap's end for the other reasons).
     public func decide(

@@ -86,12 +86,25 @@ public struct CancellationTerms: Hashable, Sendable {
     public var feeApplies: Bool { fee != nil }
 }
 
+/// The staff member a rescheduled booking had and the one it has now (the same when the barber stays).
+public struct StaffChange: Hashable, Sendable {
+    public var from: String
+    public var to: String
+
+    public init(from: String, to: String) {
+        self.from = from
+        self.to = to
+    }
+}
+
 /// What happened to a booking, as recorded in the event log.
 public enum BookingEvent: Hashable, Sendable {
     case created(BookingState)
     case confirmed
     case cancelled(CancellationTerms)
-    case rescheduled(from: Interval, to: Interval)
+    /// New times, and the staff member before and after when the move changed them (nil when the caller did not
+    /// say, as before staff could change).
+    case rescheduled(from: Interval, to: Interval, staff: StaffChange? = nil)
     case completed
     case noShow
     case expired
@@ -287,9 +300,10 @@ public struct BookingLifecycle: Hashable, Sendable {
         ])
     }
 
-    /// New times for an active booking; the state stays. Whether the new time is free is the caller's check.
+    /// New times (and possibly another staff member, recorded in the event) for an active booking; the state stays.
+    /// Whether the new time is free is the caller's check.
     public mutating func reschedule(
-        start newStart: Int64, end newEnd: Int64, at now: Int64
+        start newStart: Int64, end newEnd: Int64, staff: StaffChange? = nil, at now: Int64
     ) -> Result<[BookingAction], BookingTransitionError> {
         guard state.isActive else { return .failure(.illegal(.reschedule, in: state)) }
         guard newEnd > newStart else {
@@ -302,7 +316,7 @@ public struct BookingLifecycle: Hashable, Sendable {
         start = newStart
         end = newEnd
         return .success([
-            .record(.rescheduled(from: old, to: Interval(newStart, newEnd))), .releaseSlot,
+            .record(.rescheduled(from: old, to: Interval(newStart, newEnd), staff: staff)), .releaseSlot,
             .enqueue(.notify(.rescheduled)),
         ])
     }

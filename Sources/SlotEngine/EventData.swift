@@ -57,7 +57,7 @@ public struct BookingFacts: Hashable, Sendable {
 }
 
 /// The data of a `booking.*` event: the booking's facts, and the per-type fields (`customer`/`price` on creation,
-/// `late`/`fee`/`reason` on cancellation, `from`/`to` on a reschedule).
+/// `late`/`fee`/`reason` on cancellation, `from`/`to` and `from_staff`/`to_staff` on a reschedule).
 public struct BookingEventData: Codable, Hashable, Sendable {
     public var booking: String
     public var status: String
@@ -79,6 +79,8 @@ public struct BookingEventData: Codable, Hashable, Sendable {
     // booking.rescheduled
     public var from: SpanData?
     public var to: SpanData?
+    public var fromStaff: String?
+    public var toStaff: String?
 
     /// The data of `event` about the booking `facts` describes (as it is after the event).
     public init(_ event: BookingEvent, of facts: BookingFacts) {
@@ -100,9 +102,11 @@ public struct BookingEventData: Codable, Hashable, Sendable {
             fee = terms.fee.map(MoneyData.init)
             minutesBeforeStart = terms.minutesBeforeStart
             reason = terms.reason
-        case .rescheduled(let old, let new):
+        case .rescheduled(let old, let new, let change):
             from = SpanData(old)
             to = SpanData(new)
+            fromStaff = change?.from
+            toStaff = change?.to
         case .confirmed, .completed, .noShow, .expired:
             break
         }
@@ -113,6 +117,8 @@ public struct BookingEventData: Codable, Hashable, Sendable {
         case holdExpiresAt = "hold_expires_at"
         case feeApplies = "fee_applies"
         case minutesBeforeStart = "minutes_before_start"
+        case fromStaff = "from_staff"
+        case toStaff = "to_staff"
     }
 }
 

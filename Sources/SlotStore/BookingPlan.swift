@@ -145,18 +145,23 @@ enum BookingPlanner {
         }
     }
 
-    /// The plan for moving `booking` to `times`, or why not.
+    /// The plan for moving `booking` to `times` and to `staffID` (nil: the same staff member), or why not.
     static func reschedule(
-        _ booking: StoredBooking, to times: BookingTimes, at now: Int64
+        _ booking: StoredBooking, to times: BookingTimes, staff staffID: String?, at now: Int64
     ) -> Result<BookingPlan, StoreError> {
         if let error = validate(times) { return .failure(error) }
+        if staffID?.isEmpty == true {
+            return .failure(StoreError(.constraintViolation, "a booking needs a staff member"))
+        }
+        let change = StaffChange(from: booking.staffID, to: staffID ?? booking.staffID)
         var lifecycle = booking.lifecycle
-        switch lifecycle.reschedule(start: times.start, end: times.end, at: now) {
+        switch lifecycle.reschedule(start: times.start, end: times.end, staff: change, at: now) {
         case .failure(let error):
             return error.code == .invalidTimes
                 ? .failure(StoreError(.constraintViolation, error.message)) : .failure(.illegal(error))
         case .success(let actions):
             var updated = booking
+            updated.staffID = change.to
             updated.start = times.start
             updated.end = times.end
             updated.footprint = times.footprint

@@ -34,10 +34,11 @@ public protocol BookingStore: Sendable {
         _ id: String, _ input: BookingInput, at now: Int64, policy: Policies, reason: String
     ) async throws(StoreError) -> TransitionOutcome
 
-    /// Moves an active booking to new times if `check` passes for the bookings that would then conflict (the
-    /// booking itself excluded), in one transaction.
+    /// Moves an active booking to new times and, when `staffID` is given, to that staff member, if `check` passes
+    /// for the bookings that would then conflict (those of the new staff member or a shared resource, the booking
+    /// itself excluded), in one transaction.
     func reschedule<Rejection: Sendable>(
-        _ id: String, to times: BookingTimes, at now: Int64,
+        _ id: String, to times: BookingTimes, staff staffID: String?, at now: Int64,
         check: @escaping @Sendable (_ conflicting: [StoredBooking]) -> Rejection?
     ) async throws(StoreError) -> RescheduleOutcome<Rejection>
 
@@ -69,6 +70,14 @@ extension BookingStore {
         _ id: String, at now: Int64, policy: Policies, reason: String = ""
     ) async throws(StoreError) -> TransitionOutcome {
         try await transition(id, .cancel, at: now, policy: policy, reason: reason)
+    }
+
+    /// Moves an active booking to new times with the same staff member (see `reschedule(_:to:staff:at:check:)`).
+    public func reschedule<Rejection: Sendable>(
+        _ id: String, to times: BookingTimes, at now: Int64,
+        check: @escaping @Sendable (_ conflicting: [StoredBooking]) -> Rejection?
+    ) async throws(StoreError) -> RescheduleOutcome<Rejection> {
+        try await reschedule(id, to: times, staff: nil, at: now, check: check)
     }
 
     /// Marks a confirmed booking as done.

@@ -79,13 +79,13 @@ public actor MemoryBookingStore: SlotStorage {
     }
 
     public func reschedule<Rejection: Sendable>(
-        _ id: String, to times: BookingTimes, at now: Int64,
+        _ id: String, to times: BookingTimes, staff staffID: String?, at now: Int64,
         check: @escaping @Sendable ([StoredBooking]) -> Rejection?
     ) async throws(StoreError) -> RescheduleOutcome<Rejection> {
         guard let booking = withCustomer(bookingsByID[id]) else { throw .notFound(id) }
-        let plan = try BookingPlanner.reschedule(booking, to: times, at: now).get()
+        let plan = try BookingPlanner.reschedule(booking, to: times, staff: staffID, at: now).get()
         let conflicting = candidates(
-            staffID: booking.staffID, resources: times.footprint.resources, window: times.window, excluding: id)
+            staffID: plan.booking.staffID, resources: times.footprint.resources, window: times.window, excluding: id)
         if let rejection = check(conflicting) { return .rejected(rejection) }
         return .rescheduled(TransitionOutcome(booking: plan.booking, events: apply(plan)))
     }

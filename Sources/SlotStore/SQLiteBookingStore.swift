@@ -305,15 +305,15 @@ public final class SQLiteBookingStore: BookingStore {
     }
 
     public func reschedule<Rejection: Sendable>(
-        _ id: String, to times: BookingTimes, at now: Int64,
+        _ id: String, to times: BookingTimes, staff staffID: String?, at now: Int64,
         check: @escaping @Sendable ([StoredBooking]) -> Rejection?
     ) async throws(StoreError) -> RescheduleOutcome<Rejection> {
         try await run {
             try await self.pool.write { db -> RescheduleOutcome<Rejection> in
                 guard let booking = try Self.fetchBooking(db, id: id) else { throw StoreError.notFound(id) }
-                let plan = try BookingPlanner.reschedule(booking, to: times, at: now).get()
+                let plan = try BookingPlanner.reschedule(booking, to: times, staff: staffID, at: now).get()
                 let conflicting = try Self.candidates(
-                    db, staffID: booking.staffID, resources: times.footprint.resources, window: times.window,
+                    db, staffID: plan.booking.staffID, resources: times.footprint.resources, window: times.window,
                     excluding: id)
                 if let rejection = check(conflicting) { return .rejected(rejection) }
                 try Self.update(db, plan.booking)

@@ -25,7 +25,7 @@ struct SlotCtl: ParsableCommand {
               book                     book a start
               bookings [--today]       list bookings
               show ID                  one booking
-              cancel ID, reschedule ID --to TIME, confirm ID, complete ID,
+              cancel ID, reschedule ID --start TIME [--staff ID|any], confirm ID, complete ID,
               no-show ID               a booking's transitions
               events [--follow]        the event log, then live events
               watch                    the barber's live view of today

@@ -110,7 +110,7 @@ def test_book_show_list_and_transitions(ctl, daemon):
     assert booking_id in listing and "Ben Meyer" in listing and "confirmed" in listing
     assert json.loads(ctl("bookings", "--json").stdout)["bookings"][0]["id"] == booking_id
 
-    moved = ctl("reschedule", booking_id, "--to", wall(DAY, "11:00")).stdout
+    moved = ctl("reschedule", booking_id, "--to", wall(DAY, "11:00")).stdout  # --to is --start's old name
     assert "11:00–11:30" in moved
     early_done = ctl("complete", booking_id, check=CONFLICT)  # completing, too, only after the start
     assert "cannot complete a booking before it starts" in early_done.stderr
@@ -122,6 +122,17 @@ def test_book_show_list_and_transitions(ctl, daemon):
     third = json.loads(ctl("book", "--service", "haircut", "--at", wall(DAY, "13:00"), "--name", "C",
                            "--json").stdout)
     assert "is now cancelled" in ctl("cancel", third["id"], "--reason", "ill").stdout
+
+
+def test_reschedule_to_another_staff_member_prints_the_new_time_and_barber(ctl, daemon):
+    booked = json.loads(ctl("book", "--service", "haircut", "--staff", "anna", "--at", wall(DAY, "10:00"),
+                            "--name", "R", "--json").stdout)
+    moved = ctl("reschedule", booked["id"], "--start", wall(DAY, "11:00"), "--staff", "ben").stdout
+    assert f"{booked['id']} moved to" in moved and "11:00–11:30 with ben" in moved
+    anywhere = ctl("reschedule", booked["id"], "--start", wall(DAY, "09:15"), "--staff", "any").stdout
+    assert "09:15–09:45 with anna" in anywhere  # ben starts at 10:00
+    unknown = ctl("reschedule", booked["id"], "--start", wall(DAY, "12:00"), "--staff", "nobody", check=INVALID)
+    assert "unknown staff member 'nobody'" in unknown.stderr
 
 
 def test_errors_are_clear_and_mapped_to_exit_codes(ctl, daemon):

@@ -348,9 +348,39 @@ def test_reschedule_moves_to_a_free_start_with_the_same_staff(site):
     assert web.get(f"/public/v1/bookings/{token}").json()["booking"]["start"] == local_iso(day, "11:00")
     assert_problem(web.post(f"/public/v1/bookings/{token}/reschedule", json={"start": wall(day, "14:00")}), 409,
                    "slot_unavailable")
-    assert_problem(web.post(f"/public/v1/bookings/{token}/reschedule",
-                            json={"start": wall(day, "15:00"), "staff": "ben"}), 422, "validation_failed")
     assert taken
+
+
+def test_reschedule_moves_to_another_staff_member_or_any(site):
+    # Issue 14: the manage page's "the same barber or any" passes `staff` through (issue 12 kept the barber).
+    daemon, web = site
+    day = future_day(4)
+    token = web.book(wall(day, "10:00")).json()["token"]
+    web.book(wall(day, "11:00"))  # anna is taken at 11:00
+    moved = web.post(f"/public/v1/bookings/{token}/reschedule", json={"start": wall(day, "11:00"), "staff": "ben"})
+    assert moved.status == 200, moved
+    assert moved.json()["booking"]["staff"] == "ben"
+    assert moved.json()["booking"]["start"] == local_iso(day, "11:00")
+    # "any" keeps ben where he is free, and goes to anna where only she is (ben starts at 10:00)
+    stays = web.post(f"/public/v1/bookings/{token}/reschedule", json={"start": wall(day, "13:00"), "staff": "any"})
+    assert stays.json()["booking"]["staff"] == "ben"
+    early = web.post(f"/public/v1/bookings/{token}/reschedule", json={"start": wall(day, "09:15"), "staff": "any"})
+    assert early.status == 200, early
+    assert early.json()["booking"]["staff"] == "anna"
+    # absent keeps the barber; an unknown one or one without the service is 422, a taken start 409
+    kept = web.post(f"/public/v1/bookings/{token}/reschedule", json={"start": wall(day, "09:30")}).json()
+    assert kept["booking"]["staff"] == "anna"
+    problem = assert_problem(web.post(f"/public/v1/bookings/{token}/reschedule",
+                                      json={"start": wall(day, "15:00"), "staff": "bob"}), 422, "validation_failed")
+    assert "bob" in problem["detail"]
+    shave = web.book(wall(day, "16:00"), service="shave").json()["token"]
+    problem = assert_problem(web.post(f"/public/v1/bookings/{shave}/reschedule",
+                                      json={"start": wall(day, "15:00"), "staff": "ben"}), 422, "validation_failed")
+    assert "does not perform" in problem["detail"]
+    assert_problem(web.post(f"/public/v1/bookings/{token}/reschedule",
+                            json={"start": wall(day, "11:00"), "staff": "anna"}), 409, "slot_unavailable")
+    assert daemon.sql("SELECT staff_id FROM bookings WHERE start_at = (SELECT MIN(start_at) FROM bookings)") \
+        == [("anna",)]
 
 
 def test_the_booking_as_ics_parses_with_icalendar(site):

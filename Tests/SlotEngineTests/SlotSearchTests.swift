@@ -313,6 +313,33 @@ import Testing
         #expect(!slots.contains { $0.staff == "zoe" })  // she does not cut
     }
 
+    @Test func aMoveWithAnyKeepsTheCurrentStaffMemberWhenFreeElseTakesWhomANewBookingWould() {
+        let rules = Fixture.rules(
+            hours: "Mo 09:00-12:00", staff: [Fixture.member("ben"), Fixture.member("ana"), Fixture.member("cy")])
+        let engine = AvailabilityEngine(rules: rules)
+        let cut = Fixture.offering(rules, "cut")
+        let moving = Fixture.booking("M", "ana", "2026-03-09T09:00", cut)
+        func move(_ choice: StaffChoice, to wall: String, _ others: [BookedSpan]) -> Decision {
+            engine.decideMove(
+                "M", from: "ana", offering: cut, staff: choice, start: Fixture.at(wall), now: Fixture.longAgo,
+                bookings: [moving] + others)
+        }
+        // Ben comes first in declared order, but ana is free at 10:00: she keeps the booking.
+        #expect(move(.any, to: "2026-03-09T10:00", []).slot?.staff == "ana")
+        // Overlapping its own old time does not count against the move.
+        #expect(move(.any, to: "2026-03-09T09:15", []).slot?.staff == "ana")
+        // Ana is taken at 10:00: the first free one in declared order (ben is too, so cy).
+        let busy = [
+            Fixture.booking("A", "ana", "2026-03-09T10:00", cut), Fixture.booking("B", "ben", "2026-03-09T10:00", cut),
+        ]
+        #expect(move(.any, to: "2026-03-09T10:00", busy).slot?.staff == "cy")
+        // A named staff member is that one or nothing.
+        #expect(move(.member("ben"), to: "2026-03-09T10:30", busy).slot?.staff == "ben")
+        #expect(!move(.member("ben"), to: "2026-03-09T10:00", busy).isBookable)
+        let everyone = busy + [Fixture.booking("C", "cy", "2026-03-09T10:00", cut)]
+        #expect(move(.any, to: "2026-03-09T10:00", everyone).reasons.map(\.code).contains("overlaps_booking"))
+    }
+
     @Test func unknownStaffHasNoSlots() {
         let engine = AvailabilityEngine(rules: Fixture.rules())
         #expect(engine.starts("cut", staff: .member("nobody"), on: Self.monday).isEmpty)

@@ -197,6 +197,27 @@ struct BookingLifecycleTests {
         #expect(error.code == .invalidTimes)
     }
 
+    @Test func rescheduleToAnotherStaffMemberRecordsBothInTheEvent() throws {
+        var lifecycle = Self.lifecycle(.held)
+        let change = StaffChange(from: "ana", to: "bo")
+        let actions = try lifecycle.reschedule(
+            start: Self.start + 3_600, end: Self.start + 5_400, staff: change, at: Self.start
+        ).get()
+        #expect(lifecycle.state == .held)
+        let event = try #require(BookingAction.event(in: actions))
+        #expect(
+            event == .rescheduled(
+                from: Interval(Self.start, Self.start + 1_800), to: Interval(Self.start + 3_600, Self.start + 5_400),
+                staff: change))
+        let facts = BookingFacts(
+            booking: "bk_1", status: .held, staff: "bo", services: ["cut"], start: Self.start + 3_600,
+            end: Self.start + 5_400, customer: "cu_1", price: Money(minorUnits: 100, currency: "EUR"), deposit: nil,
+            holdExpiresAt: nil)
+        let data = BookingEventData(event, of: facts)
+        #expect(data.fromStaff == "ana" && data.toStaff == "bo" && data.staff == "bo")
+        #expect(data.from?.start == Self.start && data.to?.start == Self.start + 3_600)
+    }
+
     @Test func creationIsHeldWithAnExpiryAndConfirmedWithout() throws {
         let (held, heldActions) = try BookingLifecycle.create(
             start: Self.start, end: Self.start + 60, price: Self.price, holdExpiresAt: Self.start - 60

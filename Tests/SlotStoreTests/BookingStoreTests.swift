@@ -315,6 +315,71 @@ struct BookingStoreTests {
     }
 
     @Test(arguments: StoreKind.allCases)
+    func rescheduleMovesToAnotherStaffMemberCheckingTheirBookings(_ kind: StoreKind) async throws {
+        let store = try kind.make()
+        let moving = try await Fixture.book(store, Fixture.booking())
+        let bosBooking = try await Fixture.book(store, Fixture.booking(staff: "bo", at: 120))
+        // Ana is free at 120 minutes, but the move to bo's booked time is checked against bo's bookings.
+        let taken = Fixture.times(Fixture.day + 120 * 60)
+        let refused = try await store.reschedule(
+            moving.id, to: taken, staff: "bo", at: Fixture.now, check: Fixture.noOverlap(taken, staff: "bo"))
+        guard case .rejected(let why) = refused else {
+            Issue.record("expected a rejection, got \(refused)")
+            return
+        }
+        #expect(why == "overlaps \(bosBooking.id)")
+        #expect(try await store.booking(id: moving.id)?.staffID == "ana")
+
+        let free = Fixture.times(Fixture.day + 60 * 60)
+        let moved = try await store.reschedule(
+            moving.id, to: free, staff: "bo", at: Fixture.now, check: Fixture.noOverlap(free, staff: "bo"))
+        let outcome = try #require(moved.outcome)
+        #expect(outcome.booking.staffID == "bo" && outcome.booking.start == free.start)
+        let stored = try #require(try await store.booking(id: moving.id))
+        #expect(stored.staffID == "bo" && stored.start == free.start)
+        let event = try #require(outcome.events.first)
+        #expect(event.type == "booking.rescheduled")
+        #expect(event.object["staff"] as? String == "bo")
+        #expect(event.object["from_staff"] as? String == "ana")
+        #expect(event.object["to_staff"] as? String == "bo")
+        #expect((event.object["from"] as? [String: Any])?["start"] as? Int == Int(Fixture.day))
+        // Availability now sees the booking as bo's.
+        let spans = try await store.bookedSpans(SpanQuery(window: Interval(0, .max / 2), staff: ["ana"]))
+        #expect(spans.isEmpty)
+
+        // Without a staff member the booking keeps bo, and the event says so.
+        let later = Fixture.times(Fixture.day + 180 * 60)
+        let keeping = try await store.reschedule(
+            moving.id, to: later, at: Fixture.now, check: Fixture.noOverlap(later, staff: "bo"))
+        let kept = try #require(keeping.outcome)
+        #expect(kept.booking.staffID == "bo")
+        #expect(kept.events.first?.object["from_staff"] as? String == "bo")
+        #expect(kept.events.first?.object["to_staff"] as? String == "bo")
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func concurrentMovesOfTwoBookingsIntoOneSlotMoveOnlyOne(_ kind: StoreKind) async throws {
+        let store = try kind.make()
+        let first = try await Fixture.book(store, Fixture.booking())
+        let second = try await Fixture.book(store, Fixture.booking(staff: "bo"))
+        let target = Fixture.times(Fixture.day + 240 * 60)
+        let moved = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for booking in [first, second] {
+                group.addTask {
+                    let outcome = try await store.reschedule(
+                        booking.id, to: target, staff: "cy", at: Fixture.now,
+                        check: Fixture.noOverlap(target, staff: "cy"))
+                    return outcome.outcome != nil
+                }
+            }
+            return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+        }
+        #expect(moved == 1)
+        let atTarget = try await store.bookings(matching: BookingQuery(staffID: "cy"))
+        #expect(atTarget.count == 1 && atTarget.first?.start == target.start)
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func eventsFilterByTypePrefixAndLimit(_ kind: StoreKind) async throws {
         let store = try kind.make()
         for index in 0..<5 {

@@ -73,6 +73,18 @@ final class BookingService: Sendable {
         return .member(text)
     }
 
+    /// A named staff member who does not do the service is a wrong `staff`, not a taken or closed `start`.
+    func performerProblem(_ choice: StaffChoice, offering: ServiceOffering, in loaded: LoadedRules) -> FieldProblem? {
+        guard case .member(let id) = choice, let member = loaded.ruleSet.staffMember(id), !member.performs(offering)
+        else { return nil }
+        let missing = offering.serviceIDs.filter { !member.services.contains($0) }
+        let who = loaded.ruleSet.staff.filter { $0.performs(offering) }.map(\.id)
+        return FieldProblem(
+            field: "staff",
+            reason: "\(id) does not perform " + missing.map { "'\($0)'" }.joined(separator: ", ")
+                + (who.isEmpty ? "" : " — ask for " + who.joined(separator: ", ") + " or any"))
+    }
+
     /// A start: ISO 8601 with an offset, or a shop-local wall time (a wall time in a DST gap is refused).
     func instant(_ text: String, in loaded: LoadedRules, field: String) throws(APIError) -> Int64 {
         let zone = loaded.ruleSet.shop.timeZone
@@ -285,17 +297,8 @@ final class BookingService: Sendable {
         }
         var choice = StaffChoice.any
         check { () throws(APIError) in choice = try staffChoice(request.staff, in: loaded) }
-        // A named staff member who does not do the service is a wrong `staff`, not a taken or closed `start`.
-        if case .member(let id) = choice, let offering, let member = loaded.ruleSet.staffMember(id),
-            !member.performs(offering)
-        {
-            let missing = offering.serviceIDs.filter { !member.services.contains($0) }
-            let who = loaded.ruleSet.staff.filter { $0.performs(offering) }.map(\.id)
-            problems.append(
-                FieldProblem(
-                    field: "staff",
-                    reason: "\(id) does not perform " + missing.map { "'\($0)'" }.joined(separator: ", ")
-                        + (who.isEmpty ? "" : " — ask for " + who.joined(separator: ", ") + " or any")))
+        if let offering, let problem = performerProblem(choice, offering: offering, in: loaded) {
+            problems.append(problem)
         }
         var start: Int64?
         check { () throws(APIError) in start = try instant(request.start, in: loaded, field: "start") }
@@ -355,27 +358,17 @@ final class BookingService: Sendable {
             }
         }
 
-        // With "any", pick the staff member from the current bookings, then let the check inside the write
-        // transaction confirm it; if a racing booking took them meanwhile, pick again.
-        var lastReasons: [Reason] = []
-        for _ in 0..<3 {
-            let staffID: String
-            switch choice {
-            case .member(let id):
-                staffID = id
-            case .any:
+        let engine = loaded.engine
+        return try await write(
+            choice, offering: offering, start: start, loaded: loaded,
+            pick: {
                 let bookings = try await bookedSpans(
                     for: offering, choice: .any, from: date, through: date, in: loaded)
-                let decision = loaded.engine.decide(
+                return engine.decide(
                     offering: offering, staff: .any, start: start, now: now, bookings: bookings, schedule: schedule)
-                guard let slot = decision.slot else {
-                    if let replay = try await replay(idempotencyKey, fingerprint: fingerprint) { return replay }
-                    throw try await refusal(
-                        decision.reasons, offering: offering, choice: choice, start: start, loaded: loaded)
-                }
-                staffID = slot.staff
-            }
-            let engine = loaded.engine
+            },
+            noneFree: { try await replay(idempotencyKey, fingerprint: fingerprint) }
+        ) { staffID in
             let new = NewBooking(
                 staffID: staffID, services: offering.serviceIDs, variant: request.variant,
                 times: times,
@@ -398,15 +391,51 @@ final class BookingService: Sendable {
                     "booking created",
                     metadata: ["booking": "\(booking.id)", "staff": "\(staffID)", "start": "\(wire.time(start))"])
                 let body = try response?.body ?? JSONCoding.encoder.encode(payments.created(booking, wire: wire))
-                return Answer(status: 201, body: body)
+                return .done(Answer(status: 201, body: body))
             case .replayed(let record):
-                return Answer(status: record.response.status, body: record.response.body)
+                return .done(Answer(status: record.response.status, body: record.response.body))
             case .rejected(let reasons):
-                lastReasons = reasons
-                if case .member = choice { break }
-                continue
+                return .refused(reasons)
             }
-            break
+        }
+    }
+
+    /// One try of a write for one staff member: its result, or the reasons the check in its transaction refused.
+    enum Attempt<Success: Sendable>: Sendable {
+        case done(Success)
+        case refused([Reason])
+    }
+
+    /// Runs `attempt` for the staff member `choice` names, or with `.any` for the one `pick` finds free now (when
+    /// none is, `noneFree`'s answer or the refusal); the check inside the write transaction confirms the pick, and
+    /// when a racing write took that member meanwhile it picks again (three tries in all).
+    func write<Success: Sendable>(
+        _ choice: StaffChoice, offering: ServiceOffering, start: Int64, loaded: LoadedRules,
+        pick: () async throws -> Decision, noneFree: () async throws -> Success? = { nil },
+        attempt: (String) async throws -> Attempt<Success>
+    ) async throws -> Success {
+        var lastReasons: [Reason] = []
+        for _ in 0..<3 {
+            let staffID: String
+            switch choice {
+            case .member(let id):
+                staffID = id
+            case .any:
+                let decision = try await pick()
+                guard let slot = decision.slot else {
+                    if let answer = try await noneFree() { return answer }
+                    throw try await refusal(
+                        decision.reasons, offering: offering, choice: choice, start: start, loaded: loaded)
+                }
+                staffID = slot.staff
+            }
+            switch try await attempt(staffID) {
+            case .done(let success):
+                return success
+            case .refused(let reasons):
+                lastReasons = reasons
+            }
+            if case .member = choice { break }
         }
         throw try await refusal(lastReasons, offering: offering, choice: choice, start: start, loaded: loaded)
     }
@@ -501,39 +530,62 @@ final class BookingService: Sendable {
         return try await payments.booking(outcome.booking, wire: WireMapping(zone: loaded.ruleSet.shop.timeZone))
     }
 
-    func reschedule(_ id: String, to text: String) async throws -> BookingDetails {
+    /// Moves a booking to the start `text` and to the staff member `staff` (an id, `any` for whoever is free there
+    /// (the current one first), nil or empty to keep the current one), atomically.
+    func reschedule(_ id: String, to text: String, staff: String? = nil) async throws -> BookingDetails {
         let loaded = try loaded()
         guard let booking = try await store.booking(id: id) else {
             throw APIError(.bookingNotFound, "no booking with id '\(id)'")
         }
-        let start = try instant(text, in: loaded, field: "start")
+        let zone = loaded.ruleSet.shop.timeZone
         let now = clock.now()
-        if start < now {
-            let zone = loaded.ruleSet.shop.timeZone
-            throw APIError.invalid("start", "is in the past (now is \(zone.iso8601(instant: now)))")
+        var problems: [FieldProblem] = []
+        var start: Int64?
+        do { start = try instant(text, in: loaded, field: "start") } catch { problems += error.problem.fields ?? [] }
+        if let value = start, value < now {
+            problems.append(
+                FieldProblem(field: "start", reason: "is in the past (now is \(zone.iso8601(instant: now)))"))
         }
         let offering = try offering(booking.services, variant: booking.variant, in: loaded, field: "services")
-        let zone = loaded.ruleSet.shop.timeZone
-        let placement = placement(of: offering, at: start, in: loaded)
-        let schedule = placement.schedule
-        let engine = loaded.engine
-        let staffID = booking.staffID
-        let outcome = try await store.reschedule(
-            id, to: placement.times, at: now
-        ) { conflicting in
-            let decision = engine.decide(
-                offering: offering, staff: .member(staffID), start: start, now: now,
-                bookings: conflicting.map(\.bookedSpan), schedule: schedule)
-            return decision.isBookable ? nil : decision.reasons
+        var choice = StaffChoice.member(booking.staffID)
+        if let staff, !staff.isEmpty {
+            do { choice = try staffChoice(staff, in: loaded) } catch { problems += error.problem.fields ?? [] }
+            if let problem = performerProblem(choice, offering: offering, in: loaded) { problems.append(problem) }
         }
-        switch outcome {
-        case .rescheduled(let outcome):
-            bus.publish(outcome.events)
-            logger.info(
-                "booking rescheduled", metadata: ["booking": "\(id)", "start": "\(zone.iso8601(instant: start))"])
-            return try await payments.booking(outcome.booking, wire: WireMapping(zone: zone))
-        case .rejected(let reasons):
-            throw try await refusal(reasons, offering: offering, choice: .member(staffID), start: start, loaded: loaded)
+        guard problems.isEmpty, let start else { throw APIError.invalid(problems) }
+
+        let placement = placement(of: offering, at: start, in: loaded)
+        let (date, schedule) = (placement.date, placement.schedule)
+        let engine = loaded.engine
+        let times = placement.times
+        return try await write(
+            choice, offering: offering, start: start, loaded: loaded,
+            pick: {
+                let bookings = try await bookedSpans(for: offering, choice: .any, from: date, through: date, in: loaded)
+                return engine.decideMove(
+                    id, from: booking.staffID, offering: offering, staff: .any, start: start, now: now,
+                    bookings: bookings, schedule: schedule)
+            }
+        ) { staffID in
+            let outcome = try await store.reschedule(id, to: times, staff: staffID, at: now) { conflicting in
+                let decision = engine.decideMove(
+                    id, from: booking.staffID, offering: offering, staff: .member(staffID), start: start, now: now,
+                    bookings: conflicting.map(\.bookedSpan), schedule: schedule)
+                return decision.isBookable ? nil : decision.reasons
+            }
+            switch outcome {
+            case .rescheduled(let outcome):
+                bus.publish(outcome.events)
+                logger.info(
+                    "booking rescheduled",
+                    metadata: [
+                        "booking": "\(id)", "staff": "\(booking.staffID) -> \(staffID)",
+                        "start": "\(zone.iso8601(instant: start))",
+                    ])
+                return .done(try await payments.booking(outcome.booking, wire: WireMapping(zone: zone)))
+            case .rejected(let reasons):
+                return .refused(reasons)
+            }
         }
     }
 

@@ -149,7 +149,7 @@ struct Routes: Sendable {
         router.post("/v1/bookings/:id/reschedule") { request, context in
             try context.require(.transition)
             let move = try decode(RescheduleRequest.self, from: try await body(request))
-            return try json(try await service.reschedule(try bookingID(context), to: move.start))
+            return try json(try await service.reschedule(try bookingID(context), to: move.start, staff: move.staff))
         }
         router.post("/v1/bookings/:id/confirm") { _, context in
             try context.require(.transition)

@@ -132,12 +132,8 @@ struct PublicRoutes: Sendable {
             let booking = try await storedBooking(token)
             let move = try decode(
                 PublicRescheduleRequest.self, from: try await collectBody(request, limit: settings.maxBodyBytes))
-            if let staff = move.staff, !staff.isEmpty, staff != "any", staff != booking.staffID {
-                throw APIError.invalid(
-                    "staff", "a booking moves online with its own staff member (\(booking.staffID)) — leave staff out")
-            }
             try requireActive(booking, to: "move")
-            _ = try await service.reschedule(booking.id, to: move.start)
+            _ = try await service.reschedule(booking.id, to: move.start, staff: move.staff)
             // A moved booking ends later: its new link lasts longer; the old one keeps working until it expires.
             let moved = try await storedBooking(token)
             return try json(try await answer(moved, token: links.token(for: moved), cancellation: true))

@@ -132,21 +132,34 @@ struct CancelCommand: OnlineCommand {
     }
 }
 
-/// `slotctl reschedule ID --to TIME`.
+/// `slotctl reschedule ID --start TIME [--staff ID|any]`.
 struct RescheduleCommand: OnlineCommand {
     static let configuration = CommandConfiguration(
-        commandName: "reschedule", abstract: "Move a booking to a new start, atomically.",
-        discussion: OnlineExit.help(examples: "slotctl reschedule bk_3f9a2c --to 2026-12-01T11:30"))
+        commandName: "reschedule",
+        abstract: "Move a booking to a new start, and optionally to another barber, atomically.",
+        discussion: OnlineExit.help(
+            examples: "slotctl reschedule bk_3f9a2c --start 2026-12-01T11:30",
+            "slotctl reschedule bk_3f9a2c --start 2026-12-01T11:30 --staff lena",
+            "slotctl reschedule bk_3f9a2c --start 2026-12-01T11:30 --staff any"))
 
     @OptionGroup var connection: ConnectionOptions
     @ParentCommand var root: SlotCtl
     @Argument(help: "The booking id (bk_…).") var id: String
-    @Option(help: "The new start: YYYY-MM-DDTHH:MM (shop-local) or ISO 8601 with offset.") var to: String
+    @Option(
+        name: [.customLong("start"), .customLong("to")],
+        help: "The new start: YYYY-MM-DDTHH:MM (shop-local) or ISO 8601 with offset (--to is the same).")
+    var start: String
+    @Option(help: "Move to this staff member, or `any` for whoever is free then (the current one first).")
+    var staff: String?
 
     func perform(_ client: SlotdClient) throws(OnlineFailure) {
-        try transition(
-            client, id: id, action: "reschedule",
-            body: SlotdClient.encode(RescheduleRequest(start: to)), json: connection.json)
+        let (booking, raw) = try client.call(
+            "POST", "/v1/bookings/\(SlotdClient.segment(id))/reschedule",
+            body: SlotdClient.encode(RescheduleRequest(start: start, staff: staff)), as: BookingDetails.self)
+        if connection.json { return emitJSON(raw) }
+        let when = "\(TimeText.dayAndTime(booking.start))–\(TimeText.time(booking.end))"
+        emit("\(booking.id) moved to \(when) with \(booking.staff)")
+        emit(BookingText.details(booking))
     }
 }
 
