@@ -47,6 +47,11 @@ import Testing
         return assigned
     }
 
+    /// 30-minute cuts by `staff` on `date` at each of `times`.
+    static func cuts(_ rules: RuleSet, by staff: String, on date: String, at times: [String]) -> [BookedSpan] {
+        times.map { Fixture.booking("\(staff)-\($0)", staff, "\(date)T\($0)", Fixture.offering(rules, "cut")) }
+    }
+
     static let fourStarts = ["09:00", "10:00", "11:00", "12:00"].map { "\(tuesday)T\($0)" }
 
     @Test func balancedIsTheDefault() {
@@ -94,24 +99,19 @@ import Testing
     @Test func balancedCountsOnlyTheStartsLocalDay() {
         // Monday's full day for Mehmet does not count on Tuesday: both have 0 minutes there, so the declared order.
         let rules = Self.shop(.balanced)
-        let cut = Fixture.offering(rules, "cut")
-        let monday = ["09:00", "10:00", "11:00"].enumerated().map { index, time in
-            Fixture.booking("M\(index)", "mehmet", "2026-12-07T\(time)", cut)
-        }
+        let monday = Self.cuts(rules, by: "mehmet", on: "2026-12-07", at: ["09:00", "10:00", "11:00"])
         #expect(Self.bookAny(rules, ["\(Self.tuesday)T09:00"], bookings: monday) == ["mehmet"])
         #expect(Self.bookAny(rules, ["2026-12-07T14:00"], bookings: monday) == ["lena"])
     }
 
     @Test func aStaffMemberBusyAtTheStartIsNeverChosen() {
-        // Lena has fewer minutes (30 against 90) but her 10:00 cut covers 10:00 and 10:15, and a 10:45 cut would
+        // Lena has fewer minutes (60 against 90) but her 10:00 cut covers 10:00 and 10:15, and a 10:45 cut would
         // run into her 11:00 one; so those go to Mehmet, and the free 11:30 goes to her.
         let rules = Self.shop(.balanced)
         let cut = Fixture.offering(rules, "cut")
-        var booked = ["13:00", "14:00", "15:00"].enumerated().map { index, time in
-            Fixture.booking("M\(index)", "mehmet", "\(Self.tuesday)T\(time)", cut)
-        }
-        booked.append(Fixture.booking("L1", "lena", "\(Self.tuesday)T10:00", cut))
-        booked.append(Fixture.booking("L2", "lena", "\(Self.tuesday)T11:00", cut))
+        let booked =
+            Self.cuts(rules, by: "mehmet", on: Self.tuesday, at: ["13:00", "14:00", "15:00"])
+            + Self.cuts(rules, by: "lena", on: Self.tuesday, at: ["10:00", "11:00"])
         let engine = AvailabilityEngine(rules: rules)
         for time in ["10:00", "10:15", "10:45"] {
             let decision = engine.decide(
