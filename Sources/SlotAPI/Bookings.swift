@@ -17,7 +17,7 @@ public struct CreateBookingRequest: Codable, Hashable, Sendable {
     /// Several services back to back (haircut, then beard) as one booking.
     public var services: [String]?
     public var variant: String?
-    /// A staff id, or `any` / absent for the first free one in declared order.
+    /// A staff id, or `any` / absent for a free one, picked by the rules' `assign` policy.
     public var staff: String?
     /// ISO 8601 with an offset, or a shop-local wall time `YYYY-MM-DDTHH:MM`.
     public var start: String

@@ -90,7 +90,7 @@ public struct StaffInfo: Codable, Hashable, Sendable {
     }
 }
 
-/// `GET /v1/staff`, in declared order (the order "any" tries them in).
+/// `GET /v1/staff`, in declared order (the order ties of "any" go in).
 public struct StaffList: Codable, Hashable, Sendable {
     public var staff: [StaffInfo]
 

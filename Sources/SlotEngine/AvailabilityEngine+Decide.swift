@@ -7,7 +7,8 @@ extension AvailabilityEngine {
     /// Whether `start` (an instant) can be booked for `offering`, and if not, every reason why.
     ///
     /// This is the check a booking must pass; `slots` offers exactly the grid starts it accepts.
-    /// For `.any` the start goes to the first staff member in declared order who can take it.
+    /// For `.any` the start goes to a staff member who can take it, chosen by the rules' assign policy
+    /// (`balanced`: fewest booked minutes that local day; `in_order`: first in declared order).
     public func decide(
         offering: ServiceOffering, staff choice: StaffChoice, start: Int64, now: Int64, bookings: [BookedSpan],
         schedule compiled: Schedule? = nil
@@ -35,14 +36,23 @@ extension AvailabilityEngine {
             guard !rules.staff.isEmpty else { return .notBookable([writer.reason(.noStaff)] + shared) }
             candidates = Array(rules.staff.indices)
         }
-        var reasons: [Reason] = []
-        for index in candidates {
-            let own = staffReasons(
-                footprint, offering: offering, staff: index, start: start, bookings: bookings, schedule: schedule)
-            if own.isEmpty && shared.isEmpty {
-                return .bookable(Slot(start: start, end: start + footprint.duration, staff: rules.staff[index].id))
+        let ids = candidates.map { rules.staff[$0].id }
+        let order =
+            candidates.count > 1
+            ? assignmentOrder(ids, on: date, loads: StaffLoads(bookings, zone: timeZone)) : Array(ids.indices)
+        var own: [[Reason]] = Array(repeating: [], count: candidates.count)
+        for position in order {
+            own[position] = staffReasons(
+                footprint, offering: offering, staff: candidates[position], start: start, bookings: bookings,
+                schedule: schedule)
+            if own[position].isEmpty && shared.isEmpty {
+                return .bookable(Slot(start: start, end: start + footprint.duration, staff: ids[position]))
             }
-            for reason in own where !reasons.contains(reason) && !shared.contains(reason) { reasons.append(reason) }
+        }
+        // Collected in declared order, whatever order the policy tried them in.
+        var reasons: [Reason] = []
+        for reason in own.joined() where !reasons.contains(reason) && !shared.contains(reason) {
+            reasons.append(reason)
         }
         // Reasons in a stable order: what the request names, the clock and grid, then the staff members' days.
         shared.append(contentsOf: reasons)

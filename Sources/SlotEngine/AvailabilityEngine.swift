@@ -102,19 +102,30 @@ public struct AvailabilityEngine: Sendable {
             }
             return slots
         }
-        // "any": a start goes to the first staff member in declared order who can take it, so each one gets
-        // what is feasible for them and for nobody before them.
+        // "any": a start goes to the first staff member, in the assign policy's order for its local day, who can
+        // take it, so each one gets what is feasible for them and for nobody before them that day.
         let base = grid.startIndex
         var owner = [Int32](repeating: -1, count: grid.count)
-        var earlier = IntervalSet()
         var offered = 0
-        for (member, candidate) in feasible.enumerated() {
-            for interval in candidate.starts.subtracting(earlier).intervals {
-                let range = gridRange(interval)
-                for index in range { owner[index - base] = Int32(member) }
-                offered += range.count
+        let loads = StaffLoads(bookings, zone: timeZone)
+        let ids = feasible.map(\.id)
+        // `in_order` is the same order every day, so the whole range is one pass.
+        let days =
+            rules.policies.assign == .inOrder
+            ? [from] : (0...(through.daysSinceEpoch - from.daysSinceEpoch)).map { from.adding(days: $0) }
+        for (position, date) in days.enumerated() {
+            let next = position + 1 < days.count ? days[position + 1] : through.adding(days: 1)
+            let span = IntervalSet(Interval(schedule.dayStart(date), schedule.dayStart(next)))
+            var earlier = IntervalSet()
+            for member in assignmentOrder(ids, on: date, loads: loads) {
+                let starts = feasible[member].starts.intersection(span)
+                for interval in starts.subtracting(earlier).intervals {
+                    let range = gridRange(interval)
+                    for index in range { owner[index - base] = Int32(member) }
+                    offered += range.count
+                }
+                earlier = earlier.union(starts)
             }
-            earlier = earlier.union(candidate.starts)
         }
         var slots: [Slot] = []
         slots.reserveCapacity(offered)
@@ -123,6 +134,19 @@ public struct AvailabilityEngine: Sendable {
             slots.append(Slot(start: start, end: start + footprint.duration, staff: feasible[Int(member)].id))
         }
         return slots
+    }
+
+    /// The positions in `ids` (staff ids in declared order) in the order "any" offers them a start on `date`:
+    /// as declared under `in_order`; under `balanced` fewest booked minutes that day first, ties as declared.
+    func assignmentOrder(_ ids: [String], on date: LocalDate, loads: StaffLoads) -> [Int] {
+        switch rules.policies.assign {
+        case .inOrder:
+            return Array(ids.indices)
+        case .balanced:
+            let minutes = ids.map { loads.minutes(of: $0, on: date) }
+            // A stable order: equal minutes keep their declared positions.
+            return ids.indices.sorted { (minutes[$0], $0) < (minutes[$1], $1) }
+        }
     }
 
     /// The instants in which an active booking can change the answer for starts of `offering` on the local dates
@@ -263,6 +287,18 @@ struct ResourceUsage {
     func peak(in span: Interval) -> Int {
         levels.reduce(0) { $1.span.overlaps(span) ? max($0, $1.units) : $0 }
     }
+}
+
+/// Every staff member's bookings per local date of their start, for the `balanced` assign policy.
+struct StaffLoads {
+    let byStaff: [String: DailyLoad]
+
+    init(_ bookings: [BookedSpan], zone: ShopTimeZone) {
+        byStaff = Dictionary(grouping: bookings, by: \.staff).mapValues { DailyLoad($0, zone: zone) }
+    }
+
+    /// Booked minutes (without buffers) of bookings by `staff` that start on `date`.
+    func minutes(of staff: String, on date: LocalDate) -> Int { byStaff[staff]?.days[date]?.minutes ?? 0 }
 }
 
 /// A staff member's bookings per local date of their start: how many, and how many minutes.

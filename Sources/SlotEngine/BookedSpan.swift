@@ -1,7 +1,7 @@
 import SlotCore
 import SlotRules
 
-/// Whom a search or a decision is for: one staff member, or the first free one in declared order.
+/// Whom a search or a decision is for: one staff member, or any free one (picked by the assign policy).
 public enum StaffChoice: Hashable, Sendable, CustomStringConvertible {
     case any
     case member(String)

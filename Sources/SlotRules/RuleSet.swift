@@ -14,7 +14,7 @@ public struct RuleSet: Sendable {
     public var services: [Service]
     /// Things a service needs besides a staff member (chairs, a wash basin), with how many the shop has.
     public var resources: [Resource]
-    /// Staff in declared order (the order "any" tries them in).
+    /// Staff in declared order (the order "any" breaks ties in; `Policies.assign`).
     public var staff: [StaffMember]
     public var policies: Policies
     /// The rule files this set was built from, in load order.
@@ -397,14 +397,25 @@ public struct Policies: Sendable, Hashable {
     public var cancellationFee: Fee
     /// Reminders, as minutes before the start.
     public var remindersMinutesBefore: [Int]
+    /// Which staff member a booking for "any" gets.
+    public var assign: StaffAssignment
 
     public init(
         holdMinutes: Int = 15, cancellationWindowMinutes: Int = 24 * 60, cancellationFee: Fee = .none,
-        remindersMinutesBefore: [Int] = []
+        remindersMinutesBefore: [Int] = [], assign: StaffAssignment = .balanced
     ) {
         self.holdMinutes = holdMinutes
         self.cancellationWindowMinutes = cancellationWindowMinutes
         self.cancellationFee = cancellationFee
         self.remindersMinutesBefore = remindersMinutesBefore
+        self.assign = assign
     }
+}
+
+/// The `assign` policy: how a booking for "any" staff member picks one among those free at its start.
+public enum StaffAssignment: String, Sendable, Hashable, CaseIterable {
+    /// The one with the fewest booked minutes on the start's local day; ties in declared order.
+    case balanced
+    /// The first in declared order.
+    case inOrder = "in_order"
 }

@@ -51,7 +51,7 @@ struct SlotsCommand: OnlineCommand {
 
     @Option(
         help: ArgumentHelp(
-            "A staff member's id, or 'any' (default) for the first free one in declared order.", valueName: "ID|any"))
+            "A staff member's id, or 'any' (default) for a free one, picked by the rules' assign policy.", valueName: "ID|any"))
     var staff: String?
 
     @Option(

@@ -149,7 +149,8 @@ import Testing
         let engine = AvailabilityEngine(rules: Self.rules)
         let offering = Fixture.offering(Self.rules, "cut")
         let ten = Fixture.at("2026-03-09T10:00")
-        // Ana has B1 at 10:00, so Ben takes it; at 11:00 Ana, first in declared order, does.
+        // Ana has B1 at 10:00, so Ben takes it; at 11:00 both have 30 minutes booked that day (B1, W1), so Ana,
+        // declared first, does.
         #expect(
             engine.decide(offering: offering, staff: .any, start: ten, now: Self.now, bookings: Self.bookings).slot
                 == Slot(start: ten, end: ten + 1800, staff: "ben"))

@@ -106,9 +106,11 @@ import Testing
         return Case(rules: rules, from: from, through: through, now: now, bookings: bookings)
     }
 
-    @Test(arguments: 0..<30) func slotListEqualsFilteringEveryCandidateWithDecide(seed: Int) {
+    @Test(arguments: 0..<30, StaffAssignment.allCases)
+    func slotListEqualsFilteringEveryCandidateWithDecide(seed: Int, assign: StaffAssignment) {
         let testCase = Self.makeCase(seed: UInt64(seed) &* 7919 &+ 17)
-        let rules = testCase.rules
+        var rules = testCase.rules
+        rules.policies.assign = assign
         let engine = AvailabilityEngine(rules: rules)
         let zone = rules.shop.timeZone
         let lower = zone.instant(atWallMinute: testCase.from.startWallMinute)
@@ -140,12 +142,28 @@ import Testing
                         let alone = engine.decide(
                             offering: offering, staff: choice, start: start, now: testCase.now,
                             bookings: testCase.bookings)
-                        #expect(alone == decision, "seed \(seed), \(offering.name), \(choice), \(start)")
+                        #expect(alone == decision, "seed \(seed), \(assign), \(offering.name), \(choice), \(start)")
                     }
                 }
-                #expect(slots == decided, "seed \(seed), \(offering.name), \(choice)")
+                #expect(slots == decided, "seed \(seed), \(assign), \(offering.name), \(choice)")
             }
         }
+    }
+
+    @Test func thePoliciesAssignDifferentlyInSomeRandomCases() {
+        // Guards the property above against cases where `balanced` and `in_order` never differ.
+        let differing = (0..<30).filter { seed in
+            let testCase = Self.makeCase(seed: UInt64(seed) &* 7919 &+ 17)
+            let answers = StaffAssignment.allCases.map { assign in
+                var rules = testCase.rules
+                rules.policies.assign = assign
+                return AvailabilityEngine(rules: rules).slots(
+                    for: ServiceOffering(rules.services[0]), staff: .any, from: testCase.from,
+                    through: testCase.through, now: testCase.now, bookings: testCase.bookings)
+            }
+            return answers[0] != answers[1]
+        }
+        #expect(differing.count >= 3)
     }
 
     @Test func randomCasesAreNotAllEmpty() {

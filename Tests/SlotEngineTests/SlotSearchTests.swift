@@ -292,8 +292,8 @@ import Testing
 
     // MARK: - "any"
 
-    @Test func anyTakesTheFirstFreeStaffMemberInDeclaredOrder() {
-        let rules = Fixture.rules(
+    @Test func anyTakesTheFirstFreeStaffMemberInDeclaredOrderUnderInOrder() {
+        var rules = Fixture.rules(
             hours: "Mo 09:00-11:00",
             services: [Fixture.cut, Fixture.service("color", [Fixture.active(60)])],
             staff: [
@@ -301,6 +301,7 @@ import Testing
                 Fixture.member("ben"),
                 Fixture.member("ana"),
             ])
+        rules.policies.assign = .inOrder
         let bookings = [Fixture.booking("B1", "ben", "2026-03-09T10:00", Fixture.offering(rules, "cut"))]
         let slots = AvailabilityEngine(rules: rules).starts("cut", on: Self.monday, bookings: bookings)
         let staffAt = Dictionary(uniqueKeysWithValues: slots.map { (Fixture.walls([$0])[0].suffix(5), $0.staff) })

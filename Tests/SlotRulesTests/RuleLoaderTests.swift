@@ -165,6 +165,32 @@ struct RuleLoaderTests {
         #expect(diagnostic.fix == "did you mean \(suggested)?")
     }
 
+    @Test(
+        "the assign policy reads balanced and in_order, and is balanced when not written",
+        arguments: [("", StaffAssignment.balanced), ("policies: {assign: balanced}\n", .balanced),
+            ("policies: {assign: in_order}\n", .inOrder)])
+    func assignPolicy(text: String, expected: StaffAssignment) throws {
+        let result = RuleLoader.load([RuleSource(name: "a.yaml", text: Self.minimal + text)])
+        #expect(result.diagnostics.isEmpty, "\(result.diagnostics)")
+        #expect(try #require(result.ruleSet).policies.assign == expected)
+    }
+
+    @Test(
+        "a wrong assign policy is an error at its file:line:column with the fix",
+        arguments: [("inorder", "did you mean 'in_order'?"), ("Balanced", "did you mean 'balanced'?"),
+            ("fair", "use balanced (the least booked staff member that day) or in_order (the first listed)")])
+    func assignPolicyWrong(written: String, fix: String) throws {
+        let result = RuleLoader.load([
+            RuleSource(name: "a.yaml", text: Self.minimal + "policies:\n  hold: 10m\n  assign: \(written)\n")
+        ])
+        #expect(result.ruleSet == nil)
+        let diagnostic = try #require(result.diagnostics.first)
+        #expect(diagnostic.severity == .error)
+        #expect(diagnostic.location == .init(file: "a.yaml", line: 7, column: 11))
+        #expect(diagnostic.message == "unknown assign policy '\(written)'")
+        #expect(diagnostic.fix == fix)
+    }
+
     @Test("a break outside the hours is a warning that names the first time it falls outside; the rules load")
     func breakOutsideHours() throws {
         let result = RuleLoader.load([

@@ -732,7 +732,8 @@ struct RuleCompiler {
     // MARK: - Policies
 
     mutating func readPolicies(_ node: YNode) -> Policies? {
-        guard let fields = reader.mapping(node, "`policies`", keys: ["hold", "cancellation", "reminders"]) else {
+        let keys = ["hold", "cancellation", "reminders", "assign"]
+        guard let fields = reader.mapping(node, "`policies`", keys: keys) else {
             return nil
         }
         var policies = Policies()
@@ -771,6 +772,17 @@ struct RuleCompiler {
                 }
             }
             policies.remindersMinutesBefore = reminders.sorted(by: >)
+        }
+        if let value = fields["assign"], let text = reader.text(value, "the assign policy") {
+            if let assign = StaffAssignment(rawValue: text) {
+                policies.assign = assign
+            } else {
+                let choices = StaffAssignment.allCases.map(\.rawValue)
+                reader.error(
+                    value.location, "unknown assign policy '\(text)'",
+                    fix: Suggest.closest(to: text, in: choices, caseInsensitive: true).map { "did you mean '\($0)'?" }
+                        ?? "use balanced (the least booked staff member that day) or in_order (the first listed)")
+            }
         }
         return policies
     }

@@ -49,6 +49,7 @@ public enum RuleRenderer {
         }
         let reminders = policies.remindersMinutesBefore.map { Minutes.format($0) }
         out.append("  reminders: [\(reminders.joined(separator: ", "))]")
+        out.append("  assign: \(policies.assign.rawValue)")
         return out.joined(separator: "\n") + "\n"
     }
 

@@ -62,7 +62,7 @@ final class BookingService: Sendable {
         return combined
     }
 
-    /// `any` (or nothing) for the first free staff member, else a known staff id.
+    /// `any` (or nothing) for a free staff member picked by the assign policy, else a known staff id.
     func staffChoice(_ text: String?, in loaded: LoadedRules) throws(APIError) -> StaffChoice {
         guard let text, !text.isEmpty, text != "any" else { return .any }
         guard loaded.ruleSet.staffMember(text) != nil else {

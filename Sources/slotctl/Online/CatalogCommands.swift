@@ -76,7 +76,7 @@ struct ServicesCommand: OnlineCommand {
 /// `slotctl staff`.
 struct StaffCommand: OnlineCommand {
     static let configuration = CommandConfiguration(
-        commandName: "staff", abstract: "List the staff, in the order \"any\" tries them.",
+        commandName: "staff", abstract: "List the staff, in declared order (ties of \"any\" go in it).",
         discussion: OnlineExit.help(examples: "slotctl staff"))
 
     @OptionGroup var connection: ConnectionOptions

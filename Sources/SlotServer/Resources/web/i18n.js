@@ -18,7 +18,7 @@ const strings = {
         step_payment: "Pay the deposit",
         step_done: "Your appointment",
         any_staff: "Anyone available",
-        any_staff_hint: "The first free barber",
+        any_staff_hint: "Any free barber",
         minutes: "{n} min",
         deposit_of: "deposit {amount}",
         previous_month: "Previous month",
