@@ -5,7 +5,6 @@ engine's reason. Nothing is loaded; a candidate with errors is a located 422 and
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 
@@ -34,14 +33,8 @@ def preview_file(client, text: str, name: str = "staff.yaml", query: str = ""):
 
 
 @pytest.fixture
-def ctl(slotctl_binary):
-    def run(daemon, *args, check: int | None = 0):
-        env = {**os.environ, "SLOTD_SOCKET": daemon.socket}
-        out = subprocess.run([slotctl_binary, *args], capture_output=True, text=True, timeout=60, env=env)
-        if check is not None:
-            assert out.returncode == check, (args, out.returncode, out.stdout, out.stderr)
-        return out
-    return run
+def ctl(slotctl_for):
+    return slotctl_for
 
 
 def test_a_break_loses_starts_and_refuses_the_booking_inside_it(daemon, client):
@@ -157,3 +150,11 @@ def test_slotctl_rules_diff_prints_the_change_and_fails_when_bookings_are_refuse
 
     missing = ctl(daemon, "rules", "diff", str(tmp_path / "nowhere"), check=64)
     assert "nowhere" in missing.stderr
+
+
+def test_rules_diff_explains_itself(slotctl_binary):
+    text = subprocess.run([slotctl_binary, "rules", "diff", "--help"], capture_output=True, text=True,
+                          timeout=10).stdout
+    assert "Example" in text and "slotctl rules diff" in text and "Exit status" in text
+    root = subprocess.run([slotctl_binary, "--help"], capture_output=True, text=True, timeout=10).stdout
+    assert "rules diff DIR" in root
