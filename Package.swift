@@ -7,6 +7,10 @@ let package = Package(
     products: [
         .executable(name: "slotctl", targets: ["slotctl"]),
         .executable(name: "slotd", targets: ["slotd"]),
+        // For the libFuzzer package under Fuzz/ (a separate package, so the fuzz build stays out of this one).
+        .library(name: "SlotCore", targets: ["SlotCore"]),
+        .library(name: "SlotRules", targets: ["SlotRules"]),
+        .library(name: "SlotServer", targets: ["SlotServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
@@ -71,6 +75,8 @@ let package = Package(
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                // The connection guard reads request heads and response ends after Hummingbird's HTTP decoder.
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ],
             // openapi.yaml is compiled in by the plugin, not copied as a bundle (see EmbedOpenAPIDocument.swift).
             // The web page's files are compiled in the same way (EmbedWebAssets.swift).
@@ -129,8 +135,11 @@ let package = Package(
             name: "SlotServerTests",
             dependencies: [
                 "SlotServer", "SlotAPI", "SlotClient", "SlotCore", "SlotRules", "SlotStore", "SlotProviders",
-                "WebhookProvider", "StripePayment",
+                "WebhookProvider", "StripePayment", "SlotBlocking",
                 .product(name: "Logging", package: "swift-log"),
+                // The connection guard's tests feed it HTTP parts.
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ]),
         .testTarget(name: "SlotProvidersTests", dependencies: ["SlotCore", "SlotProviders", "SMTPProvider"]),
         .testTarget(name: "StripePaymentTests", dependencies: ["StripePayment", "SlotProviders"]),

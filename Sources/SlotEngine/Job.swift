@@ -18,6 +18,16 @@ public enum Job: Hashable, Sendable {
     /// `sweep.*`: periodic bookkeeping.
     case sweep(SweepJob)
 
+    /// The family, whose outbox handler runs the job.
+    public var family: JobFamily {
+        switch self {
+        case .hold: return .hold
+        case .payment: return .payment
+        case .notification: return .notification
+        case .sweep: return .sweep
+        }
+    }
+
     /// The stored kind, e.g. `payment.refund`, `notify.send.mail`.
     public var kind: String {
         switch self {
@@ -82,6 +92,30 @@ public protocol JobPayloadDecoder {
 
 /// A stored job that this version cannot read: an unknown kind or a payload of the wrong shape. Running it is a
 /// permanent failure; it cannot succeed on retry.
+/// The families of jobs, each run by one outbox handler; a stored kind names its family by its prefix.
+public enum JobFamily: String, Hashable, Sendable, CaseIterable {
+    case hold
+    case payment
+    case notification
+    case sweep
+
+    /// Every stored kind of the family starts with this.
+    public var kindPrefix: String {
+        switch self {
+        case .hold: return HoldJob.expireKind
+        case .payment: return "payment."
+        case .notification: return "notify."
+        case .sweep: return "sweep."
+        }
+    }
+
+    /// The family of a stored kind; nil for a kind of no family (written by hand or by another version).
+    public init?(kind: String) {
+        guard let family = Self.allCases.first(where: { kind.hasPrefix($0.kindPrefix) }) else { return nil }
+        self = family
+    }
+}
+
 public struct JobDecodingError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The stored kind.
     public var kind: String

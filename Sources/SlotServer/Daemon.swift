@@ -161,7 +161,7 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
         service: service,
         streams: StreamRoutes(
             service: service, heartbeatInterval: configuration.heartbeatInterval,
-            bufferSize: configuration.subscriberBufferSize, stallLimit: configuration.streamStallLimit),
+            bufferSize: configuration.subscriberBufferSize, stallLimit: configuration.connectionLimits.streamStallLimit),
         startedAt: configuration.clock.now(), version: SlotdVersion.current, maxBodyBytes: configuration.maxBodyBytes,
         operations: operations)
     routes.outbox = OutboxRoutes(store: store, worker: outbox, clock: configuration.clock, rules: rules)
@@ -174,7 +174,7 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
                 routes: PublicRoutes(
                     service: service, streams: routes.streams, settings: settings, links: links, webhooks: webhooks,
                     paymentProvider: providers.payment.name),
-                settings: settings, logger: logger)
+                settings: settings, limits: configuration.connectionLimits, logger: logger)
         }
     }
     let readiness = Readiness()
@@ -223,8 +223,14 @@ struct HTTPService: Service {
     /// The socket systemd passed (socket activation), served instead of binding `configuration.socketPath`.
     var inherited: InheritedSocket? = nil
 
+    /// The guard that closes the socket's slow, idle and surplus clients (`server:` in slotd.yaml).
+    func makeConnectionGuard() -> ConnectionGuard {
+        ConnectionGuard(limits: configuration.connectionLimits, listener: "socket", logger: logger)
+    }
+
     func run() async throws {
         if let inherited { return try await serve(inherited) }
+        let connectionGuard = makeConnectionGuard()
         let path = configuration.socketPath
         let group = configuration.socketGroup
         let logger = self.logger
@@ -242,9 +248,7 @@ struct HTTPService: Service {
         let app = Application(
             router: routes.router(roles: configuration.roles),
             server: .http1(
-                configuration: .init(
-                    additionalChannelHandlers: [PeerCredentialsHandler(registry: .shared)],
-                    idleTimeout: .seconds(30))),
+                configuration: connectionGuard.http1Configuration { [PeerCredentialsHandler(registry: .shared)] }),
             configuration: .init(address: .unixDomainSocket(path: path), serverName: nil),
             onServerRunning: { _ in
                 restore()

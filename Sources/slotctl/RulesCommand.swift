@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SlotAPI
 import SlotRuleFiles
 import SlotRules
 
@@ -45,10 +46,8 @@ struct RulesCommand: ParsableCommand {
                 input = try RuleDirectory.read(paths)
             } catch {
                 if json {
-                    let diagnostic: [String: Any] = [
-                        "severity": "error", "message": error.description, "text": error.description,
-                    ]
-                    try printJSON(["ok": false, "diagnostics": [diagnostic], "summary": NSNull(), "version": NSNull()])
+                    let unread = CheckOutput.Entry.unlocated(message: error.description)
+                    printJSON(CheckOutput(ok: false, diagnostics: [unread], summary: nil, version: nil, compiled: nil))
                 } else {
                     FileHandle.standardError.write(Data("slotctl: \(error.description)\n".utf8))
                 }
@@ -57,14 +56,11 @@ struct RulesCommand: ParsableCommand {
             let result = RuleLoader.load(input.sources, attachments: input.attachments)
             let summary = result.ruleSet.map(Self.summary)
             if json {
-                var object: [String: Any] = [
-                    "ok": result.ruleSet != nil,
-                    "diagnostics": result.diagnostics.map(Self.json),
-                    "summary": summary ?? NSNull(),
-                    "version": result.ruleSet?.version ?? NSNull(),
-                ]
-                if explain, let rules = result.ruleSet { object["compiled"] = RuleRenderer.render(rules) }
-                try printJSON(object)
+                printJSON(
+                    CheckOutput(
+                        ok: result.ruleSet != nil, diagnostics: result.diagnostics.map { .located($0) },
+                        summary: summary, version: result.ruleSet?.version,
+                        compiled: explain ? result.ruleSet.map { RuleRenderer.render($0) } : nil))
             } else {
                 for diagnostic in result.diagnostics {
                     if diagnostic.severity == .warning {
@@ -95,18 +91,54 @@ struct RulesCommand: ParsableCommand {
                 + "(version \(rules.version.prefix(8)))"
         }
 
-        static func json(_ diagnostic: Diagnostic) -> [String: Any] {
-            [
-                "file": diagnostic.location.file, "line": diagnostic.location.line,
-                "column": diagnostic.location.column, "severity": diagnostic.severity.rawValue,
-                "message": diagnostic.message, "fix": diagnostic.fix, "text": diagnostic.description,
-            ]
+        func printJSON(_ output: CheckOutput) {
+            print(String(decoding: (try? JSONCoding.encoder.encode(output)) ?? Data("{}".utf8), as: UTF8.self))
         }
 
-        func printJSON(_ object: [String: Any]) throws {
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys,
-                .withoutEscapingSlashes])
-            print(String(decoding: data, as: UTF8.self))
+        /// `--json`'s object: `summary` and `version` are null when nothing loaded, `compiled` only with `--explain`.
+        struct CheckOutput: Encodable {
+            /// A diagnostic at its file, line and column, or one about reading the paths at all.
+            enum Entry: Encodable {
+                case located(Diagnostic)
+                case unlocated(message: String)
+
+                enum CodingKeys: String, CodingKey { case file, line, column, severity, message, fix, text }
+
+                func encode(to encoder: any Encoder) throws {
+                    var container = encoder.container(keyedBy: CodingKeys.self)
+                    switch self {
+                    case .located(let diagnostic):
+                        try container.encode(diagnostic.location.file, forKey: .file)
+                        try container.encode(diagnostic.location.line, forKey: .line)
+                        try container.encode(diagnostic.location.column, forKey: .column)
+                        try container.encode(diagnostic.severity.rawValue, forKey: .severity)
+                        try container.encode(diagnostic.message, forKey: .message)
+                        try container.encode(diagnostic.fix, forKey: .fix)
+                        try container.encode(diagnostic.description, forKey: .text)
+                    case .unlocated(let message):
+                        try container.encode("error", forKey: .severity)
+                        try container.encode(message, forKey: .message)
+                        try container.encode(message, forKey: .text)
+                    }
+                }
+            }
+
+            var ok: Bool
+            var diagnostics: [Entry]
+            var summary: String?
+            var version: String?
+            var compiled: String?
+
+            enum CodingKeys: String, CodingKey { case ok, diagnostics, summary, version, compiled }
+
+            func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(ok, forKey: .ok)
+                try container.encode(diagnostics, forKey: .diagnostics)
+                try container.encode(summary, forKey: .summary)
+                try container.encode(version, forKey: .version)
+                try container.encodeIfPresent(compiled, forKey: .compiled)
+            }
         }
     }
 }

@@ -35,6 +35,28 @@ def is_json(content_type: str) -> bool:
     return content_type == "application/json" or content_type.endswith("+json")
 
 
+def is_ambiguous_one_of(error: jsonschema.ValidationError) -> bool:
+    """Whether `error` is a `oneOf` that failed because several branches matched (none matching leaves the
+    branches' own errors in `context`; several matching leaves it empty)."""
+    return error.validator == "oneOf" and not error.context
+
+
+def matching_branches(error: jsonschema.ValidationError, registry: Registry) -> list[int]:
+    """The indexes of the `oneOf` branches `error.instance` matches."""
+    return [index for index, branch in enumerate(error.validator_value)
+            if jsonschema.Draft202012Validator(absolute_references(branch), registry=registry).is_valid(error.instance)]
+
+
+def absolute_references(schema):
+    """`schema` with the document's local `$ref`s (`#/components/…`) made absolute, to validate it on its own."""
+    if isinstance(schema, dict):
+        return {key: (DOCUMENT_URI + value if key == "$ref" and isinstance(value, str) and value.startswith("#")
+                      else absolute_references(value)) for key, value in schema.items()}
+    if isinstance(schema, list):
+        return [absolute_references(item) for item in schema]
+    return schema
+
+
 class ResponseContract:
     """Checks responses against one OpenAPI document and counts what it checked."""
 
@@ -163,7 +185,17 @@ class ResponseContract:
             validator = jsonschema.Draft202012Validator(
                 reference, registry=self.registry, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
             self.validators[schema_pointer] = validator
-        error = best_match(validator.iter_errors(value))
+        errors = list(validator.iter_errors(value))
+        # A `oneOf` the body matches more than once is the document's mistake (its branches overlap), whatever
+        # else fails: name it first, with the branches, so it is fixed in the document, not in the server.
+        ambiguous = next((error for error in errors if is_ambiguous_one_of(error)), None)
+        if ambiguous is not None:
+            branches = ", ".join(str(index + 1) for index in matching_branches(ambiguous, self.registry))
+            return (f"{what} matches more than one branch of a oneOf (branches {branches}) at "
+                    f"{ambiguous.json_path}: make the branches exclusive (`required`/`not`, a discriminator)\n"
+                    f"  schema: #{schema_pointer} → {'/'.join(str(part) for part in ambiguous.schema_path)}\n"
+                    f"  value: {json.dumps(value)[:500]}")
+        error = best_match(errors)
         if error is None:
             return None
         message = error.message if len(error.message) <= 300 else error.message[:300] + "…"

@@ -77,6 +77,10 @@ def test_invalid_values_are_422_naming_the_field(untouched, body, field):
     (book_body(customer={"name": ""}), "customer.name"),
     (book_body(customer={"name": "   "}), "customer.name"),
     (book_body(customer={"name": "X", "phone": "0" * 41}), "customer.phone"),
+    (book_body(customer={"name": "X", "email": "nope"}), "customer.email"),
+    (book_body(customer={"name": "X", "email": "@example.org"}), "customer.email"),
+    (book_body(customer={"name": "X", "email": "anna@"}), "customer.email"),
+    (book_body(variant=""), "variant"),
     ({"staff": "anna", "start": wall(DAY, "10:00"), "customer": {"name": "X"}}, "service"),
     # Control characters are refused, not stripped (issue 15: a name with NUL was stored).
     (book_body(customer={"name": "Ann\u0000Lee"}), "customer.name"),

@@ -160,9 +160,12 @@ def test_sigterm_with_open_streams_still_exits_0_promptly(daemon):
         watch.close()
 
 
-def test_a_subscriber_that_does_not_read_is_cut_off_and_loses_nothing_on_resume(daemon):
+def test_a_subscriber_that_does_not_read_is_cut_off_and_loses_nothing_on_resume(daemons):
     """A stalled event consumer must not slow bookings; it gets an `overflow` line, and resuming from the cursor
     it last saw yields every event after it."""
+    # The churn below takes over 30 s on a loaded machine: the stall limit must not cut the stream before its
+    # buffer overflows (the stall limit has tests of its own).
+    daemon = daemons(config="server:\n  stream_stall_limit: 10m\n")
     stalled = daemon.client.stream("/v1/events", timeout=60)
     stalled.conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     cycles_per_thread = 330  # book + cancel = 2 events each: ~2,600 events, past the 1,024-line buffer and the

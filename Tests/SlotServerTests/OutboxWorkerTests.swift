@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import SlotEngine
 import SlotProviders
 import SlotStore
 import Synchronization
@@ -12,7 +13,7 @@ import Testing
 /// through a shared gauge, every handler's) so a test can assert how many ran at once, and lets the test wait for
 /// a number of calls to have started instead of sleeping.
 final class GatedHandler: OutboxJobHandler {
-    let kindPrefix: String
+    let family: JobFamily
     let gauge: InFlightGauge
     private struct State {
         var inFlight = 0
@@ -27,9 +28,9 @@ final class GatedHandler: OutboxJobHandler {
 
     private let state = Mutex(State())
 
-    /// A handler for `kindPrefix`; `open` lets its calls through without waiting.
-    init(_ kindPrefix: String, gauge: InFlightGauge, open: Bool = false) {
-        self.kindPrefix = kindPrefix
+    /// A handler for `family`; `open` lets its calls through without waiting.
+    init(_ family: JobFamily, gauge: InFlightGauge, open: Bool = false) {
+        self.family = family
         self.gauge = gauge
         state.withLock { $0.open = open }
     }
@@ -172,8 +173,8 @@ struct OutboxWorkerTests {
 
     @Test("with workers: 4, four calls run at once; one handler's jobs take at most three slots")
     func callsRunInParallelUpToWorkers() async throws {
-        let notify = GatedHandler("notify.", gauge: gauge)
-        let payment = GatedHandler("payment.", gauge: gauge)
+        let notify = GatedHandler(.notification, gauge: gauge)
+        let payment = GatedHandler(.payment, gauge: gauge)
         let worker = worker([notify, payment], workers: 4)
         try await enqueue("notify.send.hook", count: 6)
         try await enqueue("payment.create_deposit", count: 3)
@@ -198,8 +199,8 @@ struct OutboxWorkerTests {
 
     @Test("a payment job completes while a notification call is stuck; a commit's wake starts it")
     func stuckNotificationDoesNotDelayPayments() async throws {
-        let notify = GatedHandler("notify.", gauge: gauge)
-        let payment = GatedHandler("payment.", gauge: gauge, open: true)
+        let notify = GatedHandler(.notification, gauge: gauge)
+        let payment = GatedHandler(.payment, gauge: gauge, open: true)
         let worker = worker([notify, payment], workers: 2)
         try await enqueue("notify.send.hook", count: 3)
         let group = ServiceGroup(
@@ -228,7 +229,7 @@ struct OutboxWorkerTests {
 
     @Test("graceful shutdown claims nothing new and lets the call in flight finish")
     func gracefulShutdownFinishesInFlightCalls() async throws {
-        let notify = GatedHandler("notify.", gauge: gauge)
+        let notify = GatedHandler(.notification, gauge: gauge)
         let worker = worker([notify], workers: 2)
         try await enqueue("notify.send.hook", count: 3)
         let group = ServiceGroup(
@@ -362,7 +363,7 @@ struct OutboxWorkerPartTests {
             throw .permanent("no")
         }
         #expect(refused == .failure(.permanent("no")))
-        let gate = GatedHandler("x.", gauge: InFlightGauge())  // Never released: a call that ignores cancellation.
+        let gate = GatedHandler(.sweep, gauge: InFlightGauge())  // Never released: a call that ignores cancellation.
         let slow = await CallDeadline.run(.milliseconds(50)) { () async throws(ProviderError) in
             try await gate.run(OutboxWorkerPartTests.job(1, "x.y"))
         }
@@ -377,7 +378,7 @@ struct OutboxWorkerPartTests {
 
     @Test("call deadline: a cancelled caller returns at once")
     func callDeadlineCancelled() async {
-        let gate = GatedHandler("x.", gauge: InFlightGauge())
+        let gate = GatedHandler(.sweep, gauge: InFlightGauge())
         let caller = Task {
             await CallDeadline.run(.seconds(3_600)) { () async throws(ProviderError) in
                 try await gate.run(OutboxWorkerPartTests.job(1, "x.y"))

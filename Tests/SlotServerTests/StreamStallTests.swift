@@ -1,4 +1,5 @@
 import Foundation
+import SlotBlocking
 import Testing
 
 @testable import SlotServer
@@ -31,8 +32,14 @@ struct StreamStallTests {
         return fd
     }
 
-    /// Reads until the server closes the connection; false when it is still open after `seconds`.
-    static func readsToEnd(_ fd: Int32, seconds: Int) -> Bool {
+    /// Reads until the server closes the connection; false when it is still open after `seconds`. The reads block,
+    /// so they run off the cooperative pool: a test blocking a pool thread would stall the daemon under test and
+    /// every test running beside it.
+    static func readsToEnd(_ fd: Int32, seconds: Int) async -> Bool {
+        await BlockingWork.run { readsToEndBlocking(fd, seconds: seconds) }
+    }
+
+    private static func readsToEndBlocking(_ fd: Int32, seconds: Int) -> Bool {
         var limit = timeval(tv_sec: seconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
         var buffer = [UInt8](repeating: 0, count: 65_536)
@@ -49,7 +56,7 @@ struct StreamStallTests {
         // another, so a few lines fill every buffer between the daemon and a client that reads nothing.
         let rules = TestDaemon.rules.replacingOccurrences(of: "slot_step: 30m", with: "slot_step: 5m")
             .replacingOccurrences(of: "horizon: 60d", with: "horizon: 120d")
-        let test = try await TestDaemon(rules: rules, configure: { $0.streamStallLimit = .milliseconds(300) })
+        let test = try await TestDaemon(rules: rules, configure: { $0.connectionLimits.streamStallLimit = .milliseconds(300) })
         let bus = test.daemon.service.bus
         let socketPath = test.directory + "/slotd.sock"
         // (The event stream's lines are small, so a silent subscriber reaches the same `StallGuard` far later.)
@@ -74,8 +81,74 @@ struct StreamStallTests {
         }
         #expect(booked > 0)
         #expect(bus.subscriberCount == 0, "the watch ended after \(booked) bookings")
-        #expect(Self.readsToEnd(watcher, seconds: 20), "the daemon closed the silent watcher's connection")
+        #expect(await Self.readsToEnd(watcher, seconds: 20), "the daemon closed the silent watcher's connection")
         #expect(try await test.client.get("/_ping").status == 200, "and still serves")
         try await test.stop()
+    }
+
+    @Test("twenty event subscribers that read nothing are all cut off at once; the daemon serves on")
+    func manySilentSubscribersAreCutOff() async throws {
+        // A small subscriber buffer and a short stall limit, so the cut comes after a few hundred events. A stream
+        // that ends with `overflow` before its writes stall leaves a kept-alive connection: the idle timeout closes it.
+        let test = try await TestDaemon(
+            bufferSize: 8,
+            configure: {
+                $0.connectionLimits.streamStallLimit = .milliseconds(300)
+                $0.connectionLimits.idleTimeout = .seconds(1)
+            })
+        let bus = test.daemon.service.bus
+        let socketPath = test.directory + "/slotd.sock"
+        let subscribers = try (0..<20).map { _ in try Self.silentClient(socketPath, "/v1/events") }
+        defer { subscribers.forEach { close($0) } }
+        let started = ContinuousClock.now
+        while bus.subscriberCount < subscribers.count {
+            try #require(ContinuousClock.now - started < .seconds(20), "the streams did not start")
+            await Task.yield()
+        }
+        // Book and cancel one start over and over: two events a cycle, to every subscriber, until the daemon's
+        // buffers towards them are full and each is cut off (bounded: 2,000 cycles are far more than needed).
+        var cycles = 0
+        while bus.subscriberCount > 0, cycles < 2_000 {
+            let booked = try await test.client.post("/v1/bookings", json: TestDaemon.booking())
+            try #require(booked.status == 201, "booking \(cycles): \(booked.status)")
+            let id = try #require(booked.json["id"] as? String)
+            #expect(try await test.client.post("/v1/bookings/\(id)/cancel", json: "{}").status == 200)
+            cycles += 1
+            if cycles % 50 == 0 {
+                #expect(try await test.client.get("/_ping").status == 200, "the daemon answers meanwhile")
+            }
+        }
+        #expect(bus.subscriberCount == 0, "every subscriber let go after \(cycles) cycles")
+        for (number, fd) in subscribers.enumerated() {
+            #expect(await Self.readsToEnd(fd, seconds: 10), "subscriber \(number + 1)'s connection was closed")
+        }
+        #expect(try await test.client.get("/_ping").status == 200, "and still serves")
+        try await test.stop()
+    }
+
+    @Test("a slot watcher that reads nothing does not hold up a graceful shutdown")
+    func silentWatcherDoesNotDelayShutdown() async throws {
+        // A stall limit far past the bound below: only the shutdown can end the waiting write in time.
+        let rules = TestDaemon.rules.replacingOccurrences(of: "slot_step: 30m", with: "slot_step: 5m")
+            .replacingOccurrences(of: "horizon: 60d", with: "horizon: 120d")
+        let test = try await TestDaemon(rules: rules, configure: { $0.connectionLimits.streamStallLimit = .seconds(120) })
+        let bus = test.daemon.service.bus
+        let watcher = try Self.silentClient(
+            test.directory + "/slotd.sock",
+            "/v1/slots?service=haircut&staff=alice&from=2030-01-07&to=2030-02-05&watch=true")
+        defer { close(watcher) }
+        let started = ContinuousClock.now
+        while bus.subscriberCount < 1 {
+            try #require(ContinuousClock.now - started < .seconds(20), "the watch did not start")
+            await Task.yield()
+        }
+        // A 30-day answer on a 5-minute grid is a ~270 kB line, past every buffer towards a client that reads
+        // nothing; a booking sends another. (Kept small: each line is computed on the shared cooperative pool.)
+        let answer = try await test.client.post("/v1/bookings", json: TestDaemon.booking(start: "2030-01-07T09:00"))
+        #expect(answer.status == 201)
+        let stopping = ContinuousClock.now
+        try await test.stop()
+        #expect(ContinuousClock.now - stopping < .seconds(15), "stopped without waiting for the silent watcher")
+        #expect(await Self.readsToEnd(watcher, seconds: 10), "its connection was closed")
     }
 }

@@ -234,7 +234,7 @@ struct WatchdogTests {
 
         var all: [Entry] { entries.withLock { $0 } }
 
-        /// Waits for the next entry matching `wanted` (recorded from now on).
+        /// Waits for the next entry matching `wanted`, after those earlier calls went past (one reader, in order).
         func next(_ wanted: @Sendable (Entry) -> Bool) async -> Entry? {
             for await entry in stream where wanted(entry) { return entry }
             return nil
@@ -263,11 +263,15 @@ struct WatchdogTests {
         watchdog.start()
         #expect(await timeline.next { $0 == .ping } == .ping, "a serving daemon is pinged for")
 
+        // The stream hands entries over in order: reading up to each marker first means a failure (or ping) from
+        // before it, such as a probe slower than its timeout on a loaded machine, is not taken for the one after.
         server.hold()
         timeline.record(.blocked)
+        _ = await timeline.next { $0 == .blocked }
         let failure = await timeline.next(\.isFailure)
         server.answer()
         timeline.record(.released)
+        _ = await timeline.next { $0 == .released }
         let afterRelease = await timeline.next { $0 == .ping }
         watchdog.stop()
 

@@ -64,6 +64,19 @@ struct WebTests {
         #expect(WebAssets.contentType(of: "app.js") == "text/javascript; charset=utf-8")
     }
 
+    @Test("the page's policy lets real Stripe.js reach its API and 3-D Secure frames, and a local one its origin")
+    func contentSecurityPolicy() {
+        let real = PublicRoutes.contentSecurityPolicy(stripeJSURL: "https://js.stripe.com/v3/")
+        #expect(real.contains("script-src 'self' https://js.stripe.com https://*.js.stripe.com;"))
+        #expect(real.contains("frame-src https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com;"))
+        #expect(real.contains("connect-src 'self' https://api.stripe.com;"))
+        let local = PublicRoutes.contentSecurityPolicy(stripeJSURL: "http://127.0.0.1:8420/js.stripe.com/v3/")
+        #expect(local.contains("script-src 'self' http://127.0.0.1:8420;"))
+        #expect(local.contains("frame-src http://127.0.0.1:8420;"))
+        #expect(local.contains("connect-src 'self' http://127.0.0.1:8420;"))
+        #expect(PublicRoutes.contentSecurityPolicy(stripeJSURL: "").contains("frame-src 'none';"))
+    }
+
     @Test("the embedded page is in the binary")
     func embeddedPage() {
         #expect(WebAssets().asset("index.html")?.contentType == "text/html; charset=utf-8")

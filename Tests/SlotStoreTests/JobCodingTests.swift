@@ -82,6 +82,12 @@ struct JobCodingTests {
         let written = OutboxEnqueue(row.job, dueAt: 0)
         #expect(written.kind == row.kind)
         #expect(String(decoding: written.payload, as: UTF8.self) == row.payload)
+        #expect(JobFamily(kind: row.kind) == row.job.family, "the handler that runs a stored row is its job's family's")
+    }
+
+    @Test func aKindOfNoFamilyHasNoHandler() {
+        #expect(JobFamily(kind: "invoice.send") == nil)
+        #expect(JobFamily(kind: "booking.created") == nil, "an event type is not a job kind")
     }
 
     @Test func aKindFromANewerVersionIsRefusedByName() {

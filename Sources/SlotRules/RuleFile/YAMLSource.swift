@@ -186,7 +186,11 @@ enum YAMLSource {
 
     static func diagnostic(_ error: YamlError, source: SourceText, text: String) -> Diagnostic {
         func at(_ mark: Mark) -> Diagnostic.Location {
-            .init(file: source.name, line: max(1, mark.line), column: max(1, mark.column))
+            // libyaml puts the end of a file without a final line break on a line of its own: keep it on the last.
+            if mark.line > source.lines.count, let last = source.lines.last {
+                return .init(file: source.name, line: source.lines.count, column: last.count + 1)
+            }
+            return .init(file: source.name, line: max(1, mark.line), column: max(1, mark.column))
         }
         let fix = "fix the YAML syntax (indent with spaces, put a space after ':' and '-', quote text with ': ' or '#')"
         switch error {
@@ -203,18 +207,10 @@ enum YAMLSource {
             let what = [context?.text, problem].compactMap { $0 }.joined(separator: ": ")
             return Diagnostic(.error, at: at(mark), "YAML syntax error: \(what)", fix: fix)
         case .reader(let problem, let offset, _, _):
-            var line = 1
-            var column = 1
-            if let offset {
-                for character in text.prefix(offset) {
-                    if character == "\n" || character == "\r\n" {
-                        line += 1
-                        column = 1
-                    } else {
-                        column += 1
-                    }
-                }
-            }
+            // libyaml's offset counts UTF-8 bytes; lines and columns are counted as everywhere else (SourceText).
+            let prefix = String(decoding: text.utf8.prefix(offset ?? 0), as: UTF8.self)
+            let before = SourceText(name: source.name, text: prefix)
+            let (line, column) = (before.lines.count, (before.lines.last?.count ?? 0) + 1)
             return Diagnostic(
                 .error, at: .init(file: source.name, line: line, column: column), "cannot read the text: \(problem)",
                 fix: "save the file as UTF-8 without control characters")

@@ -243,11 +243,20 @@ final class BookingService: Sendable {
         var body: Data
     }
 
-    func create(_ request: CreateBookingRequest, idempotencyKey: String?, fingerprint: String) async throws -> Answer {
-        let loaded = try loaded()
-        let zone = loaded.ruleSet.shop.timeZone
-        let now = clock.now()
+    /// A create request's fields, checked against the rules in force.
+    struct CheckedCreate {
+        var offering: ServiceOffering
+        var choice: StaffChoice
+        var start: Int64
+        /// The customer's name, trimmed.
+        var name: String
+    }
 
+    /// Checks every field of a create request (no store involved), so one `422` names every problem.
+    func check(_ request: CreateBookingRequest, idempotencyKey: String?, in loaded: LoadedRules, now: Int64)
+        throws(APIError) -> CheckedCreate
+    {
+        let zone = loaded.ruleSet.shop.timeZone
         // Validate every field first, so one answer names every problem.
         var problems: [FieldProblem] = []
         func check(_ body: () throws(APIError) -> Void) {
@@ -320,6 +329,15 @@ final class BookingService: Sendable {
             problems.append(FieldProblem(field: "Idempotency-Key", reason: "must be 1 to 200 characters"))
         }
         guard problems.isEmpty, let offering, let start else { throw APIError.invalid(problems) }
+        return CheckedCreate(offering: offering, choice: choice, start: start, name: name)
+    }
+
+    func create(_ request: CreateBookingRequest, idempotencyKey: String?, fingerprint: String) async throws -> Answer {
+        let loaded = try loaded()
+        let zone = loaded.ruleSet.shop.timeZone
+        let now = clock.now()
+        let checked = try check(request, idempotencyKey: idempotencyKey, in: loaded, now: now)
+        let (offering, choice, start, name) = (checked.offering, checked.choice, checked.start, checked.name)
 
         let wire = WireMapping(zone: zone)
         let placement = placement(of: offering, at: start, in: loaded)

@@ -11,6 +11,7 @@ import Yams
 /// database: /var/lib/slotd/slotd.sqlite
 /// rules: /etc/slotd/rules
 /// roles: { root: admin, barber: staff, 33: booking, nobody: read }
+/// server: { header_timeout: 10s, idle_timeout: 30s, max_connections: 512 }
 /// providers: { ... }   # later issues; read leniently
 /// ```
 /// Relative paths are resolved against the configuration file's directory; `database: ":memory:"` runs on the
@@ -157,6 +158,9 @@ public enum ConfigurationFile {
             }
             configuration.paymentProvider = name
             configuration.paymentProviderMark = (value.mark?.line, value.mark?.column)
+        case "server":
+            configuration.connectionLimits = try ConnectionLimits.parse(
+                value, file: file, over: configuration.connectionLimits)
         case "outbox":
             configuration.outbox = try OutboxSettings.parse(value, file: file, over: configuration.outbox)
         case "notifications":
@@ -172,8 +176,8 @@ public enum ConfigurationFile {
         default:
             throw error(
                 keyNode, file,
-                "unknown key '\(key)' — use socket, database, rules, roles, providers, payments, outbox, "
-                    + "notifications, web or log_level")
+                "unknown key '\(key)' — use socket, database, rules, roles, server, providers, payments, "
+                    + "outbox, notifications, web or log_level")
         }
     }
 

@@ -29,10 +29,10 @@ public struct DaemonConfiguration: Sendable {
     public var clock: WallClock
     /// How often an idle event stream gets a heartbeat line.
     public var heartbeatInterval: Duration
-    /// How long a live stream (events, slot watch) may wait on a client that reads nothing before it is cut off.
-    public var streamStallLimit: Duration = .seconds(30)
     /// How many undelivered lines a stream subscriber may lag behind before it is cut off with `overflow`.
     public var subscriberBufferSize: Int
+    /// Header and idle timeouts, the connection cap of each listener and the streams' stall limit (`server:`).
+    public var connectionLimits = ConnectionLimits()
     /// The largest request body accepted.
     public var maxBodyBytes: Int
     /// Where logs go and how verbose.

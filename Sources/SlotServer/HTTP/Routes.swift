@@ -163,14 +163,8 @@ struct Routes: Sendable {
         }
         router.post("/v1/bookings/:id/cancel") { request, context in
             try context.require(.cancel)
-            let data = try await body(request)
-            let cancel = data.isEmpty ? CancelRequest() : try decode(CancelRequest.self, from: data)
-            if let problem = BookingService.controlCharacterProblem(
-                cancel.reason ?? "", field: "reason", allowingLineBreaks: true)
-            {
-                throw APIError.invalid([problem])
-            }
-            return try json(try await service.transition(try bookingID(context), .cancel, reason: cancel.reason ?? ""))
+            let reason = try cancelReason(from: try await body(request))
+            return try json(try await service.transition(try bookingID(context), .cancel, reason: reason))
         }
         router.post("/v1/bookings/:id/reschedule") { request, context in
             try context.require(.transition)
@@ -281,6 +275,16 @@ func collectBody(_ request: Request, limit: Int) async throws -> Data {
 func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
     guard !data.isEmpty else { throw APIError(.malformedJSON, "the body is empty — send a JSON object") }
     return try JSONCoding.decoder.decode(type, from: data)
+}
+
+/// A cancel body's reason: the body may be empty; a control character is refused (line breaks and tabs are fine).
+func cancelReason(from data: Data) throws -> String {
+    let cancel = data.isEmpty ? CancelRequest() : try decode(CancelRequest.self, from: data)
+    let reason = cancel.reason ?? ""
+    if let problem = BookingService.controlCharacterProblem(reason, field: "reason", allowingLineBreaks: true) {
+        throw APIError.invalid([problem])
+    }
+    return reason
 }
 
 /// A `200` (or other) JSON response.

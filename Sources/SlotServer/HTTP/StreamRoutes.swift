@@ -238,7 +238,8 @@ enum StreamFraming: Sendable {
 
 /// Cuts off a live stream whose client reads nothing: a write still waiting for the client after `limit` closes the
 /// connection (a NIO timer on the channel's event loop, so a stuck write never needs the cooperative pool to end).
-/// Without it such a subscriber held its handler, its buffers and its connection for good.
+/// Without it such a subscriber held its handler, its buffers and its connection for good. On graceful shutdown a
+/// waiting write closes the connection at once, so silent clients never delay a stop.
 struct StallGuard: Sendable {
     let channel: (any Channel)?
     let limit: Duration
@@ -255,7 +256,13 @@ struct StallGuard: Sendable {
             channel.close(promise: nil)
         }
         defer { cut.cancel() }
-        try await writer.write(buffer)
+        // A write still waiting when the daemon shuts down would hold the shutdown for the rest of the limit: the
+        // stream ends on shutdown anyway, so a client that reads nothing is cut off at once then.
+        try await withGracefulShutdownHandler {
+            try await writer.write(buffer)
+        } onGracefulShutdown: {
+            channel.close(promise: nil)
+        }
     }
 }
 

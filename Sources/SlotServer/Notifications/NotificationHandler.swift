@@ -22,14 +22,14 @@ struct NotificationHandler: OutboxJobHandler {
     /// The customer's links (`{{manage_url}}`, `{{ics_url}}`), when the web listener is configured.
     var links: CustomerLinks? = nil
 
-    var kindPrefix: String { "notify." }
+    var family: JobFamily { .notification }
 
     /// Deliveries count against their provider's budget (a hung webhook leaves the mail a slot); the fan-out and the
     /// reminders, which call no provider, against one of their own.
     func budget(for kind: String) -> String { Self.budget(for: kind) }
 
     static func budget(for kind: String) -> String {
-        kind.hasPrefix(NotificationJob.deliveryPrefix) ? kind : "notify."
+        kind.hasPrefix(NotificationJob.deliveryPrefix) ? kind : JobFamily.notification.kindPrefix
     }
 
     func run(_ job: OutboxJob) async throws(ProviderError) -> OutboxCompletion {

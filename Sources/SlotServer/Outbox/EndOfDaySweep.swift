@@ -18,7 +18,7 @@ struct EndOfDaySweep: OutboxJobHandler {
     let endOfDayMinute: Int
     let logger: Logger
 
-    var kindPrefix: String { "sweep." }
+    var family: JobFamily { .sweep }
 
     /// The next sweep after `now`: today's end of day if still ahead, else tomorrow's.
     static func next(after now: Int64, zone: ShopTimeZone, endOfDayMinute: Int) -> (date: LocalDate, at: Int64) {

@@ -8,7 +8,7 @@ import SlotStore
 struct HoldExpiryJobs: OutboxJobHandler {
     let service: BookingService
 
-    var kindPrefix: String { "booking.expire_hold" }
+    var family: JobFamily { .hold }
 
     func run(_ job: OutboxJob) async throws(ProviderError) -> OutboxCompletion {
         guard case .hold(let hold) = try job.typed() else {

@@ -10,8 +10,8 @@ import SlotStore
 /// be idempotent: it passes an idempotency key derived from the job to the provider and records its effects so
 /// that a second run changes nothing.
 protocol OutboxJobHandler: Sendable {
-    /// The kinds this handler runs: every kind that starts with this prefix.
-    var kindPrefix: String { get }
+    /// The family of kinds this handler runs.
+    var family: JobFamily { get }
     /// Does the job's work; returns what the worker records with the job's completion.
     func run(_ job: OutboxJob) async throws(ProviderError) -> OutboxCompletion
     /// The concurrency budget `kind` counts against: the kinds that name one budget hold at most `workers − 1` of
@@ -21,7 +21,7 @@ protocol OutboxJobHandler: Sendable {
 
 extension OutboxJobHandler {
     /// One budget for all of this handler's kinds.
-    func budget(for kind: String) -> String { kindPrefix }
+    func budget(for kind: String) -> String { family.kindPrefix }
 }
 
 /// What finishing a job records, in the one transaction that marks it done: a note for `slotctl outbox show`, the

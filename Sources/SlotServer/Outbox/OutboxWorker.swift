@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import SlotEngine
 import SlotProviders
 import SlotStore
 import Synchronization
@@ -50,7 +51,7 @@ final class OutboxWorker: Service, Sendable {
             Shared(
                 slots: OutboxSlots(workers: settings.workers) { kind in
                     // Kinds no handler runs share one budget: each lane records them as failed at once.
-                    handlers.first { kind.hasPrefix($0.kindPrefix) }?.budget(for: kind) ?? ""
+                    handlers.first { $0.family == JobFamily(kind: kind) }?.budget(for: kind) ?? ""
                 }))
     }
 
@@ -164,8 +165,8 @@ final class OutboxWorker: Service, Sendable {
     /// Runs one claimed job and records its outcome (with the claim of the slot's next job, when the slot may take
     /// one); returns what the slot does next.
     func execute(_ job: OutboxJob) async -> OutboxSlots.Next {
-        guard let handler = handlers.first(where: { job.kind.hasPrefix($0.kindPrefix) }) else {
-            let known = handlers.map { $0.kindPrefix + "*" }.joined(separator: ", ")
+        guard let handler = handlers.first(where: { $0.family == JobFamily(kind: job.kind) }) else {
+            let known = handlers.map { $0.family.kindPrefix + "*" }.joined(separator: ", ")
             await record(
                 job, .permanent("no handler for job kind '\(job.kind)' (this slotd runs \(known)); "
                     + "the job was written by another version or by hand"))

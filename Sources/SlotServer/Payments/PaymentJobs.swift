@@ -11,7 +11,7 @@ import SlotStore
 /// `slotd-cancel-<id>`, `slotd-refund-<id>`), so a repeated call does nothing new there, and the job first looks at
 /// the recorded payment, so a job whose work is already recorded returns at once.
 struct PaymentJobs: OutboxJobHandler {
-    let kindPrefix = "payment."
+    let family = JobFamily.payment
     let store: any BookingStore & PaymentStore
     let provider: any PaymentProvider
     let bus: EventBus

@@ -17,7 +17,8 @@ import ServiceLifecycle
 struct InheritedSocketServer {
     let socket: InheritedSocket
     let router: Router<SlotRequestContext>
-    let idleTimeout: TimeAmount
+    /// Closes slow, idle and surplus clients, as on the bound socket.
+    let connectionGuard: ConnectionGuard
     let logger: Logger
 
     /// Serves until graceful shutdown; `onListening` runs once the descriptor is adopted.
@@ -40,8 +41,7 @@ struct InheritedSocketServer {
                 }
                 try await writer.write(response: response.head, body: response.body)
             },
-            configuration: .init(
-                additionalChannelHandlers: [PeerCredentialsHandler(registry: .shared)], idleTimeout: idleTimeout))
+            configuration: connectionGuard.http1Configuration { [PeerCredentialsHandler(registry: .shared)] })
 
         let group = MultiThreadedEventLoopGroup.singleton
         let quiescing = ServerQuiescingHelper(group: group)

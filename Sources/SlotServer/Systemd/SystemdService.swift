@@ -165,7 +165,7 @@ extension HTTPService {
     /// Serves on the socket systemd passed, with the same router, roles and readiness as the bound server.
     func serve(_ socket: InheritedSocket) async throws {
         let server = InheritedSocketServer(
-            socket: socket, router: routes.router(roles: configuration.roles), idleTimeout: .seconds(30),
+            socket: socket, router: routes.router(roles: configuration.roles), connectionGuard: makeConnectionGuard(),
             logger: logger)
         let readiness = self.readiness
         let logger = self.logger

@@ -175,18 +175,29 @@ struct PublicRoutes: Sendable {
             throw APIError(.notFound, "the booking page is missing from this build")
         }
         if response.status == .ok { response.status = status }
-        response.headers[.contentSecurityPolicy] = contentSecurityPolicy
+        response.headers[.contentSecurityPolicy] = Self.contentSecurityPolicy(stripeJSURL: settings.stripeJSURL)
         response.headers[HTTPFields.Element.Name("Referrer-Policy")!] = "no-referrer"
         return response
     }
 
-    /// Scripts and frames only from here and Stripe.js's origin (the customer's link is in the path: no referrer).
-    var contentSecurityPolicy: String {
-        let stripe = URL(string: settings.stripeJSURL).flatMap { url in
+    /// Scripts, frames and calls only to here and Stripe (the customer's link is in the path: no referrer).
+    ///
+    /// Stripe.js from `js.stripe.com` calls `api.stripe.com` and opens its card and 3-D Secure frames from
+    /// `js.stripe.com`, its subdomains and `hooks.stripe.com` (Stripe's security guide); a Stripe.js served from
+    /// elsewhere (localstripe in the tests) talks to its own origin only.
+    static func contentSecurityPolicy(stripeJSURL: String) -> String {
+        let origin = URL(string: stripeJSURL).flatMap { url in
             url.scheme.flatMap { scheme in url.host.map { "\(scheme)://\($0)" + (url.port.map { ":\($0)" } ?? "") } }
-        } ?? ""
-        return "default-src 'self'; script-src 'self' \(stripe); frame-src \(stripe); connect-src 'self' \(stripe); "
-            + "img-src 'self' data: https:; style-src 'self' 'unsafe-inline'"
+        }
+        var scripts = origin ?? "", frames = origin ?? "", calls = origin ?? ""
+        if origin == "https://js.stripe.com" {
+            scripts = "https://js.stripe.com https://*.js.stripe.com"
+            frames = "https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com"
+            calls = "https://api.stripe.com"
+        }
+        let frameSource = frames.isEmpty ? "'none'" : frames
+        return "default-src 'self'; script-src 'self' \(scripts); frame-src \(frameSource); "
+            + "connect-src 'self' \(calls); img-src 'self' data: https:; style-src 'self' 'unsafe-inline'"
     }
 
     // MARK: - Catalog

@@ -9,13 +9,16 @@ import SlotBlocking
 struct WebService: Service {
     let routes: PublicRoutes
     let settings: WebSettings
+    /// The `server:` limits: slow, idle and surplus clients are closed here as on the socket, counted apart.
+    let limits: ConnectionLimits
     let logger: Logger
 
     func run() async throws {
         let (host, port, logger) = (settings.host, settings.port, self.logger)
+        let connectionGuard = ConnectionGuard(limits: limits, listener: "web", logger: logger)
         let app = Application(
             router: routes.router(),
-            server: .http1(configuration: .init(idleTimeout: .seconds(30))),
+            server: .http1(configuration: connectionGuard.http1Configuration()),
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { _ in
                 logger.info("web listener ready", metadata: ["listen": "\(host):\(port)"])

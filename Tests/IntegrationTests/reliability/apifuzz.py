@@ -140,9 +140,13 @@ def existing_resources(daemon: Daemon, work: Path) -> Path:
     return config
 
 
-def run_schemathesis(daemon: Daemon, work: Path, max_examples: int, seed: int, workers: int = 2,
+def run_schemathesis(daemon: Daemon, work: Path, max_examples: int, seed: int, workers: int = 1,
                      max_time: float | None = None) -> FuzzResult:
-    """Runs schemathesis' CLI against the running daemon through a bridge; returns its exit code and counts."""
+    """Runs schemathesis' CLI against the running daemon through a bridge; returns its exit code and counts.
+
+    One worker by default: with two, hypothesis describing its strategies calls `ast.parse` from two threads at
+    once, and CPython 3.11 then fails now and then with "SystemError: AST constructor recursion depth mismatch"
+    (seen in the suite; schemathesis reports it as a runtime error of its own, not a finding)."""
     schema = document_without_streams(work / "openapi-fuzzed.json")
     report = work / "schemathesis-report"
     config = existing_resources(daemon, work)
@@ -176,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--examples", type=int, default=200, help="most examples per operation (default 200)")
     parser.add_argument("--seed", type=int, default=int.from_bytes(os.urandom(4), "big"))
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--slotd", default=os.environ.get("SLOTD", str(ROOT / ".build" / "debug" / "slotd")))
     args = parser.parse_args(argv)
     if not os.access(args.slotd, os.X_OK):

@@ -1,0 +1,78 @@
+import FuzzSupport
+import SlotRules
+
+/// The process entry point SwiftPM links `main` to: hands over to libFuzzer's driver.
+@_cdecl("FuzzRules_main")
+public func fuzzRulesMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    runFuzzer(argc, argv) { data, size in fuzzRules(fuzzBytes(data, size)) }
+}
+
+/// The input is one rule file, or a small rules directory: lines `#=== <name>` start each file (the golden
+/// fixtures' format), and a name ending in `.ics` is an attachment. Loading must return (never trap); there is a
+/// rule set exactly when no diagnostic is an error; every diagnostic names a given file, a line of it and a column
+/// at most one past that line's end; a rule set renders.
+func fuzzRules(_ bytes: UnsafeBufferPointer<UInt8>) -> CInt {
+    let text = String(decoding: bytes, as: UTF8.self)
+    let files = split(text)
+    let sources = files.filter { !$0.name.hasSuffix(".ics") }
+    let attachments = Dictionary(
+        files.filter { $0.name.hasSuffix(".ics") }.map { ($0.name, $0.text) }, uniquingKeysWith: { first, _ in first })
+    let result = RuleLoader.load(sources, attachments: attachments)
+    require(
+        (result.ruleSet != nil) == !result.diagnostics.hasErrors, "a rule set although there are errors, or none",
+        input: text)
+    let lineLengths = Dictionary(
+        files.map { ($0.name, lengths(of: $0.text)) }, uniquingKeysWith: { first, _ in first })
+    for diagnostic in result.diagnostics {
+        let location = diagnostic.location
+        guard let lines = lineLengths[location.file] else {
+            require(false, "diagnostic in an unknown file: \(diagnostic)", input: text)
+            continue
+        }
+        require(location.line >= 1 && location.line <= lines.count, "line out of range: \(diagnostic)", input: text)
+        let length = lines[min(max(location.line, 1), lines.count) - 1]
+        require(
+            location.column >= 1 && location.column <= length + 1, "column out of range: \(diagnostic)", input: text)
+        require(!diagnostic.message.isEmpty, "empty message: \(diagnostic)", input: text)
+    }
+    if let rules = result.ruleSet {
+        require(!RuleRenderer.render(rules).isEmpty, "rule set renders as nothing", input: text)
+    }
+    return 0
+}
+
+/// The files of an input: `#=== <name>` lines split it; without one, the whole input is `shop.yaml`.
+func split(_ text: String) -> [RuleSource] {
+    guard text.hasPrefix("#=== ") else { return [RuleSource(name: "shop.yaml", text: text)] }
+    var files: [RuleSource] = []
+    for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        if line.hasPrefix("#=== ") {
+            // A directory cannot hold two files of one name: a repeated name gets a number.
+            var name = String(line.dropFirst(5))
+            if files.contains(where: { $0.name == name }) { name += ".\(files.count)" }
+            files.append(RuleSource(name: name, text: ""))
+        } else {
+            files[files.count - 1].text += line + "\n"
+        }
+    }
+    return files
+}
+
+/// Each line's length in Unicode scalars, as the loader counts them (a line ends at `\n`, `\r\n` or `\r`).
+func lengths(of text: String) -> [Int] {
+    var lengths = [0]
+    var previousWasCR = false
+    for scalar in text.unicodeScalars {
+        if scalar == "\n" {
+            if !previousWasCR { lengths.append(0) }
+            previousWasCR = false
+        } else if scalar == "\r" {
+            lengths.append(0)
+            previousWasCR = true
+        } else {
+            lengths[lengths.count - 1] += 1
+            previousWasCR = false
+        }
+    }
+    return lengths
+}

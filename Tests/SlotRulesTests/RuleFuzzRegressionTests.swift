@@ -1,0 +1,28 @@
+import SlotRules
+import Testing
+
+/// Inputs the libFuzzer target `FuzzRules` (Fuzz/) found, kept so they stay fixed.
+@Suite("Rule loader: fuzzer findings")
+struct RuleFuzzRegressionTests {
+    static func location(of text: String) -> Diagnostic.Location? {
+        RuleLoader.load([RuleSource(name: "shop.yaml", text: text)]).diagnostics.first?.location
+    }
+
+    @Test("a control character after a lone CR is located on the next line, as other diagnostics count lines")
+    func controlCharacterAfterCarriageReturn() {
+        // Found by FuzzRules: reported at 1:3, past the end of line 1 (`#`).
+        #expect(Self.location(of: "#\r\u{0}\u{0}order") == .init(file: "shop.yaml", line: 2, column: 1))
+    }
+
+    @Test("a control character's column counts characters, not the UTF-8 bytes before it")
+    func controlCharacterAfterNonASCII() {
+        #expect(Self.location(of: "name: Café\u{1}\n") == .init(file: "shop.yaml", line: 1, column: 11))
+        #expect(Self.location(of: "a: 1\nname: Ü\u{1}") == .init(file: "shop.yaml", line: 2, column: 8))
+    }
+
+    @Test("a syntax error at the end of a file without a final line break is on its last line")
+    func syntaxErrorAtEndWithoutLineBreak() {
+        // Found by FuzzRules: reported at 3:1 in a file of two lines.
+        #expect(Self.location(of: "hours: Mo 09:00-10:00\na=b") == .init(file: "shop.yaml", line: 2, column: 4))
+    }
+}
