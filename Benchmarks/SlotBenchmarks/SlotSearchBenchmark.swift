@@ -162,7 +162,7 @@ enum SlotSearchBenchmark {
         return bookings
     }
 
-    private static func measure(rounds: Int, _ body: () -> Void) -> (median: Double, minimum: Double) {
+    static func measure(rounds: Int, _ body: () -> Void) -> (median: Double, minimum: Double) {
         var samples: [Double] = []
         for _ in 0..<rounds {
             let start = clock()
@@ -173,14 +173,14 @@ enum SlotSearchBenchmark {
         return (samples[samples.count / 2] * 1e6, samples[0] * 1e6)
     }
 
-    private static func clock() -> Double {
+    static func clock() -> Double {
         var spec = timespec()
         // CPU time of this thread: on a shared machine, time spent descheduled is not the search's.
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec)
         return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
     }
 
-    private static func format(_ value: Double) -> String {
+    static func format(_ value: Double) -> String {
         let tenths = Int((value * 10).rounded())
         return "\(tenths / 10).\(tenths % 10)"
     }

@@ -1,3 +1,9 @@
 // Prints benchmark figures; run with `Benchmarks/run.sh` (release build). Not a test: figures, not verdicts.
-HoursBenchmark.run()
-SlotSearchBenchmark.run()
+// `SlotBenchmarks preview` runs only the rule preview's figures.
+if CommandLine.arguments.dropFirst().first == "preview" {
+    RulePreviewBenchmark.run()
+} else {
+    HoursBenchmark.run()
+    SlotSearchBenchmark.run()
+    RulePreviewBenchmark.run()
+}

@@ -129,3 +129,117 @@ public struct RuleReloadResult: Codable, Hashable, Sendable {
         self.diagnostics = diagnostics
     }
 }
+
+/// `POST /v1/rules/preview` with `Content-Type: application/json`: a whole candidate rules directory.
+public struct RulePreviewRequest: Codable, Hashable, Sendable {
+    /// File name → text: every `*.yaml`/`*.yml` rule file of the candidate (they replace the running directory's
+    /// rule files) and any `*.ics` holiday calendar they import (the running directory's calendars stay available).
+    public var files: [String: String]
+
+    public init(files: [String: String]) {
+        self.files = files
+    }
+}
+
+/// One start a rule change gains or loses.
+public struct PreviewStart: Codable, Hashable, Sendable {
+    public var staff: String
+    public var service: String
+    /// ISO 8601 with the shop's offset at that instant.
+    public var start: String
+
+    public init(staff: String, service: String, start: String) {
+        self.staff = staff
+        self.service = service
+        self.start = start
+    }
+}
+
+/// An active booking that the running rules allow and the candidate would not.
+public struct PreviewRefusedBooking: Codable, Hashable, Sendable {
+    public var id: String
+    /// The customer's name.
+    public var customer: String
+    /// ISO 8601 with offset.
+    public var start: String
+    public var staff: String
+    /// The service id (several booked back to back are joined with `+`).
+    public var service: String
+    /// The first reason the candidate gives.
+    public var reason: ExplainReason
+    /// Every reason the candidate gives.
+    public var reasons: [ExplainReason]
+
+    public init(
+        id: String, customer: String, start: String, staff: String, service: String, reasons: [ExplainReason]
+    ) {
+        self.id = id
+        self.customer = customer
+        self.start = start
+        self.staff = staff
+        self.service = service
+        self.reason = reasons.first ?? ExplainReason(code: .shopClosed, message: "")
+        self.reasons = reasons
+    }
+}
+
+/// How much a rule change changes.
+public struct PreviewCounts: Codable, Hashable, Sendable {
+    public var gained: Int
+    public var lost: Int
+    public var noLongerAllowed: Int
+
+    enum CodingKeys: String, CodingKey {
+        case gained, lost
+        case noLongerAllowed = "no_longer_allowed"
+    }
+
+    public init(gained: Int, lost: Int, noLongerAllowed: Int) {
+        self.gained = gained
+        self.lost = lost
+        self.noLongerAllowed = noLongerAllowed
+    }
+}
+
+/// `POST /v1/rules/preview`: what a candidate would change, computed by the engine; nothing is loaded.
+public struct RulePreviewResult: Codable, Hashable, Sendable {
+    public var rulesVersionBefore: String
+    public var rulesVersionAfter: String
+    /// How many local days were compared, from `from` through `to` (dates, inclusive).
+    public var days: Int
+    public var from: String
+    public var to: String
+    /// The candidate's warnings (a candidate with errors is a `rules_invalid` problem instead).
+    public var diagnostics: [RuleDiagnostic]
+    /// Starts the candidate offers and the running rules do not, sorted by start.
+    public var gained: [PreviewStart]
+    /// Starts the running rules offer and the candidate does not, sorted by start.
+    public var lost: [PreviewStart]
+    /// Active bookings from now on that only the candidate refuses, sorted by start.
+    public var noLongerAllowed: [PreviewRefusedBooking]
+    public var counts: PreviewCounts
+
+    enum CodingKeys: String, CodingKey {
+        case days, from, to, diagnostics, gained, lost, counts
+        case rulesVersionBefore = "rules_version_before"
+        case rulesVersionAfter = "rules_version_after"
+        case noLongerAllowed = "no_longer_allowed"
+    }
+
+    public init(
+        rulesVersionBefore: String, rulesVersionAfter: String, days: Int, from: String, to: String,
+        diagnostics: [RuleDiagnostic], gained: [PreviewStart], lost: [PreviewStart],
+        noLongerAllowed: [PreviewRefusedBooking]
+    ) {
+        self.rulesVersionBefore = rulesVersionBefore
+        self.rulesVersionAfter = rulesVersionAfter
+        self.days = days
+        self.from = from
+        self.to = to
+        self.diagnostics = diagnostics
+        self.gained = gained
+        self.lost = lost
+        self.noLongerAllowed = noLongerAllowed
+        self.counts = PreviewCounts(gained: gained.count, lost: lost.count, noLongerAllowed: noLongerAllowed.count)
+    }
+}

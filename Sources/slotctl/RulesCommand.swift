@@ -7,8 +7,9 @@ import SlotRules
 /// `slotctl rules …`: work with rule files.
 struct RulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "rules", abstract: "Check rule files; reload a running daemon's rules.",
-        subcommands: [Check.self, RulesReloadCommand.self])
+        commandName: "rules",
+        abstract: "Check rule files; preview a candidate against a running daemon's rules, or reload them.",
+        subcommands: [Check.self, RulesReloadCommand.self, RulesDiffCommand.self])
 
     /// `slotctl rules check`: load, merge and validate rule files without a daemon.
     struct Check: ParsableCommand {

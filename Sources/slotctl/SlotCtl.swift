@@ -19,6 +19,8 @@ struct SlotCtl: ParsableCommand {
               status                   health, version, rules, bookings, outbox, reloads
               rules reload [--wait]    reload the daemon's rules now, print the outcome
                                        (slotd also reloads on file change and SIGHUP)
+              rules diff DIR           what a candidate rules directory would change:
+                                       starts gained/lost, bookings no longer allowed
               services, staff          what the shop sells and who works there
               slots …                  bookable starts now (--watch follows them)
               explain …                why a start is or is not bookable now

@@ -354,6 +354,18 @@ def slotctl_binary() -> str:
 
 
 @pytest.fixture
+def slotctl_for(slotctl_binary):
+    """Runs slotctl against a daemon's socket: `slotctl_for(daemon, *args, check=EXIT)` (check=None: any status)."""
+    def run(daemon, *args, check: int | None = 0):
+        env = {**os.environ, "SLOTD_SOCKET": daemon.socket}
+        out = subprocess.run([slotctl_binary, *args], capture_output=True, text=True, timeout=60, env=env)
+        if check is not None:
+            assert out.returncode == check, (args, out.returncode, out.stdout, out.stderr)
+        return out
+    return run
+
+
+@pytest.fixture
 def daemons(slotd_binary) -> Iterator[DaemonFactory]:
     """A factory of daemons, each stopped with SIGTERM (which must exit 0) after the test."""
     factory = DaemonFactory(slotd_binary)

@@ -68,15 +68,35 @@ struct Routes: Sendable {
         }
         router.post("/v1/rules/check") { request, context in
             try context.require(.admin)
+            let file = try candidateFile(try await body(request), name: request.uri.queryParameters.get("name"))
+            return try json(await service.rules.check(candidate: file.text, name: file.name))
+        }
+        router.post("/v1/rules/preview") { request, context in
+            try context.require(.admin)
             let data = try await body(request)
-            guard let text = String(data: data, encoding: .utf8) else {
-                throw APIError(.badRequest, "the rule file must be UTF-8 text")
+            let query = request.uri.queryParameters
+            let days = try previewDays(query.get("days"))
+            let contentType = request.headers[.contentType] ?? ""
+            let candidate: RuleCandidate
+            if contentType.lowercased().hasPrefix("application/json") {
+                // A whole candidate directory; `?name=` would be ambiguous with it.
+                guard query.get("name") == nil else {
+                    throw APIError.invalid("name", "leave out ?name= with a JSON body: its `files` name every file")
+                }
+                let files = try decode(RulePreviewRequest.self, from: data).files
+                if let bad = files.keys.sorted().first(where: { !RuleCandidate.isAcceptedName($0) }) {
+                    throw APIError.invalid(
+                        "files", "'\(bad)' is not a rule file name: use plain names like shop.yaml (or holidays.ics)")
+                }
+                guard files.keys.contains(where: { !RuleCandidate.isCalendar($0) }) else {
+                    throw APIError.invalid("files", "name at least one rule file (*.yaml) and its text")
+                }
+                candidate = .directory(files)
+            } else {
+                let file = try candidateFile(data, name: query.get("name"))
+                candidate = .file(name: file.name, text: file.text)
             }
-            let name = request.uri.queryParameters.get("name") ?? "candidate.yaml"
-            guard !name.isEmpty, !name.contains("/") else {
-                throw APIError.invalid("name", "a plain file name like shop.yaml")
-            }
-            return try json(await service.rules.check(candidate: text, name: name))
+            return try json(try await service.preview(candidate, days: days))
         }
         // MARK: Catalog
         router.get("/v1/services") { _, context in
@@ -285,4 +305,26 @@ enum Fingerprint {
         hash.combine(body)
         return String(hash.value, radix: 16)
     }
+}
+
+/// The `days` of a rules preview: 1 through a year, 28 when not given.
+func previewDays(_ text: String?) throws(APIError) -> Int {
+    guard let text else { return RulePreview.defaultDays }
+    guard let days = Int(text), (1...BookingService.previewMaximumDays).contains(days) else {
+        throw APIError.invalid("days", "a whole number of days from 1 to \(BookingService.previewMaximumDays)")
+    }
+    return days
+}
+
+/// A candidate rule file as `POST /v1/rules/check` and `/v1/rules/preview` take it: the body's text, named by
+/// `?name=` (`candidate.yaml` when not given).
+func candidateFile(_ data: Data, name: String?) throws(APIError) -> (name: String, text: String) {
+    guard let text = String(data: data, encoding: .utf8) else {
+        throw APIError(.badRequest, "the rule file must be UTF-8 text")
+    }
+    let name = name ?? "candidate.yaml"
+    guard !name.isEmpty, !name.contains("/") else {
+        throw APIError.invalid("name", "a plain file name like shop.yaml")
+    }
+    return (name, text)
 }

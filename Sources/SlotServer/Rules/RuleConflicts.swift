@@ -27,13 +27,6 @@ public struct RuleConflict: Sendable {
 /// Computed on demand against the current rules rather than stored, so the list is always true: a booking leaves it
 /// when the rules change back or the booking is moved or cancelled.
 public enum RuleConflicts {
-    /// Reasons that are about *when* the booking is asked for, not about the rules: a booking made weeks ago is
-    /// naturally "too soon" now, and other bookings were checked when it was made.
-    static let ignored: Set<ExplainReasonCode> = [
-        .tooSoon, .beyondHorizon, .notOnGrid, .overlapsBooking, .insideBufferOfBooking, .resourceBusy,
-        .dailyLimitReached,
-    ]
-
     /// Every held or confirmed booking starting at or after `now` that `rules` no longer allow.
     public static func find(in store: any BookingStore, rules: LoadedRules, now: Int64) async throws
         -> [RuleConflict]
@@ -49,20 +42,10 @@ public enum RuleConflicts {
     /// Why `rules` would not allow `booking` (empty when they would): the engine's decision for the booking itself,
     /// with no other bookings around it.
     static func check(_ booking: StoredBooking, rules: LoadedRules, now: Int64) -> [ExplainReason] {
-        var parts: [ServiceOffering] = []
-        for (index, id) in booking.services.enumerated() {
-            switch rules.engine.offering(service: id, variant: index == 0 ? booking.variant : nil) {
-            case .success(let offering): parts.append(offering)
-            case .failure(let reason): return [ExplainReason(reason)]
-            }
-        }
-        guard let offering = ServiceOffering.backToBack(parts) else {
-            return [ExplainReason(code: .unknownService, message: "the booking's services are no longer offered")]
-        }
         let date = rules.ruleSet.shop.timeZone.localDateTime(atInstant: booking.start).date
-        let decision = rules.engine.decide(
-            offering: offering, staff: .member(booking.staffID), start: booking.start, now: now, bookings: [],
-            schedule: rules.schedule(from: date.adding(days: -2), through: date.adding(days: 2)))
-        return decision.reasons.map(ExplainReason.init).filter { !ignored.contains($0.code) }
+        return rules.engine.ruleReasons(
+            staff: booking.staffID, services: booking.services, variant: booking.variant, start: booking.start,
+            now: now, schedule: rules.schedule(from: date.adding(days: -2), through: date.adding(days: 2))
+        ).map(ExplainReason.init)
     }
 }

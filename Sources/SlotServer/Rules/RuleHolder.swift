@@ -114,16 +114,35 @@ public final class RuleHolder: Sendable {
 
     /// Checks a candidate file as if it replaced (or joined) the directory's file of that name; nothing changes.
     public func check(candidate text: String, name: String) async -> RuleCheckResult {
-        let directory = self.directory
-        return await BlockingWork.run {
-            let files = (try? RuleDirectory.read([directory], naming: .fileName)) ?? (sources: [], attachments: [:])
-            var sources = files.sources.filter { $0.name != name }
-            sources.append(RuleSource(name: name, text: text))
-            sources.sort { $0.name < $1.name }
-            let result = RuleLoader.load(sources, attachments: files.attachments)
+        await BlockingWork.run {
+            let result = self.load(.file(name: name, text: text))
             let ok = result.ruleSet != nil && !result.diagnostics.hasErrors
             return RuleCheckResult(ok: ok, diagnostics: result.diagnostics.map(RuleHolder.wire))
         }
+    }
+
+    /// Loads a candidate against the directory's files; nothing changes. It reads files: call it off the
+    /// cooperative pool (inside `BlockingWork.run`).
+    func load(_ candidate: RuleCandidate) -> RuleLoadResult {
+        let files = (try? RuleDirectory.read([directory], naming: .fileName)) ?? (sources: [], attachments: [:])
+        var sources: [RuleSource]
+        var attachments = files.attachments
+        switch candidate {
+        case .file(let name, let text):
+            sources = files.sources.filter { $0.name != name }
+            sources.append(RuleSource(name: name, text: text))
+        case .directory(let candidateFiles):
+            sources = []
+            for (name, text) in candidateFiles {
+                if RuleCandidate.isCalendar(name) {
+                    attachments[name] = text
+                } else {
+                    sources.append(RuleSource(name: name, text: text))
+                }
+            }
+        }
+        sources.sort { $0.name < $1.name }
+        return RuleLoader.load(sources, attachments: attachments)
     }
 
     static func wire(_ diagnostic: Diagnostic) -> RuleDiagnostic {
@@ -132,5 +151,22 @@ public final class RuleHolder: Sendable {
             line: diagnostic.location.line,
             column: diagnostic.location.column, message: diagnostic.message, fix: diagnostic.fix,
             text: diagnostic.description)
+    }
+}
+
+/// Rules to try without loading them: the running directory with one file replaced or added, or a whole directory.
+public enum RuleCandidate: Sendable {
+    /// The directory's file `name` replaced by (or joined by) `text`.
+    case file(name: String, text: String)
+    /// These files (name → text) instead of the directory's rule files; `*.ics` calendars join the directory's.
+    case directory([String: String])
+
+    /// Whether a file name is an imported holiday calendar rather than a rule file.
+    static func isCalendar(_ name: String) -> Bool { name.hasSuffix(".ics") }
+
+    /// Whether a file name can be a candidate directory's file: a plain `*.yaml`, `*.yml` or `*.ics` name.
+    static func isAcceptedName(_ name: String) -> Bool {
+        !name.isEmpty && !name.contains("/") && !name.hasPrefix(".")
+            && [".yaml", ".yml", ".ics"].contains { name.hasSuffix($0) }
     }
 }

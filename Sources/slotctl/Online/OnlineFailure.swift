@@ -13,6 +13,8 @@ enum OnlineFailure: Error {
     case unexpected(status: Int, body: String)
     /// A local mistake in the command's arguments found before asking the daemon.
     case usage(String)
+    /// The answer was printed, and it says that this many bookings would be refused (`rules diff`).
+    case bookingsRefused(Int)
 }
 
 /// The exit codes of the online commands, in ONE place (scripts rely on them; the help text lists them).
@@ -23,7 +25,8 @@ enum OnlineFailure: Error {
 /// | 1 | unexpected answer or internal error in slotd |
 /// | 64 | usage error (arguments; the same code ArgumentParser uses for bad options) |
 /// | 3 | not found (no such booking or route) |
-/// | 4 | conflict: slot taken / not bookable, or a transition the booking's state does not allow |
+/// | 4 | conflict: slot taken / not bookable, a transition the booking's state does not allow, or bookings a
+///       candidate rule set would no longer allow (`rules diff`) |
 /// | 5 | invalid input: malformed or invalid request, bad rules, body too large, idempotency key reused |
 /// | 6 | access denied: the socket's mode or the caller's role |
 /// | 7 | slotd is not running, not reachable, shutting down or too slow |
@@ -51,6 +54,7 @@ enum OnlineExit {
     static func code(for failure: OnlineFailure) -> Int32 {
         switch failure {
         case .usage: return usage
+        case .bookingsRefused: return conflict
         case .unexpected: return unexpected
         case .transport(let error):
             switch error.kind {
@@ -95,6 +99,8 @@ func report(_ failure: OnlineFailure, json: Bool) {
     switch failure {
     case .usage(let text):
         message = "slotctl: \(text)"
+    case .bookingsRefused(let count):
+        message = "slotctl: the candidate rules would no longer allow \(count) booking\(count == 1 ? "" : "s")"
     case .transport(let error):
         switch error.kind {
         case .notRunning:
