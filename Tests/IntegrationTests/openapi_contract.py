@@ -41,19 +41,21 @@ def is_ambiguous_one_of(error: jsonschema.ValidationError) -> bool:
     return error.validator == "oneOf" and not error.context
 
 
-def matching_branches(error: jsonschema.ValidationError, registry: Registry) -> list[int]:
-    """The indexes of the `oneOf` branches `error.instance` matches."""
+def matching_branches(error: jsonschema.ValidationError, registry: Registry, uri: str) -> list[int]:
+    """The indexes of the `oneOf` branches `error.instance` matches (`uri`: the document the branches are in)."""
     return [index for index, branch in enumerate(error.validator_value)
-            if jsonschema.Draft202012Validator(absolute_references(branch), registry=registry).is_valid(error.instance)]
+            if jsonschema.Draft202012Validator(absolute_references(branch, uri), registry=registry)
+            .is_valid(error.instance)]
 
 
-def absolute_references(schema):
-    """`schema` with the document's local `$ref`s (`#/components/…`) made absolute, to validate it on its own."""
+def absolute_references(schema, uri: str):
+    """`schema` with the document's local `$ref`s (`#/components/…`) made absolute against `uri`, to validate it on
+    its own."""
     if isinstance(schema, dict):
-        return {key: (DOCUMENT_URI + value if key == "$ref" and isinstance(value, str) and value.startswith("#")
-                      else absolute_references(value)) for key, value in schema.items()}
+        return {key: (uri + value if key == "$ref" and isinstance(value, str) and value.startswith("#")
+                      else absolute_references(value, uri)) for key, value in schema.items()}
     if isinstance(schema, list):
-        return [absolute_references(item) for item in schema]
+        return [absolute_references(item, uri) for item in schema]
     return schema
 
 
@@ -190,7 +192,7 @@ class ResponseContract:
         # else fails: name it first, with the branches, so it is fixed in the document, not in the server.
         ambiguous = next((error for error in errors if is_ambiguous_one_of(error)), None)
         if ambiguous is not None:
-            branches = ", ".join(str(index + 1) for index in matching_branches(ambiguous, self.registry))
+            branches = ", ".join(str(index + 1) for index in matching_branches(ambiguous, self.registry, self.uri))
             return (f"{what} matches more than one branch of a oneOf (branches {branches}) at "
                     f"{ambiguous.json_path}: make the branches exclusive (`required`/`not`, a discriminator)\n"
                     f"  schema: #{schema_pointer} → {'/'.join(str(part) for part in ambiguous.schema_path)}\n"

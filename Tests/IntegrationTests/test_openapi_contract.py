@@ -15,7 +15,7 @@ def document_with(schema: dict, components: dict | None = None) -> ResponseContr
         "paths": {"/x": {"get": {"responses": {"200": {
             "description": "x", "content": {"application/json": {"schema": schema}}}}}}},
         "components": {"schemas": components or {}},
-    })
+    }, "urn:test:document")
 
 
 def check(contract: ResponseContract, body) -> str | None:
@@ -54,6 +54,6 @@ def test_the_booking_list_and_the_conflict_list_are_told_apart():
     document = copy.deepcopy(contract.document)
     schema = document["paths"]["/v1/bookings"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
     schema["oneOf"][0] = {"$ref": "#/components/schemas/BookingList"}
-    problem = ResponseContract(document).violation(
+    problem = ResponseContract(document, contract.uri).violation(
         "GET", "/v1/bookings", 200, "application/json", json.dumps(with_conflicts).encode())
     assert problem is not None and "matches more than one branch of a oneOf (branches 1, 2)" in problem, problem
