@@ -1,5 +1,6 @@
 import Foundation
 import SlotBlocking
+import Synchronization
 import Testing
 
 @testable import SlotServer
@@ -36,6 +37,40 @@ struct StreamStallTests {
         let head = Array("GET \(target) HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8)
         try #require(send(fd, head, head.count, Int32(MSG_NOSIGNAL)) == head.count)
         return fd
+    }
+
+    /// How many bytes wait unread in the client's receive queue (at most 64 KiB counted), read without taking them.
+    static func unreadBytes(_ fd: Int32) async -> Int {
+        await BlockingWork.run {
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            return max(0, recv(fd, &buffer, buffer.count, Int32(MSG_PEEK | MSG_DONTWAIT)))
+        }
+    }
+
+    /// `operation`'s result, or nil when it has not finished after `limit`: a hang fails its test instead of holding
+    /// up the whole run (the operation is left running; awaiting a task's value does not end with cancellation, so
+    /// the two are raced on a continuation resumed by whichever ends first).
+    static func finishes<T: Sendable>(
+        within limit: Duration, _ operation: @escaping @Sendable () async throws -> T
+    ) async throws -> T? {
+        let waiting = Mutex<CheckedContinuation<Result<T, any Error>?, Never>?>(nil)
+        let outcome = await withCheckedContinuation { continuation in
+            waiting.withLock { $0 = continuation }
+            let resume: @Sendable (Result<T, any Error>?) -> Void = { value in
+                waiting.withLock { pending in
+                    pending?.resume(returning: value)
+                    pending = nil
+                }
+            }
+            Task {
+                do { resume(.success(try await operation())) } catch { resume(.failure(error)) }
+            }
+            Task {
+                try? await Task.sleep(for: limit)
+                resume(nil)
+            }
+        }
+        return try outcome?.get()
     }
 
     /// Reads until the server closes the connection; false when it is still open after `seconds`. The reads block,
@@ -156,6 +191,31 @@ struct StreamStallTests {
         #expect(answer.status == 201)
         let stopping = ContinuousClock.now
         try await test.stop()
+        #expect(ContinuousClock.now - stopping < .seconds(15), "stopped without waiting for the silent watcher")
+        #expect(await Self.readsToEnd(watcher, seconds: 10), "its connection was closed")
+    }
+
+    @Test("a shutdown between the lines of a slot watcher that reads nothing ends its stream and stops at once")
+    func silentWatcherBetweenLinesDoesNotHoldShutdown() async throws {
+        // The stream ends on shutdown, with its last write still queued towards a client that reads nothing: the
+        // end of the response waited on it, unguarded, and the shutdown with it, for good (issue 15).
+        let rules = TestDaemon.rules.replacingOccurrences(of: "slot_step: 30m", with: "slot_step: 5m")
+            .replacingOccurrences(of: "horizon: 60d", with: "horizon: 120d")
+        let test = try await TestDaemon(rules: rules, configure: { $0.connectionLimits.streamStallLimit = .seconds(120) })
+        // A 60-day answer on a 5-minute grid is a ~540 kB line: past the socket's buffer and NIO's high-water mark,
+        // so once its first bytes arrive the channel is no longer writable.
+        let watcher = try Self.silentClient(
+            test.directory + "/slotd.sock",
+            "/v1/slots?service=haircut&staff=alice&from=2030-01-07&to=2030-03-07&watch=true")
+        defer { close(watcher) }
+        let started = ContinuousClock.now
+        while await Self.unreadBytes(watcher) < 16_384 {
+            try #require(ContinuousClock.now - started < .seconds(60), "the watch's first line did not come")
+            await Task.yield()
+        }
+        let stopping = ContinuousClock.now
+        let stopped = try await Self.finishes(within: .seconds(30)) { try await test.stop() }
+        #expect(stopped != nil, "the daemon stopped (a stream's end waiting on a silent client held it)")
         #expect(ContinuousClock.now - stopping < .seconds(15), "stopped without waiting for the silent watcher")
         #expect(await Self.readsToEnd(watcher, seconds: 10), "its connection was closed")
     }

@@ -66,7 +66,7 @@ struct StreamRoutes: Sendable {
             }
             _ = try await drain(&writer)
             guard follows else {
-                try await writer.finish(nil)
+                try await stall.finish(&writer)
                 return
             }
             // Read before the timer starts, so its first tick always finds a full interval since the last write.
@@ -110,7 +110,7 @@ struct StreamRoutes: Sendable {
                 }
                 group.cancelAll()
             }
-            try await writer.finish(nil)
+            try await stall.finish(&writer)
         }
         return Response(
             status: .ok, headers: [.contentType: APIVersion.ndjsonMediaType, .cacheControl: "no-store"], body: body)
@@ -152,7 +152,7 @@ struct StreamRoutes: Sendable {
         let body = ResponseBody { writer in
             defer { subscription.cancel() }
             guard let first else {
-                try await writer.finish(nil)
+                try await stall.finish(&writer)
                 return
             }
             var previous = first
@@ -192,7 +192,7 @@ struct StreamRoutes: Sendable {
                 if subscription.overflowed { logger.notice("\(what) fell behind; cut off") }
                 group.cancelAll()
             }
-            try await writer.finish(nil)
+            try await stall.finish(&writer)
         }
         return Response(
             status: .ok, headers: [.contentType: framing.contentType, .cacheControl: "no-store"], body: body)
@@ -244,7 +244,8 @@ enum StreamFraming: Sendable {
 /// Cuts off a live stream whose client reads nothing: a write still waiting for the client after `limit` closes the
 /// connection (a NIO timer on the channel's event loop, so a stuck write never needs the cooperative pool to end).
 /// Without it such a subscriber held its handler, its buffers and its connection for good. On graceful shutdown a
-/// waiting write closes the connection at once, so silent clients never delay a stop.
+/// waiting write closes the connection at once, so silent clients never delay a stop. Every write of a stream goes
+/// through it, the response's end too.
 struct StallGuard: Sendable {
     let channel: (any Channel)?
     let limit: Duration
@@ -253,7 +254,18 @@ struct StallGuard: Sendable {
     let what: String
 
     func write(_ buffer: ByteBuffer, to writer: inout any ResponseBodyWriter) async throws {
-        guard let channel else { return try await writer.write(buffer) }
+        try await guarded { try await writer.write(buffer) }
+    }
+
+    /// Ends the response. The end is a write too: a stream that ends (an overflow, a shutdown) while its client reads
+    /// nothing waits on it like on any line, and unguarded that wait held the connection, and a shutdown, for good.
+    func finish(_ writer: inout any ResponseBodyWriter) async throws {
+        try await guarded { try await writer.finish(nil) }
+    }
+
+    /// Runs one write under the stall timer and the shutdown handler.
+    private func guarded(_ operation: () async throws -> Void) async throws {
+        guard let channel else { return try await operation() }
         let (logger, what, limit) = (self.logger, self.what, self.limit)
         let wait = TimeAmount.nanoseconds(limit.wholeNanoseconds)
         let cut = channel.eventLoop.scheduleTask(in: wait) {
@@ -262,11 +274,15 @@ struct StallGuard: Sendable {
         }
         defer { cut.cancel() }
         // A write still waiting when the daemon shuts down would hold the shutdown for the rest of the limit: the
-        // stream ends on shutdown anyway, so a client that reads nothing is cut off at once then.
+        // stream ends on shutdown anyway, so a client that reads nothing is cut off at once then. Only a write can
+        // wait, and only on a channel that is not writable (its buffers towards the client full); on one that is,
+        // the stream's end goes out cleanly. (On the event loop, after every write handed over before it.)
         try await withGracefulShutdownHandler {
-            try await writer.write(buffer)
+            try await operation()
         } onGracefulShutdown: {
-            channel.close(promise: nil)
+            channel.eventLoop.execute {
+                if !channel.isWritable { channel.close(promise: nil) }
+            }
         }
     }
 }
