@@ -160,6 +160,17 @@ final class BookingService: Sendable {
         -> SlotList
     {
         let loaded = try loaded()
+        let query = try slotQuery(service: service, variant: variant, staff: staff, from: from, to: to, in: loaded)
+        return try await slotList(
+            offering: query.offering, choice: query.choice, from: query.first, through: query.last, loaded: loaded,
+            service: query.service)
+    }
+
+    /// A slot query's parameters (`GET /v1/slots`, a slot watch) checked against the rules: the offering, the
+    /// staff choice and the dates, or the `422` naming what is wrong. No I/O (the request fuzzer drives it).
+    func slotQuery(
+        service: String?, variant: String?, staff: String?, from: String?, to: String?, in loaded: LoadedRules
+    ) throws(APIError) -> SlotQuery {
         var problems: [FieldProblem] = []
         if service == nil { problems.append(FieldProblem(field: "service", reason: "is required")) }
         if from == nil { problems.append(FieldProblem(field: "from", reason: "is required (YYYY-MM-DD)")) }
@@ -173,8 +184,7 @@ final class BookingService: Sendable {
         guard last.daysSinceEpoch - first.daysSinceEpoch <= 92 else {
             throw APIError.invalid("to", "at most 92 days from `from` per query")
         }
-        return try await slotList(
-            offering: offering, choice: choice, from: first, through: last, loaded: loaded, service: service ?? "")
+        return SlotQuery(service: service ?? "", offering: offering, choice: choice, first: first, last: last)
     }
 
     /// The slot answer for a validated query (also what a watch recomputes).
@@ -599,6 +609,16 @@ final class BookingService: Sendable {
         }
         return outcomes.count
     }
+}
+
+/// A checked slot query: what `BookingService.slotQuery` makes of the parameters.
+struct SlotQuery: Sendable {
+    /// The `service` parameter as given (the answer repeats it).
+    var service: String
+    var offering: ServiceOffering
+    var choice: StaffChoice
+    var first: LocalDate
+    var last: LocalDate
 }
 
 extension APIError {

@@ -76,26 +76,8 @@ struct Routes: Sendable {
             let data = try await body(request)
             let query = request.uri.queryParameters
             let days = try previewDays(query.get("days"))
-            let contentType = request.headers[.contentType] ?? ""
-            let candidate: RuleCandidate
-            if contentType.lowercased().hasPrefix("application/json") {
-                // A whole candidate directory; `?name=` would be ambiguous with it.
-                guard query.get("name") == nil else {
-                    throw APIError.invalid("name", "leave out ?name= with a JSON body: its `files` name every file")
-                }
-                let files = try decode(RulePreviewRequest.self, from: data).files
-                if let bad = files.keys.sorted().first(where: { !RuleCandidate.isAcceptedName($0) }) {
-                    throw APIError.invalid(
-                        "files", "'\(bad)' is not a rule file name: use plain names like shop.yaml (or holidays.ics)")
-                }
-                guard files.keys.contains(where: { !RuleCandidate.isCalendar($0) }) else {
-                    throw APIError.invalid("files", "name at least one rule file (*.yaml) and its text")
-                }
-                candidate = .directory(files)
-            } else {
-                let file = try candidateFile(data, name: query.get("name"))
-                candidate = .file(name: file.name, text: file.text)
-            }
+            let candidate = try previewCandidate(
+                data, contentType: request.headers[.contentType] ?? "", name: query.get("name"))
             return try json(try await service.preview(candidate, days: days))
         }
         // MARK: Catalog
@@ -314,6 +296,28 @@ func previewDays(_ text: String?) throws(APIError) -> Int {
         throw APIError.invalid("days", "a whole number of days from 1 to \(BookingService.previewMaximumDays)")
     }
     return days
+}
+
+/// The candidate of `POST /v1/rules/preview`: a JSON body (`application/json`) is a whole directory, anything
+/// else one file named by `?name=`.
+func previewCandidate(_ data: Data, contentType: String, name: String?) throws -> RuleCandidate {
+    guard contentType.lowercased().hasPrefix("application/json") else {
+        let file = try candidateFile(data, name: name)
+        return .file(name: file.name, text: file.text)
+    }
+    // A whole candidate directory; `?name=` would be ambiguous with it.
+    guard name == nil else {
+        throw APIError.invalid("name", "leave out ?name= with a JSON body: its `files` name every file")
+    }
+    let files = try decode(RulePreviewRequest.self, from: data).files
+    if let bad = files.keys.sorted().first(where: { !RuleCandidate.isAcceptedName($0) }) {
+        throw APIError.invalid(
+            "files", "'\(bad)' is not a rule file name: use plain names like shop.yaml (or holidays.ics)")
+    }
+    guard files.keys.contains(where: { !RuleCandidate.isCalendar($0) }) else {
+        throw APIError.invalid("files", "name at least one rule file (*.yaml) and its text")
+    }
+    return .directory(files)
 }
 
 /// A candidate rule file as `POST /v1/rules/check` and `/v1/rules/preview` take it: the body's text, named by
