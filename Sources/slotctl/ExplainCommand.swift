@@ -74,7 +74,7 @@ struct ExplainCommand: OnlineCommand {
             "\(explanation.service) with \(explanation.staff) at \(TimeText.dayAndTime(explanation.at)) "
                 + "(\(explanation.at)): \(explanation.bookable ? "bookable" : "not bookable")"
         ]
-        for reason in explanation.reasons { lines.append("  - \(reason.message)") }
+        for reason in explanation.reasons { lines.append("  - \(TimeText.humanized(reason.message))") }
         if !explanation.bookable {
             if explanation.nearest.isEmpty {
                 lines.append("No offered starts near it.")

@@ -109,6 +109,12 @@ def test_messages_read_like_the_desk_speaks(desk):
     assert "(409 slot_unavailable)" in taken.stderr and "nearest free starts" in taken.stderr
     invalid = desk("book", "--service", "haircut", "--at", wall(DAY, "10:00"), "--name", " ", check=INVALID)
     assert invalid.stderr.count("must not be empty") == 1, invalid.stderr
+    # Times in the daemon's reasons read as people read them, not as ISO 8601.
+    soon = (dt.datetime.now(SHOP_ZONE) + dt.timedelta(minutes=20)).strftime("%Y-%m-%dT%H:%M")
+    too_soon = desk("book", "--service", "haircut", "--at", soon, "--name", "S", check=INVALID)
+    assert "the minimum notice allows starts from " + spoken_day(shop_today()) in too_soon.stderr or \
+        "the minimum notice allows starts from " + spoken_day(shop_today() + dt.timedelta(days=1)) in too_soon.stderr
+    assert not re.search(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]", too_soon.stderr), too_soon.stderr
 
 
 def test_show_and_cancel_say_what_is_paid_and_what_cancelling_costs(desk):

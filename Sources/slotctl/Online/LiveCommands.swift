@@ -233,7 +233,7 @@ struct WatchCommand: OnlineCommand {
                     notes.isEmpty ? "-" : String(notes.prefix(40)), booking.id)
                 if let reasons = inConflict[booking.id] {
                     marks[table.rows.count] = "    ! no longer allowed by the rules: "
-                        + reasons.map(\.message).joined(separator: "; ")
+                        + reasons.map { TimeText.humanized($0.message) }.joined(separator: "; ")
                 }
             }
             // The table's lines, each conflict under its booking's row (line 0 is the header).

@@ -126,12 +126,12 @@ func report(_ failure: OnlineFailure, json: Bool) {
     case .problem(let problem, _):
         // Once: the detail (the title only when there is none), then what it does not already say.
         let detail = problem.detail.isEmpty ? problem.title : problem.detail
-        message = "slotctl: \(detail) (\(problem.status) \(problem.code))"
+        message = "slotctl: \(TimeText.humanized(detail)) (\(problem.status) \(problem.code))"
         if problem.status == 403 {
             message += "\n  \(roleHint(problem.detail))"
         }
         for field in problem.fields ?? [] where !detail.contains(field.reason) {
-            message += "\n  \(field.field): \(field.reason)"
+            message += "\n  \(field.field): \(TimeText.humanized(field.reason))"
         }
         for diagnostic in problem.diagnostics ?? [] {
             message += "\n  \(diagnostic.text)"

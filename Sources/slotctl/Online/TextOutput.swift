@@ -34,6 +34,21 @@ enum TimeText {
         "\(dayAndTime(start))–\(date(end) == date(start) ? time(end) : dayAndTime(end))"
     }
 
+    /// `text` with every ISO 8601 instant the daemon wrote (`2026-12-08T10:00:00+01:00`) as people read it
+    /// (`Tue 8 Dec 10:00`): the reasons and problems slotd sends name times that way.
+    static func humanized(_ text: String) -> String {
+        guard let pattern = try? NSRegularExpression(
+            pattern: #"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:\d{2})"#)
+        else { return text }
+        var result = text
+        let whole = NSRange(result.startIndex..., in: result)
+        for match in pattern.matches(in: text, range: whole).reversed() {
+            guard let range = Range(match.range, in: result) else { continue }
+            result.replaceSubrange(range, with: dayAndTime(String(result[range])))
+        }
+        return result
+    }
+
     /// This year on the machine's calendar (a year shown only when it differs; the shop's zone may be a few hours
     /// off around New Year, which only adds a year to a date that does not need it).
     static let currentYear = Calendar(identifier: .gregorian).component(.year, from: Date())
