@@ -195,7 +195,7 @@ def test_watch_shows_what_the_desk_needs(desk, slotctl_binary):
     # Aligned: every row's customer starts in the header's CUSTOMER column.
     assert ben.index("Ben Meyer") == sam.index("Sam") == header.index("CUSTOMER")
     conflict = lines[lines.index(ben) + 1]
-    assert "! no longer allowed by the rules" in conflict and "break" in conflict
+    assert "! not allowed by the rules in force" in conflict and "break" in conflict
 
 
 def test_help_examples_use_the_example_shop(slotctl_binary):

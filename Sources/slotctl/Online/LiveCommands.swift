@@ -232,7 +232,8 @@ struct WatchCommand: OnlineCommand {
                     booking.status.rawValue, BookingText.deposit(booking),
                     notes.isEmpty ? "-" : String(notes.prefix(40)), booking.id)
                 if let reasons = inConflict[booking.id] {
-                    marks[table.rows.count] = "    ! no longer allowed by the rules: "
+                    marks[table.rows.count] =
+                        "    ! not allowed by the rules in force (they changed, or it was forced): "
                         + reasons.map { TimeText.humanized($0.message) }.joined(separator: "; ")
                 }
             }
