@@ -124,3 +124,12 @@ def test_bad_walk_in_requests_are_named(daemons, always_open):
     problem = assert_problem(walk_in(client, start=yesterday), 422, "validation_failed")
     assert any(r["code"] == "too_soon" and "walk-in starts at" in r["message"] for r in problem["reasons"])
     assert daemon.booking_count() == 0
+
+
+def test_the_public_page_may_not_book_walk_ins_or_forced_bookings(daemons):
+    from test_web import start_web
+    daemon, web = start_web(daemons)
+    for body in ({"walk_in": True}, {"force": {"reason": "let me in"}}):
+        problem = assert_problem(web.book(wall(DAY, "10:00"), **body), 403, "forbidden")
+        assert "a customer may not book" in problem["detail"]
+    assert daemon.booking_count() == 0
