@@ -9,9 +9,10 @@ extension AvailabilityEngine {
     /// This is the check a booking must pass; `slots` offers exactly the grid starts it accepts.
     /// For `.any` the start goes to a staff member who can take it, chosen by the rules' assign policy
     /// (`balanced`: fewest booked minutes that local day; `in_order`: first in declared order).
+    /// A `waiver` (a walk-in, a forced booking) sets the refusals it covers aside; the others still hold.
     public func decide(
         offering: ServiceOffering, staff choice: StaffChoice, start: Int64, now: Int64, bookings: [BookedSpan],
-        schedule compiled: Schedule? = nil
+        schedule compiled: Schedule? = nil, waiving waiver: Waiver = .none
     ) -> Decision {
         let writer = ReasonWriter(zone: timeZone)
         let footprint = Footprint(offering)
@@ -23,7 +24,8 @@ extension AvailabilityEngine {
             compiled.flatMap { $0.covers(from: first, through: last) ? $0 : nil }
             ?? self.schedule(from: first, through: last)
 
-        var shared = sharedReasons(footprint, start: start, now: now, bookings: bookings, schedule: schedule)
+        var shared = sharedReasons(
+            footprint, start: start, now: now, bookings: bookings, schedule: schedule, waiving: waiver)
         let candidates: [Int]
         switch choice {
         case .member(let id):
@@ -45,6 +47,7 @@ extension AvailabilityEngine {
             own[position] = staffReasons(
                 footprint, offering: offering, staff: candidates[position], start: start, bookings: bookings,
                 schedule: schedule)
+            if waiver != .none { own[position].removeAll { waiver.waives($0.kind) } }
             if own[position].isEmpty && shared.isEmpty {
                 return .bookable(Slot(start: start, end: start + footprint.duration, staff: ids[position]))
             }
@@ -118,18 +121,22 @@ extension AvailabilityEngine {
 
     /// Reasons that hold whoever does the work: the grid, the notice window, resources.
     func sharedReasons(
-        _ footprint: Footprint, start: Int64, now: Int64, bookings: [BookedSpan], schedule: Schedule
+        _ footprint: Footprint, start: Int64, now: Int64, bookings: [BookedSpan], schedule: Schedule,
+        waiving waiver: Waiver = .none
     ) -> [Reason] {
         let writer = ReasonWriter(zone: timeZone)
         var reasons: [Reason] = []
-        if !isOnGrid(start) {
+        if waiver == .none && !isOnGrid(start) {
             let index = Schedule.firstIndex(in: schedule.grid, notBelow: start)
             let previous = index > 0 ? schedule.grid[index - 1] : nil
             let next = index < schedule.grid.count ? schedule.grid[index] : nil
             reasons.append(writer.reason(.notOnGrid(stepMinutes: stepMinutes, previous: previous, next: next)))
         }
         let window = noticeWindow(now: now)
-        if start < window.lower { reasons.append(writer.reason(.tooSoon(earliest: window.lower))) }
+        let earliest = waiver.earliestStart(now: now, notice: window)
+        if start < earliest {
+            reasons.append(writer.reason(waiver == .none ? .tooSoon(earliest: earliest) : .startsInThePast(earliest)))
+        }
         if start >= window.upper { reasons.append(writer.reason(.beyondHorizon(latest: window.upper - 1))) }
         if footprint.duration > 0 {
             let span = Interval(start, start + footprint.duration)

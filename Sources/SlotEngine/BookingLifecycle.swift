@@ -86,6 +86,21 @@ public struct CancellationTerms: Hashable, Sendable {
     public var feeApplies: Bool { fee != nil }
 }
 
+/// What a cancellation costs: its terms, and the deposit's fate (`refund`, `keepDeposit`, `cancelDeposit`).
+public struct CancellationQuote: Hashable, Sendable {
+    public var terms: CancellationTerms
+    /// What cancelling does to a deposit, when the booking has one to act on (the caller knows whether it has).
+    public var deposit: DepositJob?
+    /// True when the booking is already cancelled and these are the terms it was cancelled on.
+    public var applied: Bool
+
+    public init(terms: CancellationTerms, deposit: DepositJob?, applied: Bool) {
+        self.terms = terms
+        self.deposit = deposit
+        self.applied = applied
+    }
+}
+
 /// The staff member a rescheduled booking had and the one it has now (the same when the barber stays).
 public struct StaffChange: Hashable, Sendable {
     public var from: String
@@ -255,6 +270,24 @@ public struct BookingLifecycle: Hashable, Sendable {
         return .success(actions)
     }
 
+    /// What cancelling at `now` would cost, without cancelling: the terms and what happens to the deposit
+    /// (nil without one to act on), or why the booking cannot be cancelled. A cancelled booking answers with the
+    /// terms it was cancelled on.
+    public func cancellationQuote(
+        at now: Int64, policy: Policies
+    ) -> Result<CancellationQuote, BookingTransitionError> {
+        if state == .cancelled, let cancellation {
+            return .success(CancellationQuote(terms: cancellation, deposit: nil, applied: true))
+        }
+        var trial = self
+        return trial.cancel(at: now, policy: policy).flatMap { actions in
+            guard let terms = trial.cancellation else { return .failure(.illegal(.cancel, in: state)) }
+            var deposit: DepositJob?
+            for action in actions { if case .enqueue(.deposit(let job)) = action { deposit = job } }
+            return .success(CancellationQuote(terms: terms, deposit: deposit, applied: false))
+        }
+    }
+
     /// The service was done: `confirmed → completed`, only once the start has passed (like a no-show: before
     /// the start nothing can have been done yet, and a completed booking no longer holds its time).
     public mutating func complete(at now: Int64) -> Result<[BookingAction], BookingTransitionError> {
@@ -263,7 +296,8 @@ public struct BookingLifecycle: Hashable, Sendable {
             return .failure(
                 BookingTransitionError(
                     code: .tooEarly, state: state, input: .complete,
-                    message: "cannot complete a booking before it starts (\(start - now) s to go)"))
+                    message:
+                        "cannot complete a booking before it starts (\(Minutes.spelled(seconds: start - now)) to go)"))
         }
         state = .completed
         return .success([.record(.completed), .enqueue(.notify(.completed))])
@@ -276,7 +310,9 @@ public struct BookingLifecycle: Hashable, Sendable {
             return .failure(
                 BookingTransitionError(
                     code: .tooEarly, state: state, input: .markNoShow,
-                    message: "cannot mark a booking as no-show before it starts (\(start - now) s to go)"))
+                    message:
+                        "cannot mark a booking as no-show before it starts "
+                        + "(\(Minutes.spelled(seconds: start - now)) to go)"))
         }
         state = .noShow
         return .success([
@@ -291,7 +327,7 @@ public struct BookingLifecycle: Hashable, Sendable {
             return .failure(
                 BookingTransitionError(
                     code: .tooEarly, state: state, input: .expire,
-                    message: "the hold does not expire until \(due) (\(due - now) s to go)"))
+                    message: "the hold does not expire yet (\(Minutes.spelled(seconds: due - now)) to go)"))
         }
         state = .expired
         holdExpiresAt = nil

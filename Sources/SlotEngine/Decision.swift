@@ -37,6 +37,8 @@ public struct Reason: Hashable, Sendable, Error, CustomStringConvertible {
         /// Not a grid start; the grid starts right before and after it.
         case notOnGrid(stepMinutes: Int, previous: Int64?, next: Int64?)
         case tooSoon(earliest: Int64)
+        /// A walk-in's start before the current minute (code `too_soon`: the same refusal without the notice).
+        case startsInThePast(_ earliest: Int64)
         case beyondHorizon(latest: Int64)
         case shopClosed
         case closedByOverride(note: String)
@@ -77,7 +79,7 @@ public struct Reason: Hashable, Sendable, Error, CustomStringConvertible {
         case .staffDoesNotPerform: return "staff_does_not_perform"
         case .wallTimeDoesNotExist: return "wall_time_does_not_exist"
         case .notOnGrid: return "not_on_grid"
-        case .tooSoon: return "too_soon"
+        case .tooSoon, .startsInThePast: return "too_soon"
         case .beyondHorizon: return "beyond_horizon"
         case .shopClosed: return "shop_closed"
         case .closedByOverride: return "closed_by_override"
@@ -128,6 +130,8 @@ struct ReasonWriter {
                 + (nearest.isEmpty ? "" : "; nearest grid starts: " + nearest.joined(separator: ", "))
         case .tooSoon(let earliest):
             return "too soon: the minimum notice allows starts from \(time(earliest))"
+        case .startsInThePast(let earliest):
+            return "in the past: a walk-in starts at \(time(earliest)) or later"
         case .beyondHorizon(let latest):
             return "beyond the booking horizon: starts up to \(time(latest)) can be booked"
         case .shopClosed:

@@ -114,7 +114,8 @@ enum BookingPlanner {
                 start: new.times.start, end: new.times.end, footprint: new.times.footprint, price: new.price,
                 deposit: new.deposit, customerID: customerID, customer: new.customer, notes: new.notes,
                 holdExpiresAt: lifecycle.holdExpiresAt, createdAt: now, updatedAt: now, cancellation: nil)
-            var planned = plan(booking, actions, at: now, reminders: new.times.reminderMinutesBefore)
+            var planned = plan(
+                booking, actions, at: now, reminders: new.times.reminderMinutesBefore, override: new.override)
             if booking.status == .held, let expiry = booking.holdExpiresAt {
                 // The hold's timer is a durable job like every other timed work: a restart loses none.
                 planned.jobs.append(
@@ -172,14 +173,16 @@ enum BookingPlanner {
 
     /// Turns lifecycle actions into the event to append and the jobs to enqueue.
     static func plan(
-        _ booking: StoredBooking, _ actions: [BookingAction], at now: Int64, reminders: [Int] = []
+        _ booking: StoredBooking, _ actions: [BookingAction], at now: Int64, reminders: [Int] = [],
+        override: BookingOverride? = nil
     ) -> BookingPlan {
         var events: [PendingEvent] = []
         var jobs: [PendingJob] = []
         for action in actions {
             switch action {
             case .record(let event):
-                events.append(PendingEvent(type: event.type, at: now, data: eventData(booking, event)))
+                events.append(
+                    PendingEvent(type: event.type, at: now, data: eventData(booking, event, override: override)))
             case .enqueue(let followUp):
                 // Deposit jobs only for a booking that has one: nothing to create, cancel, refund or keep otherwise.
                 if case .deposit = followUp, booking.deposit == nil { continue }
@@ -194,12 +197,12 @@ enum BookingPlanner {
     }
 
     /// The event's `data` object.
-    static func eventData(_ booking: StoredBooking, _ event: BookingEvent) -> Data {
+    static func eventData(_ booking: StoredBooking, _ event: BookingEvent, override: BookingOverride? = nil) -> Data {
         let facts = BookingFacts(
             booking: booking.id, status: booking.status, staff: booking.staffID, services: booking.services,
             start: booking.start, end: booking.end, customer: booking.customerID, price: booking.price,
             deposit: booking.deposit, holdExpiresAt: booking.holdExpiresAt)
-        return StoreJSON.encode(BookingEventData(event, of: facts))
+        return StoreJSON.encode(BookingEventData(event, of: facts, override: override))
     }
 
     /// Whether `booking` can conflict with a booking of `staffID` needing `resources`: same staff or a shared

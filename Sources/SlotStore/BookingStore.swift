@@ -179,10 +179,13 @@ public struct NewBooking: Hashable, Sendable {
     public var notes: String
     /// Set for a booking that waits for its deposit (`held`); nil creates it `confirmed`.
     public var holdExpiresAt: Int64?
+    /// A walk-in or forced booking's waiver, who made it and why, recorded in its `booking.created` event.
+    public var override: BookingOverride?
 
     public init(
         staffID: String, services: [String], variant: String? = nil, times: BookingTimes, price: Money,
-        deposit: Money? = nil, customer: CustomerInfo, notes: String = "", holdExpiresAt: Int64? = nil
+        deposit: Money? = nil, customer: CustomerInfo, notes: String = "", holdExpiresAt: Int64? = nil,
+        override: BookingOverride? = nil
     ) {
         self.staffID = staffID
         self.services = services
@@ -193,6 +196,7 @@ public struct NewBooking: Hashable, Sendable {
         self.customer = customer
         self.notes = notes
         self.holdExpiresAt = holdExpiresAt
+        self.override = override
     }
 }
 

@@ -24,7 +24,7 @@ struct SlotCtl: ParsableCommand {
               services, staff          what the shop sells and who works there
               slots …                  bookable starts now (--watch follows them)
               explain …                why a start is or is not bookable now
-              book                     book a start
+              book                     book a start (--walk-in at the counter; --force --reason)
               bookings [--today]       list bookings
               show ID                  one booking
               cancel ID, reschedule ID --start TIME [--staff ID|any], confirm ID, complete ID,
@@ -37,6 +37,7 @@ struct SlotCtl: ParsableCommand {
               export --json [FILE]     services, staff, customers, bookings (admin)
               doctor                   check the installation, say what to fix
 
+            Dates and times take words: --at 10:00 (today), "tomorrow 10:00", "tue 10:00", --from sat.
             `slots` and `explain` work offline exactly when --rules DIR is given.
             `slotctl help COMMAND` shows a command's options and examples.
             """,

@@ -272,13 +272,23 @@ final class BookingService: Sendable {
         var start: Int64
         /// The customer's name, trimmed.
         var name: String
+        /// What a walk-in or forced booking sets aside (`none` for a customer's booking).
+        var waiver: Waiver
+        /// Why a forced booking is forced, trimmed.
+        var forceReason: String?
     }
 
-    /// Checks every field of a create request (no store involved), so one `422` names every problem.
-    func check(_ request: CreateBookingRequest, idempotencyKey: String?, in loaded: LoadedRules, now: Int64)
-        throws(APIError) -> CheckedCreate
-    {
+    /// Checks every field of a create request (no store involved), so one `422` names every problem; a walk-in or
+    /// forced booking by a requester who may not make one is a `403` first.
+    func check(
+        _ request: CreateBookingRequest, idempotencyKey: String?, in loaded: LoadedRules, now: Int64,
+        requester: BookingRequester = .customer
+    ) throws(APIError) -> CheckedCreate {
         let zone = loaded.ruleSet.shop.timeZone
+        let waiver: Waiver = request.force != nil ? .forced : (request.walkIn == true ? .walkIn : .none)
+        if waiver != .none && !requester.mayOverride {
+            throw requester.overrideRefusal(waiver == .forced ? "a forced booking" : "a walk-in")
+        }
         // Validate every field first, so one answer names every problem.
         var problems: [FieldProblem] = []
         func check(_ body: () throws(APIError) -> Void) {
@@ -311,10 +321,34 @@ final class BookingService: Sendable {
             problems.append(problem)
         }
         var start: Int64?
-        check { () throws(APIError) in start = try instant(request.start, in: loaded, field: "start") }
-        if let value = start, value < now {
+        if let text = request.start {
+            check { () throws(APIError) in start = try instant(text, in: loaded, field: "start") }
+        } else if waiver != .none {
+            // A walk-in without a time starts now: at the current minute.
+            start = now - now.floorMod(60)
+        } else {
+            problems.append(
+                FieldProblem(field: "start", reason: "is required (or `walk_in: true` to start a walk-in now)"))
+        }
+        // A walk-in's earliest start is the engine's to judge (`decide` with the waiver).
+        if let value = start, value < now, waiver == .none {
             problems.append(
                 FieldProblem(field: "start", reason: "is in the past (now is \(zone.iso8601(instant: now)))"))
+        }
+        var forceReason: String?
+        if let force = request.force {
+            let reason = force.reason.trimmingCharacters(in: .whitespacesAndNewlines)
+            forceReason = reason
+            if reason.isEmpty {
+                problems.append(
+                    FieldProblem(field: "force.reason", reason: "say why the rules are set aside (it is recorded)"))
+            }
+            if reason.count > 500 {
+                problems.append(FieldProblem(field: "force.reason", reason: "at most 500 characters"))
+            }
+            if let problem = Self.controlCharacterProblem(reason, field: "force.reason", allowingLineBreaks: false) {
+                problems.append(problem)
+            }
         }
         let name = request.customer.name.trimmingCharacters(in: .whitespacesAndNewlines)
         if name.isEmpty { problems.append(FieldProblem(field: "customer.name", reason: "must not be empty")) }
@@ -342,23 +376,36 @@ final class BookingService: Sendable {
             problems.append(FieldProblem(field: "Idempotency-Key", reason: "must be 1 to 200 characters"))
         }
         guard problems.isEmpty, let offering, let start else { throw APIError.invalid(problems) }
-        return CheckedCreate(offering: offering, choice: choice, start: start, name: name)
+        return CheckedCreate(
+            offering: offering, choice: choice, start: start, name: name, waiver: waiver, forceReason: forceReason)
     }
 
-    func create(_ request: CreateBookingRequest, idempotencyKey: String?, fingerprint: String) async throws -> Answer {
+    /// Creates a booking; `requester` decides whether a walk-in or forced booking may be made, and is recorded in
+    /// its event.
+    func create(
+        _ request: CreateBookingRequest, idempotencyKey: String?, fingerprint: String,
+        requester: BookingRequester = .customer
+    ) async throws -> Answer {
         let loaded = try loaded()
         let zone = loaded.ruleSet.shop.timeZone
         let now = clock.now()
-        let checked = try check(request, idempotencyKey: idempotencyKey, in: loaded, now: now)
+        let checked = try check(request, idempotencyKey: idempotencyKey, in: loaded, now: now, requester: requester)
         let (offering, choice, start, name) = (checked.offering, checked.choice, checked.start, checked.name)
+        let waiver = checked.waiver
+        let override =
+            waiver == .none
+            ? nil
+            : BookingOverride(
+                waiver: waiver, reason: checked.forceReason, uid: requester.uid, user: requester.user)
 
         let wire = WireMapping(zone: zone)
         let placement = placement(of: offering, at: start, in: loaded)
         let (date, schedule, times) = (placement.date, placement.schedule, placement.times)
         let deposit = (offering.deposit?.minorUnits ?? 0) > 0 ? offering.deposit : nil
-        // Held until paid only when the provider collects online; with `manual` the deposit is due at the shop.
+        // Held until paid only when the provider collects online; with `manual` the deposit is due at the shop, and
+        // so it is for a walk-in or forced booking: the customer is at the counter.
         let holdExpiresAt =
-            deposit == nil || !payments.collectsOnline
+            deposit == nil || !payments.collectsOnline || waiver != .none
             ? nil : min(now + Int64(loaded.ruleSet.policies.holdMinutes) * 60, start)
         let payments = self.payments
         let idempotency = idempotencyKey.map { key in
@@ -370,12 +417,13 @@ final class BookingService: Sendable {
 
         let engine = loaded.engine
         return try await write(
-            choice, offering: offering, start: start, loaded: loaded,
+            choice, offering: offering, start: start, loaded: loaded, waiving: waiver,
             pick: {
                 let bookings = try await bookedSpans(
                     for: offering, choice: .any, from: date, through: date, in: loaded)
                 return engine.decide(
-                    offering: offering, staff: .any, start: start, now: now, bookings: bookings, schedule: schedule)
+                    offering: offering, staff: .any, start: start, now: now, bookings: bookings, schedule: schedule,
+                    waiving: waiver)
             },
             noneFree: { try await replay(idempotencyKey, fingerprint: fingerprint) }
         ) { staffID in
@@ -386,20 +434,25 @@ final class BookingService: Sendable {
                 customer: CustomerInfo(
                     name: name, email: request.customer.email.flatMap { $0.isEmpty ? nil : $0 },
                     phone: request.customer.phone.flatMap { $0.isEmpty ? nil : $0 }),
-                notes: request.notes ?? "", holdExpiresAt: holdExpiresAt)
+                notes: request.notes ?? "", holdExpiresAt: holdExpiresAt, override: override)
             let creation = try await store.createBooking(new, at: now, idempotency: idempotency) { conflicting in
                 // The one decision function, run inside the store's write transaction.
                 let decision = engine.decide(
                     offering: offering, staff: .member(staffID), start: start, now: now,
-                    bookings: conflicting.map(\.bookedSpan), schedule: schedule)
+                    bookings: conflicting.map(\.bookedSpan), schedule: schedule, waiving: waiver)
                 return decision.isBookable ? nil : decision.reasons
             }
             switch creation {
             case .created(let booking, let events, let response):
                 bus.publish(events)
-                logger.info(
-                    "booking created",
-                    metadata: ["booking": "\(booking.id)", "staff": "\(staffID)", "start": "\(wire.time(start))"])
+                var metadata: Logger.Metadata = [
+                    "booking": "\(booking.id)", "staff": "\(staffID)", "start": "\(wire.time(start))",
+                ]
+                if let override {
+                    metadata["override"] = "\(override.waiver.rawValue)"
+                    metadata["by"] = "\(override.who)"
+                }
+                logger.info("booking created", metadata: metadata)
                 let body = try response?.body ?? JSONCoding.encoder.encode(payments.created(booking, wire: wire))
                 return .done(Answer(status: 201, body: body))
             case .replayed(let record):
@@ -421,7 +474,8 @@ final class BookingService: Sendable {
     /// when a racing write took that member meanwhile it picks again (three tries in all).
     func write<Success: Sendable>(
         _ choice: StaffChoice, offering: ServiceOffering, start: Int64, loaded: LoadedRules,
-        pick: () async throws -> Decision, noneFree: () async throws -> Success? = { nil },
+        waiving waiver: Waiver = .none, pick: () async throws -> Decision,
+        noneFree: () async throws -> Success? = { nil },
         attempt: (String) async throws -> Attempt<Success>
     ) async throws -> Success {
         var lastReasons: [Reason] = []
@@ -435,7 +489,8 @@ final class BookingService: Sendable {
                 guard let slot = decision.slot else {
                     if let answer = try await noneFree() { return answer }
                     throw try await refusal(
-                        decision.reasons, offering: offering, choice: choice, start: start, loaded: loaded)
+                        decision.reasons, offering: offering, choice: choice, start: start, loaded: loaded,
+                        waiving: waiver)
                 }
                 staffID = slot.staff
             }
@@ -447,7 +502,8 @@ final class BookingService: Sendable {
             }
             if case .member = choice { break }
         }
-        throw try await refusal(lastReasons, offering: offering, choice: choice, start: start, loaded: loaded)
+        throw try await refusal(
+            lastReasons, offering: offering, choice: choice, start: start, loaded: loaded, waiving: waiver)
     }
 
     /// A field holding a control character (U+0000–U+001F, U+007F; a note may break lines with tabs, CR and LF):
@@ -468,12 +524,14 @@ final class BookingService: Sendable {
 
     /// The problem for a refused start: `409` when it would be bookable but for other bookings, else `422`.
     func refusal(
-        _ reasons: [Reason], offering: ServiceOffering, choice: StaffChoice, start: Int64, loaded: LoadedRules
+        _ reasons: [Reason], offering: ServiceOffering, choice: StaffChoice, start: Int64, loaded: LoadedRules,
+        waiving waiver: Waiver = .none
     ) async throws -> APIError {
         let date = loaded.ruleSet.shop.timeZone.localDateTime(atInstant: start).date
         let withoutBookings = loaded.engine.decide(
             offering: offering, staff: choice, start: start, now: clock.now(), bookings: [],
-            schedule: loaded.schedule(from: date.adding(days: -2), through: date.adding(days: 2)))
+            schedule: loaded.schedule(from: date.adding(days: -2), through: date.adding(days: 2)),
+            waiving: waiver)
         return APIError.notBookable(
             reasons, taken: withoutBookings.isBookable,
             alternatives: try await alternatives(offering: offering, choice: choice, around: start, loaded: loaded))
@@ -528,6 +586,32 @@ final class BookingService: Sendable {
                 from: lower, to: upper, staffID: staff.flatMap { $0.isEmpty ? nil : $0 }, statuses: statuses))
         let wire = WireMapping(zone: loaded.ruleSet.shop.timeZone)
         return BookingList(bookings: try await payments.bookings(found, wire: wire))
+    }
+
+    /// What cancelling booking `id` now would cost, or what its cancellation cost; changes nothing.
+    func cancellationQuote(id: String) async throws -> CancellationQuoteDetails {
+        let loaded = try loaded()
+        guard let booking = try await store.booking(id: id) else {
+            throw APIError(.bookingNotFound, "no booking with id '\(id)'")
+        }
+        let policies = loaded.ruleSet.policies
+        switch booking.lifecycle.cancellationQuote(at: clock.now(), policy: policies) {
+        case .failure(let error):
+            throw APIError(.invalidTransition, error.message)
+        case .success(let quote):
+            let wire = WireMapping(zone: loaded.ruleSet.shop.timeZone)
+            let deposit: String? =
+                switch quote.deposit {
+                case .refund?: "refund"
+                case .keepDeposit?: "keep"
+                case .cancelDeposit?: "cancel"
+                case .createDeposit?, nil: nil
+                }
+            return CancellationQuoteDetails(
+                booking: booking.id, cancelled: quote.applied, late: quote.terms.isLate,
+                fee: quote.terms.fee.map(wire.price), minutesBeforeStart: quote.terms.minutesBeforeStart,
+                windowMinutes: policies.cancellationWindowMinutes, deposit: booking.deposit == nil ? nil : deposit)
+        }
     }
 
     /// Applies a transition and publishes its events.

@@ -110,7 +110,7 @@ extension ExplainReasonCode {
         case .staffDoesNotPerform: self = .staffDoesNotPerform
         case .wallTimeDoesNotExist: self = .wallTimeDoesNotExist
         case .notOnGrid: self = .notOnGrid
-        case .tooSoon: self = .tooSoon
+        case .tooSoon, .startsInThePast: self = .tooSoon
         case .beyondHorizon: self = .beyondHorizon
         case .shopClosed: self = .shopClosed
         case .closedByOverride: self = .closedByOverride

@@ -134,7 +134,11 @@ struct Routes: Sendable {
             let fingerprint =
                 key == nil
                 ? "" : Fingerprint.of("POST /v1/bookings", try JSONCoding.encoder.encode(create))
-            let answer = try await service.create(create, idempotencyKey: key, fingerprint: fingerprint)
+            // Who made a walk-in or forced booking is recorded with the user name of the peer's uid.
+            let requester = await BookingRequester.peer(
+                context, needsName: create.walkIn == true || create.force != nil)
+            let answer = try await service.create(
+                create, idempotencyKey: key, fingerprint: fingerprint, requester: requester)
             return Response(
                 status: HTTPResponse.Status(code: answer.status), headers: [.contentType: "application/json"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
@@ -142,6 +146,10 @@ struct Routes: Sendable {
         router.get("/v1/bookings/:id") { _, context in
             try context.require(.read)
             return try json(try await service.booking(id: try bookingID(context)))
+        }
+        router.get("/v1/bookings/:id/cancellation") { _, context in
+            try context.require(.read)
+            return try json(try await service.cancellationQuote(id: try bookingID(context)))
         }
         router.post("/v1/bookings/:id/cancel") { request, context in
             try context.require(.cancel)

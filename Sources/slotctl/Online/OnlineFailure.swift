@@ -124,12 +124,14 @@ func report(_ failure: OnlineFailure, json: Bool) {
     case .unexpected(let status, let body):
         message = "slotctl: unexpected answer from slotd (HTTP \(status)): \(body.prefix(500))"
     case .problem(let problem, _):
-        message = "slotctl: \(problem.title) (\(problem.status) \(problem.code)): \(problem.detail)"
+        // Once: the detail (the title only when there is none), then what it does not already say.
+        let detail = problem.detail.isEmpty ? problem.title : problem.detail
+        message = "slotctl: \(TimeText.humanized(detail)) (\(problem.status) \(problem.code))"
         if problem.status == 403 {
             message += "\n  \(roleHint(problem.detail))"
         }
-        for field in problem.fields ?? [] {
-            message += "\n  \(field.field): \(field.reason)"
+        for field in problem.fields ?? [] where !detail.contains(field.reason) {
+            message += "\n  \(field.field): \(TimeText.humanized(field.reason))"
         }
         for diagnostic in problem.diagnostics ?? [] {
             message += "\n  \(diagnostic.text)"
@@ -137,7 +139,7 @@ func report(_ failure: OnlineFailure, json: Bool) {
         if let alternatives = problem.alternatives, !alternatives.isEmpty {
             message += "\n  nearest free starts:"
             for offer in alternatives {
-                message += "\n    \(TimeText.dayAndTime(offer.start))–\(TimeText.time(offer.end))  \(offer.staff)"
+                message += "\n    \(TimeText.span(offer.start, offer.end))  \(offer.staff)"
             }
         }
     }
