@@ -155,11 +155,11 @@ function orderedColumns(columns) {
 function dayView(data, day) {
   const span = data.last_minute - data.first_minute;
   const columns = orderedColumns(day.columns);
-  const grid = element("div", { class: "day", role: "grid", "aria-label": `Bookings on ${day.date}` });
+  const grid = element("div", { class: "day", role: "region", "aria-label": `Bookings on ${day.date}` });
   grid.style.setProperty("--columns", columns.length);
   grid.style.setProperty("--span", span);
   grid.append(element("div", { class: "head", "aria-hidden": "true" }, ""));
-  for (const column of columns) grid.append(element("div", { class: "head", role: "columnheader" }, column.name));
+  for (const column of columns) grid.append(element("div", { class: "head" }, column.name));
   const hours = element("div", { class: "hours", "aria-hidden": "true" });
   for (let minute = data.first_minute; minute < data.last_minute; minute += 60) {
     const label = element("span", {}, clock(minute));
@@ -172,7 +172,8 @@ function dayView(data, day) {
     node.style.height = `calc(${Math.max(0, Math.min(end, data.last_minute) - Math.max(start, data.first_minute))} * var(--minute))`;
   };
   for (const column of columns) {
-    const cell = element("div", { class: "column", role: "gridcell", dataset: { staff: column.staff } });
+    const cell = element("div", { class: "column", role: "group", "aria-label": column.name,
+      dataset: { staff: column.staff } });
     for (const open of column.open) {
       const free = element("div", { class: "open" });
       place(free, open.start, open.end);
@@ -442,9 +443,9 @@ async function saveRules() {
   const name = $("rule-file").value;
   try {
     const saved = await api("POST", `/admin/api/rules/save?name=${encodeURIComponent(name)}`, { text: $("rule-text").value });
+    await loadRules();
     $("rules-state").textContent = `Saved ${name}: rules ${saved.version} in force`
       + (saved.conflicts ? `, ${saved.conflicts} bookings no longer allowed.` : ".");
-    await loadRules();
     scheduleReload();
   } catch (error) {
     $("rules-state").textContent = `Not saved: ${error.message}`;
@@ -465,8 +466,8 @@ async function restoreRules() {
   const name = $("rule-file").value, version = $("rule-history").value;
   try {
     await api("POST", `/admin/api/rules/restore?name=${encodeURIComponent(name)}&version=${encodeURIComponent(version)}`);
-    $("rules-state").textContent = `Restored the earlier ${name}.`;
     await loadRules();
+    $("rules-state").textContent = `Restored the earlier ${name}.`;
     scheduleReload();
   } catch (error) {
     $("rules-state").textContent = `Not restored: ${error.message}`;
