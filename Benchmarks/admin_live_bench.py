@@ -165,14 +165,15 @@ def main() -> None:
             page.start()
             page.ready.wait()
         commits: dict[str, float] = {}
-        staff = ["anna", "ben"]
         made = 0
-        minute = 0
-        while made < args.bookings and minute < 24 * 60:
+        # Every 15-minute start of the day, for each barber (Ben's closed times are refused and skipped).
+        attempts = [(minute, staff) for minute in range(0, 24 * 60, 15) for staff in ("anna", "ben")]
+        for minute, barber in attempts:
+            if made >= args.bookings:
+                break
             start = f"{day}T{minute // 60:02d}:{minute % 60:02d}"
-            minute += 15
             conn = UnixConnection(sock)
-            payload = {"service": "haircut", "staff": staff[made % 2], "start": start, "customer": {"name": "Bench"}}
+            payload = {"service": "haircut", "staff": barber, "start": start, "customer": {"name": "Bench"}}
             conn.request("POST", "/v1/bookings", body=json.dumps(payload), headers={"Content-Type": "application/json"})
             resp = conn.getresponse()
             body = resp.read()

@@ -6,6 +6,7 @@ import SlotAuth
 import SlotCore
 import SlotEngine
 import SlotStore
+import Synchronization
 
 /// The barber's admin page on the web listener (`/admin/`, only with `web.users`): a login, then the day and week
 /// per chair, live from the event stream, and the booking actions. Every action is the socket API's operation on
@@ -18,6 +19,8 @@ struct AdminRoutes: Sendable {
     let access: AdminAccess
     /// The rule editor (nil when the daemon gave no reloader, e.g. in tests of the routes alone).
     let rules: AdminRuleEditor?
+    /// Day answers shared by the pages that ask at once.
+    let dayAnswers = DayAnswers()
 
     static let csrfHeader = HTTPFields.Element.Name("X-CSRF-Token")!
     static let lastEventIDHeader = HTTPFields.Element.Name("Last-Event-ID")!
@@ -215,9 +218,8 @@ struct AdminRoutes: Sendable {
 
     /// `count` days (1 to 7) from `date` (today when absent), a column per staff member.
     func days(from date: String?, count: String?) async throws -> AdminDays {
-        let store = service.store
         // Read first: every change committed after this reaches the page through the live feed.
-        let cursor = try await store.latestCursor()
+        let cursor = try await service.store.latestCursor()
         let loaded = try service.loaded()
         let rules = loaded.ruleSet
         let zone = rules.shop.timeZone
@@ -240,14 +242,32 @@ struct AdminRoutes: Sendable {
         } else {
             length = 1
         }
+        // Every open page asks for the same day right after the same event: the first computes it, the others
+        // share that answer (same days, same last event, same rules, same minute).
+        let key = DayAnswers.Key(
+            first: first.daysSinceEpoch, length: length, cursor: cursor, rules: loaded.version, minute: now / 60)
+        return try await dayAnswers.answer(for: key) {
+            try await computeDays(first: first, length: length, cursor: cursor, loaded: loaded, now: now)
+        }
+    }
+
+    func computeDays(first: LocalDate, length: Int, cursor: Int64, loaded: LoadedRules, now: Int64) async throws
+        -> AdminDays
+    {
+        let store = service.store
+        let rules = loaded.ruleSet
+        let zone = rules.shop.timeZone
         let last = first.adding(days: length - 1)
         func midnight(_ day: LocalDate) -> Int64 { zone.instant(atWallMinute: Int64(day.daysSinceEpoch) * 1440) }
         let window = Interval(midnight(first), midnight(last.adding(days: 1)))
         let schedule = loaded.schedule(from: first.adding(days: -1), through: last.adding(days: 1))
         let stored = try await store.bookings(matching: BookingQuery(from: window.lower, to: window.upper, limit: 5_000))
-        let conflicts = Dictionary(
-            try await RuleConflicts.find(in: store, rules: loaded, now: now).map { ($0.booking.id, $0.reasons) },
-            uniquingKeysWith: { first, _ in first })
+        // The conflict check of `booking.conflicts_rules`, for the shown bookings only (held or confirmed, from now).
+        var conflicts: [String: [ExplainReason]] = [:]
+        for booking in stored where booking.status.isActive && booking.start >= now {
+            let reasons = RuleConflicts.check(booking, rules: loaded, now: now)
+            if !reasons.isEmpty { conflicts[booking.id] = reasons }
+        }
         let wire = WireMapping(zone: zone)
         var details: [String: BookingDetails] = [:]
         for booking in stored { details[booking.id] = try await service.payments.booking(booking, wire: wire) }
@@ -328,5 +348,37 @@ struct AdminRoutes: Sendable {
         let reasons = booking.status.isActive && booking.start >= service.clock.now()
             ? RuleConflicts.check(booking, rules: loaded, now: service.clock.now()) : []
         return AdminBookingAnswer(booking: details, cancelFeeCents: fee, cancelInsideWindow: late, conflicts: reasons)
+    }
+}
+
+/// A few recent day answers, each computed once however many pages ask for it at the same time (single flight).
+final class DayAnswers: Sendable {
+    struct Key: Hashable, Sendable {
+        var first: Int
+        var length: Int
+        var cursor: Int64
+        var rules: String
+        var minute: Int64
+    }
+
+    private let tasks = Mutex<[(key: Key, task: Task<AdminDays, any Error>)]>([])
+    /// Enough for a shop's pages looking at a few different days.
+    static let capacity = 16
+
+    func answer(for key: Key, compute: @escaping @Sendable () async throws -> AdminDays) async throws -> AdminDays {
+        let task = tasks.withLock { entries -> Task<AdminDays, any Error> in
+            if let found = entries.first(where: { $0.key == key }) { return found.task }
+            let task = Task { try await compute() }
+            entries.append((key, task))
+            if entries.count > Self.capacity { entries.removeFirst(entries.count - Self.capacity) }
+            return task
+        }
+        do {
+            return try await task.value
+        } catch {
+            // A failed answer is not kept: the next request tries again.
+            tasks.withLock { entries in entries.removeAll { $0.key == key } }
+            throw error
+        }
     }
 }
