@@ -9,19 +9,13 @@ from __future__ import annotations
 import http.client
 import json as jsonlib
 import os
-import socket
 import subprocess
 import uuid
 
 from conftest import Response, wait_for
+from test_web import EventStream, free_port
 
 ITERATIONS = "100000"  # the least slotd accepts: keeps each login's PBKDF2 short in tests
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def password_hash(slotctl: str, password: str) -> str:
@@ -120,51 +114,18 @@ def start_admin(daemons, slotctl: str, users: list[tuple[str, str, str, str | No
     return daemon, port
 
 
-class AdminEvents:
-    """The admin page's live feed (Server-Sent Events) read event by event, with each event's `id`."""
+class AdminEvents(EventStream):
+    """The admin page's live feed (Server-Sent Events) with the session's cookie, read with each event's `id`."""
 
     def __init__(self, client: AdminClient, path: str, last_event_id: str | None = None, timeout: float = 10.0):
-        self.conn = http.client.HTTPConnection("127.0.0.1", client.port, timeout=timeout)
-        headers = {"Accept": "text/event-stream"}
-        if client.cookie:
-            headers["Cookie"] = client.cookie
+        headers = {"Cookie": client.cookie} if client.cookie else {}
         if last_event_id is not None:
             headers["Last-Event-ID"] = last_event_id
-        self.conn.request("GET", path, headers=headers)
-        self.resp = self.conn.getresponse()
-        self.status = self.resp.status
-        self.headers = {k.lower(): v for k, v in self.resp.getheaders()}
+        super().__init__(client.port, path, timeout, headers)
 
-    def next_event(self, skip_heartbeats: bool = True) -> tuple[str | None, dict]:
-        """The next event as (id, line)."""
+    def next_line(self, skip_heartbeats: bool = True) -> tuple[str | None, dict]:
+        """The next event line as (its SSE id, the line)."""
         while True:
-            event_id, data = None, []
-            while True:
-                raw = self.resp.readline()
-                if not raw:
-                    raise EOFError("stream ended")
-                line = raw.decode().rstrip("\n")
-                if line.startswith(":"):
-                    continue
-                if line == "":
-                    if data:
-                        break
-                    continue
-                field, _, value = line.partition(": ")
-                if field == "id":
-                    event_id = value
-                elif field == "data":
-                    data.append(value)
-            payload = jsonlib.loads("\n".join(data))
-            if skip_heartbeats and payload.get("type") == "heartbeat":
-                continue
-            return event_id, payload
-
-    def close(self) -> None:
-        self.conn.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
+            _, line = self.next_event()
+            if not (skip_heartbeats and line.get("type") == "heartbeat"):
+                return self.last_id, line

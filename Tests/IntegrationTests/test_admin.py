@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from admin_site import AdminClient, AdminEvents, free_port, start_admin
+from admin_site import AdminClient, AdminEvents, start_admin
 from conftest import Client, assert_problem, future_day, same_instant, local_iso, wall
 
 USERS = [("mehmet", "admin", "kamm-und-schere", "ben"), ("lena", "read", "nur-schauen-bitte", None),
@@ -197,13 +197,13 @@ def test_the_live_feed_sends_socket_bookings_and_resumes_from_last_event_id(site
     with AdminEvents(client, f"/admin/api/events?since={cursor}") as feed:
         assert feed.status == 200 and feed.headers["content-type"].startswith("text/event-stream")
         first = daemon.client.book(wall(day, "09:00"), name="First").json()["id"]
-        event_id, line = feed.next_event()
+        event_id, line = feed.next_line()
         assert line["type"] == "booking.created" and line["data"]["booking"] == first
         assert int(event_id) == line["cursor"] > cursor
     # The phone slept: the browser reconnects with the last id it saw and misses nothing.
     second = daemon.client.book(wall(day, "09:30"), name="Second").json()["id"]
     with AdminEvents(client, f"/admin/api/events?since={cursor}", last_event_id=event_id) as feed:
-        _, line = feed.next_event()
+        _, line = feed.next_line()
         assert line["type"] == "booking.created" and line["data"]["booking"] == second
 
 

@@ -10,7 +10,6 @@ critical violation on the login, the day, the week and the rule editor.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -21,6 +20,7 @@ from selenium.webdriver.support.ui import Select
 
 from admin_site import admin_config, password_hash, free_port
 from conftest import SHOP_ZONE, DaemonFactory, future_day, wait_for, wall
+from test_web_page import browser  # noqa: F401 — the booking page's browser fixture (checks script errors)
 from web_browser import Browser, Nginx, listening
 
 PHONE = (360, 780)
@@ -72,16 +72,6 @@ def site(slotd_binary, slotctl_binary):
     yield shop
     problems = shop.stop()
     assert not problems, "\n".join(problems)
-
-
-@pytest.fixture
-def browser(request):
-    chromium = Browser(request.node.name)
-    yield chromium
-    try:
-        assert not chromium.script_errors(), f"the page's scripts logged errors: {chromium.script_errors()}"
-    finally:
-        chromium.quit()
 
 
 def shoot(browser: Browser, step: str, focus: str | None = None) -> None:
