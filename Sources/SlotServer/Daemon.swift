@@ -173,7 +173,8 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
             WebService(
                 routes: PublicRoutes(
                     service: service, streams: routes.streams, settings: settings, links: links, webhooks: webhooks,
-                    paymentProvider: providers.payment.name),
+                    paymentProvider: providers.payment.name, reloader: reloader,
+                    rulesDirectory: configuration.rulesDirectory),
                 settings: settings, limits: configuration.connectionLimits, logger: logger)
         }
     }

@@ -13,6 +13,7 @@ struct SlotCtl: ParsableCommand {
               slots --rules DIR …      bookable starts computed from rule files
                                        (what-ifs with --bookings FILE, --now)
               explain --rules DIR …    why a start is or is not bookable
+              passwd                   hash an admin page password (web.users)
 
             Online (a running slotd, over its Unix socket: --socket PATH, else
             $SLOTD_SOCKET, else ./state/slotd.sock; tables, or --json for scripts):
@@ -42,7 +43,7 @@ struct SlotCtl: ParsableCommand {
             `slotctl help COMMAND` shows a command's options and examples.
             """,
         subcommands: [
-            RulesCommand.self, HoursCommand.self, SlotsCommand.self, ExplainCommand.self,
+            RulesCommand.self, HoursCommand.self, SlotsCommand.self, ExplainCommand.self, PasswdCommand.self,
             StatusCommand.self, ServicesCommand.self, StaffCommand.self,
             BookCommand.self, BookingsCommand.self, ShowCommand.self, CancelCommand.self, RescheduleCommand.self,
             ConfirmCommand.self, CompleteCommand.self, NoShowCommand.self, EventsCommand.self, WatchCommand.self,

@@ -19,10 +19,12 @@ struct StreamRoutes: Sendable {
     var stallLimit: Duration = .seconds(30)
     let pageSize = 500
 
-    /// `GET /v1/events`.
-    func events(since: String?, type: String?, follow: String?, channel: (any Channel)? = nil) async throws
-        -> Response
-    {
+    /// `GET /v1/events` (NDJSON), and the admin page's live feed (Server-Sent Events whose `id` is the cursor, so
+    /// a browser resumes with `Last-Event-ID`).
+    func events(
+        since: String?, type: String?, follow: String?, channel: (any Channel)? = nil,
+        framing: StreamFraming = .ndjson
+    ) async throws -> Response {
         var start: Int64 = 0
         if let since, !since.isEmpty {
             guard let value = Int64(since), value >= 0 else {
@@ -54,7 +56,7 @@ struct StreamRoutes: Sendable {
                     let page = try await store.events(after: last, typePrefix: filter.storePrefix, limit: pageSize)
                     var buffer = ByteBuffer()
                     for event in page where filter.matches(event.type) {
-                        try Self.append(wire.event(event), to: &buffer)
+                        try framing.append(wire.event(event), to: &buffer, id: event.cursor)
                     }
                     if buffer.readableBytes > 0 {
                         try await stall.write(buffer, to: &writer)
@@ -90,7 +92,7 @@ struct StreamRoutes: Sendable {
                         let now = clock.monotonic()
                         if now - lastWrite >= interval * 0.9 {
                             var buffer = ByteBuffer()
-                            try Self.append(
+                            try framing.append(
                                 wire.control(EventLine.heartbeatType, cursor: last, at: clock.now()), to: &buffer)
                             try await stall.write(buffer, to: &writer)
                             lastWrite = now
@@ -103,7 +105,7 @@ struct StreamRoutes: Sendable {
                     logger.notice("event subscriber fell behind; cut off", metadata: ["cursor": "\(last)"])
                     var buffer = ByteBuffer()
                     let detail = "this stream fell too far behind and is closed — reconnect with since=\(last)"
-                    try Self.append(
+                    try framing.append(
                         wire.control(EventLine.overflowType, cursor: last, at: clock.now(), detail: detail),
                         to: &buffer)
                     try await stall.write(buffer, to: &writer)
@@ -112,8 +114,7 @@ struct StreamRoutes: Sendable {
             }
             try await stall.finish(&writer)
         }
-        return Response(
-            status: .ok, headers: [.contentType: APIVersion.ndjsonMediaType, .cacheControl: "no-store"], body: body)
+        return Response(status: .ok, headers: [.contentType: framing.contentType, .cacheControl: "no-store"], body: body)
     }
 
     /// `GET /v1/slots?watch=true`: the answer now, then a new line each time it changes (NDJSON on the socket,
@@ -227,12 +228,14 @@ enum StreamFraming: Sendable {
         }
     }
 
-    /// Appends one value (`event` overrides the SSE event name).
-    func append(_ value: some Encodable, to buffer: inout ByteBuffer, event: String? = nil) throws {
+    /// Appends one value (`event` overrides the SSE event name; `id` becomes the SSE id, which a reconnecting
+    /// browser sends back as `Last-Event-ID`).
+    func append(_ value: some Encodable, to buffer: inout ByteBuffer, event: String? = nil, id: Int64? = nil) throws {
         switch self {
         case .ndjson:
             try StreamRoutes.append(value, to: &buffer)
         case .serverSentEvents(let name):
+            if let id { buffer.writeString("id: \(id)\n") }
             // JSONEncoder writes no raw line breaks, so the value is one `data:` line.
             buffer.writeString("event: \(event ?? name)\ndata: ")
             buffer.writeBytes(try JSONCoding.encoder.encode(value))

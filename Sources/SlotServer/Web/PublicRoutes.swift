@@ -33,10 +33,13 @@ struct PublicRoutes: Sendable {
     var paymentProvider: String
     let bookingLimiter: RateLimiter
     let lookupLimiter: RateLimiter
+    /// The admin page (`/admin/`), when `web.users` names at least one login.
+    let admin: AdminRoutes?
 
     init(
         service: BookingService, streams: StreamRoutes, settings: WebSettings, links: CustomerLinks,
-        webhooks: PaymentWebhooks?, paymentProvider: String, assets: WebAssets = WebAssets()
+        webhooks: PaymentWebhooks?, paymentProvider: String, assets: WebAssets = WebAssets(),
+        reloader: RuleReloader? = nil, rulesDirectory: String = ""
     ) {
         self.service = service
         self.streams = streams
@@ -52,6 +55,15 @@ struct PublicRoutes: Sendable {
         }
         bookingLimiter = RateLimiter(perMinute: settings.bookingsPerMinutePerIP, now: seconds)
         lookupLimiter = RateLimiter(perMinute: settings.tokenLookupsPerMinutePerIP, now: seconds)
+        admin = settings.users.isEmpty
+            ? nil
+            : AdminRoutes(
+                service: service, streams: streams, settings: settings, assets: assets,
+                access: AdminAccess(settings: settings),
+                rules: reloader.map {
+                    AdminRuleEditor(
+                        service: service, reloader: $0, directory: rulesDirectory, enabled: settings.rulesEditing)
+                })
     }
 
     func router() -> Router<PublicRequestContext> {
@@ -161,6 +173,7 @@ struct PublicRoutes: Sendable {
             for field in request.headers { headers[field.name.canonicalName] = field.value }
             return try json(try await webhooks.receive(headers: headers, body: data))
         }
+        admin?.register(on: router)
         return router
     }
 
@@ -346,17 +359,8 @@ struct PublicRoutes: Sendable {
             booking: try PublicBookingAnswer.customerView(details), token: token,
             manageURL: links.manageURL(token), icsURL: links.icsURL(token))
         if cancellation {
-            // The terms come from the lifecycle itself, run on a copy: the same rule the cancel applies.
-            var lifecycle = booking.lifecycle
             let possible = booking.status.isActive
-            var fee = 0
-            var late = false
-            if case .success = lifecycle.cancel(at: service.clock.now(), policy: loaded.ruleSet.policies),
-                let terms = lifecycle.cancellation
-            {
-                fee = terms.fee?.minorUnits ?? 0
-                late = terms.isLate
-            }
+            let (fee, late) = service.cancellationQuote(booking, policy: loaded.ruleSet.policies)
             let paid = details.payment?.status == "succeeded"
             let refund = possible && paid && !late ? (booking.deposit?.minorUnits ?? 0) : 0
             answer.cancellation = .init(feeCents: fee, refundCents: refund, insideWindow: late, possible: possible)

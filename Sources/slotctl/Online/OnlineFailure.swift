@@ -80,7 +80,7 @@ enum OnlineExit {
             case .malformedJSON, .badRequest, .validationFailed, .idempotencyKeyReused, .rulesInvalid,
                 .payloadTooLarge, .methodNotAllowed:
                 return invalid
-            case .forbidden: return denied
+            case .forbidden, .unauthenticated: return denied
             case .unavailable, .rateLimited: return unavailable
             case .headersTooLarge: return invalid
             case .internalError: return unexpected
