@@ -215,3 +215,11 @@ def test_the_readme_quick_start_uses_dates_relative_to_today():
     quick_start = readme[readme.index("## Quick start"):readme.index("\n## ", readme.index("## Quick start") + 5)]
     commands = [line for line in quick_start.splitlines() if "slotctl" in line]
     assert commands and not any(re.search(r"\d{4}-\d{2}-\d{2}", line) for line in commands), commands
+
+
+def test_a_walk_in_by_the_booking_role_says_who_may(daemons, counter_rules, slotctl_for):
+    daemon = daemons(config=f'roles:\n  "{os.getuid()}": booking\n', rules=counter_rules)
+    out = slotctl_for(daemon, "book", "--service", "haircut", "--walk-in", "--name", "W", check=6)
+    assert "role 'booking' may not book a walk-in" in out.stderr and "(403 forbidden)" in out.stderr
+    assert "needs the 'booking' role" not in out.stderr and "staff (also walk-ins" in out.stderr
+    assert daemon.booking_count() == 0

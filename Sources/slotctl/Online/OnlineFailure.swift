@@ -128,7 +128,7 @@ func report(_ failure: OnlineFailure, json: Bool) {
         let detail = problem.detail.isEmpty ? problem.title : problem.detail
         message = "slotctl: \(TimeText.humanized(detail)) (\(problem.status) \(problem.code))"
         if problem.status == 403 {
-            message += "\n  \(roleHint(problem.detail))"
+            message += "\n  \(roleHint)"
         }
         for field in problem.fields ?? [] where !detail.contains(field.reason) {
             message += "\n  \(field.field): \(TimeText.humanized(field.reason))"
@@ -146,11 +146,8 @@ func report(_ failure: OnlineFailure, json: Bool) {
     FileHandle.standardError.write(Data((message + "\n").utf8))
 }
 
-/// The role a 403 needs, said plainly; the daemon's detail usually names it already.
-private func roleHint(_ detail: String) -> String {
-    if let role = ["admin", "staff", "booking", "read"].first(where: { detail.contains("'\($0)'") }) {
-        return "this needs the '\(role)' role (or a higher one) — ask the admin to map your uid to it in slotd.yaml"
-    }
-    return "roles: read (GETs), booking (slots, book, cancel), staff (bookings and their transitions), "
-        + "admin (everything) — ask the admin to map your uid to one in slotd.yaml"
-}
+/// What the roles allow, said plainly under a 403 (the daemon's detail already names the caller's role and the
+/// roles that may; picking a quoted role out of it used to name the caller's own role as the one needed).
+private let roleHint =
+    "roles: read (GETs), booking (slots, book, cancel), staff (also walk-ins, forced bookings and every "
+    + "transition), admin (everything) — ask the admin to map your uid to one in slotd.yaml"
