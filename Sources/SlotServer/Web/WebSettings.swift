@@ -292,7 +292,8 @@ public struct WebUser: Sendable, Hashable {
                     + (key == "password_hash" ? " — make it with `slotctl passwd`" : "")))
             }
             if let name, !names.insert(name.lowercased()).inserted {
-                problems.append(fail(item, "the user name '\(name)' appears twice (names ignore case) — make them unique"))
+                problems.append(
+                    fail(item, "the user name '\(name)' appears twice (names ignore case) — make them unique"))
             }
             if let name, let role, let hash {
                 users.append(WebUser(name: name, role: role, staff: staff, passwordHash: hash))
