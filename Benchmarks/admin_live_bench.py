@@ -154,7 +154,8 @@ def main() -> None:
             if time.monotonic() > deadline or proc.poll() is not None:
                 sys.exit("slotd did not start: " + (directory / "slotd.log").read_text())
             time.sleep(0.05)
-        status, headers, body = request(port, "POST", "/admin/api/login", {"name": "bench", "password": "bench-password"},
+        login = {"name": "bench", "password": "bench-password"}
+        status, headers, body = request(port, "POST", "/admin/api/login", login,
                                         {"Content-Type": "application/json", "Origin": f"http://127.0.0.1:{port}"})
         assert status == 200, body
         cookie = headers["set-cookie"].split(";")[0]

@@ -31,7 +31,8 @@ public struct LoginThrottle: Sendable {
         if failures.count > 10_000 {
             failures = failures.filter { ($0.value.last ?? 0) > now - max(windowSeconds, lockoutSeconds) }
         }
-        for (key, limit) in [("user:" + user.lowercased(), maxFailures), ("address:" + address, maxFailuresPerAddress)] {
+        let keys = [("user:" + user.lowercased(), maxFailures), ("address:" + address, maxFailuresPerAddress)]
+        for (key, limit) in keys {
             var times = failures[key, default: []].filter { $0 > now - windowSeconds }
             times.append(now)
             failures[key] = Array(times.suffix(limit))

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from admin_site import AdminClient, AdminEvents, start_admin
+from admin_site import AdminClient, AdminEvents, password_hash, start_admin
 from conftest import Client, assert_problem, future_day, same_instant, local_iso, wall
 
 USERS = [("mehmet", "admin", "kamm-und-schere", "ben"), ("lena", "read", "nur-schauen-bitte", None),
@@ -325,3 +325,33 @@ def test_rule_editing_is_off_unless_configured_and_only_for_admins(site, editing
     assert_problem(staff_user.post("/admin/api/rules/check?name=staff.yaml", json={"text": text}), 403, "forbidden")
     assert_problem(logged_in(editing_port).post("/admin/api/rules/save?name=../x.yaml", json={"text": text}),
                    422, "validation_failed")
+
+
+# MARK: - Configuration
+
+
+def test_web_users_mistakes_are_all_reported_with_their_lines(daemons, slotctl_binary):
+    import re
+
+    good = password_hash(slotctl_binary, "kamm-und-schere")
+    weak = good.replace("$100000$", "$1000$")
+    daemon = daemons(config=(
+        "web:\n"
+        "  listen: 127.0.0.1:9\n"
+        "  public_url: https://shop.example/\n"
+        "  secret_file: web.secret\n"
+        "  users:\n"
+        f'    - {{ name: a, role: boss, password_hash: "{good}" }}\n'
+        '    - { name: b, role: admin, password_hash: "5f4dcc3b5aa765d61d8327deb882cf99" }\n'
+        f'    - {{ name: c, role: read, password_hash: "{weak}" }}\n'
+        "    - { name: d, role: read }\n"
+        f'    - {{ name: A, role: read, password_hash: "{good}" }}\n'
+        "  session_idle: forever\n"
+        "  rules_editing: maybe\n"), start=False)
+    with pytest.raises(RuntimeError) as failure:
+        daemon.start()
+    message = str(failure.value)
+    for line, words in [(6, "unknown role 'boss'"), (7, "slotctl passwd"), (8, "at least 100000"),
+                        (9, "needs `password_hash`"), (10, "appears twice"), (11, "session_idle"),
+                        (12, "rules_editing")]:
+        assert re.search(rf"slotd\.yaml:{line}(:\d+)?: .*{re.escape(words)}", message), (line, words, message)

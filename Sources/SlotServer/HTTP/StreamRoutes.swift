@@ -114,7 +114,8 @@ struct StreamRoutes: Sendable {
             }
             try await stall.finish(&writer)
         }
-        return Response(status: .ok, headers: [.contentType: framing.contentType, .cacheControl: "no-store"], body: body)
+        return Response(
+            status: .ok, headers: [.contentType: framing.contentType, .cacheControl: "no-store"], body: body)
     }
 
     /// `GET /v1/slots?watch=true`: the answer now, then a new line each time it changes (NDJSON on the socket,

@@ -247,6 +247,7 @@ public struct WebUser: Sendable, Hashable {
             ])
         }
         var users: [WebUser] = []
+        var names: Set<String> = []
         var problems: [ConfigurationProblem] = []
         for item in list {
             guard let mapping = item.mapping else {
@@ -290,8 +291,9 @@ public struct WebUser: Sendable, Hashable {
                 problems.append(fail(item, "this user needs `\(key)`"
                     + (key == "password_hash" ? " — make it with `slotctl passwd`" : "")))
             }
-            if let name, users.contains(where: { $0.name.lowercased() == name.lowercased() }) {
-                problems.append(fail(item, "the user name '\(name)' appears twice — names must be unique"))
+            if let name, !names.insert(name.lowercased()).inserted {
+                problems.append(
+                    fail(item, "the user name '\(name)' appears twice (names ignore case) — make them unique"))
             }
             if let name, let role, let hash {
                 users.append(WebUser(name: name, role: role, staff: staff, passwordHash: hash))

@@ -62,7 +62,8 @@ async function login(event) {
   event.preventDefault();
   $("login-error").textContent = "";
   try {
-    state.me = await api("POST", "/admin/api/login", { name: $("login-name").value, password: $("login-password").value });
+    const credentials = { name: $("login-name").value, password: $("login-password").value };
+    state.me = await api("POST", "/admin/api/login", credentials);
     $("login-password").value = "";
     await start();
   } catch (error) {
@@ -169,7 +170,8 @@ function dayView(data, day) {
   grid.append(hours);
   const place = (node, start, end) => {
     node.style.top = `calc(${Math.max(0, start - data.first_minute)} * var(--minute))`;
-    node.style.height = `calc(${Math.max(0, Math.min(end, data.last_minute) - Math.max(start, data.first_minute))} * var(--minute))`;
+    const shown = Math.min(end, data.last_minute) - Math.max(start, data.first_minute);
+    node.style.height = `calc(${Math.max(0, shown)} * var(--minute))`;
   };
   for (const column of columns) {
     const cell = element("div", { class: "column", role: "group", "aria-label": column.name,
@@ -230,8 +232,10 @@ function weekView(data) {
           dataset: { booking: b.id }, onclick: () => openBooking(b.id) },
           `${localTime(b.start)} ${b.customer.name} (${b.services.map(serviceName).join(" + ")}, ${b.status})`)));
       }
-      const open = column.open.length ? column.open.map((s) => `${clock(s.start)}–${clock(s.end)}`).join(", ") : "closed";
-      section.append(element("h3", {}, `${column.name}: ${open}`), column.bookings.length ? list : element("p", {}, "—"));
+      const open = column.open.length
+        ? column.open.map((s) => `${clock(s.start)}–${clock(s.end)}`).join(", ") : "closed";
+      section.append(element("h3", {}, `${column.name}: ${open}`),
+        column.bookings.length ? list : element("p", {}, "—"));
     }
     week.append(section);
   }
@@ -249,11 +253,12 @@ async function openBooking(id) {
   details.replaceChildren(
     element("p", {}, `${b.start.slice(0, 10)} ${localTime(b.start)}–${localTime(b.end)} with ${staffName(b.staff)}`),
     element("p", {}, `${b.services.map(serviceName).join(" + ")} · ${b.status} · ${b.id}`),
-    element("p", {}, `${b.customer.name}${b.customer.phone ? " · " + b.customer.phone : ""}${b.customer.email ? " · " + b.customer.email : ""}`),
+    element("p", {}, [b.customer.name, b.customer.phone, b.customer.email].filter(Boolean).join(" · ")),
     b.notes ? element("p", {}, `Notes: ${b.notes}`) : null,
     b.payment ? element("p", {}, `Deposit: ${b.payment.status}`) : null,
     answer.conflicts.length
-      ? element("p", { class: "conflict-reason" }, `No longer allowed: ${answer.conflicts.map((r) => r.message).join("; ")}`)
+      ? element("p", { class: "conflict-reason" },
+        `No longer allowed: ${answer.conflicts.map((r) => r.message).join("; ")}`)
       : null,
     element("p", { id: "cancel-fee" }, answer.cancel_fee_cents > 0
       ? `Cancelling now costs ${money(answer.cancel_fee_cents, currency)} (inside the cancellation window).`
@@ -400,9 +405,14 @@ function numberLines(diagnostics) {
   text.style.height = `${text.scrollHeight}px`;
 }
 
+/// The editor's text sent to the rule check, preview or save, as file `name`.
+function ruleCall(what, name) {
+  return api("POST", `/admin/api/rules/${what}?name=${encodeURIComponent(name)}`, { text: $("rule-text").value });
+}
+
 async function checkRules() {
   const name = $("rule-file").value;
-  const result = await api("POST", `/admin/api/rules/check?name=${encodeURIComponent(name)}`, { text: $("rule-text").value });
+  const result = await ruleCall("check", name);
   rules.checked = result;
   const mine = result.diagnostics.filter((d) => d.file === name);
   numberLines(mine);
@@ -423,7 +433,7 @@ async function previewRules() {
   const name = $("rule-file").value;
   const target = $("rule-preview-result");
   try {
-    const result = await api("POST", `/admin/api/rules/preview?name=${encodeURIComponent(name)}`, { text: $("rule-text").value });
+    const result = await ruleCall("preview", name);
     const counts = result.counts;
     const rows = result.no_longer_allowed.map((b) => element("tr", {},
       element("td", {}, `${b.start.slice(0, 10)} ${localTime(b.start)}`), element("td", {}, staffName(b.staff)),
@@ -442,7 +452,7 @@ async function previewRules() {
 async function saveRules() {
   const name = $("rule-file").value;
   try {
-    const saved = await api("POST", `/admin/api/rules/save?name=${encodeURIComponent(name)}`, { text: $("rule-text").value });
+    const saved = await ruleCall("save", name);
     await loadRules();
     $("rules-state").textContent = `Saved ${name}: rules ${saved.version} in force`
       + (saved.conflicts ? `, ${saved.conflicts} bookings no longer allowed.` : ".");
@@ -465,7 +475,8 @@ async function loadHistory() {
 async function restoreRules() {
   const name = $("rule-file").value, version = $("rule-history").value;
   try {
-    await api("POST", `/admin/api/rules/restore?name=${encodeURIComponent(name)}&version=${encodeURIComponent(version)}`);
+    const query = `name=${encodeURIComponent(name)}&version=${encodeURIComponent(version)}`;
+    await api("POST", `/admin/api/rules/restore?${query}`);
     await loadRules();
     $("rules-state").textContent = `Restored the earlier ${name}.`;
     scheduleReload();
@@ -487,7 +498,9 @@ $("logout").addEventListener("click", logout);
 $("prev").addEventListener("click", () => shiftDate(-state.days));
 $("next").addEventListener("click", () => shiftDate(state.days));
 $("today").addEventListener("click", () => { state.date = state.me.today; load().catch(showError); });
-$("date").addEventListener("change", () => { if ($("date").value) { state.date = $("date").value; load().catch(showError); } });
+$("date").addEventListener("change", () => {
+  if ($("date").value) { state.date = $("date").value; load().catch(showError); }
+});
 $("view-toggle").addEventListener("click", () => {
   state.days = state.days === 1 ? 7 : 1;
   $("view-toggle").textContent = state.days === 1 ? "Week" : "Day";

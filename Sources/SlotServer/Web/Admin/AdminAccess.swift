@@ -28,7 +28,8 @@ final class AdminAccess: Sendable {
         var users: [String: WebUser] = [:]
         for user in settings.users { users[user.name.lowercased()] = user }
         self.users = users
-        decoy = .decoy(iterations: settings.users.map(\.passwordHash.iterations).max() ?? PasswordHash.defaultIterations)
+        let iterations = settings.users.map(\.passwordHash.iterations).max() ?? PasswordHash.defaultIterations
+        decoy = .decoy(iterations: iterations)
         sessions = Mutex(SessionTable(policy: settings.sessionPolicy))
         publicOrigin = CSRFCheck.origin(of: settings.publicURL)
         secureCookie = settings.publicURL.lowercased().hasPrefix("https://")

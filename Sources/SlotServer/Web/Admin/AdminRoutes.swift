@@ -261,7 +261,8 @@ struct AdminRoutes: Sendable {
         func midnight(_ day: LocalDate) -> Int64 { zone.instant(atWallMinute: Int64(day.daysSinceEpoch) * 1440) }
         let window = Interval(midnight(first), midnight(last.adding(days: 1)))
         let schedule = loaded.schedule(from: first.adding(days: -1), through: last.adding(days: 1))
-        let stored = try await store.bookings(matching: BookingQuery(from: window.lower, to: window.upper, limit: 5_000))
+        let stored = try await store.bookings(
+            matching: BookingQuery(from: window.lower, to: window.upper, limit: 5_000))
         // The conflict check of `booking.conflicts_rules`, for the shown bookings only (held or confirmed, from now).
         var conflicts: [String: [ExplainReason]] = [:]
         for booking in stored where booking.status.isActive && booking.start >= now {
@@ -285,7 +286,9 @@ struct AdminRoutes: Sendable {
             let dayWindow = Interval(midnight(day), midnight(day.adding(days: 1)))
             let columns = rules.staff.map { member -> AdminDays.Column in
                 let free = (schedule.freeTime(staff: member.id) ?? IntervalSet()).clamped(to: dayWindow)
-                let open = free.intervals.map { AdminDays.Span(start: minute($0.lower, of: day), end: minute($0.upper, of: day)) }
+                let open = free.intervals.map {
+                    AdminDays.Span(start: minute($0.lower, of: day), end: minute($0.upper, of: day))
+                }
                 for span in open {
                     firstMinute = min(firstMinute, span.start)
                     lastMinute = max(lastMinute, span.end)

@@ -101,7 +101,8 @@ struct AdminRuleEditor: Sendable {
         guard version.allSatisfy({ $0.isNumber || $0 == "-" }), !version.isEmpty else {
             throw APIError.invalid("version", "'\(version)' is not a version from the history list")
         }
-        let text = await BlockingWork.run { try? String(contentsOfFile: "\(history)/\(name).\(version)", encoding: .utf8) }
+        let path = "\(history)/\(name).\(version)"
+        let text = await BlockingWork.run { try? String(contentsOfFile: path, encoding: .utf8) }
         guard let text else { throw APIError(.notFound, "no kept version \(version) of \(name)") }
         return try await save(name: name, text: text)
     }
