@@ -1,6 +1,5 @@
 import Foundation
 import SlotBlocking
-import Synchronization
 import Testing
 
 @testable import SlotServer
@@ -39,32 +38,6 @@ struct StreamStallTests {
             var buffer = [UInt8](repeating: 0, count: 65_536)
             return max(0, recv(fd, &buffer, buffer.count, Int32(MSG_PEEK | MSG_DONTWAIT)))
         }
-    }
-
-    /// `operation`'s result, or nil when it has not finished after `limit`: a hang fails its test instead of holding
-    /// up the whole run (the operation is left running; awaiting a task's value does not end with cancellation, so
-    /// the two are raced on a continuation resumed by whichever ends first).
-    static func finishes<T: Sendable>(
-        within limit: Duration, _ operation: @escaping @Sendable () async throws -> T
-    ) async throws -> T? {
-        let waiting = Mutex<CheckedContinuation<Result<T, any Error>?, Never>?>(nil)
-        let outcome = await withCheckedContinuation { continuation in
-            waiting.withLock { $0 = continuation }
-            let resume: @Sendable (Result<T, any Error>?) -> Void = { value in
-                waiting.withLock { pending in
-                    pending?.resume(returning: value)
-                    pending = nil
-                }
-            }
-            Task {
-                do { resume(.success(try await operation())) } catch { resume(.failure(error)) }
-            }
-            Task {
-                try? await Task.sleep(for: limit)
-                resume(nil)
-            }
-        }
-        return try outcome?.get()
     }
 
     /// Reads until the server closes the connection; false when it is still open after `seconds`. The reads block,
@@ -206,8 +179,11 @@ struct StreamStallTests {
             await Task.yield()
         }
         let stopping = ContinuousClock.now
-        let stopped = try await Self.finishes(within: .seconds(30)) { try await test.stop() }
-        #expect(stopped != nil, "the daemon stopped (a stream's end waiting on a silent client held it)")
+        // Bounded (`returns(within:)`, OutboxWorkerTests): before the fix the stop never returned.
+        let stopped = await returns(within: .seconds(30)) {
+            do { try await test.stop() } catch { Issue.record(error, "the daemon's run ended with an error") }
+        }
+        #expect(stopped, "the daemon stopped (a stream's end waiting on a silent client held it)")
         #expect(ContinuousClock.now - stopping < .seconds(15), "stopped without waiting for the silent watcher")
         #expect(await Self.readsToEnd(watcher, seconds: 10), "its connection was closed")
     }
