@@ -287,7 +287,7 @@ struct WatchdogTests {
         let entries = timeline.all
         let blocked = try #require(entries.firstIndex(of: .blocked))
         let released = try #require(entries.firstIndex(of: .released))
-        let firstFailure = try #require(entries[blocked...].firstIndex(where: \.isRequestPathFailure))
+        let firstFailure = try #require(entries[blocked...].firstIndex { $0.isRequestPathFailure })
         #expect(!entries[firstFailure..<released].contains(.ping), "no ping while the request path hung: \(entries)")
     }
 }
