@@ -7,14 +7,18 @@ struct FeedCommand: OnlineCommand {
     static let configuration = CommandConfiguration(
         commandName: "feed", abstract: "Make, list and revoke calendar feed addresses (subscribed by phones).",
         discussion: """
-            A feed is an .ics address on the public listener (`web:` in slotd.yaml) that a phone calendar
-            subscribes to: one barber's bookings (--staff ID) or the whole shop's (--shop). Each address holds a
-            token signed with the web secret; anyone with it can read the bookings it shows, so hand it only to
-            the person it is for, and revoke it when the phone is lost or the person leaves: the address answers
-            404 at once. Create, list and revoke need the admin role.
-              create --staff ID | --shop [--label TEXT]   print the new address (https and webcal)
-              list [--all]                                active feeds (--all: revoked ones too)
-              revoke ID                                   the address stops working
+            A feed is an .ics address on the public listener (`web:` in
+            slotd.yaml) that a phone calendar subscribes to: one barber's
+            bookings (--staff ID) or the whole shop's (--shop). The address
+            holds a token signed with the web secret; anyone with it can read
+            the bookings it shows, so hand it only to the person it is for,
+            and revoke it when the phone is lost or the person leaves: the
+            address answers 404 at once. All three actions need the admin role.
+              create --staff ID | --shop [--label TEXT]
+                          print the new address (webcal:// and https://)
+              list [--all]
+                          active feeds (--all: revoked ones too)
+              revoke ID   the address stops working
             \(OnlineExit.help(examples:
                 "slotctl feed create --staff mehmet --label 'Mehmet, mobile'", "slotctl feed create --shop",
                 "slotctl feed list", "slotctl feed revoke fd_0123456789abcdef"))
