@@ -89,6 +89,9 @@ public enum ICalendar {
     /// A TEXT value escaped: backslash, semicolon and comma get a backslash, a line break becomes `\n`, other
     /// control characters are dropped.
     public static func escape(_ text: String) -> String {
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0x5C || $0 == 0x3B || $0 == 0x2C }) {
+            return text
+        }
         var out = ""
         var previousWasCR = false
         for scalar in text.unicodeScalars {
@@ -111,6 +114,8 @@ public enum ICalendar {
     /// space, which counts), never inside a UTF-8 sequence: it folds between Unicode scalars, so even a character
     /// of many scalars (an emoji sequence) cannot push a line past the limit.
     public static func fold(_ line: String) -> String {
+        // Most lines are short: a feed of thousands of events is mostly this path.
+        if line.utf8.count <= 75 { return line + "\r\n" }
         var out = ""
         var octets = 0
         for scalar in line.unicodeScalars {
