@@ -125,4 +125,40 @@ struct CalendarFeedTests {
         #expect(text.contains("\r\nX-WR-CALNAME:Salon Test — Alice\r\n"))
         #expect(text.contains("\r\nREFRESH-INTERVAL;VALUE=DURATION:PT15M\r\n"))
     }
+
+    @Test("web.calendar is read with its defaults, and every mistake in it is reported with its line")
+    func settings() throws {
+        let base = "web:\n  listen: 127.0.0.1:8080\n  public_url: https://shop.example\n  secret_file: web.secret\n"
+        let defaults = try #require(
+            try ConfigurationFile.parse(base, file: "slotd.yaml", relativeTo: "/", over: .development(directory: "/"))
+                .web)
+        #expect(defaults.calendar == CalendarFeedSettings())
+        #expect(defaults.calendar.names == .first && defaults.calendar.keepCancelledSeconds == 7 * 86_400)
+        let custom = try #require(
+            try ConfigurationFile.parse(
+                base + "  calendar: { names: none, keep_cancelled: 2d, past: 0, future: 90d, refresh: 1h }\n",
+                file: "slotd.yaml", relativeTo: "/", over: .development(directory: "/")
+            ).web)
+        #expect(custom.calendar.names == CalendarFeedSettings.Names.none)
+        #expect(custom.calendar.keepCancelledSeconds == 2 * 86_400 && custom.calendar.pastSeconds == 0)
+        #expect(custom.calendar.futureSeconds == 90 * 86_400 && custom.calendar.refreshSeconds == 3_600)
+        let mistakes = base + """
+              calendar:
+                names: everything
+                refresh: 1m
+                future: 5y
+                colour: red
+            """
+        do {
+            _ = try ConfigurationFile.parse(
+                mistakes, file: "slotd.yaml", relativeTo: "/", over: .development(directory: "/"))
+            Issue.record("mistakes must be refused")
+        } catch {
+            #expect(error.problems.compactMap(\.line) == [6, 7, 8, 9], "\(error)")
+            #expect(error.description.contains("`calendar.names` must be none, first or full"), "\(error)")
+            #expect(error.description.contains("`calendar.refresh` must be a duration from 5m"), "\(error)")
+            #expect(error.description.contains("unknown key 'colour' in `calendar`"), "\(error)")
+        }
+    }
 }
+
