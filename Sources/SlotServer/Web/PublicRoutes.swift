@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import NIOCore
 import SlotAPI
 import SlotCore
@@ -159,7 +160,7 @@ struct PublicRoutes: Sendable {
         // MARK: Calendar feeds
         router.get("/calendar/:file") { request, context in
             try limit(lookupLimiter, request, context)
-            return try await feed(file: context.parameters.get("file") ?? "")
+            return try await feed(file: context.parameters.get("file") ?? "", logger: context.logger)
         }
 
         // MARK: Payments
@@ -402,7 +403,7 @@ struct PublicRoutes: Sendable {
     }
 
     /// `GET /calendar/{token}.ics`: the feed a token names, unless it is forged or the feed revoked (404 alike).
-    func feed(file: String) async throws -> Response {
+    func feed(file: String, logger: Logger) async throws -> Response {
         guard file.hasSuffix(".ics"), let id = links.signer.feedID(of: String(file.dropLast(4))),
             let feed = try await feeds.feed(id: id), feed.isActive
         else {
@@ -414,6 +415,11 @@ struct PublicRoutes: Sendable {
         let bookings = try await service.store.bookings(
             matching: BookingQuery(
                 from: window.from, to: window.to, staffID: feed.staffID, limit: BookingCalendar.feedLimit))
+        if bookings.count == BookingCalendar.feedLimit {
+            logger.warning(
+                "a calendar feed holds only its first bookings: shorten web.calendar.past or future",
+                metadata: ["feed": "\(feed.id)", "limit": "\(BookingCalendar.feedLimit)"])
+        }
         let text = calendar.feedDocument(
             BookingCalendar.feedBookings(bookings, at: now, settings: settings.calendar), staffID: feed.staffID,
             settings: settings.calendar)
