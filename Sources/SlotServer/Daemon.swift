@@ -165,6 +165,7 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
         startedAt: configuration.clock.now(), version: SlotdVersion.current, maxBodyBytes: configuration.maxBodyBytes,
         operations: operations)
     routes.outbox = OutboxRoutes(store: store, worker: outbox, clock: configuration.clock, rules: rules)
+    routes.feeds = FeedRoutes(service: service, store: store, links: links)
     let webhooks = PaymentWebhooks(
         store: store, provider: providers.payment, bus: bus, clock: configuration.clock, logger: logger)
     routes.webhooks = webhooks
@@ -172,8 +173,8 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
         configuration.web.map { settings in
             WebService(
                 routes: PublicRoutes(
-                    service: service, streams: routes.streams, settings: settings, links: links, webhooks: webhooks,
-                    paymentProvider: providers.payment.name, reloader: reloader,
+                    service: service, streams: routes.streams, settings: settings, links: links, feeds: store,
+                    webhooks: webhooks, paymentProvider: providers.payment.name, reloader: reloader,
                     rulesDirectory: configuration.rulesDirectory),
                 settings: settings, limits: configuration.connectionLimits, logger: logger)
         }

@@ -142,6 +142,7 @@ enum BookingPlanner {
             updated.holdExpiresAt = lifecycle.holdExpiresAt
             updated.cancellation = lifecycle.cancellation
             updated.updatedAt = now
+            updated.revision += 1
             return .success(plan(updated, actions, at: now, reminders: policy.remindersMinutesBefore))
         }
     }
@@ -167,6 +168,7 @@ enum BookingPlanner {
             updated.end = times.end
             updated.footprint = times.footprint
             updated.updatedAt = now
+            updated.revision += 1
             return .success(plan(updated, actions, at: now, reminders: times.reminderMinutesBefore))
         }
     }

@@ -221,12 +221,15 @@ public struct StoredBooking: Hashable, Sendable {
     public var updatedAt: Int64
     /// Set once cancelled: the reason given and what the policy decided.
     public var cancellation: CancellationTerms?
+    /// How many times the booking changed after it was made (a transition or a move each count one): durable, so
+    /// a calendar's `SEQUENCE` rises with every change and never goes down, whatever the clock does.
+    public var revision: Int
 
     public init(
         id: String, status: BookingState, staffID: String, services: [String], variant: String?, start: Int64,
         end: Int64, footprint: BookingFootprint, price: Money, deposit: Money?, customerID: String,
         customer: CustomerInfo, notes: String, holdExpiresAt: Int64?, createdAt: Int64, updatedAt: Int64,
-        cancellation: CancellationTerms?
+        cancellation: CancellationTerms?, revision: Int = 0
     ) {
         self.id = id
         self.status = status
@@ -245,6 +248,7 @@ public struct StoredBooking: Hashable, Sendable {
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.cancellation = cancellation
+        self.revision = revision
     }
 
     /// `[start, end)` without buffers.

@@ -21,6 +21,7 @@ public actor MemoryBookingStore: SlotStorage {
     private var paymentsByBookingID: [String: StoredPayment] = [:]
     /// Payment webhook event ids already acted on, so a redelivery changes nothing.
     private var webhookEventIDs: Set<String> = []
+    private var feedsByID: [String: StoredFeed] = [:]
 
     /// An empty store.
     public init() {}
@@ -284,6 +285,32 @@ public actor MemoryBookingStore: SlotStorage {
 
     /// Nothing to close: the store ends with the process.
     public func shutDown() async throws(StoreError) {}
+
+    // MARK: - FeedStore
+
+    public func createFeed(staffID: String?, label: String, at now: Int64) async throws(StoreError) -> StoredFeed {
+        if let error = FeedPlanner.validate(staffID: staffID, label: label) { throw error }
+        let feed = StoredFeed(
+            id: FeedPlanner.newFeedID(), staffID: staffID, label: label, createdAt: now, revokedAt: nil)
+        feedsByID[feed.id] = feed
+        return feed
+    }
+
+    public func feed(id: String) async throws(StoreError) -> StoredFeed? { feedsByID[id] }
+
+    public func feeds(includingRevoked: Bool) async throws(StoreError) -> [StoredFeed] {
+        feedsByID.values.filter { includingRevoked || $0.isActive }
+            .sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+    }
+
+    public func revokeFeed(_ id: String, at now: Int64) async throws(StoreError) -> StoredFeed {
+        guard var feed = feedsByID[id] else { throw FeedPlanner.notFound(id) }
+        if feed.revokedAt == nil {
+            feed.revokedAt = max(now, feed.createdAt)
+            feedsByID[id] = feed
+        }
+        return feed
+    }
 
     // MARK: - Private
 

@@ -547,6 +547,7 @@ extension SQLiteBookingStore {
             ("notes", booking.notes.databaseValue),
             ("hold_expires_at", booking.holdExpiresAt.databaseValue),
             ("updated_at", booking.updatedAt.databaseValue),
+            ("revision", booking.revision.databaseValue),
             ("cancel_reason", cancellation?.reason.databaseValue ?? .null),
             ("cancel_late", cancellation.map { ($0.isLate ? 1 : 0).databaseValue } ?? .null),
             ("cancel_fee_minor", cancellation?.fee?.minorUnits.databaseValue ?? .null),
@@ -652,7 +653,7 @@ extension SQLiteBookingStore {
             customer: CustomerInfo(
                 name: row["customer_name"], email: row["customer_email"], phone: row["customer_phone"]),
             notes: row["notes"], holdExpiresAt: row["hold_expires_at"], createdAt: row["created_at"],
-            updatedAt: row["updated_at"], cancellation: cancellation)
+            updatedAt: row["updated_at"], cancellation: cancellation, revision: row["revision"])
     }
 
     static func encodeSegments(_ segments: [Segment]) -> String {

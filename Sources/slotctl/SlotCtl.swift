@@ -33,6 +33,7 @@ struct SlotCtl: ParsableCommand {
               events [--follow]        the event log, then live events
               watch                    the barber's live view of today
               outbox [--state S]       jobs for providers; outbox show|retry ID
+              feed create|list|revoke  calendar feed addresses for phones (admin)
               bookings --conflicts     bookings the rules in force no longer allow
               backup FILE              consistent copy of the database (admin)
               export --json [FILE]     services, staff, customers, bookings (admin)
@@ -47,7 +48,7 @@ struct SlotCtl: ParsableCommand {
             StatusCommand.self, ServicesCommand.self, StaffCommand.self,
             BookCommand.self, BookingsCommand.self, ShowCommand.self, CancelCommand.self, RescheduleCommand.self,
             ConfirmCommand.self, CompleteCommand.self, NoShowCommand.self, EventsCommand.self, WatchCommand.self,
-            OutboxCommand.self,
+            OutboxCommand.self, FeedCommand.self,
             BackupCommand.self, ExportCommand.self, DoctorCommand.self,
         ]
     )

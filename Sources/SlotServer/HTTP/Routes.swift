@@ -20,6 +20,8 @@ struct Routes: Sendable {
     var outbox: OutboxRoutes? = nil
     /// Reload, status, metrics, conflicts, backup and export (`OperationsRoutes`).
     var operations: OperationsRoutes? = nil
+    /// The calendar feeds' tokens (`/v1/feeds`).
+    var feeds: FeedRoutes? = nil
 
     func router(roles: [UInt32: Role]) -> Router<SlotRequestContext> {
         // HEAD on every GET route answers the GET's status and headers without its body.
@@ -198,6 +200,7 @@ struct Routes: Sendable {
         }
         outbox?.register(on: router)
         operations?.register(on: router)
+        feeds?.register(on: router)
         allowed.load(router.routes.map { ($0.method.rawValue, $0.path.description) })
         return router
     }

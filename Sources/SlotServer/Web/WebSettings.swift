@@ -28,6 +28,7 @@ import Yams
 ///   session_idle: 8h                  # an admin session ends this long after its last request…
 ///   session_lifetime: 7d              # …and this long after the login at the latest
 ///   rules_editing: true               # the admin page may save rule files (needs write access to the directory)
+///   calendar: { names: first, keep_cancelled: 7d, past: 30d, future: 365d, refresh: 15m }   # the feeds
 /// ```
 public struct WebSettings: Sendable, Hashable {
     public var host = "127.0.0.1"
@@ -55,6 +56,8 @@ public struct WebSettings: Sendable, Hashable {
     public var sessionPolicy = SessionPolicy()
     /// Whether the admin page may save rule files.
     public var rulesEditing = false
+    /// The calendar feeds (`/calendar/{token}.ics`).
+    public var calendar = CalendarFeedSettings()
 
     public init() {}
 
@@ -207,12 +210,58 @@ public struct WebSettings: Sendable, Hashable {
                     } else {
                         settings.sessionPolicy.lifetimeSeconds = seconds
                     }
+                case "calendar":
+                    guard let calendar = value.mapping else {
+                        throw fail(value, "`calendar` must be a mapping (names, keep_cancelled, past, future, refresh)")
+                    }
+                    var nested: [ConfigurationProblem] = []
+                    for (calendarKey, calendarValue) in calendar {
+                        ConfigurationFile.collect(into: &nested) { () throws(ConfigurationError) in
+                            let name = calendarKey.string ?? ""
+                            func duration(_ range: ClosedRange<Int64>) throws(ConfigurationError) -> Int64 {
+                                guard let string = calendarValue.scalar?.string,
+                                    let seconds = OutboxSettings.seconds(string), range.contains(seconds)
+                                else {
+                                    throw fail(
+                                        calendarValue,
+                                        "`calendar.\(name)` must be a duration from \(range.lowerBound / 60)m to "
+                                            + "\(range.upperBound / 86_400)d, like 7d or 15m")
+                                }
+                                return seconds
+                            }
+                            switch name {
+                            case "names":
+                                guard let text = calendarValue.scalar?.string,
+                                    let names = CalendarFeedSettings.Names(rawValue: text)
+                                else {
+                                    throw fail(
+                                        calendarValue,
+                                        "`calendar.names` must be none, first or full (how much of a customer's name "
+                                            + "a feed shows)")
+                                }
+                                settings.calendar.names = names
+                            case "keep_cancelled":
+                                settings.calendar.keepCancelledSeconds = try duration(0...366 * 86_400)
+                            case "past": settings.calendar.pastSeconds = try duration(0...3 * 366 * 86_400)
+                            case "future":
+                                settings.calendar.futureSeconds = try duration(86_400...3 * 366 * 86_400)
+                            case "refresh": settings.calendar.refreshSeconds = try duration(5 * 60...7 * 86_400)
+                            default:
+                                throw fail(
+                                    calendarKey,
+                                    "unknown key '\(name)' in `calendar` — use names, keep_cancelled, past, future "
+                                        + "or refresh")
+                            }
+                        }
+                    }
+                    if !nested.isEmpty { throw ConfigurationError(problems: nested) }
                 default:
                     throw fail(
                         keyNode,
                         "unknown key '\(key)' in `web` — use listen, public_url, secret_file, trusted_proxies, title, "
                             + "logo, accent_colour, locale, country, legal, stripe_js_url, stripe_publishable_key, "
-                            + "link_lifetime, limits, users, session_idle, session_lifetime or rules_editing")
+                            + "link_lifetime, limits, calendar, users, session_idle, session_lifetime or "
+                            + "rules_editing")
                 }
             }
         }
@@ -302,4 +351,29 @@ public struct WebUser: Sendable, Hashable {
         if !problems.isEmpty { throw ConfigurationError(problems: problems) }
         return users
     }
+}
+
+/// `web.calendar`: what the calendar feeds show and for how long.
+public struct CalendarFeedSettings: Sendable, Hashable {
+    /// How much of a customer's name a feed's events show (the service is always there).
+    public enum Names: String, Sendable, Hashable {
+        /// No name: only the service (and, in the shop's feed, the staff member).
+        case none
+        /// The first word of the name (the default).
+        case first
+        /// The whole name as booked.
+        case full
+    }
+
+    public var names = Names.first
+    /// How long a cancelled (or expired) booking stays in the feeds as `STATUS:CANCELLED` after it was cancelled,
+    /// so subscribed phones see the cancellation before it disappears.
+    public var keepCancelledSeconds: Int64 = 7 * 86_400
+    /// The window of bookings a feed holds, by start: from `now − past` to `now + future`.
+    public var pastSeconds: Int64 = 30 * 86_400
+    public var futureSeconds: Int64 = 365 * 86_400
+    /// How often a subscribed calendar should fetch the feed again (`REFRESH-INTERVAL`, `X-PUBLISHED-TTL`).
+    public var refreshSeconds: Int64 = 15 * 60
+
+    public init() {}
 }
