@@ -54,6 +54,7 @@ public enum ExplainReasonCode: String, Codable, Hashable, Sendable, CaseIterable
     case shopClosed = "shop_closed"
     case closedByOverride = "closed_by_override"
     case outsideStaffHours = "outside_staff_hours"
+    case serviceNotAvailable = "service_not_available"
     case shopBreak = "shop_break"
     case staffBreak = "staff_break"
     case holiday

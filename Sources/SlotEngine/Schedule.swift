@@ -191,9 +191,9 @@ extension AvailabilityEngine {
             var closed: [Labelled] = []
             let overrides = rules.overrides.filter { $0.staff == member.id }
             var hours: IntervalSet?
-            if member.hours != nil || !overrides.isEmpty {
+            if member.hasOwnHours || !overrides.isEmpty {
                 // Without hours of their own they follow the shop; an override then sets their hours that day.
-                let own = member.hours?.openIntervals(in: wallWindow, holidays: holidayDates) ?? IntervalSet(wallWindow)
+                let own = member.ownHours(in: wallWindow, holidays: holidayDates) ?? IntervalSet(wallWindow)
                 hours = instants(applying(overrides, to: own, covered: &covered, closed: &closed))
             }
             let breaks = instants(union(member.breaks)).intersection(hours.map(shopHours.intersection) ?? shopHours)

@@ -239,12 +239,18 @@ public struct Service: Sendable, Hashable {
     public var resources: [ResourceNeed]
     /// Variants (short hair / long hair) with their own segments and price; empty when there are none.
     public var variants: [ServiceVariant]
+    /// When it may start (`Sa 09:00-12:00`); nil means whenever the shop and the staff member are open.
+    public var available: HoursExpression?
+    /// Staff members who charge or take other than the service's own price and duration, by staff id.
+    public var staffTerms: [String: StaffTerms]
 
     public init(
         id: String, name: String, segments: [Segment], price: Money, deposit: Money? = nil,
         bufferBeforeMinutes: Int = 0, bufferAfterMinutes: Int = 0, resources: [ResourceNeed] = [],
-        variants: [ServiceVariant] = []
+        variants: [ServiceVariant] = [], available: HoursExpression? = nil, staffTerms: [String: StaffTerms] = [:]
     ) {
+        self.available = available
+        self.staffTerms = staffTerms
         self.id = id
         self.name = name
         self.segments = segments
@@ -258,6 +264,35 @@ public struct Service: Sendable, Hashable {
 
     /// Total length of all segments.
     public var durationMinutes: Int { segments.reduce(0) { $0 + $1.minutes } }
+}
+
+/// One staff member's own price, deposit or duration for a service (a senior barber charges more, or needs less
+/// time); what is nil is the service's.
+public struct StaffTerms: Sendable, Hashable {
+    public var price: Money?
+    public var deposit: Money?
+    public var durationMinutes: Int?
+
+    public init(price: Money? = nil, deposit: Money? = nil, durationMinutes: Int? = nil) {
+        self.price = price
+        self.deposit = deposit
+        self.durationMinutes = durationMinutes
+    }
+}
+
+/// Hours in which a part of a booking may start: its service's `available` hours, with the part's distance from
+/// the booking's start (0 for the first service of a back-to-back booking).
+public struct StartWindow: Sendable, Hashable {
+    /// The service whose hours they are.
+    public var service: String
+    public var offsetMinutes: Int
+    public var hours: HoursExpression
+
+    public init(service: String, offsetMinutes: Int, hours: HoursExpression) {
+        self.service = service
+        self.offsetMinutes = offsetMinutes
+        self.hours = hours
+    }
 }
 
 /// A variant of a service with its own segments and price.
@@ -289,6 +324,10 @@ public struct ServiceOffering: Sendable, Hashable {
     public var resources: [ResourceNeed]
     public var price: Money
     public var deposit: Money?
+    /// Hours the services' starts must lie in (empty: no limit beyond the hours).
+    public var startWindows: [StartWindow]
+    /// The offering as booked with the staff members whose terms differ, by staff id.
+    var byStaff: [String: ServiceOffering]
 
     /// A service as booked, or one of its variants.
     public init(_ service: Service, variant: ServiceVariant? = nil) {
@@ -301,13 +340,36 @@ public struct ServiceOffering: Sendable, Hashable {
         resources = service.resources
         price = variant?.price ?? service.price
         deposit = variant != nil ? variant?.deposit : service.deposit
+        startWindows = service.available.map { [StartWindow(service: service.id, offsetMinutes: 0, hours: $0)] }
+            ?? []
+        byStaff = [:]
+        // Staff terms are for services without variants (the rule compiler refuses them otherwise).
+        guard variant == nil else { return }
+        for (staff, terms) in service.staffTerms {
+            var own = self
+            if let price = terms.price { own.price = price }
+            if let deposit = terms.deposit { own.deposit = deposit }
+            if let minutes = terms.durationMinutes { own.segments = [Segment(.active, minutes: minutes)] }
+            byStaff[staff] = own
+        }
     }
+
+    /// The offering as booked with `staff`: their own price, deposit and duration where they have them.
+    public func performed(by staff: String) -> ServiceOffering { byStaff[staff] ?? self }
+
+    /// Every form the offering takes: its own, then each staff member's own terms (sorted by staff id).
+    public var allTerms: [ServiceOffering] { [self] + byStaff.keys.sorted().compactMap { byStaff[$0] } }
 
     /// Several offerings back to back as one booking: segments in order, the first's buffer before, the last's
     /// buffer after, the largest count of each resource, prices and deposits added. Nil for an empty list.
     public static func backToBack(_ parts: [ServiceOffering]) -> ServiceOffering? {
         guard var combined = parts.first else { return nil }
+        guard parts.count > 1 else { return combined }
         for part in parts.dropFirst() {
+            let offset = combined.durationMinutes
+            combined.startWindows += part.startWindows.map {
+                StartWindow(service: $0.service, offsetMinutes: $0.offsetMinutes + offset, hours: $0.hours)
+            }
             combined.serviceIDs += part.serviceIDs
             combined.variantIDs += part.variantIDs
             combined.name += " + " + part.name
@@ -325,6 +387,11 @@ public struct ServiceOffering: Sendable, Hashable {
                 combined.deposit = Money(
                     minorUnits: (combined.deposit?.minorUnits ?? 0) + deposit.minorUnits, currency: deposit.currency)
             }
+        }
+        // Each staff member with terms of their own gets the parts as they perform them, combined the same way.
+        combined.byStaff = [:]
+        for staff in Set(parts.flatMap(\.byStaff.keys)) {
+            combined.byStaff[staff] = backToBack(parts.map { $0.performed(by: staff) })
         }
         return combined
     }
@@ -352,8 +419,10 @@ public struct TimeOff: Sendable, Hashable {
 public struct StaffMember: Sendable, Hashable {
     public var id: String
     public var name: String
-    /// Their own hours, intersected with the shop's; nil means the shop's hours.
+    /// Their own hours, intersected with the shop's; nil (and no `rotation`) means the shop's hours.
     public var hours: HoursExpression?
+    /// Their own hours as a cycle of weeks counted from a date, instead of `hours` (never both).
+    public var rotation: Rotation?
     public var breaks: [HoursExpression]
     /// Ids of the services they perform.
     public var services: [String]
@@ -365,16 +434,28 @@ public struct StaffMember: Sendable, Hashable {
 
     public init(
         id: String, name: String, hours: HoursExpression? = nil, breaks: [HoursExpression] = [],
-        services: [String], timeOff: [TimeOff] = [], maxBookingsPerDay: Int? = nil, maxMinutesPerDay: Int? = nil
+        services: [String], timeOff: [TimeOff] = [], maxBookingsPerDay: Int? = nil, maxMinutesPerDay: Int? = nil,
+        rotation: Rotation? = nil
     ) {
         self.id = id
         self.name = name
         self.hours = hours
+        self.rotation = rotation
         self.breaks = breaks
         self.services = services
         self.timeOff = timeOff
         self.maxBookingsPerDay = maxBookingsPerDay
         self.maxMinutesPerDay = maxMinutesPerDay
+    }
+
+    /// Whether they keep hours of their own (weekly or a rotation) rather than the shop's.
+    public var hasOwnHours: Bool { hours != nil || rotation != nil }
+
+    /// Their own open wall-time intervals inside `window` (the rotation's or the weekly expression's); nil when
+    /// they follow the shop's hours.
+    public func ownHours(in window: Interval, holidays: Set<LocalDate>) -> IntervalSet? {
+        if let rotation { return rotation.openIntervals(in: window, holidays: holidays) }
+        return hours?.openIntervals(in: window, holidays: holidays)
     }
 
     /// Whether they perform every service in the offering.
