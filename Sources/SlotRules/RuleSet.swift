@@ -168,10 +168,15 @@ public struct Holiday: Sendable, Hashable {
 
 /// Other hours on some dates, for the whole shop or for one staff member. On those dates they replace the usual
 /// hours (shop hours, or the staff member's hours) and lift a holiday closure.
+///
+/// An override is dated (`2026-12-24`, `2026-12-24..2026-12-26`) or yearly (`Dec 24`, `Dec 24..Dec 26`). On a date
+/// both cover, the dated one wins: this year's exception to the yearly rule.
 public struct Override: Sendable, Hashable {
-    /// First and last date, inclusive.
+    /// First and last date, inclusive; for a yearly override, the month and day in the leap year 2000.
     public var first: LocalDate
     public var last: LocalDate
+    /// Whether it applies every year on the month and day of `first` through those of `last`.
+    public var repeatsYearly: Bool
     /// The hours on those dates; nil means closed.
     public var hours: HoursExpression?
     /// The staff member it applies to; nil means the shop.
@@ -181,13 +186,67 @@ public struct Override: Sendable, Hashable {
     public init(first: LocalDate, last: LocalDate, hours: HoursExpression?, staff: String? = nil, note: String = "") {
         self.first = first
         self.last = last
+        self.repeatsYearly = false
         self.hours = hours
         self.staff = staff
         self.note = note
     }
 
+    /// A yearly override from month and day `from` through `through` (in one calendar year), e.g. Dec 24; nil for
+    /// a day no year has or a range that ends before it starts.
+    public init?(
+        yearlyFrom from: (month: Int, day: Int), through: (month: Int, day: Int), hours: HoursExpression?,
+        staff: String? = nil, note: String = ""
+    ) {
+        guard let first = LocalDate(year: 2000, month: from.month, day: from.day),
+            let last = LocalDate(year: 2000, month: through.month, day: through.day), first <= last
+        else { return nil }
+        self.init(first: first, last: last, hours: hours, staff: staff, note: note)
+        repeatsYearly = true
+    }
+
     /// Whether `date` is one of the override's dates.
-    public func covers(_ date: LocalDate) -> Bool { date >= first && date <= last }
+    public func covers(_ date: LocalDate) -> Bool {
+        guard repeatsYearly else { return date >= first && date <= last }
+        let day = (date.month, date.day)
+        return day >= (first.month, first.day) && day <= (last.month, last.day)
+    }
+
+    /// The dates it covers from `lower` through `upper`, ascending.
+    public func dates(from lower: LocalDate, through upper: LocalDate) -> [LocalDate] {
+        guard repeatsYearly else {
+            return lower > upper ? [] : days(from: max(first, lower), through: min(last, upper))
+        }
+        guard lower <= upper else { return [] }
+        var result: [LocalDate] = []
+        for year in lower.year...upper.year {
+            // Feb 29 in a year without it is left out.
+            let start = LocalDate(year: year, month: first.month, day: first.day)
+                ?? LocalDate(year: year, month: 3, day: 1)
+            let end = LocalDate(year: year, month: last.month, day: last.day)
+                ?? LocalDate(year: year, month: 2, day: 28)
+            guard let start, let end else { continue }
+            result += days(from: max(start, lower), through: min(end, upper))
+        }
+        return result
+    }
+
+    private func days(from start: LocalDate, through end: LocalDate) -> [LocalDate] {
+        guard start <= end else { return [] }
+        return (0...(end.daysSinceEpoch - start.daysSinceEpoch)).map { start.adding(days: $0) }
+    }
+
+    /// Whether the two share a date (both dated, or both yearly); a dated and a yearly override may share dates,
+    /// the dated one wins there.
+    public func overlaps(_ other: Override) -> Bool {
+        repeatsYearly == other.repeatsYearly && first <= other.last && other.first <= last
+    }
+
+    /// The override in force on `date` among `overrides` (of one owner): a dated one before a yearly one.
+    public static func effective(_ overrides: [Override], on date: LocalDate) -> Override? {
+        overrides.first { !$0.repeatsYearly && $0.covers(date) }
+            ?? overrides.first { $0.repeatsYearly && $0.covers(date) }
+    }
 }
 
 /// One part of a service: the staff member works (`active`) or waits while the product works (`processing`).

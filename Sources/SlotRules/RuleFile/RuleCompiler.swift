@@ -820,11 +820,27 @@ struct RuleCompiler {
     mutating func readOverride(_ node: YNode, staff: [String]) -> Override? {
         let keys = ["date", "hours", "closed", "staff", "note"]
         guard let fields = reader.mapping(node, "an override", keys: keys, required: ["date"]) else { return nil }
+        var yearly: (from: (month: Int, day: Int), through: (month: Int, day: Int))?
         let dates = fields["date"].flatMap { dateNode -> (LocalDate, LocalDate)? in
             guard let text = reader.text(dateNode, "the date"), let spec = dateSpec(text, node: dateNode) else {
                 return nil
             }
-            return concrete(spec, node: dateNode, what: "an override")
+            // `Dec 24` or `Dec 24..Dec 26`: every year.
+            switch spec {
+            case .yearly(let month, let day):
+                yearly = ((month, day), (month, day))
+                return (Self.checkStart, Self.checkStart)
+            case .yearlyRange(let month, let day, let month2, let day2):
+                yearly = ((month, day), (month2, day2))
+                return (Self.checkStart, Self.checkStart)
+            case .easter:
+                reader.error(
+                    dateNode.location, "an override cannot be relative to Easter",
+                    fix: "write the date (2027-03-29) or a yearly date (Dec 24); Easter days off go in `holidays`")
+                return nil
+            default:
+                return concrete(spec, node: dateNode, what: "an override")
+            }
         }
         var hours: HoursExpression?
         var valid = true
@@ -861,6 +877,9 @@ struct RuleCompiler {
         }
         let note = fields["note"].map { reader.text($0, "the note") ?? "" } ?? ""
         guard let dates, valid else { return nil }
+        if let yearly {
+            return Override(yearlyFrom: yearly.from, through: yearly.through, hours: hours, staff: member, note: note)
+        }
         return Override(first: dates.0, last: dates.1, hours: hours, staff: member, note: note)
     }
 
@@ -941,15 +960,16 @@ struct RuleCompiler {
     mutating func checkOverlaps(_ overrides: [Located<Override>]) {
         for (index, later) in overrides.enumerated() {
             for earlier in overrides[..<index]
-            where earlier.value.staff == later.value.staff && earlier.value.first <= later.value.last
-                && later.value.first <= earlier.value.last
-            {
+            where earlier.value.staff == later.value.staff && earlier.value.overlaps(later.value) {
                 let at = earlier.node.location
                 let whose = later.value.staff.map { "staff member '\($0)'" } ?? "the shop"
+                let shared = max(earlier.value.first, later.value.first)
+                let when = later.value.repeatsYearly
+                    ? RuleValues.yearlyText(month: shared.month, day: shared.day) : shared.description
                 reader.error(
                     later.node.location,
                     "this override for \(whose) overlaps the one at \(at.file):\(at.line):\(at.column) "
-                        + "(\(max(earlier.value.first, later.value.first)))",
+                        + "(\(when))",
                     fix: "give each date one override; merge the two or split their dates")
                 break
             }
@@ -1109,8 +1129,13 @@ struct RuleCompiler {
     /// Warns about a shop override that opens on a holiday: it lifts the holiday, and the shop opens that day.
     mutating func checkOverridesOnHolidays(_ overrides: [Located<Override>], holidays: [Holiday]) {
         for override in overrides where override.value.hours != nil {
-            let last = min(override.value.last, override.value.first.adding(days: 366))
-            let dates = holidays.flatMap { $0.dates(from: override.value.first, through: last) }
+            // A yearly override is looked at over the check window (two years).
+            let first = override.value.repeatsYearly ? Self.checkStart : override.value.first
+            let last = override.value.repeatsYearly
+                ? Self.checkStart.adding(days: Self.checkDays - 1)
+                : min(override.value.last, override.value.first.adding(days: 366))
+            let covered = Set(override.value.dates(from: first, through: last))
+            let dates = holidays.flatMap { $0.dates(from: first, through: last) }.filter(covered.contains)
             guard let date = dates.min() else { continue }
             let names = holidays.filter { $0.dates(from: date, through: date).contains(date) }.map(\.name)
                 .filter { !$0.isEmpty }
@@ -1132,27 +1157,18 @@ struct RuleCompiler {
     /// The dates in the check window that `overrides` cover.
     static func dates(of overrides: [Override]) -> Set<LocalDate> {
         let last = checkStart.adding(days: checkDays - 1)
-        var dates = Set<LocalDate>()
-        for override in overrides where override.first <= last && override.last >= checkStart {
-            var date = max(override.first, checkStart)
-            while date <= min(override.last, last) {
-                dates.insert(date)
-                date = date.adding(days: 1)
-            }
-        }
-        return dates
+        return Set(overrides.flatMap { $0.dates(from: checkStart, through: last) })
     }
 
     /// `hours` with each day an override covers replaced by the override's hours (none when closed), as the
-    /// engine does.
+    /// engine does: a dated override before a yearly one.
     static func applying(_ overrides: [Override], to hours: IntervalSet, holidays: Set<LocalDate>) -> IntervalSet {
         var result = hours
-        for override in overrides {
-            for date in dates(of: [override]) {
-                let day = wallDay(date)
-                result = result.subtracting(IntervalSet(day))
-                if let own = override.hours { result = result.union(own.openIntervals(in: day, holidays: holidays)) }
-            }
+        for date in dates(of: overrides) {
+            guard let override = Override.effective(overrides, on: date) else { continue }
+            let day = wallDay(date)
+            result = result.subtracting(IntervalSet(day))
+            if let own = override.hours { result = result.union(own.openIntervals(in: day, holidays: holidays)) }
         }
         return result
     }

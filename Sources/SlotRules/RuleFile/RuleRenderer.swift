@@ -72,7 +72,13 @@ public enum RuleRenderer {
     }
 
     private static func overrideLines(_ override: Override) -> [String] {
-        var lines = ["- date: \(dates(override.first, override.last))"]
+        let when =
+            override.repeatsYearly
+            ? Set([override.first, override.last]).sorted().map {
+                RuleValues.yearlyText(month: $0.month, day: $0.day)
+            }.joined(separator: "..")
+            : dates(override.first, override.last)
+        var lines = ["- date: \(when)"]
         if let staff = override.staff { lines.append("  staff: \(staff)") }
         if let hours = override.hours {
             lines.append("  hours: \(quote(hours.text, always: true))")
