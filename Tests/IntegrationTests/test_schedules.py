@@ -5,7 +5,9 @@ rotation of weeks counted from a date, and yearly overrides with a dated one win
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
+import subprocess
 
 import pytest
 
@@ -112,3 +114,20 @@ def test_a_dated_override_wins_over_a_yearly_one(shop):
     assert client.slots(later(2), staff=None) == []
     problem = assert_problem(client.book(wall(later(2), "10:00")), 422, "validation_failed")
     assert [r["code"] for r in problem["reasons"]] == ["closed_by_override"], problem
+
+
+def test_explain_gives_the_chosen_barbers_end_and_price(shop):
+    ben = shop.client.get(f"/v1/slots/explain?service=haircut&staff=ben&at={wall(DAY, '14:00')}").json()
+    assert ben["bookable"] is True and ben["price"]["amount"] == 3500
+    assert same_instant(ben["end"], local_iso(DAY, "14:20"))
+    anna = shop.client.get(f"/v1/slots/explain?service=haircut&staff=anna&at={wall(DAY, '14:00')}").json()
+    assert anna["price"]["amount"] == 2800 and same_instant(anna["end"], local_iso(DAY, "14:30"))
+
+
+def test_offline_explain_on_the_example_shop_uses_the_barbers_own_terms(slotctl_binary):
+    # Mehmet's beard trim in Rules/: 18.00 EUR in 15 minutes (the service's own: 15.00 EUR, 20 minutes).
+    args = [slotctl_binary, "explain", "--rules", str(RULES.parents[2] / "Rules"), "--service", "beard_trim",
+            "--staff", "mehmet", "--at", "2026-12-01T10:00", "--now", "2026-11-30T12:00:00+01:00", "--json"]
+    verdict = json.loads(subprocess.run(args, capture_output=True, text=True, timeout=60, check=True).stdout)
+    assert verdict["bookable"] is True and verdict["price"] == "18.00 EUR", verdict
+    assert verdict["end"] == "2026-12-01T10:15:00+01:00"

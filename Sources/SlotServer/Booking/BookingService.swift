@@ -231,7 +231,9 @@ final class BookingService: Sendable {
         return Explanation(
             service: service ?? "", staff: decision.slot?.staff ?? choice.description, at: wire.time(start),
             bookable: decision.isBookable,
-            reasons: decision.reasons.map(ExplainReason.init), nearest: nearest)
+            reasons: decision.reasons.map(ExplainReason.init), nearest: nearest,
+            end: decision.slot.map { wire.time($0.end) },
+            price: decision.slot.map { wire.price(offering.performed(by: $0.staff).price) })
     }
 
     /// The nearest offered starts around `start`.
