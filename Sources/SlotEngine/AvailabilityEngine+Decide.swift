@@ -15,17 +15,20 @@ extension AvailabilityEngine {
         schedule compiled: Schedule? = nil, waiving waiver: Waiver = .none
     ) -> Decision {
         let writer = ReasonWriter(zone: timeZone)
-        let footprint = Footprint(offering)
-        let padding = footprint.paddingDays
+        let footprints = offering.allTerms.map(Footprint.init)
         let date = timeZone.localDateTime(atInstant: start).date
-        let first = date.adding(days: -padding.before)
-        let last = date.adding(days: padding.after)
+        let first = date.adding(days: -(footprints.map(\.paddingDays.before).max() ?? 1))
+        let last = date.adding(days: footprints.map(\.paddingDays.after).max() ?? 1)
         let schedule =
             compiled.flatMap { $0.covers(from: first, through: last) ? $0 : nil }
             ?? self.schedule(from: first, through: last)
 
-        var shared = sharedReasons(
-            footprint, start: start, now: now, bookings: bookings, schedule: schedule, waiving: waiver)
+        var shared = sharedReasons(start: start, now: now, schedule: schedule, waiving: waiver)
+        // When staff members have terms of their own, what depends on the terms is judged per staff member.
+        let uniform = footprints.count == 1
+        if uniform {
+            shared += termsReasons(offering, footprint: footprints[0], start: start, bookings: bookings)
+        }
         let candidates: [Int]
         switch choice {
         case .member(let id):
@@ -44,9 +47,14 @@ extension AvailabilityEngine {
             ? assignmentOrder(ids, on: date, loads: StaffLoads(bookings, zone: timeZone)) : Array(ids.indices)
         var own: [[Reason]] = Array(repeating: [], count: candidates.count)
         for position in order {
+            let terms = offering.performed(by: ids[position])
+            let footprint = Footprint(terms)
             own[position] = staffReasons(
                 footprint, offering: offering, staff: candidates[position], start: start, bookings: bookings,
                 schedule: schedule)
+            if !uniform {
+                own[position] += termsReasons(terms, footprint: footprint, start: start, bookings: bookings)
+            }
             if waiver != .none { own[position].removeAll { waiver.waives($0.kind) } }
             if own[position].isEmpty && shared.isEmpty {
                 return .bookable(Slot(start: start, end: start + footprint.duration, staff: ids[position]))
@@ -119,11 +127,8 @@ extension AvailabilityEngine {
 
     // MARK: - Reasons
 
-    /// Reasons that hold whoever does the work: the grid, the notice window, resources.
-    func sharedReasons(
-        _ footprint: Footprint, start: Int64, now: Int64, bookings: [BookedSpan], schedule: Schedule,
-        waiving waiver: Waiver = .none
-    ) -> [Reason] {
+    /// Reasons that hold whoever does the work: the grid and the notice window (or a waiver's earliest start).
+    func sharedReasons(start: Int64, now: Int64, schedule: Schedule, waiving waiver: Waiver = .none) -> [Reason] {
         let writer = ReasonWriter(zone: timeZone)
         var reasons: [Reason] = []
         if waiver == .none && !isOnGrid(start) {
@@ -138,6 +143,20 @@ extension AvailabilityEngine {
             reasons.append(writer.reason(waiver == .none ? .tooSoon(earliest: earliest) : .startsInThePast(earliest)))
         }
         if start >= window.upper { reasons.append(writer.reason(.beyondHorizon(latest: window.upper - 1))) }
+        return reasons
+    }
+
+    /// Reasons that depend on the offering's terms (its length, its services' `available` hours): resources and
+    /// start windows.
+    func termsReasons(_ terms: ServiceOffering, footprint: Footprint, start: Int64, bookings: [BookedSpan])
+        -> [Reason]
+    {
+        let writer = ReasonWriter(zone: timeZone)
+        var reasons: [Reason] = []
+        for window in terms.startWindows
+        where startWindowStarts([window], within: Interval(start, start + 1)).isEmpty {
+            reasons.append(writer.reason(.serviceNotAvailable(service: window.service, hours: window.hours.text)))
+        }
         if footprint.duration > 0 {
             let span = Interval(start, start + footprint.duration)
             for need in footprint.resources {

@@ -43,6 +43,8 @@ public struct Reason: Hashable, Sendable, Error, CustomStringConvertible {
         case shopClosed
         case closedByOverride(note: String)
         case outsideStaffHours
+        /// A service starts outside its `available` hours.
+        case serviceNotAvailable(service: String, hours: String)
         case shopBreak
         case staffBreak
         case holiday(name: String)
@@ -84,6 +86,7 @@ public struct Reason: Hashable, Sendable, Error, CustomStringConvertible {
         case .shopClosed: return "shop_closed"
         case .closedByOverride: return "closed_by_override"
         case .outsideStaffHours: return "outside_staff_hours"
+        case .serviceNotAvailable: return "service_not_available"
         case .shopBreak: return "shop_break"
         case .staffBreak: return "staff_break"
         case .holiday: return "holiday"
@@ -140,6 +143,8 @@ struct ReasonWriter {
             return "closed by an override" + (note.isEmpty ? "" : " (\(note))")
         case .outsideStaffHours:
             return "outside the staff member's hours"
+        case .serviceNotAvailable(let service, let hours):
+            return "service '\(service)' is offered only at \(hours)"
         case .shopBreak:
             return "during a break of the shop"
         case .staffBreak:

@@ -70,9 +70,13 @@ struct ExplainCommand: OnlineCommand {
     }
 
     static func render(_ explanation: Explanation) -> String {
+        var verdict = explanation.bookable ? "bookable" : "not bookable"
+        if explanation.bookable, let price = explanation.price, let end = explanation.end {
+            verdict += " (\(price.display), until \(TimeText.time(end)))"
+        }
         var lines = [
             "\(explanation.service) with \(explanation.staff) at \(TimeText.dayAndTime(explanation.at)) "
-                + "(\(explanation.at)): \(explanation.bookable ? "bookable" : "not bookable")"
+                + "(\(explanation.at)): \(verdict)"
         ]
         for reason in explanation.reasons { lines.append("  - \(TimeText.humanized(reason.message))") }
         if !explanation.bookable {
@@ -134,13 +138,15 @@ struct ExplainCommand: OnlineCommand {
             ? []
             : engine.nearestSlots(
                 for: context.offering, staff: choice, around: instant, now: context.now, bookings: context.bookings)
-        let end = instant + Int64(context.offering.durationMinutes) * 60
+        // The staff member's own terms (price, duration) where they have them.
+        let terms = context.offering.performed(by: decision.slot?.staff ?? staff)
+        let end = decision.slot?.end ?? instant + Int64(terms.durationMinutes) * 60
 
         if connection.json {
             let answer = OfflineExplanation(
                 bookable: decision.isBookable, service: context.offering.serviceIDs.joined(separator: "+"),
                 variant: common.variant, start: zone.iso8601(instant: instant), end: zone.iso8601(instant: end),
-                staff: decision.slot?.staff ?? staff,
+                staff: decision.slot?.staff ?? staff, price: terms.price.description,
                 reasons: decision.reasons.map { .init(code: $0.code, message: $0.message, staff: $0.staff) },
                 nearest: nearest.map {
                     .init(start: zone.iso8601(instant: $0.start), end: zone.iso8601(instant: $0.end), staff: $0.staff)
@@ -159,7 +165,9 @@ struct ExplainCommand: OnlineCommand {
         } else {
             when = "\(local.date.weekday) \(zone.iso8601(instant: instant))"
         }
-        print("\(context.offering.name) with \(who) at \(when): \(decision.isBookable ? "bookable" : "not bookable")")
+        let verdict = decision.isBookable
+            ? "bookable (\(terms.price), \(Minutes.format(terms.durationMinutes)))" : "not bookable"
+        print("\(context.offering.name) with \(who) at \(when): \(verdict)")
         for reason in decision.reasons {
             let about = reason.staff.map { "\(context.staffName($0)): " } ?? ""
             print("  - \(about)\(reason.message)")
@@ -199,6 +207,8 @@ struct OfflineExplanation: Encodable {
     var start: String
     var end: String
     var staff: String
+    /// What it costs with that staff member (`18.00 EUR`).
+    var price: String
     var reasons: [Reason]
     var nearest: [Start]
 }

@@ -241,7 +241,9 @@ final class BookingService: Sendable {
         return Explanation(
             service: service ?? "", staff: decision.slot?.staff ?? choice.description, at: wire.time(start),
             bookable: decision.isBookable,
-            reasons: decision.reasons.map(ExplainReason.init), nearest: nearest)
+            reasons: decision.reasons.map(ExplainReason.init), nearest: nearest,
+            end: decision.slot.map { wire.time($0.end) },
+            price: decision.slot.map { wire.price(offering.performed(by: $0.staff).price) })
     }
 
     /// The nearest offered starts around `start`.
@@ -400,13 +402,7 @@ final class BookingService: Sendable {
 
         let wire = WireMapping(zone: zone)
         let placement = placement(of: offering, at: start, in: loaded)
-        let (date, schedule, times) = (placement.date, placement.schedule, placement.times)
-        let deposit = (offering.deposit?.minorUnits ?? 0) > 0 ? offering.deposit : nil
-        // Held until paid only when the provider collects online; with `manual` the deposit is due at the shop, and
-        // so it is for a walk-in or forced booking: the customer is at the counter.
-        let holdExpiresAt =
-            deposit == nil || !payments.collectsOnline || waiver != .none
-            ? nil : min(now + Int64(loaded.ruleSet.policies.holdMinutes) * 60, start)
+        let (date, schedule) = (placement.date, placement.schedule)
         let payments = self.payments
         let idempotency = idempotencyKey.map { key in
             IdempotencyRequest(key: key, fingerprint: fingerprint) { booking in
@@ -427,10 +423,19 @@ final class BookingService: Sendable {
             },
             noneFree: { try await replay(idempotencyKey, fingerprint: fingerprint) }
         ) { staffID in
+            // The staff member's own price, deposit and duration, where they have them.
+            let terms = offering.performed(by: staffID)
+            let times = self.placement(of: terms, at: start, in: loaded).times
+            let deposit = (terms.deposit?.minorUnits ?? 0) > 0 ? terms.deposit : nil
+            // Held until paid only when the provider collects online; with `manual` the deposit is due at the shop,
+            // and so it is for a walk-in or forced booking: the customer is at the counter.
+            let holdExpiresAt =
+                deposit == nil || !payments.collectsOnline || waiver != .none
+                ? nil : min(now + Int64(loaded.ruleSet.policies.holdMinutes) * 60, start)
             let new = NewBooking(
                 staffID: staffID, services: offering.serviceIDs, variant: request.variant,
                 times: times,
-                price: offering.price, deposit: deposit,
+                price: terms.price, deposit: deposit,
                 customer: CustomerInfo(
                     name: name, email: request.customer.email.flatMap { $0.isEmpty ? nil : $0 },
                     phone: request.customer.phone.flatMap { $0.isEmpty ? nil : $0 }),
@@ -651,7 +656,6 @@ final class BookingService: Sendable {
         let placement = placement(of: offering, at: start, in: loaded)
         let (date, schedule) = (placement.date, placement.schedule)
         let engine = loaded.engine
-        let times = placement.times
         return try await write(
             choice, offering: offering, start: start, loaded: loaded,
             pick: {
@@ -661,6 +665,8 @@ final class BookingService: Sendable {
                     bookings: bookings, schedule: schedule)
             }
         ) { staffID in
+            // The new staff member's own duration; the price stays what was agreed when booking.
+            let times = self.placement(of: offering.performed(by: staffID), at: start, in: loaded).times
             let outcome = try await store.reschedule(id, to: times, staff: staffID, at: now) { conflicting in
                 let decision = engine.decideMove(
                     id, from: booking.staffID, offering: offering, staff: .member(staffID), start: start, now: now,

@@ -31,8 +31,15 @@ struct WireMapping {
             createdAt: time(booking.createdAt), updatedAt: time(booking.updatedAt))
     }
 
-    func service(_ service: Service) -> ServiceInfo {
-        ServiceInfo(
+    func service(_ service: Service, staff: [StaffMember]) -> ServiceInfo {
+        let offering = ServiceOffering(service)
+        let terms = staff.filter { service.staffTerms[$0.id] != nil }.map { member in
+            let own = offering.performed(by: member.id)
+            return StaffTermsInfo(
+                staff: member.id, durationMinutes: own.durationMinutes, price: price(own.price),
+                deposit: own.deposit.map(price))
+        }
+        return ServiceInfo(
             id: service.id, name: service.name, durationMinutes: service.durationMinutes, price: price(service.price),
             deposit: service.deposit.map(price), bufferBeforeMinutes: service.bufferBeforeMinutes,
             bufferAfterMinutes: service.bufferAfterMinutes,
@@ -41,7 +48,7 @@ struct WireMapping {
                     id: variant.id, name: variant.name,
                     durationMinutes: variant.segments.reduce(0) { $0 + $1.minutes }, price: price(variant.price),
                     deposit: variant.deposit.map(price))
-            })
+            }, available: service.available?.text, staffTerms: terms)
     }
 
     /// A durable event as a stream line; epoch-second times in its data become ISO 8601 strings.
@@ -115,6 +122,7 @@ extension ExplainReasonCode {
         case .shopClosed: self = .shopClosed
         case .closedByOverride: self = .closedByOverride
         case .outsideStaffHours: self = .outsideStaffHours
+        case .serviceNotAvailable: self = .serviceNotAvailable
         case .shopBreak: self = .shopBreak
         case .staffBreak: self = .staffBreak
         case .holiday: self = .holiday

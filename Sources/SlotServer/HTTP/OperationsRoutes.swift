@@ -202,7 +202,7 @@ struct OperationsRoutes: Sendable {
                 name: shop.name, timezone: shop.timeZone.identifier, currency: shop.currency,
                 slotStepMinutes: shop.slotStepMinutes, minNoticeMinutes: shop.minNoticeMinutes,
                 horizonMinutes: shop.horizonMinutes),
-            services: loaded.ruleSet.services.map(wire.service),
+            services: loaded.ruleSet.services.map { wire.service($0, staff: loaded.ruleSet.staff) },
             staff: loaded.ruleSet.staff.map { StaffInfo(id: $0.id, name: $0.name, services: $0.services) },
             customers: customers.map { customer in
                 ExportDocument.Customer(

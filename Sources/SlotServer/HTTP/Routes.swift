@@ -224,7 +224,7 @@ extension BookingService {
     func serviceList() throws(APIError) -> ServiceList {
         let loaded = try loaded()
         let wire = WireMapping(zone: loaded.ruleSet.shop.timeZone)
-        return ServiceList(services: loaded.ruleSet.services.map(wire.service))
+        return ServiceList(services: loaded.ruleSet.services.map { wire.service($0, staff: loaded.ruleSet.staff) })
     }
 
     /// `GET /v1/staff` (and the public listener's).
