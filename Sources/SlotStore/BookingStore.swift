@@ -177,12 +177,15 @@ public struct NewBooking: Hashable, Sendable {
     public var deposit: Money?
     public var customer: CustomerInfo
     public var notes: String
-    /// Set for a booking that waits for its deposit (`held`); nil creates it `confirmed`.
+    /// Set for a booking that waits for its deposit or card (`held`); nil creates it `confirmed`.
     public var holdExpiresAt: Int64?
+    /// Whether the hold waits for the customer's card to be saved (`policies.card_on_file`) rather than a deposit.
+    public var savesCard: Bool
 
     public init(
         staffID: String, services: [String], variant: String? = nil, times: BookingTimes, price: Money,
-        deposit: Money? = nil, customer: CustomerInfo, notes: String = "", holdExpiresAt: Int64? = nil
+        deposit: Money? = nil, customer: CustomerInfo, notes: String = "", holdExpiresAt: Int64? = nil,
+        savesCard: Bool = false
     ) {
         self.staffID = staffID
         self.services = services
@@ -193,6 +196,7 @@ public struct NewBooking: Hashable, Sendable {
         self.customer = customer
         self.notes = notes
         self.holdExpiresAt = holdExpiresAt
+        self.savesCard = savesCard
     }
 }
 

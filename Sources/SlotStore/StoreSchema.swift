@@ -18,6 +18,7 @@ enum StoreSchema {
         ("v4-hold-expiry-jobs", v4HoldExpiryJobs),
         ("v5-range-indexes", v5RangeIndexes),
         ("v6-covering-span-index", v6CoveringSpanIndex),
+        ("v7-cards-on-file", StoreSchema.v7Cards),
     ]
 
     // Every slot query reads the spans of the staff asked for: through `(staff_id, busy_start)` each candidate

@@ -23,6 +23,7 @@ NO_DEPOSIT_DAY = future_day(3)
 DEPOSIT_DAY = future_day(4)
 MANAGE_DAY = future_day(5)
 LIVE_DAY = future_day(6)
+CARD_DAY = future_day(7)
 
 
 # MARK: - Fixtures
@@ -43,6 +44,17 @@ def site(slotd_binary, stripe):
     except WebListenerMissing as missing:
         pytest.skip(f"this slotd build has no web listener yet (branch webapi): {missing}")
     stripe.call("POST", "/_config/webhooks/slotd-web",
+                {"url": f"{shop.url}/public/v1/payments/stripe/webhook", "secret": WEBHOOK_SECRET})
+    yield shop
+    problems = shop.stop()
+    assert not problems, "\n".join(problems)
+
+
+@pytest.fixture(scope="module")
+def card_site(slotd_binary, stripe):
+    """A second shop with no-show protection on (`card_on_file`), its webhook through its own nginx."""
+    shop = Site(slotd_binary, stripe.base, card_on_file=True)
+    stripe.call("POST", "/_config/webhooks/slotd-web-card",
                 {"url": f"{shop.url}/public/v1/payments/stripe/webhook", "secret": WEBHOOK_SECRET})
     yield shop
     problems = shop.stop()
@@ -270,3 +282,33 @@ def test_a_start_booked_over_the_socket_disappears_live_and_a_conflict_offers_al
     browser.until(status_is("confirmed"), "the booking at the alternative")
     [booking] = bookings_of(site, LIVE_DAY, "Hedy Lamarr")
     assert booking["start"] == chosen and booking["status"] == "confirmed"
+
+
+def test_with_card_on_file_the_card_element_saves_the_card_and_the_webhook_confirms(card_site, browser, stripe):
+    browser.open(card_site.url + "/")
+    browser.click("#service-haircut")
+    browser.click("#staff-anna")
+    choose_day(browser, CARD_DAY)
+    browser.click(time_button(CARD_DAY, "10:00"))
+    fill_details(browser, "Mary Jackson", email="mj@example.com")
+    browser.click("#book")
+
+    # Held until the card is saved: the page mounts the card element for the SetupIntent (no amount to pay).
+    browser.visible("#card-element input", "Stripe's card element for the card on file")
+    browser.until(status_is("held"), "the held booking")
+    browser.shoot("15-card-on-file")
+    browser.assert_accessible("15-card-on-file")
+    inputs = browser.find_all("#card-element input")
+    for field, value in zip(inputs, ["4242424242424242", "12", "30", "123", "10115"]):
+        field.clear()
+        field.send_keys(value)
+    browser.click("#pay")
+
+    # confirmCardSetup in the page; localstripe's setup_intent.succeeded reaches slotd through nginx.
+    browser.until(status_is("confirmed"), "the card's webhook to confirm the booking", timeout=30)
+    browser.shoot("16-card-saved")
+    [booking] = bookings_of(card_site, CARD_DAY, "Mary Jackson")
+    assert booking["status"] == "confirmed" and booking["card"]["status"] == "saved", booking
+    assert "payment" not in booking and "deposit" not in booking
+    intent = stripe.call("GET", f"/v1/setup_intents/{booking['card']['reference']}")
+    assert intent["status"] == "succeeded" and intent["customer"] and intent["payment_method"]

@@ -346,9 +346,12 @@ final class BookingService: Sendable {
         let placement = placement(of: offering, at: start, in: loaded)
         let (date, schedule, times) = (placement.date, placement.schedule, placement.times)
         let deposit = (offering.deposit?.minorUnits ?? 0) > 0 ? offering.deposit : nil
-        // Held until paid only when the provider collects online; with `manual` the deposit is due at the shop.
+        // With `card_on_file`, a booking without a deposit is held until the customer's card is saved.
+        let savesCard = deposit == nil && loaded.ruleSet.policies.cardOnFile && payments.savesCards
+        // Held until paid (or the card saved) only when the provider collects online; with `manual` the deposit is
+        // due at the shop.
         let holdExpiresAt =
-            deposit == nil || !payments.collectsOnline
+            (deposit == nil && !savesCard) || !payments.collectsOnline
             ? nil : min(now + Int64(loaded.ruleSet.policies.holdMinutes) * 60, start)
         let payments = self.payments
         let idempotency = idempotencyKey.map { key in
@@ -376,7 +379,7 @@ final class BookingService: Sendable {
                 customer: CustomerInfo(
                     name: name, email: request.customer.email.flatMap { $0.isEmpty ? nil : $0 },
                     phone: request.customer.phone.flatMap { $0.isEmpty ? nil : $0 }),
-                notes: request.notes ?? "", holdExpiresAt: holdExpiresAt)
+                notes: request.notes ?? "", holdExpiresAt: holdExpiresAt, savesCard: savesCard)
             let creation = try await store.createBooking(new, at: now, idempotency: idempotency) { conflicting in
                 // The one decision function, run inside the store's write transaction.
                 let decision = engine.decide(
