@@ -18,7 +18,7 @@ import urllib.request
 import pytest
 
 from conftest import SHOP_ZONE, start_with_stripe, wait_for
-from test_payments import SECRET, Relay, booking, eventually
+from test_payments import SECRET, Relay, booking, eventually, stripe  # noqa: F401 (the fixture)
 
 FEE = 1400  # 50 % of the haircut's 28 EUR
 DECLINING_CARD = "4000000000000341"  # saved fine, every charge declined (Stripe's and localstripe's test card)
@@ -140,7 +140,7 @@ def test_the_card_is_saved_and_a_late_cancellation_charges_the_fee_once(card_sho
     # The job runs again, as after a crash before it was marked done: nothing more is charged.
     card_shop.stop()
     with sqlite3.connect(card_shop.db) as db:
-        db.execute("UPDATE outbox SET state = 'pending', finished_at = NULL WHERE id = ?", (job_id,))
+        db.execute("UPDATE outbox SET state = 'pending', finished_at = NULL, due_at = 0 WHERE id = ?", (job_id,))
     card_shop.start()
     wait_for(lambda: fee_jobs(card_shop, confirmed["id"])[0][1] == "done", timeout=20, what="the rerun job")
     assert len(fee_charges(stripe, confirmed["id"])) == 1, "charged once"
