@@ -296,6 +296,7 @@ def test_with_card_on_file_the_card_element_saves_the_card_and_the_webhook_confi
     # Held until the card is saved: the page mounts the card element for the SetupIntent (no amount to pay).
     browser.visible("#card-element input", "Stripe's card element for the card on file")
     browser.until(status_is("held"), "the held booking")
+    assert browser.find("#step-title").text == "Karte hinterlegen", "the shop's default locale, not a deposit"
     browser.shoot("15-card-on-file")
     browser.assert_accessible("15-card-on-file")
     inputs = browser.find_all("#card-element input")

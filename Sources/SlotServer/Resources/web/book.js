@@ -80,7 +80,7 @@ const STEPS = {
     day: { title: () => "step_day", body: dayStep, back: () => goTo("staff") },
     time: { title: () => "step_time", body: timeStep, back: () => goTo("day") },
     details: { title: () => "step_details", body: detailsStep, back: () => goTo("time") },
-    payment: { title: () => "step_payment", body: paymentStep, back: null },
+    payment: { title: () => (state.booking?.card ? "step_card" : "step_payment"), body: paymentStep, back: null },
     done: { title: () => "step_done", body: doneStep, back: null },
 };
 
