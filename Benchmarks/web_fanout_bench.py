@@ -91,11 +91,13 @@ class FeedReader:
 async def client_group(port: int, target: str, count: int, conn) -> None:
     """`count` feed clients in one event loop; answers the coordinator's `expect <start>` with arrival times."""
     readers: list[FeedReader] = []
+    writers: list[asyncio.StreamWriter] = []  # kept: a writer that is garbage-collected closes its connection
     first = ""
     for _ in range(count):
         reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 20)
         writer.write(f"GET {target} HTTP/1.1\r\nHost: bench\r\nAccept: text/event-stream\r\n\r\n".encode())
         await writer.drain()
+        writers.append(writer)
         feed = FeedReader(reader)
         await feed.head()
         kind, data = await feed.event()
@@ -126,7 +128,13 @@ def client_process(port: int, target: str, count: int, conn) -> None:
     try:
         asyncio.run(client_group(port, target, count, conn))
     except Exception as error:  # the coordinator prints it and stops
-        conn.send(("error", repr(error)))
+        import traceback
+        conn.send(("error", traceback.format_exc()))
+
+
+def log_tail(directory: Path) -> str:
+    """The end of the daemon's log, to say why a feed ended."""
+    return "slotd's log ends:\n" + (directory / "slotd.log").read_text()[-2000:]
 
 
 def main() -> None:
@@ -161,7 +169,7 @@ def main() -> None:
         for _, conn in children:
             message = conn.recv()
             if message[0] == "error":
-                sys.exit(f"a client process failed: {message[1]}")
+                sys.exit(f"a client process failed: {message[1]}\n{log_tail(directory)}")
             firsts.append(message[1])
         connect_seconds = time.monotonic() - connected
         rss_after = rss_kib(proc.pid)
@@ -194,7 +202,7 @@ def main() -> None:
             for _, conn in children:
                 message = conn.recv()
                 if message[0] == "error":
-                    sys.exit(f"a client process failed: {message[1]}")
+                    sys.exit(f"a client process failed: {message[1]}\n{log_tail(directory)}")
                 seen += message[1]
             booking_latencies = [(t - sent) * 1000 for t in seen]
             latencies += booking_latencies
