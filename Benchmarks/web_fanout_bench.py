@@ -14,7 +14,9 @@ with a `web:` section on a loopback port (the integration tests' rules), then:
      client has seen the previous one) and takes, for every client, the time from just before the booking's
      request was sent until that client has received the first `slots` event without the booked start
      (CLOCK_MONOTONIC, which all processes share): p50, p90, p99 and max over all clients and bookings
-     (goal: p99 < 250 ms), and the booking request's own round trip beside them.
+     (goal: p99 < 250 ms), and the booking request's own round trip beside them;
+  4. the daemon's CPU time (user + system from /proc) over the bookings, per booking with its fan-out, and the
+     machine's load average: on a shared machine the latencies include the wait for a core.
 See docs/benchmarks.md ("Live slot feed fan-out") for the figures.
 """
 
@@ -36,7 +38,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from daemon_bench import KeepAlive, rss_kib  # noqa: E402
+from daemon_bench import KeepAlive, cpu_seconds, rss_kib  # noqa: E402
 from web_page_bench import default_slotd, percentile, start_slotd  # noqa: E402
 
 GOAL_P99_MS = 250.0
@@ -184,6 +186,7 @@ def main() -> None:
         latencies: list[float] = []
         round_trips: list[float] = []
         per_booking: list[tuple[float, float]] = []
+        cpu_before = cpu_seconds(proc.pid)
         # Every other start: a 30-minute haircut at a free start never overlaps the next booked one.
         for start in starts[::2][: args.bookings]:
             for _, conn in children:
@@ -208,6 +211,7 @@ def main() -> None:
             latencies += booking_latencies
             per_booking.append((statistics.median(booking_latencies), max(booking_latencies)))
         client.close()
+        cpu = cpu_seconds(proc.pid) - cpu_before
         p99 = percentile(latencies, 0.99)
         print(f"delivery latency over {len(per_booking)} bookings x {args.clients} clients ({len(latencies)} "
               f"deliveries): p50 {percentile(latencies, 0.5):.1f} ms, p90 {percentile(latencies, 0.9):.1f} ms, "
@@ -217,6 +221,9 @@ def main() -> None:
               + ", ".join(f"{median:.0f}/{last:.0f}" for median, last in per_booking))
         print(f"the booking's own round trip over the Unix socket: median {statistics.median(round_trips):.1f} ms, "
               f"max {max(round_trips):.1f} ms")
+        print(f"daemon CPU over the bookings: {cpu:.2f} s, {cpu / len(per_booking) * 1000:.0f} ms per booking with "
+              f"its fan-out to {args.clients} clients (user + system); machine load average "
+              f"{' / '.join(f'{value:.1f}' for value in os.getloadavg())} (1/5/15 min) on {os.cpu_count()} cores")
         print(f"daemon RSS after the bookings: {rss_kib(proc.pid) / 1024:.1f} MiB")
     finally:
         for process, conn in children:
