@@ -28,10 +28,7 @@ import datetime as dt
 import json
 import multiprocessing
 import os
-import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from daemon_bench import KeepAlive, cpu_seconds, rss_kib  # noqa: E402
-from web_page_bench import default_slotd, percentile, start_slotd  # noqa: E402
+from web_page_bench import default_slotd, percentile, start_slotd, stop_slotd  # noqa: E402
 
 GOAL_P99_MS = 250.0
 STAFF = "anna"
@@ -234,12 +231,7 @@ def main() -> None:
             process.join(5)
             if process.is_alive():
                 process.terminate()
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        shutil.rmtree(directory, ignore_errors=True)
+        stop_slotd(proc, directory)
 
 
 if __name__ == "__main__":

@@ -78,6 +78,16 @@ def start_slotd(slotd: str, directory: Path, extra_config: str = "") -> tuple[su
     sys.exit("slotd's web listener did not come up within 30 s")
 
 
+def stop_slotd(proc: subprocess.Popen, directory: Path) -> None:
+    """SIGTERM (kill after 15 s) and remove its directory."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    shutil.rmtree(directory, ignore_errors=True)
+
+
 def chromium():
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -164,12 +174,7 @@ def main() -> None:
                   f"over {len(values)} loads with an empty cache")
     finally:
         driver.quit()
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        shutil.rmtree(directory, ignore_errors=True)
+        stop_slotd(proc, directory)
 
 
 if __name__ == "__main__":

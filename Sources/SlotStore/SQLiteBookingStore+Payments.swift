@@ -13,18 +13,7 @@ extension SQLiteBookingStore: PaymentStore {
         guard !bookingIDs.isEmpty else { return [:] }
         return try await run {
             try await self.read { db in
-                var found: [String: StoredPayment] = [:]
-                // Chunks keep each statement under SQLite's parameter limit.
-                for start in stride(from: 0, to: bookingIDs.count, by: 500) {
-                    let chunk = Array(bookingIDs[start..<min(start + 500, bookingIDs.count)])
-                    let sql = "SELECT * FROM payments WHERE booking_id IN ("
-                        + chunk.map { _ in "?" }.joined(separator: ", ") + ")"
-                    for row in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(chunk)) {
-                        let payment = try Self.decodePayment(row)
-                        found[payment.bookingID] = payment
-                    }
-                }
-                return found
+                try Self.fetchByBooking(db, table: "payments", bookingIDs, decode: Self.decodePayment, id: \.bookingID)
             }
         }
     }
@@ -111,18 +100,7 @@ extension SQLiteBookingStore: PaymentStore {
         guard !bookingIDs.isEmpty else { return [:] }
         return try await run {
             try await self.read { db in
-                var found: [String: StoredCard] = [:]
-                // Chunks keep each statement under SQLite's parameter limit.
-                for start in stride(from: 0, to: bookingIDs.count, by: 500) {
-                    let chunk = Array(bookingIDs[start..<min(start + 500, bookingIDs.count)])
-                    let sql = "SELECT * FROM cards WHERE booking_id IN ("
-                        + chunk.map { _ in "?" }.joined(separator: ", ") + ")"
-                    for row in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(chunk)) {
-                        let card = try Self.decodeCard(row)
-                        found[card.bookingID] = card
-                    }
-                }
-                return found
+                try Self.fetchByBooking(db, table: "cards", bookingIDs, decode: Self.decodeCard, id: \.bookingID)
             }
         }
     }
@@ -171,6 +149,25 @@ extension SQLiteBookingStore: PaymentStore {
                 return try Self.persist(db, plan)
             }
         }
+    }
+
+    /// The rows of `table` (keyed by `booking_id`) for several bookings, decoded, by booking id.
+    static func fetchByBooking<Record>(
+        _ db: Database, table: String, _ bookingIDs: [String], decode: (Row) throws -> Record,
+        id: KeyPath<Record, String>
+    ) throws -> [String: Record] {
+        var found: [String: Record] = [:]
+        // Chunks keep each statement under SQLite's parameter limit.
+        for start in stride(from: 0, to: bookingIDs.count, by: 500) {
+            let chunk = Array(bookingIDs[start..<min(start + 500, bookingIDs.count)])
+            let sql = "SELECT * FROM \(table) WHERE booking_id IN ("
+                + chunk.map { _ in "?" }.joined(separator: ", ") + ")"
+            for row in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(chunk)) {
+                let record = try decode(row)
+                found[record[keyPath: id]] = record
+            }
+        }
+        return found
     }
 
     static func fetchCard(_ db: Database, bookingID: String) throws -> StoredCard? {

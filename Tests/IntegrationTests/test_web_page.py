@@ -100,6 +100,27 @@ def fill_details(browser: Browser, name: str, phone: str = "", email: str = "") 
     browser.click("label[for=consent]")
 
 
+def book_on_page(browser: Browser, site: Site, service: str, staff: str, day: str, hhmm: str, name: str,
+                 email: str) -> None:
+    """Goes through the booking page from its start to "book": service, staff, day, start, details."""
+    browser.open(site.url + "/")
+    browser.click(f"#service-{service}")
+    browser.click(f"#staff-{staff}")
+    choose_day(browser, day)
+    browser.click(time_button(day, hhmm))
+    fill_details(browser, name, email=email)
+    browser.click("#book")
+
+
+def enter_card(browser: Browser, number: str = "4242424242424242") -> None:
+    """Types a card into localstripe's card element (number, month, year, CVC, postcode) and presses the button."""
+    inputs = browser.find_all("#card-element input")
+    for field, value in zip(inputs, [number, "12", "30", "123", "10115"]):
+        field.clear()
+        field.send_keys(value)
+    browser.click("#pay")
+
+
 def bookings_of(site: Site, day: str, name: str) -> list[dict]:
     resp = site.client.get(f"/v1/bookings?from={day}&to={day}")
     assert resp.status == 200, resp
@@ -176,24 +197,14 @@ def test_booking_a_haircut_without_deposit_by_keyboard_in_english(site, browser)
 
 
 def test_a_deposit_is_paid_with_stripe_js_and_the_page_turns_confirmed_by_the_webhook(site, browser, stripe):
-    browser.open(site.url + "/")
-    browser.click("#service-shave")
-    browser.click("#staff-any")
-    choose_day(browser, DEPOSIT_DAY)
-    browser.click(time_button(DEPOSIT_DAY, "11:00"))
-    fill_details(browser, "Grace Hopper", email="grace@example.com")
-    browser.click("#book")
+    book_on_page(browser, site, "shave", "any", DEPOSIT_DAY, "11:00", "Grace Hopper", "grace@example.com")
 
     # The hold with its PaymentIntent: localstripe's card element mounts in the page.
     browser.visible("#card-element input", "Stripe's card element")
     browser.until(status_is("held"), "the held booking")
     browser.shoot("06-payment")
     browser.assert_accessible("06-payment")
-    inputs = browser.find_all("#card-element input")
-    for field, value in zip(inputs, ["4242424242424242", "12", "30", "123", "10115"]):
-        field.clear()
-        field.send_keys(value)
-    browser.click("#pay")
+    enter_card(browser)
 
     # Paid in the browser; localstripe's signed webhook reaches slotd through nginx; the booking's event
     # turns the page to "confirmed" (no polling: the page only listens).
@@ -285,13 +296,7 @@ def test_a_start_booked_over_the_socket_disappears_live_and_a_conflict_offers_al
 
 
 def test_with_card_on_file_the_card_element_saves_the_card_and_the_webhook_confirms(card_site, browser, stripe):
-    browser.open(card_site.url + "/")
-    browser.click("#service-haircut")
-    browser.click("#staff-anna")
-    choose_day(browser, CARD_DAY)
-    browser.click(time_button(CARD_DAY, "10:00"))
-    fill_details(browser, "Mary Jackson", email="mj@example.com")
-    browser.click("#book")
+    book_on_page(browser, card_site, "haircut", "anna", CARD_DAY, "10:00", "Mary Jackson", "mj@example.com")
 
     # Held until the card is saved: the page mounts the card element for the SetupIntent (no amount to pay).
     browser.visible("#card-element input", "Stripe's card element for the card on file")
@@ -299,11 +304,7 @@ def test_with_card_on_file_the_card_element_saves_the_card_and_the_webhook_confi
     assert browser.find("#step-title").text == "Karte hinterlegen", "the shop's default locale, not a deposit"
     browser.shoot("15-card-on-file")
     browser.assert_accessible("15-card-on-file")
-    inputs = browser.find_all("#card-element input")
-    for field, value in zip(inputs, ["4242424242424242", "12", "30", "123", "10115"]):
-        field.clear()
-        field.send_keys(value)
-    browser.click("#pay")
+    enter_card(browser)
 
     # confirmCardSetup in the page; localstripe's setup_intent.succeeded reaches slotd through nginx.
     browser.until(status_is("confirmed"), "the card's webhook to confirm the booking", timeout=30)
