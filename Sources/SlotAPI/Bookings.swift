@@ -115,9 +115,11 @@ public struct BookingDetails: Codable, Hashable, Sendable {
     public var updatedAt: String
     /// The deposit's payment (nil without a deposit): provider, status, amount, reference, client secret.
     public var payment: PaymentDetails?
+    /// The card on file (`policies.card_on_file`; nil when none is saved or being saved) and its fee.
+    public var card: CardDetails?
 
     enum CodingKeys: String, CodingKey {
-        case id, status, service, services, variant, staff, start, end, price, deposit, customer, notes, payment
+        case id, status, service, services, variant, staff, start, end, price, deposit, customer, notes, payment, card
         case holdExpiresAt = "hold_expires_at"
         case cancelReason = "cancel_reason"
         case createdAt = "created_at"
@@ -182,6 +184,50 @@ public struct PaymentDetails: Codable, Hashable, Sendable {
         self.amount = amount
         self.reference = reference
         self.clientSecret = clientSecret
+    }
+}
+
+/// A booking's card on file, as a front end needs it to let the customer save the card, and the fee charged to it.
+public struct CardDetails: Codable, Hashable, Sendable {
+    /// A late-cancellation or no-show fee charged to the card.
+    public struct Fee: Codable, Hashable, Sendable {
+        /// `charged` or `declined`.
+        public var status: String
+        public var amount: Price
+        /// The provider's payment id (`pi_…`), when it made one.
+        public var reference: String?
+        /// Why the card was declined.
+        public var reason: String?
+
+        public init(status: String, amount: Price, reference: String?, reason: String?) {
+            self.status = status
+            self.amount = amount
+            self.reference = reference
+            self.reason = reason
+        }
+    }
+
+    /// `stripe`.
+    public var provider: String
+    /// `pending` (waiting for the customer to enter the card) or `saved`.
+    public var status: String
+    /// The provider's setup id (`seti_…`), once made.
+    public var reference: String?
+    /// For Stripe.js `confirmCardSetup`; present only while `pending`.
+    public var clientSecret: String?
+    public var fee: Fee?
+
+    enum CodingKeys: String, CodingKey {
+        case provider, status, reference, fee
+        case clientSecret = "client_secret"
+    }
+
+    public init(provider: String, status: String, reference: String?, clientSecret: String?, fee: Fee?) {
+        self.provider = provider
+        self.status = status
+        self.reference = reference
+        self.clientSecret = clientSecret
+        self.fee = fee
     }
 }
 

@@ -217,10 +217,11 @@ public struct BookingLifecycle: Hashable, Sendable {
         self.cancellation = cancellation
     }
 
-    /// A new booking: `held` until `holdExpiresAt` when a deposit is due, otherwise `confirmed`. Returns the
-    /// lifecycle and its creation actions, or an error for an empty span or a hold that expires before it starts.
+    /// A new booking: `held` until `holdExpiresAt` when a deposit is due (or, with `savesCard`, until the customer's
+    /// card is saved), otherwise `confirmed`. Returns the lifecycle and its creation actions, or an error for an
+    /// empty span or a hold that expires before it starts.
     public static func create(
-        start: Int64, end: Int64, price: Money, holdExpiresAt: Int64?
+        start: Int64, end: Int64, price: Money, holdExpiresAt: Int64?, savesCard: Bool = false
     ) -> Result<(BookingLifecycle, [BookingAction]), BookingTransitionError> {
         let state: BookingState = holdExpiresAt == nil ? .confirmed : .held
         guard end > start else {
@@ -232,8 +233,9 @@ public struct BookingLifecycle: Hashable, Sendable {
         let lifecycle = BookingLifecycle(
             state: state, start: start, end: end, price: price, holdExpiresAt: holdExpiresAt)
         var actions: [BookingAction] = [.record(.created(state)), .enqueue(.notify(.created))]
-        // A hold waits for a deposit collected online: ask the payment provider for it after commit.
-        if state == .held { actions.append(.enqueue(.deposit(.createDeposit))) }
+        // A hold waits for a deposit collected online, or for a card to keep on file: ask the payment provider for
+        // the one it waits for after commit.
+        if state == .held { actions.append(.enqueue(savesCard ? .saveCard : .deposit(.createDeposit))) }
         return .success((lifecycle, actions))
     }
 
@@ -303,8 +305,12 @@ public struct BookingLifecycle: Hashable, Sendable {
         return .success([.record(.completed), .enqueue(.notify(.completed))])
     }
 
-    /// The customer did not come: `confirmed → no_show`, only once the start has passed.
-    public mutating func markNoShow(at now: Int64) -> Result<[BookingAction], BookingTransitionError> {
+    /// The customer did not come: `confirmed → no_show`, only once the start has passed. A no-show owes the
+    /// late-cancellation fee of `policy` (the latest cancellation there is): charged to a card on file, otherwise
+    /// settled from the kept deposit or at the shop.
+    public mutating func markNoShow(
+        at now: Int64, policy: Policies = Policies()
+    ) -> Result<[BookingAction], BookingTransitionError> {
         guard state == .confirmed else { return .failure(.illegal(.markNoShow, in: state)) }
         guard now >= start else {
             return .failure(
@@ -315,9 +321,10 @@ public struct BookingLifecycle: Hashable, Sendable {
                         + "(\(Minutes.spelled(seconds: start - now)) to go)"))
         }
         state = .noShow
-        return .success([
-            .record(.noShow), .releaseSlot, .enqueue(.notify(.noShow)), .enqueue(.deposit(.keepDeposit)),
-        ])
+        var actions: [BookingAction] = [.record(.noShow), .releaseSlot, .enqueue(.notify(.noShow))]
+        if let fee = Self.fee(policy.cancellationFee, price: price) { actions.append(.enqueue(.chargeFee(fee))) }
+        actions.append(.enqueue(.deposit(.keepDeposit)))
+        return .success(actions)
     }
 
     /// The hold lapsed without a deposit: `held → expired`, only once `holdExpiresAt` has passed.
@@ -365,7 +372,7 @@ public struct BookingLifecycle: Hashable, Sendable {
         case .confirm: return confirm(at: now)
         case .cancel: return cancel(at: now, policy: policy, reason: reason)
         case .complete: return complete(at: now)
-        case .markNoShow: return markNoShow(at: now)
+        case .markNoShow: return markNoShow(at: now, policy: policy)
         case .expire: return expire(at: now)
         case .reschedule: return reschedule(start: start, end: end, at: now)
         }

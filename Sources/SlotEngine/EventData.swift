@@ -158,6 +158,37 @@ public struct PaymentEventData: Codable, Hashable, Sendable {
     }
 }
 
+/// The data of `payment.card_saved`, `payment.fee_charged` and `payment.fee_declined`: the booking, the provider,
+/// the card's state, and for a fee its amount, outcome and the provider's payment id or the decline's reason.
+public struct CardEventData: Codable, Hashable, Sendable {
+    public var booking: String
+    public var provider: String
+    /// `pending` or `saved`.
+    public var card: String
+    /// The fee's amount in minor units, and `charged` or `declined`.
+    public var amount: Int?
+    public var currency: String?
+    public var status: String?
+    public var reference: String?
+    public var reason: String?
+
+    public init(booking: String, provider: String, card: CardOnFile, fee: Money?) {
+        self.booking = booking
+        self.provider = provider
+        self.card = card.state.rawValue
+        self.amount = fee?.minorUnits
+        self.currency = fee?.currency
+        self.status = card.fee?.status
+        switch card.fee {
+        case .charged(let reference): self.reference = reference
+        case .declined(let reason, let reference):
+            self.reason = reason
+            self.reference = reference
+        case nil: break
+        }
+    }
+}
+
 /// The data of `day.closed`: the day's completed, no-show and cancelled counts, and the confirmed bookings that
 /// ended but were never marked.
 public struct DayClosedEventData: Codable, Hashable, Sendable {

@@ -539,16 +539,20 @@ public struct Policies: Sendable, Hashable {
     public var remindersMinutesBefore: [Int]
     /// Which staff member a booking for "any" gets.
     public var assign: StaffAssignment
+    /// Whether a booking without a deposit saves the customer's card, so a late cancellation's or a no-show's fee
+    /// can be charged to it (only with a payment provider that collects online).
+    public var cardOnFile: Bool
 
     public init(
         holdMinutes: Int = 15, cancellationWindowMinutes: Int = 24 * 60, cancellationFee: Fee = .none,
-        remindersMinutesBefore: [Int] = [], assign: StaffAssignment = .balanced
+        remindersMinutesBefore: [Int] = [], assign: StaffAssignment = .balanced, cardOnFile: Bool = false
     ) {
         self.holdMinutes = holdMinutes
         self.cancellationWindowMinutes = cancellationWindowMinutes
         self.cancellationFee = cancellationFee
         self.remindersMinutesBefore = remindersMinutesBefore
         self.assign = assign
+        self.cardOnFile = cardOnFile
     }
 }
 

@@ -135,7 +135,8 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
 
     let bus = EventBus()
     let payments = PaymentDirectory(
-        provider: providers.payment.name, collectsOnline: providers.payment.collectsOnline, store: store)
+        provider: providers.payment.name, collectsOnline: providers.payment.collectsOnline, store: store,
+        savesCards: providers.payment.collectsOnline && providers.payment.savesCards)
     let service = BookingService(
         store: store, rules: rules, bus: bus, clock: configuration.clock, logger: logger, payments: payments)
     let paymentJobs = PaymentJobs(

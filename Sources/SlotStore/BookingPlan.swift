@@ -104,7 +104,8 @@ enum BookingPlanner {
     ) -> Result<BookingPlan, StoreError> {
         if let error = validate(new) { return .failure(error) }
         let created = BookingLifecycle.create(
-            start: new.times.start, end: new.times.end, price: new.price, holdExpiresAt: new.holdExpiresAt)
+            start: new.times.start, end: new.times.end, price: new.price, holdExpiresAt: new.holdExpiresAt,
+            savesCard: new.savesCard)
         switch created {
         case .failure(let error):
             return .failure(StoreError(.constraintViolation, error.message))

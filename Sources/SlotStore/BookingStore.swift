@@ -177,15 +177,17 @@ public struct NewBooking: Hashable, Sendable {
     public var deposit: Money?
     public var customer: CustomerInfo
     public var notes: String
-    /// Set for a booking that waits for its deposit (`held`); nil creates it `confirmed`.
+    /// Set for a booking that waits for its deposit or card (`held`); nil creates it `confirmed`.
     public var holdExpiresAt: Int64?
     /// A walk-in or forced booking's waiver, who made it and why, recorded in its `booking.created` event.
     public var override: BookingOverride?
+    /// Whether the hold waits for the customer's card to be saved (`policies.card_on_file`) rather than a deposit.
+    public var savesCard: Bool
 
     public init(
         staffID: String, services: [String], variant: String? = nil, times: BookingTimes, price: Money,
         deposit: Money? = nil, customer: CustomerInfo, notes: String = "", holdExpiresAt: Int64? = nil,
-        override: BookingOverride? = nil
+        override: BookingOverride? = nil, savesCard: Bool = false
     ) {
         self.staffID = staffID
         self.services = services
@@ -197,6 +199,7 @@ public struct NewBooking: Hashable, Sendable {
         self.notes = notes
         self.holdExpiresAt = holdExpiresAt
         self.override = override
+        self.savesCard = savesCard
     }
 }
 

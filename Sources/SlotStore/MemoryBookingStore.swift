@@ -19,6 +19,7 @@ public actor MemoryBookingStore: SlotStorage {
     private var keys: [String: IdempotencyRecord] = [:]
     private var nextCursor: Int64 = 1
     private var paymentsByBookingID: [String: StoredPayment] = [:]
+    private var cardsByBookingID: [String: StoredCard] = [:]
     /// Payment webhook event ids already acted on, so a redelivery changes nothing.
     private var webhookEventIDs: Set<String> = []
     private var feedsByID: [String: StoredFeed] = [:]
@@ -241,17 +242,62 @@ public actor MemoryBookingStore: SlotStorage {
         if webhookEventIDs.contains(update.eventID) { return .duplicate }
         var bookingID = update.bookingID
         if bookingID == nil, let reference = update.reference {
-            bookingID = paymentsByBookingID.values.first {
-                $0.provider == update.provider && $0.reference == reference
-            }?.bookingID
+            bookingID =
+                update.savedPaymentMethod == nil
+                ? paymentsByBookingID.values.first { $0.provider == update.provider && $0.reference == reference }?
+                    .bookingID
+                : cardsByBookingID.values.first {
+                    $0.provider == update.provider && $0.card.setupReference == reference
+                }?.bookingID
         }
         let booking = withCustomer(bookingID.flatMap { bookingsByID[$0] })
+        if let booking, let method = update.savedPaymentMethod {
+            webhookEventIDs.insert(update.eventID)
+            guard let plan = try PaymentPlanner.cardSaved(
+                update, paymentMethod: method, booking: booking, card: cardsByBookingID[booking.id], at: now)
+            else { return .ignored }
+            return .applied(booking: booking.id, events: apply(plan))
+        }
         let plan = try PaymentPlanner.webhook(
             update, booking: booking, payment: booking.flatMap { paymentsByBookingID[$0.id] }, at: now)
         // Recorded even when it changes nothing, as SQLite records it in the same transaction.
         webhookEventIDs.insert(update.eventID)
         guard let booking, let plan else { return .ignored }
         return .applied(booking: booking.id, events: apply(plan))
+    }
+
+    public func card(bookingID: String) async throws(StoreError) -> StoredCard? { cardsByBookingID[bookingID] }
+
+    public func cards(bookingIDs: [String]) async throws(StoreError) -> [String: StoredCard] {
+        var found: [String: StoredCard] = [:]
+        for id in bookingIDs { found[id] = cardsByBookingID[id] }
+        return found
+    }
+
+    public func providerCustomer(customerID: String, provider: String) async throws(StoreError) -> String? {
+        cardsByBookingID.values.filter { $0.customerID == customerID && $0.provider == provider }
+            .max { $0.createdAt < $1.createdAt }?.card.customerReference
+    }
+
+    public func recordCardSetup(
+        bookingID: String, provider: String, customerReference: String, setupReference: String,
+        clientSecret: String?, at now: Int64
+    ) async throws(StoreError) -> StoredCard {
+        guard let booking = bookingsByID[bookingID] else { throw .notFound(bookingID) }
+        let (card, plan) = PaymentPlanner.recordCardSetup(
+            existing: cardsByBookingID[bookingID], booking: booking, provider: provider,
+            customerReference: customerReference, setupReference: setupReference, clientSecret: clientSecret, at: now)
+        if let plan { _ = apply(plan) }
+        return card
+    }
+
+    public func recordFee(
+        bookingID: String, outcome: FeeOutcome, amount: Money, at now: Int64
+    ) async throws(StoreError) -> [StoredEvent] {
+        guard let card = cardsByBookingID[bookingID],
+            let plan = PaymentPlanner.recordFee(card, outcome, amount: amount, at: now)
+        else { return [] }
+        return apply(plan)
     }
 
     // MARK: - OperationsStore
@@ -366,6 +412,7 @@ public actor MemoryBookingStore: SlotStorage {
     /// Writes a payment plan in SQLite's order: the payment, its events and jobs, then the booking's plan.
     private func apply(_ plan: PaymentPlan) -> [StoredEvent] {
         if let payment = plan.payment { paymentsByBookingID[payment.bookingID] = payment }
+        if let card = plan.card { cardsByBookingID[card.bookingID] = card }
         var appended = appendEvents(plan.events)
         insertPendingJobs(plan.jobs, createdAt: plan.at)
         if let booking = plan.booking { appended += apply(booking) }

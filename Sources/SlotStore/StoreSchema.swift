@@ -19,6 +19,7 @@ enum StoreSchema {
         ("v5-range-indexes", v5RangeIndexes),
         ("v6-covering-span-index", v6CoveringSpanIndex),
         ("v7-calendar-feeds", v7CalendarFeeds),
+        ("v8-cards-on-file", StoreSchema.v8Cards),
     ]
 
     // Every slot query reads the spans of the staff asked for: through `(staff_id, busy_start)` each candidate

@@ -886,7 +886,7 @@ struct RuleCompiler {
     // MARK: - Policies
 
     mutating func readPolicies(_ node: YNode) -> Policies? {
-        let keys = ["hold", "cancellation", "reminders", "assign"]
+        let keys = ["hold", "cancellation", "reminders", "assign", "card_on_file"]
         guard let fields = reader.mapping(node, "`policies`", keys: keys) else {
             return nil
         }
@@ -926,6 +926,9 @@ struct RuleCompiler {
                 }
             }
             policies.remindersMinutesBefore = reminders.sorted(by: >)
+        }
+        if let value = fields["card_on_file"], let flag = reader.bool(value, "card_on_file") {
+            policies.cardOnFile = flag
         }
         if let value = fields["assign"], let text = reader.text(value, "the assign policy") {
             if let assign = StaffAssignment(rawValue: text) {

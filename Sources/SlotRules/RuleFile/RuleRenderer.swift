@@ -50,6 +50,8 @@ public enum RuleRenderer {
         let reminders = policies.remindersMinutesBefore.map { Minutes.format($0) }
         out.append("  reminders: [\(reminders.joined(separator: ", "))]")
         out.append("  assign: \(policies.assign.rawValue)")
+        // Only when on, so the canonical form of rules that never mention it stays as it was.
+        if policies.cardOnFile { out.append("  card_on_file: true") }
         return out.joined(separator: "\n") + "\n"
     }
 

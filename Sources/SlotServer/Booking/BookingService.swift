@@ -427,10 +427,14 @@ final class BookingService: Sendable {
             let terms = offering.performed(by: staffID)
             let times = self.placement(of: terms, at: start, in: loaded).times
             let deposit = (terms.deposit?.minorUnits ?? 0) > 0 ? terms.deposit : nil
-            // Held until paid only when the provider collects online; with `manual` the deposit is due at the shop,
-            // and so it is for a walk-in or forced booking: the customer is at the counter.
+            // With `card_on_file`, a booking without a deposit is held until the customer's card is saved; not a
+            // walk-in or forced booking: the customer is at the counter.
+            let savesCard =
+                deposit == nil && loaded.ruleSet.policies.cardOnFile && payments.savesCards && waiver == .none
+            // Held until paid (or the card saved) only when the provider collects online; with `manual` the deposit
+            // is due at the shop, and so it is for a walk-in or forced booking.
             let holdExpiresAt =
-                deposit == nil || !payments.collectsOnline || waiver != .none
+                (deposit == nil && !savesCard) || !payments.collectsOnline || waiver != .none
                 ? nil : min(now + Int64(loaded.ruleSet.policies.holdMinutes) * 60, start)
             let new = NewBooking(
                 staffID: staffID, services: offering.serviceIDs, variant: request.variant,
@@ -439,7 +443,7 @@ final class BookingService: Sendable {
                 customer: CustomerInfo(
                     name: name, email: request.customer.email.flatMap { $0.isEmpty ? nil : $0 },
                     phone: request.customer.phone.flatMap { $0.isEmpty ? nil : $0 }),
-                notes: request.notes ?? "", holdExpiresAt: holdExpiresAt, override: override)
+                notes: request.notes ?? "", holdExpiresAt: holdExpiresAt, override: override, savesCard: savesCard)
             let creation = try await store.createBooking(new, at: now, idempotency: idempotency) { conflicting in
                 // The one decision function, run inside the store's write transaction.
                 let decision = engine.decide(

@@ -18,6 +18,8 @@ struct StreamRoutes: Sendable {
     /// How long one write may wait for a client that reads nothing before the stream is cut off.
     var stallLimit: Duration = .seconds(30)
     let pageSize = 500
+    /// The slot watchers' answers and their JSON, shared by every watcher of the same query (see `SharedAnswers`).
+    let sharedSlots = SharedAnswers<SharedJSON<SlotList>>()
 
     /// `GET /v1/events` (NDJSON), and the admin page's live feed (Server-Sent Events whose `id` is the cursor, so
     /// a browser resumes with `Last-Event-ID`).
@@ -125,8 +127,17 @@ struct StreamRoutes: Sendable {
         framing: StreamFraming = .ndjson
     ) async throws -> Response {
         let service = self.service
+        let shared = sharedSlots
+        // One computation per change for all the watchers of a query (the booking page's visitors of one day
+        // watch the same one), not one each: 500 open pages made 500 slot searches of each booking.
+        let key = [id, variant, staff, from, to].map { $0 ?? "\u{0}" }.joined(separator: "\u{1F}")
         return try await watch(channel: channel, framing: framing, what: "a slot watcher") {
-            try await service.slots(service: id, variant: variant, staff: staff, from: from, to: to)
+            try await shared.answer(
+                key: key, stamp: .init(generation: service.bus.generation, minute: service.clock.now() / 60)
+            ) {
+                let list = try await service.slots(service: id, variant: variant, staff: staff, from: from, to: to)
+                return SharedJSON(value: list, json: try SlotListJSON.encode(list))
+            }
         }
     }
 
@@ -202,8 +213,16 @@ struct StreamRoutes: Sendable {
 
     /// Appends one JSON line.
     static func append(_ value: some Encodable, to buffer: inout ByteBuffer) throws {
-        buffer.writeBytes(try JSONCoding.encoder.encode(value))
+        buffer.writeBytes(try json(value))
         buffer.writeInteger(UInt8(ascii: "\n"))
+    }
+
+    /// A streamed value's JSON: a slot list through its direct writer (the same bytes; every watcher of a query
+    /// writes each change, so `JSONEncoder` per watcher was a large part of a fan-out), anything else as encoded.
+    static func json(_ value: some Encodable) throws -> Data {
+        if let encoded = value as? any JSONWrittenOnce { return encoded.json }
+        if let list = value as? SlotList { return try SlotListJSON.encode(list) }
+        return try JSONCoding.encoder.encode(value)
     }
 }
 
@@ -239,7 +258,7 @@ enum StreamFraming: Sendable {
             if let id { buffer.writeString("id: \(id)\n") }
             // JSONEncoder writes no raw line breaks, so the value is one `data:` line.
             buffer.writeString("event: \(event ?? name)\ndata: ")
-            buffer.writeBytes(try JSONCoding.encoder.encode(value))
+            buffer.writeBytes(try StreamRoutes.json(value))
             buffer.writeString("\n\n")
         }
     }

@@ -242,7 +242,8 @@ struct PublicRoutes: Sendable {
             timeZone: rules.shop.timeZone.identifier, currency: rules.shop.currency, country: settings.country,
             policies: .init(
                 cancellationWindowMinutes: policies.cancellationWindowMinutes, cancellationFeeCents: feeCents,
-                cancellationFeePercent: feePercent, cardOnFile: false, holdMinutes: policies.holdMinutes),
+                cancellationFeePercent: feePercent,
+                cardOnFile: policies.cardOnFile && service.payments.savesCards, holdMinutes: policies.holdMinutes),
             stripe: stripe)
     }
 
@@ -353,10 +354,18 @@ struct PublicRoutes: Sendable {
         }
     }
 
-    /// The client secret the page confirms the deposit with, once the provider has made the PaymentIntent.
+    /// The client secret the page confirms the deposit (or saves the card) with, once the provider has made the
+    /// PaymentIntent (or SetupIntent).
     func paymentStart(_ booking: StoredBooking) async throws -> PublicBookingAnswer.PaymentStart? {
-        guard booking.status == .held, let payment = try await service.payments.store?.payment(bookingID: booking.id),
-            payment.status == .pending, let secret = payment.clientSecret
+        guard booking.status == .held, let store = service.payments.store else { return nil }
+        if booking.deposit == nil {
+            guard let stored = try await store.card(bookingID: booking.id), stored.card.state == .pending,
+                let secret = stored.card.clientSecret
+            else { return nil }
+            return .init(clientSecret: secret, kind: "setup")
+        }
+        guard let payment = try await store.payment(bookingID: booking.id), payment.status == .pending,
+            let secret = payment.clientSecret
         else { return nil }
         return .init(clientSecret: secret, kind: "deposit")
     }

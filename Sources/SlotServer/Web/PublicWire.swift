@@ -160,6 +160,15 @@ struct PublicBookingAnswer: Encodable, Sendable {
             payment["reference"] = nil
             members["payment"] = .object(payment)
         }
+        // The card's provider ids (setup, fee payment) stay with the shop; status, secret and fee are the customer's.
+        if case .object(var card) = members["card"] {
+            card["reference"] = nil
+            if case .object(var fee) = card["fee"] {
+                fee["reference"] = nil
+                card["fee"] = .object(fee)
+            }
+            members["card"] = .object(card)
+        }
         value = .object(members)
         return value
     }
