@@ -16,12 +16,15 @@ final class BookingService: Sendable {
     let logger: Logger
     /// The payment provider in force and the deposits' records, for holds and the bookings' `payment`.
     let payments: PaymentDirectory
+    /// The default country of customers' phone numbers (ISO 3166, `country:` in slotd.yaml).
+    let phoneCountry: String
 
     init(
         store: any BookingStore, rules: RuleHolder, bus: EventBus, clock: WallClock, logger: Logger,
-        payments: PaymentDirectory = .manual
+        payments: PaymentDirectory = .manual, phoneCountry: String = "DE"
     ) {
         self.store = store
+        self.phoneCountry = phoneCountry
         self.payments = payments
         self.rules = rules
         self.bus = bus
@@ -262,6 +265,10 @@ final class BookingService: Sendable {
         var start: Int64
         /// The customer's name, trimmed.
         var name: String
+        /// The customer's e-mail, trimmed (nil when not given).
+        var email: String?
+        /// The customer's phone in E.164 (nil when not given).
+        var phone: String?
     }
 
     /// Checks every field of a create request (no store involved), so one `422` names every problem.
@@ -314,8 +321,16 @@ final class BookingService: Sendable {
         {
             problems.append(FieldProblem(field: "customer.email", reason: "is not an email address"))
         }
-        if let phone = request.customer.phone, phone.count > 40 {
-            problems.append(FieldProblem(field: "customer.phone", reason: "at most 40 characters"))
+        var phone: String?
+        if let text = request.customer.phone, !text.trimmingCharacters(in: .whitespaces).isEmpty {
+            if text.count > 40 {
+                problems.append(FieldProblem(field: "customer.phone", reason: "at most 40 characters"))
+            } else {
+                switch Self.phoneNumber(text, country: phoneCountry) {
+                case .success(let number): phone = number
+                case .failure(let problem): problems.append(problem.field)
+                }
+            }
         }
         if let notes = request.notes, notes.count > 2000 {
             problems.append(FieldProblem(field: "notes", reason: "at most 2000 characters"))
@@ -332,7 +347,29 @@ final class BookingService: Sendable {
             problems.append(FieldProblem(field: "Idempotency-Key", reason: "must be 1 to 200 characters"))
         }
         guard problems.isEmpty, let offering, let start else { throw APIError.invalid(problems) }
-        return CheckedCreate(offering: offering, choice: choice, start: start, name: name)
+        let email = request.customer.email.map { $0.trimmingCharacters(in: .whitespaces) }.flatMap {
+            $0.isEmpty ? nil : $0
+        }
+        return CheckedCreate(offering: offering, choice: choice, start: start, name: name, email: email, phone: phone)
+    }
+
+    /// A typed phone number in E.164, or the problem saying how to write it (`country` gives numbers without `+`
+    /// their calling code).
+    static func phoneNumber(_ text: String, country: String) -> Result<String, PhoneProblem> {
+        switch PhoneNumber.normalise(text, defaultCountry: country) {
+        case .success(let number):
+            return .success(number.e164)
+        case .failure(let problem):
+            return .failure(PhoneProblem(field: FieldProblem(
+                field: "customer.phone",
+                reason: "'\(text)' is not a phone number: it \(problem) (e.g. +49 151 12345678, or 0151 12345678 "
+                    + "for a number in \(country))")))
+        }
+    }
+
+    /// A phone number that is not one, as the field problem to answer with.
+    struct PhoneProblem: Error {
+        var field: FieldProblem
     }
 
     func create(_ request: CreateBookingRequest, idempotencyKey: String?, fingerprint: String) async throws -> Answer {
@@ -373,9 +410,7 @@ final class BookingService: Sendable {
                 staffID: staffID, services: offering.serviceIDs, variant: request.variant,
                 times: times,
                 price: offering.price, deposit: deposit,
-                customer: CustomerInfo(
-                    name: name, email: request.customer.email.flatMap { $0.isEmpty ? nil : $0 },
-                    phone: request.customer.phone.flatMap { $0.isEmpty ? nil : $0 }),
+                customer: CustomerInfo(name: name, email: checked.email, phone: checked.phone),
                 notes: request.notes ?? "", holdExpiresAt: holdExpiresAt)
             let creation = try await store.createBooking(new, at: now, idempotency: idempotency) { conflicting in
                 // The one decision function, run inside the store's write transaction.
@@ -483,7 +518,7 @@ final class BookingService: Sendable {
     func booking(id: String) async throws -> BookingDetails {
         let loaded = try loaded()
         guard let booking = try await store.booking(id: id) else {
-            throw APIError(.bookingNotFound, "no booking with id '\(id)'")
+            throw APIError(.bookingNotFound, "no booking with id or code '\(id)'")
         }
         return try await payments.booking(booking, wire: WireMapping(zone: loaded.ruleSet.shop.timeZone))
     }
@@ -535,8 +570,10 @@ final class BookingService: Sendable {
     func reschedule(_ id: String, to text: String, staff: String? = nil) async throws -> BookingDetails {
         let loaded = try loaded()
         guard let booking = try await store.booking(id: id) else {
-            throw APIError(.bookingNotFound, "no booking with id '\(id)'")
+            throw APIError(.bookingNotFound, "no booking with id or code '\(id)'")
         }
+        // The id, also when `id` is the booking's code: the move must not see the booking as its own obstacle.
+        let id = booking.id
         let zone = loaded.ruleSet.shop.timeZone
         let now = clock.now()
         var problems: [FieldProblem] = []

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SlotAPI
+import SlotCore
 
 /// `slotctl book`: create a booking.
 struct BookCommand: OnlineCommand {
@@ -39,7 +40,7 @@ struct BookCommand: OnlineCommand {
         let (booking, raw) = try client.call(
             "POST", "/v1/bookings", body: SlotdClient.encode(request), headers: headers, as: BookingDetails.self)
         if connection.json { return emitJSON(raw) }
-        emit("booked \(booking.id) (\(booking.status))")
+        emit("booked \(booking.id)\(BookingText.codeSuffix(booking)) (\(booking.status))")
         emit(BookingText.details(booking))
     }
 }
@@ -85,10 +86,11 @@ struct BookingsCommand: OnlineCommand {
         let (list, raw) = try client.call("GET", "/v1/bookings", query: query, as: BookingList.self)
         if connection.json { return emitJSON(raw) }
         guard !list.bookings.isEmpty else { return emit("no bookings") }
-        var table = TextTable("ID", "DATE", "TIME", "STAFF", "SERVICE", "CUSTOMER", "STATUS")
+        var table = TextTable("ID", "CODE", "DATE", "TIME", "STAFF", "SERVICE", "CUSTOMER", "STATUS")
         for booking in list.bookings {
             table.add(
-                booking.id, "\(TimeText.weekday(TimeText.date(booking.start))) \(TimeText.date(booking.start))",
+                booking.id, booking.code.map(BookingText.code) ?? "",
+                "\(TimeText.weekday(TimeText.date(booking.start))) \(TimeText.date(booking.start))",
                 "\(TimeText.time(booking.start))–\(TimeText.time(booking.end))", booking.staff,
                 booking.services.joined(separator: "+"), booking.customer.name, booking.status.rawValue)
         }
@@ -104,7 +106,7 @@ struct ShowCommand: OnlineCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @ParentCommand var root: SlotCtl
-    @Argument(help: "The booking id (bk_…).") var id: String
+    @Argument(help: "The booking id (bk_…) or its code (K7M-Q4X).") var id: String
 
     func perform(_ client: SlotdClient) throws(OnlineFailure) {
         let (booking, raw) = try client.call(
@@ -122,7 +124,7 @@ struct CancelCommand: OnlineCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @ParentCommand var root: SlotCtl
-    @Argument(help: "The booking id (bk_…).") var id: String
+    @Argument(help: "The booking id (bk_…) or its code (K7M-Q4X).") var id: String
     @Option(help: "Why it is cancelled.") var reason: String?
 
     func perform(_ client: SlotdClient) throws(OnlineFailure) {
@@ -144,7 +146,7 @@ struct RescheduleCommand: OnlineCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @ParentCommand var root: SlotCtl
-    @Argument(help: "The booking id (bk_…).") var id: String
+    @Argument(help: "The booking id (bk_…) or its code (K7M-Q4X).") var id: String
     @Option(
         name: [.customLong("start"), .customLong("to")],
         help: "The new start: YYYY-MM-DDTHH:MM (shop-local) or ISO 8601 with offset (--to is the same).")
@@ -171,7 +173,7 @@ struct ConfirmCommand: OnlineCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @ParentCommand var root: SlotCtl
-    @Argument(help: "The booking id (bk_…).") var id: String
+    @Argument(help: "The booking id (bk_…) or its code (K7M-Q4X).") var id: String
 
     func perform(_ client: SlotdClient) throws(OnlineFailure) {
         try transition(client, id: id, action: "confirm", body: nil, json: connection.json)
@@ -186,7 +188,7 @@ struct CompleteCommand: OnlineCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @ParentCommand var root: SlotCtl
-    @Argument(help: "The booking id (bk_…).") var id: String
+    @Argument(help: "The booking id (bk_…) or its code (K7M-Q4X).") var id: String
 
     func perform(_ client: SlotdClient) throws(OnlineFailure) {
         try transition(client, id: id, action: "complete", body: nil, json: connection.json)
@@ -201,7 +203,7 @@ struct NoShowCommand: OnlineCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @ParentCommand var root: SlotCtl
-    @Argument(help: "The booking id (bk_…).") var id: String
+    @Argument(help: "The booking id (bk_…) or its code (K7M-Q4X).") var id: String
 
     func perform(_ client: SlotdClient) throws(OnlineFailure) {
         try transition(client, id: id, action: "no-show", body: nil, json: connection.json)
@@ -224,6 +226,7 @@ enum BookingText {
     static func details(_ booking: BookingDetails) -> String {
         var lines = [
             "  id:        \(booking.id)",
+            "  code:      \(booking.code.map(code) ?? "-")",
             "  status:    \(booking.status)",
             "  when:      \(TimeText.dayAndTime(booking.start))–\(TimeText.time(booking.end))",
             "  staff:     \(booking.staff)",
@@ -241,4 +244,10 @@ enum BookingText {
         if let reason = booking.cancelReason { lines.append("  cancelled: \(reason)") }
         return lines.joined(separator: "\n")
     }
+
+    /// A booking code as people read it out (`K7M-Q4X`).
+    static func code(_ code: String) -> String { BookingCode.display(code) }
+
+    /// ` · code K7M-Q4X` after an id, or nothing for a booking without a code.
+    static func codeSuffix(_ booking: BookingDetails) -> String { booking.code.map { " · code \(code($0))" } ?? "" }
 }
