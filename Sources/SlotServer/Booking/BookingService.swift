@@ -325,7 +325,8 @@ final class BookingService: Sendable {
         if let text = request.customer.phone, !text.trimmingCharacters(in: .whitespaces).isEmpty {
             if text.count > 40 {
                 problems.append(FieldProblem(field: "customer.phone", reason: "at most 40 characters"))
-            } else {
+            } else if Self.controlCharacterProblem(text, field: "customer.phone", allowingLineBreaks: false) == nil {
+                // (A control character is reported once, below, with the other fields'.)
                 switch Self.phoneNumber(text, country: phoneCountry) {
                 case .success(let number): phone = number
                 case .failure(let problem): problems.append(problem.field)
