@@ -22,6 +22,9 @@ public protocol CustomerStore: Sendable {
     /// resolves the conflicts between the two and deletes `other`, in one transaction.
     func mergeCustomers(into id: String, from other: String, at now: Int64) async throws(StoreError) -> CustomerChange
 
+    /// Closes every conflict that names the customer (the desk looked and keeps the records apart).
+    func resolveCustomerConflicts(id: String, at now: Int64) async throws(StoreError) -> CustomerChange
+
     /// Removes the customer's personal data (name, e-mail, phone, note; the name, contact and notes its bookings
     /// were made with) and records a `customer.erased` event; the bookings stay, for the shop's books.
     func eraseCustomer(id: String, at now: Int64) async throws(StoreError) -> CustomerChange
@@ -132,6 +135,8 @@ public enum CustomerEventType: String, Sendable, CaseIterable {
     case noted = "customer.noted"
     /// Two records became one.
     case merged = "customer.merged"
+    /// The desk closed the customer's conflicts without merging.
+    case conflictsResolved = "customer.conflicts_resolved"
     /// The customer's personal data was removed on request.
     case erased = "customer.erased"
 }
@@ -144,6 +149,7 @@ struct CustomerEventData: Encodable, Sendable {
     var booking: String? = nil
     var kind: String? = nil
     var bookings: Int? = nil
+    var conflicts: Int? = nil
 }
 
 // MARK: - Matching (shared by both stores)
@@ -166,6 +172,14 @@ struct CustomerMatching: Hashable, Sendable {
         var customerID: String
         var otherCustomerID: String?
         var detail: String
+
+        /// Its `customer.conflict` event, once `booking` exists.
+        func event(booking: String, at now: Int64) -> PendingEvent {
+            CustomerMatching.event(
+                .conflict, at: now,
+                CustomerEventData(
+                    customer: customerID, other: otherCustomerID, booking: booking, kind: kind.rawValue))
+        }
     }
 
     /// The key an e-mail address is matched by.

@@ -62,6 +62,18 @@ extension MemoryBookingStore: CustomerStore {
         return CustomerChange(customer: merged, events: events)
     }
 
+    public func resolveCustomerConflicts(id: String, at now: Int64) async throws(StoreError) -> CustomerChange {
+        guard let customer = customersByID[id] else { throw .customerNotFound(id) }
+        let before = customerConflicts.count
+        customerConflicts.removeAll { $0.customerID == id || $0.otherCustomerID == id }
+        let events = appendEvents([
+            CustomerMatching.event(
+                .conflictsResolved, at: now,
+                CustomerEventData(customer: id, conflicts: before - customerConflicts.count))
+        ])
+        return CustomerChange(customer: customer, events: events)
+    }
+
     public func eraseCustomer(id: String, at now: Int64) async throws(StoreError) -> CustomerChange {
         guard let customer = customersByID[id] else { throw .customerNotFound(id) }
         let erased = CustomerMatching.erased(customer, at: max(customer.updatedAt, now))
@@ -119,12 +131,7 @@ extension MemoryBookingStore: CustomerStore {
                     otherCustomerID: planned.otherCustomerID, bookingID: booking, detail: planned.detail,
                     createdAt: now))
             nextConflictID += 1
-            events.append(
-                CustomerMatching.event(
-                    .conflict, at: now,
-                    CustomerEventData(
-                        customer: planned.customerID, other: planned.otherCustomerID, booking: booking,
-                        kind: planned.kind.rawValue)))
+            events.append(planned.event(booking: booking, at: now))
         }
         return appendEvents(events)
     }

@@ -112,6 +112,25 @@ extension SQLiteBookingStore: CustomerStore {
         }
     }
 
+    public func resolveCustomerConflicts(id: String, at now: Int64) async throws(StoreError) -> CustomerChange {
+        try await run {
+            try await self.pool.write { db in
+                guard let customer = try Self.fetchCustomer(db, id: id) else { throw StoreError.customerNotFound(id) }
+                try db.execute(
+                    sql: "DELETE FROM customer_conflicts WHERE customer_id = ? OR other_customer_id = ?",
+                    arguments: [id, id])
+                let closed = db.changesCount
+                let events = try Self.appendEvents(
+                    db,
+                    [
+                        CustomerMatching.event(
+                            .conflictsResolved, at: now, CustomerEventData(customer: id, conflicts: closed))
+                    ])
+                return CustomerChange(customer: customer, events: events)
+            }
+        }
+    }
+
     public func eraseCustomer(id: String, at now: Int64) async throws(StoreError) -> CustomerChange {
         try await run {
             try await self.pool.write { db in
@@ -195,12 +214,7 @@ extension SQLiteBookingStore: CustomerStore {
                     conflict.kind.rawValue, conflict.customerID, conflict.otherCustomerID, booking, conflict.detail,
                     now,
                 ])
-            events.append(
-                CustomerMatching.event(
-                    .conflict, at: now,
-                    CustomerEventData(
-                        customer: conflict.customerID, other: conflict.otherCustomerID, booking: booking,
-                        kind: conflict.kind.rawValue)))
+            events.append(conflict.event(booking: booking, at: now))
         }
         return try appendEvents(db, events)
     }

@@ -182,6 +182,20 @@ def test_merging_moves_the_bookings_and_settles_the_conflict(daemon, client):
     assert data == {"customer": x["customer_id"], "other": y["customer_id"], "bookings": 1}
 
 
+def test_resolving_closes_the_conflicts_and_keeps_the_records(daemon, client):
+    booked(client, "10:00", "Rita", email="rita@example.com")
+    renamed = booked(client, "11:00", "Rita R.", email="rita@example.com")
+    customer = renamed["customer_id"]
+    assert customer_file(client, customer)["customer"]["open_conflicts"] == 1
+    resolved = client.post(f"/v1/customers/{customer}/resolve")
+    assert resolved.status == 200, resolved
+    assert resolved.json()["conflicts"] == [] and resolved.json()["customer"]["name"] == "Rita"
+    assert client.get("/v1/customers?conflicts=true").json()["customers"] == []
+    [(_, data)] = [e for e in events(daemon, "customer.") if e[0] == "customer.conflicts_resolved"]
+    assert data == {"customer": customer, "conflicts": 1}
+    assert_problem(client.post("/v1/customers/cu_nobody/resolve"), 404, "not_found")
+
+
 def test_erasing_removes_personal_data_keeps_bookings_and_records_an_event(daemon, client):
     booking = booked(client, "10:00", "Ida Imhof", email="ida@example.com", phone="0151 7777777")
     customer = booking["customer_id"]
@@ -279,6 +293,9 @@ def test_slotctl_customers_lists_shows_notes_merges_and_erases(daemon, client, s
     assert "note:      prefers Lena" in noted
     merged = slotctl_for(daemon, "customers", "merge", x["customer_id"], "--from", y["customer_id"]).stdout
     assert f"{y['customer_id']} merged into {x['customer_id']}" in merged and "3 bookings" in merged
+    assert "conflicts" not in merged.split("history:")[1], "the merge settled the two records' conflict"
+    resolved = slotctl_for(daemon, "customers", "resolve", x["customer_id"]).stdout
+    assert f"conflicts of {x['customer_id']} closed" in resolved
 
     refused = slotctl_for(daemon, "customers", "erase", x["customer_id"], check=None)
     assert refused.returncode != 0 and "--yes" in refused.stderr

@@ -159,6 +159,21 @@ struct CustomerStoreTests {
     }
 
     @Test(arguments: StoreKind.allCases)
+    func resolvingClosesTheConflictsAndKeepsTheRecordsApart(_ kind: StoreKind) async throws {
+        let store = try kind.make()
+        let x = try await Fixture.book(store, Fixture.booking(email: nil, phone: "+4915100000001"))
+        let y = try await Fixture.book(store, Fixture.booking(at: 60, email: "kim@example.com", phone: nil))
+        _ = try await Fixture.book(store, Fixture.booking(at: 120, email: "kim@example.com", phone: "+4915100000001"))
+        let records = try customers(store)
+        let change = try await records.resolveCustomerConflicts(id: y.customerID, at: Fixture.now)
+        #expect(change.events.map(\.type) == ["customer.conflicts_resolved"])
+        #expect(event(change.events.first)?["conflicts"] as? Int == 1)
+        #expect(try await records.customerHistory(id: x.customerID)?.conflicts == [])
+        #expect(try await records.searchCustomers(CustomerSearch(onlyConflicts: true)).isEmpty)
+        #expect(try await records.searchCustomers(CustomerSearch()).count == 2, "both records stay")
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func erasingRemovesPersonalDataKeepsBookingsAndRecordsAnEvent(_ kind: StoreKind) async throws {
         let store = try kind.make()
         let booking = try await Fixture.book(

@@ -105,6 +105,14 @@ struct CustomerService: Sendable {
         return try await file(id: id)
     }
 
+    /// `POST /v1/customers/{id}/resolve`: the desk closes the customer's conflicts and keeps the records apart.
+    func resolve(id: String) async throws -> CustomerFile {
+        try await exists(id)
+        let change = try await store().resolveCustomerConflicts(id: id, at: service.clock.now())
+        publish(change, "customer conflicts resolved")
+        return try await file(id: id)
+    }
+
     /// `POST /v1/customers/{id}/erase`: personal data removed, bookings kept, an event recorded.
     func erase(id: String) async throws -> CustomerFile {
         try await exists(id)

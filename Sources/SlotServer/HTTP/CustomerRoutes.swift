@@ -29,6 +29,10 @@ struct CustomerRoutes: Sendable {
             let merge = try decode(CustomerMergeRequest.self, from: try await collectBody(request, limit: 64 << 10))
             return try json(try await customers.merge(into: try customerID(context), merge))
         }
+        router.post("/v1/customers/:id/resolve") { _, context in
+            try context.require(.customers)
+            return try json(try await customers.resolve(id: try customerID(context)))
+        }
         router.post("/v1/customers/:id/erase") { _, context in
             try context.require(.admin)
             return try json(try await customers.erase(id: try customerID(context)))

@@ -11,20 +11,22 @@ struct CustomersCommand: OnlineCommand {
             number however typed); --conflicts lists only those with a booking whose contact did not fit one record.
             `show ID` prints the record, its totals, every booking and its open conflicts.
             `note ID TEXT` sets the desk's note ("" removes it); `merge ID --from OTHER` moves OTHER's bookings to ID
-            and deletes OTHER (staff, admin); `erase ID --yes` removes the customer's personal data for good and keeps
+            and deletes OTHER; `resolve ID` closes ID's conflicts and keeps the records apart (staff, admin);
+            `erase ID --yes` removes the customer's personal data for good and keeps
             the bookings (admin).
             \(OnlineExit.help(examples:
                 "slotctl customers --search meyer", "slotctl customers --search \"0151 234\"",
                 "slotctl customers --conflicts", "slotctl customers show cu_3f9a2c…",
                 #"slotctl customers note cu_3f9a2c… "prefers Lena""#,
-                "slotctl customers merge cu_3f9a2c… --from cu_77b1d0…",
+                "slotctl customers merge cu_3f9a2c… --from cu_77b1d0…", "slotctl customers resolve cu_3f9a2c…",
                 "slotctl customers erase cu_3f9a2c… --yes"))
             """)
 
     @OptionGroup var connection: ConnectionOptions
     @ParentCommand var root: SlotCtl
 
-    @Argument(help: "Nothing to list, or `show ID`, `note ID TEXT`, `merge ID`, `erase ID`.") var action: [String] = []
+    @Argument(help: "Nothing to list, or `show ID`, `note ID TEXT`, `merge ID`, `resolve ID`, `erase ID`.")
+    var action: [String] = []
     @Option(help: "Part of a name, e-mail or phone number.") var search: String?
     @Flag(help: "Only customers with a conflict waiting for the desk.") var conflicts = false
     @Option(help: "At most this many customers (1-500, default 100).") var limit: Int?
@@ -36,8 +38,8 @@ struct CustomersCommand: OnlineCommand {
         switch action.first {
         case nil:
             if from != nil || yes { throw ValidationError("--from is for merge and --yes for erase") }
-        case "show":
-            guard action.count == 2 else { throw ValidationError("`show` takes one customer id (cu_…)") }
+        case "show", "resolve":
+            guard action.count == 2 else { throw ValidationError("`\(action[0])` takes one customer id (cu_…)") }
         case "note":
             guard action.count == 3 else {
                 throw ValidationError(#"`note` takes a customer id and the note in quotes ("" removes it)"#)
@@ -53,8 +55,8 @@ struct CustomersCommand: OnlineCommand {
             }
         default:
             throw ValidationError(
-                "unknown action '\(action[0])' — use show ID, note ID TEXT, merge ID --from OTHER, erase ID --yes, "
-                    + "or nothing to list")
+                "unknown action '\(action[0])' — use show ID, note ID TEXT, merge ID --from OTHER, resolve ID, "
+                    + "erase ID --yes, or nothing to list")
         }
         if action.first != nil && listing {
             throw ValidationError("--search, --conflicts and --limit are for listing, not for `\(action[0])`")
@@ -74,6 +76,8 @@ struct CustomersCommand: OnlineCommand {
             (file, raw) = try client.call(
                 "POST", path + "/merge", body: SlotdClient.encode(CustomerMergeRequest(from: from ?? "")),
                 as: CustomerFile.self)
+        case "resolve":
+            (file, raw) = try client.call("POST", path + "/resolve", as: CustomerFile.self)
         case "erase":
             (file, raw) = try client.call("POST", path + "/erase", as: CustomerFile.self)
         default:
@@ -83,6 +87,7 @@ struct CustomersCommand: OnlineCommand {
         switch verb {
         case "note": emit("note of \(file.customer.id) saved")
         case "merge": emit("\(from ?? "") merged into \(file.customer.id)")
+        case "resolve": emit("conflicts of \(file.customer.id) closed; the records stay as they are")
         case "erase": emit("personal data of \(file.customer.id) erased; its \(file.bookings.count) bookings kept")
         default: break
         }
@@ -135,7 +140,7 @@ struct CustomersCommand: OnlineCommand {
         }
         if !file.conflicts.isEmpty {
             lines.append("")
-            lines.append("conflicts (merge with `slotctl customers merge ID --from OTHER`):")
+            lines.append("conflicts (`slotctl customers merge ID --from OTHER`, or `resolve ID` to keep them apart):")
             for conflict in file.conflicts {
                 lines.append("  - \(conflict.kind) (booking \(conflict.booking)): \(conflict.detail)")
             }
