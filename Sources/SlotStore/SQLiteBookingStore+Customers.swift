@@ -169,17 +169,11 @@ extension SQLiteBookingStore: CustomerStore {
         _ db: Database, _ info: CustomerInfo, freshID: String, at now: Int64
     ) throws -> (id: String, conflicts: [CustomerMatching.PlannedConflict]) {
         let byPhone = try info.phone.flatMap { phone in
-            try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT * FROM customers WHERE phone = ? ORDER BY created_at, id LIMIT 1"),
-                arguments: [phone]
-            ).map(decodeCustomer)
+            try Row.fetchOne(db.cachedStatement(sql: customerByPhone), arguments: [phone]).map(decodeCustomer)
         }
         let byEmail = try info.email.flatMap { email in
-            try Row.fetchOne(
-                db.cachedStatement(
-                    sql: "SELECT * FROM customers WHERE lower(email) = ? ORDER BY created_at, id LIMIT 1"),
-                arguments: [CustomerMatching.emailKey(email)]
-            ).map(decodeCustomer)
+            try Row.fetchOne(db.cachedStatement(sql: customerByEmail), arguments: [CustomerMatching.emailKey(email)])
+                .map(decodeCustomer)
         }
         let matching = CustomerMatching.match(info, byPhone: byPhone, byEmail: byEmail)
         guard let id = matching.customerID else {
@@ -198,6 +192,15 @@ extension SQLiteBookingStore: CustomerStore {
         }
         return (id, matching.conflicts)
     }
+
+    /// The oldest customer with a phone (through the partial index `customers_phone`).
+    static let customerByPhone = "SELECT * FROM customers WHERE phone = ? ORDER BY created_at, id LIMIT 1"
+
+    /// The oldest customer with an e-mail in any case. `email IS NOT NULL` is what lets SQLite use the partial index
+    /// `customers_email_key`: it does not infer it from `lower(email) = ?`, and scanned every customer instead.
+    static let customerByEmail = """
+        SELECT * FROM customers WHERE email IS NOT NULL AND lower(email) = ? ORDER BY created_at, id LIMIT 1
+        """
 
     /// Records a new booking's conflicts and their events.
     static func recordConflicts(

@@ -249,6 +249,21 @@ struct CustomerStoreTests {
         #expect(BookingPlanner.newBookingCode { _ in true } == nil, "a full code space is an error, not a loop")
     }
 
+    /// Each booking looks its customer up by phone and by e-mail: both through an index, never a scan.
+    @Test func matchingACustomerReadsAnIndexNotTheTable() throws {
+        let store = try SQLiteBookingStore(path: TempDirectory().path("plan.db"))
+        for (sql, index) in [
+            (SQLiteBookingStore.customerByPhone, "customers_phone"),
+            (SQLiteBookingStore.customerByEmail, "customers_email_key"),
+        ] {
+            let plan = try store.pool.read { db in
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: ["x"]).map { $0["detail"] as String }
+            }
+            #expect(plan.contains { $0.contains("USING INDEX \(index)") }, "\(plan)")
+            #expect(!plan.contains { $0.hasPrefix("SCAN customers") }, "\(plan)")
+        }
+    }
+
     // MARK: - Migration
 
     /// A database written before issue 14 (schema v6) opens with codes for its bookings, each booking keeping its
