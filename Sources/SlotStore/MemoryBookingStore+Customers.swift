@@ -86,6 +86,7 @@ extension MemoryBookingStore: CustomerStore {
             count += 1
         }
         customerConflicts.removeAll { $0.customerID == id || $0.otherCustomerID == id }
+        forgetMessagesAndAnswers(ofCustomer: id)
         let events = appendEvents([
             CustomerMatching.event(.erased, at: now, CustomerEventData(customer: id, bookings: count))
         ])

@@ -315,6 +315,16 @@ public actor MemoryBookingStore: SlotStorage {
         bookings.sorted { ($0.start, $0.id) < ($1.start, $1.id) }
     }
 
+    /// Erasure's part in the outbox and the idempotency keys: message jobs of the customer's bookings (they hold
+    /// the recipient and the rendered text) and stored answers about them, as SQLite deletes them.
+    func forgetMessagesAndAnswers(ofCustomer id: String) {
+        let bookings = Set(bookingsByID.values.filter { $0.customerID == id }.map(\.id))
+        outbox = outbox.filter { _, job in
+            !(job.kind.hasPrefix(NotificationJob.deliveryPrefix) && job.bookingID.map(bookings.contains) == true)
+        }
+        keys = keys.filter { _, record in record.bookingID.map(bookings.contains) != true }
+    }
+
     /// The booking with that id, or with that code when `id` is a booking code.
     private func lookup(_ id: String) -> StoredBooking? {
         if !id.hasPrefix("bk_"), let code = BookingCode.normalise(id) {

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import SlotCore
+import SlotEngine
 
 extension SQLiteBookingStore: CustomerStore {
     public func searchCustomers(_ search: CustomerSearch) async throws(StoreError) -> [CustomerListing] {
@@ -150,10 +151,22 @@ extension SQLiteBookingStore: CustomerStore {
                         WHERE customer_id = ?
                         """,
                     arguments: [CustomerMatching.erasedName, id])
-                // A conflict's detail quotes names and contact details.
+                // A conflict's detail quotes names and contact details; a message job (sent or not) holds the
+                // recipient and the rendered text; a stored idempotent answer holds the booking as answered.
                 try db.execute(
                     sql: "DELETE FROM customer_conflicts WHERE customer_id = ? OR other_customer_id = ?",
                     arguments: [id, id])
+                try db.execute(
+                    sql: """
+                        DELETE FROM outbox WHERE substr(kind, 1, ?) = ?
+                            AND booking_id IN (SELECT id FROM bookings WHERE customer_id = ?)
+                        """,
+                    arguments: [NotificationJob.deliveryPrefix.utf8.count, NotificationJob.deliveryPrefix, id])
+                try db.execute(
+                    sql: """
+                        DELETE FROM idempotency_keys WHERE booking_id IN (SELECT id FROM bookings WHERE customer_id = ?)
+                        """,
+                    arguments: [id])
                 let events = try Self.appendEvents(
                     db, [CustomerMatching.event(.erased, at: now, CustomerEventData(customer: id, bookings: count))])
                 return CustomerChange(customer: erased, events: events)

@@ -181,6 +181,15 @@ struct CustomerStoreTests {
         let other = try await Fixture.book(store, Fixture.booking(at: 60, customer: "Eli", email: "eli@example.com"))
         let records = try customers(store)
         _ = try await records.setCustomerNote(id: booking.customerID, note: "regular", at: Fixture.now)
+        // A message sent to her, and one to Eli, as the notification worker enqueues them.
+        for (bookingID, name) in [(booking.id, "Dana Dorn"), (other.id, "Eli")] {
+            try await store.enqueueJobs(
+                [
+                    OutboxEnqueue(
+                        kind: NotificationJob.deliveryPrefix + "smtp",
+                        object: ["booking": bookingID, "to": ["name": name]], dueAt: Fixture.now)
+                ], at: Fixture.now)
+        }
         let change = try await records.eraseCustomer(id: booking.customerID, at: Fixture.now + 60)
         #expect(change.customer.name == "(erased)")
         #expect(change.customer.email == nil && change.customer.phone == nil && change.customer.note.isEmpty)
@@ -191,6 +200,10 @@ struct CustomerStoreTests {
         #expect(kept.status == .confirmed && kept.price == booking.price, "the booking stays for the books")
         #expect(try await store.booking(id: other.id)?.customer.name == "Eli", "other customers are untouched")
         #expect(try await records.searchCustomers(CustomerSearch(text: "dana")).isEmpty)
+        let messages = try await store.outboxJobs(state: nil, limit: 100).filter {
+            $0.kind.hasPrefix(NotificationJob.deliveryPrefix)
+        }
+        #expect(messages.map { $0.object["booking"] as? String } == [other.id], "her message is gone, Eli's stays")
         // Nothing personal is left in the event log.
         for event in try await store.events(after: 0, typePrefix: nil, limit: 100) {
             let text = String(decoding: event.data, as: UTF8.self)
