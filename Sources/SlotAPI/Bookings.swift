@@ -117,9 +117,15 @@ public struct BookingDetails: Codable, Hashable, Sendable {
     public var payment: PaymentDetails?
     /// The card on file (`policies.card_on_file`; nil when none is saved or being saved) and its fee.
     public var card: CardDetails?
+    /// The short code to read out on the phone (`K7MQ4X`), accepted wherever the id is.
+    public var code: String?
+    /// The customer record the booking is filed under (`cu_…`, `GET /v1/customers/{id}`).
+    public var customerID: String?
 
     enum CodingKeys: String, CodingKey {
         case id, status, service, services, variant, staff, start, end, price, deposit, customer, notes, payment, card
+        case code
+        case customerID = "customer_id"
         case holdExpiresAt = "hold_expires_at"
         case cancelReason = "cancel_reason"
         case createdAt = "created_at"
@@ -130,8 +136,10 @@ public struct BookingDetails: Codable, Hashable, Sendable {
         id: String, status: BookingStatus, service: String, services: [String], variant: String?, staff: String,
         start: String, end: String, price: Price, deposit: Price?, customer: CustomerDetails, notes: String?,
         holdExpiresAt: String?, cancelReason: String?, createdAt: String, updatedAt: String,
-        payment: PaymentDetails? = nil
+        payment: PaymentDetails? = nil, code: String? = nil, customerID: String? = nil
     ) {
+        self.code = code
+        self.customerID = customerID
         self.id = id
         self.status = status
         self.service = service

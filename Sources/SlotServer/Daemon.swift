@@ -138,7 +138,8 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
         provider: providers.payment.name, collectsOnline: providers.payment.collectsOnline, store: store,
         savesCards: providers.payment.collectsOnline && providers.payment.savesCards)
     let service = BookingService(
-        store: store, rules: rules, bus: bus, clock: configuration.clock, logger: logger, payments: payments)
+        store: store, rules: rules, bus: bus, clock: configuration.clock, logger: logger, payments: payments,
+        phoneCountry: configuration.country)
     let paymentJobs = PaymentJobs(
         store: store, provider: providers.payment, bus: bus, clock: configuration.clock, logger: logger)
     // The customer links (web:) before the outbox: notifications carry them.

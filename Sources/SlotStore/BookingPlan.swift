@@ -39,6 +39,37 @@ enum BookingPlanner {
     /// A new random customer id: `cu_` and 16 base-32 characters.
     static func newCustomerID() -> String { "cu_" + randomToken(16) }
 
+    /// A new booking code (`BookingCode`) that `isTaken` says is free: drawn again on a collision, inside the
+    /// caller's write transaction so no other writer can take it in between. Nil after 32 collisions in a row,
+    /// which means the code space is nearly full (hundreds of millions of bookings): `StoreError.codesExhausted`.
+    static func newBookingCode(isTaken: (String) throws -> Bool) rethrows -> String? {
+        for _ in 0..<32 {
+            let code = randomCode()
+            if try !isTaken(code) { return code }
+        }
+        return nil
+    }
+
+    /// Six characters of `BookingCode.alphabet`, uniformly: 5 random bits each, a draw of 31 (outside the
+    /// 31-character alphabet) drawn again.
+    static func randomCode() -> String {
+        var generator = SystemRandomNumberGenerator()
+        var characters: [Character] = []
+        var bits: UInt64 = 0
+        var left = 0
+        while characters.count < BookingCode.length {
+            if left == 0 {
+                bits = generator.next()
+                left = 12
+            }
+            let index = Int(bits & 31)
+            bits >>= 5
+            left -= 1
+            if index < BookingCode.alphabet.count { characters.append(BookingCode.alphabet[index]) }
+        }
+        return String(characters)
+    }
+
     static func randomToken(_ count: Int) -> String {
         let alphabet = Array("0123456789abcdefghjkmnpqrstvwxyz")
         var generator = SystemRandomNumberGenerator()

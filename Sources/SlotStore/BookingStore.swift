@@ -19,7 +19,7 @@ public protocol BookingStore: Sendable {
         check: @escaping @Sendable (_ conflicting: [StoredBooking]) -> Rejection?
     ) async throws(StoreError) -> BookingCreation<Rejection>
 
-    /// The booking with that id, or nil.
+    /// The booking with that id (or that booking code, `BookingCode`), or nil.
     func booking(id: String) async throws(StoreError) -> StoredBooking?
 
     /// Bookings whose start lies in the query's window, filtered by staff and status, ordered by start.
@@ -152,7 +152,7 @@ public struct BookingTimes: Hashable, Sendable {
     public var window: Interval { conflictWindow ?? busy }
 }
 
-/// Who booked.
+/// Who booked, as they gave it for one booking (a booking keeps these even when its customer record differs).
 public struct CustomerInfo: Hashable, Sendable {
     public var name: String
     public var email: String?
@@ -165,8 +165,8 @@ public struct CustomerInfo: Hashable, Sendable {
     }
 }
 
-/// A booking to create. The caller (the server) has resolved the offering and the staff member; the store assigns
-/// the id and the customer id.
+/// A booking to create. The caller (the server) has resolved the offering and the staff member and normalised the
+/// customer's phone to E.164; the store assigns the id, the code and the customer (`CustomerMatching`).
 public struct NewBooking: Hashable, Sendable {
     public var staffID: String
     /// Service ids in order (several back to back are one booking).
@@ -227,6 +227,8 @@ public struct StoredBooking: Hashable, Sendable {
     /// How many times the booking changed after it was made (a transition or a move each count one): durable, so
     /// a calendar's `SEQUENCE` rises with every change and never goes down, whatever the clock does.
     public var revision: Int
+    /// The short code a person reads out on the phone (`BookingCode`), unique; accepted wherever the id is.
+    public var code: String = ""
 
     public init(
         id: String, status: BookingState, staffID: String, services: [String], variant: String?, start: Int64,

@@ -16,12 +16,15 @@ final class BookingService: Sendable {
     let logger: Logger
     /// The payment provider in force and the deposits' records, for holds and the bookings' `payment`.
     let payments: PaymentDirectory
+    /// The default country of customers' phone numbers (ISO 3166, `country:` in slotd.yaml).
+    let phoneCountry: String
 
     init(
         store: any BookingStore, rules: RuleHolder, bus: EventBus, clock: WallClock, logger: Logger,
-        payments: PaymentDirectory = .manual
+        payments: PaymentDirectory = .manual, phoneCountry: String = "DE"
     ) {
         self.store = store
+        self.phoneCountry = phoneCountry
         self.payments = payments
         self.rules = rules
         self.bus = bus
@@ -278,6 +281,10 @@ final class BookingService: Sendable {
         var waiver: Waiver
         /// Why a forced booking is forced, trimmed.
         var forceReason: String?
+        /// The customer's e-mail, trimmed (nil when not given).
+        var email: String?
+        /// The customer's phone in E.164 (nil when not given).
+        var phone: String?
     }
 
     /// Checks every field of a create request (no store involved), so one `422` names every problem; a walk-in or
@@ -360,8 +367,17 @@ final class BookingService: Sendable {
         {
             problems.append(FieldProblem(field: "customer.email", reason: "is not an email address"))
         }
-        if let phone = request.customer.phone, phone.count > 40 {
-            problems.append(FieldProblem(field: "customer.phone", reason: "at most 40 characters"))
+        var phone: String?
+        if let text = request.customer.phone, !text.trimmingCharacters(in: .whitespaces).isEmpty {
+            if text.count > 40 {
+                problems.append(FieldProblem(field: "customer.phone", reason: "at most 40 characters"))
+            } else if Self.controlCharacterProblem(text, field: "customer.phone", allowingLineBreaks: false) == nil {
+                // (A control character is reported once, below, with the other fields'.)
+                switch Self.phoneNumber(text, country: phoneCountry) {
+                case .success(let number): phone = number
+                case .failure(let problem): problems.append(problem.field)
+                }
+            }
         }
         if let notes = request.notes, notes.count > 2000 {
             problems.append(FieldProblem(field: "notes", reason: "at most 2000 characters"))
@@ -378,8 +394,31 @@ final class BookingService: Sendable {
             problems.append(FieldProblem(field: "Idempotency-Key", reason: "must be 1 to 200 characters"))
         }
         guard problems.isEmpty, let offering, let start else { throw APIError.invalid(problems) }
+        let email = request.customer.email.map { $0.trimmingCharacters(in: .whitespaces) }.flatMap {
+            $0.isEmpty ? nil : $0
+        }
         return CheckedCreate(
-            offering: offering, choice: choice, start: start, name: name, waiver: waiver, forceReason: forceReason)
+            offering: offering, choice: choice, start: start, name: name, waiver: waiver, forceReason: forceReason,
+            email: email, phone: phone)
+    }
+
+    /// A typed phone number in E.164, or the problem saying how to write it (`country` gives numbers without `+`
+    /// their calling code).
+    static func phoneNumber(_ text: String, country: String) -> Result<String, PhoneProblem> {
+        switch PhoneNumber.normalise(text, defaultCountry: country) {
+        case .success(let number):
+            return .success(number.e164)
+        case .failure(let problem):
+            return .failure(PhoneProblem(field: FieldProblem(
+                field: "customer.phone",
+                reason: "'\(text)' is not a phone number: it \(problem) (e.g. +49 151 12345678, or 0151 12345678 "
+                    + "for a number in \(country))")))
+        }
+    }
+
+    /// A phone number that is not one, as the field problem to answer with.
+    struct PhoneProblem: Error {
+        var field: FieldProblem
     }
 
     /// Creates a booking; `requester` decides whether a walk-in or forced booking may be made, and is recorded in
@@ -440,9 +479,7 @@ final class BookingService: Sendable {
                 staffID: staffID, services: offering.serviceIDs, variant: request.variant,
                 times: times,
                 price: terms.price, deposit: deposit,
-                customer: CustomerInfo(
-                    name: name, email: request.customer.email.flatMap { $0.isEmpty ? nil : $0 },
-                    phone: request.customer.phone.flatMap { $0.isEmpty ? nil : $0 }),
+                customer: CustomerInfo(name: name, email: checked.email, phone: checked.phone),
                 notes: request.notes ?? "", holdExpiresAt: holdExpiresAt, override: override, savesCard: savesCard)
             let creation = try await store.createBooking(new, at: now, idempotency: idempotency) { conflicting in
                 // The one decision function, run inside the store's write transaction.
@@ -560,7 +597,7 @@ final class BookingService: Sendable {
     func booking(id: String) async throws -> BookingDetails {
         let loaded = try loaded()
         guard let booking = try await store.booking(id: id) else {
-            throw APIError(.bookingNotFound, "no booking with id '\(id)'")
+            throw APIError(.bookingNotFound, "no booking with id or code '\(id)'")
         }
         return try await payments.booking(booking, wire: WireMapping(zone: loaded.ruleSet.shop.timeZone))
     }
@@ -638,8 +675,10 @@ final class BookingService: Sendable {
     func reschedule(_ id: String, to text: String, staff: String? = nil) async throws -> BookingDetails {
         let loaded = try loaded()
         guard let booking = try await store.booking(id: id) else {
-            throw APIError(.bookingNotFound, "no booking with id '\(id)'")
+            throw APIError(.bookingNotFound, "no booking with id or code '\(id)'")
         }
+        // The id, also when `id` is the booking's code: the move must not see the booking as its own obstacle.
+        let id = booking.id
         let zone = loaded.ruleSet.shop.timeZone
         let now = clock.now()
         var problems: [FieldProblem] = []

@@ -28,7 +28,8 @@ struct WireMapping {
                 name: booking.customer.name, email: booking.customer.email, phone: booking.customer.phone),
             notes: booking.notes.isEmpty ? nil : booking.notes, holdExpiresAt: booking.holdExpiresAt.map(time),
             cancelReason: booking.cancellation.flatMap { $0.reason.isEmpty ? nil : $0.reason },
-            createdAt: time(booking.createdAt), updatedAt: time(booking.updatedAt))
+            createdAt: time(booking.createdAt), updatedAt: time(booking.updatedAt),
+            code: booking.code.isEmpty ? nil : booking.code, customerID: booking.customerID)
     }
 
     func service(_ service: Service, staff: [StaffMember]) -> ServiceInfo {

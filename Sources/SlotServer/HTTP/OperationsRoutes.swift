@@ -209,7 +209,7 @@ struct OperationsRoutes: Sendable {
                     id: customer.id, name: customer.name, email: customer.email, phone: customer.phone,
                     createdAt: wire.time(customer.createdAt), updatedAt: wire.time(customer.updatedAt))
             },
-            bookings: bookings.map { ExportDocument.Booking(customerID: $0.customerID, details: wire.booking($0)) })
+            bookings: bookings.map(wire.booking))
         return try json(document)
     }
 }
@@ -225,7 +225,8 @@ struct ExportDocument: Encodable, Sendable {
     var services: [ServiceInfo]
     var staff: [StaffInfo]
     var customers: [Customer]
-    var bookings: [Booking]
+    /// Each carries its `customer_id`.
+    var bookings: [BookingDetails]
 
     enum CodingKeys: String, CodingKey {
         case format, shop, services, staff, customers, bookings
@@ -258,20 +259,6 @@ struct ExportDocument: Encodable, Sendable {
             try container.encode(phone, forKey: .phone)
             try container.encode(createdAt, forKey: .createdAt)
             try container.encode(updatedAt, forKey: .updatedAt)
-        }
-    }
-
-    /// A booking as the API shows it, plus the customer's id.
-    struct Booking: Encodable, Sendable {
-        var customerID: String
-        var details: BookingDetails
-
-        enum CodingKeys: String, CodingKey { case customerID = "customer_id" }
-
-        func encode(to encoder: any Encoder) throws {
-            try details.encode(to: encoder)
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(customerID, forKey: .customerID)
         }
     }
 }

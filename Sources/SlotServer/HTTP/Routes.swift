@@ -201,6 +201,7 @@ struct Routes: Sendable {
         outbox?.register(on: router)
         operations?.register(on: router)
         feeds?.register(on: router)
+        CustomerRoutes(customers: CustomerService(service: service)).register(on: router)
         allowed.load(router.routes.map { ($0.method.rawValue, $0.path.description) })
         return router
     }

@@ -156,6 +156,8 @@ struct PublicBookingAnswer: Encodable, Sendable {
         var value = try JSONCoding.decoder.decode(JSONValue.self, from: try JSONCoding.encoder.encode(details))
         guard case .object(var members) = value else { return value }
         members["id"] = nil
+        // The customer keeps the booking's code (to read out when calling the shop), not the shop's record id.
+        members["customer_id"] = nil
         if case .object(var payment) = members["payment"] {
             payment["reference"] = nil
             members["payment"] = .object(payment)

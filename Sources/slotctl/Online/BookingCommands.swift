@@ -67,7 +67,8 @@ struct BookCommand: OnlineCommand {
         if connection.json { return emitJSON(raw) }
         let names = CatalogNames.fetch(client)
         let kind = force ? " (forced: \(reason ?? ""))" : walkIn ? " (walk-in)" : ""
-        emit("booked \(booking.id)\(kind) — \(BookingText.summary(booking, names: names))")
+        emit("booked \(booking.id)\(BookingText.codeSuffix(booking))\(kind) — "
+            + BookingText.summary(booking, names: names))
         emit(BookingText.details(booking, names: names))
     }
 }
@@ -115,10 +116,10 @@ struct BookingsCommand: OnlineCommand {
         if connection.json { return emitJSON(raw) }
         guard !list.bookings.isEmpty else { return emit("no bookings") }
         let names = CatalogNames.fetch(client)
-        var table = TextTable("ID", "DATE", "TIME", "STAFF", "SERVICE", "CUSTOMER", "STATUS")
+        var table = TextTable("ID", "CODE", "DATE", "TIME", "STAFF", "SERVICE", "CUSTOMER", "STATUS")
         for booking in list.bookings {
             table.add(
-                booking.id, TimeText.day(booking.start),
+                booking.id, booking.code.map(BookingText.code) ?? "", TimeText.day(booking.start),
                 "\(TimeText.time(booking.start))–\(TimeText.time(booking.end))", booking.staff,
                 names.services(booking.services, variant: booking.variant), booking.customer.name,
                 booking.status.rawValue)
@@ -135,7 +136,7 @@ struct ShowCommand: OnlineCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @ParentCommand var root: SlotCtl
-    @Argument(help: "The booking id (bk_…).") var id: String
+    @Argument(help: "The booking id (bk_…) or its code (K7M-Q4X).") var id: String
 
     func perform(_ client: SlotdClient) throws(OnlineFailure) {
         let (booking, raw) = try client.call(
@@ -157,7 +158,7 @@ struct CancelCommand: OnlineCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @ParentCommand var root: SlotCtl
-    @Argument(help: "The booking id (bk_…).") var id: String
+    @Argument(help: "The booking id (bk_…) or its code (K7M-Q4X).") var id: String
     @Option(help: "Why it is cancelled.") var reason: String?
 
     func perform(_ client: SlotdClient) throws(OnlineFailure) {
@@ -188,7 +189,7 @@ struct RescheduleCommand: OnlineCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @ParentCommand var root: SlotCtl
-    @Argument(help: "The booking id (bk_…).") var id: String
+    @Argument(help: "The booking id (bk_…) or its code (K7M-Q4X).") var id: String
     @Option(
         name: [.customLong("start"), .customLong("to")],
         help: "The new start: HH:MM (today), tomorrow 10:00, tue 10:00, YYYY-MM-DDTHH:MM (--to is the same).")
@@ -218,7 +219,7 @@ struct ConfirmCommand: OnlineCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @ParentCommand var root: SlotCtl
-    @Argument(help: "The booking id (bk_…).") var id: String
+    @Argument(help: "The booking id (bk_…) or its code (K7M-Q4X).") var id: String
 
     func perform(_ client: SlotdClient) throws(OnlineFailure) {
         try transition(client, id: id, action: "confirm", body: nil, json: connection.json)
@@ -233,7 +234,7 @@ struct CompleteCommand: OnlineCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @ParentCommand var root: SlotCtl
-    @Argument(help: "The booking id (bk_…).") var id: String
+    @Argument(help: "The booking id (bk_…) or its code (K7M-Q4X).") var id: String
 
     func perform(_ client: SlotdClient) throws(OnlineFailure) {
         try transition(client, id: id, action: "complete", body: nil, json: connection.json)
@@ -248,7 +249,7 @@ struct NoShowCommand: OnlineCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @ParentCommand var root: SlotCtl
-    @Argument(help: "The booking id (bk_…).") var id: String
+    @Argument(help: "The booking id (bk_…) or its code (K7M-Q4X).") var id: String
 
     func perform(_ client: SlotdClient) throws(OnlineFailure) {
         try transition(client, id: id, action: "no-show", body: nil, json: connection.json)
@@ -280,6 +281,7 @@ enum BookingText {
     ) -> String {
         var lines = [
             "  id:        \(booking.id)",
+            "  code:      \(booking.code.map(code) ?? "-")",
             "  status:    \(booking.status)",
             "  when:      \(TimeText.span(booking.start, booking.end))",
             "  staff:     \(names.staffName(booking.staff)) (\(booking.staff))",
@@ -336,4 +338,10 @@ enum BookingText {
         }
         return text
     }
+
+    /// A booking code as people read it out (`K7M-Q4X`).
+    static func code(_ code: String) -> String { BookingCode.display(code) }
+
+    /// ` · code K7M-Q4X` after an id, or nothing for a booking without a code.
+    static func codeSuffix(_ booking: BookingDetails) -> String { booking.code.map { " · code \(code($0))" } ?? "" }
 }
