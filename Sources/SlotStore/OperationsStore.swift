@@ -8,6 +8,16 @@ public struct StoredCustomer: Hashable, Sendable {
     public var phone: String?
     public var createdAt: Int64
     public var updatedAt: Int64
+
+    /// A row as read (the stores outside this module build it too).
+    package init(id: String, name: String, email: String?, phone: String?, createdAt: Int64, updatedAt: Int64) {
+        self.id = id
+        self.name = name
+        self.email = email
+        self.phone = phone
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
 }
 
 /// A new event that belongs to no booking transition (rule reloads, rule conflicts).

@@ -54,9 +54,9 @@ struct PaymentStoreTests {
         return (booking, events)
     }
 
-    @Test("a deposit is recorded once; a second record returns the first", arguments: StoreKind.allCases)
+    @Test("a deposit is recorded once; a second record returns the first", arguments: StoreKind.tested)
     func recordDepositOnce(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let booking = try await Self.hold(store)
         let first = try await Self.record(store, booking)
         #expect(first.status == .pending && first.reference == "pi_\(booking.id)" && first.clientSecret == "cs_1")
@@ -76,9 +76,9 @@ struct PaymentStoreTests {
 
     @Test(
         "settling moves the payment once, drops the secret and appends payment.<status>",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.tested)
     func settleOnce(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let booking = try await Self.holdWithDeposit(store)
         let events = try await store.settlePayment(
             bookingID: booking.id, status: .cancelled, refundReference: nil, reason: "booking no longer held",
@@ -98,9 +98,9 @@ struct PaymentStoreTests {
             ).isEmpty)
     }
 
-    @Test("a paid webhook confirms the hold in one write; its redelivery is a duplicate", arguments: StoreKind.allCases)
+    @Test("a paid webhook confirms the hold in one write; its redelivery is a duplicate", arguments: StoreKind.tested)
     func webhookConfirmsTheHold(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let booking = try await Self.holdWithDeposit(store)
         let (id, events) = try await Self.applied(store, Self.webhook(booking, .succeeded), at: Self.now + 60)
         #expect(id == booking.id)
@@ -115,9 +115,9 @@ struct PaymentStoreTests {
 
     @Test(
         "a declined attempt is an event, but the payment stays pending with its secret",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.tested)
     func declinedAttemptStaysPending(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let booking = try await Self.hold(store)
         let recorded = try await Self.record(store, booking)
         let (_, events) = try await Self.applied(store, Self.webhook(booking, .failed), at: Self.now + 60)
@@ -126,9 +126,9 @@ struct PaymentStoreTests {
         #expect(try await store.booking(id: booking.id)?.status == .held)
     }
 
-    @Test("money paid after the hold expired is recorded and a refund enqueued", arguments: StoreKind.allCases)
+    @Test("money paid after the hold expired is recorded and a refund enqueued", arguments: StoreKind.tested)
     func paidAfterExpiryIsRefunded(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let booking = try await Self.holdWithDeposit(store)
         _ = try await store.expireHolds(at: Self.now + 900)
         let (_, events) = try await Self.applied(store, Self.webhook(booking, .succeeded), at: Self.now + 960)
@@ -141,9 +141,9 @@ struct PaymentStoreTests {
         #expect(refunds.first?.createdAt == Self.now + 960)
     }
 
-    @Test("a webhook finds its booking by the payment's reference, and records a refund", arguments: StoreKind.allCases)
+    @Test("a webhook finds its booking by the payment's reference, and records a refund", arguments: StoreKind.tested)
     func webhookByReference(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let booking = try await Self.holdWithDeposit(store)
         _ = try await store.applyPaymentWebhook(Self.webhook(booking, .succeeded), at: Self.now + 60)
         var refund = Self.webhook(nil, .refunded, event: "evt_2", reference: "pi_\(booking.id)")
@@ -156,9 +156,9 @@ struct PaymentStoreTests {
 
     @Test(
         "a webhook for no known booking, without a status, or for no deposit is ignored, once",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.tested)
     func ignoredWebhooksAreRecorded(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let unknown = Self.webhook(nil, .succeeded, event: "evt_unknown", reference: "pi_nobody")
         #expect(try await store.applyPaymentWebhook(unknown, at: Self.now) == .ignored)
         #expect(try await store.applyPaymentWebhook(unknown, at: Self.now) == .duplicate, "recorded all the same")
@@ -173,9 +173,9 @@ struct PaymentStoreTests {
 
     @Test(
         "a payment reported before its deposit job recorded it is recorded by the webhook",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.tested)
     func webhookBeforeTheDepositJob(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let booking = try await Self.hold(store)
         _ = try await store.applyPaymentWebhook(Self.webhook(booking, .succeeded), at: Self.now + 30)
         let payment = try #require(try await store.payment(bookingID: booking.id))
@@ -188,9 +188,9 @@ struct PaymentStoreTests {
 /// What operations need of both stores: events outside a booking, counts, customers, health and backups.
 @Suite("operations store")
 struct OperationsStoreTests {
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.tested)
     func eventsCountsAndCustomers(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let first = try await Fixture.book(store, Fixture.booking())
         _ = try await Fixture.book(store, Fixture.booking(at: 60, customer: "Kim K."))
         _ = try await Fixture.book(store, Fixture.booking(at: 120, customer: "Lou", email: "lou@example.com"))
