@@ -33,9 +33,12 @@ public final class PostgresBookingStore: Sendable {
 
     /// How often a transaction runs at most when PostgreSQL aborts it for a conflict with another writer.
     static let maxAttempts = 5
+    /// How long one store operation may take (waiting for a connection included) before it answers `unavailable`.
+    let operationTimeout: Duration
 
     private init(location: PostgresLocation, logger: Logger) {
         self.location = location
+        operationTimeout = .seconds(location.operationTimeoutSeconds)
         self.logger = logger
         let client = PostgresClient(configuration: location.clientConfiguration, backgroundLogger: logger)
         self.client = client
@@ -114,11 +117,17 @@ public final class PostgresBookingStore: Sendable {
     /// Runs `body` in one transaction (READ COMMITTED; the lock scheme above orders conflicting writers), again
     /// when PostgreSQL aborts it for a conflict with a concurrent transaction, at most `maxAttempts` times.
     @discardableResult
-    func write<T: Sendable>(_ body: @escaping (PostgresConnection) async throws -> T) async throws(StoreError) -> T {
+    func write<T: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws(StoreError) -> T {
         var attempt = 1
         while true {
             do {
-                return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+                return try await withDeadline {
+                    try await self.client.withTransaction(logger: self.logger) { connection in
+                        try await body(connection)
+                    }
+                }
             } catch {
                 if let refusal = Self.storeRefusal(error) { throw refusal }
                 if attempt < Self.maxAttempts, Self.isRetryable(error) {
@@ -131,13 +140,38 @@ public final class PostgresBookingStore: Sendable {
     }
 
     /// Runs `body` on one pooled connection, outside an explicit transaction.
-    func read<T: Sendable>(_ body: @escaping (PostgresConnection) async throws -> T) async throws(StoreError) -> T {
+    func read<T: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws(StoreError) -> T {
         do {
-            return try await client.withConnection { connection in try await body(connection) }
+            return try await withDeadline {
+                try await self.client.withConnection { connection in try await body(connection) }
+            }
         } catch let error as StoreError {
             throw error
         } catch {
             throw Self.storeError(error)
+        }
+    }
+
+    /// Runs `operation`, or gives up after `operationTimeout` with `unavailable` (a 503 for the client): while
+    /// PostgreSQL is down the connection pool keeps trying to connect and a request would otherwise wait forever.
+    func withDeadline<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+        let timeout = operationTimeout
+        let place = location.description
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await operation() }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else {
+                throw StoreError(
+                    .unavailable,
+                    "the database \(place) did not answer within \(timeout) — it may be down or overloaded; try again")
+            }
+            return value
         }
     }
 
@@ -170,7 +204,22 @@ public final class PostgresBookingStore: Sendable {
         if let state = sqlState(error), state.hasPrefix("23") {
             return StoreError(.constraintViolation, "the database refused the write: \(message)")
         }
+        if isConnectionLoss(error) {
+            return StoreError(.unavailable, "the database is unreachable (\(message)); try again shortly")
+        }
         return StoreError(.database, message)
+    }
+
+    /// A lost or refused connection, or a server shutting down (SQLSTATE classes 08 and 57P): the database is not
+    /// there right now, which is a 503, not a failure of the request.
+    static func isConnectionLoss(_ error: any Error) -> Bool {
+        if let state = sqlState(error) { return state.hasPrefix("08") || state.hasPrefix("57P") }
+        if let error = error as? PostgresTransactionError {
+            return [error.beginError, error.closureError, error.commitError].contains { $0.map(isConnectionLoss) ?? false }
+        }
+        guard let error = error as? PSQLError else { return false }
+        return [.connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed, .uncleanShutdown]
+            .contains(error.code)
     }
 
     static func describe(_ error: any Error) -> String {

@@ -19,6 +19,8 @@ public struct PostgresLocation: Hashable, Sendable, CustomStringConvertible {
     public var tls: TLSMode
     /// Most connections the store opens at once.
     public var poolSize: Int
+    /// Seconds one store operation may take before it answers `unavailable` (503).
+    public var operationTimeoutSeconds: Int
 
     /// Whether a `database` setting names a PostgreSQL store rather than a SQLite file.
     public static func isPostgres(_ setting: String) -> Bool {
@@ -35,7 +37,7 @@ public struct PostgresLocation: Hashable, Sendable, CustomStringConvertible {
             guard let value = item.value else { throw PostgresLocationError(text, "parameter '\(item.name)' has no value") }
             query[item.name] = value
         }
-        let known: Set = ["host", "port", "pool", "sslmode", "user", "password"]
+        let known: Set = ["host", "port", "pool", "sslmode", "user", "password", "timeout"]
         if let unknown = query.keys.sorted().first(where: { !known.contains($0) }) {
             throw PostgresLocationError(text, "unknown parameter '\(unknown)' (known: \(known.sorted().joined(separator: ", ")))")
         }
@@ -68,6 +70,13 @@ public struct PostgresLocation: Hashable, Sendable, CustomStringConvertible {
                 throw PostgresLocationError(text, "pool '\(poolText)' is not a number from 1 to 1000")
             }
             poolSize = value
+        }
+        operationTimeoutSeconds = 10
+        if let timeoutText = query["timeout"] {
+            guard let value = Int(timeoutText), (1...3_600).contains(value) else {
+                throw PostgresLocationError(text, "timeout '\(timeoutText)' is not a number of seconds from 1 to 3600")
+            }
+            operationTimeoutSeconds = value
         }
         let mode = query["sslmode"] ?? (socketDirectory == nil ? "prefer" : "disable")
         guard let tls = TLSMode(rawValue: mode) else {

@@ -43,3 +43,39 @@ def fresh_database() -> str:
     name = "slotd_it_" + uuid.uuid4().hex
     psql(url, f"CREATE DATABASE {name}")
     return with_database(url, name)
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+class OwnCluster:
+    """A cluster of a test's own (scripts/postgres-cluster), for a test that stops and restarts PostgreSQL."""
+
+    def __init__(self, directory: str):
+        self.dir = directory
+        self.script = os.path.join(ROOT, "scripts", "postgres-cluster")
+        self.url = ""
+
+    def start(self) -> str:
+        server_url()  # skipped like the others when the run has no PostgreSQL
+        out = subprocess.run([self.script, "start", self.dir], capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        self.url = out.stdout.strip()
+        return self.url
+
+    def pg_ctl(self, *args: str) -> None:
+        owner = ["runuser", "-u", "slotd-pgtest", "--"] if os.geteuid() == 0 else []
+        binary = subprocess.run(["sh", "-c", "ls -d /usr/lib/postgresql/*/bin | tail -1"], capture_output=True,
+                                text=True).stdout.strip() + "/pg_ctl"
+        out = subprocess.run(owner + [binary, "--pgdata", self.dir + "/data", *args], capture_output=True, text=True,
+                             timeout=120)
+        assert out.returncode == 0, out.stderr
+
+    def stop_server(self) -> None:
+        self.pg_ctl("--mode=fast", "--wait", "stop")
+
+    def start_server(self) -> None:
+        self.pg_ctl("--log", self.dir + "/postgres.log", "--wait", "start")
+
+    def remove(self) -> None:
+        subprocess.run([self.script, "stop", self.dir], capture_output=True, timeout=120)

@@ -3,10 +3,11 @@ book; the database holds exactly what was acknowledged."""
 
 from __future__ import annotations
 
+import tempfile
 import threading
 
-from conftest import Client, assert_problem, future_day, wall
-from postgres_cluster import fresh_database, psql
+from conftest import Client, assert_problem, future_day, wait_for, wall
+from postgres_cluster import OwnCluster, fresh_database, psql
 
 DAY = future_day(5)
 
@@ -90,3 +91,28 @@ def test_a_subscriber_on_one_daemon_sees_every_daemons_events_in_cursor_order(da
             assert event["type"] == "booking.created" and event["data"]["booking"] == made[-1], event
     cursors = [int(row[0]) for row in psql(url, "SELECT cursor FROM events ORDER BY cursor")]
     assert cursors == list(range(1, len(cursors) + 1)), "gap-free"
+
+
+def test_postgres_down_answers_503_then_the_daemon_reconnects(daemons):
+    cluster = OwnCluster(tempfile.mkdtemp(prefix="slotd-pg.", dir="/tmp"))
+    try:
+        url = cluster.start()
+        daemon = start_on(daemons, url + "&timeout=2")
+        before = daemon.client.book(wall(DAY, "09:00"), name="Before")
+        assert before.status == 201, before
+        cluster.stop_server()
+        # Down: a clear 503 within the store's timeout, not a hang; the daemon itself stays up.
+        down = Client(daemon.socket, timeout=20).book(wall(DAY, "10:00"), name="While Down")
+        problem = assert_problem(down, 503, "unavailable")
+        assert "did not answer" in problem["detail"] or "unreachable" in problem["detail"], problem
+        assert daemon.client.get("/v1/health").status == 200
+        cluster.start_server()
+        # Up again: the pool reconnects on its own, and the acknowledged booking is there.
+        after = wait_for(lambda: (r := Client(daemon.socket, timeout=20).book(wall(DAY, "11:00"), name="After"))
+                         .status == 201 and r, timeout=30, what="a booking once PostgreSQL is back")
+        assert after.status == 201
+        fetched = daemon.client.get(f"/v1/bookings/{before.json()['id']}")
+        assert fetched.status == 200, fetched
+        daemon.stop_checked()
+    finally:
+        cluster.remove()
