@@ -6,7 +6,9 @@ from __future__ import annotations
 import tempfile
 import threading
 
-from conftest import Client, assert_problem, future_day, wait_for, wall
+from pathlib import Path
+
+from conftest import RULES, Client, assert_problem, future_day, wait_for, wall
 from postgres_cluster import OwnCluster, fresh_database, psql
 
 DAY = future_day(5)
@@ -116,3 +118,69 @@ def test_postgres_down_answers_503_then_the_daemon_reconnects(daemons):
         daemon.stop_checked()
     finally:
         cluster.remove()
+
+
+CHAIR_RULES = {
+    "shop.yaml": (RULES / "shop.yaml").read_text() + "\nresources:\n  - {id: chair, name: Barber chair, count: 2}\n",
+    "services.yaml": "services:\n  - id: haircut\n    name: Haircut\n    duration: 30m\n    price: 28\n"
+                     "    resources: [chair]\n",
+    "staff.yaml": "staff:\n" + "".join(f"  - id: {name}\n    name: {name.title()}\n    services: [haircut]\n"
+                                       for name in ("anna", "ben", "cara")),
+}
+
+
+def chair_rules(directory: Path) -> Path:
+    directory.mkdir()
+    for name, text in CHAIR_RULES.items():
+        (directory / name).write_text(text)
+    return directory
+
+
+def race(trio, count: int, attempt) -> list:
+    """Runs `attempt(client, index)` from `count` threads spread over the daemons, all released at once."""
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def run(index: int) -> None:
+        client = Client(trio[index % len(trio)].socket, timeout=60)
+        barrier.wait()
+        try:
+            results[index] = attempt(client, index)
+        except Exception as error:  # noqa: BLE001 — recorded and asserted below
+            results[index] = error
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    return results
+
+
+def test_two_chairs_three_barbers_on_three_daemons_book_two(daemons, tmp_path):
+    url = fresh_database()
+    rules = chair_rules(tmp_path / "rules")
+    trio = []
+    for _ in range(3):
+        daemon = daemons(start=False, rules=rules)
+        daemon.db = url
+        trio.append(daemon.start())
+    staff = ["anna", "ben", "cara"]
+    results = race(trio, 3, lambda client, i: client.book(wall(DAY, "14:00"), staff=staff[i], name=f"Chair {i}"))
+    statuses = sorted(getattr(r, "status", repr(r)) for r in results)
+    assert statuses == [201, 201, 409], statuses
+    assert psql(url, "SELECT count(*) FROM bookings WHERE active") == [["2"]]
+
+
+def test_a_reschedule_race_into_one_slot_moves_one_booking(daemons):
+    url = fresh_database()
+    trio = [start_on(daemons, url) for _ in range(3)]
+    ids = [trio[0].client.book(wall(DAY, t), name=f"Mover {i}").json()["id"]
+           for i, t in enumerate(["09:00", "09:30", "10:00", "10:30", "11:00", "11:30"])]
+    target = wall(DAY, "15:00")
+    results = race(trio, len(ids), lambda client, i: client.post(f"/v1/bookings/{ids[i]}/reschedule",
+                                                                 json={"start": target}))
+    statuses = sorted(getattr(r, "status", repr(r)) for r in results)
+    assert statuses.count(200) == 1 and statuses.count(409) == len(ids) - 1, statuses
+    rows = psql(url, "SELECT count(*) FROM bookings WHERE active AND start_at = (SELECT max(start_at) FROM bookings)")
+    assert rows == [["1"]]
