@@ -184,3 +184,39 @@ def test_a_reschedule_race_into_one_slot_moves_one_booking(daemons):
     assert statuses.count(200) == 1 and statuses.count(409) == len(ids) - 1, statuses
     rows = psql(url, "SELECT count(*) FROM bookings WHERE active AND start_at = (SELECT max(start_at) FROM bookings)")
     assert rows == [["1"]]
+
+
+def test_kill_9_of_one_daemon_under_load_loses_no_acknowledged_booking(daemons):
+    url = fresh_database()
+    victim, survivor = start_on(daemons, url), start_on(daemons, url)
+    acknowledged: list[str] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def writer(daemon, offset: int) -> None:
+        client = Client(daemon.socket, timeout=10)
+        for day_offset in range(offset, offset + 40):
+            for time_of_day in ("09:00", "09:30", "10:00", "10:30"):
+                if stop.is_set():
+                    return
+                try:
+                    resp = client.book(wall(future_day(day_offset), time_of_day), name="Load")
+                except OSError:
+                    continue  # the victim is gone: that request was never acknowledged
+                if resp.status == 201:
+                    with lock:
+                        acknowledged.append(resp.json()["id"])
+
+    threads = [threading.Thread(target=writer, args=(victim, 10)), threading.Thread(target=writer, args=(survivor, 60))]
+    for thread in threads:
+        thread.start()
+    wait_for(lambda: len(acknowledged) >= 20, timeout=60, what="20 acknowledged bookings")
+    victim.kill()
+    wait_for(lambda: len(acknowledged) >= 30, timeout=60, what="the survivor to go on booking")
+    stop.set()
+    for thread in threads:
+        thread.join(60)
+    stored = {row[0] for row in psql(url, "SELECT id FROM bookings")}
+    missing = [booking for booking in acknowledged if booking not in stored]
+    assert not missing, missing
+    assert survivor.client.get("/v1/health").status == 200
