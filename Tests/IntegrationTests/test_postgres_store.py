@@ -48,22 +48,7 @@ def test_three_daemons_fifty_clients_one_slot_one_booking(daemons):
     url = fresh_database()
     trio = [start_on(daemons, url) for _ in range(3)]
     start = wall(DAY, "11:00")
-    barrier = threading.Barrier(50)
-    results: list = [None] * 50
-
-    def book(index: int) -> None:
-        client = Client(trio[index % 3].socket, timeout=60)
-        barrier.wait()
-        try:
-            results[index] = client.book(start, name=f"Racer {index}")
-        except Exception as error:  # noqa: BLE001 — recorded and asserted below
-            results[index] = error
-
-    threads = [threading.Thread(target=book, args=(i,)) for i in range(50)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
+    results = race(trio, 50, lambda client, i: client.book(start, name=f"Racer {i}"))
     statuses = sorted(getattr(r, "status", repr(r)) for r in results)
     assert statuses.count(201) == 1, statuses
     assert statuses.count(409) == 49, statuses
