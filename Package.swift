@@ -60,8 +60,10 @@ let package = Package(
         .target(name: "SlotProviders", dependencies: ["CCurl", "CCrypto", "SlotBlocking", "SlotCore"]),
         // Typed wrappers for libcurl's variadic setters (HTTPS and SMTP at no build cost).
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
-        // HMAC-SHA256 from the system's libcrypto, for webhook signatures.
+        // HMAC-SHA256, PBKDF2 and random bytes from the system's libcrypto: webhook signatures, admin passwords.
         .target(name: "CCrypto", linkerSettings: [.linkedLibrary("crypto")]),
+        // The admin page's logins as values: password hashes, sessions and their expiry, CSRF check, login limits.
+        .target(name: "SlotAuth", dependencies: ["CCrypto"]),
         // Built-in providers, one folder each under Plugins/ (registered in SlotServer's ProviderCatalog).
         .target(name: "LogProvider", dependencies: ["SlotProviders", .product(name: "Logging", package: "swift-log")],
                 path: "Plugins/log"),
@@ -75,7 +77,7 @@ let package = Package(
             dependencies: [
                 "SlotCore", "SlotRules", "SlotRuleFiles", "SlotEngine", "SlotStore", "SlotStorePostgres", "SlotAPI",
                 "SlotProviders", "SlotBlocking", "LogProvider", "ManualPayment", "WebhookProvider", "StripePayment",
-                "SMTPProvider",
+                "SMTPProvider", "SlotAuth",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -112,7 +114,7 @@ let package = Package(
         .executableTarget(
             name: "slotctl",
             dependencies: [
-                "SlotCore", "SlotRules", "SlotRuleFiles", "SlotEngine", "SlotAPI", "SlotClient",
+                "SlotCore", "SlotRules", "SlotRuleFiles", "SlotEngine", "SlotAPI", "SlotClient", "SlotAuth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -135,6 +137,7 @@ let package = Package(
         ),
         .testTarget(name: "SlotCoreTests", dependencies: ["SlotCore"]),
         .testTarget(name: "SlotBlockingTests", dependencies: ["SlotBlocking"]),
+        .testTarget(name: "SlotAuthTests", dependencies: ["SlotAuth"]),
         .testTarget(name: "SlotRulesTests", dependencies: ["SlotCore", "SlotRules"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SlotEngineTests", dependencies: ["SlotCore", "SlotRules", "SlotEngine"]),
         .testTarget(

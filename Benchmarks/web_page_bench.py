@@ -50,7 +50,8 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_slotd(slotd: str, directory: Path) -> tuple[subprocess.Popen, str]:
+def start_slotd(slotd: str, directory: Path, extra_config: str = "") -> tuple[subprocess.Popen, str]:
+    """slotd with a `web:` section on a free loopback port (plus `extra_config`, top-level YAML); its base URL."""
     port = free_port()
     shutil.copytree(RULES, directory / "rules")
     (directory / "slotd.yaml").write_text(
@@ -59,7 +60,7 @@ def start_slotd(slotd: str, directory: Path) -> tuple[subprocess.Popen, str]:
         f"  public_url: http://127.0.0.1:{port}\n"
         "  secret_file: web.secret\n"
         '  title: "Salon Mehmet"\n'
-        "  locale: de\n")
+        "  locale: de\n" + extra_config)
     log = open(directory / "slotd.log", "wb")
     proc = subprocess.Popen([slotd, "--config", str(directory / "slotd.yaml"), "--rules", str(directory / "rules"),
                              "--db", str(directory / "slotd.sqlite"), "--socket", str(directory / "slotd.sock")],
@@ -75,6 +76,16 @@ def start_slotd(slotd: str, directory: Path) -> tuple[subprocess.Popen, str]:
             time.sleep(0.05)  # a bounded wait for the listener; figures are taken only after it answers
     proc.kill()
     sys.exit("slotd's web listener did not come up within 30 s")
+
+
+def stop_slotd(proc: subprocess.Popen, directory: Path) -> None:
+    """SIGTERM (kill after 15 s) and remove its directory."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    shutil.rmtree(directory, ignore_errors=True)
 
 
 def chromium():
@@ -163,12 +174,7 @@ def main() -> None:
                   f"over {len(values)} loads with an empty cache")
     finally:
         driver.quit()
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        shutil.rmtree(directory, ignore_errors=True)
+        stop_slotd(proc, directory)
 
 
 if __name__ == "__main__":

@@ -58,7 +58,9 @@ def rules_seeds():
 
 
 def requests_seeds():
-    """Request bodies like the integration tests' (route byte first: 0 create, 1 cancel, 2 reschedule)."""
+    """Requests like the integration tests' (route byte first, in RequestBodyCheck.Route order: 0 create, 1 cancel,
+    2 reschedule with a JSON body; 3 slots with a query string; 4 rules check, 5 preview with JSON, 6 preview with
+    text: a query string, a line break, the body)."""
     booking = {"service": "haircut", "staff": "mehmet", "start": "2026-03-03T10:00",
                "customer": {"name": "Ann Lee", "email": "ann@example.org", "phone": "+49 30 1234"}, "notes": "hi"}
     creates = [
@@ -87,6 +89,20 @@ def requests_seeds():
                b'\x01{"reason": "a\\u0007b"}', b'\x01{"reason": 5}']
     bodies += [b'\x02{"start": "2026-03-03T13:00"}', b'\x02{"start": "2026-03-03T13:00:00+01:00"}',
                b'\x02{"start": "2026-02-30T10:00"}', b'\x02{}', b'\x02{"start": ""}']
+    queries = ["service=haircut&from=2026-03-03", "service=haircut&staff=mehmet&from=2026-03-03&to=2026-03-09",
+               "service=haircut,beard_trim&staff=any&from=2026-03-03", "service=haircut&variant=long&from=2026-03-03",
+               "service=haircut%2Cbeard_trim&from=2026-03-03&to=2026-06-30", "service=&from=2026-03-03",
+               "service=haircut&from=2026-02-30", "service=haircut&from=2026-03-09&to=2026-03-03",
+               "from=2026-03-03", "service=perm&staff=zoe&from=03/03/2026", "service=haircut&from=2026-03-03&watch=true"]
+    bodies += [b"\x03" + query.encode() for query in queries]
+    shop = (ROOT / "Rules/shop.yaml").read_bytes()
+    bodies += [b"\x04\n" + shop, b"\x04name=shop.yaml\n" + shop, b"\x04name=../x\n" + shop, b"\x04name=\n",
+               b"\x04\n\xff\xfe"]
+    directory = {"shop.yaml": shop.decode(), "closing-days.ics": "BEGIN:VCALENDAR\nEND:VCALENDAR\n"}
+    bodies += [b"\x05days=7\n" + json.dumps({"files": directory}).encode(), b'\x05\n{"files": {}}',
+               b'\x05name=shop.yaml\n{"files": {"shop.yaml": ""}}', b'\x05\n{"files": {"a.ics": ""}}',
+               b'\x05days=0\n{"files": {".hidden.yaml": ""}}', b'\x05days=400\n{"files": []}']
+    bodies += [b"\x06days=28&name=staff.yaml\n" + (ROOT / "Rules/staff.yaml").read_bytes(), b"\x06days=x\n"]
     return bodies
 
 

@@ -113,12 +113,82 @@ public struct StripePayments: PaymentProvider {
         try webhook.verify(delivery)
     }
 
+    // MARK: - Cards on file
+
+    public var savesCards: Bool { true }
+
+    /// The `metadata[purpose]` of a fee's PaymentIntent, so its webhooks are not taken for a deposit's.
+    static let feePurpose = "slotd_fee"
+
+    /// A Customer (unless one is known for the customer) and a SetupIntent for off-session use.
+    public func setUpCard(_ request: CardSetupRequest) async throws(ProviderError) -> CardSetupResult {
+        var customer = request.customerReference
+        if customer == nil {
+            var fields: [(String, String)] = [
+                ("name", request.customerName), ("metadata[customer]", request.customerID),
+            ]
+            if let email = request.customerEmail, !email.isEmpty { fields.append(("email", email)) }
+            let object = try await post(
+                "/v1/customers", fields, idempotencyKey: "slotd-customer-\(request.customerID)-\(request.bookingID)")
+            customer = object["id"]?.stringValue
+        }
+        guard let customer else { throw .temporary("Stripe answered a Customer without an id") }
+        let object = try await post(
+            "/v1/setup_intents",
+            [("customer", customer), ("usage", "off_session"), ("metadata[booking]", request.bookingID)],
+            idempotencyKey: request.idempotencyKey)
+        guard let id = object["id"]?.stringValue else {
+            throw .temporary("Stripe answered a SetupIntent without an id")
+        }
+        return CardSetupResult(
+            customerReference: customer, reference: id, clientSecret: object["client_secret"]?.stringValue)
+    }
+
+    /// A PaymentIntent confirmed at once, off-session, on the saved card. A decline (402, or a bank asking for the
+    /// customer to authenticate) is a result the job records; other failures are errors as for every call.
+    public func chargeFee(_ request: FeeChargeRequest) async throws(ProviderError) -> FeeChargeResult {
+        let fields: [(String, String)] = [
+            ("amount", String(request.amount.minorUnits)),
+            ("currency", request.amount.currency.lowercased()),
+            ("customer", request.customerReference),
+            ("payment_method", request.paymentMethod),
+            ("off_session", "true"),
+            ("confirm", "true"),
+            ("metadata[booking]", request.bookingID),
+            ("metadata[purpose]", Self.feePurpose),
+            ("description", request.description),
+        ]
+        let object: JSONValue
+        do {
+            object = try await call("/v1/payment_intents", fields, idempotencyKey: request.idempotencyKey)
+        } catch {
+            if let decline = error.decline { return .declined(reason: decline, reference: error.paymentIntentID) }
+            throw error.providerError
+        }
+        let id = object["id"]?.stringValue
+        switch object["status"]?.stringValue {
+        case "succeeded", "processing":
+            guard let id else { throw .temporary("Stripe answered a PaymentIntent without an id") }
+            return .charged(reference: id)
+        case "requires_action":
+            return .declined(
+                reason: "the card's bank asks the customer to authenticate the charge (3-D Secure); collect the fee "
+                    + "at the shop", reference: id)
+        case let status:
+            return .declined(reason: "the payment is \(status ?? "in no known state") at Stripe", reference: id)
+        }
+    }
+
     // MARK: - Calls
 
     /// A failed Stripe call, keeping what the caller may act on.
     struct StripeCallError: Error {
         var providerError: ProviderError
         var paymentIntentStatus: String?
+        /// The PaymentIntent the error names, if any.
+        var paymentIntentID: String? = nil
+        /// For a card error (402), what the bank said: a decline, not worth retrying.
+        var decline: String? = nil
     }
 
     private func post(
@@ -174,9 +244,12 @@ public struct StripePayments: PaymentProvider {
         let text = "POST \(path): Stripe answered \(status)\(details.isEmpty ? "" : " (\(details))"): \(message)"
         let temporary = status == 409 || status == 429 || status >= 500 || status == 408 || type == "api_error"
             || code == "lock_timeout" || code == "rate_limit"
+        let decline = status == 402 || type == "card_error"
+            ? [message, error?["decline_code"]?.stringValue ?? code].compactMap { $0 }.joined(separator: " — ") : nil
         return StripeCallError(
             providerError: temporary ? .temporary(text) : .permanent(text),
-            paymentIntentStatus: intent?["status"]?.stringValue)
+            paymentIntentStatus: intent?["status"]?.stringValue, paymentIntentID: intent?["id"]?.stringValue,
+            decline: decline)
     }
 
     /// A PaymentIntent status as slotd's payment status; nil for a state still waiting on the customer.

@@ -61,7 +61,7 @@ public struct StripeWebhookVerifier: Sendable {
     }
 
     /// Parses a verified event: its id and type, and for a PaymentIntent (or a refunded charge) the payment's
-    /// reference, new status and booking.
+    /// reference, new status and booking; for a succeeded SetupIntent the card it saved.
     static func event(from body: Data) throws(ProviderError) -> PaymentWebhookEvent {
         guard let root = try? StableJSON.decoder.decode(JSONValue.self, from: body), root.isObject else {
             throw .rejected("the webhook body is not a JSON object")
@@ -75,6 +75,9 @@ public struct StripeWebhookVerifier: Sendable {
         case "payment_intent":
             let status: PaymentStatus?
             switch type {
+            case _ where object["metadata"]?["purpose"]?.stringValue == StripePayments.feePurpose:
+                // A fee charged to a card on file: its job records the outcome; it is no deposit.
+                status = nil
             case "payment_intent.succeeded": status = .succeeded
             case "payment_intent.canceled": status = .cancelled
             case "payment_intent.payment_failed": status = .failed
@@ -82,6 +85,12 @@ public struct StripeWebhookVerifier: Sendable {
             }
             return PaymentWebhookEvent(
                 eventID: id, type: type, bookingID: booking, reference: object["id"]?.stringValue, status: status)
+        case "setup_intent":
+            // The customer's card is saved for later (`card_on_file`); other setup events change nothing.
+            let method = object["payment_method"]?.stringValue ?? object["payment_method"]?["id"]?.stringValue
+            return PaymentWebhookEvent(
+                eventID: id, type: type, bookingID: booking, reference: object["id"]?.stringValue, status: nil,
+                savedPaymentMethod: type == "setup_intent.succeeded" ? method : nil)
         case "charge":
             let refunded = type == "charge.refunded" && object["refunded"] == .bool(true)
             return PaymentWebhookEvent(

@@ -19,14 +19,24 @@ public struct CreateBookingRequest: Codable, Hashable, Sendable {
     public var variant: String?
     /// A staff id, or `any` / absent for a free one, picked by the rules' `assign` policy.
     public var staff: String?
-    /// ISO 8601 with an offset, or a shop-local wall time `YYYY-MM-DDTHH:MM`.
-    public var start: String
+    /// ISO 8601 with an offset, or a shop-local wall time `YYYY-MM-DDTHH:MM`; a walk-in without one starts now.
+    public var start: String?
     public var customer: CustomerDetails
     public var notes: String?
+    /// A walk-in at the counter (staff and admin only): no minimum notice, no slot grid.
+    public var walkIn: Bool?
+    /// A forced booking (staff and admin only): also outside hours and on closed days, with the reason why.
+    public var force: ForceBooking?
+
+    enum CodingKeys: String, CodingKey {
+        case service, services, variant, staff, start, customer, notes, force
+        case walkIn = "walk_in"
+    }
 
     public init(
         service: String? = nil, services: [String]? = nil, variant: String? = nil, staff: String? = nil,
-        start: String, customer: CustomerDetails, notes: String? = nil
+        start: String?, customer: CustomerDetails, notes: String? = nil, walkIn: Bool? = nil,
+        force: ForceBooking? = nil
     ) {
         self.service = service
         self.services = services
@@ -35,7 +45,16 @@ public struct CreateBookingRequest: Codable, Hashable, Sendable {
         self.start = start
         self.customer = customer
         self.notes = notes
+        self.walkIn = walkIn
+        self.force = force
     }
+}
+
+/// `"force": {"reason": "…"}` in a create request: why staff book outside the rules (recorded in the event).
+public struct ForceBooking: Codable, Hashable, Sendable {
+    public var reason: String
+
+    public init(reason: String) { self.reason = reason }
 }
 
 /// `POST /v1/bookings/{id}/reschedule`: move a booking to a new start (same services), and to another staff member
@@ -96,9 +115,17 @@ public struct BookingDetails: Codable, Hashable, Sendable {
     public var updatedAt: String
     /// The deposit's payment (nil without a deposit): provider, status, amount, reference, client secret.
     public var payment: PaymentDetails?
+    /// The card on file (`policies.card_on_file`; nil when none is saved or being saved) and its fee.
+    public var card: CardDetails?
+    /// The short code to read out on the phone (`K7MQ4X`), accepted wherever the id is.
+    public var code: String?
+    /// The customer record the booking is filed under (`cu_…`, `GET /v1/customers/{id}`).
+    public var customerID: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, status, service, services, variant, staff, start, end, price, deposit, customer, notes, payment
+        case id, status, service, services, variant, staff, start, end, price, deposit, customer, notes, payment, card
+        case code
+        case customerID = "customer_id"
         case holdExpiresAt = "hold_expires_at"
         case cancelReason = "cancel_reason"
         case createdAt = "created_at"
@@ -109,8 +136,10 @@ public struct BookingDetails: Codable, Hashable, Sendable {
         id: String, status: BookingStatus, service: String, services: [String], variant: String?, staff: String,
         start: String, end: String, price: Price, deposit: Price?, customer: CustomerDetails, notes: String?,
         holdExpiresAt: String?, cancelReason: String?, createdAt: String, updatedAt: String,
-        payment: PaymentDetails? = nil
+        payment: PaymentDetails? = nil, code: String? = nil, customerID: String? = nil
     ) {
+        self.code = code
+        self.customerID = customerID
         self.id = id
         self.status = status
         self.service = service
@@ -166,6 +195,50 @@ public struct PaymentDetails: Codable, Hashable, Sendable {
     }
 }
 
+/// A booking's card on file, as a front end needs it to let the customer save the card, and the fee charged to it.
+public struct CardDetails: Codable, Hashable, Sendable {
+    /// A late-cancellation or no-show fee charged to the card.
+    public struct Fee: Codable, Hashable, Sendable {
+        /// `charged` or `declined`.
+        public var status: String
+        public var amount: Price
+        /// The provider's payment id (`pi_…`), when it made one.
+        public var reference: String?
+        /// Why the card was declined.
+        public var reason: String?
+
+        public init(status: String, amount: Price, reference: String?, reason: String?) {
+            self.status = status
+            self.amount = amount
+            self.reference = reference
+            self.reason = reason
+        }
+    }
+
+    /// `stripe`.
+    public var provider: String
+    /// `pending` (waiting for the customer to enter the card) or `saved`.
+    public var status: String
+    /// The provider's setup id (`seti_…`), once made.
+    public var reference: String?
+    /// For Stripe.js `confirmCardSetup`; present only while `pending`.
+    public var clientSecret: String?
+    public var fee: Fee?
+
+    enum CodingKeys: String, CodingKey {
+        case provider, status, reference, fee
+        case clientSecret = "client_secret"
+    }
+
+    public init(provider: String, status: String, reference: String?, clientSecret: String?, fee: Fee?) {
+        self.provider = provider
+        self.status = status
+        self.reference = reference
+        self.clientSecret = clientSecret
+        self.fee = fee
+    }
+}
+
 /// The answer to a payment webhook.
 public struct WebhookReceipt: Codable, Hashable, Sendable {
     /// The provider's event id.
@@ -178,5 +251,43 @@ public struct WebhookReceipt: Codable, Hashable, Sendable {
         self.event = event
         self.outcome = outcome
         self.booking = booking
+    }
+}
+
+/// `GET /v1/bookings/{id}/cancellation`: what cancelling the booking now would cost (nothing changes); for a
+/// cancelled booking, what its cancellation cost.
+public struct CancellationQuoteDetails: Codable, Hashable, Sendable {
+    public var booking: String
+    /// True when the booking is already cancelled and these are the terms it was cancelled on.
+    public var cancelled: Bool
+    /// Inside the free window before the start (or after it): the policy's fee applies.
+    public var late: Bool
+    /// The fee owed; absent when cancelling is free.
+    public var fee: Price?
+    /// Whole minutes from now (or from the cancellation) to the start; negative once it has passed.
+    public var minutesBeforeStart: Int64
+    /// The free window (`policies.cancellation.window`), in minutes before the start.
+    public var windowMinutes: Int
+    /// What happens to the deposit: `refund`, `keep` or `cancel` (not paid yet); absent without one, or once
+    /// cancelled.
+    public var deposit: String?
+
+    enum CodingKeys: String, CodingKey {
+        case booking, cancelled, late, fee, deposit
+        case minutesBeforeStart = "minutes_before_start"
+        case windowMinutes = "window_minutes"
+    }
+
+    public init(
+        booking: String, cancelled: Bool, late: Bool, fee: Price?, minutesBeforeStart: Int64, windowMinutes: Int,
+        deposit: String?
+    ) {
+        self.booking = booking
+        self.cancelled = cancelled
+        self.late = late
+        self.fee = fee
+        self.minutesBeforeStart = minutesBeforeStart
+        self.windowMinutes = windowMinutes
+        self.deposit = deposit
     }
 }

@@ -24,18 +24,26 @@ public struct ServiceInfo: Codable, Hashable, Sendable {
     public var bufferBeforeMinutes: Int
     public var bufferAfterMinutes: Int
     public var variants: [VariantInfo]
+    /// When it may start (an hour expression), when only at some hours.
+    public var available: String?
+    /// Staff members whose price, deposit or duration differ from the service's, in declared staff order.
+    public var staffTerms: [StaffTermsInfo]
 
     enum CodingKeys: String, CodingKey {
-        case id, name, price, deposit, variants
+        case id, name, price, deposit, variants, available
         case durationMinutes = "duration_minutes"
         case bufferBeforeMinutes = "buffer_before_minutes"
         case bufferAfterMinutes = "buffer_after_minutes"
+        case staffTerms = "staff_terms"
     }
 
     public init(
         id: String, name: String, durationMinutes: Int, price: Price, deposit: Price?,
-        bufferBeforeMinutes: Int, bufferAfterMinutes: Int, variants: [VariantInfo]
+        bufferBeforeMinutes: Int, bufferAfterMinutes: Int, variants: [VariantInfo], available: String? = nil,
+        staffTerms: [StaffTermsInfo] = []
     ) {
+        self.available = available
+        self.staffTerms = staffTerms
         self.id = id
         self.name = name
         self.durationMinutes = durationMinutes
@@ -44,6 +52,26 @@ public struct ServiceInfo: Codable, Hashable, Sendable {
         self.bufferBeforeMinutes = bufferBeforeMinutes
         self.bufferAfterMinutes = bufferAfterMinutes
         self.variants = variants
+    }
+}
+
+/// A service as one staff member performs it: their duration, price and deposit.
+public struct StaffTermsInfo: Codable, Hashable, Sendable {
+    public var staff: String
+    public var durationMinutes: Int
+    public var price: Price
+    public var deposit: Price?
+
+    enum CodingKeys: String, CodingKey {
+        case staff, price, deposit
+        case durationMinutes = "duration_minutes"
+    }
+
+    public init(staff: String, durationMinutes: Int, price: Price, deposit: Price?) {
+        self.staff = staff
+        self.durationMinutes = durationMinutes
+        self.price = price
+        self.deposit = deposit
     }
 }
 

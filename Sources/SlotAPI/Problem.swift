@@ -70,6 +70,8 @@ public enum ProblemCode: String, Codable, CaseIterable, Sendable {
     case bookingNotFound = "booking_not_found"
     /// The caller's role does not allow this.
     case forbidden = "forbidden"
+    /// The admin page needs a login: no session, or it expired.
+    case unauthenticated = "unauthenticated"
     /// The request body is larger than the daemon accepts.
     case payloadTooLarge = "payload_too_large"
     /// Too many requests from one client (public listener); `Retry-After` says when to try again.
@@ -85,6 +87,7 @@ public enum ProblemCode: String, Codable, CaseIterable, Sendable {
     public var status: Int {
         switch self {
         case .malformedJSON, .badRequest: 400
+        case .unauthenticated: 401
         case .forbidden: 403
         case .notFound, .bookingNotFound: 404
         case .methodNotAllowed: 405
@@ -111,6 +114,7 @@ public enum ProblemCode: String, Codable, CaseIterable, Sendable {
         case .notFound: "Not found"
         case .methodNotAllowed: "Method not allowed"
         case .bookingNotFound: "Booking not found"
+        case .unauthenticated: "Login required"
         case .forbidden: "Forbidden"
         case .payloadTooLarge: "Payload too large"
         case .rateLimited: "Too many requests"

@@ -54,6 +54,7 @@ public enum ExplainReasonCode: String, Codable, Hashable, Sendable, CaseIterable
     case shopClosed = "shop_closed"
     case closedByOverride = "closed_by_override"
     case outsideStaffHours = "outside_staff_hours"
+    case serviceNotAvailable = "service_not_available"
     case shopBreak = "shop_break"
     case staffBreak = "staff_break"
     case holiday
@@ -90,11 +91,17 @@ public struct Explanation: Codable, Hashable, Sendable {
     public var reasons: [ExplainReason]
     /// If not bookable: the nearest offered starts for that staff member.
     public var nearest: [SlotOffer]
+    /// If bookable: the end, with the chosen staff member's duration.
+    public var end: String?
+    /// If bookable: the price with the chosen staff member.
+    public var price: Price?
 
     public init(
         service: String, staff: String, at: String, bookable: Bool, reasons: [ExplainReason],
-        nearest: [SlotOffer]
+        nearest: [SlotOffer], end: String? = nil, price: Price? = nil
     ) {
+        self.end = end
+        self.price = price
         self.service = service
         self.staff = staff
         self.at = at

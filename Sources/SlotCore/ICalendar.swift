@@ -39,12 +39,25 @@ public struct ICalendarEvent: Hashable, Sendable {
 }
 
 /// Writes iCalendar text (RFC 5545): CRLF line ends, content lines folded at 75 octets without splitting a UTF-8
-/// sequence, TEXT values escaped, and times in UTC (`…Z`), so no VTIMEZONE is needed.
+/// sequence, TEXT values escaped, and times in UTC (`…Z`), so no VTIMEZONE is needed: an instant is exact across
+/// every DST change, and calendars show it in the viewer's zone. The one writer of the booking `.ics` and the feeds.
 public enum ICalendar {
-    /// A `VCALENDAR` with `events`.
-    public static func document(events: [ICalendarEvent], productID: String, name: String? = nil) -> String {
+    /// A `VCALENDAR` with `events`. A subscribed feed passes `refreshSeconds` (written as `REFRESH-INTERVAL` and
+    /// `X-PUBLISHED-TTL`, how often a calendar should fetch it again) and the shop's IANA zone as `timeZoneHint`
+    /// (`X-WR-TIMEZONE`, the zone clients show it in; the times themselves stay UTC).
+    public static func document(
+        events: [ICalendarEvent], productID: String, name: String? = nil, refreshSeconds: Int64? = nil,
+        timeZoneHint: String? = nil
+    ) -> String {
         var lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:" + escape(productID), "CALSCALE:GREGORIAN"]
         if let name { lines.append("X-WR-CALNAME:" + escape(name)) }
+        if let timeZoneHint { lines.append("X-WR-TIMEZONE:" + escape(timeZoneHint)) }
+        if let refreshSeconds {
+            lines += [
+                "REFRESH-INTERVAL;VALUE=DURATION:" + duration(refreshSeconds),
+                "X-PUBLISHED-TTL:" + duration(refreshSeconds),
+            ]
+        }
         for event in events {
             lines += ["BEGIN:VEVENT", "UID:" + escape(event.uid), "SEQUENCE:\(max(0, event.sequence))"]
             lines += [
@@ -61,9 +74,24 @@ public enum ICalendar {
         return lines.map(fold).joined()
     }
 
+    /// A positive duration as RFC 5545 writes it (`P1D`, `PT1H30M`, `PT15M`), to the whole minute (at least one).
+    public static func duration(_ seconds: Int64) -> String {
+        let minutes = max(1, seconds / 60)
+        let (days, hours, rest) = (minutes / 1440, minutes / 60 % 24, minutes % 60)
+        var text = "P" + (days > 0 ? "\(days)D" : "")
+        if hours > 0 || rest > 0 {
+            // dur-hour may be followed by dur-minute, never skip to seconds: whole minutes only.
+            text += "T" + (hours > 0 ? "\(hours)H" : "") + (rest > 0 ? "\(rest)M" : "")
+        }
+        return text
+    }
+
     /// A TEXT value escaped: backslash, semicolon and comma get a backslash, a line break becomes `\n`, other
     /// control characters are dropped.
     public static func escape(_ text: String) -> String {
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0x5C || $0 == 0x3B || $0 == 0x2C }) {
+            return text
+        }
         var out = ""
         var previousWasCR = false
         for scalar in text.unicodeScalars {
@@ -83,17 +111,20 @@ public enum ICalendar {
     }
 
     /// One content line with its CRLF, folded so no physical line exceeds 75 octets (continuations start with a
-    /// space, which counts), never inside a UTF-8 sequence.
+    /// space, which counts), never inside a UTF-8 sequence: it folds between Unicode scalars, so even a character
+    /// of many scalars (an emoji sequence) cannot push a line past the limit.
     public static func fold(_ line: String) -> String {
+        // Most lines are short: a feed of thousands of events is mostly this path.
+        if line.utf8.count <= 75 { return line + "\r\n" }
         var out = ""
         var octets = 0
-        for character in line {
-            let size = String(character).utf8.count
+        for scalar in line.unicodeScalars {
+            let size = UTF8.width(scalar)
             if octets + size > 75 {
                 out += "\r\n "
                 octets = 1
             }
-            out.append(character)
+            out.unicodeScalars.append(scalar)
             octets += size
         }
         return out + "\r\n"

@@ -9,21 +9,26 @@ extension AvailabilityEngine {
     /// This is the check a booking must pass; `slots` offers exactly the grid starts it accepts.
     /// For `.any` the start goes to a staff member who can take it, chosen by the rules' assign policy
     /// (`balanced`: fewest booked minutes that local day; `in_order`: first in declared order).
+    /// A `waiver` (a walk-in, a forced booking) sets the refusals it covers aside; the others still hold.
     public func decide(
         offering: ServiceOffering, staff choice: StaffChoice, start: Int64, now: Int64, bookings: [BookedSpan],
-        schedule compiled: Schedule? = nil
+        schedule compiled: Schedule? = nil, waiving waiver: Waiver = .none
     ) -> Decision {
         let writer = ReasonWriter(zone: timeZone)
-        let footprint = Footprint(offering)
-        let padding = footprint.paddingDays
+        let footprints = offering.allTerms.map(Footprint.init)
         let date = timeZone.localDateTime(atInstant: start).date
-        let first = date.adding(days: -padding.before)
-        let last = date.adding(days: padding.after)
+        let first = date.adding(days: -(footprints.map(\.paddingDays.before).max() ?? 1))
+        let last = date.adding(days: footprints.map(\.paddingDays.after).max() ?? 1)
         let schedule =
             compiled.flatMap { $0.covers(from: first, through: last) ? $0 : nil }
             ?? self.schedule(from: first, through: last)
 
-        var shared = sharedReasons(footprint, start: start, now: now, bookings: bookings, schedule: schedule)
+        var shared = sharedReasons(start: start, now: now, schedule: schedule, waiving: waiver)
+        // When staff members have terms of their own, what depends on the terms is judged per staff member.
+        let uniform = footprints.count == 1
+        if uniform {
+            shared += termsReasons(offering, footprint: footprints[0], start: start, bookings: bookings)
+        }
         let candidates: [Int]
         switch choice {
         case .member(let id):
@@ -42,9 +47,15 @@ extension AvailabilityEngine {
             ? assignmentOrder(ids, on: date, loads: StaffLoads(bookings, zone: timeZone)) : Array(ids.indices)
         var own: [[Reason]] = Array(repeating: [], count: candidates.count)
         for position in order {
+            let terms = offering.performed(by: ids[position])
+            let footprint = Footprint(terms)
             own[position] = staffReasons(
                 footprint, offering: offering, staff: candidates[position], start: start, bookings: bookings,
                 schedule: schedule)
+            if !uniform {
+                own[position] += termsReasons(terms, footprint: footprint, start: start, bookings: bookings)
+            }
+            if waiver != .none { own[position].removeAll { waiver.waives($0.kind) } }
             if own[position].isEmpty && shared.isEmpty {
                 return .bookable(Slot(start: start, end: start + footprint.duration, staff: ids[position]))
             }
@@ -116,21 +127,36 @@ extension AvailabilityEngine {
 
     // MARK: - Reasons
 
-    /// Reasons that hold whoever does the work: the grid, the notice window, resources.
-    func sharedReasons(
-        _ footprint: Footprint, start: Int64, now: Int64, bookings: [BookedSpan], schedule: Schedule
-    ) -> [Reason] {
+    /// Reasons that hold whoever does the work: the grid and the notice window (or a waiver's earliest start).
+    func sharedReasons(start: Int64, now: Int64, schedule: Schedule, waiving waiver: Waiver = .none) -> [Reason] {
         let writer = ReasonWriter(zone: timeZone)
         var reasons: [Reason] = []
-        if !isOnGrid(start) {
+        if waiver == .none && !isOnGrid(start) {
             let index = Schedule.firstIndex(in: schedule.grid, notBelow: start)
             let previous = index > 0 ? schedule.grid[index - 1] : nil
             let next = index < schedule.grid.count ? schedule.grid[index] : nil
             reasons.append(writer.reason(.notOnGrid(stepMinutes: stepMinutes, previous: previous, next: next)))
         }
         let window = noticeWindow(now: now)
-        if start < window.lower { reasons.append(writer.reason(.tooSoon(earliest: window.lower))) }
+        let earliest = waiver.earliestStart(now: now, notice: window)
+        if start < earliest {
+            reasons.append(writer.reason(waiver == .none ? .tooSoon(earliest: earliest) : .startsInThePast(earliest)))
+        }
         if start >= window.upper { reasons.append(writer.reason(.beyondHorizon(latest: window.upper - 1))) }
+        return reasons
+    }
+
+    /// Reasons that depend on the offering's terms (its length, its services' `available` hours): resources and
+    /// start windows.
+    func termsReasons(_ terms: ServiceOffering, footprint: Footprint, start: Int64, bookings: [BookedSpan])
+        -> [Reason]
+    {
+        let writer = ReasonWriter(zone: timeZone)
+        var reasons: [Reason] = []
+        for window in terms.startWindows
+        where startWindowStarts([window], within: Interval(start, start + 1)).isEmpty {
+            reasons.append(writer.reason(.serviceNotAvailable(service: window.service, hours: window.hours.text)))
+        }
         if footprint.duration > 0 {
             let span = Interval(start, start + footprint.duration)
             for need in footprint.resources {

@@ -50,37 +50,49 @@ public struct AvailabilityEngine: Sendable {
         bookings: [BookedSpan], schedule compiled: Schedule? = nil
     ) -> [Slot] {
         guard from <= through else { return [] }
-        let footprint = Footprint(offering)
-        let padding = footprint.paddingDays
-        let first = from.adding(days: -padding.before)
-        let last = through.adding(days: padding.after)
-        let schedule =
-            compiled.flatMap { $0.covers(from: first, through: last) ? $0 : nil }
-            ?? self.schedule(from: first, through: last)
-
         let candidates: [Int]
         switch choice {
         case .any: candidates = Array(rules.staff.indices)
         case .member(let id): candidates = rules.staff.firstIndex { $0.id == id }.map { [$0] } ?? []
         }
         let performing = candidates.filter { rules.staff[$0].performs(offering) }
+        // Each staff member's own terms (price and duration) make their own footprint.
+        let footprints = performing.map { Footprint(offering.performed(by: rules.staff[$0].id)) }
+        let first = from.adding(days: -(footprints.map(\.paddingDays.before).max() ?? 1))
+        let last = through.adding(days: footprints.map(\.paddingDays.after).max() ?? 1)
+        let schedule =
+            compiled.flatMap { $0.covers(from: first, through: last) ? $0 : nil }
+            ?? self.schedule(from: first, through: last)
+
         let grid = schedule.gridStarts(from: from, through: through)
         guard !performing.isEmpty, let gridFirst = grid.first, let gridLast = grid.last else { return [] }
 
         let notice = noticeWindow(now: now)
         let universe = Interval(max(notice.lower, gridFirst), min(notice.upper, gridLast + 1))
         guard !universe.isEmpty else { return [] }
-        let resourcesFree = resourceFeasibleStarts(footprint, bookings: bookings, within: universe)
-        guard !resourcesFree.isEmpty else { return [] }
+        // Starts the resources and the services' `available` hours allow, once per distinct set of terms.
+        var allowedByTerms: [ServiceOffering: IntervalSet] = [:]
+        func allowedStarts(_ terms: ServiceOffering, _ footprint: Footprint) -> IntervalSet {
+            if let known = allowedByTerms[terms] { return known }
+            var allowed = resourceFeasibleStarts(footprint, bookings: bookings, within: universe)
+            if !allowed.isEmpty && !terms.startWindows.isEmpty {
+                allowed = allowed.intersection(startWindowStarts(terms.startWindows, within: universe))
+            }
+            allowedByTerms[terms] = allowed
+            return allowed
+        }
 
         // Feasible starts per staff member, as interval sets; grid starts inside them are found by index
         // arithmetic, so the work follows the free time, not the number of grid starts.
-        var feasible: [(id: String, starts: IntervalSet)] = []
-        for index in performing {
+        var feasible: [(id: String, starts: IntervalSet, duration: Int64)] = []
+        for (position, index) in performing.enumerated() {
+            let id = rules.staff[index].id
+            let allowed = allowedStarts(offering.performed(by: id), footprints[position])
+            guard !allowed.isEmpty else { continue }
             let starts = feasibleStarts(
-                footprint, staff: index, schedule: schedule, bookings: bookings, within: universe,
-                resourcesFree: resourcesFree)
-            if !starts.isEmpty { feasible.append((rules.staff[index].id, starts)) }
+                footprints[position], staff: index, schedule: schedule, bookings: bookings, within: universe,
+                resourcesFree: allowed)
+            if !starts.isEmpty { feasible.append((id, starts, footprints[position].duration)) }
         }
         guard !feasible.isEmpty else { return [] }
 
@@ -91,13 +103,13 @@ public struct AvailabilityEngine: Sendable {
             return lower..<upper
         }
         if feasible.count == 1 {
-            let (id, starts) = feasible[0]
+            let (id, starts, duration) = feasible[0]
             let ranges = starts.intervals.map(gridRange)
             var slots: [Slot] = []
             slots.reserveCapacity(ranges.reduce(0) { $0 + $1.count })
             for range in ranges {
                 for index in range {
-                    slots.append(Slot(start: grid[index], end: grid[index] + footprint.duration, staff: id))
+                    slots.append(Slot(start: grid[index], end: grid[index] + duration, staff: id))
                 }
             }
             return slots
@@ -131,7 +143,8 @@ public struct AvailabilityEngine: Sendable {
         slots.reserveCapacity(offered)
         for (offset, member) in owner.enumerated() where member >= 0 {
             let start = grid[base + offset]
-            slots.append(Slot(start: start, end: start + footprint.duration, staff: feasible[Int(member)].id))
+            let (id, _, duration) = feasible[Int(member)]
+            slots.append(Slot(start: start, end: start + duration, staff: id))
         }
         return slots
     }
@@ -154,9 +167,10 @@ public struct AvailabilityEngine: Sendable {
     /// by the offering's buffer and after by how far its footprint reaches past a start. Bookings busy (with their
     /// own buffers) outside it cannot matter, so a store need not read them.
     public func bookingWindow(for offering: ServiceOffering, from: LocalDate, through: LocalDate) -> Interval {
-        let footprint = Footprint(offering)
-        let reachBefore = max(0, -(footprint.busy.first?.lower ?? 0))
-        let reachAfter = max(footprint.duration, footprint.busy.last?.upper ?? 0)
+        // Wide enough for every staff member's own terms.
+        let footprints = offering.allTerms.map(Footprint.init)
+        let reachBefore = footprints.map { max(0, -($0.busy.first?.lower ?? 0)) }.max() ?? 0
+        let reachAfter = footprints.map { max($0.duration, $0.busy.last?.upper ?? 0) }.max() ?? 0
         return Interval(
             timeZone.instant(atWallMinute: from.startWallMinute) - reachBefore,
             timeZone.instant(atWallMinute: through.adding(days: 1).startWallMinute) + reachAfter)
@@ -165,6 +179,23 @@ public struct AvailabilityEngine: Sendable {
     /// `[now + min_notice, now + horizon]`, both inclusive, as a half-open interval of instants.
     func noticeWindow(now: Int64) -> Interval {
         Interval(now + Int64(rules.shop.minNoticeMinutes) * 60, now + Int64(rules.shop.horizonMinutes) * 60 + 1)
+    }
+
+    /// Starts in `universe` at which each service of an offering starts inside its `available` hours.
+    func startWindowStarts(_ windows: [StartWindow], within universe: Interval) -> IntervalSet {
+        var result = IntervalSet(universe)
+        for window in windows {
+            let offset = Int64(window.offsetMinutes) * 60
+            // Local dates around the universe, shifted by the part's offset; a day each side for zone offsets.
+            let firstDate = timeZone.localDateTime(atInstant: universe.lower + offset).date.adding(days: -1)
+            let lastDate = timeZone.localDateTime(atInstant: universe.upper + offset).date.adding(days: 1)
+            let wall = Interval(firstDate.startWallMinute, lastDate.adding(days: 1).startWallMinute)
+            let holidays = rules.holidayDates(from: firstDate.adding(days: -7), through: lastDate)
+            let open = timeZone.instants(ofWall: window.hours.openIntervals(in: wall, holidays: holidays))
+            result = result.intersection(open.shifted(by: -offset))
+            if result.isEmpty { break }
+        }
+        return result
     }
 
     /// Starts in `universe` at which `[t, t + duration)` finds enough units of every resource the footprint needs.

@@ -86,6 +86,21 @@ public struct CancellationTerms: Hashable, Sendable {
     public var feeApplies: Bool { fee != nil }
 }
 
+/// What a cancellation costs: its terms, and the deposit's fate (`refund`, `keepDeposit`, `cancelDeposit`).
+public struct CancellationQuote: Hashable, Sendable {
+    public var terms: CancellationTerms
+    /// What cancelling does to a deposit, when the booking has one to act on (the caller knows whether it has).
+    public var deposit: DepositJob?
+    /// True when the booking is already cancelled and these are the terms it was cancelled on.
+    public var applied: Bool
+
+    public init(terms: CancellationTerms, deposit: DepositJob?, applied: Bool) {
+        self.terms = terms
+        self.deposit = deposit
+        self.applied = applied
+    }
+}
+
 /// The staff member a rescheduled booking had and the one it has now (the same when the barber stays).
 public struct StaffChange: Hashable, Sendable {
     public var from: String
@@ -202,10 +217,11 @@ public struct BookingLifecycle: Hashable, Sendable {
         self.cancellation = cancellation
     }
 
-    /// A new booking: `held` until `holdExpiresAt` when a deposit is due, otherwise `confirmed`. Returns the
-    /// lifecycle and its creation actions, or an error for an empty span or a hold that expires before it starts.
+    /// A new booking: `held` until `holdExpiresAt` when a deposit is due (or, with `savesCard`, until the customer's
+    /// card is saved), otherwise `confirmed`. Returns the lifecycle and its creation actions, or an error for an
+    /// empty span or a hold that expires before it starts.
     public static func create(
-        start: Int64, end: Int64, price: Money, holdExpiresAt: Int64?
+        start: Int64, end: Int64, price: Money, holdExpiresAt: Int64?, savesCard: Bool = false
     ) -> Result<(BookingLifecycle, [BookingAction]), BookingTransitionError> {
         let state: BookingState = holdExpiresAt == nil ? .confirmed : .held
         guard end > start else {
@@ -217,8 +233,9 @@ public struct BookingLifecycle: Hashable, Sendable {
         let lifecycle = BookingLifecycle(
             state: state, start: start, end: end, price: price, holdExpiresAt: holdExpiresAt)
         var actions: [BookingAction] = [.record(.created(state)), .enqueue(.notify(.created))]
-        // A hold waits for a deposit collected online: ask the payment provider for it after commit.
-        if state == .held { actions.append(.enqueue(.deposit(.createDeposit))) }
+        // A hold waits for a deposit collected online, or for a card to keep on file: ask the payment provider for
+        // the one it waits for after commit.
+        if state == .held { actions.append(.enqueue(savesCard ? .saveCard : .deposit(.createDeposit))) }
         return .success((lifecycle, actions))
     }
 
@@ -255,6 +272,24 @@ public struct BookingLifecycle: Hashable, Sendable {
         return .success(actions)
     }
 
+    /// What cancelling at `now` would cost, without cancelling: the terms and what happens to the deposit
+    /// (nil without one to act on), or why the booking cannot be cancelled. A cancelled booking answers with the
+    /// terms it was cancelled on.
+    public func cancellationQuote(
+        at now: Int64, policy: Policies
+    ) -> Result<CancellationQuote, BookingTransitionError> {
+        if state == .cancelled, let cancellation {
+            return .success(CancellationQuote(terms: cancellation, deposit: nil, applied: true))
+        }
+        var trial = self
+        return trial.cancel(at: now, policy: policy).flatMap { actions in
+            guard let terms = trial.cancellation else { return .failure(.illegal(.cancel, in: state)) }
+            var deposit: DepositJob?
+            for action in actions { if case .enqueue(.deposit(let job)) = action { deposit = job } }
+            return .success(CancellationQuote(terms: terms, deposit: deposit, applied: false))
+        }
+    }
+
     /// The service was done: `confirmed → completed`, only once the start has passed (like a no-show: before
     /// the start nothing can have been done yet, and a completed booking no longer holds its time).
     public mutating func complete(at now: Int64) -> Result<[BookingAction], BookingTransitionError> {
@@ -263,25 +298,33 @@ public struct BookingLifecycle: Hashable, Sendable {
             return .failure(
                 BookingTransitionError(
                     code: .tooEarly, state: state, input: .complete,
-                    message: "cannot complete a booking before it starts (\(start - now) s to go)"))
+                    message:
+                        "cannot complete a booking before it starts (\(Minutes.spelled(seconds: start - now)) to go)"))
         }
         state = .completed
         return .success([.record(.completed), .enqueue(.notify(.completed))])
     }
 
-    /// The customer did not come: `confirmed → no_show`, only once the start has passed.
-    public mutating func markNoShow(at now: Int64) -> Result<[BookingAction], BookingTransitionError> {
+    /// The customer did not come: `confirmed → no_show`, only once the start has passed. A no-show owes the
+    /// late-cancellation fee of `policy` (the latest cancellation there is): charged to a card on file, otherwise
+    /// settled from the kept deposit or at the shop.
+    public mutating func markNoShow(
+        at now: Int64, policy: Policies = Policies()
+    ) -> Result<[BookingAction], BookingTransitionError> {
         guard state == .confirmed else { return .failure(.illegal(.markNoShow, in: state)) }
         guard now >= start else {
             return .failure(
                 BookingTransitionError(
                     code: .tooEarly, state: state, input: .markNoShow,
-                    message: "cannot mark a booking as no-show before it starts (\(start - now) s to go)"))
+                    message:
+                        "cannot mark a booking as no-show before it starts "
+                        + "(\(Minutes.spelled(seconds: start - now)) to go)"))
         }
         state = .noShow
-        return .success([
-            .record(.noShow), .releaseSlot, .enqueue(.notify(.noShow)), .enqueue(.deposit(.keepDeposit)),
-        ])
+        var actions: [BookingAction] = [.record(.noShow), .releaseSlot, .enqueue(.notify(.noShow))]
+        if let fee = Self.fee(policy.cancellationFee, price: price) { actions.append(.enqueue(.chargeFee(fee))) }
+        actions.append(.enqueue(.deposit(.keepDeposit)))
+        return .success(actions)
     }
 
     /// The hold lapsed without a deposit: `held → expired`, only once `holdExpiresAt` has passed.
@@ -291,7 +334,7 @@ public struct BookingLifecycle: Hashable, Sendable {
             return .failure(
                 BookingTransitionError(
                     code: .tooEarly, state: state, input: .expire,
-                    message: "the hold does not expire until \(due) (\(due - now) s to go)"))
+                    message: "the hold does not expire yet (\(Minutes.spelled(seconds: due - now)) to go)"))
         }
         state = .expired
         holdExpiresAt = nil
@@ -329,7 +372,7 @@ public struct BookingLifecycle: Hashable, Sendable {
         case .confirm: return confirm(at: now)
         case .cancel: return cancel(at: now, policy: policy, reason: reason)
         case .complete: return complete(at: now)
-        case .markNoShow: return markNoShow(at: now)
+        case .markNoShow: return markNoShow(at: now, policy: policy)
         case .expire: return expire(at: now)
         case .reschedule: return reschedule(start: start, end: end, at: now)
         }

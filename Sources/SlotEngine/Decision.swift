@@ -37,10 +37,14 @@ public struct Reason: Hashable, Sendable, Error, CustomStringConvertible {
         /// Not a grid start; the grid starts right before and after it.
         case notOnGrid(stepMinutes: Int, previous: Int64?, next: Int64?)
         case tooSoon(earliest: Int64)
+        /// A walk-in's start before the current minute (code `too_soon`: the same refusal without the notice).
+        case startsInThePast(_ earliest: Int64)
         case beyondHorizon(latest: Int64)
         case shopClosed
         case closedByOverride(note: String)
         case outsideStaffHours
+        /// A service starts outside its `available` hours.
+        case serviceNotAvailable(service: String, hours: String)
         case shopBreak
         case staffBreak
         case holiday(name: String)
@@ -77,11 +81,12 @@ public struct Reason: Hashable, Sendable, Error, CustomStringConvertible {
         case .staffDoesNotPerform: return "staff_does_not_perform"
         case .wallTimeDoesNotExist: return "wall_time_does_not_exist"
         case .notOnGrid: return "not_on_grid"
-        case .tooSoon: return "too_soon"
+        case .tooSoon, .startsInThePast: return "too_soon"
         case .beyondHorizon: return "beyond_horizon"
         case .shopClosed: return "shop_closed"
         case .closedByOverride: return "closed_by_override"
         case .outsideStaffHours: return "outside_staff_hours"
+        case .serviceNotAvailable: return "service_not_available"
         case .shopBreak: return "shop_break"
         case .staffBreak: return "staff_break"
         case .holiday: return "holiday"
@@ -128,6 +133,8 @@ struct ReasonWriter {
                 + (nearest.isEmpty ? "" : "; nearest grid starts: " + nearest.joined(separator: ", "))
         case .tooSoon(let earliest):
             return "too soon: the minimum notice allows starts from \(time(earliest))"
+        case .startsInThePast(let earliest):
+            return "in the past: a walk-in starts at \(time(earliest)) or later"
         case .beyondHorizon(let latest):
             return "beyond the booking horizon: starts up to \(time(latest)) can be booked"
         case .shopClosed:
@@ -136,6 +143,8 @@ struct ReasonWriter {
             return "closed by an override" + (note.isEmpty ? "" : " (\(note))")
         case .outsideStaffHours:
             return "outside the staff member's hours"
+        case .serviceNotAvailable(let service, let hours):
+            return "service '\(service)' is offered only at \(hours)"
         case .shopBreak:
             return "during a break of the shop"
         case .staffBreak:

@@ -70,6 +70,8 @@ public struct BookingEventData: Codable, Hashable, Sendable {
     public var price: MoneyData?
     public var deposit: MoneyData?
     public var holdExpiresAt: Int64?
+    /// A walk-in or forced booking: what was set aside, who did it and why.
+    public var override: BookingOverride?
     // booking.cancelled
     public var late: Bool?
     public var feeApplies: Bool?
@@ -82,8 +84,9 @@ public struct BookingEventData: Codable, Hashable, Sendable {
     public var fromStaff: String?
     public var toStaff: String?
 
-    /// The data of `event` about the booking `facts` describes (as it is after the event).
-    public init(_ event: BookingEvent, of facts: BookingFacts) {
+    /// The data of `event` about the booking `facts` describes (as it is after the event); `override` is recorded
+    /// on creation only.
+    public init(_ event: BookingEvent, of facts: BookingFacts, override: BookingOverride? = nil) {
         booking = facts.booking
         status = facts.status.rawValue
         staff = facts.staff
@@ -96,6 +99,7 @@ public struct BookingEventData: Codable, Hashable, Sendable {
             price = MoneyData(facts.price)
             deposit = facts.deposit.map(MoneyData.init)
             holdExpiresAt = facts.holdExpiresAt
+            self.override = override
         case .cancelled(let terms):
             late = terms.isLate
             feeApplies = terms.feeApplies
@@ -114,6 +118,7 @@ public struct BookingEventData: Codable, Hashable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case booking, status, staff, services, start, end, customer, price, deposit, late, fee, reason, from, to
+        case override
         case holdExpiresAt = "hold_expires_at"
         case feeApplies = "fee_applies"
         case minutesBeforeStart = "minutes_before_start"
@@ -150,6 +155,37 @@ public struct PaymentEventData: Codable, Hashable, Sendable {
     enum CodingKeys: String, CodingKey {
         case booking, provider, status, amount, currency, reason, reference
         case refundReference = "refund_reference"
+    }
+}
+
+/// The data of `payment.card_saved`, `payment.fee_charged` and `payment.fee_declined`: the booking, the provider,
+/// the card's state, and for a fee its amount, outcome and the provider's payment id or the decline's reason.
+public struct CardEventData: Codable, Hashable, Sendable {
+    public var booking: String
+    public var provider: String
+    /// `pending` or `saved`.
+    public var card: String
+    /// The fee's amount in minor units, and `charged` or `declined`.
+    public var amount: Int?
+    public var currency: String?
+    public var status: String?
+    public var reference: String?
+    public var reason: String?
+
+    public init(booking: String, provider: String, card: CardOnFile, fee: Money?) {
+        self.booking = booking
+        self.provider = provider
+        self.card = card.state.rawValue
+        self.amount = fee?.minorUnits
+        self.currency = fee?.currency
+        self.status = card.fee?.status
+        switch card.fee {
+        case .charged(let reference): self.reference = reference
+        case .declined(let reason, let reference):
+            self.reason = reason
+            self.reference = reference
+        case nil: break
+        }
     }
 }
 

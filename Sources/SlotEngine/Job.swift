@@ -44,6 +44,7 @@ public enum Job: Hashable, Sendable {
         case .hold(.expire(let payload)): return payload
         case .payment(.deposit(_, let payload)): return payload
         case .payment(.chargeFee(let payload)): return payload
+        case .payment(.saveCard(let payload)): return payload
         case .notification(.booking(_, let payload)): return payload
         case .notification(.reminder(let payload)): return payload
         case .notification(.daySummary(let payload)): return payload
@@ -66,6 +67,8 @@ public enum Job: Hashable, Sendable {
             self = .payment(.deposit(step, try decode(BookingJobPayload.self)))
         } else if kind == PaymentJob.chargeFeeKind {
             self = .payment(.chargeFee(try decode(FeeChargePayload.self)))
+        } else if kind == PaymentJob.saveCardKind {
+            self = .payment(.saveCard(try decode(BookingJobPayload.self)))
         } else if let notice = BookingNotice(kind: kind) {
             self = .notification(.booking(notice, try decode(BookingJobPayload.self)))
         } else if kind == NotificationJob.reminderKind {
@@ -153,14 +156,18 @@ public enum PaymentJob: Hashable, Sendable {
     case deposit(DepositJob, BookingJobPayload)
     /// `payment.charge_fee`: a late-cancellation or no-show fee.
     case chargeFee(FeeChargePayload)
+    /// `payment.save_card`: ask the provider to save the customer's card for a held booking (`card_on_file`).
+    case saveCard(BookingJobPayload)
 
     static let chargeFeeKind = "payment.charge_fee"
+    static let saveCardKind = "payment.save_card"
 
     /// The stored kind.
     public var kind: String {
         switch self {
         case .deposit(let step, _): return step.kind
         case .chargeFee: return Self.chargeFeeKind
+        case .saveCard: return Self.saveCardKind
         }
     }
 
@@ -169,6 +176,7 @@ public enum PaymentJob: Hashable, Sendable {
         switch self {
         case .deposit(_, let payload): return payload.booking
         case .chargeFee(let payload): return payload.booking
+        case .saveCard(let payload): return payload.booking
         }
     }
 }
@@ -417,6 +425,8 @@ public enum BookingFollowUp: Hashable, Sendable {
     case deposit(DepositJob)
     /// Charge a late-cancellation or no-show fee.
     case chargeFee(Money)
+    /// Save the customer's card at the payment provider (a held booking under `card_on_file`).
+    case saveCard
 
     /// The job for booking `bookingID`.
     public func job(for bookingID: String) -> Job {
@@ -425,6 +435,7 @@ public enum BookingFollowUp: Hashable, Sendable {
         case .notify(let notice): return .notification(.booking(notice, booking))
         case .deposit(let step): return .payment(.deposit(step, booking))
         case .chargeFee(let fee): return .payment(.chargeFee(FeeChargePayload(booking: bookingID, fee: fee)))
+        case .saveCard: return .payment(.saveCard(booking))
         }
     }
 }

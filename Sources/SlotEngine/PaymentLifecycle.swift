@@ -218,3 +218,135 @@ extension PaymentLifecycle {
         }
     }
 }
+
+// MARK: - A card on file (`policies.card_on_file`)
+
+/// Where a booking's saved card stands at the payment provider.
+public enum CardState: String, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+    /// The provider is set up to save the card (a Stripe SetupIntent); waiting for the customer to enter it.
+    case pending
+    /// The customer's card is saved for off-session charges (a late-cancellation or no-show fee).
+    case saved
+
+    /// The wire and database spelling.
+    public var description: String { rawValue }
+}
+
+/// What became of a late-cancellation or no-show fee charged to a card on file.
+public enum FeeOutcome: Hashable, Sendable {
+    /// Charged; the provider's payment id (`pi_…`).
+    case charged(reference: String)
+    /// The card was declined (or the bank wants the customer present): recorded, never retried by itself.
+    case declined(reason: String, reference: String?)
+
+    /// The wire and database spelling: `charged` or `declined`.
+    public var status: String {
+        switch self {
+        case .charged: return "charged"
+        case .declined: return "declined"
+        }
+    }
+}
+
+/// The events a card on file records.
+public enum CardEvent: Hashable, Sendable {
+    /// `payment.card_saved`: the card is on file.
+    case saved
+    /// `payment.fee_charged` / `payment.fee_declined`.
+    case fee(FeeOutcome)
+
+    /// The event type in the log.
+    public var type: String {
+        switch self {
+        case .saved: return "payment.card_saved"
+        case .fee(.charged): return "payment.fee_charged"
+        case .fee(.declined): return "payment.fee_declined"
+        }
+    }
+}
+
+/// Work the store performs after a card transition, in the same transaction.
+public enum CardAction: Hashable, Sendable {
+    /// Write the card as the lifecycle now has it.
+    case persist
+    /// Append the event.
+    case record(CardEvent)
+    /// The card is saved: confirm the held booking (`BookingLifecycle.confirm`).
+    case confirmBooking
+}
+
+/// What a `payment.charge_fee` job asks of the payment provider, decided from what is recorded.
+public enum FeeStep: Hashable, Sendable {
+    /// No card on file: the fee is settled from a kept deposit or at the shop, nothing is charged online.
+    case collectAtShop
+    /// The fee was charged or declined already (a job that ran twice): nothing to do.
+    case nothing
+    /// Charge the fee off-session to the saved card.
+    case charge(customer: String, paymentMethod: String)
+}
+
+/// A booking's card on file as a value: the provider's customer and SetupIntent, the saved payment method once the
+/// customer entered the card, and the outcome of the fee it was charged (at most one: a booking is cancelled late
+/// or marked as no-show, not both). `pending → saved`; a saved card carries at most one fee outcome.
+public struct CardOnFile: Hashable, Sendable {
+    public private(set) var state: CardState
+    /// The provider's customer (`cus_…`), reused for the customer's later bookings.
+    public private(set) var customerReference: String
+    /// The provider's id for the setup (`seti_…`).
+    public private(set) var setupReference: String
+    /// What a front end needs to let the customer enter the card; kept only while `pending`.
+    public private(set) var clientSecret: String?
+    /// The saved card at the provider (`pm_…`), once saved.
+    public private(set) var paymentMethod: String?
+    /// The fee charged to the card, once tried.
+    public private(set) var fee: FeeOutcome?
+
+    /// A card in any state (as read back from storage).
+    public init(
+        state: CardState, customerReference: String, setupReference: String, clientSecret: String? = nil,
+        paymentMethod: String? = nil, fee: FeeOutcome? = nil
+    ) {
+        self.state = state
+        self.customerReference = customerReference
+        self.setupReference = setupReference
+        self.clientSecret = clientSecret
+        self.paymentMethod = paymentMethod
+        self.fee = fee
+    }
+
+    /// `payment.save_card`: only a held booking without a recorded setup asks the provider for one.
+    public static func onSaveJob(_ card: CardOnFile?, booking: BookingState) -> Bool {
+        card == nil && booking == .held
+    }
+
+    /// The provider set up the card's saving: a pending card. (Recorded once; the store keeps an existing one.)
+    public static func setUp(customer: String, setup: String, clientSecret: String?) -> (CardOnFile, [CardAction]) {
+        (CardOnFile(state: .pending, customerReference: customer, setupReference: setup, clientSecret: clientSecret),
+         [.persist])
+    }
+
+    /// A verified webhook says the customer's card is saved (`setup_intent.succeeded`): record it and confirm a held
+    /// booking. A card saved after its hold lapsed is kept on record but confirms nothing; a repeat changes nothing.
+    public mutating func receiveSaved(paymentMethod: String, booking: BookingState) -> [CardAction] {
+        guard state == .pending else { return [] }
+        state = .saved
+        clientSecret = nil
+        self.paymentMethod = paymentMethod
+        var actions: [CardAction] = [.persist, .record(.saved)]
+        if booking == .held { actions.append(.confirmBooking) }
+        return actions
+    }
+
+    /// `payment.charge_fee` for a booking with this card (nil: none on file).
+    public static func onChargeFeeJob(_ card: CardOnFile?) -> FeeStep {
+        guard let card, card.state == .saved, let method = card.paymentMethod else { return .collectAtShop }
+        return card.fee == nil ? .charge(customer: card.customerReference, paymentMethod: method) : .nothing
+    }
+
+    /// The provider charged or declined the fee: record it once (a second outcome for the same fee is ignored).
+    public mutating func recordFee(_ outcome: FeeOutcome) -> [CardAction] {
+        guard fee == nil, state == .saved else { return [] }
+        fee = outcome
+        return [.persist, .record(.fee(outcome))]
+    }
+}

@@ -30,8 +30,8 @@ extension Reason {
     /// the rule checks of existing bookings leave these out.
     public var isAboutTheRules: Bool {
         switch kind {
-        case .tooSoon, .beyondHorizon, .notOnGrid, .overlapsBooking, .insideBufferOfBooking, .resourceBusy,
-            .dailyBookingLimit, .dailyMinutesLimit:
+        case .tooSoon, .startsInThePast, .beyondHorizon, .notOnGrid, .overlapsBooking, .insideBufferOfBooking,
+            .resourceBusy, .dailyBookingLimit, .dailyMinutesLimit:
             return false
         default:
             return true

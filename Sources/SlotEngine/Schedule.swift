@@ -146,25 +146,24 @@ extension AvailabilityEngine {
             }
         }
 
-        /// Replaces the hours of each date an override covers by the override's hours (none when closed).
+        /// Replaces the hours of each date an override covers by the override's hours (none when closed); where a
+        /// dated and a yearly override both cover a date, the dated one.
         func applying(
             _ overrides: [Override], to base: IntervalSet, covered: inout Set<LocalDate>,
             closed: inout [Labelled]
         ) -> IntervalSet {
             var result = base
-            for override in overrides where override.first <= last && override.last >= first {
-                var date = max(override.first, first)
-                while date <= min(override.last, last) {
-                    let day = wallDay(date)
-                    result = result.subtracting(IntervalSet(day))
-                    if let hours = override.hours {
-                        result = result.union(hours.openIntervals(in: day, holidays: holidayDates))
-                    } else {
-                        closed.append(Labelled(span: instantDay(date), label: override.note))
-                    }
-                    covered.insert(date)
-                    date = date.adding(days: 1)
+            guard !overrides.isEmpty else { return result }
+            for date in days {
+                guard let override = Override.effective(overrides, on: date) else { continue }
+                let day = wallDay(date)
+                result = result.subtracting(IntervalSet(day))
+                if let hours = override.hours {
+                    result = result.union(hours.openIntervals(in: day, holidays: holidayDates))
+                } else {
+                    closed.append(Labelled(span: instantDay(date), label: override.note))
                 }
+                covered.insert(date)
             }
             return result
         }
@@ -191,9 +190,9 @@ extension AvailabilityEngine {
             var closed: [Labelled] = []
             let overrides = rules.overrides.filter { $0.staff == member.id }
             var hours: IntervalSet?
-            if member.hours != nil || !overrides.isEmpty {
+            if member.hasOwnHours || !overrides.isEmpty {
                 // Without hours of their own they follow the shop; an override then sets their hours that day.
-                let own = member.hours?.openIntervals(in: wallWindow, holidays: holidayDates) ?? IntervalSet(wallWindow)
+                let own = member.ownHours(in: wallWindow, holidays: holidayDates) ?? IntervalSet(wallWindow)
                 hours = instants(applying(overrides, to: own, covered: &covered, closed: &closed))
             }
             let breaks = instants(union(member.breaks)).intersection(hours.map(shopHours.intersection) ?? shopHours)

@@ -158,14 +158,94 @@ public struct PaymentWebhookEvent: Hashable, Sendable {
     public var reference: String?
     /// The payment's new status, or nil for an event slotd does not act on.
     public var status: PaymentStatus?
+    /// The card a setup saved (`setup_intent.succeeded`, with `reference` the setup's id); nil for other events.
+    public var savedPaymentMethod: String?
 
-    public init(eventID: String, type: String, bookingID: String?, reference: String?, status: PaymentStatus?) {
+    public init(
+        eventID: String, type: String, bookingID: String?, reference: String?, status: PaymentStatus?,
+        savedPaymentMethod: String? = nil
+    ) {
         self.eventID = eventID
         self.type = type
         self.bookingID = bookingID
         self.reference = reference
         self.status = status
+        self.savedPaymentMethod = savedPaymentMethod
     }
+}
+
+/// Save a customer's card for later off-session charges (`policies.card_on_file`).
+public struct CardSetupRequest: Hashable, Sendable {
+    public var bookingID: String
+    /// slotd's customer id, kept in the provider customer's metadata.
+    public var customerID: String
+    /// The provider's customer made for an earlier booking of the same customer; nil makes one.
+    public var customerReference: String?
+    public var customerName: String
+    public var customerEmail: String?
+    /// Derived from the booking (`slotd-setup-<booking>`); the customer's own from the customer.
+    public var idempotencyKey: String
+
+    public init(
+        bookingID: String, customerID: String, customerReference: String?, customerName: String,
+        customerEmail: String?, idempotencyKey: String
+    ) {
+        self.bookingID = bookingID
+        self.customerID = customerID
+        self.customerReference = customerReference
+        self.customerName = customerName
+        self.customerEmail = customerEmail
+        self.idempotencyKey = idempotencyKey
+    }
+}
+
+/// The provider's answer to a card setup: what a front end needs to let the customer enter the card.
+public struct CardSetupResult: Hashable, Sendable {
+    /// The provider's customer (`cus_…`).
+    public var customerReference: String
+    /// The setup's id (a Stripe SetupIntent, `seti_…`).
+    public var reference: String
+    /// For Stripe.js `confirmCardSetup`.
+    public var clientSecret: String?
+
+    public init(customerReference: String, reference: String, clientSecret: String?) {
+        self.customerReference = customerReference
+        self.reference = reference
+        self.clientSecret = clientSecret
+    }
+}
+
+/// Charge a fee to a saved card without the customer present.
+public struct FeeChargeRequest: Hashable, Sendable {
+    public var bookingID: String
+    public var amount: ProviderAmount
+    public var customerReference: String
+    /// The saved card (`pm_…`).
+    public var paymentMethod: String
+    /// Shown on the customer's statement and in the provider's dashboard.
+    public var description: String
+    /// One per outbox job (`slotd-fee-<job id>`): a job that runs twice charges once.
+    public var idempotencyKey: String
+
+    public init(
+        bookingID: String, amount: ProviderAmount, customerReference: String, paymentMethod: String,
+        description: String, idempotencyKey: String
+    ) {
+        self.bookingID = bookingID
+        self.amount = amount
+        self.customerReference = customerReference
+        self.paymentMethod = paymentMethod
+        self.description = description
+        self.idempotencyKey = idempotencyKey
+    }
+}
+
+/// The provider's answer to a fee charge: charged, or declined for a reason worth telling the shop.
+public enum FeeChargeResult: Hashable, Sendable {
+    /// Charged; the payment's id (`pi_…`).
+    case charged(reference: String)
+    /// Declined by the card's bank (or it asks for the customer to authenticate): not retried.
+    case declined(reason: String, reference: String?)
 }
 
 /// Collects deposits and gives them back.
@@ -183,6 +263,25 @@ public protocol PaymentProvider: Sendable {
     func refund(_ request: RefundRequest) async throws(ProviderError) -> RefundResult
     /// Checks a webhook's signature and freshness and says what it reports; `.rejected` when it is not genuine.
     func verifyWebhook(_ delivery: WebhookDelivery) throws(ProviderError) -> PaymentWebhookEvent
+    /// Whether the provider can save cards and charge them later (`policies.card_on_file`).
+    var savesCards: Bool { get }
+    /// Sets up saving the customer's card (reusing or making the provider's customer).
+    func setUpCard(_ request: CardSetupRequest) async throws(ProviderError) -> CardSetupResult
+    /// Charges a fee to a saved card off-session; a decline is a result, not an error.
+    func chargeFee(_ request: FeeChargeRequest) async throws(ProviderError) -> FeeChargeResult
+}
+
+extension PaymentProvider {
+    /// Providers that take no cards (`manual`, exec plugins) say so.
+    public var savesCards: Bool { false }
+
+    public func setUpCard(_ request: CardSetupRequest) async throws(ProviderError) -> CardSetupResult {
+        throw .permanent("payments '\(name)' cannot save cards — use a stripe provider for `card_on_file`")
+    }
+
+    public func chargeFee(_ request: FeeChargeRequest) async throws(ProviderError) -> FeeChargeResult {
+        throw .permanent("payments '\(name)' cannot charge saved cards — use a stripe provider for `card_on_file`")
+    }
 }
 
 // MARK: - Notifications

@@ -168,10 +168,15 @@ public struct Holiday: Sendable, Hashable {
 
 /// Other hours on some dates, for the whole shop or for one staff member. On those dates they replace the usual
 /// hours (shop hours, or the staff member's hours) and lift a holiday closure.
+///
+/// An override is dated (`2026-12-24`, `2026-12-24..2026-12-26`) or yearly (`Dec 24`, `Dec 24..Dec 26`). On a date
+/// both cover, the dated one wins: this year's exception to the yearly rule.
 public struct Override: Sendable, Hashable {
-    /// First and last date, inclusive.
+    /// First and last date, inclusive; for a yearly override, the month and day in the leap year 2000.
     public var first: LocalDate
     public var last: LocalDate
+    /// Whether it applies every year on the month and day of `first` through those of `last`.
+    public var repeatsYearly: Bool
     /// The hours on those dates; nil means closed.
     public var hours: HoursExpression?
     /// The staff member it applies to; nil means the shop.
@@ -181,13 +186,67 @@ public struct Override: Sendable, Hashable {
     public init(first: LocalDate, last: LocalDate, hours: HoursExpression?, staff: String? = nil, note: String = "") {
         self.first = first
         self.last = last
+        self.repeatsYearly = false
         self.hours = hours
         self.staff = staff
         self.note = note
     }
 
+    /// A yearly override from month and day `from` through `through` (in one calendar year), e.g. Dec 24; nil for
+    /// a day no year has or a range that ends before it starts.
+    public init?(
+        yearlyFrom from: (month: Int, day: Int), through: (month: Int, day: Int), hours: HoursExpression?,
+        staff: String? = nil, note: String = ""
+    ) {
+        guard let first = LocalDate(year: 2000, month: from.month, day: from.day),
+            let last = LocalDate(year: 2000, month: through.month, day: through.day), first <= last
+        else { return nil }
+        self.init(first: first, last: last, hours: hours, staff: staff, note: note)
+        repeatsYearly = true
+    }
+
     /// Whether `date` is one of the override's dates.
-    public func covers(_ date: LocalDate) -> Bool { date >= first && date <= last }
+    public func covers(_ date: LocalDate) -> Bool {
+        guard repeatsYearly else { return date >= first && date <= last }
+        let day = (date.month, date.day)
+        return day >= (first.month, first.day) && day <= (last.month, last.day)
+    }
+
+    /// The dates it covers from `lower` through `upper`, ascending.
+    public func dates(from lower: LocalDate, through upper: LocalDate) -> [LocalDate] {
+        guard repeatsYearly else {
+            return lower > upper ? [] : days(from: max(first, lower), through: min(last, upper))
+        }
+        guard lower <= upper else { return [] }
+        var result: [LocalDate] = []
+        for year in lower.year...upper.year {
+            // Feb 29 in a year without it is left out.
+            let start = LocalDate(year: year, month: first.month, day: first.day)
+                ?? LocalDate(year: year, month: 3, day: 1)
+            let end = LocalDate(year: year, month: last.month, day: last.day)
+                ?? LocalDate(year: year, month: 2, day: 28)
+            guard let start, let end else { continue }
+            result += days(from: max(start, lower), through: min(end, upper))
+        }
+        return result
+    }
+
+    private func days(from start: LocalDate, through end: LocalDate) -> [LocalDate] {
+        guard start <= end else { return [] }
+        return (0...(end.daysSinceEpoch - start.daysSinceEpoch)).map { start.adding(days: $0) }
+    }
+
+    /// Whether the two share a date (both dated, or both yearly); a dated and a yearly override may share dates,
+    /// the dated one wins there.
+    public func overlaps(_ other: Override) -> Bool {
+        repeatsYearly == other.repeatsYearly && first <= other.last && other.first <= last
+    }
+
+    /// The override in force on `date` among `overrides` (of one owner): a dated one before a yearly one.
+    public static func effective(_ overrides: [Override], on date: LocalDate) -> Override? {
+        overrides.first { !$0.repeatsYearly && $0.covers(date) }
+            ?? overrides.first { $0.repeatsYearly && $0.covers(date) }
+    }
 }
 
 /// One part of a service: the staff member works (`active`) or waits while the product works (`processing`).
@@ -239,12 +298,18 @@ public struct Service: Sendable, Hashable {
     public var resources: [ResourceNeed]
     /// Variants (short hair / long hair) with their own segments and price; empty when there are none.
     public var variants: [ServiceVariant]
+    /// When it may start (`Sa 09:00-12:00`); nil means whenever the shop and the staff member are open.
+    public var available: HoursExpression?
+    /// Staff members who charge or take other than the service's own price and duration, by staff id.
+    public var staffTerms: [String: StaffTerms]
 
     public init(
         id: String, name: String, segments: [Segment], price: Money, deposit: Money? = nil,
         bufferBeforeMinutes: Int = 0, bufferAfterMinutes: Int = 0, resources: [ResourceNeed] = [],
-        variants: [ServiceVariant] = []
+        variants: [ServiceVariant] = [], available: HoursExpression? = nil, staffTerms: [String: StaffTerms] = [:]
     ) {
+        self.available = available
+        self.staffTerms = staffTerms
         self.id = id
         self.name = name
         self.segments = segments
@@ -258,6 +323,35 @@ public struct Service: Sendable, Hashable {
 
     /// Total length of all segments.
     public var durationMinutes: Int { segments.reduce(0) { $0 + $1.minutes } }
+}
+
+/// One staff member's own price, deposit or duration for a service (a senior barber charges more, or needs less
+/// time); what is nil is the service's.
+public struct StaffTerms: Sendable, Hashable {
+    public var price: Money?
+    public var deposit: Money?
+    public var durationMinutes: Int?
+
+    public init(price: Money? = nil, deposit: Money? = nil, durationMinutes: Int? = nil) {
+        self.price = price
+        self.deposit = deposit
+        self.durationMinutes = durationMinutes
+    }
+}
+
+/// Hours in which a part of a booking may start: its service's `available` hours, with the part's distance from
+/// the booking's start (0 for the first service of a back-to-back booking).
+public struct StartWindow: Sendable, Hashable {
+    /// The service whose hours they are.
+    public var service: String
+    public var offsetMinutes: Int
+    public var hours: HoursExpression
+
+    public init(service: String, offsetMinutes: Int, hours: HoursExpression) {
+        self.service = service
+        self.offsetMinutes = offsetMinutes
+        self.hours = hours
+    }
 }
 
 /// A variant of a service with its own segments and price.
@@ -289,6 +383,10 @@ public struct ServiceOffering: Sendable, Hashable {
     public var resources: [ResourceNeed]
     public var price: Money
     public var deposit: Money?
+    /// Hours the services' starts must lie in (empty: no limit beyond the hours).
+    public var startWindows: [StartWindow]
+    /// The offering as booked with the staff members whose terms differ, by staff id.
+    var byStaff: [String: ServiceOffering]
 
     /// A service as booked, or one of its variants.
     public init(_ service: Service, variant: ServiceVariant? = nil) {
@@ -301,13 +399,36 @@ public struct ServiceOffering: Sendable, Hashable {
         resources = service.resources
         price = variant?.price ?? service.price
         deposit = variant != nil ? variant?.deposit : service.deposit
+        startWindows = service.available.map { [StartWindow(service: service.id, offsetMinutes: 0, hours: $0)] }
+            ?? []
+        byStaff = [:]
+        // Staff terms are for services without variants (the rule compiler refuses them otherwise).
+        guard variant == nil else { return }
+        for (staff, terms) in service.staffTerms {
+            var own = self
+            if let price = terms.price { own.price = price }
+            if let deposit = terms.deposit { own.deposit = deposit }
+            if let minutes = terms.durationMinutes { own.segments = [Segment(.active, minutes: minutes)] }
+            byStaff[staff] = own
+        }
     }
+
+    /// The offering as booked with `staff`: their own price, deposit and duration where they have them.
+    public func performed(by staff: String) -> ServiceOffering { byStaff[staff] ?? self }
+
+    /// Every form the offering takes: its own, then each staff member's own terms (sorted by staff id).
+    public var allTerms: [ServiceOffering] { [self] + byStaff.keys.sorted().compactMap { byStaff[$0] } }
 
     /// Several offerings back to back as one booking: segments in order, the first's buffer before, the last's
     /// buffer after, the largest count of each resource, prices and deposits added. Nil for an empty list.
     public static func backToBack(_ parts: [ServiceOffering]) -> ServiceOffering? {
         guard var combined = parts.first else { return nil }
+        guard parts.count > 1 else { return combined }
         for part in parts.dropFirst() {
+            let offset = combined.durationMinutes
+            combined.startWindows += part.startWindows.map {
+                StartWindow(service: $0.service, offsetMinutes: $0.offsetMinutes + offset, hours: $0.hours)
+            }
             combined.serviceIDs += part.serviceIDs
             combined.variantIDs += part.variantIDs
             combined.name += " + " + part.name
@@ -325,6 +446,11 @@ public struct ServiceOffering: Sendable, Hashable {
                 combined.deposit = Money(
                     minorUnits: (combined.deposit?.minorUnits ?? 0) + deposit.minorUnits, currency: deposit.currency)
             }
+        }
+        // Each staff member with terms of their own gets the parts as they perform them, combined the same way.
+        combined.byStaff = [:]
+        for staff in Set(parts.flatMap(\.byStaff.keys)) {
+            combined.byStaff[staff] = backToBack(parts.map { $0.performed(by: staff) })
         }
         return combined
     }
@@ -352,8 +478,10 @@ public struct TimeOff: Sendable, Hashable {
 public struct StaffMember: Sendable, Hashable {
     public var id: String
     public var name: String
-    /// Their own hours, intersected with the shop's; nil means the shop's hours.
+    /// Their own hours, intersected with the shop's; nil (and no `rotation`) means the shop's hours.
     public var hours: HoursExpression?
+    /// Their own hours as a cycle of weeks counted from a date, instead of `hours` (never both).
+    public var rotation: Rotation?
     public var breaks: [HoursExpression]
     /// Ids of the services they perform.
     public var services: [String]
@@ -365,16 +493,28 @@ public struct StaffMember: Sendable, Hashable {
 
     public init(
         id: String, name: String, hours: HoursExpression? = nil, breaks: [HoursExpression] = [],
-        services: [String], timeOff: [TimeOff] = [], maxBookingsPerDay: Int? = nil, maxMinutesPerDay: Int? = nil
+        services: [String], timeOff: [TimeOff] = [], maxBookingsPerDay: Int? = nil, maxMinutesPerDay: Int? = nil,
+        rotation: Rotation? = nil
     ) {
         self.id = id
         self.name = name
         self.hours = hours
+        self.rotation = rotation
         self.breaks = breaks
         self.services = services
         self.timeOff = timeOff
         self.maxBookingsPerDay = maxBookingsPerDay
         self.maxMinutesPerDay = maxMinutesPerDay
+    }
+
+    /// Whether they keep hours of their own (weekly or a rotation) rather than the shop's.
+    public var hasOwnHours: Bool { hours != nil || rotation != nil }
+
+    /// Their own open wall-time intervals inside `window` (the rotation's or the weekly expression's); nil when
+    /// they follow the shop's hours.
+    public func ownHours(in window: Interval, holidays: Set<LocalDate>) -> IntervalSet? {
+        if let rotation { return rotation.openIntervals(in: window, holidays: holidays) }
+        return hours?.openIntervals(in: window, holidays: holidays)
     }
 
     /// Whether they perform every service in the offering.
@@ -399,16 +539,20 @@ public struct Policies: Sendable, Hashable {
     public var remindersMinutesBefore: [Int]
     /// Which staff member a booking for "any" gets.
     public var assign: StaffAssignment
+    /// Whether a booking without a deposit saves the customer's card, so a late cancellation's or a no-show's fee
+    /// can be charged to it (only with a payment provider that collects online).
+    public var cardOnFile: Bool
 
     public init(
         holdMinutes: Int = 15, cancellationWindowMinutes: Int = 24 * 60, cancellationFee: Fee = .none,
-        remindersMinutesBefore: [Int] = [], assign: StaffAssignment = .balanced
+        remindersMinutesBefore: [Int] = [], assign: StaffAssignment = .balanced, cardOnFile: Bool = false
     ) {
         self.holdMinutes = holdMinutes
         self.cancellationWindowMinutes = cancellationWindowMinutes
         self.cancellationFee = cancellationFee
         self.remindersMinutesBefore = remindersMinutesBefore
         self.assign = assign
+        self.cardOnFile = cardOnFile
     }
 }
 

@@ -137,9 +137,11 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
 
     let bus = EventBus()
     let payments = PaymentDirectory(
-        provider: providers.payment.name, collectsOnline: providers.payment.collectsOnline, store: store)
+        provider: providers.payment.name, collectsOnline: providers.payment.collectsOnline, store: store,
+        savesCards: providers.payment.collectsOnline && providers.payment.savesCards)
     let service = BookingService(
-        store: store, rules: rules, bus: bus, clock: configuration.clock, logger: logger, payments: payments)
+        store: store, rules: rules, bus: bus, clock: configuration.clock, logger: logger, payments: payments,
+        phoneCountry: configuration.country)
     let paymentJobs = PaymentJobs(
         store: store, provider: providers.payment, bus: bus, clock: configuration.clock, logger: logger)
     // The customer links (web:) before the outbox: notifications carry them.
@@ -167,6 +169,7 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
         startedAt: configuration.clock.now(), version: SlotdVersion.current, maxBodyBytes: configuration.maxBodyBytes,
         operations: operations)
     routes.outbox = OutboxRoutes(store: store, worker: outbox, clock: configuration.clock, rules: rules)
+    routes.feeds = FeedRoutes(service: service, store: store, links: links)
     let webhooks = PaymentWebhooks(
         store: store, provider: providers.payment, bus: bus, clock: configuration.clock, logger: logger)
     routes.webhooks = webhooks
@@ -174,8 +177,9 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
         configuration.web.map { settings in
             WebService(
                 routes: PublicRoutes(
-                    service: service, streams: routes.streams, settings: settings, links: links, webhooks: webhooks,
-                    paymentProvider: providers.payment.name),
+                    service: service, streams: routes.streams, settings: settings, links: links, feeds: store,
+                    webhooks: webhooks, paymentProvider: providers.payment.name, reloader: reloader,
+                    rulesDirectory: configuration.rulesDirectory),
                 settings: settings, limits: configuration.connectionLimits, logger: logger)
         }
     }

@@ -39,6 +39,37 @@ package enum BookingPlanner {
     /// A new random customer id: `cu_` and 16 base-32 characters.
     package static func newCustomerID() -> String { "cu_" + randomToken(16) }
 
+    /// A new booking code (`BookingCode`) that `isTaken` says is free: drawn again on a collision, inside the
+    /// caller's write transaction so no other writer can take it in between. Nil after 32 collisions in a row,
+    /// which means the code space is nearly full (hundreds of millions of bookings): `StoreError.codesExhausted`.
+    package static func newBookingCode(isTaken: (String) throws -> Bool) rethrows -> String? {
+        for _ in 0..<32 {
+            let code = randomCode()
+            if try !isTaken(code) { return code }
+        }
+        return nil
+    }
+
+    /// Six characters of `BookingCode.alphabet`, uniformly: 5 random bits each, a draw of 31 (outside the
+    /// 31-character alphabet) drawn again.
+    static func randomCode() -> String {
+        var generator = SystemRandomNumberGenerator()
+        var characters: [Character] = []
+        var bits: UInt64 = 0
+        var left = 0
+        while characters.count < BookingCode.length {
+            if left == 0 {
+                bits = generator.next()
+                left = 12
+            }
+            let index = Int(bits & 31)
+            bits >>= 5
+            left -= 1
+            if index < BookingCode.alphabet.count { characters.append(BookingCode.alphabet[index]) }
+        }
+        return String(characters)
+    }
+
     static func randomToken(_ count: Int) -> String {
         let alphabet = Array("0123456789abcdefghjkmnpqrstvwxyz")
         var generator = SystemRandomNumberGenerator()
@@ -104,7 +135,8 @@ package enum BookingPlanner {
     ) -> Result<BookingPlan, StoreError> {
         if let error = validate(new) { return .failure(error) }
         let created = BookingLifecycle.create(
-            start: new.times.start, end: new.times.end, price: new.price, holdExpiresAt: new.holdExpiresAt)
+            start: new.times.start, end: new.times.end, price: new.price, holdExpiresAt: new.holdExpiresAt,
+            savesCard: new.savesCard)
         switch created {
         case .failure(let error):
             return .failure(StoreError(.constraintViolation, error.message))
@@ -114,7 +146,8 @@ package enum BookingPlanner {
                 start: new.times.start, end: new.times.end, footprint: new.times.footprint, price: new.price,
                 deposit: new.deposit, customerID: customerID, customer: new.customer, notes: new.notes,
                 holdExpiresAt: lifecycle.holdExpiresAt, createdAt: now, updatedAt: now, cancellation: nil)
-            var planned = plan(booking, actions, at: now, reminders: new.times.reminderMinutesBefore)
+            var planned = plan(
+                booking, actions, at: now, reminders: new.times.reminderMinutesBefore, override: new.override)
             if booking.status == .held, let expiry = booking.holdExpiresAt {
                 // The hold's timer is a durable job like every other timed work: a restart loses none.
                 planned.jobs.append(
@@ -141,6 +174,7 @@ package enum BookingPlanner {
             updated.holdExpiresAt = lifecycle.holdExpiresAt
             updated.cancellation = lifecycle.cancellation
             updated.updatedAt = now
+            updated.revision += 1
             return .success(plan(updated, actions, at: now, reminders: policy.remindersMinutesBefore))
         }
     }
@@ -166,20 +200,23 @@ package enum BookingPlanner {
             updated.end = times.end
             updated.footprint = times.footprint
             updated.updatedAt = now
+            updated.revision += 1
             return .success(plan(updated, actions, at: now, reminders: times.reminderMinutesBefore))
         }
     }
 
     /// Turns lifecycle actions into the event to append and the jobs to enqueue.
     static func plan(
-        _ booking: StoredBooking, _ actions: [BookingAction], at now: Int64, reminders: [Int] = []
+        _ booking: StoredBooking, _ actions: [BookingAction], at now: Int64, reminders: [Int] = [],
+        override: BookingOverride? = nil
     ) -> BookingPlan {
         var events: [PendingEvent] = []
         var jobs: [PendingJob] = []
         for action in actions {
             switch action {
             case .record(let event):
-                events.append(PendingEvent(type: event.type, at: now, data: eventData(booking, event)))
+                events.append(
+                    PendingEvent(type: event.type, at: now, data: eventData(booking, event, override: override)))
             case .enqueue(let followUp):
                 // Deposit jobs only for a booking that has one: nothing to create, cancel, refund or keep otherwise.
                 if case .deposit = followUp, booking.deposit == nil { continue }
@@ -194,12 +231,12 @@ package enum BookingPlanner {
     }
 
     /// The event's `data` object.
-    static func eventData(_ booking: StoredBooking, _ event: BookingEvent) -> Data {
+    static func eventData(_ booking: StoredBooking, _ event: BookingEvent, override: BookingOverride? = nil) -> Data {
         let facts = BookingFacts(
             booking: booking.id, status: booking.status, staff: booking.staffID, services: booking.services,
             start: booking.start, end: booking.end, customer: booking.customerID, price: booking.price,
             deposit: booking.deposit, holdExpiresAt: booking.holdExpiresAt)
-        return StoreJSON.encode(BookingEventData(event, of: facts))
+        return StoreJSON.encode(BookingEventData(event, of: facts, override: override))
     }
 
     /// Whether `booking` can conflict with a booking of `staffID` needing `resources`: same staff or a shared

@@ -19,7 +19,7 @@ public protocol BookingStore: Sendable {
         check: @escaping @Sendable (_ conflicting: [StoredBooking]) -> Rejection?
     ) async throws(StoreError) -> BookingCreation<Rejection>
 
-    /// The booking with that id, or nil.
+    /// The booking with that id (or that booking code, `BookingCode`), or nil.
     func booking(id: String) async throws(StoreError) -> StoredBooking?
 
     /// Bookings whose start lies in the query's window, filtered by staff and status, ordered by start.
@@ -152,7 +152,7 @@ public struct BookingTimes: Hashable, Sendable {
     public var window: Interval { conflictWindow ?? busy }
 }
 
-/// Who booked.
+/// Who booked, as they gave it for one booking (a booking keeps these even when its customer record differs).
 public struct CustomerInfo: Hashable, Sendable {
     public var name: String
     public var email: String?
@@ -165,8 +165,8 @@ public struct CustomerInfo: Hashable, Sendable {
     }
 }
 
-/// A booking to create. The caller (the server) has resolved the offering and the staff member; the store assigns
-/// the id and the customer id.
+/// A booking to create. The caller (the server) has resolved the offering and the staff member and normalised the
+/// customer's phone to E.164; the store assigns the id, the code and the customer (`CustomerMatching`).
 public struct NewBooking: Hashable, Sendable {
     public var staffID: String
     /// Service ids in order (several back to back are one booking).
@@ -177,12 +177,17 @@ public struct NewBooking: Hashable, Sendable {
     public var deposit: Money?
     public var customer: CustomerInfo
     public var notes: String
-    /// Set for a booking that waits for its deposit (`held`); nil creates it `confirmed`.
+    /// Set for a booking that waits for its deposit or card (`held`); nil creates it `confirmed`.
     public var holdExpiresAt: Int64?
+    /// A walk-in or forced booking's waiver, who made it and why, recorded in its `booking.created` event.
+    public var override: BookingOverride?
+    /// Whether the hold waits for the customer's card to be saved (`policies.card_on_file`) rather than a deposit.
+    public var savesCard: Bool
 
     public init(
         staffID: String, services: [String], variant: String? = nil, times: BookingTimes, price: Money,
-        deposit: Money? = nil, customer: CustomerInfo, notes: String = "", holdExpiresAt: Int64? = nil
+        deposit: Money? = nil, customer: CustomerInfo, notes: String = "", holdExpiresAt: Int64? = nil,
+        override: BookingOverride? = nil, savesCard: Bool = false
     ) {
         self.staffID = staffID
         self.services = services
@@ -193,6 +198,8 @@ public struct NewBooking: Hashable, Sendable {
         self.customer = customer
         self.notes = notes
         self.holdExpiresAt = holdExpiresAt
+        self.override = override
+        self.savesCard = savesCard
     }
 }
 
@@ -217,12 +224,17 @@ public struct StoredBooking: Hashable, Sendable {
     public var updatedAt: Int64
     /// Set once cancelled: the reason given and what the policy decided.
     public var cancellation: CancellationTerms?
+    /// How many times the booking changed after it was made (a transition or a move each count one): durable, so
+    /// a calendar's `SEQUENCE` rises with every change and never goes down, whatever the clock does.
+    public var revision: Int
+    /// The short code a person reads out on the phone (`BookingCode`), unique; accepted wherever the id is.
+    public var code: String = ""
 
     public init(
         id: String, status: BookingState, staffID: String, services: [String], variant: String?, start: Int64,
         end: Int64, footprint: BookingFootprint, price: Money, deposit: Money?, customerID: String,
         customer: CustomerInfo, notes: String, holdExpiresAt: Int64?, createdAt: Int64, updatedAt: Int64,
-        cancellation: CancellationTerms?
+        cancellation: CancellationTerms?, revision: Int = 0
     ) {
         self.id = id
         self.status = status
@@ -241,6 +253,7 @@ public struct StoredBooking: Hashable, Sendable {
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.cancellation = cancellation
+        self.revision = revision
     }
 
     /// `[start, end)` without buffers.

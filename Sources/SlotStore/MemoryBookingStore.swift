@@ -9,9 +9,13 @@ import SlotRules
 /// `slotd --db :memory:`. The actor serialises writes as SQLite's one writer does, so each method is one
 /// transaction.
 public actor MemoryBookingStore: SlotStorage {
-    private var bookingsByID: [String: StoredBooking] = [:]
-    private var customersByID: [String: StoredCustomer] = [:]
-    private var customerIDsByEmail: [String: String] = [:]
+    var bookingsByID: [String: StoredBooking] = [:]
+    var customersByID: [String: StoredCustomer] = [:]
+    /// Conflicts for the desk, in id order; ids count up from 1.
+    var customerConflicts: [CustomerConflict] = []
+    var nextConflictID: Int64 = 1
+    /// Booking ids by code.
+    private var bookingIDsByCode: [String: String] = [:]
     private var log: [StoredEvent] = []
     /// Outbox jobs by id; ids count up from 1 and are never reused.
     private var outbox: [Int64: OutboxJob] = [:]
@@ -19,8 +23,10 @@ public actor MemoryBookingStore: SlotStorage {
     private var keys: [String: IdempotencyRecord] = [:]
     private var nextCursor: Int64 = 1
     private var paymentsByBookingID: [String: StoredPayment] = [:]
+    private var cardsByBookingID: [String: StoredCard] = [:]
     /// Payment webhook event ids already acted on, so a redelivery changes nothing.
     private var webhookEventIDs: Set<String> = []
+    private var feedsByID: [String: StoredFeed] = [:]
 
     /// An empty store.
     public init() {}
@@ -39,11 +45,17 @@ public actor MemoryBookingStore: SlotStorage {
         let conflicting = candidates(
             staffID: new.staffID, resources: new.times.footprint.resources, window: new.times.window, excluding: nil)
         if let rejection = check(conflicting) { return .rejected(rejection) }
-        let customerID = upsertCustomer(new.customer, at: now)
-        let plan = try BookingPlanner.create(
-            new, id: BookingPlanner.newBookingID(), customerID: customerID, at: now
+        let customer = fileCustomer(new.customer, at: now)
+        var plan = try BookingPlanner.create(
+            new, id: BookingPlanner.newBookingID(), customerID: customer.id, at: now
         ).get()
-        let events = apply(plan)
+        guard let code = BookingPlanner.newBookingCode(isTaken: { bookingIDsByCode[$0] != nil }) else {
+            throw .codesExhausted
+        }
+        plan.booking.code = code
+        bookingIDsByCode[plan.booking.code] = plan.booking.id
+        var events = apply(plan)
+        events += recordConflicts(customer.conflicts, booking: plan.booking.id, at: now)
         var response: IdempotentResponse?
         if let idempotency {
             let rendered = idempotency.respond(plan.booking)
@@ -55,7 +67,7 @@ public actor MemoryBookingStore: SlotStorage {
         return .created(plan.booking, events: events, response: response)
     }
 
-    public func booking(id: String) async throws(StoreError) -> StoredBooking? { withCustomer(bookingsByID[id]) }
+    public func booking(id: String) async throws(StoreError) -> StoredBooking? { lookup(id) }
 
     public func bookings(matching query: BookingQuery) async throws(StoreError) -> [StoredBooking] {
         let selected = bookingsByID.values.filter { booking in
@@ -63,7 +75,7 @@ public actor MemoryBookingStore: SlotStorage {
                 && (query.staffID.map { booking.staffID == $0 } ?? true)
                 && (query.statuses.isEmpty || query.statuses.contains(booking.status))
         }
-        return sorted(selected).prefix(max(0, query.limit)).compactMap(withCustomer)
+        return Array(sorted(selected).prefix(max(0, query.limit)))
     }
 
     public func bookedSpans(_ query: SpanQuery) async throws(StoreError) -> [BookedSpan] {
@@ -73,7 +85,7 @@ public actor MemoryBookingStore: SlotStorage {
     public func transition(
         _ id: String, _ input: BookingInput, at now: Int64, policy: Policies, reason: String
     ) async throws(StoreError) -> TransitionOutcome {
-        guard let booking = withCustomer(bookingsByID[id]) else { throw .notFound(id) }
+        guard let booking = lookup(id) else { throw .notFound(id) }
         let plan = try BookingPlanner.transition(booking, input, at: now, policy: policy, reason: reason).get()
         return TransitionOutcome(booking: plan.booking, events: apply(plan))
     }
@@ -82,10 +94,11 @@ public actor MemoryBookingStore: SlotStorage {
         _ id: String, to times: BookingTimes, staff staffID: String?, at now: Int64,
         check: @escaping @Sendable ([StoredBooking]) -> Rejection?
     ) async throws(StoreError) -> RescheduleOutcome<Rejection> {
-        guard let booking = withCustomer(bookingsByID[id]) else { throw .notFound(id) }
+        guard let booking = lookup(id) else { throw .notFound(id) }
         let plan = try BookingPlanner.reschedule(booking, to: times, staff: staffID, at: now).get()
         let conflicting = candidates(
-            staffID: plan.booking.staffID, resources: times.footprint.resources, window: times.window, excluding: id)
+            staffID: plan.booking.staffID, resources: times.footprint.resources, window: times.window,
+            excluding: booking.id)
         if let rejection = check(conflicting) { return .rejected(rejection) }
         return .rescheduled(TransitionOutcome(booking: plan.booking, events: apply(plan)))
     }
@@ -94,7 +107,7 @@ public actor MemoryBookingStore: SlotStorage {
         let due = bookingsByID.values.filter { $0.status == .held && ($0.holdExpiresAt ?? .max) <= now }
             .sorted { ($0.holdExpiresAt ?? 0, $0.id) < ($1.holdExpiresAt ?? 0, $1.id) }
         var outcomes: [TransitionOutcome] = []
-        for booking in due.compactMap(withCustomer) {
+        for booking in due {
             let plan = try BookingPlanner.transition(booking, .expire, at: now, policy: Policies(), reason: "").get()
             outcomes.append(TransitionOutcome(booking: plan.booking, events: apply(plan)))
         }
@@ -240,17 +253,62 @@ public actor MemoryBookingStore: SlotStorage {
         if webhookEventIDs.contains(update.eventID) { return .duplicate }
         var bookingID = update.bookingID
         if bookingID == nil, let reference = update.reference {
-            bookingID = paymentsByBookingID.values.first {
-                $0.provider == update.provider && $0.reference == reference
-            }?.bookingID
+            bookingID =
+                update.savedPaymentMethod == nil
+                ? paymentsByBookingID.values.first { $0.provider == update.provider && $0.reference == reference }?
+                    .bookingID
+                : cardsByBookingID.values.first {
+                    $0.provider == update.provider && $0.card.setupReference == reference
+                }?.bookingID
         }
-        let booking = withCustomer(bookingID.flatMap { bookingsByID[$0] })
+        let booking = bookingID.flatMap { bookingsByID[$0] }
+        if let booking, let method = update.savedPaymentMethod {
+            webhookEventIDs.insert(update.eventID)
+            guard let plan = try PaymentPlanner.cardSaved(
+                update, paymentMethod: method, booking: booking, card: cardsByBookingID[booking.id], at: now)
+            else { return .ignored }
+            return .applied(booking: booking.id, events: apply(plan))
+        }
         let plan = try PaymentPlanner.webhook(
             update, booking: booking, payment: booking.flatMap { paymentsByBookingID[$0.id] }, at: now)
         // Recorded even when it changes nothing, as SQLite records it in the same transaction.
         webhookEventIDs.insert(update.eventID)
         guard let booking, let plan else { return .ignored }
         return .applied(booking: booking.id, events: apply(plan))
+    }
+
+    public func card(bookingID: String) async throws(StoreError) -> StoredCard? { cardsByBookingID[bookingID] }
+
+    public func cards(bookingIDs: [String]) async throws(StoreError) -> [String: StoredCard] {
+        var found: [String: StoredCard] = [:]
+        for id in bookingIDs { found[id] = cardsByBookingID[id] }
+        return found
+    }
+
+    public func providerCustomer(customerID: String, provider: String) async throws(StoreError) -> String? {
+        cardsByBookingID.values.filter { $0.customerID == customerID && $0.provider == provider }
+            .max { $0.createdAt < $1.createdAt }?.card.customerReference
+    }
+
+    public func recordCardSetup(
+        bookingID: String, provider: String, customerReference: String, setupReference: String,
+        clientSecret: String?, at now: Int64
+    ) async throws(StoreError) -> StoredCard {
+        guard let booking = bookingsByID[bookingID] else { throw .notFound(bookingID) }
+        let (card, plan) = PaymentPlanner.recordCardSetup(
+            existing: cardsByBookingID[bookingID], booking: booking, provider: provider,
+            customerReference: customerReference, setupReference: setupReference, clientSecret: clientSecret, at: now)
+        if let plan { _ = apply(plan) }
+        return card
+    }
+
+    public func recordFee(
+        bookingID: String, outcome: FeeOutcome, amount: Money, at now: Int64
+    ) async throws(StoreError) -> [StoredEvent] {
+        guard let card = cardsByBookingID[bookingID],
+            let plan = PaymentPlanner.recordFee(card, outcome, amount: amount, at: now)
+        else { return [] }
+        return apply(plan)
     }
 
     // MARK: - OperationsStore
@@ -285,6 +343,32 @@ public actor MemoryBookingStore: SlotStorage {
     /// Nothing to close: the store ends with the process.
     public func shutDown() async throws(StoreError) {}
 
+    // MARK: - FeedStore
+
+    public func createFeed(staffID: String?, label: String, at now: Int64) async throws(StoreError) -> StoredFeed {
+        if let error = FeedPlanner.validate(staffID: staffID, label: label) { throw error }
+        let feed = StoredFeed(
+            id: FeedPlanner.newFeedID(), staffID: staffID, label: label, createdAt: now, revokedAt: nil)
+        feedsByID[feed.id] = feed
+        return feed
+    }
+
+    public func feed(id: String) async throws(StoreError) -> StoredFeed? { feedsByID[id] }
+
+    public func feeds(includingRevoked: Bool) async throws(StoreError) -> [StoredFeed] {
+        feedsByID.values.filter { includingRevoked || $0.isActive }
+            .sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+    }
+
+    public func revokeFeed(_ id: String, at now: Int64) async throws(StoreError) -> StoredFeed {
+        guard var feed = feedsByID[id] else { throw FeedPlanner.notFound(id) }
+        if feed.revokedAt == nil {
+            feed.revokedAt = max(now, feed.createdAt)
+            feedsByID[id] = feed
+        }
+        return feed
+    }
+
     // MARK: - Private
 
     /// Outbox jobs in id order.
@@ -297,39 +381,32 @@ public actor MemoryBookingStore: SlotStorage {
             bookingsByID.values.filter {
                 $0.id != id && BookingPlanner.couldConflict($0, staffID: staffID, resources: resources, window: window)
             }
-        ).compactMap(withCustomer)
+        )
     }
 
     private func sorted(_ bookings: some Sequence<StoredBooking>) -> [StoredBooking] {
         bookings.sorted { ($0.start, $0.id) < ($1.start, $1.id) }
     }
 
-    /// The booking with its customer's current name and phone, as SQLite's join reads them.
-    private func withCustomer(_ booking: StoredBooking?) -> StoredBooking? {
-        guard var booking else { return nil }
-        if let customer = customersByID[booking.customerID] {
-            booking.customer = CustomerInfo(name: customer.name, email: customer.email, phone: customer.phone)
+    /// Erasure's part in the outbox and the idempotency keys: message jobs of the customer's bookings (they hold
+    /// the recipient and the rendered text) and stored answers about them, as SQLite deletes them.
+    func forgetMessagesAndAnswers(ofCustomer id: String) {
+        let bookings = Set(bookingsByID.values.filter { $0.customerID == id }.map(\.id))
+        outbox = outbox.filter { _, job in
+            !(job.kind.hasPrefix(NotificationJob.deliveryPrefix) && job.bookingID.map(bookings.contains) == true)
         }
-        return booking
+        keys = keys.filter { _, record in record.bookingID.map(bookings.contains) != true }
     }
 
-    /// The customer's id: the existing one with the same email (its name and phone updated), or a new customer.
-    private func upsertCustomer(_ customer: CustomerInfo, at now: Int64) -> String {
-        if let email = customer.email, let id = customerIDsByEmail[email], var existing = customersByID[id] {
-            existing.name = customer.name
-            existing.phone = customer.phone ?? existing.phone
-            existing.updatedAt = now
-            customersByID[id] = existing
-            return id
+    /// The booking with that id, or with that code when `id` is a booking code.
+    private func lookup(_ id: String) -> StoredBooking? {
+        if !id.hasPrefix("bk_"), let code = BookingCode.normalise(id) {
+            return bookingIDsByCode[code].flatMap { bookingsByID[$0] }
         }
-        let id = BookingPlanner.newCustomerID()
-        customersByID[id] = StoredCustomer(
-            id: id, name: customer.name, email: customer.email, phone: customer.phone, createdAt: now, updatedAt: now)
-        if let email = customer.email { customerIDsByEmail[email] = id }
-        return id
+        return bookingsByID[id]
     }
 
-    private func apply(_ plan: BookingPlan) -> [StoredEvent] {
+    func apply(_ plan: BookingPlan) -> [StoredEvent] {
         bookingsByID[plan.booking.id] = plan.booking
         let appended = appendEvents(plan.events)
         insertPendingJobs(plan.jobs, createdAt: plan.booking.updatedAt)
@@ -339,13 +416,14 @@ public actor MemoryBookingStore: SlotStorage {
     /// Writes a payment plan in SQLite's order: the payment, its events and jobs, then the booking's plan.
     private func apply(_ plan: PaymentPlan) -> [StoredEvent] {
         if let payment = plan.payment { paymentsByBookingID[payment.bookingID] = payment }
+        if let card = plan.card { cardsByBookingID[card.bookingID] = card }
         var appended = appendEvents(plan.events)
         insertPendingJobs(plan.jobs, createdAt: plan.at)
         if let booking = plan.booking { appended += apply(booking) }
         return appended
     }
 
-    private func appendEvents(_ events: [PendingEvent]) -> [StoredEvent] {
+    func appendEvents(_ events: [PendingEvent]) -> [StoredEvent] {
         events.map { event in
             let stored = StoredEvent(cursor: nextCursor, type: event.type, at: event.at, data: event.data)
             nextCursor += 1

@@ -1,16 +1,22 @@
 import Foundation
 
-/// One customer row, for exports.
+/// One customer record: matched by phone or e-mail, never renamed by a booking (see `CustomerMatching`).
 public struct StoredCustomer: Hashable, Sendable {
+    /// `cu_` and 16 random base-32 characters.
     public var id: String
+    /// The name of the first booking, or `(erased)`.
     public var name: String
     public var email: String?
+    /// E.164 (`+4915112345678`) for records made since phones are normalised; older ones as typed.
     public var phone: String?
     public var createdAt: Int64
     public var updatedAt: Int64
+    /// The desk's note about the customer.
+    public var note: String = ""
+    /// When the customer's personal data was erased on request.
+    public var erasedAt: Int64? = nil
 
-    /// A row as read (the stores outside this module build it too).
-    package init(id: String, name: String, email: String?, phone: String?, createdAt: Int64, updatedAt: Int64) {
+    public init(id: String, name: String, email: String?, phone: String?, createdAt: Int64, updatedAt: Int64) {
         self.id = id
         self.name = name
         self.email = email

@@ -11,6 +11,8 @@ package struct PaymentPlan: Sendable {
     package var at: Int64
     /// The payment as it is after the write; nil when it is not written (a declined attempt only records an event).
     package var payment: StoredPayment?
+    /// The card on file as it is after the write; nil when it is not written.
+    package var card: StoredCard? = nil
     package var events: [PendingEvent] = []
     package var jobs: [PendingJob] = []
     package var booking: BookingPlan? = nil
@@ -44,6 +46,72 @@ package enum PaymentPlanner {
         let actions = lifecycle.settle(status, refundReference: refundReference, reason: reason)
         guard !actions.isEmpty else { return nil }
         return plan(payment, lifecycle, actions, confirmation: nil, at: now)
+    }
+
+    /// The plan for a verified webhook saying `booking`'s card is saved, or nil when it changes nothing (no card was
+    /// set up for the booking, or it is saved already).
+    package static func cardSaved(
+        _ update: PaymentWebhookUpdate, paymentMethod: String, booking: StoredBooking, card: StoredCard?,
+        at now: Int64
+    ) throws(StoreError) -> PaymentPlan? {
+        guard var stored = card else { return nil }
+        let actions = stored.card.receiveSaved(paymentMethod: paymentMethod, booking: booking.status)
+        guard !actions.isEmpty else { return nil }
+        var confirmation: BookingPlan?
+        if actions.contains(.confirmBooking) {
+            confirmation = try BookingPlanner.transition(
+                booking, .confirm, at: now, policy: Policies(), reason: "card saved"
+            ).get()
+        }
+        stored.updatedAt = max(now, stored.createdAt)
+        return plan(stored, actions, confirmation: confirmation, at: now)
+    }
+
+    /// A card set up at the provider: the card to answer with and the plan that writes it, or no plan when one is
+    /// recorded already (a job that ran twice), which is returned unchanged.
+    package static func recordCardSetup(
+        existing: StoredCard?, booking: StoredBooking, provider: String, customerReference: String,
+        setupReference: String, clientSecret: String?, at now: Int64
+    ) -> (card: StoredCard, plan: PaymentPlan?) {
+        if let existing { return (existing, nil) }
+        let (card, actions) = CardOnFile.setUp(
+            customer: customerReference, setup: setupReference, clientSecret: clientSecret)
+        let stored = StoredCard(
+            bookingID: booking.id, customerID: booking.customerID, provider: provider, card: card, feeAmount: nil,
+            createdAt: now, updatedAt: now)
+        return (stored, plan(stored, actions, confirmation: nil, at: now))
+    }
+
+    /// The plan recording a fee's outcome on `card`, or nil when one is recorded already.
+    package static func recordFee(
+        _ card: StoredCard, _ outcome: FeeOutcome, amount: Money, at now: Int64
+    ) -> PaymentPlan? {
+        var stored = card
+        let actions = stored.card.recordFee(outcome)
+        guard !actions.isEmpty else { return nil }
+        stored.feeAmount = amount
+        stored.updatedAt = max(now, stored.createdAt)
+        return plan(stored, actions, confirmation: nil, at: now)
+    }
+
+    /// Turns a card's actions into the card to save, its events and the booking's plan for `.confirmBooking`.
+    static func plan(
+        _ card: StoredCard, _ actions: [CardAction], confirmation: BookingPlan?, at now: Int64
+    ) -> PaymentPlan {
+        var plan = PaymentPlan(at: now, payment: nil)
+        for action in actions {
+            switch action {
+            case .persist:
+                plan.card = card
+            case .record(let event):
+                let data = CardEventData(
+                    booking: card.bookingID, provider: card.provider, card: card.card, fee: card.feeAmount)
+                plan.events.append(PendingEvent(type: event.type, at: now, data: StoreJSON.encode(data)))
+            case .confirmBooking:
+                plan.booking = confirmation
+            }
+        }
+        return plan
     }
 
     /// The plan for a verified webhook about `booking`'s deposit, or nil when it changes nothing: it names no booking

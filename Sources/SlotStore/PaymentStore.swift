@@ -44,6 +44,34 @@ public struct StoredPayment: Hashable, Sendable {
     }
 }
 
+/// A booking's card on file (`policies.card_on_file`), as stored.
+public struct StoredCard: Hashable, Sendable {
+    public var bookingID: String
+    /// The booking's customer (slotd's id): a later booking of theirs reuses the provider's customer.
+    public var customerID: String
+    /// The provider's configured name (`stripe`).
+    public var provider: String
+    /// The card's lifecycle: provider customer, setup, saved card and fee outcome.
+    public var card: CardOnFile
+    /// The fee tried on the card, once tried.
+    public var feeAmount: Money?
+    public var createdAt: Int64
+    public var updatedAt: Int64
+
+    public init(
+        bookingID: String, customerID: String, provider: String, card: CardOnFile, feeAmount: Money?,
+        createdAt: Int64, updatedAt: Int64
+    ) {
+        self.bookingID = bookingID
+        self.customerID = customerID
+        self.provider = provider
+        self.card = card
+        self.feeAmount = feeAmount
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
 /// A verified payment webhook, as the store applies it.
 public struct PaymentWebhookUpdate: Hashable, Sendable {
     /// The provider's event id: recorded with the change, so a redelivery is a no-op.
@@ -55,10 +83,13 @@ public struct PaymentWebhookUpdate: Hashable, Sendable {
     public var reference: String?
     /// The payment's new status, or nil for an event that changes nothing (it is still recorded).
     public var status: StoredPaymentStatus?
+    /// The card a setup saved (`setup_intent.succeeded`): the update is about the booking's card on file, whose
+    /// setup `reference` names, not about its deposit.
+    public var savedPaymentMethod: String?
 
     public init(
         eventID: String, provider: String, type: String, bookingID: String?, reference: String?,
-        status: StoredPaymentStatus?
+        status: StoredPaymentStatus?, savedPaymentMethod: String? = nil
     ) {
         self.eventID = eventID
         self.provider = provider
@@ -66,6 +97,7 @@ public struct PaymentWebhookUpdate: Hashable, Sendable {
         self.bookingID = bookingID
         self.reference = reference
         self.status = status
+        self.savedPaymentMethod = savedPaymentMethod
     }
 }
 
@@ -104,4 +136,25 @@ public protocol PaymentStore: Sendable {
     /// confirms a held booking, or refunds one that lapsed meanwhile).
     func applyPaymentWebhook(_ update: PaymentWebhookUpdate, at now: Int64) async throws(StoreError)
         -> PaymentWebhookOutcome
+
+    /// The card on file of a booking, if one was set up.
+    func card(bookingID: String) async throws(StoreError) -> StoredCard?
+
+    /// The cards on file of several bookings, by booking id.
+    func cards(bookingIDs: [String]) async throws(StoreError) -> [String: StoredCard]
+
+    /// The provider's customer (`cus_…`) made for `customerID` at `provider` for an earlier booking, if any.
+    func providerCustomer(customerID: String, provider: String) async throws(StoreError) -> String?
+
+    /// Records the setup of a booking's card at the provider; a card already recorded is kept and returned, so a job
+    /// that runs twice changes nothing.
+    func recordCardSetup(
+        bookingID: String, provider: String, customerReference: String, setupReference: String,
+        clientSecret: String?, at now: Int64
+    ) async throws(StoreError) -> StoredCard
+
+    /// Records what became of the fee charged to a booking's card and appends `payment.fee_charged` or
+    /// `payment.fee_declined`; returns the events (none when an outcome is recorded already).
+    func recordFee(bookingID: String, outcome: FeeOutcome, amount: Money, at now: Int64) async throws(StoreError)
+        -> [StoredEvent]
 }

@@ -13,18 +13,7 @@ extension SQLiteBookingStore: PaymentStore {
         guard !bookingIDs.isEmpty else { return [:] }
         return try await run {
             try await self.read { db in
-                var found: [String: StoredPayment] = [:]
-                // Chunks keep each statement under SQLite's parameter limit.
-                for start in stride(from: 0, to: bookingIDs.count, by: 500) {
-                    let chunk = Array(bookingIDs[start..<min(start + 500, bookingIDs.count)])
-                    let sql = "SELECT * FROM payments WHERE booking_id IN ("
-                        + chunk.map { _ in "?" }.joined(separator: ", ") + ")"
-                    for row in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(chunk)) {
-                        let payment = try Self.decodePayment(row)
-                        found[payment.bookingID] = payment
-                    }
-                }
-                return found
+                try Self.fetchByBooking(db, table: "payments", bookingIDs, decode: Self.decodePayment, id: \.bookingID)
             }
         }
     }
@@ -71,8 +60,11 @@ extension SQLiteBookingStore: PaymentStore {
                 if seen { return .duplicate }
                 var bookingID = update.bookingID
                 if bookingID == nil, let reference = update.reference {
+                    // A setup's reference names a card on file, a payment's a deposit.
+                    let table = update.savedPaymentMethod == nil ? "payments" : "cards"
+                    let column = update.savedPaymentMethod == nil ? "reference" : "setup_reference"
                     bookingID = try String.fetchOne(
-                        db, sql: "SELECT booking_id FROM payments WHERE provider = ? AND reference = ?",
+                        db, sql: "SELECT booking_id FROM \(table) WHERE provider = ? AND \(column) = ?",
                         arguments: [update.provider, reference])
                 }
                 let booking = try bookingID.flatMap { id in try Self.fetchBooking(db, id: id) }
@@ -82,6 +74,13 @@ extension SQLiteBookingStore: PaymentStore {
                         VALUES (?, ?, ?, ?, ?)
                         """,
                     arguments: [update.eventID, update.provider, update.type, booking?.id, now])
+                if let booking, let method = update.savedPaymentMethod {
+                    let card = try Self.fetchCard(db, bookingID: booking.id)
+                    guard let plan = try PaymentPlanner.cardSaved(
+                        update, paymentMethod: method, booking: booking, card: card, at: now)
+                    else { return .ignored }
+                    return .applied(booking: booking.id, events: try Self.persist(db, plan))
+                }
                 let payment = try booking.flatMap { booking in try Self.fetchPayment(db, bookingID: booking.id) }
                 guard let booking,
                     let plan = try PaymentPlanner.webhook(update, booking: booking, payment: payment, at: now)
@@ -91,9 +90,145 @@ extension SQLiteBookingStore: PaymentStore {
         }
     }
 
-    /// Writes a payment plan: the payment, its events and jobs, then the booking's plan; returns the events.
+    // MARK: - Cards on file
+
+    public func card(bookingID: String) async throws(StoreError) -> StoredCard? {
+        try await run { try await self.read { db in try Self.fetchCard(db, bookingID: bookingID) } }
+    }
+
+    public func cards(bookingIDs: [String]) async throws(StoreError) -> [String: StoredCard] {
+        guard !bookingIDs.isEmpty else { return [:] }
+        return try await run {
+            try await self.read { db in
+                try Self.fetchByBooking(db, table: "cards", bookingIDs, decode: Self.decodeCard, id: \.bookingID)
+            }
+        }
+    }
+
+    public func providerCustomer(customerID: String, provider: String) async throws(StoreError) -> String? {
+        try await run {
+            try await self.read { db in
+                try String.fetchOne(
+                    db,
+                    sql: """
+                        SELECT customer_reference FROM cards WHERE customer_id = ? AND provider = ?
+                        ORDER BY created_at DESC LIMIT 1
+                        """,
+                    arguments: [customerID, provider])
+            }
+        }
+    }
+
+    public func recordCardSetup(
+        bookingID: String, provider: String, customerReference: String, setupReference: String,
+        clientSecret: String?, at now: Int64
+    ) async throws(StoreError) -> StoredCard {
+        try await run {
+            try await self.pool.write { db in
+                guard let booking = try Self.fetchBooking(db, id: bookingID) else {
+                    throw StoreError.notFound(bookingID)
+                }
+                let (card, plan) = PaymentPlanner.recordCardSetup(
+                    existing: try Self.fetchCard(db, bookingID: bookingID), booking: booking, provider: provider,
+                    customerReference: customerReference, setupReference: setupReference,
+                    clientSecret: clientSecret, at: now)
+                if let plan { _ = try Self.persist(db, plan) }
+                return card
+            }
+        }
+    }
+
+    public func recordFee(
+        bookingID: String, outcome: FeeOutcome, amount: Money, at now: Int64
+    ) async throws(StoreError) -> [StoredEvent] {
+        try await run {
+            try await self.pool.write { db in
+                guard let card = try Self.fetchCard(db, bookingID: bookingID),
+                    let plan = PaymentPlanner.recordFee(card, outcome, amount: amount, at: now)
+                else { return [] }
+                return try Self.persist(db, plan)
+            }
+        }
+    }
+
+    /// The rows of `table` (keyed by `booking_id`) for several bookings, decoded, by booking id.
+    static func fetchByBooking<Record>(
+        _ db: Database, table: String, _ bookingIDs: [String], decode: (Row) throws -> Record,
+        id: KeyPath<Record, String>
+    ) throws -> [String: Record] {
+        var found: [String: Record] = [:]
+        // Chunks keep each statement under SQLite's parameter limit.
+        for start in stride(from: 0, to: bookingIDs.count, by: 500) {
+            let chunk = Array(bookingIDs[start..<min(start + 500, bookingIDs.count)])
+            let sql = "SELECT * FROM \(table) WHERE booking_id IN ("
+                + chunk.map { _ in "?" }.joined(separator: ", ") + ")"
+            for row in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(chunk)) {
+                let record = try decode(row)
+                found[record[keyPath: id]] = record
+            }
+        }
+        return found
+    }
+
+    static func fetchCard(_ db: Database, bookingID: String) throws -> StoredCard? {
+        try Row.fetchOne(db, sql: "SELECT * FROM cards WHERE booking_id = ?", arguments: [bookingID]).map(decodeCard)
+    }
+
+    static func decodeCard(_ row: Row) throws -> StoredCard {
+        let statusText: String = row["status"]
+        guard let state = CardState(rawValue: statusText) else {
+            throw StoreError(.database, "a card on file has an unknown status '\(statusText)'")
+        }
+        var fee: FeeOutcome?
+        switch row["fee_status"] as String? {
+        case "charged"?: fee = .charged(reference: row["fee_reference"])
+        case "declined"?: fee = .declined(reason: row["fee_reason"] ?? "", reference: row["fee_reference"])
+        case nil: fee = nil
+        case let other?: throw StoreError(.database, "a card on file has an unknown fee status '\(other)'")
+        }
+        let amount: Int? = row["fee_amount_minor"]
+        let currency: String? = row["fee_currency"]
+        return StoredCard(
+            bookingID: row["booking_id"], customerID: row["customer_id"], provider: row["provider"],
+            card: CardOnFile(
+                state: state, customerReference: row["customer_reference"], setupReference: row["setup_reference"],
+                clientSecret: row["client_secret"], paymentMethod: row["payment_method"], fee: fee),
+            feeAmount: amount.flatMap { minor in currency.map { Money(minorUnits: minor, currency: $0) } },
+            createdAt: row["created_at"], updatedAt: row["updated_at"])
+    }
+
+    static func save(_ db: Database, _ stored: StoredCard) throws {
+        var feeReference: String?
+        var feeReason: String?
+        switch stored.card.fee {
+        case .charged(let reference): feeReference = reference
+        case .declined(let reason, let reference): (feeReason, feeReference) = (reason, reference)
+        case nil: break
+        }
+        try db.execute(
+            sql: """
+                INSERT INTO cards (booking_id, customer_id, provider, customer_reference, setup_reference, status,
+                    client_secret, payment_method, fee_status, fee_amount_minor, fee_currency, fee_reference,
+                    fee_reason, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (booking_id) DO UPDATE SET status = excluded.status,
+                    client_secret = excluded.client_secret, payment_method = excluded.payment_method,
+                    fee_status = excluded.fee_status, fee_amount_minor = excluded.fee_amount_minor,
+                    fee_currency = excluded.fee_currency, fee_reference = excluded.fee_reference,
+                    fee_reason = excluded.fee_reason, updated_at = excluded.updated_at
+                """,
+            arguments: [
+                stored.bookingID, stored.customerID, stored.provider, stored.card.customerReference,
+                stored.card.setupReference, stored.card.state.rawValue, stored.card.clientSecret,
+                stored.card.paymentMethod, stored.card.fee?.status, stored.feeAmount?.minorUnits,
+                stored.feeAmount?.currency, feeReference, feeReason, stored.createdAt, stored.updatedAt,
+            ])
+    }
+
+    /// Writes a payment plan: the payment (or card), its events and jobs, then the booking's plan; returns the
+    /// events.
     static func persist(_ db: Database, _ plan: PaymentPlan) throws -> [StoredEvent] {
         if let payment = plan.payment { try save(db, payment) }
+        if let card = plan.card { try save(db, card) }
         var appended = try appendEvents(db, plan.events)
         try insertPendingJobs(db, plan.jobs, createdAt: plan.at)
         if let booking = plan.booking {

@@ -97,7 +97,9 @@ public final class SQLiteBookingStore: BookingStore {
         let migrator = StoreSchema.migrator
         let known = StoreSchema.schemaVersion
         do {
-            let (version, superseded) = try pool.read { db in
+            // On the writer, not a reader: a reader connection opened before the migration would keep the old
+            // schema's `b.*` in the statements it prepares next, and read rows without the new columns.
+            let (version, superseded) = try pool.writeWithoutTransaction { db in
                 (try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0, try migrator.hasBeenSuperseded(db))
             }
             if version > known || superseded {
@@ -208,10 +210,15 @@ public final class SQLiteBookingStore: BookingStore {
                     db, staffID: new.staffID, resources: new.times.footprint.resources, window: new.times.window,
                     excluding: nil)
                 if let rejection = check(conflicting) { return .rejected(rejection) }
-                let customerID = try Self.upsertCustomer(db, new.customer, freshID: freshCustomerID, at: now)
-                let plan = try BookingPlanner.create(new, id: bookingID, customerID: customerID, at: now).get()
+                let customer = try Self.fileCustomer(db, new.customer, freshID: freshCustomerID, at: now)
+                var plan = try BookingPlanner.create(new, id: bookingID, customerID: customer.id, at: now).get()
+                guard let code = try BookingPlanner.newBookingCode(isTaken: { try Self.codeIsTaken(db, $0) }) else {
+                    throw StoreError.codesExhausted
+                }
+                plan.booking.code = code
                 try Self.insert(db, plan.booking)
-                let events = try Self.append(db, plan)
+                var events = try Self.append(db, plan)
+                events += try Self.recordConflicts(db, customer.conflicts, booking: plan.booking.id, at: now)
                 var response: IdempotentResponse?
                 if let idempotency {
                     let rendered = idempotency.respond(plan.booking)
@@ -422,10 +429,9 @@ public final class SQLiteBookingStore: BookingStore {
 // MARK: - Rows
 
 extension SQLiteBookingStore {
-    static let selectBookings = """
-        SELECT b.*, c.name AS customer_name, c.email AS customer_email, c.phone AS customer_phone
-        FROM bookings b JOIN customers c ON c.id = b.customer_id
-        """
+    /// A booking row carries the customer's name and contact as booked (no join with `customers`).
+    static let selectBookings = "SELECT b.* FROM bookings b"
+
 
     /// Active and busy inside the window (arguments: window end, window start − `maxBusySeconds`, window start).
     /// The middle bound is implied by the others, but it bounds the index range on `busy_start` from below, since
@@ -475,8 +481,13 @@ extension SQLiteBookingStore {
         return try fetchBookings(db.cachedStatement(sql: sql + " ORDER BY b.start_at, b.id"), arguments: arguments)
     }
 
+    /// The booking with that id, or with that code when `id` is a booking code.
     static func fetchBooking(_ db: Database, id: String) throws -> StoredBooking? {
-        try fetchBookings(db.cachedStatement(sql: selectBookings + " WHERE b.id = ?"), arguments: [id]).first
+        if !id.hasPrefix("bk_"), let code = BookingCode.normalise(id) {
+            return try fetchBookings(db.cachedStatement(sql: selectBookings + " WHERE b.code = ?"), arguments: [code])
+                .first
+        }
+        return try fetchBookings(db.cachedStatement(sql: selectBookings + " WHERE b.id = ?"), arguments: [id]).first
     }
 
     static func idempotencyRecord(_ db: Database, key: String) throws -> IdempotencyRecord? {
@@ -489,29 +500,16 @@ extension SQLiteBookingStore {
             }
     }
 
-    /// The customer's id: the existing one with the same email (its name and phone updated), or a new row.
-    static func upsertCustomer(
-        _ db: Database, _ customer: CustomerInfo, freshID: String, at now: Int64
-    ) throws -> String {
-        if let email = customer.email,
-            let existing = try String.fetchOne(db, sql: "SELECT id FROM customers WHERE email = ?", arguments: [email])
-        {
-            try db.execute(
-                sql: "UPDATE customers SET name = ?, phone = coalesce(?, phone), updated_at = ? WHERE id = ?",
-                arguments: [customer.name, customer.phone, now, existing])
-            return existing
-        }
-        try db.cachedStatement(
-            sql: "INSERT INTO customers (id, name, email, phone, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
-        ).execute(arguments: [freshID, customer.name, customer.email, customer.phone, now, now])
-        return freshID
-    }
-
     static func insert(_ db: Database, _ booking: StoredBooking) throws {
         var columns = bookingColumns(booking)
         columns.append(("id", booking.id.databaseValue))
         columns.append(("customer_id", booking.customerID.databaseValue))
         columns.append(("created_at", booking.createdAt.databaseValue))
+        // The booking keeps the name and contact it was made with, whatever its customer record says later.
+        columns.append(("customer_name", booking.customer.name.databaseValue))
+        columns.append(("customer_email", booking.customer.email.databaseValue))
+        columns.append(("customer_phone", booking.customer.phone.databaseValue))
+        columns.append(("code", booking.code.databaseValue))
         let sql = "INSERT INTO bookings (" + columns.map(\.0).joined(separator: ", ") + ") VALUES ("
             + columns.map { _ in "?" }.joined(separator: ", ") + ")"
         try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(columns.map(\.1)))
@@ -524,7 +522,7 @@ extension SQLiteBookingStore {
             arguments: StatementArguments(columns.map(\.1) + [booking.id.databaseValue]))
     }
 
-    /// The columns a write sets (all but the id, the customer and the creation time, which never change).
+    /// The columns a write sets (all but the id, the code, the customer and the creation time, which never change).
     static func bookingColumns(_ booking: StoredBooking) -> [(String, DatabaseValue)] {
         let busy = booking.busy
         let cancellation = booking.cancellation
@@ -547,6 +545,7 @@ extension SQLiteBookingStore {
             ("notes", booking.notes.databaseValue),
             ("hold_expires_at", booking.holdExpiresAt.databaseValue),
             ("updated_at", booking.updatedAt.databaseValue),
+            ("revision", booking.revision.databaseValue),
             ("cancel_reason", cancellation?.reason.databaseValue ?? .null),
             ("cancel_late", cancellation.map { ($0.isLate ? 1 : 0).databaseValue } ?? .null),
             ("cancel_fee_minor", cancellation?.fee?.minorUnits.databaseValue ?? .null),
@@ -644,7 +643,7 @@ extension SQLiteBookingStore {
                 fee: fee.map { Money(minorUnits: $0, currency: currency) }, reason: row["cancel_reason"] ?? "")
         }
         let deposit: Int? = row["deposit_minor"]
-        return StoredBooking(
+        var booking = StoredBooking(
             id: id, status: status, staffID: row["staff_id"], services: services, variant: row["variant"],
             start: row["start_at"], end: row["end_at"], footprint: footprint,
             price: Money(minorUnits: row["price_minor"], currency: currency),
@@ -652,7 +651,9 @@ extension SQLiteBookingStore {
             customer: CustomerInfo(
                 name: row["customer_name"], email: row["customer_email"], phone: row["customer_phone"]),
             notes: row["notes"], holdExpiresAt: row["hold_expires_at"], createdAt: row["created_at"],
-            updatedAt: row["updated_at"], cancellation: cancellation)
+            updatedAt: row["updated_at"], cancellation: cancellation, revision: row["revision"])
+        booking.code = row["code"] ?? ""
+        return booking
     }
 
     package static func encodeSegments(_ segments: [Segment]) -> String {

@@ -18,7 +18,66 @@ package enum StoreSchema {
         ("v4-hold-expiry-jobs", v4HoldExpiryJobs),
         ("v5-range-indexes", v5RangeIndexes),
         ("v6-covering-span-index", v6CoveringSpanIndex),
+        ("v7-calendar-feeds", v7CalendarFeeds),
+        ("v8-cards-on-file", StoreSchema.v8Cards),
+        ("v9-customer-records-booking-codes", v9CustomerRecords),
     ]
+
+    /// Work a migration needs beyond its SQL, run right after it in the same transaction, by identifier.
+    static let migrationSteps: [String: @Sendable (Database) throws -> Void] = [
+        "v9-customer-records-booking-codes": giveBookingsCodes
+    ]
+
+    // Customers are records (issue 14): a booking keeps the name and contact it was made with (they were read
+    // from the customer row, which the next booking with the same e-mail renamed); customers are matched by phone
+    // or by e-mail in any case, so both get an index and e-mail loses its case-sensitive unique index (records that
+    // two spellings of one address made are left for the desk to merge); a match that does not fit is kept in
+    // `customer_conflicts`; the desk's note and the erasure time join the customer. Bookings get a short code
+    // (`BookingCode`), filled in for existing ones by `giveBookingsCodes`, which then makes it unique.
+    static let v9CustomerRecords = """
+        ALTER TABLE bookings ADD COLUMN customer_name TEXT NOT NULL DEFAULT '';
+        ALTER TABLE bookings ADD COLUMN customer_email TEXT;
+        ALTER TABLE bookings ADD COLUMN customer_phone TEXT;
+        ALTER TABLE bookings ADD COLUMN code TEXT
+            CHECK (code IS NULL OR (length(code) = 6 AND code NOT GLOB '*[^23456789ABCDEFGHJKMNPQRSTUVWXYZ]*'));
+        UPDATE bookings SET
+            customer_name = (SELECT c.name FROM customers c WHERE c.id = bookings.customer_id),
+            customer_email = (SELECT c.email FROM customers c WHERE c.id = bookings.customer_id),
+            customer_phone = (SELECT c.phone FROM customers c WHERE c.id = bookings.customer_id);
+
+        ALTER TABLE customers ADD COLUMN note TEXT NOT NULL DEFAULT '';
+        ALTER TABLE customers ADD COLUMN erased_at INTEGER;
+        DROP INDEX customers_email;
+        CREATE INDEX customers_email_key ON customers(lower(email)) WHERE email IS NOT NULL;
+        CREATE INDEX customers_phone ON customers(phone) WHERE phone IS NOT NULL;
+
+        CREATE TABLE customer_conflicts (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind TEXT NOT NULL CHECK (kind IN ('two_records', 'different_name', 'different_contact')),
+            customer_id TEXT NOT NULL REFERENCES customers(id),
+            other_customer_id TEXT REFERENCES customers(id),
+            booking_id TEXT NOT NULL REFERENCES bookings(id),
+            detail TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            CHECK ((kind = 'two_records') = (other_customer_id IS NOT NULL))
+        );
+        CREATE INDEX customer_conflicts_customer ON customer_conflicts(customer_id);
+        CREATE INDEX customer_conflicts_other ON customer_conflicts(other_customer_id);
+        """
+
+    /// Gives every booking without a code one (drawn again on a collision), then makes codes unique.
+    @Sendable static func giveBookingsCodes(_ db: Database) throws {
+        let ids = try String.fetchAll(db, sql: "SELECT id FROM bookings WHERE code IS NULL ORDER BY id")
+        var taken = Set(try String.fetchAll(db, sql: "SELECT code FROM bookings WHERE code IS NOT NULL"))
+        for id in ids {
+            guard let code = BookingPlanner.newBookingCode(isTaken: { taken.contains($0) }) else {
+                throw StoreError.codesExhausted
+            }
+            taken.insert(code)
+            try db.execute(sql: "UPDATE bookings SET code = ? WHERE id = ?", arguments: [code, id])
+        }
+        try db.execute(sql: "CREATE UNIQUE INDEX bookings_code ON bookings(code)")
+    }
 
     // Every slot query reads the spans of the staff asked for: through `(staff_id, busy_start)` each candidate
     // row cost a table lookup (to test `busy_end` and `status` and read the footprint), so a 90-day query made
@@ -57,7 +116,10 @@ package enum StoreSchema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         for migration in migrations {
-            migrator.registerMigration(migration.identifier) { db in try db.execute(sql: migration.sql) }
+            migrator.registerMigration(migration.identifier) { db in
+                try db.execute(sql: migration.sql)
+                try migrationSteps[migration.identifier]?(db)
+            }
         }
         return migrator
     }

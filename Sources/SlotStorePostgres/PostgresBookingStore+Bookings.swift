@@ -15,7 +15,10 @@ extension PostgresBookingStore: BookingStore {
         let freshCustomerID = BookingPlanner.newCustomerID()
         let logger = logger
         return try await write { connection -> BookingCreation<Rejection> in
-            try await Self.lockConflictKeys(connection, staffID: new.staffID, resources: new.times.footprint.resources)
+            // The customer's contact is locked too: two bookings by one new customer at once make one record.
+            try await Self.lockConflictKeys(
+                connection, staffID: new.staffID, resources: new.times.footprint.resources,
+                customer: new.customer)
             if let idempotency, let record = try await Self.idempotencyRecord(connection, key: idempotency.key) {
                 guard record.fingerprint == idempotency.fingerprint else { throw StoreError.reused(idempotency.key) }
                 return .replayed(record)
@@ -25,8 +28,19 @@ extension PostgresBookingStore: BookingStore {
                 connection, staffID: new.staffID, resources: new.times.footprint.resources, window: new.times.window,
                 excluding: nil)
             if let rejection = check(conflicting) { return .rejected(rejection) }
-            let customerID = try await Self.upsertCustomer(connection, new.customer, freshID: freshCustomerID, at: now)
-            let plan = try BookingPlanner.create(new, id: bookingID, customerID: customerID, at: now).get()
+            let customer = try await Self.fileCustomer(connection, new.customer, freshID: freshCustomerID, at: now)
+            var plan = try BookingPlanner.create(new, id: bookingID, customerID: customer.id, at: now).get()
+            // Codes are drawn until one is free; two writers drawing the same one at once meet at the unique index
+            // `bookings_code`, and the loser's transaction runs again (`isRetryable`).
+            var taken: [String] = []
+            for _ in 0..<32 {
+                let candidate = BookingPlanner.newBookingCode(isTaken: { taken.contains($0) }) ?? ""
+                if try await Self.codeIsTaken(connection, candidate) { taken.append(candidate) } else {
+                    plan.booking.code = candidate
+                    break
+                }
+            }
+            if plan.booking.code.isEmpty { throw StoreError.codesExhausted }
             try await Self.insert(connection, plan.booking)
             var response: IdempotentResponse?
             if let idempotency {
@@ -40,7 +54,8 @@ extension PostgresBookingStore: BookingStore {
                         \(plan.booking.id), \(now))
                     """, logger: logger)
             }
-            let events = try await Self.persist(connection, plan)
+            var events = try await Self.persist(connection, plan)
+            events += try await Self.recordConflicts(connection, customer.conflicts, booking: plan.booking.id, at: now)
             return .created(plan.booking, events: events, response: response)
         }
     }
@@ -208,11 +223,12 @@ extension PostgresBookingStore {
     static let bookingColumns = """
         b.id, b.status, b.staff_id, b.services::text, b.variant, b.start_at, b.end_at, b.segments::text,
         b.buffer_before_min, b.buffer_after_min, b.resources::text, b.price_minor, b.deposit_minor, b.currency,
-        b.customer_id, c.name, c.email, c.phone, b.notes, b.hold_expires_at, b.created_at, b.updated_at,
-        b.cancel_reason, b.cancel_late, b.cancel_fee_minor, b.cancel_minutes_before
+        b.customer_id, b.customer_name, b.customer_email, b.customer_phone, b.notes, b.hold_expires_at, b.created_at,
+        b.updated_at, b.cancel_reason, b.cancel_late, b.cancel_fee_minor, b.cancel_minutes_before, b.revision, b.code
         """
 
-    static let selectBookings = "SELECT \(bookingColumns) FROM bookings b JOIN customers c ON c.id = b.customer_id"
+    /// A booking row carries the customer's name and contact as booked (no join with `customers`).
+    static let selectBookings = "SELECT \(bookingColumns) FROM bookings b"
 
     /// Active and busy inside the window (binds $1 window end, $2 window start − `maxBusySeconds`, $3 window
     /// start); the middle bound lets the index range on `busy_start` start low, as in the SQLite store.
@@ -244,9 +260,11 @@ extension PostgresBookingStore {
     /// Takes the transaction's advisory locks on the staff member and on every resource needed, in the order of
     /// their keys, so two writers that need the same keys queue instead of deadlocking.
     static func lockConflictKeys(
-        _ connection: PostgresConnection, staffID: String, resources: [ResourceNeed]
+        _ connection: PostgresConnection, staffID: String, resources: [ResourceNeed], customer: CustomerInfo? = nil
     ) async throws {
-        let keys = ["staff " + staffID] + resources.filter { $0.count > 0 }.map { "resource " + $0.resource }
+        var keys = ["staff " + staffID] + resources.filter { $0.count > 0 }.map { "resource " + $0.resource }
+        if let email = customer?.email { keys.append("customer email " + CustomerMatching.emailKey(email)) }
+        if let phone = customer?.phone { keys.append("customer phone " + phone) }
         try await connection.query(
             """
             SELECT pg_advisory_xact_lock(key) FROM (
@@ -276,8 +294,15 @@ extension PostgresBookingStore {
         -> StoredBooking?
     {
         var binds = PostgresBindings()
-        binds.append(id)
-        let sql = selectBookings + " WHERE b.id = $1" + (forUpdate ? " FOR UPDATE OF b" : "")
+        // A booking code is accepted wherever the id is.
+        var column = "b.id"
+        if !id.hasPrefix("bk_"), let code = BookingCode.normalise(id) {
+            binds.append(code)
+            column = "b.code"
+        } else {
+            binds.append(id)
+        }
+        let sql = selectBookings + " WHERE \(column) = $1" + (forUpdate ? " FOR UPDATE OF b" : "")
         return try await fetchBookings(connection, PostgresQuery(unsafeSQL: sql, binds: binds)).first
     }
 
@@ -310,7 +335,7 @@ extension PostgresBookingStore {
                 reason: try row[22].decode(String?.self) ?? "")
         }
         let deposit = try row[12].decode(Int?.self)
-        return StoredBooking(
+        var booking = StoredBooking(
             id: id, status: status, staffID: try row[2].decode(String.self), services: services,
             variant: try row[4].decode(String?.self), start: try row[5].decode(Int64.self),
             end: try row[6].decode(Int64.self), footprint: footprint,
@@ -322,7 +347,9 @@ extension PostgresBookingStore {
                 phone: try row[17].decode(String?.self)),
             notes: try row[18].decode(String.self), holdExpiresAt: try row[19].decode(Int64?.self),
             createdAt: try row[20].decode(Int64.self), updatedAt: try row[21].decode(Int64.self),
-            cancellation: cancellation)
+            cancellation: cancellation, revision: try row[26].decode(Int.self))
+        booking.code = try row[27].decode(String?.self) ?? ""
+        return booking
     }
 
     static func idempotencyRecord(_ connection: PostgresConnection, key: String) async throws -> IdempotencyRecord? {
@@ -338,23 +365,6 @@ extension PostgresBookingStore {
         return IdempotencyRecord(
             key: key, fingerprint: fingerprint, response: IdempotentResponse(status: status, body: body),
             bookingID: bookingID, createdAt: createdAt)
-    }
-
-    /// The customer's id: the existing one with the same email (its name and phone updated), or a new row; one
-    /// statement, so two bookings with one new e-mail at once make one customer.
-    static func upsertCustomer(
-        _ connection: PostgresConnection, _ customer: CustomerInfo, freshID: String, at now: Int64
-    ) async throws -> String {
-        let rows = try await connection.query(
-            """
-            INSERT INTO customers (id, name, email, phone, created_at, updated_at)
-            VALUES (\(freshID), \(customer.name), \(customer.email), \(customer.phone), \(now), \(now))
-            ON CONFLICT (email) WHERE email IS NOT NULL DO UPDATE SET name = excluded.name,
-                phone = coalesce(excluded.phone, customers.phone), updated_at = excluded.updated_at
-            RETURNING id
-            """, logger: queryLogger
-        ).collect()
-        return try rows.first.map { try $0.decode(String.self) } ?? freshID
     }
 
     /// The columns a write sets, in `insert`'s and `update`'s order, and their values.
@@ -385,6 +395,7 @@ extension PostgresBookingStore {
         binds.append(cancellation?.isLate)
         binds.append(cancellation?.fee?.minorUnits)
         binds.append(cancellation?.minutesBeforeStart)
+        binds.append(booking.revision)
         return binds
     }
 
@@ -395,7 +406,7 @@ extension PostgresBookingStore {
         ("segments", "$10::jsonb"), ("buffer_before_min", "$11"), ("buffer_after_min", "$12"),
         ("resources", "$13::jsonb"), ("price_minor", "$14"), ("deposit_minor", "$15"), ("currency", "$16"),
         ("notes", "$17"), ("hold_expires_at", "$18"), ("updated_at", "$19"), ("cancel_reason", "$20"),
-        ("cancel_late", "$21"), ("cancel_fee_minor", "$22"), ("cancel_minutes_before", "$23"),
+        ("cancel_late", "$21"), ("cancel_fee_minor", "$22"), ("cancel_minutes_before", "$23"), ("revision", "$24"),
     ]
 
     static func insert(_ connection: PostgresConnection, _ booking: StoredBooking) async throws {
@@ -403,10 +414,16 @@ extension PostgresBookingStore {
         binds.append(booking.id)
         binds.append(booking.customerID)
         binds.append(booking.createdAt)
+        // The booking keeps the name and contact it was made with, whatever its customer record says later.
+        binds.append(booking.customer.name)
+        binds.append(booking.customer.email)
+        binds.append(booking.customer.phone)
+        binds.append(booking.code)
+        let fixed = ["id", "customer_id", "created_at", "customer_name", "customer_email", "customer_phone", "code"]
         let count = writtenColumns.count
-        let sql = "INSERT INTO bookings (" + writtenColumns.map(\.name).joined(separator: ", ")
-            + ", id, customer_id, created_at) VALUES (" + writtenColumns.map(\.value).joined(separator: ", ")
-            + ", $\(count + 1), $\(count + 2), $\(count + 3))"
+        let names: [String] = writtenColumns.map(\.name) + fixed
+        let values: [String] = writtenColumns.map(\.value) + fixed.indices.map { "$\(count + 1 + $0)" }
+        let sql = "INSERT INTO bookings (\(names.joined(separator: ", "))) VALUES (\(values.joined(separator: ", ")))"
         try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: queryLogger)
     }
 

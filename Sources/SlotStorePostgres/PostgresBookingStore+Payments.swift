@@ -74,9 +74,13 @@ extension PostgresBookingStore: PaymentStore {
             if inserted.isEmpty { return .duplicate }
             var bookingID = update.bookingID
             if bookingID == nil, let reference = update.reference {
-                bookingID = try await Self.single(
-                    connection,
-                    "SELECT booking_id FROM payments WHERE provider = \(update.provider) AND reference = \(reference)")
+                // A setup's reference names a card on file, a payment's a deposit.
+                let provider = update.provider
+                let lookup: PostgresQuery =
+                    update.savedPaymentMethod == nil
+                    ? "SELECT booking_id FROM payments WHERE provider = \(provider) AND reference = \(reference)"
+                    : "SELECT booking_id FROM cards WHERE provider = \(provider) AND setup_reference = \(reference)"
+                bookingID = try await Self.single(connection, lookup)
             }
             var booking: StoredBooking?
             if let bookingID { booking = try await Self.fetchBooking(connection, id: bookingID, forUpdate: true) }
@@ -84,6 +88,14 @@ extension PostgresBookingStore: PaymentStore {
                 try await connection.query(
                     "UPDATE webhook_events SET booking_id = \(booking.id) WHERE event_id = \(update.eventID)",
                     logger: queryLogger)
+            }
+            if let booking, let method = update.savedPaymentMethod {
+                let card = try await Self.fetchCard(connection, bookingID: booking.id, forUpdate: true)
+                guard
+                    let plan = try PaymentPlanner.cardSaved(
+                        update, paymentMethod: method, booking: booking, card: card, at: now)
+                else { return .ignored }
+                return .applied(booking: booking.id, events: try await Self.persist(connection, plan))
             }
             var payment: StoredPayment?
             if let booking { payment = try await Self.fetchPayment(connection, bookingID: booking.id, forUpdate: true) }
@@ -93,9 +105,147 @@ extension PostgresBookingStore: PaymentStore {
         }
     }
 
-    /// Writes a payment plan: the payment, its jobs, the booking's plan, then every event in the plan's order.
+    // MARK: - Cards on file
+
+    public func card(bookingID: String) async throws(StoreError) -> StoredCard? {
+        try await read { connection in try await Self.fetchCard(connection, bookingID: bookingID, forUpdate: false) }
+    }
+
+    public func cards(bookingIDs: [String]) async throws(StoreError) -> [String: StoredCard] {
+        guard !bookingIDs.isEmpty else { return [:] }
+        return try await read { connection in
+            var found: [String: StoredCard] = [:]
+            for card in try await Self.fetchCards(
+                connection,
+                "SELECT \(unescaped: Self.cardColumns) FROM cards WHERE booking_id = ANY(\(bookingIDs)::text[])")
+            {
+                found[card.bookingID] = card
+            }
+            return found
+        }
+    }
+
+    public func providerCustomer(customerID: String, provider: String) async throws(StoreError) -> String? {
+        try await read { connection in
+            try await Self.single(
+                connection,
+                """
+                SELECT customer_reference FROM cards WHERE customer_id = \(customerID) AND provider = \(provider)
+                ORDER BY created_at DESC LIMIT 1
+                """)
+        }
+    }
+
+    public func recordCardSetup(
+        bookingID: String, provider: String, customerReference: String, setupReference: String,
+        clientSecret: String?, at now: Int64
+    ) async throws(StoreError) -> StoredCard {
+        try await write { connection in
+            // The booking's row lock orders this against the booking's webhooks and a second run of the job.
+            guard let booking = try await Self.fetchBooking(connection, id: bookingID, forUpdate: true) else {
+                throw StoreError.notFound(bookingID)
+            }
+            let (card, plan) = PaymentPlanner.recordCardSetup(
+                existing: try await Self.fetchCard(connection, bookingID: booking.id, forUpdate: true),
+                booking: booking, provider: provider, customerReference: customerReference,
+                setupReference: setupReference, clientSecret: clientSecret, at: now)
+            if let plan { _ = try await Self.persist(connection, plan) }
+            return card
+        }
+    }
+
+    public func recordFee(
+        bookingID: String, outcome: FeeOutcome, amount: Money, at now: Int64
+    ) async throws(StoreError) -> [StoredEvent] {
+        try await write { connection in
+            guard let card = try await Self.fetchCard(connection, bookingID: bookingID, forUpdate: true),
+                let plan = PaymentPlanner.recordFee(card, outcome, amount: amount, at: now)
+            else { return [] }
+            return try await Self.persist(connection, plan)
+        }
+    }
+
+    static let cardColumns = """
+        booking_id, customer_id, provider, customer_reference, setup_reference, status, client_secret, payment_method,
+        fee_status, fee_amount_minor, fee_currency, fee_reference, fee_reason, created_at, updated_at
+        """
+
+    static func fetchCard(_ connection: PostgresConnection, bookingID: String, forUpdate: Bool) async throws
+        -> StoredCard?
+    {
+        try await fetchCards(
+            connection,
+            """
+            SELECT \(unescaped: cardColumns) FROM cards WHERE booking_id = \(bookingID)
+            \(unescaped: forUpdate ? "FOR UPDATE" : "")
+            """
+        ).first
+    }
+
+    static func fetchCards(_ connection: PostgresConnection, _ query: PostgresQuery) async throws -> [StoredCard] {
+        var cards: [StoredCard] = []
+        for try await row in try await connection.query(query, logger: queryLogger) {
+            let columns = row.makeRandomAccess()
+            let statusText = try columns[5].decode(String.self)
+            guard let state = CardState(rawValue: statusText) else {
+                throw StoreError(.database, "a card on file has an unknown status '\(statusText)'")
+            }
+            let feeReference = try columns[11].decode(String?.self)
+            var fee: FeeOutcome?
+            switch try columns[8].decode(String?.self) {
+            case "charged"?: fee = .charged(reference: feeReference ?? "")
+            case "declined"?:
+                fee = .declined(reason: try columns[12].decode(String?.self) ?? "", reference: feeReference)
+            case nil: fee = nil
+            case let other?: throw StoreError(.database, "a card on file has an unknown fee status '\(other)'")
+            }
+            let amount = try columns[9].decode(Int?.self)
+            let currency = try columns[10].decode(String?.self)
+            cards.append(
+                StoredCard(
+                    bookingID: try columns[0].decode(String.self), customerID: try columns[1].decode(String.self),
+                    provider: try columns[2].decode(String.self),
+                    card: CardOnFile(
+                        state: state, customerReference: try columns[3].decode(String.self),
+                        setupReference: try columns[4].decode(String.self),
+                        clientSecret: try columns[6].decode(String?.self),
+                        paymentMethod: try columns[7].decode(String?.self), fee: fee),
+                    feeAmount: amount.flatMap { minor in currency.map { Money(minorUnits: minor, currency: $0) } },
+                    createdAt: try columns[13].decode(Int64.self), updatedAt: try columns[14].decode(Int64.self)))
+        }
+        return cards
+    }
+
+    static func save(_ connection: PostgresConnection, _ stored: StoredCard) async throws {
+        var feeReference: String?
+        var feeReason: String?
+        switch stored.card.fee {
+        case .charged(let reference): feeReference = reference
+        case .declined(let reason, let reference): (feeReason, feeReference) = (reason, reference)
+        case nil: break
+        }
+        try await connection.query(
+            """
+            INSERT INTO cards (booking_id, customer_id, provider, customer_reference, setup_reference, status,
+                client_secret, payment_method, fee_status, fee_amount_minor, fee_currency, fee_reference, fee_reason,
+                created_at, updated_at)
+            VALUES (\(stored.bookingID), \(stored.customerID), \(stored.provider), \(stored.card.customerReference),
+                \(stored.card.setupReference), \(stored.card.state.rawValue), \(stored.card.clientSecret),
+                \(stored.card.paymentMethod), \(stored.card.fee?.status), \(stored.feeAmount?.minorUnits),
+                \(stored.feeAmount?.currency), \(feeReference), \(feeReason), \(stored.createdAt), \(stored.updatedAt))
+            ON CONFLICT (booking_id) DO UPDATE SET status = excluded.status,
+                client_secret = excluded.client_secret, payment_method = excluded.payment_method,
+                fee_status = excluded.fee_status, fee_amount_minor = excluded.fee_amount_minor,
+                fee_currency = excluded.fee_currency, fee_reference = excluded.fee_reference,
+                fee_reason = excluded.fee_reason, updated_at = excluded.updated_at
+            """, logger: queryLogger)
+    }
+
+    /// Writes a payment plan: the payment (or card), its jobs, the booking's plan, then every event in the plan's
+    /// order.
     static func persist(_ connection: PostgresConnection, _ plan: PaymentPlan) async throws -> [StoredEvent] {
         if let payment = plan.payment { try await save(connection, payment) }
+        if let card = plan.card { try await save(connection, card) }
         try await insertJobs(connection, plan.jobs, createdAt: plan.at)
         var events = plan.events
         if let booking = plan.booking {

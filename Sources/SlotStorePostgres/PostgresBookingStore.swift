@@ -95,6 +95,7 @@ public final class PostgresBookingStore: Sendable {
                 for statement in PostgresSchema.statements(migration.sql) {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: self.logger)
                 }
+                try await PostgresSchema.migrationSteps[migration.identifier]?(connection)
                 try await connection.query(
                     "INSERT INTO slotd_schema (version, identifier) VALUES (\(index + 1), \(migration.identifier))",
                     logger: self.logger)

@@ -1,3 +1,5 @@
+import PostgresNIO
+
 /// The PostgreSQL schema as numbered, forward-only migrations, like the SQLite store's: a shipped migration is never
 /// edited; a change is a new one appended to the list, and `schemaVersion` is its position. The version a database
 /// has is the highest row of `slotd_schema`.
@@ -7,7 +9,8 @@ enum PostgresSchema {
 
     /// The migrations in order: identifier and SQL (several statements, run in one transaction).
     static let migrations: [(identifier: String, sql: String)] = [
-        ("v1-bookings-events-outbox-payments", v1)
+        ("v1-bookings-events-outbox-payments", v1),
+        ("v2-feeds-cards-customer-records-codes", v2),
     ]
 
     // Event data and job payloads are `json`, not `jsonb`: `json` keeps the text as written, so a reader gets the
@@ -158,4 +161,77 @@ enum PostgresSchema {
             received_at bigint NOT NULL
         );
         """
+
+    // What the SQLite store's v7 to v9 added, in one step (see StoreSchema): a booking's change counter
+    // (`revision`), calendar feeds, cards on file, customer records (a booking keeps the name and contact it was
+    // made with; customers are matched by phone or by e-mail in any case; conflicts for the desk; notes and
+    // erasure) and booking codes. Existing bookings get their codes from `PostgresBookingStore.giveBookingsCodes`
+    // in the same transaction, before `bookings_code` makes them unique.
+    static let v2 = """
+        ALTER TABLE bookings ADD COLUMN revision integer NOT NULL DEFAULT 0 CHECK (revision >= 0);
+        UPDATE bookings SET revision = least(updated_at - created_at, 2147483647)::integer;
+        CREATE TABLE calendar_feeds (
+            id text PRIMARY KEY CHECK (id LIKE 'fd\\_%'),
+            staff_id text CHECK (staff_id IS NULL OR length(staff_id) > 0),
+            label text NOT NULL DEFAULT '' CHECK (char_length(label) <= 200),
+            created_at bigint NOT NULL,
+            revoked_at bigint CHECK (revoked_at IS NULL OR revoked_at >= created_at)
+        );
+
+        CREATE TABLE cards (
+            booking_id text PRIMARY KEY REFERENCES bookings(id),
+            customer_id text NOT NULL REFERENCES customers(id),
+            provider text NOT NULL CHECK (length(provider) > 0),
+            customer_reference text NOT NULL CHECK (length(customer_reference) > 0),
+            setup_reference text NOT NULL CHECK (length(setup_reference) > 0),
+            status text NOT NULL CHECK (status IN ('pending', 'saved')),
+            client_secret text,
+            payment_method text,
+            fee_status text CHECK (fee_status IS NULL OR fee_status IN ('charged', 'declined')),
+            fee_amount_minor bigint CHECK (fee_amount_minor IS NULL OR fee_amount_minor > 0),
+            fee_currency text CHECK (fee_currency IS NULL OR length(fee_currency) = 3),
+            fee_reference text,
+            fee_reason text,
+            created_at bigint NOT NULL,
+            updated_at bigint NOT NULL CHECK (updated_at >= created_at),
+            CHECK (client_secret IS NULL OR status = 'pending'),
+            CHECK (status <> 'saved' OR payment_method IS NOT NULL),
+            CHECK (fee_status IS NULL OR (status = 'saved' AND fee_amount_minor IS NOT NULL)),
+            CHECK (fee_status <> 'charged' OR fee_reference IS NOT NULL)
+        );
+        CREATE UNIQUE INDEX cards_setup_reference ON cards(provider, setup_reference);
+        CREATE INDEX cards_customer ON cards(customer_id, provider);
+
+        ALTER TABLE bookings ADD COLUMN customer_name text NOT NULL DEFAULT '';
+        ALTER TABLE bookings ADD COLUMN customer_email text;
+        ALTER TABLE bookings ADD COLUMN customer_phone text;
+        ALTER TABLE bookings ADD COLUMN code text
+            CHECK (code IS NULL OR code ~ '^[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{6}$');
+        UPDATE bookings b SET customer_name = c.name, customer_email = c.email, customer_phone = c.phone
+            FROM customers c WHERE c.id = b.customer_id;
+
+        ALTER TABLE customers ADD COLUMN note text NOT NULL DEFAULT '';
+        ALTER TABLE customers ADD COLUMN erased_at bigint;
+        DROP INDEX customers_email;
+        CREATE INDEX customers_email_key ON customers(lower(email)) WHERE email IS NOT NULL;
+        CREATE INDEX customers_phone ON customers(phone) WHERE phone IS NOT NULL;
+
+        CREATE TABLE customer_conflicts (
+            id bigserial PRIMARY KEY,
+            kind text NOT NULL CHECK (kind IN ('two_records', 'different_name', 'different_contact')),
+            customer_id text NOT NULL REFERENCES customers(id),
+            other_customer_id text REFERENCES customers(id),
+            booking_id text NOT NULL REFERENCES bookings(id),
+            detail text NOT NULL,
+            created_at bigint NOT NULL,
+            CHECK ((kind = 'two_records') = (other_customer_id IS NOT NULL))
+        );
+        CREATE INDEX customer_conflicts_customer ON customer_conflicts(customer_id);
+        CREATE INDEX customer_conflicts_other ON customer_conflicts(other_customer_id);
+        """
+
+    /// Work a migration needs beyond its SQL, run right after it in the same transaction, by identifier.
+    static let migrationSteps: [String: @Sendable (PostgresConnection) async throws -> Void] = [
+        "v2-feeds-cards-customer-records-codes": PostgresBookingStore.giveBookingsCodes
+    ]
 }

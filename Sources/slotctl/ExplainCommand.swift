@@ -25,15 +25,16 @@ struct ExplainCommand: OnlineCommand {
             only); --json then prints {"bookable", "service", "variant"?, "start", "end", "staff", "reasons": \
             [{"code", "message", "staff"?}], "nearest"}.
 
-            --at is a local wall time (2026-03-10T09:00; one in a spring-forward gap does not exist, a repeated \
-            one means its first occurrence) or an instant with an offset (2026-03-10T09:00:00+01:00).
+            --at is a local wall time (2026-03-10T09:00, 10:00 for today, tomorrow 10:00, tue 10:00; one in a \
+            spring-forward gap does not exist, a repeated one means its first occurrence) or an instant with an \
+            offset (2026-03-10T09:00:00+01:00).
 
             \(OnlineExit.help) A start that is not bookable is still exit 0: see the output, or "bookable" in --json.
             Offline exit codes: 0 the start was judged, 1 the rules have errors, 2 an unknown service, variant or \
             staff member (with a suggestion), 65 a bad bookings file, 66 a path cannot be read, 64 bad options.
 
             Examples:
-              slotctl explain --service haircut --staff anna --at 2026-12-01T10:15
+              slotctl explain --service haircut --staff lena --at "tomorrow 10:15"
               slotctl explain --rules Rules --service haircut --staff lena \\
                 --at 2026-03-10T12:00
               slotctl explain --rules Rules --service colour --staff mehmet \\
@@ -59,8 +60,9 @@ struct ExplainCommand: OnlineCommand {
     // MARK: - Online
 
     func perform(_ client: SlotdClient) throws(OnlineFailure) {
+        let start = try CounterInput(client: client).start(at, option: "--at")
         let query: [(String, String?)] = [
-            ("service", common.service), ("variant", common.variant), ("staff", staff), ("at", at),
+            ("service", common.service), ("variant", common.variant), ("staff", staff), ("at", start),
         ]
         let (explanation, raw) = try client.call("GET", "/v1/slots/explain", query: query, as: Explanation.self)
         if connection.json { return emitJSON(raw) }
@@ -68,19 +70,22 @@ struct ExplainCommand: OnlineCommand {
     }
 
     static func render(_ explanation: Explanation) -> String {
+        var verdict = explanation.bookable ? "bookable" : "not bookable"
+        if explanation.bookable, let price = explanation.price, let end = explanation.end {
+            verdict += " (\(price.display), until \(TimeText.time(end)))"
+        }
         var lines = [
-            "\(explanation.service) with \(explanation.staff) at \(TimeText.weekday(TimeText.date(explanation.at))) "
-                + "\(explanation.at): \(explanation.bookable ? "bookable" : "not bookable")"
+            "\(explanation.service) with \(explanation.staff) at \(TimeText.dayAndTime(explanation.at)) "
+                + "(\(explanation.at)): \(verdict)"
         ]
-        for reason in explanation.reasons { lines.append("  - \(reason.message)") }
+        for reason in explanation.reasons { lines.append("  - \(TimeText.humanized(reason.message))") }
         if !explanation.bookable {
             if explanation.nearest.isEmpty {
                 lines.append("No offered starts near it.")
             } else {
                 lines.append("Nearest offered starts:")
                 for offer in explanation.nearest {
-                    lines.append(
-                        "  \(TimeText.dayAndTime(offer.start))–\(TimeText.time(offer.end))  \(offer.staff)")
+                    lines.append("  \(TimeText.span(offer.start, offer.end))  \(offer.staff)")
                 }
             }
         }
@@ -108,9 +113,11 @@ struct ExplainCommand: OnlineCommand {
         let context = try OfflineAvailability.load(common, rules: directory)
         let choice = try context.staffChoice(staff)
         let zone = context.rules.shop.timeZone
-        guard let start = Self.parseStart(at, zone: zone) else {
+        let today = zone.localDateTime(atInstant: context.now).date
+        guard let start = Self.parseStart(at, zone: zone) ?? CalendarWords.wallTime(at, today: today).map(Start.wall)
+        else {
             throw OfflineAvailability.fail(
-                "--at '\(at)' is not a time: write 2026-03-10T09:00 (local) or 2026-03-10T09:00:00+01:00",
+                "--at '\(at)' is not a time: write \(CalendarWords.timeHelp), or 2026-03-10T09:00:00+01:00",
                 exitCode: 64)
         }
         let engine = context.engine
@@ -131,13 +138,15 @@ struct ExplainCommand: OnlineCommand {
             ? []
             : engine.nearestSlots(
                 for: context.offering, staff: choice, around: instant, now: context.now, bookings: context.bookings)
-        let end = instant + Int64(context.offering.durationMinutes) * 60
+        // The staff member's own terms (price, duration) where they have them.
+        let terms = context.offering.performed(by: decision.slot?.staff ?? staff)
+        let end = decision.slot?.end ?? instant + Int64(terms.durationMinutes) * 60
 
         if connection.json {
             let answer = OfflineExplanation(
                 bookable: decision.isBookable, service: context.offering.serviceIDs.joined(separator: "+"),
                 variant: common.variant, start: zone.iso8601(instant: instant), end: zone.iso8601(instant: end),
-                staff: decision.slot?.staff ?? staff,
+                staff: decision.slot?.staff ?? staff, price: terms.price.description,
                 reasons: decision.reasons.map { .init(code: $0.code, message: $0.message, staff: $0.staff) },
                 nearest: nearest.map {
                     .init(start: zone.iso8601(instant: $0.start), end: zone.iso8601(instant: $0.end), staff: $0.staff)
@@ -156,7 +165,9 @@ struct ExplainCommand: OnlineCommand {
         } else {
             when = "\(local.date.weekday) \(zone.iso8601(instant: instant))"
         }
-        print("\(context.offering.name) with \(who) at \(when): \(decision.isBookable ? "bookable" : "not bookable")")
+        let verdict = decision.isBookable
+            ? "bookable (\(terms.price), \(Minutes.format(terms.durationMinutes)))" : "not bookable"
+        print("\(context.offering.name) with \(who) at \(when): \(verdict)")
         for reason in decision.reasons {
             let about = reason.staff.map { "\(context.staffName($0)): " } ?? ""
             print("  - \(about)\(reason.message)")
@@ -196,6 +207,8 @@ struct OfflineExplanation: Encodable {
     var start: String
     var end: String
     var staff: String
+    /// What it costs with that staff member (`18.00 EUR`).
+    var price: String
     var reasons: [Reason]
     var nearest: [Start]
 }

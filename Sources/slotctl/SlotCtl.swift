@@ -13,6 +13,7 @@ struct SlotCtl: ParsableCommand {
               slots --rules DIR …      bookable starts computed from rule files
                                        (what-ifs with --bookings FILE, --now)
               explain --rules DIR …    why a start is or is not bookable
+              passwd                   hash an admin page password (web.users)
 
             Online (a running slotd, over its Unix socket: --socket PATH, else
             $SLOTD_SOCKET, else ./state/slotd.sock; tables, or --json for scripts):
@@ -24,7 +25,7 @@ struct SlotCtl: ParsableCommand {
               services, staff          what the shop sells and who works there
               slots …                  bookable starts now (--watch follows them)
               explain …                why a start is or is not bookable now
-              book                     book a start
+              book                     book a start (--walk-in at the counter; --force --reason)
               bookings [--today]       list bookings
               show ID                  one booking
               cancel ID, reschedule ID --start TIME [--staff ID|any], confirm ID, complete ID,
@@ -32,20 +33,22 @@ struct SlotCtl: ParsableCommand {
               events [--follow]        the event log, then live events
               watch                    the barber's live view of today
               outbox [--state S]       jobs for providers; outbox show|retry ID
+              feed create|list|revoke  calendar feed addresses for phones (admin)
               bookings --conflicts     bookings the rules in force no longer allow
               backup FILE              consistent copy of the database (admin)
               export --json [FILE]     services, staff, customers, bookings (admin)
               doctor                   check the installation, say what to fix
 
+            Dates and times take words: --at 10:00 (today), "tomorrow 10:00", "tue 10:00", --from sat.
             `slots` and `explain` work offline exactly when --rules DIR is given.
             `slotctl help COMMAND` shows a command's options and examples.
             """,
         subcommands: [
-            RulesCommand.self, HoursCommand.self, SlotsCommand.self, ExplainCommand.self,
+            RulesCommand.self, HoursCommand.self, SlotsCommand.self, ExplainCommand.self, PasswdCommand.self,
             StatusCommand.self, ServicesCommand.self, StaffCommand.self,
             BookCommand.self, BookingsCommand.self, ShowCommand.self, CancelCommand.self, RescheduleCommand.self,
             ConfirmCommand.self, CompleteCommand.self, NoShowCommand.self, EventsCommand.self, WatchCommand.self,
-            OutboxCommand.self,
+            OutboxCommand.self, FeedCommand.self, CustomersCommand.self,
             BackupCommand.self, ExportCommand.self, DoctorCommand.self,
         ]
     )

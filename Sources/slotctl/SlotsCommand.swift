@@ -14,7 +14,9 @@ struct SlotsCommand: OnlineCommand {
         abstract: "List the bookable starts of a service: from slotd, or offline from rule files with --rules DIR.",
         discussion: """
             Without --rules it asks the running slotd (GET /v1/slots), so current bookings and holds count; \
-            --from defaults to the shop's today and --to to --from. With --watch it prints the list again each \
+            --from defaults to the shop's today and --to to --from. Dates are YYYY-MM-DD, today, tomorrow or a \
+            weekday (tue, Tuesday: the next one after today), in the shop's zone (offline: as of --now). \
+            With --watch it prints the list again each \
             time it changes (a booking, a cancellation, a hold expiring, a rule reload); stop with Ctrl-C. \
             --json prints the daemon's answer as is: {"service", "staff", "from", "to", "rules_version", \
             "slots": [{"start", "end", "staff"}]}.
@@ -33,8 +35,8 @@ struct SlotsCommand: OnlineCommand {
             (with a suggestion), 65 a bad bookings file, 66 a path cannot be read, 64 bad options.
 
             Examples:
-              slotctl slots --service haircut --staff anna --from 2026-12-01
-              slotctl slots --service haircut --from 2026-12-01 --to 2026-12-03 --json
+              slotctl slots --service haircut --staff lena --from tomorrow
+              slotctl slots --service haircut --variant long --from tue --to sat --json
               slotctl slots --service haircut --watch
               slotctl slots --rules Rules --service haircut \\
                 --from 2026-03-10 --to 2026-03-14
@@ -57,12 +59,12 @@ struct SlotsCommand: OnlineCommand {
     @Option(
         help: ArgumentHelp(
             "First local date of a start (inclusive); online the default is the shop's today.",
-            valueName: "YYYY-MM-DD"))
+            valueName: "DATE"))
     var from: String?
 
     @Option(
         help: ArgumentHelp(
-            "Last local date of a start (inclusive); online the default is --from.", valueName: "YYYY-MM-DD"))
+            "Last local date of a start (inclusive); online the default is --from.", valueName: "DATE"))
     var to: String?
 
     @Flag(help: "Online only: keep listening and print the list again whenever it changes.")
@@ -77,11 +79,13 @@ struct SlotsCommand: OnlineCommand {
             guard from != nil else { throw ValidationError("--from is required with --rules (YYYY-MM-DD)") }
             guard to != nil else { throw ValidationError("--to is required with --rules (YYYY-MM-DD)") }
         }
-        if let from, LocalDate(iso: from) == nil {
-            throw ValidationError("--from '\(from)' is not a date: write YYYY-MM-DD")
+        // Words are read against the shop's today later; here only whether they are dates at all.
+        let anyDay = LocalDate(daysSinceEpoch: 0)
+        if let from, CalendarWords.date(from, today: anyDay) == nil {
+            throw ValidationError("--from '\(from)' is not a date: write \(CalendarWords.dateHelp)")
         }
-        if let to, LocalDate(iso: to) == nil {
-            throw ValidationError("--to '\(to)' is not a date: write YYYY-MM-DD")
+        if let to, CalendarWords.date(to, today: anyDay) == nil {
+            throw ValidationError("--to '\(to)' is not a date: write \(CalendarWords.dateHelp)")
         }
         if let first = from.flatMap(LocalDate.init(iso:)), let last = to.flatMap(LocalDate.init(iso:)) {
             guard first <= last else { throw ValidationError("--to \(last) is before --from \(first)") }
@@ -100,10 +104,14 @@ struct SlotsCommand: OnlineCommand {
     // MARK: - Offline
 
     private func runOffline(rules directory: String) throws {
-        guard let from, let to, let first = LocalDate(iso: from), let last = LocalDate(iso: to) else {
-            throw ExitCode(64)
-        }
         let context = try OfflineAvailability.load(common, rules: directory)
+        let today = context.rules.shop.timeZone.localDateTime(atInstant: context.now).date
+        guard let from, let to, let first = CalendarWords.date(from, today: today),
+            let last = CalendarWords.date(to, today: today)
+        else { throw ExitCode(64) }
+        guard first <= last else {
+            throw OfflineAvailability.fail("--to \(last) is before --from \(first)", exitCode: 64)
+        }
         let staff = self.staff ?? "any"
         let choice = try context.staffChoice(staff)
         let slots = context.engine.slots(
@@ -153,11 +161,13 @@ struct SlotsCommand: OnlineCommand {
     // MARK: - Online
 
     func perform(_ client: SlotdClient) throws(OnlineFailure) {
+        let input = CounterInput(client: client)
         let first: String
-        if let from { first = from } else { first = try shopToday(client) }
+        if let from { first = try input.date(from, option: "--from") } else { first = try shopToday(client) }
+        let last = try to.map { text throws(OnlineFailure) in try input.date(text, option: "--to") } ?? first
         let query: [(String, String?)] = [
             ("service", common.service), ("variant", common.variant), ("staff", staff), ("from", first),
-            ("to", to ?? first),
+            ("to", last),
         ]
         guard watch else {
             let (list, raw) = try client.call("GET", "/v1/slots", query: query, as: SlotList.self)
@@ -196,7 +206,7 @@ struct SlotsCommand: OnlineCommand {
             let date = TimeText.date(offer.start)
             if date != day {
                 day = date
-                lines.append("\(TimeText.weekday(date)) \(date)")
+                lines.append(TimeText.day(date))
             }
             lines.append("  \(TimeText.time(offer.start))–\(TimeText.time(offer.end))  \(offer.staff)")
         }

@@ -16,6 +16,13 @@ prints `PORT <n>` once it listens. What it adds for the tests:
   with the publishable key and the client secret (`POST /v1/payment_intents/{id}/confirm` with `key=pk_…`), then
   runs localstripe's own 3-D Secure modal when the card asks for it. The fake card element's five inputs get
   `aria-label`s (real Stripe's iframe has its own), so the booking page's accessibility check covers the page.
+- SetupIntents (`policies.card_on_file`): localstripe's own `confirmCardSetup` with the card element works as real
+  Stripe.js does, and so do `POST /v1/customers`, `POST /v1/setup_intents` and an off-session
+  `POST /v1/payment_intents` with `customer`, `payment_method`, `off_session=true`, `confirm=true` (a declining card
+  such as 4000 0000 0000 0341 answers 402 `card_declined`, as Stripe does). What it lacks: a SetupIntent that
+  succeeds sends no `setup_intent.succeeded` webhook and leaves the card unattached to the SetupIntent's customer;
+  real Stripe does both, so the helper does both when the card is attached (`SetupIntent._attach_pm`; the 3-D Secure
+  path's second confirm is not covered).
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from aiohttp import web
 
 import localstripe.resources as resources
 import localstripe.server as server
+from localstripe.webhooks import schedule_webhook
 
 
 # The confirmCardPayment of real Stripe.js for a card element: PaymentMethod + confirm, then 3-D Secure if asked.
@@ -123,6 +131,17 @@ def main() -> None:
         self.receipt_email = receipt_email
 
     resources.PaymentIntent.__init__ = payment_intent_init
+
+    original_attach = resources.SetupIntent._attach_pm
+
+    def setup_intent_attach(self, pm):
+        original_attach(self, pm)
+        if self.status == "succeeded":
+            if self.customer:
+                pm.customer = self.customer
+            schedule_webhook(resources.Event("setup_intent.succeeded", self))
+
+    resources.SetupIntent._attach_pm = setup_intent_attach
 
     recorded: list[dict] = []
 

@@ -110,6 +110,11 @@ ALLOWED: dict[tuple[str, str], tuple[int, str]] = {
         "WebSecretFile reads (or creates) the web link secret once in buildDaemon, through BlockingWork.run "
         "(loadCustomerLinks); asserts off the pool",
     ),
+    ("Sources/SlotServer/Web/Admin/AdminRuleEditor.swift", "file I/O"): (
+        5,
+        "the admin page's rule editor lists, reads and keeps rule files (and their history) only inside "
+        "BlockingWork.run closures (files, save, restore, keep/versions); writeAtomically asserts off the pool",
+    ),
     ("Sources/SlotServer/Rules/RuleDirectoryWatcher.swift", "system call that waits"): (
         3,
         "poll and read on the inotify descriptor, on the watcher's own Thread; one byte written to its wake pipe "

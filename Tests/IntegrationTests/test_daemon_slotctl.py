@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import select
@@ -11,6 +12,7 @@ import time
 import pytest
 
 from conftest import future_day, local_iso, same_instant, shop_today, wall
+from test_daemon_slotctl_counter import spoken_day
 
 DAY = future_day(6)
 
@@ -49,7 +51,8 @@ def test_status_services_staff(ctl, daemon):
 
 def test_slots_without_rules_asks_the_daemon(ctl, daemon):
     text = ctl("slots", "--service", "haircut", "--staff", "anna", "--from", DAY).stdout
-    assert DAY in text and "09:00–09:30  anna" in text and "17:30–18:00  anna" in text
+    assert spoken_day(dt.date.fromisoformat(DAY)) in text
+    assert "09:00–09:30  anna" in text and "17:30–18:00  anna" in text
     answer = json.loads(ctl("slots", "--service", "haircut", "--from", DAY, "--json").stdout)
     assert answer["service"] == "haircut" and answer["from"] == DAY and answer["to"] == DAY
     assert same_instant(answer["slots"][0]["start"], local_iso(DAY, "09:00"))
@@ -128,9 +131,9 @@ def test_reschedule_to_another_staff_member_prints_the_new_time_and_barber(ctl, 
     booked = json.loads(ctl("book", "--service", "haircut", "--staff", "anna", "--at", wall(DAY, "10:00"),
                             "--name", "R", "--json").stdout)
     moved = ctl("reschedule", booked["id"], "--start", wall(DAY, "11:00"), "--staff", "ben").stdout
-    assert f"{booked['id']} moved to" in moved and "11:00–11:30 with ben" in moved
+    assert f"{booked['id']} moved to" in moved and "11:00–11:30 with Ben (ben)" in moved
     anywhere = ctl("reschedule", booked["id"], "--start", wall(DAY, "09:15"), "--staff", "any").stdout
-    assert "09:15–09:45 with anna" in anywhere  # ben starts at 10:00
+    assert "09:15–09:45 with Anna (anna)" in anywhere  # ben starts at 10:00
     unknown = ctl("reschedule", booked["id"], "--start", wall(DAY, "12:00"), "--staff", "nobody", check=INVALID)
     assert "unknown staff member 'nobody'" in unknown.stderr
 
@@ -139,7 +142,7 @@ def test_errors_are_clear_and_mapped_to_exit_codes(ctl, daemon):
     ctl("book", "--service", "haircut", "--staff", "anna", "--at", wall(DAY, "10:00"), "--name", "A")
     taken = ctl("book", "--service", "haircut", "--staff", "anna", "--at", wall(DAY, "10:00"), "--name", "B",
                 check=CONFLICT)
-    assert "Slot not available" in taken.stderr and "nearest free starts" in taken.stderr
+    assert "that start is taken" in taken.stderr and "nearest free starts" in taken.stderr
     missing = ctl("show", "bk_nope", check=NOT_FOUND)
     assert "booking_not_found" in missing.stderr
     problem = json.loads(ctl("show", "bk_nope", "--json", check=NOT_FOUND).stdout)
@@ -220,10 +223,12 @@ def test_watch_redraws_when_another_client_books(daemon, slotctl_binary):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         first = read_until(proc, "Ben (ben)")
-        assert "Test Cuts" in first and DAY in first and "(free all day)" in first
+        assert "Test Cuts" in first and spoken_day(dt.date.fromisoformat(DAY)) in first
+        assert "(free all day)" in first
         daemon.client.book(wall(DAY, "10:00"), name="Walk In")
         second = read_until(proc, "Walk In")
-        assert "10:00–10:30  Walk In  haircut" in second
+        row = next(line for line in second.splitlines() if "Walk In" in line)
+        assert row.split()[:3] == ["10:00–10:30", "Walk", "In"] and "Haircut" in row
     finally:
         proc.terminate()
         proc.wait(10)

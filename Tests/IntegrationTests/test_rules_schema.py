@@ -102,7 +102,8 @@ INVALID = {
     "staff without services": "staff: [{id: ana, name: Ana}]",
     "staff with no services": "staff: [{id: ana, name: Ana, services: []}]",
     "override with hours and closed": "overrides: [{date: 2026-12-24, hours: '09:00-12:00', closed: true}]",
-    "override with a yearly date": "overrides: [{date: Dec 24, closed: true}]",
+    "override relative to Easter (yearly dates are fine since issue 14)": "overrides: [{date: easter+1, closed: true}]",
+    "staff terms with an unknown key": "staff: [{id: ana, name: Ana, services: [{id: cut, prise: 3}]}]",
     "holiday with a bad form": "holidays: [24.12.2026]",
     "the whole file a list": "- shop: {name: A, timezone: Europe/Berlin}",
 }

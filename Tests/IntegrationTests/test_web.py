@@ -59,11 +59,12 @@ class WebClient(Client):
 
 
 class EventStream:
-    """A Server-Sent Events answer read event by event (comments skipped)."""
+    """A Server-Sent Events answer read event by event (comments skipped); `last_id` is the last `id` field seen."""
 
-    def __init__(self, port: int, path: str, timeout: float):
+    def __init__(self, port: int, path: str, timeout: float, headers: dict[str, str] | None = None):
+        self.last_id: str | None = None
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-        self.conn.request("GET", path, headers={"Accept": "text/event-stream"})
+        self.conn.request("GET", path, headers={"Accept": "text/event-stream", **(headers or {})})
         self.resp = self.conn.getresponse()
         self.status = self.resp.status
         self.headers = {k.lower(): v for k, v in self.resp.getheaders()}
@@ -86,6 +87,8 @@ class EventStream:
                 name = value
             elif field == "data":
                 data.append(value)
+            elif field == "id":
+                self.last_id = value
 
     def close(self) -> None:
         self.conn.close()

@@ -23,6 +23,7 @@ NO_DEPOSIT_DAY = future_day(3)
 DEPOSIT_DAY = future_day(4)
 MANAGE_DAY = future_day(5)
 LIVE_DAY = future_day(6)
+CARD_DAY = future_day(7)
 
 
 # MARK: - Fixtures
@@ -43,6 +44,17 @@ def site(slotd_binary, stripe):
     except WebListenerMissing as missing:
         pytest.skip(f"this slotd build has no web listener yet (branch webapi): {missing}")
     stripe.call("POST", "/_config/webhooks/slotd-web",
+                {"url": f"{shop.url}/public/v1/payments/stripe/webhook", "secret": WEBHOOK_SECRET})
+    yield shop
+    problems = shop.stop()
+    assert not problems, "\n".join(problems)
+
+
+@pytest.fixture(scope="module")
+def card_site(slotd_binary, stripe):
+    """A second shop with no-show protection on (`card_on_file`), its webhook through its own nginx."""
+    shop = Site(slotd_binary, stripe.base, card_on_file=True)
+    stripe.call("POST", "/_config/webhooks/slotd-web-card",
                 {"url": f"{shop.url}/public/v1/payments/stripe/webhook", "secret": WEBHOOK_SECRET})
     yield shop
     problems = shop.stop()
@@ -86,6 +98,27 @@ def fill_details(browser: Browser, name: str, phone: str = "", email: str = "") 
     if email:
         browser.find("#email").send_keys(email)
     browser.click("label[for=consent]")
+
+
+def book_on_page(browser: Browser, site: Site, service: str, staff: str, day: str, hhmm: str, name: str,
+                 email: str) -> None:
+    """Goes through the booking page from its start to "book": service, staff, day, start, details."""
+    browser.open(site.url + "/")
+    browser.click(f"#service-{service}")
+    browser.click(f"#staff-{staff}")
+    choose_day(browser, day)
+    browser.click(time_button(day, hhmm))
+    fill_details(browser, name, email=email)
+    browser.click("#book")
+
+
+def enter_card(browser: Browser, number: str = "4242424242424242") -> None:
+    """Types a card into localstripe's card element (number, month, year, CVC, postcode) and presses the button."""
+    inputs = browser.find_all("#card-element input")
+    for field, value in zip(inputs, [number, "12", "30", "123", "10115"]):
+        field.clear()
+        field.send_keys(value)
+    browser.click("#pay")
 
 
 def bookings_of(site: Site, day: str, name: str) -> list[dict]:
@@ -164,24 +197,14 @@ def test_booking_a_haircut_without_deposit_by_keyboard_in_english(site, browser)
 
 
 def test_a_deposit_is_paid_with_stripe_js_and_the_page_turns_confirmed_by_the_webhook(site, browser, stripe):
-    browser.open(site.url + "/")
-    browser.click("#service-shave")
-    browser.click("#staff-any")
-    choose_day(browser, DEPOSIT_DAY)
-    browser.click(time_button(DEPOSIT_DAY, "11:00"))
-    fill_details(browser, "Grace Hopper", email="grace@example.com")
-    browser.click("#book")
+    book_on_page(browser, site, "shave", "any", DEPOSIT_DAY, "11:00", "Grace Hopper", "grace@example.com")
 
     # The hold with its PaymentIntent: localstripe's card element mounts in the page.
     browser.visible("#card-element input", "Stripe's card element")
     browser.until(status_is("held"), "the held booking")
     browser.shoot("06-payment")
     browser.assert_accessible("06-payment")
-    inputs = browser.find_all("#card-element input")
-    for field, value in zip(inputs, ["4242424242424242", "12", "30", "123", "10115"]):
-        field.clear()
-        field.send_keys(value)
-    browser.click("#pay")
+    enter_card(browser)
 
     # Paid in the browser; localstripe's signed webhook reaches slotd through nginx; the booking's event
     # turns the page to "confirmed" (no polling: the page only listens).
@@ -270,3 +293,24 @@ def test_a_start_booked_over_the_socket_disappears_live_and_a_conflict_offers_al
     browser.until(status_is("confirmed"), "the booking at the alternative")
     [booking] = bookings_of(site, LIVE_DAY, "Hedy Lamarr")
     assert booking["start"] == chosen and booking["status"] == "confirmed"
+
+
+def test_with_card_on_file_the_card_element_saves_the_card_and_the_webhook_confirms(card_site, browser, stripe):
+    book_on_page(browser, card_site, "haircut", "anna", CARD_DAY, "10:00", "Mary Jackson", "mj@example.com")
+
+    # Held until the card is saved: the page mounts the card element for the SetupIntent (no amount to pay).
+    browser.visible("#card-element input", "Stripe's card element for the card on file")
+    browser.until(status_is("held"), "the held booking")
+    assert browser.find("#step-title").text == "Karte hinterlegen", "the shop's default locale, not a deposit"
+    browser.shoot("15-card-on-file")
+    browser.assert_accessible("15-card-on-file")
+    enter_card(browser)
+
+    # confirmCardSetup in the page; localstripe's setup_intent.succeeded reaches slotd through nginx.
+    browser.until(status_is("confirmed"), "the card's webhook to confirm the booking", timeout=30)
+    browser.shoot("16-card-saved")
+    [booking] = bookings_of(card_site, CARD_DAY, "Mary Jackson")
+    assert booking["status"] == "confirmed" and booking["card"]["status"] == "saved", booking
+    assert "payment" not in booking and "deposit" not in booking
+    intent = stripe.call("GET", f"/v1/setup_intents/{booking['card']['reference']}")
+    assert intent["status"] == "succeeded" and intent["customer"] and intent["payment_method"]

@@ -190,7 +190,7 @@ def web_section(listen_port: int, public_url: str, stripe_js_url: str) -> str:
 class Site:
     """The shop as a customer reaches it: nginx at `url` → slotd's web listener; deposits at localstripe."""
 
-    def __init__(self, slotd: str, stripe_base: str):
+    def __init__(self, slotd: str, stripe_base: str, card_on_file: bool = False):
         self.factory = DaemonFactory(slotd)
         self.web_port = free_port()
         self.nginx_dir = Path(tempfile.mkdtemp(prefix="slotd-nginx-", dir="/tmp"))
@@ -202,6 +202,10 @@ class Site:
                                         start=False)
         with open(self.daemon.config, "a") as config:
             config.write(web_section(self.web_port, self.url, f"{stripe_base}/js.stripe.com/v3/"))
+        if card_on_file:
+            # No-show protection: a booking without a deposit saves the customer's card (policies.card_on_file).
+            shop = self.daemon.rules / "shop.yaml"
+            shop.write_text(shop.read_text().replace("policies:\n", "policies:\n  card_on_file: true\n", 1))
         try:
             self.daemon.start()
             wait_for(lambda: listening(self.web_port), timeout=15, what="slotd's web listener")

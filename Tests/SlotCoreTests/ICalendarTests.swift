@@ -45,4 +45,63 @@ struct ICalendarTests {
         #expect(ICalendar.utc(-1) == "19691231T235959Z")
         #expect(ICalendar.utc(86_399) == "19700101T235959Z")
     }
+
+    @Test(
+        "every physical line is at most 75 octets and valid UTF-8 on its own, whatever the characters",
+        arguments: ["Grüße", "日本語のテキスト", "👨‍👩‍👧‍👦", "a😀b", "x", "ß,;\\"])
+    func foldingNeverSplitsASequence(unit: String) throws {
+        for prefixLength in 0..<8 {
+            // Every alignment of the multi-byte characters against the 75-octet boundary.
+            let value = String(repeating: "a", count: prefixLength) + String(repeating: unit, count: 60)
+            let line = "SUMMARY:" + ICalendar.escape(value)
+            let folded = Array(ICalendar.fold(line).utf8)
+            var physical: [[UInt8]] = [[]]
+            var index = 0
+            while index < folded.count {
+                if folded[index] == 13, index + 1 < folded.count, folded[index + 1] == 10 {
+                    physical.append([])
+                    index += 2
+                } else {
+                    physical[physical.count - 1].append(folded[index])
+                    index += 1
+                }
+            }
+            #expect(physical.removeLast().isEmpty, "the text ends with CRLF")
+            for (number, bytes) in physical.enumerated() {
+                #expect(bytes.count <= 75)
+                #expect(String(validating: bytes, as: UTF8.self) != nil, "line \(number) splits a UTF-8 sequence")
+                if number > 0 { #expect(bytes.first == 0x20) }
+            }
+            let unfolded = physical.enumerated().flatMap { $0.offset == 0 ? $0.element : Array($0.element.dropFirst()) }
+            #expect(String(decoding: unfolded, as: UTF8.self) == line)
+        }
+    }
+
+    @Test(
+        "durations as RFC 5545 writes them",
+        arguments: [
+            (900, "PT15M"), (3_600, "PT1H"), (5_400, "PT1H30M"), (86_400, "P1D"), (90_000, "P1DT1H"),
+            (30, "PT1M"), (7 * 86_400 + 60, "P7DT1M"),
+        ] as [(Int64, String)])
+    func durations(seconds: Int64, text: String) {
+        #expect(ICalendar.duration(seconds) == text)
+    }
+
+    @Test("a feed says how often to refresh and in which zone to show it")
+    func feedHeader() {
+        let text = ICalendar.document(
+            events: [event], productID: "-//slotd//EN", name: "Salon; Mehmet", refreshSeconds: 900,
+            timeZoneHint: "Europe/Berlin")
+        #expect(text.contains("\r\nREFRESH-INTERVAL;VALUE=DURATION:PT15M\r\n"))
+        #expect(text.contains("\r\nX-PUBLISHED-TTL:PT15M\r\n"))
+        #expect(text.contains("\r\nX-WR-TIMEZONE:Europe/Berlin\r\n"))
+        #expect(text.contains("\r\nX-WR-CALNAME:Salon\\; Mehmet\r\n"))
+        #expect(!ICalendar.document(events: [], productID: "p").contains("REFRESH-INTERVAL"))
+    }
+
+    @Test("TEXT escapes backslash, semicolon, comma and line breaks, and keeps non-ASCII as is")
+    func escapingEveryKind() {
+        #expect(ICalendar.escape("Ünal, Ayşe; \\ \"x\"\nzwei") == "Ünal\\, Ayşe\\; \\\\ \"x\"\\nzwei")
+    }
 }
+

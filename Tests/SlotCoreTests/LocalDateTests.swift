@@ -66,4 +66,13 @@ import Testing
         #expect(Minutes.format(0) == "0m")
         #expect(Minutes.format(1441) == "1d1m")
     }
+
+    /// Waits as people read them ("37656 s to go" was the desk's complaint), rounded up to whole minutes.
+    @Test(arguments: [
+        (Int64(37656), "10 hours 28 minutes"), (60, "1 minute"), (1, "1 minute"), (0, "no time"), (3600, "1 hour"),
+        (90_000, "1 day 1 hour"), (7260, "2 hours 1 minute"),
+    ])
+    func spelledWaits(seconds: Int64, text: String) {
+        #expect(Minutes.spelled(seconds: seconds) == text)
+    }
 }

@@ -103,7 +103,35 @@ import Testing
             bookings.append(
                 BookedSpan(id: "b\(index)", staff: member.id, start: start, offering: ServiceOffering(service)))
         }
-        return Case(rules: rules, from: from, through: through, now: now, bookings: bookings)
+        return Case(
+            rules: withScheduleTerms(rules, seed: seed), from: from, through: through, now: now, bookings: bookings)
+    }
+
+    /// Issue 14's terms, drawn from their own generator so the cases above stay as they were: staff members' own
+    /// price and duration, services offered only at some hours, and a rotation of weeks instead of weekly hours.
+    static func withScheduleTerms(_ rules: RuleSet, seed: UInt64) -> RuleSet {
+        var random = SplitMix64(state: seed ^ 0x5EED_0014)
+        func chance(_ percent: Int) -> Bool { Int.random(in: 0..<100, using: &random) < percent }
+        func pick<T>(_ items: [T]) -> T { items[Int.random(in: 0..<items.count, using: &random)] }
+        var rules = rules
+        for index in rules.services.indices {
+            if chance(25) {
+                rules.services[index].available = Fixture.hours(
+                    pick(["Mo-Fr 10:00-13:30; Sa,Su 00:00-24:00", "Mo-Su 00:00-02:30,09:00-22:00"]))
+            }
+            for member in rules.staff where chance(40) {
+                rules.services[index].staffTerms[member.id] = StaffTerms(
+                    price: Fixture.money(pick([1500, 3500])),
+                    durationMinutes: 5 * Int.random(in: 1...18, using: &random))
+            }
+        }
+        for index in rules.staff.indices where chance(20) {
+            let start = LocalDate(iso: "2026-01-05")!.adding(days: Int.random(in: 0...6, using: &random))
+            let weeks = ["24/7", "Mo-Fr 12:00-20:00", "off"].prefix(Int.random(in: 2...3, using: &random))
+            rules.staff[index].hours = nil
+            rules.staff[index].rotation = Rotation(start: start, weeks: weeks.map(Fixture.hours))
+        }
+        return rules
     }
 
     @Test(arguments: 0..<30, StaffAssignment.allCases)
@@ -164,6 +192,25 @@ import Testing
             return answers[0] != answers[1]
         }
         #expect(differing.count >= 3)
+    }
+
+    @Test func scheduleTermsShapeSomeRandomCases() {
+        // Guards the property above against terms that never apply: some slot lists change without them.
+        let changed = (0..<30).filter { seed in
+            let testCase = Self.makeCase(seed: UInt64(seed) &* 7919 &+ 17)
+            var plain = testCase.rules
+            for index in plain.services.indices {
+                plain.services[index].available = nil
+                plain.services[index].staffTerms = [:]
+            }
+            let answers = [testCase.rules, plain].map { rules in
+                AvailabilityEngine(rules: rules).slots(
+                    for: ServiceOffering(rules.services[0]), staff: .any, from: testCase.from,
+                    through: testCase.through, now: testCase.now, bookings: testCase.bookings)
+            }
+            return answers[0] != answers[1]
+        }
+        #expect(changed.count >= 5)
     }
 
     @Test func randomCasesAreNotAllEmpty() {

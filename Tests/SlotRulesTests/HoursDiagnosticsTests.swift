@@ -176,6 +176,15 @@ struct HoursWarningTests {
         #expect(parsed.warnings.first?.message == message)
     }
 
+    @Test("a week step over the whole year warns that ISO week numbers restart and points to rotations")
+    func weekStepOverTheYear() throws {
+        let parsed = try HoursExpression.parse("Mo-Fr 09:00-18:00; week 01-53/2 Sa 09:00-14:00").get()
+        #expect(parsed.warnings.map(\.column) == [25])
+        #expect(parsed.warnings.first?.message.hasPrefix("week 01-53/2 counts ISO week numbers") == true)
+        #expect(parsed.warnings.first?.fix.contains("rotation") == true)
+        #expect(try HoursExpression.parse("week 10-20/2 Sa 09:00-14:00").get().warnings.isEmpty)
+    }
+
     @Test(
         "unambiguous expressions give no warnings",
         arguments: [

@@ -38,6 +38,24 @@ final class FakePayments: PaymentProvider {
         throw .rejected("not used")
     }
 
+    let savesCards = true
+    /// What a fee charge finds at the provider.
+    let feeAnswer = Mutex<FeeChargeResult>(.charged(reference: "pi_fee"))
+
+    func setUpCard(_ request: CardSetupRequest) async throws(ProviderError) -> CardSetupResult {
+        let customer = request.customerReference ?? "cus_\(request.customerID)"
+        calls.withLock { $0.append("setup \(request.idempotencyKey) \(request.customerReference ?? "new")") }
+        return CardSetupResult(
+            customerReference: customer, reference: "seti_\(request.bookingID)", clientSecret: "seti_secret")
+    }
+
+    func chargeFee(_ request: FeeChargeRequest) async throws(ProviderError) -> FeeChargeResult {
+        calls.withLock {
+            $0.append("fee \(request.idempotencyKey) \(request.amount.minorUnits) \(request.paymentMethod)")
+        }
+        return feeAnswer.withLock { $0 }
+    }
+
     var log: [String] { calls.withLock { $0 } }
 }
 

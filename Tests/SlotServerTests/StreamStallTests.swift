@@ -10,12 +10,6 @@ import Testing
 
 @Suite("live streams and clients that read nothing")
 struct StreamStallTests {
-    /// The two heavy stall tests (twenty silent subscribers, a silent watcher at shutdown) pass alone in seconds, but
-    /// in three whole-suite runs on 2026-12-05 the test process stopped for good with both of them unfinished (every
-    /// thread idle, no timer pending: tasks waiting on something that never came). Until that is understood they run
-    /// only with `SLOTD_STALL_STRESS=1 swift test --filter StreamStallTests` (issue 15, open).
-    static let stressEnabled = ProcessInfo.processInfo.environment["SLOTD_STALL_STRESS"] != nil
-
     /// A client that asks for `target` and never reads the answer (a 4 KiB receive buffer fills at once).
     static func silentClient(_ socketPath: String, _ target: String) throws -> Int32 {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
@@ -36,6 +30,14 @@ struct StreamStallTests {
         let head = Array("GET \(target) HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8)
         try #require(send(fd, head, head.count, Int32(MSG_NOSIGNAL)) == head.count)
         return fd
+    }
+
+    /// How many bytes wait unread in the client's receive queue (at most 64 KiB counted), read without taking them.
+    static func unreadBytes(_ fd: Int32) async -> Int {
+        await BlockingWork.run {
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            return max(0, recv(fd, &buffer, buffer.count, Int32(MSG_PEEK | MSG_DONTWAIT)))
+        }
     }
 
     /// Reads until the server closes the connection; false when it is still open after `seconds`. The reads block,
@@ -92,9 +94,7 @@ struct StreamStallTests {
         try await test.stop()
     }
 
-    @Test(
-        "twenty event subscribers that read nothing are all cut off at once; the daemon serves on",
-        .enabled(if: stressEnabled))
+    @Test("twenty event subscribers that read nothing are all cut off at once; the daemon serves on")
     func manySilentSubscribersAreCutOff() async throws {
         // A small subscriber buffer and a short stall limit, so the cut comes after a few hundred events. A stream
         // that ends with `overflow` before its writes stall leaves a kept-alive connection: the idle timeout closes it.
@@ -134,7 +134,7 @@ struct StreamStallTests {
         try await test.stop()
     }
 
-    @Test("a slot watcher that reads nothing does not hold up a graceful shutdown", .enabled(if: stressEnabled))
+    @Test("a slot watcher that reads nothing does not hold up a graceful shutdown")
     func silentWatcherDoesNotDelayShutdown() async throws {
         // A stall limit far past the bound below: only the shutdown can end the waiting write in time.
         let rules = TestDaemon.rules.replacingOccurrences(of: "slot_step: 30m", with: "slot_step: 5m")
@@ -156,6 +156,34 @@ struct StreamStallTests {
         #expect(answer.status == 201)
         let stopping = ContinuousClock.now
         try await test.stop()
+        #expect(ContinuousClock.now - stopping < .seconds(15), "stopped without waiting for the silent watcher")
+        #expect(await Self.readsToEnd(watcher, seconds: 10), "its connection was closed")
+    }
+
+    @Test("a shutdown between the lines of a slot watcher that reads nothing ends its stream and stops at once")
+    func silentWatcherBetweenLinesDoesNotHoldShutdown() async throws {
+        // The stream ends on shutdown, with its last write still queued towards a client that reads nothing: the
+        // end of the response waited on it, unguarded, and the shutdown with it, for good (issue 15).
+        let rules = TestDaemon.rules.replacingOccurrences(of: "slot_step: 30m", with: "slot_step: 5m")
+            .replacingOccurrences(of: "horizon: 60d", with: "horizon: 120d")
+        let test = try await TestDaemon(rules: rules, configure: { $0.connectionLimits.streamStallLimit = .seconds(120) })
+        // A 60-day answer on a 5-minute grid is a ~540 kB line: past the socket's buffer and NIO's high-water mark,
+        // so once its first bytes arrive the channel is no longer writable.
+        let watcher = try Self.silentClient(
+            test.directory + "/slotd.sock",
+            "/v1/slots?service=haircut&staff=alice&from=2030-01-07&to=2030-03-07&watch=true")
+        defer { close(watcher) }
+        let started = ContinuousClock.now
+        while await Self.unreadBytes(watcher) < 16_384 {
+            try #require(ContinuousClock.now - started < .seconds(60), "the watch's first line did not come")
+            await Task.yield()
+        }
+        let stopping = ContinuousClock.now
+        // Bounded (`returns(within:)`, OutboxWorkerTests): before the fix the stop never returned.
+        let stopped = await returns(within: .seconds(30)) {
+            do { try await test.stop() } catch { Issue.record(error, "the daemon's run ended with an error") }
+        }
+        #expect(stopped, "the daemon stopped (a stream's end waiting on a silent client held it)")
         #expect(ContinuousClock.now - stopping < .seconds(15), "stopped without waiting for the silent watcher")
         #expect(await Self.readsToEnd(watcher, seconds: 10), "its connection was closed")
     }

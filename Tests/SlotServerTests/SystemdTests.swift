@@ -219,6 +219,13 @@ struct WatchdogTests {
                 if case .failed = self { return true }
                 return false
             }
+
+            /// A failure of the probe's request through the socket, not of its in-process check: on a loaded
+            /// machine the test process's own pool can be slower than the probe's timeout at any moment.
+            var isRequestPathFailure: Bool {
+                if case .failed(let problem) = self { return problem.contains("GET /_ping") }
+                return false
+            }
         }
 
         private let entries = Mutex<[Entry]>([])
@@ -268,7 +275,7 @@ struct WatchdogTests {
         server.hold()
         timeline.record(.blocked)
         _ = await timeline.next { $0 == .blocked }
-        let failure = await timeline.next(\.isFailure)
+        let failure = await timeline.next(\.isRequestPathFailure)
         server.answer()
         timeline.record(.released)
         _ = await timeline.next { $0 == .released }
@@ -280,11 +287,8 @@ struct WatchdogTests {
         let entries = timeline.all
         let blocked = try #require(entries.firstIndex(of: .blocked))
         let released = try #require(entries.firstIndex(of: .released))
-        let firstFailure = try #require(entries[blocked...].firstIndex { $0.isFailure })
+        let firstFailure = try #require(entries[blocked...].firstIndex { $0.isRequestPathFailure })
         #expect(!entries[firstFailure..<released].contains(.ping), "no ping while the request path hung: \(entries)")
-        if case .failed(let problem) = entries[firstFailure] {
-            #expect(problem.contains("GET /_ping"), "the probe went through a real request: \(problem)")
-        }
     }
 }
 

@@ -231,4 +231,23 @@ struct BookingLifecycleTests {
         let empty = BookingLifecycle.create(start: Self.start, end: Self.start, price: Self.price, holdExpiresAt: nil)
         #expect((try? empty.get()) == nil)
     }
+
+    @Test func aCardOnFileHoldAsksForTheCardNotADeposit() throws {
+        let (held, actions) = try BookingLifecycle.create(
+            start: Self.start, end: Self.start + 60, price: Self.price, holdExpiresAt: Self.start - 60,
+            savesCard: true
+        ).get()
+        #expect(held.state == .held)
+        #expect(actions.contains(.enqueue(.saveCard)) && !actions.contains(.enqueue(.deposit(.createDeposit))))
+    }
+
+    @Test func aNoShowOwesTheLateCancellationFee() throws {
+        var lifecycle = Self.lifecycle(.confirmed)
+        let policy = Policies(cancellationFee: .percent(50))
+        let actions = try lifecycle.markNoShow(at: Self.start + 60, policy: policy).get()
+        #expect(actions.contains(.enqueue(.chargeFee(Money(minorUnits: 1_250, currency: "EUR")))))
+        var free = Self.lifecycle(.confirmed)
+        let none = try free.markNoShow(at: Self.start + 60, policy: Policies()).get()
+        #expect(!none.contains { if case .enqueue(.chargeFee) = $0 { true } else { false } })
+    }
 }

@@ -49,7 +49,7 @@ struct BookingStoreTests {
         let store = try await kind.make()
         let first = try await Fixture.book(store, Fixture.booking())
         let second = try await Fixture.book(store, Fixture.booking(at: 60, customer: "Kim Park"))
-        let third = try await Fixture.book(store, Fixture.booking(at: 120, email: nil))
+        let third = try await Fixture.book(store, Fixture.booking(at: 120, email: nil, phone: "+4930999"))
         #expect(first.customerID == second.customerID)
         #expect(third.customerID != first.customerID)
     }
@@ -218,8 +218,8 @@ struct BookingStoreTests {
     func everyTransitionAppendsItsEventWithAMonotonicCursor(_ kind: StoreKind) async throws {
         let store = try await kind.make()
         let held = try await Fixture.book(store, Fixture.booking(hold: Fixture.day - 3_600))
-        let plain = try await Fixture.book(store, Fixture.booking(staff: "bo", email: "b@example.com"))
-        let third = try await Fixture.book(store, Fixture.booking(staff: "ca", email: "c@example.com"))
+        let plain = try await Fixture.book(store, Fixture.booking(staff: "bo", email: "b@example.com", phone: nil))
+        let third = try await Fixture.book(store, Fixture.booking(staff: "ca", email: "c@example.com", phone: nil))
 
         var outcomes: [TransitionOutcome] = []
         outcomes.append(try await store.confirm(held.id, at: Fixture.now + 1))

@@ -39,6 +39,9 @@ struct JobCodingTests {
             job: .payment(
                 .chargeFee(FeeChargePayload(booking: "bk_1", fee: Money(minorUnits: 1000, currency: "EUR"))))),
         StoredRow(
+            kind: "payment.save_card", payload: #"{"booking":"bk_1"}"#,
+            job: .payment(.saveCard(BookingJobPayload(booking: "bk_1")))),
+        StoredRow(
             kind: "notify.booking_no_show", payload: #"{"booking":"bk_1"}"#,
             job: .notification(.booking(.noShow, BookingJobPayload(booking: "bk_1")))),
         StoredRow(

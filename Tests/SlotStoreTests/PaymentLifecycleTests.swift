@@ -175,3 +175,41 @@ struct PaymentLifecycleTests {
             ])
     }
 }
+
+/// The card on file as a value: pending → saved once, one fee outcome, and what each job asks for.
+struct CardOnFileTests {
+    static let pending = CardOnFile.setUp(customer: "cus_1", setup: "seti_1", clientSecret: "seti_1_secret").0
+
+    @Test func savingConfirmsAHoldOnceAndDropsTheSecret() {
+        var card = Self.pending
+        let actions = card.receiveSaved(paymentMethod: "pm_1", booking: .held)
+        #expect(actions == [.persist, .record(.saved), .confirmBooking])
+        #expect(card.state == .saved && card.clientSecret == nil && card.paymentMethod == "pm_1")
+        #expect(card.receiveSaved(paymentMethod: "pm_2", booking: .confirmed).isEmpty)
+        #expect(card.paymentMethod == "pm_1")
+    }
+
+    @Test func aCardSavedAfterTheHoldLapsedConfirmsNothing() {
+        var card = Self.pending
+        #expect(card.receiveSaved(paymentMethod: "pm_1", booking: .expired) == [.persist, .record(.saved)])
+    }
+
+    @Test func theFeeIsChargedOnlyToASavedCardAndRecordedOnce() {
+        #expect(CardOnFile.onChargeFeeJob(nil) == .collectAtShop)
+        #expect(CardOnFile.onChargeFeeJob(Self.pending) == .collectAtShop)
+        var card = Self.pending
+        _ = card.receiveSaved(paymentMethod: "pm_1", booking: .held)
+        #expect(CardOnFile.onChargeFeeJob(card) == .charge(customer: "cus_1", paymentMethod: "pm_1"))
+        let declined = FeeOutcome.declined(reason: "card_declined", reference: nil)
+        #expect(card.recordFee(declined) == [.persist, .record(.fee(declined))])
+        #expect(card.recordFee(.charged(reference: "pi_1")).isEmpty)
+        #expect(card.fee == declined && CardOnFile.onChargeFeeJob(card) == .nothing)
+        #expect(CardEvent.fee(declined).type == "payment.fee_declined")
+    }
+
+    @Test func onlyAHeldBookingWithoutASetupAsksForOne() {
+        #expect(CardOnFile.onSaveJob(nil, booking: .held))
+        #expect(!CardOnFile.onSaveJob(Self.pending, booking: .held))
+        #expect(!CardOnFile.onSaveJob(nil, booking: .expired))
+    }
+}

@@ -193,7 +193,8 @@ struct OperationsStoreTests {
         let store = try await kind.make()
         let first = try await Fixture.book(store, Fixture.booking())
         _ = try await Fixture.book(store, Fixture.booking(at: 60, customer: "Kim K."))
-        _ = try await Fixture.book(store, Fixture.booking(at: 120, customer: "Lou", email: "lou@example.com"))
+        _ = try await Fixture.book(
+            store, Fixture.booking(at: 120, customer: "Lou", email: "lou@example.com", phone: "+4930999"))
         _ = try await store.cancel(first.id, at: Fixture.now, policy: Policies())
         let appended = try await store.appendEvents([
             NewEvent(type: "rules.reloaded", at: Fixture.now, data: Data(#"{"version":"v2"}"#.utf8)),
@@ -207,7 +208,7 @@ struct OperationsStoreTests {
         #expect(outbox.keys.sorted() == ["pending"] && (outbox["pending"] ?? 0) > 0)
         // Both were created at the same instant: ordered by id then, which is random.
         let customers = try await store.customers().sorted { $0.name < $1.name }
-        #expect(customers.map(\.name) == ["Kim K.", "Lou"], "one customer per email, its name updated")
+        #expect(customers.map(\.name) == ["Kim", "Lou"], "one customer per phone or e-mail, never renamed")
         #expect(customers.first?.phone == "+49 30 1234")
         try await store.checkWritable()
         #expect(try await store.quickCheck() == "ok")
@@ -225,5 +226,56 @@ struct OperationsStoreTests {
             #expect(error.message.contains("not available for an in-memory store"))
         }
         #expect(!FileManager.default.fileExists(atPath: path))
+    }
+}
+
+/// Cards on file (`policies.card_on_file`) as every store persists them.
+extension PaymentStoreTests {
+    @Test(
+        "a card is set up once, saved by its webhook (confirming the hold) and charged a fee once",
+        arguments: StoreKind.tested)
+    func aCardOnFileFromSetupToFee(_ kind: StoreKind) async throws {
+        let store = try await kind.make()
+        var new = Fixture.booking(hold: Self.now + 900)
+        new.deposit = nil
+        new.savesCard = true
+        let booking = try await Fixture.book(store, new)
+        #expect(booking.status == .held)
+        #expect(try await store.card(bookingID: booking.id) == nil)
+
+        let card = try await store.recordCardSetup(
+            bookingID: booking.id, provider: "stripe", customerReference: "cus_1", setupReference: "seti_1",
+            clientSecret: "seti_1_secret", at: Self.now)
+        #expect(card.card.state == .pending && card.customerID == booking.customerID)
+        let again = try await store.recordCardSetup(
+            bookingID: booking.id, provider: "stripe", customerReference: "cus_2", setupReference: "seti_2",
+            clientSecret: nil, at: Self.now + 1)
+        #expect(again == card, "a job that runs twice changes nothing")
+        #expect(try await store.card(bookingID: booking.id) == card)
+        #expect(try await store.cards(bookingIDs: [booking.id, "bk_none"]) == [booking.id: card])
+        #expect(try await store.providerCustomer(customerID: booking.customerID, provider: "stripe") == "cus_1")
+        #expect(try await store.providerCustomer(customerID: booking.customerID, provider: "other") == nil)
+
+        let saved = PaymentWebhookUpdate(
+            eventID: "evt_saved", provider: "stripe", type: "setup_intent.succeeded", bookingID: nil,
+            reference: "seti_1", status: nil, savedPaymentMethod: "pm_1")
+        let (id, events) = try await Self.applied(store, saved, at: Self.now + 60)
+        #expect(id == booking.id)
+        #expect(events.map(\.type) == ["payment.card_saved", "booking.confirmed"])
+        #expect(try await store.booking(id: booking.id)?.status == .confirmed)
+        let stored = try #require(try await store.card(bookingID: booking.id))
+        #expect(stored.card.state == .saved && stored.card.paymentMethod == "pm_1" && stored.card.clientSecret == nil)
+        #expect(try await store.applyPaymentWebhook(saved, at: Self.now + 61) == .duplicate)
+
+        let fee = Money(minorUnits: 1_000, currency: "EUR")
+        let charged = try await store.recordFee(
+            bookingID: booking.id, outcome: .charged(reference: "pi_fee"), amount: fee, at: Self.now + 120)
+        #expect(charged.map(\.type) == ["payment.fee_charged"])
+        #expect(
+            try await store.recordFee(
+                bookingID: booking.id, outcome: .charged(reference: "pi_fee2"), amount: fee, at: Self.now + 121
+            ).isEmpty, "a fee is recorded once")
+        let final = try #require(try await store.card(bookingID: booking.id))
+        #expect(final.card.fee == .charged(reference: "pi_fee") && final.feeAmount == fee)
     }
 }

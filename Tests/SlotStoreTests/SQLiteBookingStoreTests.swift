@@ -139,7 +139,8 @@ struct SQLiteBookingStoreTests {
         var testDescription: String { name }
     }
 
-    static let customer = "INSERT INTO customers VALUES ('cu_1', 'Kim', NULL, NULL, 0, 0);"
+    static let customer =
+        "INSERT INTO customers (id, name, email, phone, created_at, updated_at) VALUES ('cu_1', 'Kim', NULL, NULL, 0, 0);"
     static func bookingInsert(status: String = "'confirmed'", start: String = "100", end: String = "200",
                               hold: String = "NULL", customer: String = "'cu_1'") -> String {
         """
@@ -157,7 +158,8 @@ struct SQLiteBookingStoreTests {
         BadRow(name: "confirmed with an expiry", sql: bookingInsert(hold: "50")),
         BadRow(name: "unknown customer", sql: bookingInsert(customer: "'cu_nobody'")),
         BadRow(name: "cancelled without terms", sql: bookingInsert(status: "'cancelled'")),
-        BadRow(name: "empty customer name", sql: "INSERT INTO customers VALUES ('cu_2', ' ', NULL, NULL, 0, 0)"),
+        BadRow(name: "empty customer name", sql: "INSERT INTO customers (id, name, email, phone, created_at, updated_at) "
+                + "VALUES ('cu_2', ' ', NULL, NULL, 0, 0)"),
         BadRow(name: "bad outbox state",
                sql: "INSERT INTO outbox (kind, payload, due_at, state, created_at) VALUES ('k', '{}', 0, 'x', 0)"),
         BadRow(name: "event data not JSON", sql: "INSERT INTO events (type, at, data) VALUES ('t', 0, 'nope')"),

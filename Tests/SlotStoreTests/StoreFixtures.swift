@@ -103,13 +103,13 @@ enum Fixture {
     /// A 30-minute haircut for `staff` starting `minutes` after `day`.
     static func booking(
         staff: String = "ana", at minutes: Int64 = 0, footprint: BookingFootprint = haircut, hold: Int64? = nil,
-        customer: String = "Kim", email: String? = "kim@example.com"
+        customer: String = "Kim", email: String? = "kim@example.com", phone: String? = "+49 30 1234"
     ) -> NewBooking {
         let start = day + minutes * 60
         return NewBooking(
             staffID: staff, services: ["haircut"], times: times(start, footprint), price: eur,
             deposit: hold == nil ? nil : Money(minorUnits: 500, currency: "EUR"),
-            customer: CustomerInfo(name: customer, email: email, phone: "+49 30 1234"), notes: "short",
+            customer: CustomerInfo(name: customer, email: email, phone: phone), notes: "short",
             holdExpiresAt: hold)
     }
 

@@ -10,16 +10,30 @@ public func fuzzRequestsMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMu
     runFuzzer(argc, argv) { data, size in fuzzRequests(fuzzBytes(data, size)) }
 }
 
-/// The input's first byte picks the route (modulo their number), the rest is the JSON body. The server's decoding
-/// and checks must answer `200` (would go on to the store), `400` or `422` — never a `5xx` — and a `422` must
-/// name at least one field; the problem document must encode.
+/// The input's first byte picks the route (modulo their number, in `RequestBodyCheck.Route` order: create, cancel,
+/// reschedule, slots, rules check, rules preview with JSON, rules preview with text). The rest is the JSON body of a
+/// booking route, the query string of `slots`, and for a rules route its query string, a line break, then the body.
+/// The server's decoding and checks must answer `200` (would go on), `400` or `422` — never a `5xx` — and a `422`
+/// must name at least one field; the problem document must encode.
 func fuzzRequests(_ bytes: UnsafeBufferPointer<UInt8>) -> CInt {
     guard let first = bytes.first else { return 0 }
     let routes = RequestBodyCheck.Route.allCases
     let route = routes[Int(first) % routes.count]
-    let body = Data(bytes.dropFirst())
-    let outcome = check.outcome(route, body: body)
-    let input = "\(route.rawValue) \(String(decoding: body, as: UTF8.self))"
+    let rest = bytes.dropFirst()
+    let query: String
+    let body: Data
+    switch route {
+    case .createBooking, .cancelBooking, .rescheduleBooking:
+        (query, body) = ("", Data(rest))
+    case .slots:
+        (query, body) = (String(decoding: rest, as: UTF8.self), Data())
+    case .checkRules, .previewRulesJSON, .previewRulesText:
+        let lineEnd = rest.firstIndex(of: UInt8(ascii: "\n")) ?? rest.endIndex
+        query = String(decoding: rest[..<lineEnd], as: UTF8.self)
+        body = Data(rest[lineEnd...].dropFirst())
+    }
+    let outcome = check.outcome(route, query: query, body: body)
+    let input = "\(route.rawValue) ?\(query) \(String(decoding: body, as: UTF8.self))"
     require(
         [200, 400, 422].contains(outcome.status), "status \(outcome.status): \(outcome.problem as Any)", input: input)
     if let problem = outcome.problem {

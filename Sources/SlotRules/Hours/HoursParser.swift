@@ -495,6 +495,17 @@ struct HoursParser {
                 throw error(current, "a week step needs a range", fix: "write e.g. week 01-53/2")
             }
             ranges.append(HoursWeekRange(first: first, last: last, step: step))
+            // A step over the whole year restarts at week 01, so it breaks after a year with 53 weeks.
+            if step > 1 && first <= step && last >= 52 {
+                warnings.append(
+                    HoursSyntaxError(
+                        column: startToken.column,
+                        message: "week \(pad(first))-\(pad(last))/\(step) counts ISO week numbers, which restart "
+                            + "each year: after a year with 53 weeks (2026, 2032) the step breaks (week 53 and week 01 "
+                            + "follow each other)",
+                        fix: "for a staff member's every other week, give them a `rotation` counted from a date "
+                            + "(docs/hours.md)"))
+            }
             if current.kind == .comma, !peek(1).spaceBefore, case .number = peek(1).kind {
                 advance()
                 continue

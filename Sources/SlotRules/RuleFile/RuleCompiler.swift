@@ -79,7 +79,7 @@ struct RuleCompiler {
         let resourceIDs = declaredIDs("resources")
         let serviceIDs = declaredIDs("services")
         let staffIDs = declaredIDs("staff")
-        let services = readList("services", example: "{id: haircut, name: Haircut, duration: 30m, price: 25}") {
+        var services = readList("services", example: "{id: haircut, name: Haircut, duration: 30m, price: 25}") {
             $0.readService($1, resources: resources.map(\.value), declared: resourceIDs.map(\.value))
         }
         let errorsBeforeStaff = reader.diagnostics.count { $0.severity == .error }
@@ -87,6 +87,7 @@ struct RuleCompiler {
             $0.readStaff($1, services: serviceIDs.map(\.value))
         }
         let staffComplete = reader.diagnostics.count { $0.severity == .error } == errorsBeforeStaff
+        attachStaffTerms(staff, to: &services)
         let overrides = readList("overrides", example: "{date: 2026-12-24, hours: 09:00-13:00}") {
             $0.readOverride($1, staff: staffIDs.map(\.value))
         }
@@ -377,7 +378,7 @@ struct RuleCompiler {
 
     mutating func readService(_ node: YNode, resources: [Resource], declared: [String]) -> ReadService? {
         let keys = ["id", "name", "duration", "segments", "price", "deposit", "buffer_before", "buffer_after",
-            "resources", "variants"]
+            "resources", "variants", "available"]
         guard let fields = reader.mapping(node, "a service", keys: keys, required: ["id", "name", "price"]) else {
             return nil
         }
@@ -419,12 +420,15 @@ struct RuleCompiler {
                 }
             }
         }
+        let available = fields["available"].map { reader.hours($0, "the service's available hours") }
+        if let available, available == nil { return nil }
         guard let id, let name, let segments, let price, let before, let after, let idNode = fields["id"] else {
             return nil
         }
         let service = Service(
             id: id, name: name, segments: segments, price: price, deposit: deposit ?? nil,
-            bufferBeforeMinutes: before, bufferAfterMinutes: after, resources: needs, variants: variants)
+            bufferBeforeMinutes: before, bufferAfterMinutes: after, resources: needs, variants: variants,
+            available: available ?? nil)
         return ReadService(service: service, idNode: idNode)
     }
 
@@ -581,17 +585,27 @@ struct RuleCompiler {
         var idNode: YNode
         var hoursNode: YNode?
         var breaks: [Located<HoursExpression>]
+        /// Their own terms for services they perform.
+        var terms: [Located<(service: String, terms: StaffTerms)>] = []
     }
 
     mutating func readStaff(_ node: YNode, services: [String]) -> ReadStaff? {
-        let keys = ["id", "name", "hours", "breaks", "services", "time_off", "limits"]
+        let keys = ["id", "name", "hours", "rotation", "breaks", "services", "time_off", "limits"]
         guard let fields = reader.mapping(node, "a staff member", keys: keys, required: ["id", "name", "services"])
         else { return nil }
         let id = fields["id"].flatMap { reader.id($0, "the staff id") }
         let name = fields["name"].flatMap { reader.text($0, "the staff name") }
         let hours = fields["hours"].map { reader.hours($0, "their hours") }
+        let rotation = fields["rotation"].map { readRotation($0, staff: id ?? "?") }
         var breaks: [Located<HoursExpression>] = []
         var failed = hours.map { $0 == nil } ?? false
+        if let rotation, rotation == nil { failed = true }
+        if fields["hours"] != nil, let rotationKey = fields.keys["rotation"] {
+            reader.error(
+                rotationKey.location, "staff member '\(id ?? "?")' has both `hours` and `rotation`",
+                fix: "keep one: a rotation gives the hours of every week of its cycle")
+            failed = true
+        }
         if let list = fields["breaks"].flatMap({ reader.list($0, "the breaks", example: "Mo-Fr 12:00-13:00") }) {
             for item in list {
                 if let expression = reader.hours(item, "a break") {
@@ -602,6 +616,7 @@ struct RuleCompiler {
             }
         }
         var offered: [String] = []
+        var terms: [Located<(service: String, terms: StaffTerms)>] = []
         if let servicesNode = fields["services"],
             let list = reader.list(servicesNode, "the services", example: "haircut")
         {
@@ -611,7 +626,15 @@ struct RuleCompiler {
                     fix: "list the ids of the services they perform, e.g. [haircut]")
             }
             for item in list {
-                guard let serviceID = reader.id(item, "a service id") else { continue }
+                var idNode = item
+                if item.scalar == nil {
+                    guard let own = readStaffTerms(item) else { continue }
+                    idNode = own.idNode
+                    if let serviceID = own.service {
+                        terms.append(Located(value: (serviceID, own.terms), node: item))
+                    }
+                }
+                guard let serviceID = reader.id(idNode, "a service id") else { continue }
                 if !services.contains(serviceID) {
                     reader.error(
                         item.location, "staff member '\(id ?? "?")' offers unknown service '\(serviceID)'",
@@ -645,8 +668,120 @@ struct RuleCompiler {
         guard let id, let name, !failed, let idNode = fields["id"] else { return nil }
         let member = StaffMember(
             id: id, name: name, hours: hours ?? nil, breaks: breaks.map(\.value), services: offered,
-            timeOff: timeOff, maxBookingsPerDay: maxBookings, maxMinutesPerDay: maxMinutes)
-        return ReadStaff(member: member, idNode: idNode, hoursNode: fields["hours"], breaks: breaks)
+            timeOff: timeOff, maxBookingsPerDay: maxBookings, maxMinutesPerDay: maxMinutes, rotation: rotation ?? nil)
+        return ReadStaff(member: member, idNode: idNode, hoursNode: fields["hours"] ?? fields["rotation"],
+            breaks: breaks, terms: terms.filter { offered.contains($0.value.service) })
+    }
+
+    /// `{id: colour, price: 60, duration: 1h15m}` in a staff member's services: their own terms for a service.
+    mutating func readStaffTerms(_ node: YNode) -> (service: String?, idNode: YNode, terms: StaffTerms)? {
+        let keys = ["id", "price", "deposit", "duration"]
+        guard let fields = reader.mapping(node, "a service of a staff member", keys: keys, required: ["id"]),
+            let idNode = fields["id"]
+        else { return nil }
+        var terms = StaffTerms()
+        var failed = false
+        if let value = fields["price"] {
+            terms.price = reader.money(value, "their price", currency: currency)
+            failed = failed || terms.price == nil
+        }
+        if let value = fields["deposit"] {
+            terms.deposit = reader.money(value, "their deposit", currency: currency)
+            failed = failed || terms.deposit == nil
+        }
+        if let value = fields["duration"] {
+            terms.durationMinutes = reader.duration(value, "their duration", positive: true)
+            failed = failed || terms.durationMinutes == nil
+        }
+        if fields["price"] == nil && fields["deposit"] == nil && fields["duration"] == nil {
+            reader.warning(node.location, "this service names no terms of its own",
+                fix: "add `price`, `deposit` or `duration`, or write just the id")
+        }
+        let service = idNode.scalar.flatMap { _ in idNode.isNull ? nil : idNode.scalar?.string }
+        return (failed ? nil : service, idNode, terms)
+    }
+
+    /// Attaches each staff member's own terms to the services, checking they fit the service: one length (no
+    /// variants, no segments) and a deposit no more than the price.
+    mutating func attachStaffTerms(_ staff: [Located<ReadStaff>], to services: inout [Located<ReadService>]) {
+        for member in staff {
+            for entry in member.value.terms {
+                let (serviceID, terms) = entry.value
+                guard let index = services.firstIndex(where: { $0.value.service.id == serviceID }) else { continue }
+                let service = services[index].value.service
+                let what = "\(member.value.member.id)'s terms for service '\(serviceID)'"
+                if !service.variants.isEmpty {
+                    reader.error(
+                        entry.node.location, "\(what): the service has variants",
+                        fix: "give the variants their own price and duration, or split the service")
+                    continue
+                }
+                if terms.durationMinutes != nil && service.segments.count > 1 {
+                    reader.error(
+                        entry.node.location, "\(what): the service is made of segments, a duration cannot replace them",
+                        fix: "remove `duration` here, or make it a plain service with `duration:`")
+                    continue
+                }
+                let price = terms.price ?? service.price
+                if let deposit = terms.deposit ?? service.deposit {
+                    checkDeposit(deposit, price: price, node: entry.node, what: what)
+                }
+                services[index].value.service.staffTerms[member.value.member.id] = terms
+            }
+        }
+    }
+
+    /// The longest rotation: a year of weeks.
+    static let maximumRotationWeeks = 53
+
+    /// `rotation: {start: 2026-11-07, weeks: ["Sa 09:00-14:00", "off"]}`: hours as a cycle of weeks from a date.
+    mutating func readRotation(_ node: YNode, staff: String) -> Rotation? {
+        let example = "rotation: {start: 2026-11-07, weeks: [\"Sa 09:00-14:00\", \"off\"]}"
+        guard let fields = reader.mapping(node, "the rotation", keys: ["start", "weeks"], required: ["start", "weeks"])
+        else { return nil }
+        var start: LocalDate?
+        if let startNode = fields["start"], let text = reader.text(startNode, "the rotation start"),
+            let spec = dateSpec(text, node: startNode)
+        {
+            if case .date(let date) = spec {
+                start = date
+            } else {
+                reader.error(
+                    startNode.location, "a rotation starts on one date with a year",
+                    fix: "write the first day of its first week, e.g. `start: 2026-11-07`")
+            }
+        }
+        guard let weeksNode = fields["weeks"],
+            let items = reader.list(weeksNode, "the rotation's weeks", example: "Sa 09:00-14:00")
+        else { return nil }
+        var weeks: [HoursExpression] = []
+        var failed = false
+        for (index, item) in items.enumerated() {
+            if let expression = reader.hours(item, "week \(index + 1) of the rotation") {
+                weeks.append(expression)
+            } else {
+                failed = true
+            }
+        }
+        if items.isEmpty {
+            reader.error(weeksNode.location, "the rotation of '\(staff)' has no weeks",
+                fix: "list one hour expression per week, e.g. \(example)")
+            return nil
+        }
+        if items.count > Self.maximumRotationWeeks {
+            reader.error(
+                weeksNode.location, "the rotation of '\(staff)' has \(items.count) weeks",
+                fix: "a rotation repeats after at most \(Self.maximumRotationWeeks) weeks; use overrides for dates")
+            return nil
+        }
+        guard let start, !failed else { return nil }
+        if Set(weeks.map(\.text)).count == 1 {
+            let what = weeks.count == 1 ? "a rotation of one week" : "every week of the rotation is the same, so it"
+            reader.warning(
+                weeksNode.location, "\(what) repeats every week",
+                fix: "write `hours: \(RuleRenderer.quote(weeks[0].text, always: true))` instead")
+        }
+        return Rotation(start: start, weeks: weeks)
     }
 
     /// A concrete date or range: `2026-08-03`, `2026-08-03..2026-08-14`, or `{date: …, note: …}`.
@@ -685,11 +820,27 @@ struct RuleCompiler {
     mutating func readOverride(_ node: YNode, staff: [String]) -> Override? {
         let keys = ["date", "hours", "closed", "staff", "note"]
         guard let fields = reader.mapping(node, "an override", keys: keys, required: ["date"]) else { return nil }
+        var yearly: (from: (month: Int, day: Int), through: (month: Int, day: Int))?
         let dates = fields["date"].flatMap { dateNode -> (LocalDate, LocalDate)? in
             guard let text = reader.text(dateNode, "the date"), let spec = dateSpec(text, node: dateNode) else {
                 return nil
             }
-            return concrete(spec, node: dateNode, what: "an override")
+            // `Dec 24` or `Dec 24..Dec 26`: every year.
+            switch spec {
+            case .yearly(let month, let day):
+                yearly = ((month, day), (month, day))
+                return (Self.checkStart, Self.checkStart)
+            case .yearlyRange(let month, let day, let month2, let day2):
+                yearly = ((month, day), (month2, day2))
+                return (Self.checkStart, Self.checkStart)
+            case .easter:
+                reader.error(
+                    dateNode.location, "an override cannot be relative to Easter",
+                    fix: "write the date (2027-03-29) or a yearly date (Dec 24); Easter days off go in `holidays`")
+                return nil
+            default:
+                return concrete(spec, node: dateNode, what: "an override")
+            }
         }
         var hours: HoursExpression?
         var valid = true
@@ -726,13 +877,16 @@ struct RuleCompiler {
         }
         let note = fields["note"].map { reader.text($0, "the note") ?? "" } ?? ""
         guard let dates, valid else { return nil }
+        if let yearly {
+            return Override(yearlyFrom: yearly.from, through: yearly.through, hours: hours, staff: member, note: note)
+        }
         return Override(first: dates.0, last: dates.1, hours: hours, staff: member, note: note)
     }
 
     // MARK: - Policies
 
     mutating func readPolicies(_ node: YNode) -> Policies? {
-        let keys = ["hold", "cancellation", "reminders", "assign"]
+        let keys = ["hold", "cancellation", "reminders", "assign", "card_on_file"]
         guard let fields = reader.mapping(node, "`policies`", keys: keys) else {
             return nil
         }
@@ -773,6 +927,9 @@ struct RuleCompiler {
             }
             policies.remindersMinutesBefore = reminders.sorted(by: >)
         }
+        if let value = fields["card_on_file"], let flag = reader.bool(value, "card_on_file") {
+            policies.cardOnFile = flag
+        }
         if let value = fields["assign"], let text = reader.text(value, "the assign policy") {
             if let assign = StaffAssignment(rawValue: text) {
                 policies.assign = assign
@@ -806,15 +963,16 @@ struct RuleCompiler {
     mutating func checkOverlaps(_ overrides: [Located<Override>]) {
         for (index, later) in overrides.enumerated() {
             for earlier in overrides[..<index]
-            where earlier.value.staff == later.value.staff && earlier.value.first <= later.value.last
-                && later.value.first <= earlier.value.last
-            {
+            where earlier.value.staff == later.value.staff && earlier.value.overlaps(later.value) {
                 let at = earlier.node.location
                 let whose = later.value.staff.map { "staff member '\($0)'" } ?? "the shop"
+                let shared = max(earlier.value.first, later.value.first)
+                let when = later.value.repeatsYearly
+                    ? RuleValues.yearlyText(month: shared.month, day: shared.day) : shared.description
                 reader.error(
                     later.node.location,
                     "this override for \(whose) overlaps the one at \(at.file):\(at.line):\(at.column) "
-                        + "(\(max(earlier.value.first, later.value.first)))",
+                        + "(\(when))",
                     fix: "give each date one override; merge the two or split their dates")
                 break
             }
@@ -844,7 +1002,7 @@ struct RuleCompiler {
         for member in staff {
             let own = overrides.filter { $0.value.staff == member.member.id }.map(\.value)
             overrideDates.formUnion(Self.dates(of: own))
-            let base = member.member.hours?.openIntervals(in: window, holidays: holidays) ?? IntervalSet(window)
+            let base = member.member.ownHours(in: window, holidays: holidays) ?? IntervalSet(window)
             let memberHours = Self.applying(own, to: base, holidays: holidays)
             staffOpen = staffOpen.union(memberHours)
             checkBreaks(
@@ -852,9 +1010,10 @@ struct RuleCompiler {
                 closedDays: shopClosedDays.union(IntervalSet(Self.dates(of: own.filter { $0.hours == nil })
                     .map(Self.wallDay))),
                 overrideDates: overrideDates, holidays: holidays)
-            guard let node = member.hoursNode, let expression = member.member.hours else { continue }
+            guard let node = member.hoursNode, let own = member.member.ownHours(in: window, holidays: holidays)
+            else { continue }
             // Days a shop override covers are left out: the override decides those, not the weekly hours.
-            let outside = expression.openIntervals(in: window, holidays: holidays).subtracting(holidayDays)
+            let outside = own.subtracting(holidayDays)
                 .subtracting(shopOverrideDays).subtracting(shopOpen)
             guard !outside.isEmpty else { continue }
             reader.warning(
@@ -973,8 +1132,13 @@ struct RuleCompiler {
     /// Warns about a shop override that opens on a holiday: it lifts the holiday, and the shop opens that day.
     mutating func checkOverridesOnHolidays(_ overrides: [Located<Override>], holidays: [Holiday]) {
         for override in overrides where override.value.hours != nil {
-            let last = min(override.value.last, override.value.first.adding(days: 366))
-            let dates = holidays.flatMap { $0.dates(from: override.value.first, through: last) }
+            // A yearly override is looked at over the check window (two years).
+            let first = override.value.repeatsYearly ? Self.checkStart : override.value.first
+            let last = override.value.repeatsYearly
+                ? Self.checkStart.adding(days: Self.checkDays - 1)
+                : min(override.value.last, override.value.first.adding(days: 366))
+            let covered = Set(override.value.dates(from: first, through: last))
+            let dates = holidays.flatMap { $0.dates(from: first, through: last) }.filter(covered.contains)
             guard let date = dates.min() else { continue }
             let names = holidays.filter { $0.dates(from: date, through: date).contains(date) }.map(\.name)
                 .filter { !$0.isEmpty }
@@ -996,27 +1160,18 @@ struct RuleCompiler {
     /// The dates in the check window that `overrides` cover.
     static func dates(of overrides: [Override]) -> Set<LocalDate> {
         let last = checkStart.adding(days: checkDays - 1)
-        var dates = Set<LocalDate>()
-        for override in overrides where override.first <= last && override.last >= checkStart {
-            var date = max(override.first, checkStart)
-            while date <= min(override.last, last) {
-                dates.insert(date)
-                date = date.adding(days: 1)
-            }
-        }
-        return dates
+        return Set(overrides.flatMap { $0.dates(from: checkStart, through: last) })
     }
 
     /// `hours` with each day an override covers replaced by the override's hours (none when closed), as the
-    /// engine does.
+    /// engine does: a dated override before a yearly one.
     static func applying(_ overrides: [Override], to hours: IntervalSet, holidays: Set<LocalDate>) -> IntervalSet {
         var result = hours
-        for override in overrides {
-            for date in dates(of: [override]) {
-                let day = wallDay(date)
-                result = result.subtracting(IntervalSet(day))
-                if let own = override.hours { result = result.union(own.openIntervals(in: day, holidays: holidays)) }
-            }
+        for date in dates(of: overrides) {
+            guard let override = Override.effective(overrides, on: date) else { continue }
+            let day = wallDay(date)
+            result = result.subtracting(IntervalSet(day))
+            if let own = override.hours { result = result.union(own.openIntervals(in: day, holidays: holidays)) }
         }
         return result
     }

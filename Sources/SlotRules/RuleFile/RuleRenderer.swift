@@ -36,7 +36,7 @@ public enum RuleRenderer {
                 "resources",
                 rules.resources.map { "- {id: \($0.id), name: \(quote($0.name)), count: \($0.count)}" }))
         out.append(list("services", rules.services.flatMap(serviceLines)))
-        out.append(list("staff", rules.staff.flatMap(staffLines)))
+        out.append(list("staff", rules.staff.flatMap { staffLines($0, services: rules.services) }))
         let policies = rules.policies
         out.append("policies:")
         out.append("  hold: \(Minutes.format(policies.holdMinutes))")
@@ -50,6 +50,8 @@ public enum RuleRenderer {
         let reminders = policies.remindersMinutesBefore.map { Minutes.format($0) }
         out.append("  reminders: [\(reminders.joined(separator: ", "))]")
         out.append("  assign: \(policies.assign.rawValue)")
+        // Only when on, so the canonical form of rules that never mention it stays as it was.
+        if policies.cardOnFile { out.append("  card_on_file: true") }
         return out.joined(separator: "\n") + "\n"
     }
 
@@ -72,7 +74,13 @@ public enum RuleRenderer {
     }
 
     private static func overrideLines(_ override: Override) -> [String] {
-        var lines = ["- date: \(dates(override.first, override.last))"]
+        let when =
+            override.repeatsYearly
+            ? Set([override.first, override.last]).sorted().map {
+                RuleValues.yearlyText(month: $0.month, day: $0.day)
+            }.joined(separator: "..")
+            : dates(override.first, override.last)
+        var lines = ["- date: \(when)"]
         if let staff = override.staff { lines.append("  staff: \(staff)") }
         if let hours = override.hours {
             lines.append("  hours: \(quote(hours.text, always: true))")
@@ -101,6 +109,7 @@ public enum RuleRenderer {
         lines.append("  buffer_after: \(Minutes.format(service.bufferAfterMinutes))")
         let needs = service.resources.map { "{id: \($0.resource), count: \($0.count)}" }
         lines.append("  resources: [\(needs.joined(separator: ", "))]")
+        if let available = service.available { lines.append("  available: \(quote(available.text, always: true))") }
         if !service.variants.isEmpty {
             lines.append("  variants:")
             for variant in service.variants {
@@ -114,15 +123,27 @@ public enum RuleRenderer {
         return lines
     }
 
-    private static func staffLines(_ member: StaffMember) -> [String] {
+    private static func staffLines(_ member: StaffMember, services: [Service]) -> [String] {
         var lines = ["- id: \(member.id)", "  name: \(quote(member.name))"]
         if let hours = member.hours {
             lines.append("  hours: \(quote(hours.text, always: true))")
+        } else if let rotation = member.rotation {
+            lines.append("  rotation:")
+            lines.append("    start: \(rotation.start)")
+            lines.append("    weeks: [\(rotation.weeks.map { quote($0.text, always: true) }.joined(separator: ", "))]")
         } else {
             lines.append("  # hours: the shop's hours")
         }
         lines.append("  breaks: [\(member.breaks.map { quote($0.text, always: true) }.joined(separator: ", "))]")
-        lines.append("  services: [\(member.services.joined(separator: ", "))]")
+        let offered = member.services.map { id in
+            guard let terms = services.first(where: { $0.id == id })?.staffTerms[member.id] else { return id }
+            var fields = ["id: \(id)"]
+            if let price = terms.price { fields.append("price: \(price)") }
+            if let deposit = terms.deposit { fields.append("deposit: \(deposit)") }
+            if let minutes = terms.durationMinutes { fields.append("duration: \(Minutes.format(minutes))") }
+            return "{\(fields.joined(separator: ", "))}"
+        }
+        lines.append("  services: [\(offered.joined(separator: ", "))]")
         let timeOff = member.timeOff.map { entry in
             entry.note.isEmpty
                 ? dates(entry.first, entry.last)

@@ -2,7 +2,7 @@
 public enum Role: String, Sendable, Hashable, CaseIterable, Codable {
     /// Everything.
     case admin
-    /// Reads, bookings and every transition.
+    /// Reads, bookings (walk-ins and forced ones too), every transition, customers' notes and merges.
     case staff
     /// Reads, slots, creating and cancelling bookings.
     case booking
@@ -14,7 +14,7 @@ public enum Role: String, Sendable, Hashable, CaseIterable, Codable {
         switch (self, permission) {
         case (.admin, _): true
         case (_, .read): true
-        case (.staff, .book), (.staff, .cancel), (.staff, .transition): true
+        case (.staff, .book), (.staff, .cancel), (.staff, .transition), (.staff, .override), (.staff, .customers): true
         case (.booking, .book), (.booking, .cancel): true
         default: false
         }
@@ -34,6 +34,10 @@ public enum Permission: String, Sendable, Hashable {
     case cancel
     /// Confirm, complete, no-show, reschedule.
     case transition
+    /// Walk-ins and forced bookings: setting the booking rules aside at the counter.
+    case override
+    /// Customer records: notes and merges (erasure needs `admin`).
+    case customers
     /// Rules check and reload.
     case admin
 }

@@ -16,12 +16,15 @@ final class BookingService: Sendable {
     let logger: Logger
     /// The payment provider in force and the deposits' records, for holds and the bookings' `payment`.
     let payments: PaymentDirectory
+    /// The default country of customers' phone numbers (ISO 3166, `country:` in slotd.yaml).
+    let phoneCountry: String
 
     init(
         store: any BookingStore, rules: RuleHolder, bus: EventBus, clock: WallClock, logger: Logger,
-        payments: PaymentDirectory = .manual
+        payments: PaymentDirectory = .manual, phoneCountry: String = "DE"
     ) {
         self.store = store
+        self.phoneCountry = phoneCountry
         self.payments = payments
         self.rules = rules
         self.bus = bus
@@ -160,6 +163,17 @@ final class BookingService: Sendable {
         -> SlotList
     {
         let loaded = try loaded()
+        let query = try slotQuery(service: service, variant: variant, staff: staff, from: from, to: to, in: loaded)
+        return try await slotList(
+            offering: query.offering, choice: query.choice, from: query.first, through: query.last, loaded: loaded,
+            service: query.service)
+    }
+
+    /// A slot query's parameters (`GET /v1/slots`, a slot watch) checked against the rules: the offering, the
+    /// staff choice and the dates, or the `422` naming what is wrong. No I/O (the request fuzzer drives it).
+    func slotQuery(
+        service: String?, variant: String?, staff: String?, from: String?, to: String?, in loaded: LoadedRules
+    ) throws(APIError) -> SlotQuery {
         var problems: [FieldProblem] = []
         if service == nil { problems.append(FieldProblem(field: "service", reason: "is required")) }
         if from == nil { problems.append(FieldProblem(field: "from", reason: "is required (YYYY-MM-DD)")) }
@@ -173,8 +187,7 @@ final class BookingService: Sendable {
         guard last.daysSinceEpoch - first.daysSinceEpoch <= 92 else {
             throw APIError.invalid("to", "at most 92 days from `from` per query")
         }
-        return try await slotList(
-            offering: offering, choice: choice, from: first, through: last, loaded: loaded, service: service ?? "")
+        return SlotQuery(service: service ?? "", offering: offering, choice: choice, first: first, last: last)
     }
 
     /// The slot answer for a validated query (also what a watch recomputes).
@@ -231,7 +244,9 @@ final class BookingService: Sendable {
         return Explanation(
             service: service ?? "", staff: decision.slot?.staff ?? choice.description, at: wire.time(start),
             bookable: decision.isBookable,
-            reasons: decision.reasons.map(ExplainReason.init), nearest: nearest)
+            reasons: decision.reasons.map(ExplainReason.init), nearest: nearest,
+            end: decision.slot.map { wire.time($0.end) },
+            price: decision.slot.map { wire.price(offering.performed(by: $0.staff).price) })
     }
 
     /// The nearest offered starts around `start`.
@@ -262,13 +277,27 @@ final class BookingService: Sendable {
         var start: Int64
         /// The customer's name, trimmed.
         var name: String
+        /// What a walk-in or forced booking sets aside (`none` for a customer's booking).
+        var waiver: Waiver
+        /// Why a forced booking is forced, trimmed.
+        var forceReason: String?
+        /// The customer's e-mail, trimmed (nil when not given).
+        var email: String?
+        /// The customer's phone in E.164 (nil when not given).
+        var phone: String?
     }
 
-    /// Checks every field of a create request (no store involved), so one `422` names every problem.
-    func check(_ request: CreateBookingRequest, idempotencyKey: String?, in loaded: LoadedRules, now: Int64)
-        throws(APIError) -> CheckedCreate
-    {
+    /// Checks every field of a create request (no store involved), so one `422` names every problem; a walk-in or
+    /// forced booking by a requester who may not make one is a `403` first.
+    func check(
+        _ request: CreateBookingRequest, idempotencyKey: String?, in loaded: LoadedRules, now: Int64,
+        requester: BookingRequester = .customer
+    ) throws(APIError) -> CheckedCreate {
         let zone = loaded.ruleSet.shop.timeZone
+        let waiver: Waiver = request.force != nil ? .forced : (request.walkIn == true ? .walkIn : .none)
+        if waiver != .none && !requester.mayOverride {
+            throw requester.overrideRefusal(waiver == .forced ? "a forced booking" : "a walk-in")
+        }
         // Validate every field first, so one answer names every problem.
         var problems: [FieldProblem] = []
         func check(_ body: () throws(APIError) -> Void) {
@@ -301,10 +330,34 @@ final class BookingService: Sendable {
             problems.append(problem)
         }
         var start: Int64?
-        check { () throws(APIError) in start = try instant(request.start, in: loaded, field: "start") }
-        if let value = start, value < now {
+        if let text = request.start {
+            check { () throws(APIError) in start = try instant(text, in: loaded, field: "start") }
+        } else if waiver != .none {
+            // A walk-in without a time starts now: at the current minute.
+            start = now - now.floorMod(60)
+        } else {
+            problems.append(
+                FieldProblem(field: "start", reason: "is required (or `walk_in: true` to start a walk-in now)"))
+        }
+        // A walk-in's earliest start is the engine's to judge (`decide` with the waiver).
+        if let value = start, value < now, waiver == .none {
             problems.append(
                 FieldProblem(field: "start", reason: "is in the past (now is \(zone.iso8601(instant: now)))"))
+        }
+        var forceReason: String?
+        if let force = request.force {
+            let reason = force.reason.trimmingCharacters(in: .whitespacesAndNewlines)
+            forceReason = reason
+            if reason.isEmpty {
+                problems.append(
+                    FieldProblem(field: "force.reason", reason: "say why the rules are set aside (it is recorded)"))
+            }
+            if reason.count > 500 {
+                problems.append(FieldProblem(field: "force.reason", reason: "at most 500 characters"))
+            }
+            if let problem = Self.controlCharacterProblem(reason, field: "force.reason", allowingLineBreaks: false) {
+                problems.append(problem)
+            }
         }
         let name = request.customer.name.trimmingCharacters(in: .whitespacesAndNewlines)
         if name.isEmpty { problems.append(FieldProblem(field: "customer.name", reason: "must not be empty")) }
@@ -314,8 +367,17 @@ final class BookingService: Sendable {
         {
             problems.append(FieldProblem(field: "customer.email", reason: "is not an email address"))
         }
-        if let phone = request.customer.phone, phone.count > 40 {
-            problems.append(FieldProblem(field: "customer.phone", reason: "at most 40 characters"))
+        var phone: String?
+        if let text = request.customer.phone, !text.trimmingCharacters(in: .whitespaces).isEmpty {
+            if text.count > 40 {
+                problems.append(FieldProblem(field: "customer.phone", reason: "at most 40 characters"))
+            } else if Self.controlCharacterProblem(text, field: "customer.phone", allowingLineBreaks: false) == nil {
+                // (A control character is reported once, below, with the other fields'.)
+                switch Self.phoneNumber(text, country: phoneCountry) {
+                case .success(let number): phone = number
+                case .failure(let problem): problems.append(problem.field)
+                }
+            }
         }
         if let notes = request.notes, notes.count > 2000 {
             problems.append(FieldProblem(field: "notes", reason: "at most 2000 characters"))
@@ -332,24 +394,54 @@ final class BookingService: Sendable {
             problems.append(FieldProblem(field: "Idempotency-Key", reason: "must be 1 to 200 characters"))
         }
         guard problems.isEmpty, let offering, let start else { throw APIError.invalid(problems) }
-        return CheckedCreate(offering: offering, choice: choice, start: start, name: name)
+        let email = request.customer.email.map { $0.trimmingCharacters(in: .whitespaces) }.flatMap {
+            $0.isEmpty ? nil : $0
+        }
+        return CheckedCreate(
+            offering: offering, choice: choice, start: start, name: name, waiver: waiver, forceReason: forceReason,
+            email: email, phone: phone)
     }
 
-    func create(_ request: CreateBookingRequest, idempotencyKey: String?, fingerprint: String) async throws -> Answer {
+    /// A typed phone number in E.164, or the problem saying how to write it (`country` gives numbers without `+`
+    /// their calling code).
+    static func phoneNumber(_ text: String, country: String) -> Result<String, PhoneProblem> {
+        switch PhoneNumber.normalise(text, defaultCountry: country) {
+        case .success(let number):
+            return .success(number.e164)
+        case .failure(let problem):
+            return .failure(PhoneProblem(field: FieldProblem(
+                field: "customer.phone",
+                reason: "'\(text)' is not a phone number: it \(problem) (e.g. +49 151 12345678, or 0151 12345678 "
+                    + "for a number in \(country))")))
+        }
+    }
+
+    /// A phone number that is not one, as the field problem to answer with.
+    struct PhoneProblem: Error {
+        var field: FieldProblem
+    }
+
+    /// Creates a booking; `requester` decides whether a walk-in or forced booking may be made, and is recorded in
+    /// its event.
+    func create(
+        _ request: CreateBookingRequest, idempotencyKey: String?, fingerprint: String,
+        requester: BookingRequester = .customer
+    ) async throws -> Answer {
         let loaded = try loaded()
         let zone = loaded.ruleSet.shop.timeZone
         let now = clock.now()
-        let checked = try check(request, idempotencyKey: idempotencyKey, in: loaded, now: now)
+        let checked = try check(request, idempotencyKey: idempotencyKey, in: loaded, now: now, requester: requester)
         let (offering, choice, start, name) = (checked.offering, checked.choice, checked.start, checked.name)
+        let waiver = checked.waiver
+        let override =
+            waiver == .none
+            ? nil
+            : BookingOverride(
+                waiver: waiver, reason: checked.forceReason, uid: requester.uid, user: requester.user)
 
         let wire = WireMapping(zone: zone)
         let placement = placement(of: offering, at: start, in: loaded)
-        let (date, schedule, times) = (placement.date, placement.schedule, placement.times)
-        let deposit = (offering.deposit?.minorUnits ?? 0) > 0 ? offering.deposit : nil
-        // Held until paid only when the provider collects online; with `manual` the deposit is due at the shop.
-        let holdExpiresAt =
-            deposit == nil || !payments.collectsOnline
-            ? nil : min(now + Int64(loaded.ruleSet.policies.holdMinutes) * 60, start)
+        let (date, schedule) = (placement.date, placement.schedule)
         let payments = self.payments
         let idempotency = idempotencyKey.map { key in
             IdempotencyRequest(key: key, fingerprint: fingerprint) { booking in
@@ -360,36 +452,53 @@ final class BookingService: Sendable {
 
         let engine = loaded.engine
         return try await write(
-            choice, offering: offering, start: start, loaded: loaded,
+            choice, offering: offering, start: start, loaded: loaded, waiving: waiver,
             pick: {
                 let bookings = try await bookedSpans(
                     for: offering, choice: .any, from: date, through: date, in: loaded)
                 return engine.decide(
-                    offering: offering, staff: .any, start: start, now: now, bookings: bookings, schedule: schedule)
+                    offering: offering, staff: .any, start: start, now: now, bookings: bookings, schedule: schedule,
+                    waiving: waiver)
             },
             noneFree: { try await replay(idempotencyKey, fingerprint: fingerprint) }
         ) { staffID in
+            // The staff member's own price, deposit and duration, where they have them.
+            let terms = offering.performed(by: staffID)
+            let times = self.placement(of: terms, at: start, in: loaded).times
+            let deposit = (terms.deposit?.minorUnits ?? 0) > 0 ? terms.deposit : nil
+            // With `card_on_file`, a booking without a deposit is held until the customer's card is saved; not a
+            // walk-in or forced booking: the customer is at the counter.
+            let savesCard =
+                deposit == nil && loaded.ruleSet.policies.cardOnFile && payments.savesCards && waiver == .none
+            // Held until paid (or the card saved) only when the provider collects online; with `manual` the deposit
+            // is due at the shop, and so it is for a walk-in or forced booking.
+            let holdExpiresAt =
+                (deposit == nil && !savesCard) || !payments.collectsOnline || waiver != .none
+                ? nil : min(now + Int64(loaded.ruleSet.policies.holdMinutes) * 60, start)
             let new = NewBooking(
                 staffID: staffID, services: offering.serviceIDs, variant: request.variant,
                 times: times,
-                price: offering.price, deposit: deposit,
-                customer: CustomerInfo(
-                    name: name, email: request.customer.email.flatMap { $0.isEmpty ? nil : $0 },
-                    phone: request.customer.phone.flatMap { $0.isEmpty ? nil : $0 }),
-                notes: request.notes ?? "", holdExpiresAt: holdExpiresAt)
+                price: terms.price, deposit: deposit,
+                customer: CustomerInfo(name: name, email: checked.email, phone: checked.phone),
+                notes: request.notes ?? "", holdExpiresAt: holdExpiresAt, override: override, savesCard: savesCard)
             let creation = try await store.createBooking(new, at: now, idempotency: idempotency) { conflicting in
                 // The one decision function, run inside the store's write transaction.
                 let decision = engine.decide(
                     offering: offering, staff: .member(staffID), start: start, now: now,
-                    bookings: conflicting.map(\.bookedSpan), schedule: schedule)
+                    bookings: conflicting.map(\.bookedSpan), schedule: schedule, waiving: waiver)
                 return decision.isBookable ? nil : decision.reasons
             }
             switch creation {
             case .created(let booking, let events, let response):
                 bus.publish(events)
-                logger.info(
-                    "booking created",
-                    metadata: ["booking": "\(booking.id)", "staff": "\(staffID)", "start": "\(wire.time(start))"])
+                var metadata: Logger.Metadata = [
+                    "booking": "\(booking.id)", "staff": "\(staffID)", "start": "\(wire.time(start))",
+                ]
+                if let override {
+                    metadata["override"] = "\(override.waiver.rawValue)"
+                    metadata["by"] = "\(override.who)"
+                }
+                logger.info("booking created", metadata: metadata)
                 let body = try response?.body ?? JSONCoding.encoder.encode(payments.created(booking, wire: wire))
                 return .done(Answer(status: 201, body: body))
             case .replayed(let record):
@@ -411,7 +520,8 @@ final class BookingService: Sendable {
     /// when a racing write took that member meanwhile it picks again (three tries in all).
     func write<Success: Sendable>(
         _ choice: StaffChoice, offering: ServiceOffering, start: Int64, loaded: LoadedRules,
-        pick: () async throws -> Decision, noneFree: () async throws -> Success? = { nil },
+        waiving waiver: Waiver = .none, pick: () async throws -> Decision,
+        noneFree: () async throws -> Success? = { nil },
         attempt: (String) async throws -> Attempt<Success>
     ) async throws -> Success {
         var lastReasons: [Reason] = []
@@ -425,7 +535,8 @@ final class BookingService: Sendable {
                 guard let slot = decision.slot else {
                     if let answer = try await noneFree() { return answer }
                     throw try await refusal(
-                        decision.reasons, offering: offering, choice: choice, start: start, loaded: loaded)
+                        decision.reasons, offering: offering, choice: choice, start: start, loaded: loaded,
+                        waiving: waiver)
                 }
                 staffID = slot.staff
             }
@@ -437,7 +548,8 @@ final class BookingService: Sendable {
             }
             if case .member = choice { break }
         }
-        throw try await refusal(lastReasons, offering: offering, choice: choice, start: start, loaded: loaded)
+        throw try await refusal(
+            lastReasons, offering: offering, choice: choice, start: start, loaded: loaded, waiving: waiver)
     }
 
     /// A field holding a control character (U+0000–U+001F, U+007F; a note may break lines with tabs, CR and LF):
@@ -458,12 +570,14 @@ final class BookingService: Sendable {
 
     /// The problem for a refused start: `409` when it would be bookable but for other bookings, else `422`.
     func refusal(
-        _ reasons: [Reason], offering: ServiceOffering, choice: StaffChoice, start: Int64, loaded: LoadedRules
+        _ reasons: [Reason], offering: ServiceOffering, choice: StaffChoice, start: Int64, loaded: LoadedRules,
+        waiving waiver: Waiver = .none
     ) async throws -> APIError {
         let date = loaded.ruleSet.shop.timeZone.localDateTime(atInstant: start).date
         let withoutBookings = loaded.engine.decide(
             offering: offering, staff: choice, start: start, now: clock.now(), bookings: [],
-            schedule: loaded.schedule(from: date.adding(days: -2), through: date.adding(days: 2)))
+            schedule: loaded.schedule(from: date.adding(days: -2), through: date.adding(days: 2)),
+            waiving: waiver)
         return APIError.notBookable(
             reasons, taken: withoutBookings.isBookable,
             alternatives: try await alternatives(offering: offering, choice: choice, around: start, loaded: loaded))
@@ -483,7 +597,7 @@ final class BookingService: Sendable {
     func booking(id: String) async throws -> BookingDetails {
         let loaded = try loaded()
         guard let booking = try await store.booking(id: id) else {
-            throw APIError(.bookingNotFound, "no booking with id '\(id)'")
+            throw APIError(.bookingNotFound, "no booking with id or code '\(id)'")
         }
         return try await payments.booking(booking, wire: WireMapping(zone: loaded.ruleSet.shop.timeZone))
     }
@@ -520,6 +634,32 @@ final class BookingService: Sendable {
         return BookingList(bookings: try await payments.bookings(found, wire: wire))
     }
 
+    /// What cancelling booking `id` now would cost, or what its cancellation cost; changes nothing.
+    func cancellationQuote(id: String) async throws -> CancellationQuoteDetails {
+        let loaded = try loaded()
+        guard let booking = try await store.booking(id: id) else {
+            throw APIError(.bookingNotFound, "no booking with id '\(id)'")
+        }
+        let policies = loaded.ruleSet.policies
+        switch booking.lifecycle.cancellationQuote(at: clock.now(), policy: policies) {
+        case .failure(let error):
+            throw APIError(.invalidTransition, error.message)
+        case .success(let quote):
+            let wire = WireMapping(zone: loaded.ruleSet.shop.timeZone)
+            let deposit: String? =
+                switch quote.deposit {
+                case .refund?: "refund"
+                case .keepDeposit?: "keep"
+                case .cancelDeposit?: "cancel"
+                case .createDeposit?, nil: nil
+                }
+            return CancellationQuoteDetails(
+                booking: booking.id, cancelled: quote.applied, late: quote.terms.isLate,
+                fee: quote.terms.fee.map(wire.price), minutesBeforeStart: quote.terms.minutesBeforeStart,
+                windowMinutes: policies.cancellationWindowMinutes, deposit: booking.deposit == nil ? nil : deposit)
+        }
+    }
+
     /// Applies a transition and publishes its events.
     func transition(_ id: String, _ input: BookingInput, reason: String = "") async throws -> BookingDetails {
         let loaded = try loaded()
@@ -535,8 +675,10 @@ final class BookingService: Sendable {
     func reschedule(_ id: String, to text: String, staff: String? = nil) async throws -> BookingDetails {
         let loaded = try loaded()
         guard let booking = try await store.booking(id: id) else {
-            throw APIError(.bookingNotFound, "no booking with id '\(id)'")
+            throw APIError(.bookingNotFound, "no booking with id or code '\(id)'")
         }
+        // The id, also when `id` is the booking's code: the move must not see the booking as its own obstacle.
+        let id = booking.id
         let zone = loaded.ruleSet.shop.timeZone
         let now = clock.now()
         var problems: [FieldProblem] = []
@@ -557,7 +699,6 @@ final class BookingService: Sendable {
         let placement = placement(of: offering, at: start, in: loaded)
         let (date, schedule) = (placement.date, placement.schedule)
         let engine = loaded.engine
-        let times = placement.times
         return try await write(
             choice, offering: offering, start: start, loaded: loaded,
             pick: {
@@ -567,6 +708,8 @@ final class BookingService: Sendable {
                     bookings: bookings, schedule: schedule)
             }
         ) { staffID in
+            // The new staff member's own duration; the price stays what was agreed when booking.
+            let times = self.placement(of: offering.performed(by: staffID), at: start, in: loaded).times
             let outcome = try await store.reschedule(id, to: times, staff: staffID, at: now) { conflicting in
                 let decision = engine.decideMove(
                     id, from: booking.staffID, offering: offering, staff: .member(staffID), start: start, now: now,
@@ -599,6 +742,16 @@ final class BookingService: Sendable {
         }
         return outcomes.count
     }
+}
+
+/// A checked slot query: what `BookingService.slotQuery` makes of the parameters.
+struct SlotQuery: Sendable {
+    /// The `service` parameter as given (the answer repeats it).
+    var service: String
+    var offering: ServiceOffering
+    var choice: StaffChoice
+    var first: LocalDate
+    var last: LocalDate
 }
 
 extension APIError {

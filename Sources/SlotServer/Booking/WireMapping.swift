@@ -28,11 +28,19 @@ struct WireMapping {
                 name: booking.customer.name, email: booking.customer.email, phone: booking.customer.phone),
             notes: booking.notes.isEmpty ? nil : booking.notes, holdExpiresAt: booking.holdExpiresAt.map(time),
             cancelReason: booking.cancellation.flatMap { $0.reason.isEmpty ? nil : $0.reason },
-            createdAt: time(booking.createdAt), updatedAt: time(booking.updatedAt))
+            createdAt: time(booking.createdAt), updatedAt: time(booking.updatedAt),
+            code: booking.code.isEmpty ? nil : booking.code, customerID: booking.customerID)
     }
 
-    func service(_ service: Service) -> ServiceInfo {
-        ServiceInfo(
+    func service(_ service: Service, staff: [StaffMember]) -> ServiceInfo {
+        let offering = ServiceOffering(service)
+        let terms = staff.filter { service.staffTerms[$0.id] != nil }.map { member in
+            let own = offering.performed(by: member.id)
+            return StaffTermsInfo(
+                staff: member.id, durationMinutes: own.durationMinutes, price: price(own.price),
+                deposit: own.deposit.map(price))
+        }
+        return ServiceInfo(
             id: service.id, name: service.name, durationMinutes: service.durationMinutes, price: price(service.price),
             deposit: service.deposit.map(price), bufferBeforeMinutes: service.bufferBeforeMinutes,
             bufferAfterMinutes: service.bufferAfterMinutes,
@@ -41,7 +49,7 @@ struct WireMapping {
                     id: variant.id, name: variant.name,
                     durationMinutes: variant.segments.reduce(0) { $0 + $1.minutes }, price: price(variant.price),
                     deposit: variant.deposit.map(price))
-            })
+            }, available: service.available?.text, staffTerms: terms)
     }
 
     /// A durable event as a stream line; epoch-second times in its data become ISO 8601 strings.
@@ -110,11 +118,12 @@ extension ExplainReasonCode {
         case .staffDoesNotPerform: self = .staffDoesNotPerform
         case .wallTimeDoesNotExist: self = .wallTimeDoesNotExist
         case .notOnGrid: self = .notOnGrid
-        case .tooSoon: self = .tooSoon
+        case .tooSoon, .startsInThePast: self = .tooSoon
         case .beyondHorizon: self = .beyondHorizon
         case .shopClosed: self = .shopClosed
         case .closedByOverride: self = .closedByOverride
         case .outsideStaffHours: self = .outsideStaffHours
+        case .serviceNotAvailable: self = .serviceNotAvailable
         case .shopBreak: self = .shopBreak
         case .staffBreak: self = .staffBreak
         case .holiday: self = .holiday

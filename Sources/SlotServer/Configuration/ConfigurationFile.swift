@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SlotCore
 import SlotProviders
 import SlotStore
 import Yams
@@ -171,6 +172,15 @@ public enum ConfigurationFile {
             configuration.notifications = try NotificationSettings.parse(value, file: file)
         case "web":
             configuration.web = try WebSettings.parse(value, file: file, directory: directory)
+        case "country":
+            let country = (value.string ?? "").uppercased()
+            guard PhoneNumber.callingCodes[country] != nil else {
+                throw error(
+                    value, file,
+                    "`country` must be an ISO 3166 code slotd knows, e.g. DE, AT, CH, GB, US (customers' phone "
+                        + "numbers without + get its calling code)")
+            }
+            configuration.country = country
         case "log_level":
             guard let level = value.string.flatMap(Logger.Level.init(rawValue:)) else {
                 throw error(
@@ -180,8 +190,8 @@ public enum ConfigurationFile {
         default:
             throw error(
                 keyNode, file,
-                "unknown key '\(key)' — use socket, database, rules, roles, server, providers, payments, "
-                    + "outbox, notifications, web or log_level")
+                "unknown key '\(key)' — use socket, database, rules, roles, country, server, providers, "
+                    + "payments, outbox, notifications, web or log_level")
         }
     }
 

@@ -41,6 +41,9 @@ public struct DaemonConfiguration: Sendable {
     public var outbox = OutboxSettings()
     /// Notification routes, language and templates (`notifications:`).
     public var notifications = NotificationSettings()
+    /// The default country of customers' phone numbers (`country:`, ISO 3166): a number without `+` or `00` gets its
+    /// calling code (`0151 1234567` → `+491511234567`).
+    public var country = "DE"
     /// The public web listener (`web:`); nil runs none.
     public var web: WebSettings?
     /// Whether to reload the rules when a file in their directory changes (inotify); SIGHUP and the API always work.

@@ -20,6 +20,8 @@ final class EventBus: Sendable {
         var subscribers: [UInt64: AsyncStream<BusMessage>.Continuation] = [:]
         var nextID: UInt64 = 0
         var closed = false
+        /// How many messages were delivered so far.
+        var delivered: UInt64 = 0
     }
 
     private let state = Mutex(State())
@@ -119,8 +121,15 @@ final class EventBus: Sendable {
         for continuation in all { continuation.finish() }
     }
 
+    /// How many messages the bus has delivered: a subscriber woken by one reads a number at least as high, so an
+    /// answer computed after a reading of `generation` reflects every change published up to it.
+    var generation: UInt64 { state.withLock { $0.delivered } }
+
     private func deliver(_ message: BusMessage) {
-        let targets = state.withLock { Array($0.subscribers) }
+        let targets = state.withLock { state in
+            state.delivered &+= 1
+            return Array(state.subscribers)
+        }
         for (id, continuation) in targets {
             if case .dropped = continuation.yield(message) {
                 overflowed.withLock { _ = $0.insert(id) }

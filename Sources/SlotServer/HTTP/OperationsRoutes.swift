@@ -205,14 +205,14 @@ struct OperationsRoutes: Sendable {
                 name: shop.name, timezone: shop.timeZone.identifier, currency: shop.currency,
                 slotStepMinutes: shop.slotStepMinutes, minNoticeMinutes: shop.minNoticeMinutes,
                 horizonMinutes: shop.horizonMinutes),
-            services: loaded.ruleSet.services.map(wire.service),
+            services: loaded.ruleSet.services.map { wire.service($0, staff: loaded.ruleSet.staff) },
             staff: loaded.ruleSet.staff.map { StaffInfo(id: $0.id, name: $0.name, services: $0.services) },
             customers: customers.map { customer in
                 ExportDocument.Customer(
                     id: customer.id, name: customer.name, email: customer.email, phone: customer.phone,
                     createdAt: wire.time(customer.createdAt), updatedAt: wire.time(customer.updatedAt))
             },
-            bookings: bookings.map { ExportDocument.Booking(customerID: $0.customerID, details: wire.booking($0)) })
+            bookings: bookings.map(wire.booking))
         return try json(document)
     }
 }
@@ -228,7 +228,8 @@ struct ExportDocument: Encodable, Sendable {
     var services: [ServiceInfo]
     var staff: [StaffInfo]
     var customers: [Customer]
-    var bookings: [Booking]
+    /// Each carries its `customer_id`.
+    var bookings: [BookingDetails]
 
     enum CodingKeys: String, CodingKey {
         case format, shop, services, staff, customers, bookings
@@ -261,20 +262,6 @@ struct ExportDocument: Encodable, Sendable {
             try container.encode(phone, forKey: .phone)
             try container.encode(createdAt, forKey: .createdAt)
             try container.encode(updatedAt, forKey: .updatedAt)
-        }
-    }
-
-    /// A booking as the API shows it, plus the customer's id.
-    struct Booking: Encodable, Sendable {
-        var customerID: String
-        var details: BookingDetails
-
-        enum CodingKeys: String, CodingKey { case customerID = "customer_id" }
-
-        func encode(to encoder: any Encoder) throws {
-            try details.encode(to: encoder)
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(customerID, forKey: .customerID)
         }
     }
 }

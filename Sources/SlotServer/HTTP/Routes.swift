@@ -20,6 +20,8 @@ struct Routes: Sendable {
     var outbox: OutboxRoutes? = nil
     /// Reload, status, metrics, conflicts, backup and export (`OperationsRoutes`).
     var operations: OperationsRoutes? = nil
+    /// The calendar feeds' tokens (`/v1/feeds`).
+    var feeds: FeedRoutes? = nil
 
     func router(roles: [UInt32: Role]) -> Router<SlotRequestContext> {
         // HEAD on every GET route answers the GET's status and headers without its body.
@@ -76,26 +78,8 @@ struct Routes: Sendable {
             let data = try await body(request)
             let query = request.uri.queryParameters
             let days = try previewDays(query.get("days"))
-            let contentType = request.headers[.contentType] ?? ""
-            let candidate: RuleCandidate
-            if contentType.lowercased().hasPrefix("application/json") {
-                // A whole candidate directory; `?name=` would be ambiguous with it.
-                guard query.get("name") == nil else {
-                    throw APIError.invalid("name", "leave out ?name= with a JSON body: its `files` name every file")
-                }
-                let files = try decode(RulePreviewRequest.self, from: data).files
-                if let bad = files.keys.sorted().first(where: { !RuleCandidate.isAcceptedName($0) }) {
-                    throw APIError.invalid(
-                        "files", "'\(bad)' is not a rule file name: use plain names like shop.yaml (or holidays.ics)")
-                }
-                guard files.keys.contains(where: { !RuleCandidate.isCalendar($0) }) else {
-                    throw APIError.invalid("files", "name at least one rule file (*.yaml) and its text")
-                }
-                candidate = .directory(files)
-            } else {
-                let file = try candidateFile(data, name: query.get("name"))
-                candidate = .file(name: file.name, text: file.text)
-            }
+            let candidate = try previewCandidate(
+                data, contentType: request.headers[.contentType] ?? "", name: query.get("name"))
             return try json(try await service.preview(candidate, days: days))
         }
         // MARK: Catalog
@@ -152,7 +136,11 @@ struct Routes: Sendable {
             let fingerprint =
                 key == nil
                 ? "" : Fingerprint.of("POST /v1/bookings", try JSONCoding.encoder.encode(create))
-            let answer = try await service.create(create, idempotencyKey: key, fingerprint: fingerprint)
+            // Who made a walk-in or forced booking is recorded with the user name of the peer's uid.
+            let requester = await BookingRequester.peer(
+                context, needsName: create.walkIn == true || create.force != nil)
+            let answer = try await service.create(
+                create, idempotencyKey: key, fingerprint: fingerprint, requester: requester)
             return Response(
                 status: HTTPResponse.Status(code: answer.status), headers: [.contentType: "application/json"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
@@ -160,6 +148,10 @@ struct Routes: Sendable {
         router.get("/v1/bookings/:id") { _, context in
             try context.require(.read)
             return try json(try await service.booking(id: try bookingID(context)))
+        }
+        router.get("/v1/bookings/:id/cancellation") { _, context in
+            try context.require(.read)
+            return try json(try await service.cancellationQuote(id: try bookingID(context)))
         }
         router.post("/v1/bookings/:id/cancel") { request, context in
             try context.require(.cancel)
@@ -208,6 +200,8 @@ struct Routes: Sendable {
         }
         outbox?.register(on: router)
         operations?.register(on: router)
+        feeds?.register(on: router)
+        CustomerRoutes(customers: CustomerService(service: service)).register(on: router)
         allowed.load(router.routes.map { ($0.method.rawValue, $0.path.description) })
         return router
     }
@@ -231,7 +225,7 @@ extension BookingService {
     func serviceList() throws(APIError) -> ServiceList {
         let loaded = try loaded()
         let wire = WireMapping(zone: loaded.ruleSet.shop.timeZone)
-        return ServiceList(services: loaded.ruleSet.services.map(wire.service))
+        return ServiceList(services: loaded.ruleSet.services.map { wire.service($0, staff: loaded.ruleSet.staff) })
     }
 
     /// `GET /v1/staff` (and the public listener's).
@@ -314,6 +308,28 @@ func previewDays(_ text: String?) throws(APIError) -> Int {
         throw APIError.invalid("days", "a whole number of days from 1 to \(BookingService.previewMaximumDays)")
     }
     return days
+}
+
+/// The candidate of `POST /v1/rules/preview`: a JSON body (`application/json`) is a whole directory, anything
+/// else one file named by `?name=`.
+func previewCandidate(_ data: Data, contentType: String, name: String?) throws -> RuleCandidate {
+    guard contentType.lowercased().hasPrefix("application/json") else {
+        let file = try candidateFile(data, name: name)
+        return .file(name: file.name, text: file.text)
+    }
+    // A whole candidate directory; `?name=` would be ambiguous with it.
+    guard name == nil else {
+        throw APIError.invalid("name", "leave out ?name= with a JSON body: its `files` name every file")
+    }
+    let files = try decode(RulePreviewRequest.self, from: data).files
+    if let bad = files.keys.sorted().first(where: { !RuleCandidate.isAcceptedName($0) }) {
+        throw APIError.invalid(
+            "files", "'\(bad)' is not a rule file name: use plain names like shop.yaml (or holidays.ics)")
+    }
+    guard files.keys.contains(where: { !RuleCandidate.isCalendar($0) }) else {
+        throw APIError.invalid("files", "name at least one rule file (*.yaml) and its text")
+    }
+    return .directory(files)
 }
 
 /// A candidate rule file as `POST /v1/rules/check` and `/v1/rules/preview` take it: the body's text, named by

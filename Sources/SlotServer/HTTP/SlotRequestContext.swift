@@ -22,18 +22,9 @@ public struct SlotRequestContext: RequestContext {
     /// Bodies are collected explicitly with the daemon's own cap.
     public var maxUploadSize: Int { APIVersion.maxBodyBytes }
 
-    /// Throws `403` unless the role allows `permission`.
+    /// Throws `403` unless the role allows `permission` (the one decision, `Authorisation`).
     func require(_ permission: Permission) throws(APIError) {
-        guard let role else {
-            let uid = peer.map { "uid \($0.uid)" } ?? "this peer"
-            throw APIError(
-                .forbidden,
-                "\(uid) has no role in slotd's configuration — add it under `roles:` (admin, staff, booking, read)")
-        }
-        guard role.allows(permission) else {
-            let needed = Role.allowing(permission).map(\.rawValue).joined(separator: " or ")
-            throw APIError(.forbidden, "role '\(role.rawValue)' may not do this — it needs \(needed)")
-        }
+        try Authorisation.require(permission, role: role, principal: .peer(peer))
     }
 }
 

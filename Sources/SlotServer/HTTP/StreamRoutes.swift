@@ -18,11 +18,15 @@ struct StreamRoutes: Sendable {
     /// How long one write may wait for a client that reads nothing before the stream is cut off.
     var stallLimit: Duration = .seconds(30)
     let pageSize = 500
+    /// The slot watchers' answers and their JSON, shared by every watcher of the same query (see `SharedAnswers`).
+    let sharedSlots = SharedAnswers<SharedJSON<SlotList>>()
 
-    /// `GET /v1/events`.
-    func events(since: String?, type: String?, follow: String?, channel: (any Channel)? = nil) async throws
-        -> Response
-    {
+    /// `GET /v1/events` (NDJSON), and the admin page's live feed (Server-Sent Events whose `id` is the cursor, so
+    /// a browser resumes with `Last-Event-ID`).
+    func events(
+        since: String?, type: String?, follow: String?, channel: (any Channel)? = nil,
+        framing: StreamFraming = .ndjson
+    ) async throws -> Response {
         var start: Int64 = 0
         if let since, !since.isEmpty {
             guard let value = Int64(since), value >= 0 else {
@@ -54,7 +58,7 @@ struct StreamRoutes: Sendable {
                     let page = try await store.events(after: last, typePrefix: filter.storePrefix, limit: pageSize)
                     var buffer = ByteBuffer()
                     for event in page where filter.matches(event.type) {
-                        try Self.append(wire.event(event), to: &buffer)
+                        try framing.append(wire.event(event), to: &buffer, id: event.cursor)
                     }
                     if buffer.readableBytes > 0 {
                         try await stall.write(buffer, to: &writer)
@@ -66,7 +70,7 @@ struct StreamRoutes: Sendable {
             }
             _ = try await drain(&writer)
             guard follows else {
-                try await writer.finish(nil)
+                try await stall.finish(&writer)
                 return
             }
             // Read before the timer starts, so its first tick always finds a full interval since the last write.
@@ -90,7 +94,7 @@ struct StreamRoutes: Sendable {
                         let now = clock.monotonic()
                         if now - lastWrite >= interval * 0.9 {
                             var buffer = ByteBuffer()
-                            try Self.append(
+                            try framing.append(
                                 wire.control(EventLine.heartbeatType, cursor: last, at: clock.now()), to: &buffer)
                             try await stall.write(buffer, to: &writer)
                             lastWrite = now
@@ -103,17 +107,17 @@ struct StreamRoutes: Sendable {
                     logger.notice("event subscriber fell behind; cut off", metadata: ["cursor": "\(last)"])
                     var buffer = ByteBuffer()
                     let detail = "this stream fell too far behind and is closed — reconnect with since=\(last)"
-                    try Self.append(
+                    try framing.append(
                         wire.control(EventLine.overflowType, cursor: last, at: clock.now(), detail: detail),
                         to: &buffer)
                     try await stall.write(buffer, to: &writer)
                 }
                 group.cancelAll()
             }
-            try await writer.finish(nil)
+            try await stall.finish(&writer)
         }
         return Response(
-            status: .ok, headers: [.contentType: APIVersion.ndjsonMediaType, .cacheControl: "no-store"], body: body)
+            status: .ok, headers: [.contentType: framing.contentType, .cacheControl: "no-store"], body: body)
     }
 
     /// `GET /v1/slots?watch=true`: the answer now, then a new line each time it changes (NDJSON on the socket,
@@ -123,8 +127,17 @@ struct StreamRoutes: Sendable {
         framing: StreamFraming = .ndjson
     ) async throws -> Response {
         let service = self.service
+        let shared = sharedSlots
+        // One computation per change for all the watchers of a query (the booking page's visitors of one day
+        // watch the same one), not one each: 500 open pages made 500 slot searches of each booking.
+        let key = [id, variant, staff, from, to].map { $0 ?? "\u{0}" }.joined(separator: "\u{1F}")
         return try await watch(channel: channel, framing: framing, what: "a slot watcher") {
-            try await service.slots(service: id, variant: variant, staff: staff, from: from, to: to)
+            try await shared.answer(
+                key: key, stamp: .init(generation: service.bus.generation, minute: service.clock.now() / 60)
+            ) {
+                let list = try await service.slots(service: id, variant: variant, staff: staff, from: from, to: to)
+                return SharedJSON(value: list, json: try SlotListJSON.encode(list))
+            }
         }
     }
 
@@ -152,7 +165,7 @@ struct StreamRoutes: Sendable {
         let body = ResponseBody { writer in
             defer { subscription.cancel() }
             guard let first else {
-                try await writer.finish(nil)
+                try await stall.finish(&writer)
                 return
             }
             var previous = first
@@ -192,7 +205,7 @@ struct StreamRoutes: Sendable {
                 if subscription.overflowed { logger.notice("\(what) fell behind; cut off") }
                 group.cancelAll()
             }
-            try await writer.finish(nil)
+            try await stall.finish(&writer)
         }
         return Response(
             status: .ok, headers: [.contentType: framing.contentType, .cacheControl: "no-store"], body: body)
@@ -200,8 +213,16 @@ struct StreamRoutes: Sendable {
 
     /// Appends one JSON line.
     static func append(_ value: some Encodable, to buffer: inout ByteBuffer) throws {
-        buffer.writeBytes(try JSONCoding.encoder.encode(value))
+        buffer.writeBytes(try json(value))
         buffer.writeInteger(UInt8(ascii: "\n"))
+    }
+
+    /// A streamed value's JSON: a slot list through its direct writer (the same bytes; every watcher of a query
+    /// writes each change, so `JSONEncoder` per watcher was a large part of a fan-out), anything else as encoded.
+    static func json(_ value: some Encodable) throws -> Data {
+        if let encoded = value as? any JSONWrittenOnce { return encoded.json }
+        if let list = value as? SlotList { return try SlotListJSON.encode(list) }
+        return try JSONCoding.encoder.encode(value)
     }
 }
 
@@ -227,15 +248,17 @@ enum StreamFraming: Sendable {
         }
     }
 
-    /// Appends one value (`event` overrides the SSE event name).
-    func append(_ value: some Encodable, to buffer: inout ByteBuffer, event: String? = nil) throws {
+    /// Appends one value (`event` overrides the SSE event name; `id` becomes the SSE id, which a reconnecting
+    /// browser sends back as `Last-Event-ID`).
+    func append(_ value: some Encodable, to buffer: inout ByteBuffer, event: String? = nil, id: Int64? = nil) throws {
         switch self {
         case .ndjson:
             try StreamRoutes.append(value, to: &buffer)
         case .serverSentEvents(let name):
+            if let id { buffer.writeString("id: \(id)\n") }
             // JSONEncoder writes no raw line breaks, so the value is one `data:` line.
             buffer.writeString("event: \(event ?? name)\ndata: ")
-            buffer.writeBytes(try JSONCoding.encoder.encode(value))
+            buffer.writeBytes(try StreamRoutes.json(value))
             buffer.writeString("\n\n")
         }
     }
@@ -244,7 +267,8 @@ enum StreamFraming: Sendable {
 /// Cuts off a live stream whose client reads nothing: a write still waiting for the client after `limit` closes the
 /// connection (a NIO timer on the channel's event loop, so a stuck write never needs the cooperative pool to end).
 /// Without it such a subscriber held its handler, its buffers and its connection for good. On graceful shutdown a
-/// waiting write closes the connection at once, so silent clients never delay a stop.
+/// waiting write closes the connection at once, so silent clients never delay a stop. Every write of a stream goes
+/// through it, the response's end too.
 struct StallGuard: Sendable {
     let channel: (any Channel)?
     let limit: Duration
@@ -253,7 +277,18 @@ struct StallGuard: Sendable {
     let what: String
 
     func write(_ buffer: ByteBuffer, to writer: inout any ResponseBodyWriter) async throws {
-        guard let channel else { return try await writer.write(buffer) }
+        try await guarded { try await writer.write(buffer) }
+    }
+
+    /// Ends the response. The end is a write too: a stream that ends (an overflow, a shutdown) while its client reads
+    /// nothing waits on it like on any line, and unguarded that wait held the connection, and a shutdown, for good.
+    func finish(_ writer: inout any ResponseBodyWriter) async throws {
+        try await guarded { try await writer.finish(nil) }
+    }
+
+    /// Runs one write under the stall timer and the shutdown handler.
+    private func guarded(_ operation: () async throws -> Void) async throws {
+        guard let channel else { return try await operation() }
         let (logger, what, limit) = (self.logger, self.what, self.limit)
         let wait = TimeAmount.nanoseconds(limit.wholeNanoseconds)
         let cut = channel.eventLoop.scheduleTask(in: wait) {
@@ -262,11 +297,15 @@ struct StallGuard: Sendable {
         }
         defer { cut.cancel() }
         // A write still waiting when the daemon shuts down would hold the shutdown for the rest of the limit: the
-        // stream ends on shutdown anyway, so a client that reads nothing is cut off at once then.
+        // stream ends on shutdown anyway, so a client that reads nothing is cut off at once then. Only a write can
+        // wait, and only on a channel that is not writable (its buffers towards the client full); on one that is,
+        // the stream's end goes out cleanly. (On the event loop, after every write handed over before it.)
         try await withGracefulShutdownHandler {
-            try await writer.write(buffer)
+            try await operation()
         } onGracefulShutdown: {
-            channel.close(promise: nil)
+            channel.eventLoop.execute {
+                if !channel.isWritable { channel.close(promise: nil) }
+            }
         }
     }
 }

@@ -3,13 +3,15 @@ import Logging
 import SlotCore
 import SlotEngine
 import SlotProviders
+import SlotRules
 import SlotStore
 
 /// Runs the deposit jobs (`payment.*`) against the payment provider in force, outside every transaction.
 ///
 /// Each job is idempotent twice over: the provider gets a key derived from the booking (`slotd-deposit-<id>`,
-/// `slotd-cancel-<id>`, `slotd-refund-<id>`), so a repeated call does nothing new there, and the job first looks at
-/// the recorded payment, so a job whose work is already recorded returns at once.
+/// `slotd-cancel-<id>`, `slotd-refund-<id>`, `slotd-setup-<id>`) or the job (`slotd-fee-<job id>`), so a repeated
+/// call does nothing new there, and the job first looks at the recorded payment or card, so a job whose work is
+/// already recorded returns at once.
 struct PaymentJobs: OutboxJobHandler {
     let family = JobFamily.payment
     let store: any BookingStore & PaymentStore
@@ -27,10 +29,8 @@ struct PaymentJobs: OutboxJobHandler {
         case .deposit(.cancelDeposit, let target): try await cancelDeposit(target.booking)
         case .deposit(.refund, let target): try await refund(target.booking)
         case .deposit(.keepDeposit, let target): try await keep(target.booking)
-        case .chargeFee(let fee):
-            // A late-cancellation fee is settled from the kept deposit or at the shop; nothing is charged online.
-            logger.info("cancellation fee recorded, collected at the shop", metadata: ["booking": "\(fee.booking)"])
-            return .done("fee collected at the shop")
+        case .chargeFee(let fee): return try await chargeFee(fee, jobID: job.id)
+        case .saveCard(let target): try await saveCard(target.booking)
         }
         return .done
     }
@@ -94,6 +94,71 @@ struct PaymentJobs: OutboxJobHandler {
     func keep(_ bookingID: String) async throws(ProviderError) {
         guard let payment = try await payment(bookingID) else { return }
         try await perform(payment.lifecycle.onKeepJob, bookingID)
+    }
+
+    // MARK: - Cards on file
+
+    /// `payment.save_card`: a Customer (reused from the customer's earlier card) and a SetupIntent for a held
+    /// booking; the page confirms it with the card element and the webhook confirms the booking.
+    func saveCard(_ bookingID: String) async throws(ProviderError) {
+        guard let booking = try await booking(bookingID) else { return }
+        let recorded = try await storing { () async throws(StoreError) in try await store.card(bookingID: bookingID) }
+        guard CardOnFile.onSaveJob(recorded?.card, booking: booking.status) else { return }
+        let known = try await storing { () async throws(StoreError) in
+            try await store.providerCustomer(customerID: booking.customerID, provider: provider.name)
+        }
+        let result = try await provider.setUpCard(
+            CardSetupRequest(
+                bookingID: booking.id, customerID: booking.customerID, customerReference: known,
+                customerName: booking.customer.name, customerEmail: booking.customer.email,
+                idempotencyKey: "slotd-setup-\(booking.id)"))
+        _ = try await storing { () async throws(StoreError) in
+            try await store.recordCardSetup(
+                bookingID: booking.id, provider: provider.name, customerReference: result.customerReference,
+                setupReference: result.reference, clientSecret: result.clientSecret, at: clock.now())
+        }
+        logger.info("card setup created", metadata: ["booking": "\(booking.id)", "reference": "\(result.reference)"])
+        // The page waiting for the client secret (and the booking's live feed) look again now.
+        bus.publishRecordChanged()
+    }
+
+    /// `payment.charge_fee`: charged off-session to the card on file (once: the job's own idempotency key, and the
+    /// recorded outcome); a decline is recorded and visible on the booking, not retried. Without a card on file the
+    /// fee is settled from the kept deposit or at the shop, as before.
+    func chargeFee(_ fee: FeeChargePayload, jobID: Int64) async throws(ProviderError) -> OutboxCompletion {
+        let stored = try await storing { () async throws(StoreError) in try await store.card(bookingID: fee.booking) }
+        switch CardOnFile.onChargeFeeJob(stored?.card) {
+        case .collectAtShop:
+            logger.info("cancellation fee recorded, collected at the shop", metadata: ["booking": "\(fee.booking)"])
+            return .done("fee collected at the shop")
+        case .nothing:
+            return .done("fee already \(stored?.card.fee?.status ?? "recorded")")
+        case .charge(let customer, let paymentMethod):
+            if let stored, stored.provider != provider.name {
+                throw .permanent(
+                    "the card of \(fee.booking) was saved at '\(stored.provider)', but `payments:` is now "
+                        + "'\(provider.name)' — charge the fee in that provider's dashboard")
+            }
+            let amount = Money(minorUnits: fee.amount, currency: fee.currency)
+            let result = try await provider.chargeFee(
+                FeeChargeRequest(
+                    bookingID: fee.booking, amount: ProviderAmount(minorUnits: fee.amount, currency: fee.currency),
+                    customerReference: customer, paymentMethod: paymentMethod,
+                    description: "Cancellation or no-show fee for booking \(fee.booking)",
+                    idempotencyKey: "slotd-fee-\(jobID)"))
+            let outcome: FeeOutcome
+            switch result {
+            case .charged(let reference): outcome = .charged(reference: reference)
+            case .declined(let reason, let reference): outcome = .declined(reason: reason, reference: reference)
+            }
+            let events = try await storing { () async throws(StoreError) in
+                try await store.recordFee(bookingID: fee.booking, outcome: outcome, amount: amount, at: clock.now())
+            }
+            bus.publish(events)
+            logger.notice(
+                "fee \(outcome.status)", metadata: ["booking": "\(fee.booking)", "amount": "\(amount)"])
+            return .done("fee \(outcome.status)")
+        }
     }
 
     /// Carries out a step the lifecycle chose.

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SlotAPI
+import SlotEngine
 import SlotProviders
 import SlotStore
 
@@ -33,7 +34,7 @@ struct PaymentWebhooks: Sendable {
         let outcome = try await store.applyPaymentWebhook(
             PaymentWebhookUpdate(
                 eventID: event.eventID, provider: provider.name, type: event.type, bookingID: event.bookingID,
-                reference: event.reference, status: status),
+                reference: event.reference, status: status, savedPaymentMethod: event.savedPaymentMethod),
             at: clock.now())
         switch outcome {
         case .duplicate:
@@ -58,6 +59,8 @@ struct PaymentDirectory: Sendable {
     /// Whether a booking with a deposit is held until the deposit is paid online.
     var collectsOnline: Bool
     var store: (any PaymentStore)?
+    /// Whether the provider saves cards for `policies.card_on_file`.
+    var savesCards: Bool = false
 
     static let manual = PaymentDirectory(provider: "manual", collectsOnline: false, store: nil)
 
@@ -80,28 +83,57 @@ struct PaymentDirectory: Sendable {
         }
     }
 
-    /// One booking with its payment.
+    /// The card on file of `booking` as a front end sees it; nil when none is saved or being saved.
+    func card(_ booking: StoredBooking, _ stored: StoredCard?, wire: WireMapping) -> CardDetails? {
+        guard let stored else {
+            // A held booking without a deposit waits for its card: the setup is being made (an outbox job).
+            return booking.status == .held && booking.deposit == nil && collectsOnline
+                ? CardDetails(provider: provider, status: CardState.pending.rawValue, reference: nil, clientSecret: nil,
+                    fee: nil)
+                : nil
+        }
+        let card = stored.card
+        var fee: CardDetails.Fee?
+        if let outcome = card.fee, let amount = stored.feeAmount {
+            switch outcome {
+            case .charged(let reference):
+                fee = .init(status: outcome.status, amount: wire.price(amount), reference: reference, reason: nil)
+            case .declined(let reason, let reference):
+                fee = .init(status: outcome.status, amount: wire.price(amount), reference: reference, reason: reason)
+            }
+        }
+        return CardDetails(
+            provider: stored.provider, status: card.state.rawValue, reference: card.setupReference,
+            clientSecret: card.state == .pending ? card.clientSecret : nil, fee: fee)
+    }
+
+    /// One booking with its payment and card.
     func booking(_ booking: StoredBooking, wire: WireMapping) async throws -> BookingDetails {
         let payment = try await store?.payment(bookingID: booking.id)
         var details = wire.booking(booking)
         details.payment = self.details(booking, payment, wire: wire)
+        let stored = booking.deposit == nil ? try await store?.card(bookingID: booking.id) : nil
+        details.card = card(booking, stored, wire: wire)
         return details
     }
 
-    /// Several bookings with their payments (one query).
+    /// Several bookings with their payments and cards (one query each).
     func bookings(_ bookings: [StoredBooking], wire: WireMapping) async throws -> [BookingDetails] {
         let payments = try await store?.payments(bookingIDs: bookings.filter { $0.deposit != nil }.map(\.id)) ?? [:]
+        let cards = try await store?.cards(bookingIDs: bookings.filter { $0.deposit == nil }.map(\.id)) ?? [:]
         return bookings.map { booking in
             var details = wire.booking(booking)
             details.payment = self.details(booking, payments[booking.id], wire: wire)
+            details.card = card(booking, cards[booking.id], wire: wire)
             return details
         }
     }
 
-    /// A booking just created (inside its transaction: no payment row yet).
+    /// A booking just created (inside its transaction: no payment or card row yet).
     func created(_ booking: StoredBooking, wire: WireMapping) -> BookingDetails {
         var details = wire.booking(booking)
         details.payment = self.details(booking, nil, wire: wire)
+        details.card = card(booking, nil, wire: wire)
         return details
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import NIOCore
 import SlotAPI
 import SlotCore
@@ -28,17 +29,23 @@ struct PublicRoutes: Sendable {
     let settings: WebSettings
     let links: CustomerLinks
     let assets: WebAssets
+    /// The calendar feeds' records (`/calendar/{token}.ics`).
+    let feeds: any FeedStore
     var webhooks: PaymentWebhooks?
     /// The payment provider's name (`stripe` shows the page Stripe.js).
     var paymentProvider: String
     let bookingLimiter: RateLimiter
     let lookupLimiter: RateLimiter
+    /// The admin page (`/admin/`), when `web.users` names at least one login.
+    let admin: AdminRoutes?
 
     init(
         service: BookingService, streams: StreamRoutes, settings: WebSettings, links: CustomerLinks,
-        webhooks: PaymentWebhooks?, paymentProvider: String, assets: WebAssets = WebAssets()
+        feeds: any FeedStore, webhooks: PaymentWebhooks?, paymentProvider: String, assets: WebAssets = WebAssets(),
+        reloader: RuleReloader? = nil, rulesDirectory: String = ""
     ) {
         self.service = service
+        self.feeds = feeds
         self.streams = streams
         self.settings = settings
         self.links = links
@@ -52,6 +59,15 @@ struct PublicRoutes: Sendable {
         }
         bookingLimiter = RateLimiter(perMinute: settings.bookingsPerMinutePerIP, now: seconds)
         lookupLimiter = RateLimiter(perMinute: settings.tokenLookupsPerMinutePerIP, now: seconds)
+        admin = settings.users.isEmpty
+            ? nil
+            : AdminRoutes(
+                service: service, streams: streams, settings: settings, assets: assets,
+                access: AdminAccess(settings: settings),
+                rules: reloader.map {
+                    AdminRuleEditor(
+                        service: service, reloader: $0, directory: rulesDirectory, enabled: settings.rulesEditing)
+                })
     }
 
     func router() -> Router<PublicRequestContext> {
@@ -153,6 +169,12 @@ struct PublicRoutes: Sendable {
             }
         }
 
+        // MARK: Calendar feeds
+        router.get("/calendar/:file") { request, context in
+            try limit(lookupLimiter, request, context)
+            return try await feed(file: context.parameters.get("file") ?? "", logger: context.logger)
+        }
+
         // MARK: Payments
         router.post("/public/v1/payments/stripe/webhook") { request, _ in
             guard let webhooks, paymentProvider == "stripe" else { throw APIError(.notFound, "no such page") }
@@ -161,6 +183,7 @@ struct PublicRoutes: Sendable {
             for field in request.headers { headers[field.name.canonicalName] = field.value }
             return try json(try await webhooks.receive(headers: headers, body: data))
         }
+        admin?.register(on: router)
         return router
     }
 
@@ -219,7 +242,8 @@ struct PublicRoutes: Sendable {
             timeZone: rules.shop.timeZone.identifier, currency: rules.shop.currency, country: settings.country,
             policies: .init(
                 cancellationWindowMinutes: policies.cancellationWindowMinutes, cancellationFeeCents: feeCents,
-                cancellationFeePercent: feePercent, cardOnFile: false, holdMinutes: policies.holdMinutes),
+                cancellationFeePercent: feePercent,
+                cardOnFile: policies.cardOnFile && service.payments.savesCards, holdMinutes: policies.holdMinutes),
             stripe: stripe)
     }
 
@@ -330,10 +354,18 @@ struct PublicRoutes: Sendable {
         }
     }
 
-    /// The client secret the page confirms the deposit with, once the provider has made the PaymentIntent.
+    /// The client secret the page confirms the deposit (or saves the card) with, once the provider has made the
+    /// PaymentIntent (or SetupIntent).
     func paymentStart(_ booking: StoredBooking) async throws -> PublicBookingAnswer.PaymentStart? {
-        guard booking.status == .held, let payment = try await service.payments.store?.payment(bookingID: booking.id),
-            payment.status == .pending, let secret = payment.clientSecret
+        guard booking.status == .held, let store = service.payments.store else { return nil }
+        if booking.deposit == nil {
+            guard let stored = try await store.card(bookingID: booking.id), stored.card.state == .pending,
+                let secret = stored.card.clientSecret
+            else { return nil }
+            return .init(clientSecret: secret, kind: "setup")
+        }
+        guard let payment = try await store.payment(bookingID: booking.id), payment.status == .pending,
+            let secret = payment.clientSecret
         else { return nil }
         return .init(clientSecret: secret, kind: "deposit")
     }
@@ -346,17 +378,8 @@ struct PublicRoutes: Sendable {
             booking: try PublicBookingAnswer.customerView(details), token: token,
             manageURL: links.manageURL(token), icsURL: links.icsURL(token))
         if cancellation {
-            // The terms come from the lifecycle itself, run on a copy: the same rule the cancel applies.
-            var lifecycle = booking.lifecycle
             let possible = booking.status.isActive
-            var fee = 0
-            var late = false
-            if case .success = lifecycle.cancel(at: service.clock.now(), policy: loaded.ruleSet.policies),
-                let terms = lifecycle.cancellation
-            {
-                fee = terms.fee?.minorUnits ?? 0
-                late = terms.isLate
-            }
+            let (fee, late) = service.cancellationQuote(booking, policy: loaded.ruleSet.policies)
             let paid = details.payment?.status == "succeeded"
             let refund = possible && paid && !late ? (booking.deposit?.minorUnits ?? 0) : 0
             answer.cancellation = .init(feeCents: fee, refundCents: refund, insideWindow: late, possible: possible)
@@ -385,33 +408,42 @@ struct PublicRoutes: Sendable {
 
     func calendar(token: String) async throws -> Response {
         let booking = try await storedBooking(token)
-        let loaded = try service.loaded()
-        let rules = loaded.ruleSet
-        let names = booking.services.map { rules.service($0)?.name ?? $0 }.joined(separator: " + ")
-        let staff = rules.staffMember(booking.staffID)?.name ?? booking.staffID
-        let shopName = settings.title.isEmpty ? rules.shop.name : settings.title
-        let host = URL(string: settings.publicURL)?.host ?? "slotd"
-        let status: ICalendarEvent.Status =
-            switch booking.status {
-            case .held: .tentative
-            case .cancelled, .expired: .cancelled
-            case .confirmed, .completed, .noShow: .confirmed
-            }
-        // The id is the event's stable UID (inside the file only); SEQUENCE must never go down and must rise with
-        // each change: the seconds from creation to the last change do both (changes are seconds apart or more).
-        let event = ICalendarEvent(
-            uid: booking.id + "@" + host, sequence: Int(max(0, booking.updatedAt - booking.createdAt)),
-            stamp: booking.updatedAt, start: booking.start, end: booking.end, summary: "\(names) — \(shopName)",
-            description: "\(names) with \(staff)\n\(links.manageURL(token))", location: shopName,
-            url: links.manageURL(token), status: status)
-        let text = ICalendar.document(events: [event], productID: "-//slotd//booking \(SlotdVersion.current)//EN")
-        return Response(
-            status: .ok,
-            headers: [
-                .contentType: "text/calendar; charset=utf-8", .cacheControl: "no-store",
-                .contentDisposition: "attachment; filename=\"booking.ics\"",
-            ],
-            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+        let calendar = BookingCalendar(rules: try service.loaded().ruleSet, settings: settings)
+        let text = ICalendar.document(
+            events: [calendar.customerEvent(booking, manageURL: links.manageURL(token))],
+            productID: BookingCalendar.productID)
+        return Self.calendarResponse(text, headers: [.contentDisposition: "attachment; filename=\"booking.ics\""])
+    }
+
+    /// `GET /calendar/{token}.ics`: the feed a token names, unless it is forged or the feed revoked (404 alike).
+    func feed(file: String, logger: Logger) async throws -> Response {
+        guard file.hasSuffix(".ics"), let id = links.signer.feedID(of: String(file.dropLast(4))),
+            let feed = try await feeds.feed(id: id), feed.isActive
+        else {
+            throw APIError(.notFound, "this calendar feed does not exist (any more) — ask the shop for a new address")
+        }
+        let calendar = BookingCalendar(rules: try service.loaded().ruleSet, settings: settings)
+        let now = service.clock.now()
+        let window = BookingCalendar.window(at: now, settings: settings.calendar)
+        let bookings = try await service.store.bookings(
+            matching: BookingQuery(
+                from: window.from, to: window.to, staffID: feed.staffID, limit: BookingCalendar.feedLimit))
+        if bookings.count == BookingCalendar.feedLimit {
+            logger.warning(
+                "a calendar feed holds only its first bookings: shorten web.calendar.past or future",
+                metadata: ["feed": "\(feed.id)", "limit": "\(BookingCalendar.feedLimit)"])
+        }
+        let text = calendar.feedDocument(
+            BookingCalendar.feedBookings(bookings, at: now, settings: settings.calendar), staffID: feed.staffID,
+            settings: settings.calendar)
+        return Self.calendarResponse(text, headers: [.contentDisposition: "inline; filename=\"calendar.ics\""])
+    }
+
+    /// A `text/calendar` answer that no cache keeps: a revoked feed or a cancelled booking shows at the next fetch.
+    static func calendarResponse(_ text: String, headers: HTTPFields) -> Response {
+        var fields: HTTPFields = [.contentType: "text/calendar; charset=utf-8", .cacheControl: "no-store"]
+        fields.append(contentsOf: headers)
+        return Response(status: .ok, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 
     // MARK: - Limits

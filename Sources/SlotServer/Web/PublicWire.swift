@@ -156,9 +156,20 @@ struct PublicBookingAnswer: Encodable, Sendable {
         var value = try JSONCoding.decoder.decode(JSONValue.self, from: try JSONCoding.encoder.encode(details))
         guard case .object(var members) = value else { return value }
         members["id"] = nil
+        // The customer keeps the booking's code (to read out when calling the shop), not the shop's record id.
+        members["customer_id"] = nil
         if case .object(var payment) = members["payment"] {
             payment["reference"] = nil
             members["payment"] = .object(payment)
+        }
+        // The card's provider ids (setup, fee payment) stay with the shop; status, secret and fee are the customer's.
+        if case .object(var card) = members["card"] {
+            card["reference"] = nil
+            if case .object(var fee) = card["fee"] {
+                fee["reference"] = nil
+                card["fee"] = .object(fee)
+            }
+            members["card"] = .object(card)
         }
         value = .object(members)
         return value

@@ -1,4 +1,5 @@
 import Foundation
+import SlotAuth
 import SlotCore
 import SlotProviders
 import Yams
@@ -22,6 +23,12 @@ import Yams
 ///   link_lifetime: 90d                # how long a customer link works after the booking's end
 ///   limits: { max_body_bytes: 16384, max_header_bytes: 8192, bookings_per_minute_per_ip: 10,
 ///             token_lookups_per_minute_per_ip: 60 }
+///   users:                            # the admin page's logins (/admin/); hashes from `slotctl passwd`
+///     - { name: mehmet, role: admin, staff: mehmet, password_hash: "pbkdf2-sha256$600000$…" }
+///   session_idle: 8h                  # an admin session ends this long after its last request…
+///   session_lifetime: 7d              # …and this long after the login at the latest
+///   rules_editing: true               # the admin page may save rule files (needs write access to the directory)
+///   calendar: { names: first, keep_cancelled: 7d, past: 30d, future: 365d, refresh: 15m }   # the feeds
 /// ```
 public struct WebSettings: Sendable, Hashable {
     public var host = "127.0.0.1"
@@ -44,6 +51,13 @@ public struct WebSettings: Sendable, Hashable {
     public var maxHeaderBytes = 8_192
     public var bookingsPerMinutePerIP = 10
     public var tokenLookupsPerMinutePerIP = 60
+    /// The admin page's users; no admin page without them.
+    public var users: [WebUser] = []
+    public var sessionPolicy = SessionPolicy()
+    /// Whether the admin page may save rule files.
+    public var rulesEditing = false
+    /// The calendar feeds (`/calendar/{token}.ics`).
+    public var calendar = CalendarFeedSettings()
 
     public init() {}
 
@@ -181,12 +195,73 @@ public struct WebSettings: Sendable, Hashable {
                         }
                     }
                     if !nested.isEmpty { throw ConfigurationError(problems: nested) }
+                case "users": settings.users = try WebUser.parseList(value, file: file)
+                case "rules_editing":
+                    guard let string = value.scalar?.string, let flag = ["true": true, "false": false][string] else {
+                        throw fail(value, "`rules_editing` must be true or false")
+                    }
+                    settings.rulesEditing = flag
+                case "session_idle", "session_lifetime":
+                    guard let string = value.scalar?.string, let seconds = OutboxSettings.seconds(string),
+                        (60...366 * 86_400).contains(seconds)
+                    else { throw fail(value, "`\(key)` must be a duration from 1m to 366d, like 8h or 7d") }
+                    if key == "session_idle" {
+                        settings.sessionPolicy.idleSeconds = seconds
+                    } else {
+                        settings.sessionPolicy.lifetimeSeconds = seconds
+                    }
+                case "calendar":
+                    guard let calendar = value.mapping else {
+                        throw fail(value, "`calendar` must be a mapping (names, keep_cancelled, past, future, refresh)")
+                    }
+                    var nested: [ConfigurationProblem] = []
+                    for (calendarKey, calendarValue) in calendar {
+                        ConfigurationFile.collect(into: &nested) { () throws(ConfigurationError) in
+                            let name = calendarKey.string ?? ""
+                            func duration(_ range: ClosedRange<Int64>) throws(ConfigurationError) -> Int64 {
+                                guard let string = calendarValue.scalar?.string,
+                                    let seconds = OutboxSettings.seconds(string), range.contains(seconds)
+                                else {
+                                    throw fail(
+                                        calendarValue,
+                                        "`calendar.\(name)` must be a duration from \(range.lowerBound / 60)m to "
+                                            + "\(range.upperBound / 86_400)d, like 7d or 15m")
+                                }
+                                return seconds
+                            }
+                            switch name {
+                            case "names":
+                                guard let text = calendarValue.scalar?.string,
+                                    let names = CalendarFeedSettings.Names(rawValue: text)
+                                else {
+                                    throw fail(
+                                        calendarValue,
+                                        "`calendar.names` must be none, first or full (how much of a customer's name "
+                                            + "a feed shows)")
+                                }
+                                settings.calendar.names = names
+                            case "keep_cancelled":
+                                settings.calendar.keepCancelledSeconds = try duration(0...366 * 86_400)
+                            case "past": settings.calendar.pastSeconds = try duration(0...3 * 366 * 86_400)
+                            case "future":
+                                settings.calendar.futureSeconds = try duration(86_400...3 * 366 * 86_400)
+                            case "refresh": settings.calendar.refreshSeconds = try duration(5 * 60...7 * 86_400)
+                            default:
+                                throw fail(
+                                    calendarKey,
+                                    "unknown key '\(name)' in `calendar` — use names, keep_cancelled, past, future "
+                                        + "or refresh")
+                            }
+                        }
+                    }
+                    if !nested.isEmpty { throw ConfigurationError(problems: nested) }
                 default:
                     throw fail(
                         keyNode,
                         "unknown key '\(key)' in `web` — use listen, public_url, secret_file, trusted_proxies, title, "
                             + "logo, accent_colour, locale, country, legal, stripe_js_url, stripe_publishable_key, "
-                            + "link_lifetime or limits")
+                            + "link_lifetime, limits, calendar, users, session_idle, session_lifetime or "
+                            + "rules_editing")
                 }
             }
         }
@@ -200,4 +275,105 @@ public struct WebSettings: Sendable, Hashable {
         if !problems.isEmpty { throw ConfigurationError(problems: problems) }
         return settings
     }
+}
+
+/// One login of the admin page (`web.users`): a role as on the socket, optionally the staff member it is.
+public struct WebUser: Sendable, Hashable {
+    public var name: String
+    public var role: Role
+    /// The staff id whose column the page shows first.
+    public var staff: String?
+    public var passwordHash: PasswordHash
+
+    /// Parses `web.users`, reporting every mistake with its line.
+    static func parseList(_ node: Node, file: String) throws(ConfigurationError) -> [WebUser] {
+        func fail(_ node: Node, _ message: String) -> ConfigurationProblem {
+            ConfigurationProblem(file: file, line: node.mark?.line, column: node.mark?.column, message: message)
+        }
+        guard let list = node.sequence else {
+            throw ConfigurationError(problems: [
+                fail(node, "`users` must be a list of { name, role, password_hash } mappings (staff is optional)")
+            ])
+        }
+        var users: [WebUser] = []
+        var names: Set<String> = []
+        var problems: [ConfigurationProblem] = []
+        for item in list {
+            guard let mapping = item.mapping else {
+                problems.append(fail(item, "each user must be a mapping like { name: mehmet, role: admin, "
+                    + "password_hash: \"…\" }"))
+                continue
+            }
+            var name: String?, role: Role?, staff: String?, hash: PasswordHash?
+            var seen: Set<String> = []
+            for (keyNode, value) in mapping {
+                let key = keyNode.string ?? ""
+                seen.insert(key)
+                let text = value.scalar?.string ?? ""
+                switch key {
+                case "name":
+                    if text.isEmpty || text.count > 64 || text.contains(where: { $0.isWhitespace || $0.isNewline }) {
+                        problems.append(fail(value, "a user's `name` is 1 to 64 characters without spaces"))
+                    } else {
+                        name = text
+                    }
+                case "role":
+                    role = Role(rawValue: text)
+                    if role == nil {
+                        problems.append(fail(value, "unknown role '\(text)' — use admin, staff, booking or read"))
+                    }
+                case "staff":
+                    if text.isEmpty { problems.append(fail(value, "`staff` must be a staff id from the rules")) }
+                    staff = text
+                case "password_hash":
+                    do {
+                        hash = try PasswordHash(parsing: text)
+                    } catch {
+                        problems.append(fail(value, "this `password_hash` \(error.message)"))
+                    }
+                default:
+                    problems.append(
+                        fail(keyNode, "unknown key '\(key)' in a user — use name, role, staff or password_hash"))
+                }
+            }
+            for key in ["name", "role", "password_hash"] where !seen.contains(key) {
+                problems.append(fail(item, "this user needs `\(key)`"
+                    + (key == "password_hash" ? " — make it with `slotctl passwd`" : "")))
+            }
+            if let name, !names.insert(name.lowercased()).inserted {
+                problems.append(
+                    fail(item, "the user name '\(name)' appears twice (names ignore case) — make them unique"))
+            }
+            if let name, let role, let hash {
+                users.append(WebUser(name: name, role: role, staff: staff, passwordHash: hash))
+            }
+        }
+        if !problems.isEmpty { throw ConfigurationError(problems: problems) }
+        return users
+    }
+}
+
+/// `web.calendar`: what the calendar feeds show and for how long.
+public struct CalendarFeedSettings: Sendable, Hashable {
+    /// How much of a customer's name a feed's events show (the service is always there).
+    public enum Names: String, Sendable, Hashable {
+        /// No name: only the service (and, in the shop's feed, the staff member).
+        case none
+        /// The first word of the name (the default).
+        case first
+        /// The whole name as booked.
+        case full
+    }
+
+    public var names = Names.first
+    /// How long a cancelled (or expired) booking stays in the feeds as `STATUS:CANCELLED` after it was cancelled,
+    /// so subscribed phones see the cancellation before it disappears.
+    public var keepCancelledSeconds: Int64 = 7 * 86_400
+    /// The window of bookings a feed holds, by start: from `now − past` to `now + future`.
+    public var pastSeconds: Int64 = 30 * 86_400
+    public var futureSeconds: Int64 = 365 * 86_400
+    /// How often a subscribed calendar should fetch the feed again (`REFRESH-INTERVAL`, `X-PUBLISHED-TTL`).
+    public var refreshSeconds: Int64 = 15 * 60
+
+    public init() {}
 }

@@ -3,8 +3,10 @@ import SlotBlocking
 import SlotProviders
 import SlotStore
 
-/// Signs and checks customer links: `base64url(payload).base64url(HMAC-SHA256(secret, payload))`, where the payload
-/// is `v1|<booking id>|<expiry, epoch seconds>`. Rotating the secret revokes every link.
+/// Signs and checks customer links and calendar feed tokens: `base64url(payload).base64url(HMAC-SHA256(secret,
+/// payload))`. A customer link's payload is `v1|<booking id>|<expiry, epoch seconds>`; a feed's is
+/// `feed1|<feed id>` (no expiry: a feed is revoked by its stored record). The first field keeps the two apart, so
+/// one kind of token never passes as the other. Rotating the secret revokes every link and feed URL.
 struct WebTokenSigner: Sendable {
     private let secret: Data
 
@@ -14,13 +16,35 @@ struct WebTokenSigner: Sendable {
     }
 
     /// A token naming `bookingID` that works until `expiresAt`.
-    func issue(bookingID: String, expiresAt: Int64) -> String {
-        let payload = Data("v1|\(bookingID)|\(expiresAt)".utf8)
-        return Self.base64url(payload) + "." + Self.base64url(Signatures.hmacSHA256(key: secret, message: payload))
-    }
+    func issue(bookingID: String, expiresAt: Int64) -> String { sign("v1|\(bookingID)|\(expiresAt)") }
 
     /// The booking id a token names, or nil when it is malformed, forged or expired at `now`.
     func bookingID(of token: String, now: Int64) -> String? {
+        guard let fields = verifiedFields(token), fields.count == 3, fields[0] == "v1", !fields[1].isEmpty,
+            let expiry = Int64(fields[2]), now < expiry
+        else { return nil }
+        return String(fields[1])
+    }
+
+    /// The token of a calendar feed's URL.
+    func issue(feedID: String) -> String { sign("feed1|\(feedID)") }
+
+    /// The feed id a token names, or nil when it is malformed or forged (whether the feed is revoked is the
+    /// store's to say).
+    func feedID(of token: String) -> String? {
+        guard let fields = verifiedFields(token), fields.count == 2, fields[0] == "feed1", !fields[1].isEmpty else {
+            return nil
+        }
+        return String(fields[1])
+    }
+
+    private func sign(_ payload: String) -> String {
+        let data = Data(payload.utf8)
+        return Self.base64url(data) + "." + Self.base64url(Signatures.hmacSHA256(key: secret, message: data))
+    }
+
+    /// The payload's `|`-separated fields once the signature checks out, else nil.
+    private func verifiedFields(_ token: String) -> [Substring]? {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard token.utf8.count <= 512, parts.count == 2, let payload = Self.data(base64url: parts[0]),
             let signature = Self.data(base64url: parts[1])
@@ -29,10 +53,7 @@ struct WebTokenSigner: Sendable {
         guard Signatures.constantTimeEqual(Signatures.hmacSHA256(key: secret, message: payload), signature) else {
             return nil
         }
-        let fields = String(decoding: payload, as: UTF8.self).split(separator: "|", omittingEmptySubsequences: false)
-        guard fields.count == 3, fields[0] == "v1", !fields[1].isEmpty, let expiry = Int64(fields[2]), now < expiry
-        else { return nil }
-        return String(fields[1])
+        return String(decoding: payload, as: UTF8.self).split(separator: "|", omittingEmptySubsequences: false)
     }
 
     static func base64url(_ data: Data) -> String {
@@ -104,6 +125,9 @@ struct CustomerLinks: Sendable {
     func manageURL(_ token: String) -> String { baseURL + "/b/" + token }
 
     func icsURL(_ token: String) -> String { baseURL + "/public/v1/bookings/" + token + ".ics" }
+
+    /// The address a phone calendar subscribes to for `feedID`.
+    func feedURL(feedID: String) -> String { baseURL + "/calendar/" + signer.issue(feedID: feedID) + ".ics" }
 
     /// The template fields of a booking's links.
     func templateValues(for booking: StoredBooking) -> [String: String] {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SlotAPI
+import SlotCore
 
 #if canImport(Glibc)
     import Glibc
@@ -99,17 +100,20 @@ struct WatchCommand: OnlineCommand {
     static let configuration = CommandConfiguration(
         commandName: "watch", abstract: "Live view of today's bookings per staff member.",
         discussion: """
-            Draws the day's bookings per staff member, then listens to the event stream and redraws the moment a \
+            Draws the day's bookings per staff member (time, customer, phone, service, status, deposit, notes), \
+            marks bookings the rules in force no longer allow and a rule reload that was rejected, then listens \
+            to the event stream and redraws the moment a \
             booking is made, moved, cancelled, completed or expires, or the rules are reloaded. On a terminal the \
             screen is cleared between draws; into a pipe each draw is appended, separated by a blank line. \
             If slotd stops, watch waits for it and carries on where it left off. Stop with Ctrl-C.
-            \(OnlineExit.help(examples: "slotctl watch", "slotctl watch --date 2026-12-24"))
+            \(OnlineExit.help(examples: "slotctl watch", "slotctl watch --date tomorrow", "slotctl watch --date sat"))
             """)
 
     @OptionGroup var connection: ConnectionOptions
     @ParentCommand var root: SlotCtl
 
-    @Option(help: "The local date to show, YYYY-MM-DD (default: today in the shop's zone).") var date: String?
+    @Option(help: "The local date to show: YYYY-MM-DD, today, tomorrow or a weekday (default: the shop's today).")
+    var date: String?
     @Option(help: "Seconds between reconnection attempts when slotd is away.") var retry: Int = 2
 
     func perform(_ client: SlotdClient) throws(OnlineFailure) {
@@ -164,8 +168,14 @@ struct WatchCommand: OnlineCommand {
 
     private func draw(_ client: SlotdClient, clear: Bool) throws(OnlineFailure) {
         let rules = try client.call("GET", "/v1/rules", as: RulesSummary.self).value
-        let day = date ?? TimeText.today(in: rules.shop.timezone)
-        let staff = try client.call("GET", "/v1/staff", as: StaffList.self).value.staff
+        let today = TimeText.today(in: rules.shop.timezone)
+        var day = today
+        if let date {
+            guard let chosen = LocalDate(iso: today).flatMap({ CalendarWords.date(date, today: $0) }) else {
+                throw .usage("--date '\(date)' is not a date: write \(CalendarWords.dateHelp)")
+            }
+            day = chosen.description
+        }
         let (list, raw) = try client.call(
             "GET", "/v1/bookings", query: [("from", day), ("to", day)], as: BookingList.self)
         var out = ""
@@ -173,18 +183,34 @@ struct WatchCommand: OnlineCommand {
         if connection.json {
             out += String(decoding: raw, as: UTF8.self).trimmingCharacters(in: .newlines) + "\n"
         } else {
-            out += render(rules: rules, day: day, staff: staff, bookings: list.bookings)
+            let names = CatalogNames.fetch(client)
+            // What needs the desk's attention; a role that may not read them just goes without.
+            let conflicts = (try? client.call(
+                "GET", "/v1/bookings", query: [("conflicts", "true")], as: BookingConflictList.self).value.conflicts)
+            let reload = (try? client.call("GET", "/v1/status", as: DaemonStatus.self).value.lastReload)
+            out += render(
+                rules: rules, day: day, names: names, bookings: list.bookings, conflicts: conflicts ?? [],
+                rejectedReload: reload.flatMap { $0.outcome == "rejected" ? $0 : nil })
             if !clear { out += "\n" }
         }
         FileHandle.standardOutput.write(Data(out.utf8))
     }
 
-    func render(rules: RulesSummary, day: String, staff: [StaffInfo], bookings: [BookingDetails]) -> String {
+    func render(
+        rules: RulesSummary, day: String, names: CatalogNames, bookings: [BookingDetails],
+        conflicts: [BookingConflict], rejectedReload: DaemonStatus.ReloadState?
+    ) -> String {
         let active = bookings.filter { $0.status != .cancelled && $0.status != .expired }
         let updated = SlotsCommand.stamp(zone: rules.shop.timezone)
-        var lines = ["\(rules.shop.name) — \(TimeText.weekday(day)) \(day) — updated \(updated)"]
+        var lines = ["\(rules.shop.name) — \(TimeText.day(day)) — updated \(updated)"]
+        if let reload = rejectedReload {
+            lines.append(
+                "! rule reload rejected \(TimeText.dayAndTime(reload.at)) (\(reload.trigger)): \(reload.message)"
+                    + " — the previous rules keep serving; fix the files (slotctl rules check)")
+        }
+        let inConflict = Dictionary(conflicts.map { ($0.booking, $0.reasons) }, uniquingKeysWith: { first, _ in first })
         // Bookings of someone no longer in the rules still show, under their id, after the current staff.
-        var columns: [(id: String, name: String)] = staff.map { ($0.id, $0.name) }
+        var columns: [(id: String, name: String)] = names.staff.map { ($0.id, $0.name) }
         for booking in active where !columns.contains(where: { $0.id == booking.staff }) {
             columns.append((booking.staff, booking.staff))
         }
@@ -192,13 +218,29 @@ struct WatchCommand: OnlineCommand {
             let theirs = active.filter { $0.staff == member.id }.sorted { $0.start < $1.start }
             lines.append("")
             lines.append("\(member.name) (\(member.id)) — \(theirs.count) booking\(theirs.count == 1 ? "" : "s")")
-            if theirs.isEmpty { lines.append("  (free all day)") }
+            if theirs.isEmpty {
+                lines.append("  (free all day)")
+                continue
+            }
+            var table = TextTable("TIME", "CUSTOMER", "PHONE", "SERVICE", "STATUS", "DEPOSIT", "NOTES", "ID")
+            var marks: [Int: String] = [:]
             for booking in theirs {
-                let status = booking.status == .confirmed ? "" : "  [\(booking.status)]"
-                lines.append(
-                    "  \(TimeText.time(booking.start))–\(TimeText.time(booking.end))  "
-                        + "\(booking.customer.name)  \(booking.services.joined(separator: "+"))  \(booking.id)\(status)"
-                )
+                let notes = (booking.notes ?? "").replacingOccurrences(of: "\n", with: " ")
+                table.add(
+                    "\(TimeText.time(booking.start))–\(TimeText.time(booking.end))", booking.customer.name,
+                    booking.customer.phone ?? "-", names.services(booking.services, variant: booking.variant),
+                    booking.status.rawValue, BookingText.deposit(booking),
+                    notes.isEmpty ? "-" : String(notes.prefix(40)), booking.id)
+                if let reasons = inConflict[booking.id] {
+                    marks[table.rows.count] =
+                        "    ! not allowed by the rules in force (they changed, or it was forced): "
+                        + reasons.map { TimeText.humanized($0.message) }.joined(separator: "; ")
+                }
+            }
+            // The table's lines, each conflict under its booking's row (line 0 is the header).
+            for (index, line) in table.rendered.split(separator: "\n").enumerated() {
+                lines.append("  " + line)
+                if let mark = marks[index] { lines.append(mark) }
             }
         }
         return lines.joined(separator: "\n") + "\n"

@@ -80,7 +80,7 @@ enum OnlineExit {
             case .malformedJSON, .badRequest, .validationFailed, .idempotencyKeyReused, .rulesInvalid,
                 .payloadTooLarge, .methodNotAllowed:
                 return invalid
-            case .forbidden: return denied
+            case .forbidden, .unauthenticated: return denied
             case .unavailable, .rateLimited: return unavailable
             case .headersTooLarge: return invalid
             case .internalError: return unexpected
@@ -124,12 +124,14 @@ func report(_ failure: OnlineFailure, json: Bool) {
     case .unexpected(let status, let body):
         message = "slotctl: unexpected answer from slotd (HTTP \(status)): \(body.prefix(500))"
     case .problem(let problem, _):
-        message = "slotctl: \(problem.title) (\(problem.status) \(problem.code)): \(problem.detail)"
+        // Once: the detail (the title only when there is none), then what it does not already say.
+        let detail = problem.detail.isEmpty ? problem.title : problem.detail
+        message = "slotctl: \(TimeText.humanized(detail)) (\(problem.status) \(problem.code))"
         if problem.status == 403 {
-            message += "\n  \(roleHint(problem.detail))"
+            message += "\n  \(roleHint)"
         }
-        for field in problem.fields ?? [] {
-            message += "\n  \(field.field): \(field.reason)"
+        for field in problem.fields ?? [] where !detail.contains(field.reason) {
+            message += "\n  \(field.field): \(TimeText.humanized(field.reason))"
         }
         for diagnostic in problem.diagnostics ?? [] {
             message += "\n  \(diagnostic.text)"
@@ -137,18 +139,15 @@ func report(_ failure: OnlineFailure, json: Bool) {
         if let alternatives = problem.alternatives, !alternatives.isEmpty {
             message += "\n  nearest free starts:"
             for offer in alternatives {
-                message += "\n    \(TimeText.dayAndTime(offer.start))–\(TimeText.time(offer.end))  \(offer.staff)"
+                message += "\n    \(TimeText.span(offer.start, offer.end))  \(offer.staff)"
             }
         }
     }
     FileHandle.standardError.write(Data((message + "\n").utf8))
 }
 
-/// The role a 403 needs, said plainly; the daemon's detail usually names it already.
-private func roleHint(_ detail: String) -> String {
-    if let role = ["admin", "staff", "booking", "read"].first(where: { detail.contains("'\($0)'") }) {
-        return "this needs the '\(role)' role (or a higher one) — ask the admin to map your uid to it in slotd.yaml"
-    }
-    return "roles: read (GETs), booking (slots, book, cancel), staff (bookings and their transitions), "
-        + "admin (everything) — ask the admin to map your uid to one in slotd.yaml"
-}
+/// What the roles allow, said plainly under a 403 (the daemon's detail already names the caller's role and the
+/// roles that may; picking a quoted role out of it used to name the caller's own role as the one needed).
+private let roleHint =
+    "roles: read (GETs), booking (slots, book, cancel), staff (also walk-ins, forced bookings and every "
+    + "transition), admin (everything) — ask the admin to map your uid to one in slotd.yaml"

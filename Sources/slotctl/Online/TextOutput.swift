@@ -1,4 +1,5 @@
 import Foundation
+import SlotCore
 
 /// Reading the API's ISO 8601 times for people. The daemon writes each instant with the shop's offset at that
 /// instant, so its wall-clock digits already are shop-local time: slotctl shows them as they are and never
@@ -14,8 +15,43 @@ enum TimeText {
         return String(characters[11..<16])
     }
 
-    /// `Tue 2026-12-01 10:00`.
-    static func dayAndTime(_ iso: String) -> String { "\(weekday(date(iso))) \(date(iso)) \(time(iso))" }
+    /// `Tue 1 Dec 10:00` (with the year when it is not this year), as people read it; the text as is when it is
+    /// not an ISO time.
+    static func dayAndTime(_ iso: String) -> String {
+        guard let wall = LocalDateTime(iso: iso.prefix(16)) else { return iso }
+        return CalendarWords.spoken(wall, currentYear: currentYear)
+    }
+
+    /// `Tue 1 Dec` from `2026-12-01` or an ISO time (with the year when it is not this year); the text as is when
+    /// it is not a date.
+    static func day(_ isoDate: String) -> String {
+        guard let date = LocalDate(iso: isoDate.prefix(10)) else { return isoDate }
+        return CalendarWords.spoken(date, currentYear: currentYear)
+    }
+
+    /// `Tue 1 Dec 10:00–10:45`.
+    static func span(_ start: String, _ end: String) -> String {
+        "\(dayAndTime(start))–\(date(end) == date(start) ? time(end) : dayAndTime(end))"
+    }
+
+    /// `text` with every ISO 8601 instant the daemon wrote (`2026-12-08T10:00:00+01:00`) as people read it
+    /// (`Tue 8 Dec 10:00`): the reasons and problems slotd sends name times that way.
+    static func humanized(_ text: String) -> String {
+        guard let pattern = try? NSRegularExpression(
+            pattern: #"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:\d{2})"#)
+        else { return text }
+        var result = text
+        let whole = NSRange(result.startIndex..., in: result)
+        for match in pattern.matches(in: text, range: whole).reversed() {
+            guard let range = Range(match.range, in: result) else { continue }
+            result.replaceSubrange(range, with: dayAndTime(String(result[range])))
+        }
+        return result
+    }
+
+    /// This year on the machine's calendar (a year shown only when it differs; the shop's zone may be a few hours
+    /// off around New Year, which only adds a year to a date that does not need it).
+    static let currentYear = Calendar(identifier: .gregorian).component(.year, from: Date())
 
     /// The weekday of a `YYYY-MM-DD` date (`Mon` … `Sun`), empty when it is not one.
     static func weekday(_ date: String) -> String {

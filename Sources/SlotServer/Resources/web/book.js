@@ -80,7 +80,7 @@ const STEPS = {
     day: { title: () => "step_day", body: dayStep, back: () => goTo("staff") },
     time: { title: () => "step_time", body: timeStep, back: () => goTo("day") },
     details: { title: () => "step_details", body: detailsStep, back: () => goTo("time") },
-    payment: { title: () => "step_payment", body: paymentStep, back: null },
+    payment: { title: () => (state.booking?.card ? "step_card" : "step_payment"), body: paymentStep, back: null },
     done: { title: () => "step_done", body: doneStep, back: null },
 };
 
@@ -407,11 +407,17 @@ function showBookingError(error) {
 
 /** A held booking with a deposit (or a card to save) waits for the customer's payment. */
 function needsPayment(booking) {
-    return booking.status === "held" && Boolean(booking.deposit || booking.payment || state.result?.payment);
+    return booking.status === "held"
+        && Boolean(booking.deposit || booking.payment || booking.card || state.result?.payment);
 }
 
-/** The client secret from the booking itself, for when the booking was answered before its PaymentIntent existed. */
+/**
+ * The client secret from the booking itself, for when the booking was answered before its PaymentIntent (or the
+ * SetupIntent that saves the card on file) existed.
+ */
 function paymentOf(booking) {
+    const setup = booking?.card?.client_secret;
+    if (setup) return { client_secret: setup, kind: "setup" };
     const secret = booking?.payment?.client_secret;
     return secret ? { client_secret: secret, kind: secret.startsWith("seti_") ? "setup" : "deposit" } : null;
 }
