@@ -3,6 +3,7 @@ the live feed and the booking actions, end to end against the real slotd."""
 
 from __future__ import annotations
 
+import json
 import statistics
 import time
 
@@ -157,6 +158,27 @@ def test_a_read_user_cannot_book_over_the_web_just_as_a_read_uid_cannot_over_the
     # Reading is allowed to both; staff may book and move, but only admin may do admin things.
     assert logged_in(port, "lena").get(f"/admin/api/day?date={future_day(3)}").status == 200
     assert logged_in(port, "tom").book(start).status == 201
+    assert daemon.booking_count() == 1
+
+
+def test_walk_ins_and_forced_bookings_over_the_web_follow_the_logins_role_and_name_it(daemons, slotctl_binary):
+    daemon, port = start_admin(daemons, slotctl_binary, USERS)
+    day = future_day(3)
+    # 07:05 is before the shop opens and off the grid: forced, by staff, with the reason and the login recorded.
+    forced = {"service": "haircut", "staff": "anna", "start": wall(day, "07:05"), "customer": {"name": "Early Ed"},
+              "force": {"reason": "opens up for a regular"}}
+    created = logged_in(port, "tom").post("/admin/api/bookings", json=forced)
+    assert created.status == 201, created
+    events = [json.loads(line) for line in daemon.client.get("/v1/events?follow=false").text.splitlines() if line]
+    [event] = [e for e in events if e["type"] == "booking.created" and e["data"]["booking"] == created.json()["id"]]
+    assert event["data"]["override"] == {"kind": "forced", "reason": "opens up for a regular", "user": "tom"}
+    # A read login may not, whatever it sets aside; the same 403 text as for any booking.
+    refused = assert_problem(logged_in(port, "lena").post("/admin/api/bookings", json=forced), 403, "forbidden")
+    assert "role 'read' may not do this" in refused["detail"]
+    # Without `force` the same start is refused with the rules' reasons, as for a customer.
+    plain = dict(forced, force=None, walk_in=True, customer={"name": "Early Ed II"})
+    del plain["force"]
+    assert_problem(logged_in(port, "mehmet").post("/admin/api/bookings", json=plain), 422, "validation_failed")
     assert daemon.booking_count() == 1
 
 

@@ -172,7 +172,7 @@ def test_the_barbers_day_live_with_every_action_and_the_rule_editor(site, browse
                   "the block to show cancelled")
     assert site.client.get(f"/v1/bookings/{counter_id}").json()["status"] == "cancelled"
 
-    # A walk-in: the form starts at the next five-minute mark.
+    # A walk-in: the form starts at the current minute, off the grid and inside the minimum notice.
     browser.click("#walk-in")
     browser.visible("#new-dialog[open]", "the new booking dialog")
     Select(browser.find("#new-service")).select_by_value("haircut")

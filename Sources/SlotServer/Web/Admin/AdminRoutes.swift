@@ -103,13 +103,15 @@ struct AdminRoutes: Sendable {
 
         // MARK: Actions (the socket's operations, the socket's permissions)
         router.post("/admin/api/bookings") { request, _ in
-            _ = try authorised(request, .book)
+            let (_, user) = try authorised(request, .book)
             let create = try decode(CreateBookingRequest.self, from: try await collectBody(request, limit: 16_384))
             let key = request.headers[HTTPFields.Element.Name(APIVersion.idempotencyKeyHeader)!]
             let fingerprint =
                 key == nil ? "" : Fingerprint.of("POST /admin/api/bookings", try JSONCoding.encoder.encode(create))
+            // A walk-in or forced booking is decided by the login's role, and its event names the login.
             let answer = try await service.create(
-                create, idempotencyKey: key.map { "admin:" + $0 }, fingerprint: fingerprint)
+                create, idempotencyKey: key.map { "admin:" + $0 }, fingerprint: fingerprint,
+                requester: BookingRequester(role: user.role, uid: nil, user: user.name))
             return Response(
                 status: HTTPResponse.Status(code: answer.status),
                 headers: [.contentType: answer.status < 300 ? "application/json" : APIVersion.problemMediaType],
