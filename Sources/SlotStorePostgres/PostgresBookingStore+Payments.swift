@@ -190,15 +190,9 @@ extension PostgresBookingStore: PaymentStore {
             guard let state = CardState(rawValue: statusText) else {
                 throw StoreError(.database, "a card on file has an unknown status '\(statusText)'")
             }
-            let feeReference = try columns[11].decode(String?.self)
-            var fee: FeeOutcome?
-            switch try columns[8].decode(String?.self) {
-            case "charged"?: fee = .charged(reference: feeReference ?? "")
-            case "declined"?:
-                fee = .declined(reason: try columns[12].decode(String?.self) ?? "", reference: feeReference)
-            case nil: fee = nil
-            case let other?: throw StoreError(.database, "a card on file has an unknown fee status '\(other)'")
-            }
+            let fee = try CardFeeColumns.decode(
+                status: try columns[8].decode(String?.self), reference: try columns[11].decode(String?.self),
+                reason: try columns[12].decode(String?.self))
             let amount = try columns[9].decode(Int?.self)
             let currency = try columns[10].decode(String?.self)
             cards.append(
@@ -217,13 +211,7 @@ extension PostgresBookingStore: PaymentStore {
     }
 
     static func save(_ connection: PostgresConnection, _ stored: StoredCard) async throws {
-        var feeReference: String?
-        var feeReason: String?
-        switch stored.card.fee {
-        case .charged(let reference): feeReference = reference
-        case .declined(let reason, let reference): (feeReason, feeReference) = (reason, reference)
-        case nil: break
-        }
+        let (feeReference, feeReason) = CardFeeColumns.encode(stored.card.fee)
         try await connection.query(
             """
             INSERT INTO cards (booking_id, customer_id, provider, customer_reference, setup_reference, status,

@@ -4,7 +4,7 @@ import PostgresNIO
 import SlotCore
 import SlotEngine
 import SlotRules
-import SlotStorePostgres
+@testable import SlotStorePostgres
 import Testing
 
 @testable import SlotStore
@@ -77,6 +77,59 @@ struct PostgresStoreTests {
         }
         #expect(error?.code == .constraintViolation)
         try await store.shutDown()
+    }
+
+    /// A database written before the customer records (schema v1) opens with a unique code for each booking, each
+    /// booking keeping its customer's name and contact, and a revision from its times as on SQLite.
+    @Test("a v1 database migrates: old bookings get unique codes and keep their customer's name")
+    func aVersionOneDatabaseGetsCodesAndNames() async throws {
+        let location = try await PostgresTestDatabase.fresh()
+        let logger = PostgresTestDatabase.testLogger
+        try await PostgresTestDatabase.withAdminConnection(location) { connection in
+            try await connection.query(PostgresQuery(unsafeSQL: PostgresSchema.versionTable), logger: logger)
+            for statement in PostgresSchema.statements(PostgresSchema.v1) {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            }
+            try await connection.query(
+                "INSERT INTO slotd_schema (version, identifier) VALUES (1, 'v1-bookings-events-outbox-payments')",
+                logger: logger)
+            try await connection.query(
+                """
+                INSERT INTO customers (id, name, email, phone, created_at, updated_at)
+                VALUES ('cu_old', 'Old Name', 'old@example.com', '+491511', 1, 1)
+                """, logger: logger)
+            for index in 0..<3 {
+                let id = "bk_old\(index)"
+                let start = Int64(1_000 * index + 100)
+                let end = start + 100
+                try await connection.query(
+                    """
+                    INSERT INTO bookings (id, status, staff_id, services, start_at, end_at, busy_start, busy_end,
+                        staff_busy, segments, price_minor, currency, customer_id, created_at, updated_at)
+                    VALUES (\(id), 'confirmed', 'ana', '["haircut"]', \(start), \(end), \(start), \(end),
+                        slotd_staff_busy(ARRAY[\(start), \(end)]::int8[]), '[]', 2500, 'EUR', 'cu_old', 1, 5)
+                    """, logger: logger)
+            }
+        }
+        let store = try await PostgresBookingStore.open(location)
+        #expect(try await store.databaseSchemaVersion() == PostgresBookingStore.schemaVersion)
+        let bookings = try await store.bookings(matching: BookingQuery())
+        #expect(bookings.map(\.id) == ["bk_old0", "bk_old1", "bk_old2"])
+        #expect(Set(bookings.map(\.code)).count == 3)
+        #expect(bookings.allSatisfy { BookingCode.normalise($0.code) == $0.code })
+        let old = CustomerInfo(name: "Old Name", email: "old@example.com", phone: "+491511")
+        #expect(bookings.allSatisfy { $0.customer == old })
+        #expect(bookings.map(\.revision) == [4, 4, 4], "seconds from creation to the last change, as on SQLite")
+        #expect(try await store.booking(id: bookings[1].code)?.id == "bk_old1")
+        try await store.shutDown()
+        // Codes are unique from now on.
+        let taken = bookings[0].code
+        await #expect(throws: (any Error).self) {
+            try await PostgresTestDatabase.withAdminConnection(location) { connection in
+                try await connection.query(
+                    "UPDATE bookings SET code = \(taken) WHERE id = 'bk_old1'", logger: logger)
+            }
+        }
     }
 
     @Test("a database with a newer schema refuses to open, saying which versions")
