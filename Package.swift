@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.34.1"),
+        // The PostgreSQL store (issue 16): async, so no database call blocks Swift's cooperative pool.
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // Pure values: local dates and times, weekdays, intervals, interval sets, time-zone arithmetic.
@@ -44,6 +46,16 @@ let package = Package(
                 "SlotCore", "SlotRules", "SlotEngine", "SlotBlocking", .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // The same store protocols on PostgreSQL, for several daemons on one database (issue 16): a target of its
+        // own so SlotStore (and what only needs SQLite) does not compile postgres-nio.
+        .target(
+            name: "SlotStorePostgres",
+            dependencies: [
+                "SlotCore", "SlotRules", "SlotEngine", "SlotStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The provider boundary: payment and notification protocols, their settings, the exec-plugin host.
         .target(name: "SlotProviders", dependencies: ["CCurl", "CCrypto", "SlotBlocking", "SlotCore"]),
         // Typed wrappers for libcurl's variadic setters (HTTPS and SMTP at no build cost).
@@ -63,8 +75,8 @@ let package = Package(
         .target(
             name: "SlotServer",
             dependencies: [
-                "SlotCore", "SlotRules", "SlotRuleFiles", "SlotEngine", "SlotStore", "SlotAPI", "SlotProviders",
-                "SlotBlocking", "LogProvider", "ManualPayment", "WebhookProvider", "StripePayment",
+                "SlotCore", "SlotRules", "SlotRuleFiles", "SlotEngine", "SlotStore", "SlotStorePostgres", "SlotAPI",
+                "SlotProviders", "SlotBlocking", "LogProvider", "ManualPayment", "WebhookProvider", "StripePayment",
                 "SMTPProvider", "SlotAuth",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -131,7 +143,11 @@ let package = Package(
         .testTarget(
             name: "SlotStoreTests",
             dependencies: [
-                "SlotCore", "SlotRules", "SlotEngine", "SlotStore", .product(name: "GRDB", package: "GRDB.swift"),
+                "SlotCore", "SlotRules", "SlotEngine", "SlotStore", "SlotStorePostgres",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                // A fresh database per test on the throwaway cluster scripts/test starts.
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

@@ -6,6 +6,7 @@ import ServiceLifecycle
 import SlotAPI
 import SlotProviders
 import SlotStore
+import SlotStorePostgres
 import Synchronization
 
 #if canImport(Glibc)
@@ -52,7 +53,7 @@ public final class Daemon: Sendable {
             "starting",
             metadata: [
                 "version": "\(SlotdVersion.current)", "socket": "\(configuration.socketPath)",
-                "database": "\(configuration.databasePath)", "rules": "\(configuration.rulesDirectory)",
+                "database": "\(DatabaseSetting.shown(configuration.databasePath))", "rules": "\(configuration.rulesDirectory)",
             ])
         try await group.run()
         logger.info("stopped")
@@ -106,9 +107,10 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
         throw StartupError("\(error)", isConfigurationError: true)
     }
 
-    // The store: the in-memory twin for `:memory:` (tests and demos; nothing survives a restart), else SQLite.
+    // The store: the in-memory twin for `:memory:` (tests and demos; nothing survives a restart), PostgreSQL for a
+    // postgres:// URL, else SQLite.
     let databaseDirectory = (configuration.databasePath as NSString).deletingLastPathComponent
-    if !StoreLocation.isInMemory(configuration.databasePath), !databaseDirectory.isEmpty {
+    if DatabaseSetting.isFile(configuration.databasePath), !databaseDirectory.isEmpty {
         do {
             try FileManager.default.createDirectory(atPath: databaseDirectory, withIntermediateDirectories: true)
         } catch {
@@ -118,7 +120,7 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
     }
     let store: any SlotStorage
     do {
-        store = try await StoreLocation.open(configuration.databasePath)
+        store = try await DatabaseSetting.open(configuration.databasePath, logger: logger)
     } catch {
         throw StartupError("cannot open the database: \(error.message)")
     }
@@ -204,6 +206,10 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
         .init(service: http),
     ]
     if let web { services.append(.init(service: web)) }
+    // Several daemons on one PostgreSQL database: each relays the others' events to its own subscribers.
+    if let shared = store as? PostgresBookingStore {
+        services.insert(.init(service: PostgresEventRelay(store: shared, bus: bus, logger: logger)), at: 1)
+    }
     services.append(
         .init(
             service: SystemdService(

@@ -4,17 +4,17 @@ import SlotEngine
 import SlotRules
 
 /// An event to append, before the log has given it a cursor.
-struct PendingEvent: Hashable, Sendable {
-    var type: String
-    var at: Int64
-    var data: Data
+package struct PendingEvent: Hashable, Sendable {
+    package var type: String
+    package var at: Int64
+    package var data: Data
 }
 
 /// An outbox job to enqueue, in its row form.
-struct PendingJob: Hashable, Sendable {
-    var kind: String
-    var payload: Data
-    var dueAt: Int64
+package struct PendingJob: Hashable, Sendable {
+    package var kind: String
+    package var payload: Data
+    package var dueAt: Int64
 
     init(_ job: Job, dueAt: Int64) {
         kind = job.kind
@@ -25,24 +25,24 @@ struct PendingJob: Hashable, Sendable {
 
 /// What one write does: the booking after it, its event and its jobs. Both stores persist a plan the same way, so
 /// the memory twin and SQLite cannot drift apart in what they decide.
-struct BookingPlan: Sendable {
-    var booking: StoredBooking
-    var events: [PendingEvent]
-    var jobs: [PendingJob]
+package struct BookingPlan: Sendable {
+    package var booking: StoredBooking
+    package var events: [PendingEvent]
+    package var jobs: [PendingJob]
 }
 
 /// The shared, pure decisions of both stores: validation, lifecycle, event data and outbox payloads.
-enum BookingPlanner {
+package enum BookingPlanner {
     /// A new random booking id: `bk_` and 16 base-32 characters (80 bits).
-    static func newBookingID() -> String { "bk_" + randomToken(16) }
+    package static func newBookingID() -> String { "bk_" + randomToken(16) }
 
     /// A new random customer id: `cu_` and 16 base-32 characters.
-    static func newCustomerID() -> String { "cu_" + randomToken(16) }
+    package static func newCustomerID() -> String { "cu_" + randomToken(16) }
 
     /// A new booking code (`BookingCode`) that `isTaken` says is free: drawn again on a collision, inside the
     /// caller's write transaction so no other writer can take it in between. Nil after 32 collisions in a row,
     /// which means the code space is nearly full (hundreds of millions of bookings): `StoreError.codesExhausted`.
-    static func newBookingCode(isTaken: (String) throws -> Bool) rethrows -> String? {
+    package static func newBookingCode(isTaken: (String) throws -> Bool) rethrows -> String? {
         for _ in 0..<32 {
             let code = randomCode()
             if try !isTaken(code) { return code }
@@ -92,7 +92,7 @@ enum BookingPlanner {
     }
 
     /// Checks what the schema would refuse, so both stores refuse it with the same message.
-    static func validate(_ new: NewBooking) -> StoreError? {
+    package static func validate(_ new: NewBooking) -> StoreError? {
         func violation(_ message: String) -> StoreError { StoreError(.constraintViolation, message) }
         if new.staffID.isEmpty { return violation("a booking needs a staff member") }
         if new.services.isEmpty || new.services.contains(where: \.isEmpty) {
@@ -130,7 +130,7 @@ enum BookingPlanner {
     }
 
     /// The plan for a new booking, or why it is invalid.
-    static func create(
+    package static func create(
         _ new: NewBooking, id: String, customerID: String, at now: Int64
     ) -> Result<BookingPlan, StoreError> {
         if let error = validate(new) { return .failure(error) }
@@ -158,7 +158,7 @@ enum BookingPlanner {
     }
 
     /// The plan for a transition of `booking`, or the lifecycle's refusal.
-    static func transition(
+    package static func transition(
         _ booking: StoredBooking, _ input: BookingInput, at now: Int64, policy: Policies, reason: String
     ) -> Result<BookingPlan, StoreError> {
         if input == .reschedule {
@@ -180,7 +180,7 @@ enum BookingPlanner {
     }
 
     /// The plan for moving `booking` to `times` and to `staffID` (nil: the same staff member), or why not.
-    static func reschedule(
+    package static func reschedule(
         _ booking: StoredBooking, to times: BookingTimes, staff staffID: String?, at now: Int64
     ) -> Result<BookingPlan, StoreError> {
         if let error = validate(times) { return .failure(error) }

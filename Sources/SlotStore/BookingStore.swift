@@ -526,17 +526,17 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         self.transition = transition
     }
 
-    static func notFound(_ id: String) -> StoreError { StoreError(.notFound, "no booking with id '\(id)'") }
+    package static func notFound(_ id: String) -> StoreError { StoreError(.notFound, "no booking with id '\(id)'") }
 
     static func unavailable(_ what: String) -> StoreError {
         StoreError(.unavailable, "\(what) is not available for an in-memory store — run slotd with a database file")
     }
 
-    static func illegal(_ error: BookingTransitionError) -> StoreError {
+    package static func illegal(_ error: BookingTransitionError) -> StoreError {
         StoreError(.illegalTransition, error.message, transition: error)
     }
 
-    static func reused(_ key: String) -> StoreError {
+    package static func reused(_ key: String) -> StoreError {
         StoreError(
             .idempotencyKeyReused,
             "idempotency key '\(key)' was already used with a different request; use a new key for a new request")

@@ -143,13 +143,25 @@ public enum CustomerEventType: String, Sendable, CaseIterable {
 
 /// The data of a `customer.*` event: ids and counts only, never personal data, so erasing a customer leaves
 /// nothing of them in the log.
-struct CustomerEventData: Encodable, Sendable {
-    var customer: String
-    var other: String? = nil
-    var booking: String? = nil
-    var kind: String? = nil
-    var bookings: Int? = nil
-    var conflicts: Int? = nil
+package struct CustomerEventData: Encodable, Sendable {
+    package var customer: String
+    package var other: String? = nil
+    package var booking: String? = nil
+    package var kind: String? = nil
+    package var bookings: Int? = nil
+    package var conflicts: Int? = nil
+
+    package init(
+        customer: String, other: String? = nil, booking: String? = nil, kind: String? = nil, bookings: Int? = nil,
+        conflicts: Int? = nil
+    ) {
+        self.customer = customer
+        self.other = other
+        self.booking = booking
+        self.kind = kind
+        self.bookings = bookings
+        self.conflicts = conflicts
+    }
 }
 
 // MARK: - Matching (shared by both stores)
@@ -159,22 +171,22 @@ struct CustomerEventData: Encodable, Sendable {
 /// A customer is matched by phone (E.164, normalised by the caller) or by e-mail (case-insensitive); the record's
 /// name never changes, and the booking keeps the name it was made with. What does not fit cleanly becomes a
 /// `CustomerConflict` for the desk instead of an overwrite.
-struct CustomerMatching: Hashable, Sendable {
+package struct CustomerMatching: Hashable, Sendable {
     /// The customer to file the booking under; nil makes a new one.
-    var customerID: String?
+    package var customerID: String?
     /// A contact detail the matched record lacks and the booking gives (nobody else has it): filled in.
-    var fillEmail: String?
-    var fillPhone: String?
-    var conflicts: [PlannedConflict]
+    package var fillEmail: String?
+    package var fillPhone: String?
+    package var conflicts: [PlannedConflict]
 
-    struct PlannedConflict: Hashable, Sendable {
-        var kind: CustomerConflict.Kind
-        var customerID: String
-        var otherCustomerID: String?
-        var detail: String
+    package struct PlannedConflict: Hashable, Sendable {
+        package var kind: CustomerConflict.Kind
+        package var customerID: String
+        package var otherCustomerID: String?
+        package var detail: String
 
         /// Its `customer.conflict` event, once `booking` exists.
-        func event(booking: String, at now: Int64) -> PendingEvent {
+        package func event(booking: String, at now: Int64) -> PendingEvent {
             CustomerMatching.event(
                 .conflict, at: now,
                 CustomerEventData(
@@ -183,15 +195,19 @@ struct CustomerMatching: Hashable, Sendable {
     }
 
     /// The key an e-mail address is matched by.
-    static func emailKey(_ email: String) -> String { email.trimmingCharacters(in: .whitespaces).lowercased() }
+    package static func emailKey(_ email: String) -> String {
+        email.trimmingCharacters(in: .whitespaces).lowercased()
+    }
 
     /// Names that differ only in case or spacing are the same name.
-    static func nameKey(_ name: String) -> String {
+    package static func nameKey(_ name: String) -> String {
         name.lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " ")
     }
 
     /// Decides for `info`, given the oldest customer with its phone and the oldest with its e-mail.
-    static func match(_ info: CustomerInfo, byPhone: StoredCustomer?, byEmail: StoredCustomer?) -> CustomerMatching {
+    package static func match(
+        _ info: CustomerInfo, byPhone: StoredCustomer?, byEmail: StoredCustomer?
+    ) -> CustomerMatching {
         guard let primary = byPhone ?? byEmail else {
             return CustomerMatching(customerID: nil, conflicts: [])
         }
@@ -236,7 +252,7 @@ struct CustomerMatching: Hashable, Sendable {
 
     /// The customer after `CustomerStore.mergeCustomers`: `into`'s name, its contact filled from `from`, notes
     /// joined.
-    static func merged(_ into: StoredCustomer, with from: StoredCustomer, at now: Int64) -> StoredCustomer {
+    package static func merged(_ into: StoredCustomer, with from: StoredCustomer, at now: Int64) -> StoredCustomer {
         var merged = into
         merged.email = into.email ?? from.email
         merged.phone = into.phone ?? from.phone
@@ -246,7 +262,7 @@ struct CustomerMatching: Hashable, Sendable {
     }
 
     /// Why two records cannot be merged, or nil.
-    static func mergeProblem(_ into: StoredCustomer, _ from: StoredCustomer) -> StoreError? {
+    package static func mergeProblem(_ into: StoredCustomer, _ from: StoredCustomer) -> StoreError? {
         if into.id == from.id {
             return StoreError(
                 .constraintViolation, "a customer cannot be merged with itself — name two different ids")
@@ -255,7 +271,7 @@ struct CustomerMatching: Hashable, Sendable {
     }
 
     /// The customer after erasure: no personal data left.
-    static func erased(_ customer: StoredCustomer, at now: Int64) -> StoredCustomer {
+    package static func erased(_ customer: StoredCustomer, at now: Int64) -> StoredCustomer {
         var erased = customer
         erased.name = erasedName
         erased.email = nil
@@ -267,16 +283,16 @@ struct CustomerMatching: Hashable, Sendable {
     }
 
     /// What an erased customer and their bookings are called (the schema wants a name).
-    static let erasedName = "(erased)"
+    package static let erasedName = "(erased)"
 
     /// A search text's digits, for matching phone numbers however they were typed (nil when too few to mean one).
-    static func phoneDigits(_ text: String) -> String? {
+    package static func phoneDigits(_ text: String) -> String? {
         let digits = text.filter(\.isASCII).filter(\.isNumber)
         return digits.count >= 3 ? digits : nil
     }
 
     /// Whether `customer` matches a search text (what SQLite's LIKE does, in Swift for the memory twin).
-    static func matches(_ customer: StoredCustomer, text: String, phone number: String?) -> Bool {
+    package static func matches(_ customer: StoredCustomer, text: String, phone number: String?) -> Bool {
         if let number, let phone = customer.phone, phone.contains(number) { return true }
         let needle = text.lowercased()
         if customer.name.lowercased().contains(needle) { return true }
@@ -289,16 +305,16 @@ struct CustomerMatching: Hashable, Sendable {
     }
 
     /// A `customer.*` event to append.
-    static func event(_ type: CustomerEventType, at now: Int64, _ data: CustomerEventData) -> PendingEvent {
+    package static func event(_ type: CustomerEventType, at now: Int64, _ data: CustomerEventData) -> PendingEvent {
         PendingEvent(type: type.rawValue, at: now, data: StoreJSON.encode(data))
     }
 }
 
 extension StoreError {
-    static let codesExhausted = StoreError(
+    package static let codesExhausted = StoreError(
         .database, "no free booking code found in 32 draws — the code space is exhausted")
 
-    static func customerNotFound(_ id: String) -> StoreError {
+    package static func customerNotFound(_ id: String) -> StoreError {
         StoreError(.notFound, "no customer with id '\(id)' — `slotctl customers` lists them")
     }
 }

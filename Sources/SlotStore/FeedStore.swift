@@ -37,12 +37,12 @@ public protocol FeedStore: Sendable {
     func revokeFeed(_ id: String, at now: Int64) async throws(StoreError) -> StoredFeed
 }
 
-enum FeedPlanner {
+package enum FeedPlanner {
     /// A new random feed id: `fd_` and 16 base-32 characters (80 bits).
-    static func newFeedID() -> String { "fd_" + BookingPlanner.randomToken(16) }
+    package static func newFeedID() -> String { "fd_" + BookingPlanner.randomToken(16) }
 
     /// Checks what the schema would refuse, so both stores refuse it with the same message.
-    static func validate(staffID: String?, label: String) -> StoreError? {
+    package static func validate(staffID: String?, label: String) -> StoreError? {
         if staffID?.isEmpty == true {
             return StoreError(.constraintViolation, "a staff member's feed needs the staff member's id")
         }
@@ -50,7 +50,7 @@ enum FeedPlanner {
         return nil
     }
 
-    static func notFound(_ id: String) -> StoreError {
+    package static func notFound(_ id: String) -> StoreError {
         StoreError(.notFound, "no calendar feed with id '\(id)' — `slotctl feed list --all` lists them")
     }
 }

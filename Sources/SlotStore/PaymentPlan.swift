@@ -6,24 +6,24 @@ import SlotRules
 /// What one payment write does: the payment to save, its events, the jobs to enqueue and the booking's own plan
 /// (a paid deposit confirms its hold). Both stores persist a plan the same way, in one transaction, in this order:
 /// payment, its events, its jobs, then the booking's plan.
-struct PaymentPlan: Sendable {
+package struct PaymentPlan: Sendable {
     /// When the write happens (the jobs' creation time).
-    var at: Int64
+    package var at: Int64
     /// The payment as it is after the write; nil when it is not written (a declined attempt only records an event).
-    var payment: StoredPayment?
+    package var payment: StoredPayment?
     /// The card on file as it is after the write; nil when it is not written.
-    var card: StoredCard? = nil
-    var events: [PendingEvent] = []
-    var jobs: [PendingJob] = []
-    var booking: BookingPlan? = nil
+    package var card: StoredCard? = nil
+    package var events: [PendingEvent] = []
+    package var jobs: [PendingJob] = []
+    package var booking: BookingPlan? = nil
 }
 
 /// The shared, pure part of both stores' payment writes: it asks `PaymentLifecycle` and turns its actions into a
 /// plan; the stores only read what it needs and write what it returns.
-enum PaymentPlanner {
+package enum PaymentPlanner {
     /// A deposit the provider created: the payment to answer with and the plan that writes it, or no plan when a
     /// deposit with a reference is recorded already (a job that ran twice), which is returned unchanged.
-    static func recordDeposit(
+    package static func recordDeposit(
         existing: StoredPayment?, bookingID: String, provider: String, reference: String, clientSecret: String?,
         amount: Money, at now: Int64
     ) -> (payment: StoredPayment, plan: PaymentPlan?) {
@@ -39,7 +39,7 @@ enum PaymentPlanner {
     }
 
     /// The plan for a deposit job's outcome (`settlePayment`); nil when the payment is in that state already.
-    static func settle(
+    package static func settle(
         _ payment: StoredPayment, to status: PaymentState, refundReference: String?, reason: String, at now: Int64
     ) -> PaymentPlan? {
         var lifecycle = payment.lifecycle
@@ -50,7 +50,7 @@ enum PaymentPlanner {
 
     /// The plan for a verified webhook saying `booking`'s card is saved, or nil when it changes nothing (no card was
     /// set up for the booking, or it is saved already).
-    static func cardSaved(
+    package static func cardSaved(
         _ update: PaymentWebhookUpdate, paymentMethod: String, booking: StoredBooking, card: StoredCard?,
         at now: Int64
     ) throws(StoreError) -> PaymentPlan? {
@@ -69,7 +69,7 @@ enum PaymentPlanner {
 
     /// A card set up at the provider: the card to answer with and the plan that writes it, or no plan when one is
     /// recorded already (a job that ran twice), which is returned unchanged.
-    static func recordCardSetup(
+    package static func recordCardSetup(
         existing: StoredCard?, booking: StoredBooking, provider: String, customerReference: String,
         setupReference: String, clientSecret: String?, at now: Int64
     ) -> (card: StoredCard, plan: PaymentPlan?) {
@@ -83,7 +83,9 @@ enum PaymentPlanner {
     }
 
     /// The plan recording a fee's outcome on `card`, or nil when one is recorded already.
-    static func recordFee(_ card: StoredCard, _ outcome: FeeOutcome, amount: Money, at now: Int64) -> PaymentPlan? {
+    package static func recordFee(
+        _ card: StoredCard, _ outcome: FeeOutcome, amount: Money, at now: Int64
+    ) -> PaymentPlan? {
         var stored = card
         let actions = stored.card.recordFee(outcome)
         guard !actions.isEmpty else { return nil }
@@ -114,7 +116,7 @@ enum PaymentPlanner {
 
     /// The plan for a verified webhook about `booking`'s deposit, or nil when it changes nothing: it names no booking
     /// slotd knows, carries no state, concerns a booking without a deposit, or reports a state already reached.
-    static func webhook(
+    package static func webhook(
         _ update: PaymentWebhookUpdate, booking: StoredBooking?, payment: StoredPayment?, at now: Int64
     ) throws(StoreError) -> PaymentPlan? {
         guard let booking, let status = update.status, let deposit = booking.deposit else { return nil }

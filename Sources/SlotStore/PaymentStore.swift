@@ -72,6 +72,30 @@ public struct StoredCard: Hashable, Sendable {
     }
 }
 
+/// How both databases keep a card's fee: its status, reference and decline reason in three columns.
+package enum CardFeeColumns {
+    /// The reference and the decline reason a fee is stored with.
+    package static func encode(_ fee: FeeOutcome?) -> (reference: String?, reason: String?) {
+        switch fee {
+        case .charged(let reference): return (reference, nil)
+        case .declined(let reason, let reference): return (reference, reason)
+        case nil: return (nil, nil)
+        }
+    }
+
+    /// The fee the columns hold; a status slotd does not know is a database error.
+    package static func decode(
+        status: String?, reference: String?, reason: String?
+    ) throws(StoreError) -> FeeOutcome? {
+        switch status {
+        case "charged"?: return .charged(reference: reference ?? "")
+        case "declined"?: return .declined(reason: reason ?? "", reference: reference)
+        case nil: return nil
+        case let other?: throw StoreError(.database, "a card on file has an unknown fee status '\(other)'")
+        }
+    }
+}
+
 /// A verified payment webhook, as the store applies it.
 public struct PaymentWebhookUpdate: Hashable, Sendable {
     /// The provider's event id: recorded with the change, so a redelivery is a no-op.

@@ -36,13 +36,6 @@ extension SQLiteBookingStore: OutboxStore {
         }
     }
 
-    @discardableResult
-    public func finishJob(
-        _ id: Int64, at now: Int64, note: String?, enqueue jobs: [OutboxEnqueue], events: [OutboxEvent]
-    ) async throws(StoreError) -> [StoredEvent] {
-        try await finishJob(id, at: now, note: note, enqueue: jobs, events: events, thenClaim: 0, lease: 0).events
-    }
-
     public func finishJob(
         _ id: Int64, at now: Int64, note: String?, enqueue jobs: [OutboxEnqueue], events: [OutboxEvent],
         thenClaim limit: Int, lease: Int64

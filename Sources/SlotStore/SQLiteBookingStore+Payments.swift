@@ -179,13 +179,8 @@ extension SQLiteBookingStore: PaymentStore {
         guard let state = CardState(rawValue: statusText) else {
             throw StoreError(.database, "a card on file has an unknown status '\(statusText)'")
         }
-        var fee: FeeOutcome?
-        switch row["fee_status"] as String? {
-        case "charged"?: fee = .charged(reference: row["fee_reference"])
-        case "declined"?: fee = .declined(reason: row["fee_reason"] ?? "", reference: row["fee_reference"])
-        case nil: fee = nil
-        case let other?: throw StoreError(.database, "a card on file has an unknown fee status '\(other)'")
-        }
+        let fee = try CardFeeColumns.decode(
+            status: row["fee_status"], reference: row["fee_reference"], reason: row["fee_reason"])
         let amount: Int? = row["fee_amount_minor"]
         let currency: String? = row["fee_currency"]
         return StoredCard(
@@ -198,13 +193,7 @@ extension SQLiteBookingStore: PaymentStore {
     }
 
     static func save(_ db: Database, _ stored: StoredCard) throws {
-        var feeReference: String?
-        var feeReason: String?
-        switch stored.card.fee {
-        case .charged(let reference): feeReference = reference
-        case .declined(let reason, let reference): (feeReason, feeReference) = (reason, reference)
-        case nil: break
-        }
+        let (feeReference, feeReason) = CardFeeColumns.encode(stored.card.fee)
         try db.execute(
             sql: """
                 INSERT INTO cards (booking_id, customer_id, provider, customer_reference, setup_reference, status,

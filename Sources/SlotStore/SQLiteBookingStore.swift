@@ -656,22 +656,22 @@ extension SQLiteBookingStore {
         return booking
     }
 
-    static func encodeSegments(_ segments: [Segment]) -> String {
+    package static func encodeSegments(_ segments: [Segment]) -> String {
         StoreJSON.array(of: segments.map { ["kind": .text($0.kind.rawValue), "minutes": .number($0.minutes)] })
     }
 
-    static func decodeSegments(_ text: String) -> [Segment] {
+    package static func decodeSegments(_ text: String) -> [Segment] {
         StoreJSON.segments.value(for: text) { text in
             let rows = StoreJSON.decode([StoreJSON.SegmentRow].self, text) ?? []
             return rows.compactMap { row in Segment.Kind(rawValue: row.kind).map { Segment($0, minutes: row.minutes) } }
         }
     }
 
-    static func encodeResources(_ resources: [ResourceNeed]) -> String {
+    package static func encodeResources(_ resources: [ResourceNeed]) -> String {
         StoreJSON.array(of: resources.map { ["count": .number($0.count), "resource": .text($0.resource)] })
     }
 
-    static func decodeResources(_ text: String) -> [ResourceNeed] {
+    package static func decodeResources(_ text: String) -> [ResourceNeed] {
         StoreJSON.resources.value(for: text) { text in
             let rows = StoreJSON.decode([StoreJSON.ResourceRow].self, text) ?? []
             return rows.map { ResourceNeed(resource: $0.resource, count: $0.count) }

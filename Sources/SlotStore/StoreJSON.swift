@@ -20,7 +20,7 @@ public enum StoreJSON {
     }
 
     /// `["a","b"]`.
-    static func array(of strings: [String]) -> String {
+    package static func array(of strings: [String]) -> String {
         var bytes: [UInt8] = [UInt8(ascii: "[")]
         for (index, text) in strings.enumerated() {
             if index > 0 { bytes.append(UInt8(ascii: ",")) }
@@ -107,7 +107,7 @@ public enum StoreJSON {
     }
 
     /// Decodes a column written by this store; nil when it is not what was expected.
-    static func decode<T: Decodable>(_ type: T.Type, _ text: String) -> T? {
+    package static func decode<T: Decodable>(_ type: T.Type, _ text: String) -> T? {
         try? decoder.decode(type, from: Data(text.utf8))
     }
 }

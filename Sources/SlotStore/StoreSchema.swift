@@ -2,13 +2,13 @@ import GRDB
 
 /// The database schema as named, forward-only migrations. A shipped migration is never edited: a change is a new
 /// migration appended to the list, and `schemaVersion` is its position.
-enum StoreSchema {
+package enum StoreSchema {
     /// The schema version this binary writes (the count of migrations), kept in `PRAGMA user_version` as well as in
     /// GRDB's `grdb_migrations`, so `sqlite3 slotd.db 'PRAGMA user_version'` tells an operator what a file is.
     static var schemaVersion: Int { migrations.count }
 
     /// Longest time a booking with its buffers may block: it bounds the overlap query's index range.
-    static let maxBusySeconds: Int64 = 2 * 86_400
+    package static let maxBusySeconds: Int64 = 2 * 86_400
 
     /// The migrations in order: identifier and SQL.
     static let migrations: [(identifier: String, sql: String)] = [

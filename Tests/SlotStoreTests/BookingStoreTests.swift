@@ -10,9 +10,9 @@ import Testing
 struct BookingStoreTests {
     // MARK: - Create, get, list
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.tested)
     func aCreatedBookingCanBeReadBackAndListed(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let booking = try await Fixture.book(store, Fixture.booking())
         #expect(booking.id.hasPrefix("bk_") && booking.id.count == 19)
         #expect(booking.status == .confirmed)
@@ -44,9 +44,9 @@ struct BookingStoreTests {
                 == [booking.id, other.id])
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.tested)
     func aCustomerWithTheSameEmailIsOneCustomer(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let first = try await Fixture.book(store, Fixture.booking())
         let second = try await Fixture.book(store, Fixture.booking(at: 60, customer: "Kim Park"))
         let third = try await Fixture.book(store, Fixture.booking(at: 120, email: nil, phone: "+4930999"))
@@ -54,9 +54,9 @@ struct BookingStoreTests {
         #expect(third.customerID != first.customerID)
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.tested)
     func creationAppendsAnEventAndEnqueuesANotification(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let creation = try await Fixture.create(store, Fixture.booking(hold: Fixture.day - 3_600))
         let booking = try #require(creation.booking)
         #expect(booking.status == .held)
@@ -76,9 +76,9 @@ struct BookingStoreTests {
 
     // MARK: - The check
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.tested)
     func theCheckRejectsAnOverlapAndNothingIsWritten(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let first = try await Fixture.book(store, Fixture.booking())
         let cursor = try await store.latestCursor()
 
@@ -108,9 +108,9 @@ struct BookingStoreTests {
         #expect(reason == "overlaps \(chair.id)")
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.tested)
     func theCheckSeesSameStaffAndSharedResourcesInTheWindowOnly(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let ana = try await Fixture.book(store, Fixture.booking(staff: "ana"))
         let boChair = try await Fixture.book(store, Fixture.booking(staff: "bo", footprint: Fixture.chairCut))
         let caWash = try await Fixture.book(store, Fixture.booking(staff: "ca", footprint: Fixture.wash))
@@ -137,9 +137,9 @@ struct BookingStoreTests {
         #expect(Set(seen.value) == [ana.id, boChair.id, anaLater.id])
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.tested)
     func invalidInputIsAnErrorValue(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         var empty = Fixture.booking()
         empty.times.end = empty.times.start
         var nameless = Fixture.booking()
@@ -166,9 +166,9 @@ struct BookingStoreTests {
         }
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.tested)
     func theSameKeyTwiceBooksOnceAndReturnsTheFirstAnswer(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let new = Fixture.booking()
         let first = try await store.createBooking(
             new, at: Fixture.now, idempotency: Self.idempotency("k1"), check: Fixture.noOverlap(new.times))
@@ -198,9 +198,9 @@ struct BookingStoreTests {
         #expect(try await store.bookings(matching: BookingQuery()).count == 1)
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.tested)
     func aRejectedRequestIsNotRemembered(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let new = Fixture.booking()
         let refused = try await store.createBooking(new, at: Fixture.now, idempotency: Self.idempotency("k2")) { _ in
             "busy"
@@ -214,9 +214,9 @@ struct BookingStoreTests {
 
     // MARK: - Transitions
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.tested)
     func everyTransitionAppendsItsEventWithAMonotonicCursor(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let held = try await Fixture.book(store, Fixture.booking(hold: Fixture.day - 3_600))
         let plain = try await Fixture.book(store, Fixture.booking(staff: "bo", email: "b@example.com", phone: nil))
         let third = try await Fixture.book(store, Fixture.booking(staff: "ca", email: "c@example.com", phone: nil))
@@ -258,9 +258,9 @@ struct BookingStoreTests {
     static let latePolicy = Policies(
         cancellationWindowMinutes: 60, cancellationFee: .amount(Money(minorUnits: 1_000, currency: "EUR")))
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.tested)
     func illegalTransitionsAreRefusedAndChangeNothing(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let booking = try await Fixture.book(store, Fixture.booking())
         _ = try await store.cancel(booking.id, at: Fixture.now, policy: Policies())
         let cursor = try await store.latestCursor()
@@ -286,9 +286,9 @@ struct BookingStoreTests {
         #expect(missing?.code == .notFound)
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.tested)
     func rescheduleRechecksAtTheNewTimeIgnoringItself(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let moving = try await Fixture.book(store, Fixture.booking())
         let blocker = try await Fixture.book(store, Fixture.booking(at: 120))
 
@@ -314,9 +314,9 @@ struct BookingStoreTests {
         #expect(try await store.latestCursor() == 3)
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.tested)
     func rescheduleMovesToAnotherStaffMemberCheckingTheirBookings(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let moving = try await Fixture.book(store, Fixture.booking())
         let bosBooking = try await Fixture.book(store, Fixture.booking(staff: "bo", at: 120))
         // Ana is free at 120 minutes, but the move to bo's booked time is checked against bo's bookings.
@@ -357,9 +357,9 @@ struct BookingStoreTests {
         #expect(kept.events.first?.object["to_staff"] as? String == "bo")
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.tested)
     func concurrentMovesOfTwoBookingsIntoOneSlotMoveOnlyOne(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let first = try await Fixture.book(store, Fixture.booking())
         let second = try await Fixture.book(store, Fixture.booking(staff: "bo"))
         let target = Fixture.times(Fixture.day + 240 * 60)
@@ -379,9 +379,9 @@ struct BookingStoreTests {
         #expect(atTarget.count == 1 && atTarget.first?.start == target.start)
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.tested)
     func eventsFilterByTypePrefixAndLimit(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         for index in 0..<5 {
             let booking = try await Fixture.book(store, Fixture.booking(at: Int64(index) * 60))
             if index.isMultiple(of: 2) { _ = try await store.cancel(booking.id, at: Fixture.now, policy: Policies()) }
@@ -397,9 +397,9 @@ struct BookingStoreTests {
 
     // MARK: - Holds
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.tested)
     func holdsExpireWhenDueAndFreeTheSlot(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let expiry = Fixture.now + 15 * 60
         let hold = try await Fixture.book(store, Fixture.booking(hold: expiry))
         let laterHold = try await Fixture.book(store, Fixture.booking(staff: "bo", hold: expiry + 60, email: nil))
@@ -418,9 +418,9 @@ struct BookingStoreTests {
 
     // MARK: - Races
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.tested)
     func concurrentCreatesForOneSlotBookExactlyOnce(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let results = try await withThrowingTaskGroup(of: Bool.self) { group in
             for index in 0..<50 {
                 group.addTask {

@@ -21,9 +21,9 @@ struct OutboxStoreTests {
 
     @Test(
         "a claim leases the job: attempts count up, it is invisible until the lease lapses, then due again",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.tested)
     func claimLeases(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         try await store.enqueueJobs([Self.job("notify.a"), Self.job("notify.b", due: Self.now + 100)], at: Self.now)
         let claimed = try await store.claimDueJobs(at: Self.now, lease: 40, limit: 10)
         #expect(claimed.map(\.kind) == ["notify.a"], "only the due job")
@@ -41,9 +41,9 @@ struct OutboxStoreTests {
 
     @Test(
         "finishing fans out in the same transaction, once: a second finish enqueues nothing",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.tested)
     func finishFansOutOnce(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         try await store.enqueueJobs([Self.job("notify.booking_created", booking: "bk_1")], at: Self.now)
         let job = try #require(try await store.claimDueJobs(at: Self.now, lease: 40, limit: 1).first)
         #expect(job.bookingID == "bk_1", "booking_id is generated from the payload")
@@ -65,9 +65,9 @@ struct OutboxStoreTests {
 
     @Test(
         "a retry keeps the job pending with its error; failing parks it; only a failed job can be retried",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.tested)
     func retryAndFail(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         try await store.enqueueJobs([Self.job("notify.send.mail")], at: Self.now)
         var job = try #require(try await store.claimDueJobs(at: Self.now, lease: 40, limit: 1).first)
         await #expect(throws: StoreError.self) { try await store.retryFailedJob(job.id, at: Self.now) }
@@ -119,17 +119,17 @@ struct OutboxStoreTests {
         #expect(try await normal.synchronousSetting() == 1, "a store set to NORMAL stays NORMAL")
     }
 
-    @Test("ensurePendingJob keeps exactly one pending job of a kind", arguments: StoreKind.allCases)
+    @Test("ensurePendingJob keeps exactly one pending job of a kind", arguments: StoreKind.tested)
     func onePendingSweep(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         #expect(try await store.ensurePendingJob(Self.job("sweep.end_of_day", due: Self.now + 50), at: Self.now))
         #expect(try await !store.ensurePendingJob(Self.job("sweep.end_of_day", due: Self.now + 60), at: Self.now))
         #expect(try await store.recentOutboxJobs(state: .pending, limit: 10).count == 1)
     }
 
-    @Test("claims from concurrent workers never hand out one job twice", arguments: StoreKind.allCases)
+    @Test("claims from concurrent workers never hand out one job twice", arguments: StoreKind.tested)
     func concurrentClaims(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         try await store.enqueueJobs((0..<40).map { _ in Self.job("notify.x") }, at: Self.now)
         let ids = try await withThrowingTaskGroup(of: [Int64].self) { group in
             for _ in 0..<4 {
@@ -157,9 +157,9 @@ struct OutboxStoreTests {
 
     @Test(
         "a booking created confirmed gets a reminder per offset still ahead, due at start minus the offset",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.tested)
     func remindersOnCreate(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         var new = Fixture.booking()
         new.times.reminderMinutesBefore = [120, 1440, 20_000]  // 20 000 min before is already past
         let booking = try await Fixture.book(store, new)
@@ -172,9 +172,9 @@ struct OutboxStoreTests {
 
     @Test(
         "a held booking gets reminders only once confirmed; a reschedule adds ones for the new time",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.tested)
     func remindersOnConfirmAndReschedule(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         var new = Fixture.booking(hold: Fixture.now + 900)
         new.times.reminderMinutesBefore = [1440]
         let held = try await Fixture.book(store, new)

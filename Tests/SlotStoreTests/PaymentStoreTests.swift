@@ -54,9 +54,9 @@ struct PaymentStoreTests {
         return (booking, events)
     }
 
-    @Test("a deposit is recorded once; a second record returns the first", arguments: StoreKind.allCases)
+    @Test("a deposit is recorded once; a second record returns the first", arguments: StoreKind.tested)
     func recordDepositOnce(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let booking = try await Self.hold(store)
         let first = try await Self.record(store, booking)
         #expect(first.status == .pending && first.reference == "pi_\(booking.id)" && first.clientSecret == "cs_1")
@@ -76,9 +76,9 @@ struct PaymentStoreTests {
 
     @Test(
         "settling moves the payment once, drops the secret and appends payment.<status>",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.tested)
     func settleOnce(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let booking = try await Self.holdWithDeposit(store)
         let events = try await store.settlePayment(
             bookingID: booking.id, status: .cancelled, refundReference: nil, reason: "booking no longer held",
@@ -98,9 +98,9 @@ struct PaymentStoreTests {
             ).isEmpty)
     }
 
-    @Test("a paid webhook confirms the hold in one write; its redelivery is a duplicate", arguments: StoreKind.allCases)
+    @Test("a paid webhook confirms the hold in one write; its redelivery is a duplicate", arguments: StoreKind.tested)
     func webhookConfirmsTheHold(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let booking = try await Self.holdWithDeposit(store)
         let (id, events) = try await Self.applied(store, Self.webhook(booking, .succeeded), at: Self.now + 60)
         #expect(id == booking.id)
@@ -115,9 +115,9 @@ struct PaymentStoreTests {
 
     @Test(
         "a declined attempt is an event, but the payment stays pending with its secret",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.tested)
     func declinedAttemptStaysPending(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let booking = try await Self.hold(store)
         let recorded = try await Self.record(store, booking)
         let (_, events) = try await Self.applied(store, Self.webhook(booking, .failed), at: Self.now + 60)
@@ -126,9 +126,9 @@ struct PaymentStoreTests {
         #expect(try await store.booking(id: booking.id)?.status == .held)
     }
 
-    @Test("money paid after the hold expired is recorded and a refund enqueued", arguments: StoreKind.allCases)
+    @Test("money paid after the hold expired is recorded and a refund enqueued", arguments: StoreKind.tested)
     func paidAfterExpiryIsRefunded(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let booking = try await Self.holdWithDeposit(store)
         _ = try await store.expireHolds(at: Self.now + 900)
         let (_, events) = try await Self.applied(store, Self.webhook(booking, .succeeded), at: Self.now + 960)
@@ -141,9 +141,9 @@ struct PaymentStoreTests {
         #expect(refunds.first?.createdAt == Self.now + 960)
     }
 
-    @Test("a webhook finds its booking by the payment's reference, and records a refund", arguments: StoreKind.allCases)
+    @Test("a webhook finds its booking by the payment's reference, and records a refund", arguments: StoreKind.tested)
     func webhookByReference(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let booking = try await Self.holdWithDeposit(store)
         _ = try await store.applyPaymentWebhook(Self.webhook(booking, .succeeded), at: Self.now + 60)
         var refund = Self.webhook(nil, .refunded, event: "evt_2", reference: "pi_\(booking.id)")
@@ -156,9 +156,9 @@ struct PaymentStoreTests {
 
     @Test(
         "a webhook for no known booking, without a status, or for no deposit is ignored, once",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.tested)
     func ignoredWebhooksAreRecorded(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let unknown = Self.webhook(nil, .succeeded, event: "evt_unknown", reference: "pi_nobody")
         #expect(try await store.applyPaymentWebhook(unknown, at: Self.now) == .ignored)
         #expect(try await store.applyPaymentWebhook(unknown, at: Self.now) == .duplicate, "recorded all the same")
@@ -173,9 +173,9 @@ struct PaymentStoreTests {
 
     @Test(
         "a payment reported before its deposit job recorded it is recorded by the webhook",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.tested)
     func webhookBeforeTheDepositJob(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let booking = try await Self.hold(store)
         _ = try await store.applyPaymentWebhook(Self.webhook(booking, .succeeded), at: Self.now + 30)
         let payment = try #require(try await store.payment(bookingID: booking.id))
@@ -188,9 +188,9 @@ struct PaymentStoreTests {
 /// What operations need of both stores: events outside a booking, counts, customers, health and backups.
 @Suite("operations store")
 struct OperationsStoreTests {
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.tested)
     func eventsCountsAndCustomers(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let first = try await Fixture.book(store, Fixture.booking())
         _ = try await Fixture.book(store, Fixture.booking(at: 60, customer: "Kim K."))
         _ = try await Fixture.book(
@@ -226,5 +226,56 @@ struct OperationsStoreTests {
             #expect(error.message.contains("not available for an in-memory store"))
         }
         #expect(!FileManager.default.fileExists(atPath: path))
+    }
+}
+
+/// Cards on file (`policies.card_on_file`) as every store persists them.
+extension PaymentStoreTests {
+    @Test(
+        "a card is set up once, saved by its webhook (confirming the hold) and charged a fee once",
+        arguments: StoreKind.tested)
+    func aCardOnFileFromSetupToFee(_ kind: StoreKind) async throws {
+        let store = try await kind.make()
+        var new = Fixture.booking(hold: Self.now + 900)
+        new.deposit = nil
+        new.savesCard = true
+        let booking = try await Fixture.book(store, new)
+        #expect(booking.status == .held)
+        #expect(try await store.card(bookingID: booking.id) == nil)
+
+        let card = try await store.recordCardSetup(
+            bookingID: booking.id, provider: "stripe", customerReference: "cus_1", setupReference: "seti_1",
+            clientSecret: "seti_1_secret", at: Self.now)
+        #expect(card.card.state == .pending && card.customerID == booking.customerID)
+        let again = try await store.recordCardSetup(
+            bookingID: booking.id, provider: "stripe", customerReference: "cus_2", setupReference: "seti_2",
+            clientSecret: nil, at: Self.now + 1)
+        #expect(again == card, "a job that runs twice changes nothing")
+        #expect(try await store.card(bookingID: booking.id) == card)
+        #expect(try await store.cards(bookingIDs: [booking.id, "bk_none"]) == [booking.id: card])
+        #expect(try await store.providerCustomer(customerID: booking.customerID, provider: "stripe") == "cus_1")
+        #expect(try await store.providerCustomer(customerID: booking.customerID, provider: "other") == nil)
+
+        let saved = PaymentWebhookUpdate(
+            eventID: "evt_saved", provider: "stripe", type: "setup_intent.succeeded", bookingID: nil,
+            reference: "seti_1", status: nil, savedPaymentMethod: "pm_1")
+        let (id, events) = try await Self.applied(store, saved, at: Self.now + 60)
+        #expect(id == booking.id)
+        #expect(events.map(\.type) == ["payment.card_saved", "booking.confirmed"])
+        #expect(try await store.booking(id: booking.id)?.status == .confirmed)
+        let stored = try #require(try await store.card(bookingID: booking.id))
+        #expect(stored.card.state == .saved && stored.card.paymentMethod == "pm_1" && stored.card.clientSecret == nil)
+        #expect(try await store.applyPaymentWebhook(saved, at: Self.now + 61) == .duplicate)
+
+        let fee = Money(minorUnits: 1_000, currency: "EUR")
+        let charged = try await store.recordFee(
+            bookingID: booking.id, outcome: .charged(reference: "pi_fee"), amount: fee, at: Self.now + 120)
+        #expect(charged.map(\.type) == ["payment.fee_charged"])
+        #expect(
+            try await store.recordFee(
+                bookingID: booking.id, outcome: .charged(reference: "pi_fee2"), amount: fee, at: Self.now + 121
+            ).isEmpty, "a fee is recorded once")
+        let final = try #require(try await store.card(bookingID: booking.id))
+        #expect(final.card.fee == .charged(reference: "pi_fee") && final.feeAmount == fee)
     }
 }

@@ -1,25 +1,76 @@
 import Foundation
+import Logging
+import PostgresNIO
 import SlotCore
 import SlotEngine
 import SlotRules
 import Testing
 
 @testable import SlotStore
+import SlotStorePostgres
 
 /// Which implementation a behavioural test runs against.
 enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case memory
     case sqlite
+    case postgres
 
     var testDescription: String { rawValue }
 
-    /// A fresh, empty store (SQLite in a new temporary directory).
-    func make() throws -> any SlotStorage {
+    /// The kinds this run tests: PostgreSQL only when `SLOTD_TEST_POSTGRES` names a cluster (scripts/test starts
+    /// one); without it, `PostgresStoreTests.theSuiteRanOnPostgres` is skipped with the reason.
+    static var tested: [StoreKind] { PostgresTestDatabase.server == nil ? [.memory, .sqlite] : allCases }
+
+    /// A fresh, empty store (SQLite in a new temporary directory, PostgreSQL in a new database).
+    func make() async throws -> any SlotStorage {
         switch self {
         case .memory: return MemoryBookingStore()
         case .sqlite: return try SQLiteBookingStore(path: TempDirectory().path("slotd.db"))
+        case .postgres: return try await PostgresBookingStore.open(PostgresTestDatabase.fresh())
         }
     }
+}
+
+/// Fresh databases on the cluster `SLOTD_TEST_POSTGRES` names (`postgres://USER@localhost/postgres?host=DIR`).
+enum PostgresTestDatabase {
+    /// The cluster, or nil when the variable is unset.
+    static var server: PostgresLocation? {
+        guard let url = ProcessInfo.processInfo.environment["SLOTD_TEST_POSTGRES"], !url.isEmpty else { return nil }
+        return try? PostgresLocation(url: url)
+    }
+
+    /// A new, empty database (`CREATE DATABASE`), with a pool of four connections so many tests at once stay under
+    /// the cluster's connection limit.
+    static func fresh() async throws -> PostgresLocation {
+        let server = try #require(server, "SLOTD_TEST_POSTGRES is not set: run the tests through scripts/test")
+        let name = "slotd_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        try await withAdminConnection(server) { connection in
+            try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: testLogger)
+        }
+        var location = server.with(database: name)
+        location.poolSize = 4
+        return location
+    }
+
+    /// Runs `body` on one connection to the cluster's maintenance database.
+    static func withAdminConnection(
+        _ server: PostgresLocation, _ body: (PostgresConnection) async throws -> Void
+    ) async throws {
+        let configuration = PostgresConnection.Configuration(
+            unixSocketPath: (server.socketDirectory ?? "/var/run/postgresql") + "/.s.PGSQL.\(server.port)",
+            username: server.user, password: server.password, database: server.database)
+        let connection = try await PostgresConnection.connect(
+            configuration: configuration, id: 1, logger: testLogger)
+        do {
+            try await body(connection)
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        try await connection.close()
+    }
+
+    static let testLogger = Logger(label: "slotd.tests.postgres")
 }
 
 /// A new directory under the system's temporary directory.

@@ -117,9 +117,13 @@ public enum ConfigurationFile {
                 }
             }
         case "database":
-            // `:memory:` names no file: it is not resolved against the directory.
-            let inMemory = value.string.map(StoreLocation.isInMemory) ?? false
-            configuration.databasePath = inMemory ? StoreLocation.inMemory : try path(value)
+            // `:memory:` and a `postgres://` URL name no file: they are not resolved against the directory.
+            if let setting = value.string, !DatabaseSetting.isFile(setting) {
+                if let problem = DatabaseSetting.problem(setting) { throw error(value, file, problem) }
+                configuration.databasePath = setting
+            } else {
+                configuration.databasePath = try path(value)
+            }
         case "rules":
             configuration.rulesDirectory = try path(value)
         case "roles":

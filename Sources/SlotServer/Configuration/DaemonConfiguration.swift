@@ -74,9 +74,10 @@ public struct DaemonConfiguration: Sendable {
     /// Without a config file: the uid running slotd is `admin`, everyone else has no role.
     public static func defaultRoles() -> [UInt32: Role] { [getuid(): .admin] }
 
-    /// A database setting as the daemon uses it: `:memory:` as it is (no file), a relative path under `directory`.
+    /// A database setting as the daemon uses it: `:memory:` and a `postgres://` URL as they are (no file), a relative
+    /// path under `directory`.
     public static func databasePath(_ setting: String, relativeTo directory: String) -> String {
-        StoreLocation.isInMemory(setting) || setting.hasPrefix("/") ? setting : directory + "/" + setting
+        !DatabaseSetting.isFile(setting) || setting.hasPrefix("/") ? setting : directory + "/" + setting
     }
 
     /// The development default: rules from `./Rules`, database and socket in `./state/`.

@@ -6,6 +6,7 @@ import SlotBlocking
 import SlotCore
 import SlotEngine
 import SlotStore
+import SlotStorePostgres
 
 #if canImport(Glibc)
     import Glibc
@@ -113,14 +114,16 @@ struct OperationsRoutes: Sendable {
             try await store.checkWritable()
             let check = try await store.quickCheck()
             storeCheck = DaemonStatus.StoreCheck(
-                writable: true, detail: check, schemaVersion: SQLiteBookingStore.schemaVersion)
+                writable: true, detail: check,
+                schemaVersion: store is PostgresBookingStore
+                    ? PostgresBookingStore.schemaVersion : SQLiteBookingStore.schemaVersion)
         } catch {
             storeCheck = DaemonStatus.StoreCheck(writable: false, detail: "\(error)")
         }
         let conflicts = (try? await RuleConflicts.find(in: store, rules: loaded, now: now).count) ?? 0
         return DaemonStatus(
             version: version, uptimeSeconds: Int(now - startedAt), role: role, socket: configuration.socketPath,
-            database: configuration.databasePath, rulesDirectory: configuration.rulesDirectory,
+            database: DatabaseSetting.shown(configuration.databasePath), rulesDirectory: configuration.rulesDirectory,
             rules: DaemonStatus.RulesState(
                 version: loaded.version, files: loaded.ruleSet.files, loadedAt: zone.iso8601(instant: loaded.loadedAt),
                 timezone: zone.identifier),

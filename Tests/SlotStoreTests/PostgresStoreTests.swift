@@ -1,0 +1,197 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SlotCore
+import SlotEngine
+import SlotRules
+@testable import SlotStorePostgres
+import Testing
+
+@testable import SlotStore
+
+/// What only the PostgreSQL store promises: the database itself forbids double booking, migrations refuse a newer
+/// schema, cursors stay gap-free under concurrent writers, and several stores (daemons) share one outbox. The
+/// behaviours every store shares run against it in the other suites (`StoreKind.tested`).
+@Suite(
+    "PostgreSQL store",
+    .enabled(
+        if: PostgresTestDatabase.server != nil,
+        "SLOTD_TEST_POSTGRES is not set: the PostgreSQL store is not tested (scripts/test starts a cluster and sets it)"))
+struct PostgresStoreTests {
+    @Test("the store suite runs on PostgreSQL: a fresh database migrates to this binary's schema")
+    func theSuiteRanOnPostgres() async throws {
+        #expect(StoreKind.tested.contains(.postgres))
+        let store = try await PostgresBookingStore.open(PostgresTestDatabase.fresh())
+        #expect(try await store.databaseSchemaVersion() == PostgresBookingStore.schemaVersion)
+        #expect(try await store.quickCheck() == "ok")
+        try await store.shutDown()
+    }
+
+    @Test("the exclusion constraint refuses an overlapping active booking even when the check lets it through")
+    func theDatabaseForbidsDoubleBooking() async throws {
+        let store = try await PostgresBookingStore.open(PostgresTestDatabase.fresh())
+        let first = Fixture.booking(at: 0)
+        let letEverythingThrough: @Sendable ([StoredBooking]) -> String? = { _ in nil }
+        let created = try await store.createBooking(first, at: Fixture.now, idempotency: nil, check: letEverythingThrough)
+        #expect(created.booking != nil)
+        // 20 minutes later: overlaps the first's 30 minutes (and its 10-minute buffer).
+        let error = await storeError { () throws(StoreError) in
+            _ = try await store.createBooking(
+                Fixture.booking(at: 20, email: "other@example.com"), at: Fixture.now, idempotency: nil,
+                check: letEverythingThrough)
+        }
+        #expect(error?.code == .constraintViolation)
+        #expect(error?.message.contains("bookings_staff_no_overlap") == true, "\(String(describing: error))")
+        #expect(try await store.bookings(matching: BookingQuery()).count == 1)
+        #expect(try await store.latestCursor() == 1, "the refused write appended no event")
+        // Another staff member at the same time, and the same one once the first is cancelled, are fine.
+        let other = try await store.createBooking(
+            Fixture.booking(staff: "ben", at: 20), at: Fixture.now, idempotency: nil, check: letEverythingThrough)
+        #expect(other.booking != nil)
+        let id = try #require(created.booking?.id)
+        _ = try await store.cancel(id, at: Fixture.now, policy: Policies())
+        let again = try await store.createBooking(
+            Fixture.booking(at: 20), at: Fixture.now, idempotency: nil, check: letEverythingThrough)
+        #expect(again.booking != nil)
+        try await store.shutDown()
+    }
+
+    @Test("processing time is free: a booking may sit in another's processing gap, not in its active time")
+    func processingGapsMayInterleave() async throws {
+        let store = try await PostgresBookingStore.open(PostgresTestDatabase.fresh())
+        let colour = BookingFootprint(
+            segments: [Segment(.active, minutes: 20), Segment(.processing, minutes: 30), Segment(.active, minutes: 10)])
+        let throughAll: @Sendable ([StoredBooking]) -> String? = { _ in nil }
+        let long = try await store.createBooking(
+            Fixture.booking(at: 0, footprint: colour), at: Fixture.now, idempotency: nil, check: throughAll)
+        #expect(long.booking != nil)
+        let quick = BookingFootprint(segments: [Segment(.active, minutes: 30)])
+        let inGap = try await store.createBooking(
+            Fixture.booking(at: 20, footprint: quick, email: "gap@example.com"), at: Fixture.now, idempotency: nil,
+            check: throughAll)
+        #expect(inGap.booking != nil, "20…50 is the first booking's processing time")
+        let error = await storeError { () throws(StoreError) in
+            _ = try await store.createBooking(
+                Fixture.booking(at: 45, footprint: quick, email: "late@example.com"), at: Fixture.now,
+                idempotency: nil, check: throughAll)
+        }
+        #expect(error?.code == .constraintViolation)
+        try await store.shutDown()
+    }
+
+    /// A database written before the customer records (schema v1) opens with a unique code for each booking, each
+    /// booking keeping its customer's name and contact, and a revision from its times as on SQLite.
+    @Test("a v1 database migrates: old bookings get unique codes and keep their customer's name")
+    func aVersionOneDatabaseGetsCodesAndNames() async throws {
+        let location = try await PostgresTestDatabase.fresh()
+        let logger = PostgresTestDatabase.testLogger
+        try await PostgresTestDatabase.withAdminConnection(location) { connection in
+            try await connection.query(PostgresQuery(unsafeSQL: PostgresSchema.versionTable), logger: logger)
+            for statement in PostgresSchema.statements(PostgresSchema.v1) {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            }
+            try await connection.query(
+                "INSERT INTO slotd_schema (version, identifier) VALUES (1, 'v1-bookings-events-outbox-payments')",
+                logger: logger)
+            try await connection.query(
+                """
+                INSERT INTO customers (id, name, email, phone, created_at, updated_at)
+                VALUES ('cu_old', 'Old Name', 'old@example.com', '+491511', 1, 1)
+                """, logger: logger)
+            for index in 0..<3 {
+                let id = "bk_old\(index)"
+                let start = Int64(1_000 * index + 100)
+                let end = start + 100
+                try await connection.query(
+                    """
+                    INSERT INTO bookings (id, status, staff_id, services, start_at, end_at, busy_start, busy_end,
+                        staff_busy, segments, price_minor, currency, customer_id, created_at, updated_at)
+                    VALUES (\(id), 'confirmed', 'ana', '["haircut"]', \(start), \(end), \(start), \(end),
+                        slotd_staff_busy(ARRAY[\(start), \(end)]::int8[]), '[]', 2500, 'EUR', 'cu_old', 1, 5)
+                    """, logger: logger)
+            }
+        }
+        let store = try await PostgresBookingStore.open(location)
+        #expect(try await store.databaseSchemaVersion() == PostgresBookingStore.schemaVersion)
+        let bookings = try await store.bookings(matching: BookingQuery())
+        #expect(bookings.map(\.id) == ["bk_old0", "bk_old1", "bk_old2"])
+        #expect(Set(bookings.map(\.code)).count == 3)
+        #expect(bookings.allSatisfy { BookingCode.normalise($0.code) == $0.code })
+        let old = CustomerInfo(name: "Old Name", email: "old@example.com", phone: "+491511")
+        #expect(bookings.allSatisfy { $0.customer == old })
+        #expect(bookings.map(\.revision) == [4, 4, 4], "seconds from creation to the last change, as on SQLite")
+        #expect(try await store.booking(id: bookings[1].code)?.id == "bk_old1")
+        try await store.shutDown()
+        // Codes are unique from now on.
+        let taken = bookings[0].code
+        await #expect(throws: (any Error).self) {
+            try await PostgresTestDatabase.withAdminConnection(location) { connection in
+                try await connection.query(
+                    "UPDATE bookings SET code = \(taken) WHERE id = 'bk_old1'", logger: logger)
+            }
+        }
+    }
+
+    @Test("a database with a newer schema refuses to open, saying which versions")
+    func aNewerSchemaRefusesToStart() async throws {
+        let location = try await PostgresTestDatabase.fresh()
+        let store = try await PostgresBookingStore.open(location)
+        try await store.shutDown()
+        try await PostgresTestDatabase.withAdminConnection(location) { connection in
+            try await connection.query(
+                "INSERT INTO slotd_schema (version, identifier) VALUES (99, 'from-the-future')",
+                logger: PostgresTestDatabase.testLogger)
+        }
+        let error = await storeError { () throws(StoreError) in _ = try await PostgresBookingStore.open(location) }
+        #expect(error?.code == .schemaTooNew)
+        #expect(error?.message.contains("schema version 99") == true, "\(String(describing: error))")
+    }
+
+    @Test("two stores on one database (two daemons) append with gap-free cursors and never claim a job twice")
+    func twoDaemonsShareTheLogAndTheOutbox() async throws {
+        let location = try await PostgresTestDatabase.fresh()
+        let first = try await PostgresBookingStore.open(location)
+        let second = try await PostgresBookingStore.open(location)
+        let stores = [first, second]
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<40 {
+                group.addTask {
+                    let store = stores[index % 2]
+                    if index % 4 == 0 {
+                        _ = try await store.appendEvents([NewEvent(type: "test.ping", at: Fixture.now, data: Data("{}".utf8))])
+                    } else {
+                        _ = try await Fixture.create(
+                            // A customer each (no shared phone), so no `customer.conflict` joins the log.
+                            store, Fixture.booking(staff: "s\(index)", email: "p\(index)@example.com", phone: nil))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let events = try await first.events(after: 0, typePrefix: nil, limit: 1000)
+        #expect(events.map(\.cursor) == Array(1...Int64(events.count)), "gap-free and ordered")
+        #expect(events.count == 40 + 0, "one event per write")
+        #expect(try await second.latestCursor() == Int64(events.count))
+        // Both claim at once: SKIP LOCKED hands each job to one of them.
+        try await first.enqueueJobs(
+            (0..<30).map { OutboxEnqueue(kind: "test.job", payload: Data("{\"n\":\($0)}".utf8), dueAt: Fixture.now) },
+            at: Fixture.now)
+        let claims = try await withThrowingTaskGroup(of: [Int64].self) { group in
+            for store in stores {
+                group.addTask {
+                    var ids: [Int64] = []
+                    while true {
+                        let claimed = try await store.claimDueJobs(at: Fixture.now, lease: 600, limit: 3)
+                        if claimed.isEmpty { return ids }
+                        ids += claimed.filter { $0.kind == "test.job" }.map(\.id)
+                    }
+                }
+            }
+            return try await group.reduce(into: [Int64]()) { $0 += $1 }
+        }
+        #expect(claims.count == 30, "every job claimed once")
+        #expect(Set(claims).count == 30, "none twice")
+        try await first.shutDown()
+        try await second.shutDown()
+    }
+}
