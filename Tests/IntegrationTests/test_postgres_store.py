@@ -91,6 +91,7 @@ def test_postgres_down_answers_503_then_the_daemon_reconnects(daemons):
         # Down: a clear 503 within the store's timeout, not a hang; the daemon itself stays up.
         down = Client(daemon.socket, timeout=20).book(wall(DAY, "10:00"), name="While Down")
         problem = assert_problem(down, 503, "unavailable")
+        assert down.headers.get("retry-after") == "5", down.headers
         assert "did not answer" in problem["detail"] or "unreachable" in problem["detail"], problem
         assert daemon.client.get("/v1/health").status == 200
         cluster.start_server()

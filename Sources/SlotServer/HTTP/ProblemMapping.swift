@@ -159,13 +159,19 @@ enum ProblemMapping {
         }
     }
 
-    /// The response for a problem.
+    /// Seconds a client should wait before trying a `503 unavailable` again (a database that went away, a daemon
+    /// shutting down for a restart): long enough not to hammer it, short enough for a person at the counter.
+    static let unavailableRetryAfterSeconds = 5
+
+    /// The response for a problem; a `503` says when to try again (`Retry-After`).
     static func response(_ problem: Problem) -> Response {
         let data = (try? JSONCoding.encoder.encode(problem)) ?? Data(#"{"status":500}"#.utf8)
-        return Response(
+        var response = Response(
             status: HTTPResponse.Status(code: problem.status),
             headers: [.contentType: APIVersion.problemMediaType],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        if problem.status == 503 { response.headers[.retryAfter] = "\(unavailableRetryAfterSeconds)" }
+        return response
     }
 }
 
