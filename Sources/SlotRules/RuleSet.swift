@@ -542,6 +542,9 @@ public struct Policies: Sendable, Hashable {
     /// Whether a booking without a deposit saves the customer's card, so a late cancellation's or a no-show's fee
     /// can be charged to it (only with a payment provider that collects online).
     public var cardOnFile: Bool
+    /// How long a start offered from the waitlist is held for the customer (`waitlist.offer_hold`) before it
+    /// passes to the next in line.
+    public var waitlistOfferHoldMinutes: Int = 30
 
     public init(
         holdMinutes: Int = 15, cancellationWindowMinutes: Int = 24 * 60, cancellationFee: Fee = .none,

@@ -29,6 +29,10 @@ package struct BookingPlan: Sendable {
     package var booking: StoredBooking
     package var events: [PendingEvent]
     package var jobs: [PendingJob]
+    /// The lifecycle's event, which a waitlist offer held by the booking follows (`WaitlistPlanner.follow`).
+    package var event: BookingEvent? = nil
+    /// Whether the write frees time (a cancellation, a lapsed hold, a move): those waiting may get it.
+    package var releasesTime = false
 }
 
 /// The shared, pure decisions of both stores: validation, lifecycle, event data and outbox payloads.
@@ -212,9 +216,12 @@ package enum BookingPlanner {
     ) -> BookingPlan {
         var events: [PendingEvent] = []
         var jobs: [PendingJob] = []
+        var recorded: BookingEvent?
+        var releasesTime = false
         for action in actions {
             switch action {
             case .record(let event):
+                recorded = event
                 events.append(
                     PendingEvent(type: event.type, at: now, data: eventData(booking, event, override: override)))
             case .enqueue(let followUp):
@@ -222,12 +229,14 @@ package enum BookingPlanner {
                 if case .deposit = followUp, booking.deposit == nil { continue }
                 jobs.append(PendingJob(followUp.job(for: booking.id), dueAt: now))
             case .releaseSlot:
-                // Slot watchers learn of a freed slot from the event itself, published after commit.
-                break
+                // Slot watchers learn of a freed slot from the event itself, published after commit; the store
+                // asks the waitlist to look (`WaitlistPlanner.matchJob`) when someone waits.
+                releasesTime = true
             }
         }
         jobs += reminderJobs(booking, actions, at: now, minutesBefore: reminders)
-        return BookingPlan(booking: booking, events: events, jobs: jobs)
+        return BookingPlan(
+            booking: booking, events: events, jobs: jobs, event: recorded, releasesTime: releasesTime)
     }
 
     /// The event's `data` object.

@@ -512,6 +512,8 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         case database = "database_error"
         /// The store cannot do this at all (an in-memory store has no file to back up).
         case unavailable = "unavailable"
+        /// The customer is already in the waitlist's line for the same thing.
+        case alreadyWaiting = "already_waiting"
     }
 
     public var code: Code

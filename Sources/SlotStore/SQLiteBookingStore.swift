@@ -210,18 +210,11 @@ public final class SQLiteBookingStore: BookingStore {
                     db, staffID: new.staffID, resources: new.times.footprint.resources, window: new.times.window,
                     excluding: nil)
                 if let rejection = check(conflicting) { return .rejected(rejection) }
-                let customer = try Self.fileCustomer(db, new.customer, freshID: freshCustomerID, at: now)
-                var plan = try BookingPlanner.create(new, id: bookingID, customerID: customer.id, at: now).get()
-                guard let code = try BookingPlanner.newBookingCode(isTaken: { try Self.codeIsTaken(db, $0) }) else {
-                    throw StoreError.codesExhausted
-                }
-                plan.booking.code = code
-                try Self.insert(db, plan.booking)
-                var events = try Self.append(db, plan)
-                events += try Self.recordConflicts(db, customer.conflicts, booking: plan.booking.id, at: now)
+                let (booking, events) = try Self.insertBooking(
+                    db, new, id: bookingID, freshCustomerID: freshCustomerID, at: now)
                 var response: IdempotentResponse?
                 if let idempotency {
-                    let rendered = idempotency.respond(plan.booking)
+                    let rendered = idempotency.respond(booking)
                     response = rendered
                     try db.execute(
                         sql: """
@@ -229,11 +222,10 @@ public final class SQLiteBookingStore: BookingStore {
                                 created_at) VALUES (?, ?, ?, ?, ?, ?)
                             """,
                         arguments: [
-                            idempotency.key, idempotency.fingerprint, rendered.status, rendered.body, plan.booking.id,
-                            now,
+                            idempotency.key, idempotency.fingerprint, rendered.status, rendered.body, booking.id, now,
                         ])
                 }
-                return .created(plan.booking, events: events, response: response)
+                return .created(booking, events: events, response: response)
             }
         }
     }
@@ -553,10 +545,34 @@ extension SQLiteBookingStore {
         ]
     }
 
-    /// Appends the plan's events and enqueues its jobs; returns the events with their cursors.
+    /// Files the customer, plans a booking that passed its check and inserts it with a fresh code, in the caller's
+    /// write transaction; `amend` sees the plan before it is written and may change it or refuse (the transaction
+    /// then rolls back).
+    static func insertBooking(
+        _ db: Database, _ new: NewBooking, id: String, freshCustomerID: String, at now: Int64,
+        amend: (inout BookingPlan) throws -> Void = { _ in }
+    ) throws -> (StoredBooking, [StoredEvent]) {
+        let customer = try fileCustomer(db, new.customer, freshID: freshCustomerID, at: now)
+        var plan = try BookingPlanner.create(new, id: id, customerID: customer.id, at: now).get()
+        guard let code = try BookingPlanner.newBookingCode(isTaken: { try codeIsTaken(db, $0) }) else {
+            throw StoreError.codesExhausted
+        }
+        plan.booking.code = code
+        try amend(&plan)
+        try insert(db, plan.booking)
+        var events = try append(db, plan)
+        events += try recordConflicts(db, customer.conflicts, booking: plan.booking.id, at: now)
+        return (plan.booking, events)
+    }
+
+    /// Appends the plan's events and enqueues its jobs, with what it means for the waitlist
+    /// (`followWaitlist`); returns the events with their cursors.
     static func append(_ db: Database, _ plan: BookingPlan) throws -> [StoredEvent] {
-        let appended = try appendEvents(db, plan.events)
+        var plan = plan
+        let waitlist = try followWaitlist(db, &plan)
+        var appended = try appendEvents(db, plan.events)
         try insertPendingJobs(db, plan.jobs, createdAt: plan.booking.updatedAt)
+        if let waitlist { appended += try writeWaitlist(db, waitlist) }
         return appended
     }
 

@@ -21,6 +21,7 @@ package enum StoreSchema {
         ("v7-calendar-feeds", v7CalendarFeeds),
         ("v8-cards-on-file", StoreSchema.v8Cards),
         ("v9-customer-records-booking-codes", v9CustomerRecords),
+        ("v10-waitlist", v10Waitlist),
     ]
 
     /// Work a migration needs beyond its SQL, run right after it in the same transaction, by identifier.
@@ -34,6 +35,38 @@ package enum StoreSchema {
     // two spellings of one address made are left for the desk to merge); a match that does not fit is kept in
     // `customer_conflicts`; the desk's note and the erasure time join the customer. Bookings get a short code
     // (`BookingCode`), filled in for existing ones by `giveBookingsCodes`, which then makes it unique.
+    // The waitlist (issue 14): customers in line for a service on a range of dates, in `position` order. An offer is
+    // a held booking (`offer_booking_id`), one entry per booking; the open entries have their own index, which every
+    // booking write that frees time reads to know whether anyone waits.
+    static let v10Waitlist = """
+        CREATE TABLE waitlist (
+            position INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE CHECK (id LIKE 'wl_%'),
+            service_id TEXT NOT NULL CHECK (service_id <> ''),
+            variant TEXT,
+            staff_id TEXT CHECK (staff_id IS NULL OR staff_id <> ''),
+            first_date TEXT NOT NULL CHECK (length(first_date) = 10),
+            last_date TEXT NOT NULL CHECK (length(last_date) = 10 AND last_date >= first_date),
+            from_minute INTEGER CHECK (from_minute IS NULL OR from_minute BETWEEN 0 AND 1439),
+            to_minute INTEGER CHECK (to_minute IS NULL OR to_minute BETWEEN 1 AND 1440),
+            customer_name TEXT NOT NULL CHECK (trim(customer_name) <> ''),
+            customer_email TEXT,
+            customer_phone TEXT,
+            notes TEXT NOT NULL DEFAULT '',
+            state TEXT NOT NULL CHECK (state IN ('waiting', 'offered', 'booked', 'expired', 'left')),
+            offer_booking_id TEXT REFERENCES bookings(id),
+            offer_staff_id TEXT,
+            offer_start INTEGER,
+            offer_expires_at INTEGER,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            CHECK (customer_email IS NOT NULL OR customer_phone IS NOT NULL),
+            CHECK (state <> 'offered' OR offer_booking_id IS NOT NULL)
+        );
+        CREATE INDEX waitlist_open ON waitlist(state, position) WHERE state IN ('waiting', 'offered');
+        CREATE UNIQUE INDEX waitlist_offer_booking ON waitlist(offer_booking_id) WHERE offer_booking_id IS NOT NULL;
+        """
+
     static let v9CustomerRecords = """
         ALTER TABLE bookings ADD COLUMN customer_name TEXT NOT NULL DEFAULT '';
         ALTER TABLE bookings ADD COLUMN customer_email TEXT;

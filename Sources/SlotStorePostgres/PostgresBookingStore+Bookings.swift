@@ -28,35 +28,22 @@ extension PostgresBookingStore: BookingStore {
                 connection, staffID: new.staffID, resources: new.times.footprint.resources, window: new.times.window,
                 excluding: nil)
             if let rejection = check(conflicting) { return .rejected(rejection) }
-            let customer = try await Self.fileCustomer(connection, new.customer, freshID: freshCustomerID, at: now)
-            var plan = try BookingPlanner.create(new, id: bookingID, customerID: customer.id, at: now).get()
-            // Codes are drawn until one is free; two writers drawing the same one at once meet at the unique index
-            // `bookings_code`, and the loser's transaction runs again (`isRetryable`).
-            var taken: [String] = []
-            for _ in 0..<32 {
-                let candidate = BookingPlanner.newBookingCode(isTaken: { taken.contains($0) }) ?? ""
-                if try await Self.codeIsTaken(connection, candidate) { taken.append(candidate) } else {
-                    plan.booking.code = candidate
-                    break
-                }
-            }
-            if plan.booking.code.isEmpty { throw StoreError.codesExhausted }
-            try await Self.insert(connection, plan.booking)
             var response: IdempotentResponse?
-            if let idempotency {
-                let rendered = idempotency.respond(plan.booking)
+            let (booking, events) = try await Self.insertBooking(
+                connection, new, id: bookingID, freshCustomerID: freshCustomerID, at: now,
+                inserted: { booking in
+                guard let idempotency else { return }
+                let rendered = idempotency.respond(booking)
                 response = rendered
                 try await connection.query(
                     """
                     INSERT INTO idempotency_keys (key, fingerprint, response_status, response_body, booking_id,
                         created_at)
                     VALUES (\(idempotency.key), \(idempotency.fingerprint), \(rendered.status), \(rendered.body),
-                        \(plan.booking.id), \(now))
+                        \(booking.id), \(now))
                     """, logger: logger)
-            }
-            var events = try await Self.persist(connection, plan)
-            events += try await Self.recordConflicts(connection, customer.conflicts, booking: plan.booking.id, at: now)
-            return .created(plan.booking, events: events, response: response)
+            })
+            return .created(booking, events: events, response: response)
         }
     }
 
@@ -170,9 +157,9 @@ extension PostgresBookingStore: BookingStore {
                 plans.append(plan)
             }
             // One append for all, in order: the event log's head row is taken once, at the end.
-            let events = try await Self.persist(connection, plans)
+            let (written, events) = try await Self.persistFollowing(connection, plans)
             var offset = 0
-            for plan in plans {
+            for plan in written {
                 let count = plan.events.count
                 outcomes.append(TransitionOutcome(booking: plan.booking, events: Array(events[offset..<offset + count])))
                 offset += count
@@ -437,8 +424,46 @@ extension PostgresBookingStore {
 
     /// Enqueues the plans' jobs, then appends their events (last: see `appendEvents`); returns the events.
     static func persist(_ connection: PostgresConnection, _ plans: [BookingPlan]) async throws -> [StoredEvent] {
-        for plan in plans { try await insertJobs(connection, plan.jobs, createdAt: plan.booking.updatedAt) }
-        return try await appendEvents(connection, plans.flatMap(\.events))
+        try await persistFollowing(connection, plans).events
+    }
+
+    /// `persist`, returning the plans as written: each with what it meant for the waitlist (`followWaitlist`), whose
+    /// events follow the booking's.
+    static func persistFollowing(
+        _ connection: PostgresConnection, _ plans: [BookingPlan]
+    ) async throws -> (plans: [BookingPlan], events: [StoredEvent]) {
+        var written: [BookingPlan] = []
+        for plan in plans { written.append(try await followWaitlist(connection, plan)) }
+        for plan in written { try await insertJobs(connection, plan.jobs, createdAt: plan.booking.updatedAt) }
+        return (written, try await appendEvents(connection, written.flatMap(\.events)))
+    }
+
+    /// Files the customer, plans a booking that passed its check and inserts it with a fresh code, in the caller's
+    /// transaction; `amend` may change the plan first, `inserted` runs after the row is written (before events).
+    static func insertBooking(
+        _ connection: PostgresConnection, _ new: NewBooking, id: String, freshCustomerID: String, at now: Int64,
+        amend: (inout BookingPlan) async throws -> Void = { _ in },
+        inserted: (StoredBooking) async throws -> Void = { _ in }
+    ) async throws -> (StoredBooking, [StoredEvent]) {
+        let customer = try await fileCustomer(connection, new.customer, freshID: freshCustomerID, at: now)
+        var plan = try BookingPlanner.create(new, id: id, customerID: customer.id, at: now).get()
+        // Codes are drawn until one is free; two writers drawing the same one at once meet at the unique index
+        // `bookings_code`, and the loser's transaction runs again (`isRetryable`).
+        var taken: [String] = []
+        for _ in 0..<32 {
+            let candidate = BookingPlanner.newBookingCode(isTaken: { taken.contains($0) }) ?? ""
+            if try await codeIsTaken(connection, candidate) { taken.append(candidate) } else {
+                plan.booking.code = candidate
+                break
+            }
+        }
+        if plan.booking.code.isEmpty { throw StoreError.codesExhausted }
+        try await amend(&plan)
+        try await insert(connection, plan.booking)
+        try await inserted(plan.booking)
+        var events = try await persist(connection, plan)
+        events += try await recordConflicts(connection, customer.conflicts, booking: plan.booking.id, at: now)
+        return (plan.booking, events)
     }
 
     static func persist(_ connection: PostgresConnection, _ plan: BookingPlan) async throws -> [StoredEvent] {

@@ -886,7 +886,7 @@ struct RuleCompiler {
     // MARK: - Policies
 
     mutating func readPolicies(_ node: YNode) -> Policies? {
-        let keys = ["hold", "cancellation", "reminders", "assign", "card_on_file"]
+        let keys = ["hold", "cancellation", "reminders", "assign", "card_on_file", "waitlist"]
         guard let fields = reader.mapping(node, "`policies`", keys: keys) else {
             return nil
         }
@@ -929,6 +929,13 @@ struct RuleCompiler {
         }
         if let value = fields["card_on_file"], let flag = reader.bool(value, "card_on_file") {
             policies.cardOnFile = flag
+        }
+        if let value = fields["waitlist"],
+            let waitlist = reader.mapping(value, "the waitlist policy", keys: ["offer_hold"]),
+            let hold = waitlist["offer_hold"],
+            let minutes = reader.duration(hold, "waitlist.offer_hold", positive: true)
+        {
+            policies.waitlistOfferHoldMinutes = minutes
         }
         if let value = fields["assign"], let text = reader.text(value, "the assign policy") {
             if let assign = StaffAssignment(rawValue: text) {

@@ -52,6 +52,10 @@ public enum RuleRenderer {
         out.append("  assign: \(policies.assign.rawValue)")
         // Only when on, so the canonical form of rules that never mention it stays as it was.
         if policies.cardOnFile { out.append("  card_on_file: true") }
+        if policies.waitlistOfferHoldMinutes != Policies().waitlistOfferHoldMinutes {
+            out.append("  waitlist:")
+            out.append("    offer_hold: \(Minutes.format(policies.waitlistOfferHoldMinutes))")
+        }
         return out.joined(separator: "\n") + "\n"
     }
 
