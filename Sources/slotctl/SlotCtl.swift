@@ -48,7 +48,7 @@ struct SlotCtl: ParsableCommand {
             StatusCommand.self, ServicesCommand.self, StaffCommand.self,
             BookCommand.self, BookingsCommand.self, ShowCommand.self, CancelCommand.self, RescheduleCommand.self,
             ConfirmCommand.self, CompleteCommand.self, NoShowCommand.self, EventsCommand.self, WatchCommand.self,
-            OutboxCommand.self, FeedCommand.self, CustomersCommand.self,
+            OutboxCommand.self, FeedCommand.self, CustomersCommand.self, WaitlistCommand.self,
             BackupCommand.self, ExportCommand.self, DoctorCommand.self,
         ]
     )

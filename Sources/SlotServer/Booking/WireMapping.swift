@@ -59,7 +59,7 @@ struct WireMapping {
         return EventLine(cursor: event.cursor, type: event.type, at: time(event.at), data: data)
     }
 
-    private static let timeKeys: Set<String> = ["start", "end", "hold_expires_at"]
+    private static let timeKeys: Set<String> = ["start", "end", "hold_expires_at", "offer_expires_at"]
 
     private func isoTimes(_ value: JSONValue) -> JSONValue {
         guard case .object(var members) = value else { return value }

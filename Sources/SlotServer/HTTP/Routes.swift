@@ -202,6 +202,7 @@ struct Routes: Sendable {
         operations?.register(on: router)
         feeds?.register(on: router)
         CustomerRoutes(customers: CustomerService(service: service)).register(on: router)
+        WaitlistService(service: service).map(WaitlistRoutes.init).map { $0.register(on: router) }
         allowed.load(router.routes.map { ($0.method.rawValue, $0.path.description) })
         return router
     }
