@@ -29,7 +29,12 @@ struct WireMapping {
             notes: booking.notes.isEmpty ? nil : booking.notes, holdExpiresAt: booking.holdExpiresAt.map(time),
             cancelReason: booking.cancellation.flatMap { $0.reason.isEmpty ? nil : $0.reason },
             createdAt: time(booking.createdAt), updatedAt: time(booking.updatedAt),
-            code: booking.code.isEmpty ? nil : booking.code, customerID: booking.customerID)
+            code: booking.code.isEmpty ? nil : booking.code, customerID: booking.customerID,
+            override: booking.override.map { override in
+                BookingOverrideDetails(
+                    kind: override.waiver.rawValue, reason: override.reason, by: override.who, uid: override.uid,
+                    user: override.user, waived: override.waived)
+            })
     }
 
     func service(_ service: Service, staff: [StaffMember]) -> ServiceInfo {
