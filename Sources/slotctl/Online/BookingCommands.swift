@@ -295,12 +295,23 @@ enum BookingText {
         }
         lines.append("  customer:  \(customer)")
         if let notes = booking.notes, !notes.isEmpty { lines.append("  notes:     \(notes)") }
+        if let override = booking.override { lines.append("  override:  \(Self.override(override))") }
         if let expiry = booking.holdExpiresAt { lines.append("  hold ends: \(TimeText.dayAndTime(expiry))") }
         if let reason = booking.cancelReason { lines.append("  cancelled: \(reason.isEmpty ? "(no reason)" : reason)") }
         if let cancellation {
             lines.append("  \(cancellation.cancelled ? "cost:     " : "to cancel:") \(cost(cancellation))")
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// `forced by lena (uid 1000): regular, stays late; set aside: outside staff hours`, `walk-in by uid 0`.
+    static func override(_ override: BookingOverrideDetails) -> String {
+        var text = (override.kind == "forced" ? "forced" : "walk-in") + " by \(override.by)"
+        if let reason = override.reason, !reason.isEmpty { text += ": \(reason)" }
+        if let waived = override.waived, !waived.isEmpty {
+            text += "; set aside: " + waived.map { $0.replacingOccurrences(of: "_", with: " ") }.joined(separator: ", ")
+        }
+        return text
     }
 
     /// `10.00 EUR, paid`, `10.00 EUR, due at the shop`, `none`.
