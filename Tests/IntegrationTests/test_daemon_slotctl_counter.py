@@ -224,3 +224,13 @@ def test_a_walk_in_by_the_booking_role_says_who_may(daemons, counter_rules, slot
     assert "role 'booking' may not book a walk-in" in out.stderr and "(403 forbidden)" in out.stderr
     assert "needs the 'booking' role" not in out.stderr and "staff (also walk-ins" in out.stderr
     assert daemon.booking_count() == 0
+
+
+def test_reschedule_takes_at_like_book(desk):
+    """At the counter people type the option they booked with: `reschedule --at` is `--start`."""
+    booked = json.loads(desk("book", "--service", "haircut", "--staff", "anna", "--at", wall(DAY, "10:00"),
+                             "--name", "Moves", "--json").stdout)
+    moved = desk("reschedule", booked["code"], "--at", wall(DAY, "11:00")).stdout
+    day = dt.date.fromisoformat(DAY)
+    assert f"moved to {spoken_day(day)} 11:00–11:30 with Anna (anna)" in moved, moved
+    assert "--at" in desk("reschedule", "--help").stdout

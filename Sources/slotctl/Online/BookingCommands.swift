@@ -190,9 +190,10 @@ struct RescheduleCommand: OnlineCommand {
     @OptionGroup var connection: ConnectionOptions
     @ParentCommand var root: SlotCtl
     @Argument(help: "The booking id (bk_…) or its code (K7M-Q4X).") var id: String
+    // `--at` as in `book`: people at the counter type the option they booked with.
     @Option(
-        name: [.customLong("start"), .customLong("to")],
-        help: "The new start: HH:MM (today), tomorrow 10:00, tue 10:00, YYYY-MM-DDTHH:MM (--to is the same).")
+        name: [.customLong("start"), .customLong("to"), .customLong("at")],
+        help: "The new start: HH:MM (today), tomorrow 10:00, tue 10:00, YYYY-MM-DDTHH:MM (--to, --at: the same).")
     var start: String
     @Option(help: "Move to this staff member, or `any` for whoever is free then (the current one first).")
     var staff: String?
