@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from conftest import RULES, ROOT, SHOP_ZONE, future_day, shop_today, wait_for, wall
+from conftest import RULES, ROOT, SHOP_ZONE, add_haircut_variants, future_day, shop_today, wait_for, wall
 
 DAY = future_day(6)
 USAGE, CONFLICT, INVALID = 64, 4, 5
@@ -39,12 +39,7 @@ def counter_rules(tmp_path):
     shutil.copytree(RULES, rules)
     shop = rules / "shop.yaml"
     shop.write_text(shop.read_text().replace("hours: Mo-Su 09:00-18:00", "hours: 24/7"))
-    services = rules / "services.yaml"
-    services.write_text(services.read_text().replace(
-        "    duration: 30m\n    price: 28\n",
-        "    duration: 30m\n    price: 28\n    variants:\n"
-        "      - {id: short, name: Short hair, duration: 30m, price: 28}\n"
-        "      - {id: long, name: Long hair, duration: 45m, price: 38}\n", 1))
+    add_haircut_variants(rules)
     return rules
 
 

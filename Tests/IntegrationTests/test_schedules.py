@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from conftest import RULES, assert_problem, future_day, local_iso, same_instant, wall
+from conftest import RULES, add_haircut_variants, assert_problem, future_day, local_iso, same_instant, wall
 
 DAY = future_day(3)
 WEEKDAYS = ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"]
@@ -139,12 +139,7 @@ def variant_shop(daemons, tmp_path):
     45 minutes at 38.00) and short hair as the variant says."""
     rules = tmp_path / "variant-rules"
     shutil.copytree(RULES, rules)
-    services = rules / "services.yaml"
-    services.write_text(services.read_text().replace(
-        "    duration: 30m\n    price: 28\n",
-        "    duration: 30m\n    price: 28\n    variants:\n"
-        "      - {id: short, name: Short hair, duration: 30m, price: 28}\n"
-        "      - {id: long, name: Long hair, duration: 45m, price: 38}\n", 1))
+    add_haircut_variants(rules)
     staff = rules / "staff.yaml"
     staff.write_text(staff.read_text().replace(
         "    services: [haircut, beard_trim]\n",
