@@ -130,6 +130,10 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
             metadata: ["files": "\(file.tightenedFiles.joined(separator: ", "))"])
     }
 
+    // Phone numbers stored before they were kept in E.164 (issue 14): once rewritten, matching and search find them.
+    await StoredPhones.normalise(
+        in: store, country: configuration.country, now: configuration.clock.now(), logger: logger)
+
     // The socket: systemd's when socket-activated (used as is, never unlinked), else the path, prepared: refuse a
     // live daemon, remove a stale file.
     let inherited = try SocketActivation.takeFromProcess()

@@ -145,11 +145,12 @@ package enum BookingPlanner {
         case .failure(let error):
             return .failure(StoreError(.constraintViolation, error.message))
         case .success(let (lifecycle, actions)):
-            let booking = StoredBooking(
+            var booking = StoredBooking(
                 id: id, status: lifecycle.state, staffID: new.staffID, services: new.services, variant: new.variant,
                 start: new.times.start, end: new.times.end, footprint: new.times.footprint, price: new.price,
                 deposit: new.deposit, customerID: customerID, customer: new.customer, notes: new.notes,
                 holdExpiresAt: lifecycle.holdExpiresAt, createdAt: now, updatedAt: now, cancellation: nil)
+            booking.override = new.override
             var planned = plan(
                 booking, actions, at: now, reminders: new.times.reminderMinutesBefore, override: new.override)
             if booking.status == .held, let expiry = booking.holdExpiresAt {
@@ -203,6 +204,8 @@ package enum BookingPlanner {
             updated.start = times.start
             updated.end = times.end
             updated.footprint = times.footprint
+            // The new times passed the rules in full: what staff set aside at the old ones no longer applies.
+            updated.override = nil
             updated.updatedAt = now
             updated.revision += 1
             return .success(plan(updated, actions, at: now, reminders: times.reminderMinutesBefore))

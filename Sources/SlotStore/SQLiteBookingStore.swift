@@ -538,6 +538,8 @@ extension SQLiteBookingStore {
             ("hold_expires_at", booking.holdExpiresAt.databaseValue),
             ("updated_at", booking.updatedAt.databaseValue),
             ("revision", booking.revision.databaseValue),
+            ("staff_override", booking.override.map { String(decoding: StoreJSON.encode($0), as: UTF8.self) }
+                .databaseValue),
             ("cancel_reason", cancellation?.reason.databaseValue ?? .null),
             ("cancel_late", cancellation.map { ($0.isLate ? 1 : 0).databaseValue } ?? .null),
             ("cancel_fee_minor", cancellation?.fee?.minorUnits.databaseValue ?? .null),
@@ -669,6 +671,8 @@ extension SQLiteBookingStore {
             notes: row["notes"], holdExpiresAt: row["hold_expires_at"], createdAt: row["created_at"],
             updatedAt: row["updated_at"], cancellation: cancellation, revision: row["revision"])
         booking.code = row["code"] ?? ""
+        let override: String? = row["staff_override"]
+        booking.override = override.flatMap { StoreJSON.decode(BookingOverride.self, $0) }
         return booking
     }
 

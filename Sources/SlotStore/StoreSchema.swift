@@ -22,6 +22,7 @@ package enum StoreSchema {
         ("v8-cards-on-file", StoreSchema.v8Cards),
         ("v9-customer-records-booking-codes", v9CustomerRecords),
         ("v10-waitlist", v10Waitlist),
+        ("v11-booking-overrides", v11BookingOverrides),
     ]
 
     /// Work a migration needs beyond its SQL, run right after it in the same transaction, by identifier.
@@ -96,6 +97,24 @@ package enum StoreSchema {
         );
         CREATE INDEX customer_conflicts_customer ON customer_conflicts(customer_id);
         CREATE INDEX customer_conflicts_other ON customer_conflicts(other_customer_id);
+        """
+
+    // A walk-in's or forced booking's override (issue 14) was only in its `booking.created` event, so every later
+    // check against the rules counted what staff had set aside as a conflict. The booking keeps it now, as the JSON
+    // of `BookingOverride`; bookings made before get their event's (without `waived`: every check of its kind
+    // counts as set aside), unless they were moved since (a reschedule is checked against the rules in full).
+    static let v11BookingOverrides = """
+        ALTER TABLE bookings ADD COLUMN staff_override TEXT
+            CHECK (staff_override IS NULL OR (json_valid(staff_override)
+                AND json_extract(staff_override, '$.kind') IN ('walk_in', 'forced')));
+        WITH overridden AS (
+            SELECT json_extract(data, '$.booking') AS booking, json_extract(data, '$.override') AS override
+            FROM events WHERE type = 'booking.created' AND json_type(data, '$.override') = 'object'
+        ), moved AS (
+            SELECT json_extract(data, '$.booking') AS booking FROM events WHERE type = 'booking.rescheduled'
+        )
+        UPDATE bookings SET staff_override = overridden.override FROM overridden
+            WHERE overridden.booking = bookings.id AND bookings.id NOT IN (SELECT booking FROM moved);
         """
 
     /// Gives every booking without a code one (drawn again on a collision), then makes codes unique.

@@ -211,7 +211,8 @@ extension PostgresBookingStore {
         b.id, b.status, b.staff_id, b.services::text, b.variant, b.start_at, b.end_at, b.segments::text,
         b.buffer_before_min, b.buffer_after_min, b.resources::text, b.price_minor, b.deposit_minor, b.currency,
         b.customer_id, b.customer_name, b.customer_email, b.customer_phone, b.notes, b.hold_expires_at, b.created_at,
-        b.updated_at, b.cancel_reason, b.cancel_late, b.cancel_fee_minor, b.cancel_minutes_before, b.revision, b.code
+        b.updated_at, b.cancel_reason, b.cancel_late, b.cancel_fee_minor, b.cancel_minutes_before, b.revision, b.code,
+        b.staff_override::text
         """
 
     /// A booking row carries the customer's name and contact as booked (no join with `customers`).
@@ -336,6 +337,7 @@ extension PostgresBookingStore {
             createdAt: try row[20].decode(Int64.self), updatedAt: try row[21].decode(Int64.self),
             cancellation: cancellation, revision: try row[26].decode(Int.self))
         booking.code = try row[27].decode(String?.self) ?? ""
+        booking.override = try row[28].decode(String?.self).flatMap { StoreJSON.decode(BookingOverride.self, $0) }
         return booking
     }
 
@@ -383,10 +385,11 @@ extension PostgresBookingStore {
         binds.append(cancellation?.fee?.minorUnits)
         binds.append(cancellation?.minutesBeforeStart)
         binds.append(booking.revision)
+        binds.append(booking.override.map { String(decoding: StoreJSON.encode($0), as: UTF8.self) })
         return binds
     }
 
-    /// `columnBindings`' columns and how each parameter is written ($3 is JSON, $9 the staff-busy bounds).
+    /// `columnBindings`' columns and how each parameter is written ($3 and others are JSON, $9 the staff-busy bounds).
     static let writtenColumns: [(name: String, value: String)] = [
         ("status", "$1"), ("staff_id", "$2"), ("services", "$3::jsonb"), ("variant", "$4"), ("start_at", "$5"),
         ("end_at", "$6"), ("busy_start", "$7"), ("busy_end", "$8"), ("staff_busy", "slotd_staff_busy($9::int8[])"),
@@ -394,6 +397,7 @@ extension PostgresBookingStore {
         ("resources", "$13::jsonb"), ("price_minor", "$14"), ("deposit_minor", "$15"), ("currency", "$16"),
         ("notes", "$17"), ("hold_expires_at", "$18"), ("updated_at", "$19"), ("cancel_reason", "$20"),
         ("cancel_late", "$21"), ("cancel_fee_minor", "$22"), ("cancel_minutes_before", "$23"), ("revision", "$24"),
+        ("staff_override", "$25::jsonb"),
     ]
 
     static func insert(_ connection: PostgresConnection, _ booking: StoredBooking) async throws {

@@ -12,6 +12,7 @@ enum PostgresSchema {
         ("v1-bookings-events-outbox-payments", v1),
         ("v2-feeds-cards-customer-records-codes", v2),
         ("v3-waitlist", v3Waitlist),
+        ("v4-booking-overrides", v4BookingOverrides),
     ]
 
     // The waitlist, as the SQLite store's v10 (see StoreSchema): entries in `position` order (a sequence, so two
@@ -259,6 +260,18 @@ enum PostgresSchema {
         );
         CREATE INDEX customer_conflicts_customer ON customer_conflicts(customer_id);
         CREATE INDEX customer_conflicts_other ON customer_conflicts(other_customer_id);
+        """
+
+    // A walk-in's or forced booking's override kept with the booking, as in the SQLite store's v11 (see there):
+    // bookings made before get their `booking.created` event's, unless they were moved since.
+    static let v4BookingOverrides = """
+        ALTER TABLE bookings ADD COLUMN staff_override jsonb
+            CHECK (staff_override IS NULL OR staff_override->>'kind' IN ('walk_in', 'forced'));
+        UPDATE bookings b SET staff_override = (e.data->'override')::jsonb FROM events e
+            WHERE e.type = 'booking.created' AND e.data->>'booking' = b.id
+                AND json_typeof(e.data->'override') = 'object'
+                AND NOT EXISTS (
+                    SELECT 1 FROM events r WHERE r.type = 'booking.rescheduled' AND r.data->>'booking' = b.id);
         """
 
     /// Work a migration needs beyond its SQL, run right after it in the same transaction, by identifier.

@@ -171,7 +171,8 @@ def test_walk_ins_and_forced_bookings_over_the_web_follow_the_logins_role_and_na
     assert created.status == 201, created
     events = [json.loads(line) for line in daemon.client.get("/v1/events?follow=false").text.splitlines() if line]
     [event] = [e for e in events if e["type"] == "booking.created" and e["data"]["booking"] == created.json()["id"]]
-    assert event["data"]["override"] == {"kind": "forced", "reason": "opens up for a regular", "user": "tom"}
+    assert event["data"]["override"] == {
+        "kind": "forced", "reason": "opens up for a regular", "user": "tom", "waived": ["shop_closed"]}
     # A read login may not, whatever it sets aside; the same 403 text as for any booking.
     refused = assert_problem(logged_in(port, "lena").post("/admin/api/bookings", json=forced), 403, "forbidden")
     assert "role 'read' may not do this" in refused["detail"]

@@ -314,6 +314,41 @@ struct BookingStoreTests {
         #expect(try await store.latestCursor() == 3)
     }
 
+    /// A walk-in's or forced booking's override is kept with the booking (a later rule check must know what staff
+    /// set aside), recorded in its event, confirmed and cancelled along with it, and dropped by a reschedule (the
+    /// new times pass the rules in full).
+    @Test(arguments: StoreKind.tested)
+    func aForcedBookingKeepsItsOverrideUntilItIsMoved(_ kind: StoreKind) async throws {
+        let store = try await kind.make()
+        var new = Fixture.booking()
+        let override = BookingOverride(
+            waiver: .forced, reason: "regular, stays late", uid: 1000, user: "lena",
+            waived: ["outside_staff_hours", "shop_closed"])
+        new.override = override
+        let creation = try await Fixture.create(store, new)
+        let booking = try #require(creation.booking)
+        #expect(booking.override == override)
+        #expect(try await store.booking(id: booking.id)?.override == override)
+        #expect(try await store.bookings(matching: BookingQuery()).first?.override == override)
+        let recorded = try #require(creation.events.first?.object["override"] as? [String: Any])
+        #expect(recorded["kind"] as? String == "forced")
+        #expect(recorded["waived"] as? [String] == ["outside_staff_hours", "shop_closed"])
+        _ = try await store.cancel(booking.id, at: Fixture.now, policy: Policies())
+        #expect(try await store.booking(id: booking.id)?.override == override, "a transition keeps it")
+
+        let plain = try await Fixture.book(store, Fixture.booking(at: 120))
+        #expect(plain.override == nil)
+        #expect(try await store.booking(id: plain.id)?.override == nil)
+
+        var walkIn = Fixture.booking(at: 240)
+        walkIn.override = BookingOverride(waiver: .walkIn, uid: 0, waived: [])
+        let walked = try await Fixture.book(store, walkIn)
+        let later = Fixture.times(Fixture.day + 300 * 60)
+        let moved = try await store.reschedule(walked.id, to: later, at: Fixture.now, check: Fixture.noOverlap(later))
+        #expect(try #require(moved.outcome).booking.override == nil)
+        #expect(try await store.booking(id: walked.id)?.override == nil)
+    }
+
     @Test(arguments: StoreKind.tested)
     func rescheduleMovesToAnotherStaffMemberCheckingTheirBookings(_ kind: StoreKind) async throws {
         let store = try await kind.make()

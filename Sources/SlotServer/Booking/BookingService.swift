@@ -475,12 +475,20 @@ final class BookingService: Sendable {
             let holdExpiresAt =
                 (deposit == nil && !savesCard) || !payments.collectsOnline || waiver != .none
                 ? nil : min(now + Int64(loaded.ruleSet.policies.holdMinutes) * 60, start)
+            // The booking keeps which rule checks staff set aside, so later checks against the rules (the conflict
+            // list, a reload's events, a rule preview) do not count them, and do count any other.
+            let recorded = override.map { override in
+                override.recording(
+                    engine.ruleReasons(
+                        staff: staffID, services: offering.serviceIDs, variant: request.variant, start: start,
+                        now: now, schedule: schedule))
+            }
             let new = NewBooking(
                 staffID: staffID, services: offering.serviceIDs, variant: request.variant,
                 times: times,
                 price: terms.price, deposit: deposit,
                 customer: CustomerInfo(name: name, email: checked.email, phone: checked.phone),
-                notes: request.notes ?? "", holdExpiresAt: holdExpiresAt, override: override, savesCard: savesCard)
+                notes: request.notes ?? "", holdExpiresAt: holdExpiresAt, override: recorded, savesCard: savesCard)
             let creation = try await store.createBooking(new, at: now, idempotency: idempotency) { conflicting in
                 // The one decision function, run inside the store's write transaction.
                 let decision = engine.decide(

@@ -190,9 +190,10 @@ struct RescheduleCommand: OnlineCommand {
     @OptionGroup var connection: ConnectionOptions
     @ParentCommand var root: SlotCtl
     @Argument(help: "The booking id (bk_…) or its code (K7M-Q4X).") var id: String
+    // `--at` as in `book`: people at the counter type the option they booked with.
     @Option(
-        name: [.customLong("start"), .customLong("to")],
-        help: "The new start: HH:MM (today), tomorrow 10:00, tue 10:00, YYYY-MM-DDTHH:MM (--to is the same).")
+        name: [.customLong("start"), .customLong("to"), .customLong("at")],
+        help: "The new start: HH:MM (today), tomorrow 10:00, tue 10:00, YYYY-MM-DDTHH:MM (--to, --at: the same).")
     var start: String
     @Option(help: "Move to this staff member, or `any` for whoever is free then (the current one first).")
     var staff: String?
@@ -295,12 +296,23 @@ enum BookingText {
         }
         lines.append("  customer:  \(customer)")
         if let notes = booking.notes, !notes.isEmpty { lines.append("  notes:     \(notes)") }
+        if let override = booking.override { lines.append("  override:  \(Self.override(override))") }
         if let expiry = booking.holdExpiresAt { lines.append("  hold ends: \(TimeText.dayAndTime(expiry))") }
         if let reason = booking.cancelReason { lines.append("  cancelled: \(reason.isEmpty ? "(no reason)" : reason)") }
         if let cancellation {
             lines.append("  \(cancellation.cancelled ? "cost:     " : "to cancel:") \(cost(cancellation))")
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// `forced by lena (uid 1000): regular, stays late; set aside: outside staff hours`, `walk-in by uid 0`.
+    static func override(_ override: BookingOverrideDetails) -> String {
+        var text = (override.kind == "forced" ? "forced" : "walk-in") + " by \(override.by)"
+        if let reason = override.reason, !reason.isEmpty { text += ": \(reason)" }
+        if let waived = override.waived, !waived.isEmpty {
+            text += "; set aside: " + waived.map { $0.replacingOccurrences(of: "_", with: " ") }.joined(separator: ", ")
+        }
+        return text
     }
 
     /// `10.00 EUR, paid`, `10.00 EUR, due at the shop`, `none`.
