@@ -257,6 +257,28 @@ def test_book_cancel_with_its_fee_reschedule_to_the_other_barber_and_complete(si
     assert_problem(client.post(f"/admin/api/bookings/{booking}/complete"), 409, "invalid_transition")
 
 
+def test_a_note_from_the_page_is_the_sockets_operation_and_reaches_other_pages_live(site):
+    daemon, port = site
+    client = logged_in(port, "tom")
+    booking = client.book(wall(future_day(6), "10:00"), name="Noted Customer").json()["id"]
+    cursor = daemon.sql("SELECT max(cursor) FROM events")[0][0]
+    with AdminEvents(logged_in(port), f"/admin/api/events?since={cursor}") as other_page:
+        noted = client.post(f"/admin/api/bookings/{booking}/notes", json={"notes": "allergic to lavender"})
+        assert noted.status == 200 and noted.json()["notes"] == "allergic to lavender", noted
+        _, line = other_page.next_line()
+        assert line["type"] == "booking.noted" and line["data"]["booking"] == booking, line
+    assert daemon.client.get(f"/v1/bookings/{booking}").json()["notes"] == "allergic to lavender"
+    # The socket's checks and the socket's permissions: a read user may not, a control character is refused.
+    problem = assert_problem(client.post(f"/admin/api/bookings/{booking}/notes", json={"notes": "bell\u0007"}),
+                             422, "validation_failed")
+    assert problem["fields"][0]["field"] == "notes"
+    assert_problem(logged_in(port, "lena").post(f"/admin/api/bookings/{booking}/notes", json={"notes": "x"}),
+                   403, "forbidden")
+    assert_problem(client.post(f"/admin/api/bookings/{booking}/notes", json={"notes": "x"}, csrf=None),
+                   403, "forbidden")
+    assert daemon.client.get(f"/v1/bookings/{booking}").json()["notes"] == "allergic to lavender"
+
+
 def test_find_by_name_phone_or_id(site):
     _, port = site
     client = logged_in(port)

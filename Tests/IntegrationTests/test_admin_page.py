@@ -230,3 +230,36 @@ def test_the_barbers_day_live_with_every_action_and_the_rule_editor(site, browse
     browser.until(lambda d: "Restored" in d.find_element(By.ID, "rules-state").text, "the restore")
     browser.until(lambda d: "conflict" not in d.find_element(By.CSS_SELECTOR, block(late_id)).get_attribute("class"),
                   "the mark to go")
+
+
+def test_a_note_from_the_booking_menu_and_one_from_the_counter_show_live(site, browser):
+    day = future_day(4)
+    booking = site.client.book(wall(day, "11:00"), staff="anna", name="Note Customer")
+    assert booking.status == 201, booking
+    booking_id = booking.json()["id"]
+    browser.driver.set_window_size(*TABLET)
+    browser.open(site.url + "/admin/")
+    log_in(browser, "mehmet", "kamm-und-schere")
+    browser.visible(".day", "the day view")
+    show_day(browser, day)
+    browser.visible(block(booking_id), "the booking's block")
+
+    # The block's menu → note: saved with the socket's operation, and the block shows it.
+    browser.click(block(booking_id))
+    browser.visible("#booking-dialog[open]", "the booking dialog")
+    assert browser.find("#note-text").get_attribute("value") == ""
+    browser.find("#note-text").send_keys("allergic to lavender")
+    browser.click("#note-form button[type=submit]")
+    browser.until(lambda d: "allergic to lavender" in d.find_element(By.CSS_SELECTOR, block(booking_id)).text,
+                  "the note on the block")
+    assert site.client.get(f"/v1/bookings/{booking_id}").json()["notes"] == "allergic to lavender"
+
+    # A note made elsewhere (here the counter's socket, as another open page would) reaches this page live.
+    changed = site.client.request("PATCH", f"/v1/bookings/{booking_id}", json={"notes": "prefers Ben next time"})
+    assert changed.status == 200, changed
+    browser.until(lambda d: "prefers Ben next time" in d.find_element(By.CSS_SELECTOR, block(booking_id)).text,
+                  "the counter's note on the block without a reload")
+    browser.click(block(booking_id))
+    browser.until(lambda d: d.find_element(By.ID, "note-text").get_attribute("value") == "prefers Ben next time",
+                  "the dialog to show the current note")
+

@@ -269,6 +269,7 @@ async function openBooking(id) {
   $("move-start").value = b.start.slice(0, 16);
   $("move-staff").replaceChildren(...state.data.staff.map((s) => element("option", { value: s.id }, s.name)));
   $("move-staff").value = b.staff;
+  $("note-text").value = b.notes || "";
   $("booking-error").textContent = "";
   $("booking-dialog").showModal();
 }
@@ -294,6 +295,21 @@ async function move(event) {
       { start: $("move-start").value, staff: $("move-staff").value });
     $("booking-dialog").close();
     $("message").textContent = `Booking ${id} moved.`;
+    scheduleReload();
+  } catch (error) {
+    $("booking-error").textContent = error.message;
+  }
+}
+
+// A note is kept in any state (a finished visit's note is the shop's record too); other open pages redraw the
+// block from the `booking.noted` event.
+async function saveNote(event) {
+  event.preventDefault();
+  const id = state.open.booking.id;
+  try {
+    await api("POST", `/admin/api/bookings/${encodeURIComponent(id)}/notes`, { notes: $("note-text").value.trim() });
+    $("booking-dialog").close();
+    $("message").textContent = `Booking ${id}: note saved.`;
     scheduleReload();
   } catch (error) {
     $("booking-error").textContent = error.message;
@@ -512,6 +528,7 @@ $("new-booking").addEventListener("click", () => openNew(`${state.date}T10:00`))
 $("walk-in").addEventListener("click", () => openNew(walkInStart(), true));
 $("new-form").addEventListener("submit", book);
 $("move-form").addEventListener("submit", move);
+$("note-form").addEventListener("submit", saveNote);
 $("find-form").addEventListener("submit", find);
 for (const button of $("booking-actions").querySelectorAll("button")) {
   button.addEventListener("click", () => act(button.dataset.action));

@@ -127,6 +127,11 @@ struct AdminRoutes: Sendable {
             let move = try decode(RescheduleRequest.self, from: try await collectBody(request, limit: 4_096))
             return try json(try await service.reschedule(try bookingID(context), to: move.start, staff: move.staff))
         }
+        router.post("/admin/api/bookings/:id/notes") { request, context in
+            _ = try authorised(request, .transition)
+            let update = try bookingUpdate(from: try await collectBody(request, limit: 16_384))
+            return try json(try await service.setNotes(try bookingID(context), update))
+        }
         router.post("/admin/api/bookings/:id/complete") { request, context in
             _ = try authorised(request, .transition)
             return try json(try await service.transition(try bookingID(context), .complete))
