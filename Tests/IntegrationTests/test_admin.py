@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from admin_site import AdminClient, AdminEvents, password_hash, start_admin
+from admin_site import AdminClient, AdminEvents, password_hash, start_admin, with_chairs
 from conftest import Client, assert_problem, future_day, same_instant, local_iso, wall
 
 USERS = [("mehmet", "admin", "kamm-und-schere", "ben"), ("lena", "read", "nur-schauen-bitte", None),
@@ -209,6 +209,25 @@ def test_the_day_has_a_column_per_barber_with_open_time_and_the_bookings(site):
     assert len(week["days"]) == 7 and week["days"][6]["date"] > day
     assert_problem(client.get("/admin/api/day?date=tomorrow"), 422, "validation_failed")
     assert_problem(client.get("/admin/api/day?days=8"), 422, "validation_failed")
+
+
+def test_the_day_counts_the_chairs_in_use_as_the_engine_does(site):
+    daemon, port = site
+    with_chairs(daemon.rules)
+    assert daemon.client.post("/v1/rules/reload").status == 200
+    day = future_day(11)
+    assert daemon.client.book(wall(day, "10:00"), staff="anna", name="One").status == 201
+    assert daemon.client.book(wall(day, "10:15"), staff="ben", name="Two", service="beard_trim").status == 201
+    cancelled = daemon.client.book(wall(day, "11:00"), staff="ben", name="Gone").json()["id"]
+    assert daemon.client.post(f"/v1/bookings/{cancelled}/cancel", json={}).status == 200
+    client = logged_in(port)
+    [chairs] = client.get(f"/admin/api/day?date={day}").json()["days"][0]["occupancy"]
+    assert (chairs["resource"], chairs["name"], chairs["capacity"]) == ("chair", "Barber chair", 2)
+    # Spans without buffers (the engine holds a resource for the service itself); the cancellation frees its chair.
+    assert [(lv["start"], lv["end"], lv["units"]) for lv in chairs["levels"]] == [
+        (600, 615, 1), (615, 630, 2), (630, 635, 1)], chairs
+    assert client.get(f"/admin/api/day?date={future_day(12)}").json()["days"][0]["occupancy"] == [
+        {"resource": "chair", "name": "Barber chair", "capacity": 2, "levels": []}]
 
 
 def test_the_live_feed_sends_socket_bookings_and_resumes_from_last_event_id(site):

@@ -18,7 +18,7 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from admin_site import admin_config, password_hash, free_port
+from admin_site import admin_config, password_hash, free_port, with_chairs
 from conftest import SHOP_ZONE, DaemonFactory, future_day, wait_for, wall
 from test_web_page import browser  # noqa: F401 — the booking page's browser fixture (checks script errors)
 from web_browser import Browser, Nginx, listening
@@ -50,6 +50,7 @@ class AdminSite:
         staff.write_text(staff.read_text().replace(
             "    hours: Mo-Su 10:00-16:00\n    breaks:\n      - Mo-Su 12:00-12:30\n", f"    {BEN_HOURS}\n"))
         assert BEN_HOURS in staff.read_text()
+        with_chairs(self.daemon.rules)
         try:
             self.daemon.start()
             wait_for(lambda: listening(web_port), timeout=15, what="slotd's web listener")
@@ -263,3 +264,32 @@ def test_a_note_from_the_booking_menu_and_one_from_the_counter_show_live(site, b
     browser.until(lambda d: d.find_element(By.ID, "note-text").get_attribute("value") == "prefers Ben next time",
                   "the dialog to show the current note")
 
+
+def test_the_chair_occupancy_follows_the_bookings_live(site, browser):
+    day = future_day(10)
+    anna = site.client.book(wall(day, "10:00"), staff="anna", name="Chair One")
+    ben = site.client.book(wall(day, "10:15"), staff="ben", name="Chair Two", service="beard_trim")
+    assert anna.status == 201 and ben.status == 201, (anna, ben)
+    browser.driver.set_window_size(*TABLET)
+    browser.open(site.url + "/admin/")
+    log_in(browser, "mehmet", "kamm-und-schere")
+    browser.visible(".day", "the day view")
+    show_day(browser, day)
+
+    def levels(driver) -> list[tuple[int, int, int]]:
+        bands = driver.find_elements(By.CSS_SELECTOR, '.occupancy[data-resource="chair"] .level')
+        return [tuple(int(b.get_attribute(f"data-{k}")) for k in ("start", "end", "units")) for b in bands]
+
+    # A haircut 10:00-10:30 and a beard trim 10:15-10:35 (20 min; its 5 min buffer holds no chair): both chairs
+    # from 10:15 to 10:30, marked full.
+    expected = [(600, 615, 1), (615, 630, 2), (630, 635, 1)]
+    browser.until(lambda d: levels(d) == expected, f"the chair bands {expected}")
+    full = browser.find('.occupancy[data-resource="chair"] .level.full')
+    assert full.get_attribute("aria-label") == "10:15–10:30: 2 of 2 in use" and full.text == "2/2"
+    assert browser.find(".occupancy-head").text == "Barber chair"
+    browser.assert_accessible("occupancy")
+    shoot(browser, "occupancy", focus=block(anna.json()["id"]))
+
+    # Cancelled at the counter: the page redraws the chairs without a reload.
+    assert site.client.post(f"/v1/bookings/{ben.json()['id']}/cancel", json={}).status == 200
+    browser.until(lambda d: levels(d) == [(600, 630, 1)], "one chair in use after the cancellation")

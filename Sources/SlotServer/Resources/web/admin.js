@@ -158,9 +158,13 @@ function dayView(data, day) {
   const columns = orderedColumns(day.columns);
   const grid = element("div", { class: "day", role: "region", "aria-label": `Bookings on ${day.date}` });
   grid.style.setProperty("--columns", columns.length);
+  grid.style.setProperty("--resources", day.occupancy.length);
   grid.style.setProperty("--span", span);
   grid.append(element("div", { class: "head", "aria-hidden": "true" }, ""));
   for (const column of columns) grid.append(element("div", { class: "head" }, column.name));
+  for (const resource of day.occupancy) {
+    grid.append(element("div", { class: "head occupancy-head", title: resource.name }, resource.name));
+  }
   const hours = element("div", { class: "hours", "aria-hidden": "true" });
   for (let minute = data.first_minute; minute < data.last_minute; minute += 60) {
     const label = element("span", {}, clock(minute));
@@ -184,7 +188,26 @@ function dayView(data, day) {
     for (const block of column.bookings) cell.append(blockButton(block, place));
     grid.append(cell);
   }
+  for (const resource of day.occupancy) grid.append(occupancyColumn(resource, place));
   return grid;
+}
+
+// How many of a resource (the chairs) are in use when, as bands: darker the fuller, marked when all are taken.
+function occupancyColumn(resource, place) {
+  const cell = element("div", { class: "column occupancy", role: "group",
+    "aria-label": `${resource.name}: ${resource.capacity} in the shop`, dataset: { resource: resource.resource } });
+  for (const level of resource.levels) {
+    const full = level.units >= resource.capacity;
+    const band = element("div", {
+      class: full ? "level full" : "level", role: "img",
+      "aria-label": `${clock(level.start)}–${clock(level.end)}: ${level.units} of ${resource.capacity} in use`,
+      dataset: { start: level.start, end: level.end, units: level.units },
+    }, element("span", { "aria-hidden": "true" }, `${level.units}/${resource.capacity}`));
+    band.style.setProperty("--share", Math.min(1, level.units / resource.capacity));
+    place(band, level.start, level.end);
+    cell.append(band);
+  }
+  return cell;
 }
 
 function blockButton(block, place) {

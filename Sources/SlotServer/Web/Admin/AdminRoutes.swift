@@ -286,6 +286,8 @@ struct AdminRoutes: Sendable {
             if local.date > day { return 1440 }
             return local.minuteOfDay
         }
+        // A no-show's chair stayed free; a completed booking used it (held and confirmed ones hold it).
+        let occupying = stored.filter { $0.status.isActive || $0.status == .completed }.map(\.bookedSpan)
         var firstMinute = 1440, lastMinute = 0
         var result: [AdminDays.Day] = []
         for offset in 0..<length {
@@ -314,7 +316,19 @@ struct AdminRoutes: Sendable {
                     }
                 return AdminDays.Column(staff: member.id, name: member.name, open: open, bookings: blocks)
             }
-            result.append(AdminDays.Day(date: day.description, columns: columns))
+            let occupancy = rules.resources.map { resource -> AdminDays.Occupancy in
+                let usage = ResourceUsage(resource: resource.id, bookings: occupying, within: dayWindow)
+                let levels = usage.levels.compactMap { level -> AdminDays.Level? in
+                    let shown = Interval(
+                        max(level.span.lower, dayWindow.lower), min(level.span.upper, dayWindow.upper))
+                    guard !shown.isEmpty else { return nil }
+                    return AdminDays.Level(
+                        start: minute(shown.lower, of: day), end: minute(shown.upper, of: day), units: level.units)
+                }
+                return AdminDays.Occupancy(
+                    resource: resource.id, name: resource.name, capacity: resource.count, levels: levels)
+            }
+            result.append(AdminDays.Day(date: day.description, columns: columns, occupancy: occupancy))
         }
         if firstMinute >= lastMinute { (firstMinute, lastMinute) = (9 * 60, 18 * 60) }
         return AdminDays(
