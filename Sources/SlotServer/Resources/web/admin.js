@@ -1,7 +1,9 @@
 // The admin page: log in, then the day (a column per barber) or the week, live from the event stream
 // (Server-Sent Events; the browser resumes with Last-Event-ID), and the booking actions. No build step.
 
-const state = { me: null, date: null, days: 1, data: null, events: null, reloadTimer: null, open: null };
+const state = {
+  me: null, date: null, days: 1, data: null, events: null, open: null, loading: false, reloadAgain: false,
+};
 const $ = (id) => document.getElementById(id);
 
 async function api(method, path, body) {
@@ -96,9 +98,15 @@ async function load() {
   if (!state.events) connect(data.cursor);
 }
 
+// A change redraws at once: the first event loads the day right away, and the events that arrive while that load
+// runs are covered by one more load after it (a burst costs two loads, not one per event; no timer delays the first).
 function scheduleReload() {
-  clearTimeout(state.reloadTimer);
-  state.reloadTimer = setTimeout(() => load().catch(showError), 30);
+  if (state.loading) { state.reloadAgain = true; return; }
+  state.loading = true;
+  load().catch(showError).finally(() => {
+    state.loading = false;
+    if (state.reloadAgain) { state.reloadAgain = false; scheduleReload(); }
+  });
 }
 
 function connect(cursor) {

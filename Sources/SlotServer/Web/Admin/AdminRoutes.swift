@@ -82,7 +82,10 @@ struct AdminRoutes: Sendable {
         router.get("/admin/api/day") { request, _ in
             _ = try authorised(request, .read)
             let query = request.uri.queryParameters
-            return try json(try await days(from: query.get("date"), count: query.get("days")))
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: ResponseBody(
+                    byteBuffer: ByteBuffer(bytes: try await days(from: query.get("date"), count: query.get("days")))))
         }
         router.get("/admin/api/events") { request, context in
             _ = try authorised(request, .read)
@@ -223,8 +226,8 @@ struct AdminRoutes: Sendable {
 
     // MARK: - Views
 
-    /// `count` days (1 to 7) from `date` (today when absent), a column per staff member.
-    func days(from date: String?, count: String?) async throws -> AdminDays {
+    /// `count` days (1 to 7) from `date` (today when absent), a column per staff member, as JSON.
+    func days(from date: String?, count: String?) async throws -> Data {
         // Read first: every change committed after this reaches the page through the live feed.
         let cursor = try await service.store.latestCursor()
         let loaded = try service.loaded()
@@ -254,7 +257,10 @@ struct AdminRoutes: Sendable {
         let key = DayAnswers.Key(
             first: first.daysSinceEpoch, length: length, cursor: cursor, rules: loaded.version, minute: now / 60)
         return try await dayAnswers.answer(for: key) {
-            try await computeDays(first: first, length: length, cursor: cursor, loaded: loaded, now: now)
+            // Encoded once for every page that shares the answer: encoding a day of bookings costs more than
+            // computing it, and 50 open pages ask right after the same event.
+            try JSONCoding.encoder.encode(
+                try await computeDays(first: first, length: length, cursor: cursor, loaded: loaded, now: now))
         }
     }
 
@@ -277,8 +283,9 @@ struct AdminRoutes: Sendable {
             if !reasons.isEmpty { conflicts[booking.id] = reasons }
         }
         let wire = WireMapping(zone: zone)
-        var details: [String: BookingDetails] = [:]
-        for booking in stored { details[booking.id] = try await service.payments.booking(booking, wire: wire) }
+        // The payments and cards of all of them in two queries, not two per booking.
+        let described = try await service.payments.bookings(stored, wire: wire)
+        let details = Dictionary(zip(stored.map(\.id), described), uniquingKeysWith: { first, _ in first })
 
         func minute(_ instant: Int64, of day: LocalDate) -> Int {
             let local = zone.localDateTime(atInstant: instant)
@@ -375,7 +382,8 @@ struct AdminRoutes: Sendable {
     }
 }
 
-/// A few recent day answers, each computed once however many pages ask for it at the same time (single flight).
+/// A few recent day answers (JSON), each computed once however many pages ask for it at the same time (single
+/// flight).
 final class DayAnswers: Sendable {
     struct Key: Hashable, Sendable {
         var first: Int
@@ -385,12 +393,12 @@ final class DayAnswers: Sendable {
         var minute: Int64
     }
 
-    private let tasks = Mutex<[(key: Key, task: Task<AdminDays, any Error>)]>([])
+    private let tasks = Mutex<[(key: Key, task: Task<Data, any Error>)]>([])
     /// Enough for a shop's pages looking at a few different days.
     static let capacity = 16
 
-    func answer(for key: Key, compute: @escaping @Sendable () async throws -> AdminDays) async throws -> AdminDays {
-        let task = tasks.withLock { entries -> Task<AdminDays, any Error> in
+    func answer(for key: Key, compute: @escaping @Sendable () async throws -> Data) async throws -> Data {
+        let task = tasks.withLock { entries -> Task<Data, any Error> in
             if let found = entries.first(where: { $0.key == key }) { return found.task }
             let task = Task { try await compute() }
             entries.append((key, task))
