@@ -10,6 +10,7 @@ critical violation on the login, the day, the week and the rule editor.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -32,7 +33,7 @@ USERS = [("mehmet", "admin", "kamm-und-schere", "anna"), ("tom", "staff", "tom-a
 class AdminSite:
     """slotd with the admin page and rule editing, behind nginx at `url` (its `public_url`)."""
 
-    def __init__(self, slotd: str, slotctl: str):
+    def __init__(self, slotd: str, slotctl: str, round_the_clock: bool = True):
         self.factory = DaemonFactory(slotd)
         self.nginx_dir = Path(tempfile.mkdtemp(prefix="slotd-admin-nginx-", dir="/tmp"))
         self.nginx: Nginx | None = None
@@ -42,14 +43,15 @@ class AdminSite:
         self.daemon = self.factory(
             config=admin_config(web_port, users, public_url=self.url + "/",
                                 extra="  trusted_proxies: [127.0.0.1]\n  rules_editing: true\n"), start=False)
-        # Open round the clock with no notice, so "walk-in now" works whenever the suite runs.
-        shop = self.daemon.rules / "shop.yaml"
-        shop.write_text(shop.read_text().replace("hours: Mo-Su 09:00-18:00", "hours: 24/7")
-                        .replace("min_notice: 1h", "min_notice: 0m"))
-        staff = self.daemon.rules / "staff.yaml"
-        staff.write_text(staff.read_text().replace(
-            "    hours: Mo-Su 10:00-16:00\n    breaks:\n      - Mo-Su 12:00-12:30\n", f"    {BEN_HOURS}\n"))
-        assert BEN_HOURS in staff.read_text()
+        if round_the_clock:
+            # Open round the clock with no notice, so "walk-in now" works whenever the suite runs.
+            shop = self.daemon.rules / "shop.yaml"
+            shop.write_text(shop.read_text().replace("hours: Mo-Su 09:00-18:00", "hours: 24/7")
+                            .replace("min_notice: 1h", "min_notice: 0m"))
+            staff = self.daemon.rules / "staff.yaml"
+            staff.write_text(staff.read_text().replace(
+                "    hours: Mo-Su 10:00-16:00\n    breaks:\n      - Mo-Su 12:00-12:30\n", f"    {BEN_HOURS}\n"))
+            assert BEN_HOURS in staff.read_text()
         with_chairs(self.daemon.rules)
         try:
             self.daemon.start()
@@ -293,3 +295,70 @@ def test_the_chair_occupancy_follows_the_bookings_live(site, browser):
     # Cancelled at the counter: the page redraws the chairs without a reload.
     assert site.client.post(f"/v1/bookings/{ben.json()['id']}/cancel", json={}).status == 200
     browser.until(lambda d: levels(d) == [(600, 630, 1)], "one chair in use after the cancellation")
+
+
+README_SHOTS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def test_the_readme_screenshots_show_a_real_day_from_its_opening_with_the_names_on_top(
+        slotd_binary, slotctl_binary, browser):
+    """The README's pictures of the day: the test shop's real hours (9-18, Ben 10-16 with a break), scrolled to the
+    opening with the barbers' names in view. Written to the screenshots directory; with SLOTD_README_SCREENSHOTS=1
+    also to docs/admin-day-{phone,tablet}.png."""
+    site = AdminSite(slotd_binary, slotctl_binary, round_the_clock=False)
+    try:
+        day = future_day(2)
+
+        def book(time: str, staff: str, service: str, name: str, phone: str | None = None, **extra):
+            customer = {"name": name, **({"phone": phone} if phone else {})}
+            return site.client.book(wall(day, time), service=service, staff=staff, customer=customer, **extra)
+
+        made = [
+            book("09:00", "anna", "haircut", "Jonas Weber", "+49 151 2233445"),
+            book("09:45", "anna", "beard_trim", "Emre Yilmaz", notes="fade, 2 on the sides"),
+            book("10:30", "anna", "shave", "Paul Schmidt", "+49 160 9988776"),
+            book("10:00", "ben", "haircut", "Luca Rossi"),
+            book("11:00", "ben", "beard_trim", "Tim Kruse", "+49 170 1122334"),
+        ]
+        assert all(m.status == 201 for m in made), made
+        browser.driver.set_window_size(*TABLET)
+        browser.open(site.url + "/admin/")
+        log_in(browser, "mehmet", "kamm-und-schere")
+        browser.visible(".day", "the day view")
+        show_day(browser, day)
+        for booking in made:
+            browser.visible(block(booking.json()["id"]), "every block")
+        texts = [b.text for b in browser.find_all(".block")]
+        assert not [t for t in texts if "·" in t], f"a block shows a separator dot: {texts}"
+        # A booking without a phone shows no empty place for one.
+        assert "Luca Rossi" in browser.find(block(made[3].json()["id"])).text
+        for label, (width, height) in (("phone", PHONE), ("tablet", TABLET)):
+            browser.driver.set_window_size(width, height)
+            browser.until(lambda d: d.execute_script("return innerWidth") == width, f"the window to be {width} wide")
+            # The page scrolled to the calendar, as a barber does: the grid fills the screen, starting at the
+            # opening (09:00, the day's first open minute) under the barbers' names.
+            browser.driver.execute_script("document.getElementById('calendar').scrollIntoView({block: 'start'})")
+            assert browser.driver.execute_script("return document.querySelector('.day').scrollTop") == 0
+            head = browser.driver.execute_script(
+                "const r = document.querySelector('.day .head:nth-child(2)').getBoundingClientRect();"
+                "return [r.top, r.bottom, innerHeight]")
+            assert 0 <= head[0] and head[1] < head[2] / 4, f"{label}: the names are not on top: {head}"
+            # Every barber and the chairs fit the width: nothing to scroll sideways to.
+            overflow = browser.driver.execute_script(
+                "const g = document.querySelector('.day'); return g.scrollWidth - g.clientWidth")
+            assert overflow <= 0, f"{label}: the day is {overflow}px wider than the screen"
+            first_hour = browser.find(".hours span").text
+            assert first_hour == "09:00", first_hour
+            # Scrolled down, the names stay on top (sticky).
+            browser.driver.execute_script("document.querySelector('.day').scrollTop = 200")
+            moved = browser.driver.execute_script(
+                "return document.querySelector('.day .head:nth-child(2)').getBoundingClientRect().top")
+            assert abs(moved - head[0]) < 1, f"{label}: the names scrolled away ({head[0]} → {moved})"
+            browser.driver.execute_script("document.querySelector('.day').scrollTop = 0")
+            shot = browser.shots / f"readme-day-{label}.png"
+            browser.driver.save_screenshot(str(shot))
+            if os.environ.get("SLOTD_README_SCREENSHOTS") == "1":
+                shutil.copyfile(shot, README_SHOTS / f"admin-day-{label}.png")
+    finally:
+        problems = site.stop()
+    assert not problems, "\n".join(problems)

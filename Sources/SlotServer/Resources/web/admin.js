@@ -153,7 +153,32 @@ function render() {
     ? `${isToday ? "Today, " : ""}${new Date(first + "T12:00").toDateString()}`
     : `Week from ${new Date(first + "T12:00").toDateString()}`;
   const calendar = $("calendar");
+  // A live redraw keeps the grid where the barber scrolled it; another day starts at its opening (today: now).
+  const shown = `${first}/${state.days}`;
+  const previous = calendar.querySelector(".day");
+  const kept = previous && state.shown === shown ? [previous.scrollTop, previous.scrollLeft] : null;
   calendar.replaceChildren(state.days === 1 ? dayView(data, data.days[0]) : weekView(data));
+  state.shown = shown;
+  const grid = calendar.querySelector(".day");
+  if (!grid) return;
+  if (kept) [grid.scrollTop, grid.scrollLeft] = kept;
+  else grid.scrollTop = (startMinute(data, isToday) - data.first_minute) * minuteHeight(grid, data);
+}
+
+/// The minute a day is first shown at: today an hour before now, another day its first opening or booking.
+function startMinute(data, isToday) {
+  if (isToday) {
+    const [hour, minute] = walkInStart().slice(11, 16).split(":").map(Number);
+    return Math.max(data.first_minute, hour * 60 + minute - 60);
+  }
+  const starts = data.days[0].columns.flatMap((c) =>
+    [...c.open.map((o) => o.start), ...c.bookings.map((b) => b.start - b.buffer_before)]);
+  return starts.length ? Math.min(...starts) : data.first_minute;
+}
+
+function minuteHeight(grid, data) {
+  const hours = grid.querySelector(".hours");
+  return hours ? hours.offsetHeight / Math.max(1, data.last_minute - data.first_minute) : 0;
 }
 
 function orderedColumns(columns) {
@@ -238,15 +263,24 @@ function blockButton(block, place) {
     shade.style.bottom = "0"; shade.style.height = `${(100 * block.buffer_after) / whole}%`;
     button.append(shade);
   }
-  const payment = b.payment ? ` · deposit ${b.payment.status}` : (b.deposit ? " · deposit due" : "");
-  button.append(element("span", { class: "text" },
-    `${localTime(b.start)}–${localTime(b.end)} ${b.services.map(serviceName).join(" + ")} · ${b.customer.name}`
-    + (b.customer.phone ? ` · ${b.customer.phone}` : "") + ` · ${b.status.replace("_", "-")}${payment}`
-    + (b.notes ? ` · “${b.notes}”` : "")));
+  const payment = b.payment ? `deposit ${b.payment.status.replaceAll("_", " ")}` : (b.deposit ? "deposit due" : null);
+  // Each fact is its own piece that wraps whole, with space between and no separator characters: a block cut off
+  // by its height never ends in a dangling "·".
+  const facts = [
+    [`${localTime(b.start)}–${localTime(b.end)}`, "when"], [b.services.map(serviceName).join(" + "), "what"],
+    [b.customer.name, "who"], [b.customer.phone, "phone"], [b.status.replace("_", "-"), "status"],
+    [payment, "payment"], [b.notes ? `“${b.notes}”` : null, "notes"],
+  ].filter(([text]) => text);
+  const text = element("span", { class: "text" });
+  for (const [fact, kind] of facts) text.append(element("span", { class: `fact ${kind}` }, fact), " ");
+  button.append(text);
+  const spoken = facts.map(([fact]) => fact);
   if (conflict) {
-    button.append(element("span", { class: "text conflict-reason" },
-      ` ⚠ no longer allowed: ${block.conflicts.map((r) => r.message).join("; ")}`));
+    const reason = `no longer allowed: ${block.conflicts.map((r) => r.message).join("; ")}`;
+    button.append(element("span", { class: "text conflict-reason" }, ` ⚠ ${reason}`));
+    spoken.push(reason);
   }
+  button.setAttribute("aria-label", spoken.join(", "));
   return button;
 }
 
