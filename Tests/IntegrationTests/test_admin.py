@@ -251,6 +251,26 @@ def test_the_live_feed_sends_socket_bookings_and_resumes_from_last_event_id(site
 # MARK: - Actions
 
 
+def test_the_live_day_is_pushed_whole_after_every_change_and_again_on_reconnect(site):
+    daemon, port = site
+    day = future_day(13)
+    client = logged_in(port)
+    assert_problem(AdminClient(port).get(f"/admin/api/day/live?date={day}"), 401, "unauthenticated")
+    assert_problem(client.get("/admin/api/day/live?date=tomorrow"), 422, "validation_failed")
+    with AdminEvents(client, f"/admin/api/day/live?date={day}") as live:
+        assert live.headers["content-type"] == "text/event-stream"
+        name, first = live.next_event()
+        assert name == "day" and first["from"] == day and first["days"][0]["columns"][0]["bookings"] == []
+        booking = daemon.client.book(wall(day, "10:00"), staff="anna", name="Pushed").json()["id"]
+        name, pushed = live.next_event()
+        [block] = {c["staff"]: c for c in pushed["days"][0]["columns"]}["anna"]["bookings"]
+        assert name == "day" and block["booking"]["id"] == booking and pushed["cursor"] > first["cursor"]
+    # A page that comes back gets the whole day at once: nothing to replay.
+    with AdminEvents(client, f"/admin/api/day/live?date={day}") as again:
+        _, current = again.next_event()
+        assert [b["booking"]["id"] for b in current["days"][0]["columns"][0]["bookings"]] == [booking]
+
+
 def test_book_cancel_with_its_fee_reschedule_to_the_other_barber_and_complete(site):
     daemon, port = site
     client = logged_in(port)

@@ -92,10 +92,16 @@ async function start() {
 
 async function load() {
   $("date").value = state.date;
-  const data = await api("GET", `/admin/api/day?date=${state.date}&days=${state.days}`);
+  show(await api("GET", `/admin/api/day?date=${state.date}&days=${state.days}`));
+  connect();
+}
+
+/// Draws a day answer unless it is older than the one shown (a fetch that finished after a newer push).
+function show(data) {
+  const same = state.data && state.data.from === data.from && state.data.days.length === data.days.length;
+  if (same && data.cursor < state.data.cursor) return;
   state.data = data;
   render();
-  if (!state.events) connect(data.cursor);
 }
 
 // A change redraws at once: the first event loads the day right away, and the events that arrive while that load
@@ -109,29 +115,35 @@ function scheduleReload() {
   });
 }
 
-function connect(cursor) {
-  const source = new EventSource(`/admin/api/events?since=${cursor}`);
+// The shown days, live: the daemon pushes the whole day after every change, so the page redraws without asking
+// back, and each message is complete (a page that lost the connection misses nothing when it is back). Showing
+// other days opens a stream for them.
+function connect() {
+  const shown = `date=${state.date}&days=${state.days}`;
+  if (state.events && state.live === shown) return;
+  if (state.events) state.events.close();
+  const source = new EventSource(`/admin/api/day/live?${shown}`);
   state.events = source;
+  state.live = shown;
   let lost = false;
   source.addEventListener("open", () => {
     setConnection(lost ? "Connection back" : "Live", false);
-    // Whatever happened while away is replayed from the cursor; a reload also picks up rule changes.
-    if (lost) scheduleReload();
     lost = false;
   });
   source.addEventListener("error", () => {
     lost = true;
     setConnection("Connection lost — reconnecting…", true);
-    if (source.readyState === EventSource.CLOSED) {
+    if (source.readyState === EventSource.CLOSED && state.events === source) {
       state.events = null;
       api("GET", "/admin/api/me").then(() => setTimeout(() => load().catch(showError), 2000)).catch(() => {});
     }
   });
-  source.addEventListener("event", (message) => {
-    const line = JSON.parse(message.data);
-    if (line.type === "heartbeat") return;
-    if (line.type.startsWith("booking.") || line.type.startsWith("rules.")) scheduleReload();
+  source.addEventListener("day", (message) => {
+    if (state.events !== source) return;
+    const data = JSON.parse(message.data);
+    if (data.from === state.date && data.days.length === state.days) show(data);
   });
+  source.addEventListener("problem", (message) => showError({ message: JSON.parse(message.data).detail }));
 }
 
 function setConnection(text, lost) {

@@ -87,6 +87,17 @@ struct AdminRoutes: Sendable {
                 body: ResponseBody(
                     byteBuffer: ByteBuffer(bytes: try await days(from: query.get("date"), count: query.get("days")))))
         }
+        router.get("/admin/api/day/live") { request, context in
+            _ = try authorised(request, .read)
+            let query = request.uri.queryParameters
+            let (date, count) = (query.get("date"), query.get("days"))
+            // The day itself, pushed after every change: an open page redraws from it without asking back (one
+            // request per open page per event was most of the live delay with many pages open). Each message is
+            // the whole current day, so a page that reconnects after sleeping misses nothing.
+            return try await streams.watch(
+                channel: context.channel, framing: .serverSentEvents(event: "day"), what: "an admin page"
+            ) { DayJSON(json: try await days(from: date, count: count)) }
+        }
         router.get("/admin/api/events") { request, context in
             _ = try authorised(request, .read)
             // A reconnecting EventSource sends the last id it saw; the first connection names the day view's cursor.
@@ -379,6 +390,16 @@ struct AdminRoutes: Sendable {
         let reasons = booking.status.isActive && booking.start >= service.clock.now()
             ? RuleConflicts.check(booking, rules: loaded, now: service.clock.now()) : []
         return AdminBookingAnswer(booking: details, cancelFeeCents: fee, cancelInsideWindow: late, conflicts: reasons)
+    }
+}
+
+/// A day answer's JSON as the live day stream sends it (the shared bytes, not encoded again per page): equal when
+/// the bytes are, so a heartbeat that finds the day unchanged sends nothing.
+struct DayJSON: Encodable, Equatable, Sendable, JSONWrittenOnce {
+    let json: Data
+
+    func encode(to encoder: any Encoder) throws {
+        try JSONCoding.decoder.decode(JSONValue.self, from: json).encode(to: encoder)
     }
 }
 
