@@ -87,9 +87,12 @@ class Page(threading.Thread):
     def __init__(self, port: int, cookie: str, day: str, cursor: int):
         super().__init__(daemon=True)
         self.port, self.cookie, self.day = port, cookie, day
+        self.open_stream(port, cookie, f"/admin/api/events?since={cursor}")
+
+    def open_stream(self, port: int, cookie: str, path: str) -> None:
+        """Opens the page's Server-Sent Events stream; `seen` maps a booking to when it arrived and was shown."""
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        self.conn.request("GET", f"/admin/api/events?since={cursor}",
-                          headers={"Cookie": cookie, "Accept": "text/event-stream"})
+        self.conn.request("GET", path, headers={"Cookie": cookie, "Accept": "text/event-stream"})
         self.resp = self.conn.getresponse()
         assert self.resp.status == 200, self.resp.status
         self.seen: dict[str, tuple[float, float]] = {}
@@ -121,20 +124,14 @@ class Page(threading.Thread):
                     PROGRESS.notify_all()
 
 
-class PushedPage(threading.Thread):
+class PushedPage(Page):
     """One open admin page in push mode: reads the live day and notes when each booking first appears in it."""
 
     BOOKING_ID = re.compile(rb'"id":"(bk_[0-9a-z]+)"')
 
     def __init__(self, port: int, cookie: str, day: str):
-        super().__init__(daemon=True)
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        self.conn.request("GET", f"/admin/api/day/live?date={day}",
-                          headers={"Cookie": cookie, "Accept": "text/event-stream"})
-        self.resp = self.conn.getresponse()
-        assert self.resp.status == 200, self.resp.status
-        self.seen: dict[str, tuple[float, float]] = {}
-        self.ready = threading.Event()
+        threading.Thread.__init__(self, daemon=True)
+        self.open_stream(port, cookie, f"/admin/api/day/live?date={day}")
 
     def run(self) -> None:
         self.ready.set()
