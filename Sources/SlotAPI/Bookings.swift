@@ -69,6 +69,16 @@ public struct RescheduleRequest: Codable, Hashable, Sendable {
     }
 }
 
+/// `PATCH /v1/bookings/{id}`: the booking's notes (an empty string removes them), the one field changed this way.
+public struct BookingUpdateRequest: Codable, Hashable, Sendable {
+    public var notes: String?
+
+    public init(notes: String?) { self.notes = notes }
+
+    /// The fields a `PATCH` may carry; any other is refused, not silently ignored.
+    public static let fields: Set<String> = ["notes"]
+}
+
 /// `POST /v1/bookings/{id}/cancel`: an optional reason (the body may be empty).
 public struct CancelRequest: Codable, Hashable, Sendable {
     public var reason: String?

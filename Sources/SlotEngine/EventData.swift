@@ -111,7 +111,8 @@ public struct BookingEventData: Codable, Hashable, Sendable {
             to = SpanData(new)
             fromStaff = change?.from
             toStaff = change?.to
-        case .confirmed, .completed, .noShow, .expired:
+        case .confirmed, .completed, .noShow, .expired, .noted:
+            // `booking.noted` carries no text: the log keeps ids and facts, never what the shop wrote.
             break
         }
     }

@@ -212,6 +212,18 @@ package enum BookingPlanner {
         }
     }
 
+    /// The plan for replacing `booking`'s notes with `notes`, in any state (a note on a finished visit is the shop's
+    /// record too), or nil when they are already those notes: nothing to write, no event, no new revision.
+    package static func note(_ booking: StoredBooking, _ notes: String, at now: Int64) -> BookingPlan? {
+        guard notes != booking.notes else { return nil }
+        var updated = booking
+        updated.notes = notes
+        updated.updatedAt = now
+        // A new revision, so a calendar feed's SEQUENCE rises and subscribed calendars refresh the booking.
+        updated.revision += 1
+        return plan(updated, [.record(.noted)], at: now)
+    }
+
     /// Turns lifecycle actions into the event to append and the jobs to enqueue.
     static func plan(
         _ booking: StoredBooking, _ actions: [BookingAction], at now: Int64, reminders: [Int] = [],

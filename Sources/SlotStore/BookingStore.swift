@@ -42,6 +42,10 @@ public protocol BookingStore: Sendable {
         check: @escaping @Sendable (_ conflicting: [StoredBooking]) -> Rejection?
     ) async throws(StoreError) -> RescheduleOutcome<Rejection>
 
+    /// Replaces the booking's notes (empty removes them) and appends `booking.noted`, in any state; notes equal to
+    /// the stored ones change nothing and append no event.
+    func setNotes(_ id: String, to notes: String, at now: Int64) async throws(StoreError) -> TransitionOutcome
+
     /// Expires every hold whose `holdExpiresAt` is at or before `now`; returns what it expired and their events.
     func expireHolds(at now: Int64) async throws(StoreError) -> [TransitionOutcome]
 

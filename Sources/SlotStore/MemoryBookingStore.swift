@@ -117,6 +117,14 @@ public actor MemoryBookingStore: SlotStorage {
         return .rescheduled(TransitionOutcome(booking: plan.booking, events: apply(plan)))
     }
 
+    public func setNotes(_ id: String, to notes: String, at now: Int64) async throws(StoreError) -> TransitionOutcome {
+        guard let booking = lookup(id) else { throw .notFound(id) }
+        guard let plan = BookingPlanner.note(booking, notes, at: now) else {
+            return TransitionOutcome(booking: booking, events: [])
+        }
+        return TransitionOutcome(booking: plan.booking, events: apply(plan))
+    }
+
     public func expireHolds(at now: Int64) async throws(StoreError) -> [TransitionOutcome] {
         let due = bookingsByID.values.filter { $0.status == .held && ($0.holdExpiresAt ?? .max) <= now }
             .sorted { ($0.holdExpiresAt ?? 0, $0.id) < ($1.holdExpiresAt ?? 0, $1.id) }

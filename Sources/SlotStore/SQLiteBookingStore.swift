@@ -321,6 +321,19 @@ public final class SQLiteBookingStore: BookingStore {
         }
     }
 
+    public func setNotes(_ id: String, to notes: String, at now: Int64) async throws(StoreError) -> TransitionOutcome {
+        try await run {
+            try await self.pool.write { db in
+                guard let booking = try Self.fetchBooking(db, id: id) else { throw StoreError.notFound(id) }
+                guard let plan = BookingPlanner.note(booking, notes, at: now) else {
+                    return TransitionOutcome(booking: booking, events: [])
+                }
+                try Self.update(db, plan.booking)
+                return TransitionOutcome(booking: plan.booking, events: try Self.append(db, plan))
+            }
+        }
+    }
+
     public func expireHolds(at now: Int64) async throws(StoreError) -> [TransitionOutcome] {
         try await run {
             try await self.pool.write { db in

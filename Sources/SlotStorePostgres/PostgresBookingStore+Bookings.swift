@@ -139,6 +139,19 @@ extension PostgresBookingStore: BookingStore {
         }
     }
 
+    public func setNotes(_ id: String, to notes: String, at now: Int64) async throws(StoreError) -> TransitionOutcome {
+        try await write { connection in
+            guard let booking = try await Self.fetchBooking(connection, id: id, forUpdate: true) else {
+                throw StoreError.notFound(id)
+            }
+            guard let plan = BookingPlanner.note(booking, notes, at: now) else {
+                return TransitionOutcome(booking: booking, events: [])
+            }
+            try await Self.update(connection, plan.booking)
+            return TransitionOutcome(booking: plan.booking, events: try await Self.persist(connection, plan))
+        }
+    }
+
     public func expireHolds(at now: Int64) async throws(StoreError) -> [TransitionOutcome] {
         try await write { connection in
             let due = try await Self.fetchBookings(

@@ -30,6 +30,7 @@ struct SlotCtl: ParsableCommand {
               show ID                  one booking
               cancel ID, reschedule ID --start TIME [--staff ID|any], confirm ID, complete ID,
               no-show ID               a booking's transitions
+              note ID TEXT             set a booking's notes ("" removes them)
               events [--follow]        the event log, then live events
               watch                    the barber's live view of today
               outbox [--state S]       jobs for providers; outbox show|retry ID
@@ -47,8 +48,8 @@ struct SlotCtl: ParsableCommand {
             RulesCommand.self, HoursCommand.self, SlotsCommand.self, ExplainCommand.self, PasswdCommand.self,
             StatusCommand.self, ServicesCommand.self, StaffCommand.self,
             BookCommand.self, BookingsCommand.self, ShowCommand.self, CancelCommand.self, RescheduleCommand.self,
-            ConfirmCommand.self, CompleteCommand.self, NoShowCommand.self, EventsCommand.self, WatchCommand.self,
-            OutboxCommand.self, FeedCommand.self, CustomersCommand.self, WaitlistCommand.self,
+            ConfirmCommand.self, CompleteCommand.self, NoShowCommand.self, NoteCommand.self, EventsCommand.self,
+            WatchCommand.self, OutboxCommand.self, FeedCommand.self, CustomersCommand.self, WaitlistCommand.self,
             BackupCommand.self, ExportCommand.self, DoctorCommand.self,
         ]
     )

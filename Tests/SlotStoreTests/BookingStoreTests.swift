@@ -287,6 +287,43 @@ struct BookingStoreTests {
     }
 
     @Test(arguments: StoreKind.tested)
+    func notesChangeInAnyStateWithAnEventAndANewRevision(_ kind: StoreKind) async throws {
+        let store = try await kind.make()
+        let booking = try await Fixture.book(store, Fixture.booking())
+        let jobs = try await store.outboxJobs(state: nil, limit: 100)
+        let noted = try await store.setNotes(booking.code, to: "likes it short\nno wax", at: Fixture.now + 5)
+        #expect(noted.booking.notes == "likes it short\nno wax")
+        #expect(noted.booking.revision == booking.revision + 1, "a calendar's SEQUENCE rises")
+        #expect(noted.booking.updatedAt == Fixture.now + 5)
+        #expect(noted.booking.status == .confirmed && noted.booking.span == booking.span)
+        #expect(noted.events.map(\.type) == ["booking.noted"])
+        let event = try #require(noted.events.first)
+        #expect(event.object["booking"] as? String == booking.id)
+        #expect(event.object["status"] as? String == "confirmed")
+        #expect(event.object["notes"] == nil, "the log keeps no text the shop wrote")
+        #expect(try await store.booking(id: booking.id) == noted.booking, "persisted, not only returned")
+        #expect(try await store.outboxJobs(state: nil, limit: 100) == jobs, "a note sends nothing")
+
+        // The same notes again write nothing.
+        let cursor = try await store.latestCursor()
+        let again = try await store.setNotes(booking.id, to: "likes it short\nno wax", at: Fixture.now + 6)
+        #expect(again.events.isEmpty && again.booking == noted.booking)
+        #expect(try await store.latestCursor() == cursor)
+
+        // A cancelled booking takes a note too; an empty one removes it.
+        _ = try await store.cancel(booking.id, at: Fixture.now + 7, policy: Policies())
+        let cleared = try await store.setNotes(booking.id, to: "", at: Fixture.now + 8)
+        #expect(cleared.booking.notes == "" && cleared.booking.status == .cancelled)
+        #expect(cleared.booking.revision == noted.booking.revision + 2)
+        #expect(try await store.booking(id: booking.id)?.notes == "")
+
+        let missing = await storeError { () async throws(StoreError) in
+            _ = try await store.setNotes("bk_nope", to: "x", at: Fixture.now)
+        }
+        #expect(missing?.code == .notFound)
+    }
+
+    @Test(arguments: StoreKind.tested)
     func rescheduleRechecksAtTheNewTimeIgnoringItself(_ kind: StoreKind) async throws {
         let store = try await kind.make()
         let moving = try await Fixture.book(store, Fixture.booking())

@@ -257,6 +257,30 @@ struct NoShowCommand: OnlineCommand {
     }
 }
 
+/// `slotctl note ID TEXT`: the shop's notes on a booking, in any state (`PATCH /v1/bookings/{id}`).
+struct NoteCommand: OnlineCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "note", abstract: "Set a booking's notes (\"\" removes them).",
+        discussion: OnlineExit.help(
+            examples: #"slotctl note bk_3f9a2c "wants it shorter at the back""#, #"slotctl note K7M-Q4X """#))
+
+    @OptionGroup var connection: ConnectionOptions
+    @ParentCommand var root: SlotCtl
+    @Argument(help: "The booking id (bk_…) or its code (K7M-Q4X).") var id: String
+    @Argument(help: "The notes, in quotes; \"\" removes them (replaces what the booking had).") var text: String
+
+    func perform(_ client: SlotdClient) throws(OnlineFailure) {
+        let (booking, raw) = try client.call(
+            "PATCH", "/v1/bookings/\(SlotdClient.segment(id))",
+            body: SlotdClient.encode(BookingUpdateRequest(notes: text)), as: BookingDetails.self)
+        if connection.json { return emitJSON(raw) }
+        let names = CatalogNames.fetch(client)
+        let what = (booking.notes ?? "").isEmpty ? "has no notes now" : "noted"
+        emit("\(booking.id) \(what) — \(BookingText.summary(booking, names: names))")
+        emit(BookingText.details(booking, names: names))
+    }
+}
+
 /// `POST /v1/bookings/{id}/{action}` and the booking it returns.
 private func transition(
     _ client: SlotdClient, id: String, action: String, body: Data?, json: Bool
