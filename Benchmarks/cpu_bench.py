@@ -98,7 +98,26 @@ class PerfStat:
             command = ["perf", "stat", "-x", ",", "-e", ",".join(PERF_EVENTS), "-p", str(pid), "-o", str(self.output)]
         if enabled or record is not None:
             self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(0.2)  # perf attaches to every thread before the phase starts
+            self.wait_attached(pid, 1 if record is not None else len(PERF_EVENTS))
+
+    def wait_attached(self, pid: int, per_thread: int, timeout: float = 10.0) -> None:
+        """Returns once perf holds a counter for every event on every thread of `pid` (on a loaded machine that
+        takes a while, and a phase started earlier is counted only in part)."""
+        assert self.process is not None
+        threads = len(os.listdir(f"/proc/{pid}/task"))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            opened = 0
+            for fd in os.listdir(f"/proc/{self.process.pid}/fd"):
+                try:
+                    opened += "perf_event" in os.readlink(f"/proc/{self.process.pid}/fd/{fd}")
+                except OSError:
+                    pass
+            if opened >= threads * per_thread:
+                time.sleep(0.05)  # the counters are opened disabled and enabled together right after
+                return
+            time.sleep(0.02)
+        print(f"   (perf did not attach to all {threads} threads within {timeout:.0f} s; its counts are partial)")
 
     def stop(self) -> dict[str, float]:
         if self.process is None:
@@ -254,21 +273,28 @@ def main() -> int:
             bench.close()
         results[store] = bench.samples
 
-    columns = [("cpu", "CPU µs"), ("user", "user µs"), ("sys", "sys µs"), ("task-clock", "perf task µs"),
-               ("context-switches", "ctx sw"), ("syscalls:sys_enter_futex", "futex"),
-               ("raw_syscalls:sys_enter", "syscalls"), ("syscalls:sys_enter_fdatasync", "fdatasync"),
-               ("wall", "wall µs")]
-    print("per request, daemon process (create and cancel include their outbox notification work):")
-    print(f"{'kind':8} {'store':7} " + " ".join(f"{title:>22}" for _, title in columns))
+    # (key, title, digits, with the spread of the rounds)
+    columns = [("cpu", "CPU µs", 0, True), ("user", "user", 0, False), ("sys", "sys", 0, False),
+               ("task-clock", "perf task µs", 0, True), ("context-switches", "ctx sw", 1, False),
+               ("syscalls:sys_enter_futex", "futex", 1, False), ("raw_syscalls:sys_enter", "syscalls", 0, False),
+               ("syscalls:sys_enter_fdatasync", "fdatasync", 2, False), ("wall", "wall µs", 0, False)]
+    widths = [18 if spread else 9 for *_, spread in columns]
+    print("per request, daemon process (create and cancel include their outbox notification work);")
+    print("medians of the rounds, (min..max) where shown:")
+    print(f"{'kind':7} {'store':7}" + "".join(f" {title:>{width}}" for (_, title, *_), width in zip(columns, widths)))
     for kind in KINDS:
         for store in stores:
             samples = results[store][kind]
             cells = []
-            for key, _ in columns:
+            for key, _, digits, spread in columns:
                 values = [sample[key] for sample in samples if key in sample]
-                cells.append(median_spread(values, 1 if key in ("context-switches", "syscalls:sys_enter_futex",
-                                                                 "syscalls:sys_enter_fdatasync") else 0))
-            print(f"{kind:8} {store:7} " + " ".join(f"{cell:>22}" for cell in cells))
+                if not values:
+                    cells.append("-")
+                elif spread:
+                    cells.append(median_spread(values, digits))
+                else:
+                    cells.append(f"{statistics.median(values):.{digits}f}")
+            print(f"{kind:7} {store:7}" + "".join(f" {cell:>{width}}" for cell, width in zip(cells, widths)))
     if "sqlite" in stores and "memory" in stores:
         print("\nstore share (sqlite minus memory, median CPU µs per request; perf task-clock where measured):")
         for kind in KINDS:
