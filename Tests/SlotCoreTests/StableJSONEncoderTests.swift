@@ -180,7 +180,7 @@ struct StableJSONEncoderTests {
 
     @Test("random nested values of strings, numbers and booleans")
     func randomValues() throws {
-        var random = SplitMix64(seed: 11)
+        var random = SeededGenerator(seed: 11)
         for _ in 0..<300 {
             let value = Self.randomValue(&random, depth: 0)
             let result = try compare(value)
@@ -246,7 +246,7 @@ struct StableJSONEncoderTests {
         }
     }
 
-    static func randomValue(_ random: inout SplitMix64, depth: Int) -> Value {
+    static func randomValue(_ random: inout SeededGenerator, depth: Int) -> Value {
         switch random.next() % (depth > 3 ? 4 : 6) {
         case 0: return .text(randomText(&random))
         case 1: return .number(Int(bitPattern: UInt(random.next())) >> Int(random.next() % 64))
@@ -260,26 +260,11 @@ struct StableJSONEncoderTests {
         }
     }
 
-    static func randomText(_ random: inout SplitMix64) -> String {
+    static func randomText(_ random: inout SeededGenerator) -> String {
         let alphabet: [Unicode.Scalar] = ["a", "B", "z", "_", "/", "\\", "\"", "\n", "\u{0}", "\u{1F}", "\u{7F}", "é",
                                           "ß", "€", "😀", " ", "0", "9"]
         var text = ""
         for _ in 0..<random.next() % 8 { text.unicodeScalars.append(alphabet[Int(random.next() % 18)]) }
         return text
-    }
-}
-
-/// A small seeded generator, so a failing random case can be reproduced.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
