@@ -221,14 +221,14 @@ public struct WaitlistLifecycle: Hashable, Sendable {
     }
 
     /// What the booking holding this entry's offer went through means for the entry: confirmed accepts, cancelled
-    /// declines, expired lapses; a move keeps the offer.
+    /// declines, expired lapses; a move or a note keeps the offer.
     public mutating func follow(_ event: BookingEvent) -> Result<WaitlistBookingFollow, WaitlistTransitionError> {
         let result: Result<WaitlistEvent, WaitlistTransitionError>
         switch event {
         case .confirmed: result = accept()
         case .cancelled: result = decline()
         case .expired: result = lapse()
-        case .created, .rescheduled, .completed, .noShow: return .success(.unchanged)
+        case .created, .rescheduled, .completed, .noShow, .noted: return .success(.unchanged)
         }
         return result.map(WaitlistBookingFollow.apply)
     }
