@@ -81,6 +81,11 @@ ALLOWED: dict[tuple[str, str], tuple[int, str]] = {
         1,
         "reads a provider's secret file while the configuration is built, before the service group starts",
     ),
+    ("Sources/SlotStorePostgres/PostgresPasswordFile.swift", "file I/O"): (
+        1,
+        "a PostgreSQL password file: the daemon reads it with slotd.yaml, by main before the service group starts; "
+        "slotctl migrate (synchronous) before it connects",
+    ),
     ("Sources/SlotRuleFiles/RuleDirectory.swift", "file I/O"): (
         1,
         "rule files: slotctl (synchronous), the daemon through BlockingWork.run (RuleHolder); asserts off the pool",

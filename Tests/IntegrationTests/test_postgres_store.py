@@ -3,13 +3,17 @@ book; the database holds exactly what was acknowledged."""
 
 from __future__ import annotations
 
+import json
+import subprocess
 import tempfile
 import threading
+import uuid
 
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 from conftest import RULES, Client, assert_problem, future_day, wait_for, wall
-from postgres_cluster import OwnCluster, fresh_database, psql
+from postgres_cluster import OwnCluster, fresh_database, psql, server_url, with_database
 
 DAY = future_day(5)
 
@@ -209,3 +213,77 @@ def test_kill_9_of_one_daemon_under_load_loses_no_acknowledged_booking(daemons):
     missing = [booking for booking in acknowledged if booking not in stored]
     assert not missing, missing
     assert survivor.client.get("/v1/health").status == 200
+
+
+# MARK: - The `postgres:` block of slotd.yaml
+
+
+def password_database(url: str) -> tuple[str, str, str]:
+    """A new database owned by `slotd_password`, the cluster's one role that must log in with a password
+    (scripts/postgres-cluster); returns the socket directory, the database and a fresh password."""
+    password = "pw " + uuid.uuid4().hex  # a space too: the file's whole first line is the password
+    psql(url, "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'slotd_password') THEN "
+              "CREATE ROLE slotd_password LOGIN; END IF; END $$")
+    psql(url, f"ALTER ROLE slotd_password PASSWORD '{password}'")
+    name = "slotd_pw_" + uuid.uuid4().hex
+    psql(url, f"CREATE DATABASE {name} OWNER slotd_password")
+    return parse_qs(urlsplit(url).query)["host"][0], name, password
+
+
+def test_a_postgres_block_with_a_password_file_runs_the_daemon(daemons):
+    socket_dir, name, password = password_database(server_url())
+    daemon = daemons(start=False, config=(
+        f"postgres:\n  host: {socket_dir}\n  database: {name}\n  user: slotd_password\n"
+        "  password_file: postgres.password\n  tls: disable\n  pool: 3\n  timeout: 5s\n"))
+    secret = daemon.dir / "postgres.password"
+    secret.write_text(password + "\n")
+    secret.chmod(0o600)
+    daemon.db = None
+    daemon.start()
+    created = daemon.client.book(wall(DAY, "10:00"), name="Pat Password")
+    assert created.status == 201, created
+    url = with_database(server_url(), name)
+    assert psql(url, "SELECT id FROM bookings") == [[created.json()["id"]]]
+    status = daemon.client.get("/v1/status").json()
+    assert status["database"] == f"postgres://slotd_password@localhost/{name}?host={socket_dir}", status
+    assert password not in daemon.log()
+    daemon.stop_checked()
+    # Without the password the server refuses the role, so the file is what logged it in: a wrong one fails the start.
+    secret.write_text("wrong\n")
+    out = subprocess.run(daemon.args, capture_output=True, text=True, timeout=60, cwd=daemon.dir)
+    assert out.returncode == 1, out
+    assert "cannot open the database" in out.stderr, out.stderr
+
+
+def test_a_bad_postgres_block_is_reported_line_by_line(daemons, tmp_path):
+    loose = tmp_path / "loose.password"
+    loose.write_text("secret\n")
+    loose.chmod(0o644)
+    daemon = daemons(start=False, config=(
+        "postgres:\n"
+        "  host: /run/postgresql\n"
+        "  port: 99999\n"
+        f"  password_file: {loose}\n"
+        "  tls: require\n"
+        "  pool: 0\n"
+        "  timeout: 2h\n"
+        "  colour: blue\n"
+        "  user: slotd\n"))
+    daemon.db = None
+    out = subprocess.run(daemon.args, capture_output=True, text=True, timeout=30, cwd=daemon.dir)
+    assert out.returncode == 78, out
+    for expected in [
+        "slotd.yaml:2:3: `postgres` has no `database` — name the database slotd uses",
+        "slotd.yaml:3:9: `port` must be a whole number from 1 to 65535 (got '99999')",
+        f"slotd.yaml:4:18: the password file {loose} has mode 0644: other users may read it — chmod 600 {loose}",
+        "slotd.yaml:5:8: `tls: require` needs a server host name: a Unix socket (`host: /…`) has no TLS",
+        "slotd.yaml:6:9: `pool` must be a whole number from 1 to 1000 (got '0')",
+        "slotd.yaml:7:12: `timeout` must be whole seconds from 1s to 3600s like 10s (got '2h')",
+        "slotd.yaml:8:3: unknown key 'colour' in `postgres` — use host, port, database, user, password_file, tls,",
+    ]:
+        assert expected in out.stderr, out.stderr
+    both = daemons(start=False, config="database: /tmp/x.sqlite\npostgres:\n  host: h\n  database: d\n  user: u\n")
+    both.db = None
+    out = subprocess.run(both.args, capture_output=True, text=True, timeout=30, cwd=both.dir)
+    assert out.returncode == 78, out
+    assert "slotd.yaml:2:1: `database` and `postgres` both name the store — keep one of them" in out.stderr, out.stderr
