@@ -36,7 +36,7 @@ public final class PostgresBookingStore: Sendable {
     /// How long one store operation may take (waiting for a connection included) before it answers `unavailable`.
     let operationTimeout: Duration
 
-    private init(location: PostgresLocation, logger: Logger) {
+    init(location: PostgresLocation, logger: Logger) {
         self.location = location
         operationTimeout = .seconds(location.operationTimeoutSeconds)
         self.logger = logger
@@ -75,31 +75,34 @@ public final class PostgresBookingStore: Sendable {
     // MARK: - Migrations
 
     func migrate() async throws(StoreError) {
+        let place = location.description
+        try await write { connection in try await Self.migrate(connection, place: place, logger: self.logger) }
+    }
+
+    /// Brings the schema on `connection` to this binary's version inside the caller's transaction, under the
+    /// migration lock; refuses a newer one. `place` names the database in errors.
+    static func migrate(_ connection: PostgresConnection, place: String, logger: Logger) async throws {
         let known = PostgresSchema.schemaVersion
-        let where_ = location.description
-        try await write { connection in
+        try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.migrationLockKey))", logger: logger)
+        try await connection.query(PostgresQuery(unsafeSQL: PostgresSchema.versionTable), logger: logger)
+        let rows = try await connection.query(
+            "SELECT coalesce(max(version), 0)::int8 FROM slotd_schema", logger: logger
+        ).collect()
+        let version = try rows.first.map { try $0.decode(Int64.self) } ?? 0
+        if version > known {
+            throw StoreError(
+                .schemaTooNew,
+                "the database at \(place) has schema version \(version), newer than this slotd knows (\(known));"
+                    + " run the slotd that wrote it, or restore a backup made for this version")
+        }
+        for (index, migration) in PostgresSchema.migrations.enumerated() where index + 1 > version {
+            for statement in PostgresSchema.statements(migration.sql) {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            }
+            try await PostgresSchema.migrationSteps[migration.identifier]?(connection)
             try await connection.query(
-                "SELECT pg_advisory_xact_lock(\(PostgresSchema.migrationLockKey))", logger: self.logger)
-            try await connection.query(PostgresQuery(unsafeSQL: PostgresSchema.versionTable), logger: self.logger)
-            let rows = try await connection.query(
-                "SELECT coalesce(max(version), 0)::int8 FROM slotd_schema", logger: self.logger
-            ).collect()
-            let version = try rows.first.map { try $0.decode(Int64.self) } ?? 0
-            if version > known {
-                throw StoreError(
-                    .schemaTooNew,
-                    "the database at \(where_) has schema version \(version), newer than this slotd knows (\(known));"
-                        + " run the slotd that wrote it, or restore a backup made for this version")
-            }
-            for (index, migration) in PostgresSchema.migrations.enumerated() where index + 1 > version {
-                for statement in PostgresSchema.statements(migration.sql) {
-                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: self.logger)
-                }
-                try await PostgresSchema.migrationSteps[migration.identifier]?(connection)
-                try await connection.query(
-                    "INSERT INTO slotd_schema (version, identifier) VALUES (\(index + 1), \(migration.identifier))",
-                    logger: self.logger)
-            }
+                "INSERT INTO slotd_schema (version, identifier) VALUES (\(index + 1), \(migration.identifier))",
+                logger: logger)
         }
     }
 

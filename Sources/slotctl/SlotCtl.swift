@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// `slotctl`: the command-line client of slotd and its offline rule tools.
 @main
-struct SlotCtl: ParsableCommand {
+struct SlotCtl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "slotctl",
         abstract: "Control slotd and work with its rule files.",
@@ -14,6 +14,8 @@ struct SlotCtl: ParsableCommand {
                                        (what-ifs with --bookings FILE, --now)
               explain --rules DIR …    why a start is or is not bookable
               passwd                   hash an admin page password (web.users)
+              migrate --from sqlite FILE --to postgres URL
+                                       move a shop's store to PostgreSQL (counts checked)
 
             Online (a running slotd, over its Unix socket: --socket PATH, else
             $SLOTD_SOCKET, else ./state/slotd.sock; tables, or --json for scripts):
@@ -49,7 +51,7 @@ struct SlotCtl: ParsableCommand {
             BookCommand.self, BookingsCommand.self, ShowCommand.self, CancelCommand.self, RescheduleCommand.self,
             ConfirmCommand.self, CompleteCommand.self, NoShowCommand.self, EventsCommand.self, WatchCommand.self,
             OutboxCommand.self, FeedCommand.self, CustomersCommand.self,
-            BackupCommand.self, ExportCommand.self, DoctorCommand.self,
+            BackupCommand.self, ExportCommand.self, DoctorCommand.self, MigrateCommand.self,
         ]
     )
 
