@@ -5,6 +5,7 @@ import SlotCore
 import SlotEngine
 import SlotRules
 import SlotStore
+import Synchronization
 
 /// The store protocols on PostgreSQL, for several slotd processes sharing one database (issue 16).
 ///
@@ -160,22 +161,37 @@ public final class PostgresBookingStore: Sendable {
 
     /// Runs `operation`, or gives up after `operationTimeout` with `unavailable` (a 503 for the client): while
     /// PostgreSQL is down the connection pool keeps trying to connect and a request would otherwise wait forever.
+    ///
+    /// The deadline holds even when `operation` does not end on cancellation. A query written to a connection just
+    /// as the server shut down can wait for an answer that never comes (seen when PostgreSQL stopped under a
+    /// daemon: an outbox job's read hung past every timeout, and with it the worker's graceful shutdown, so SIGTERM
+    /// left the daemon running). A task group would wait for such a child before returning, so the operation runs
+    /// in a task of its own: on the deadline it is cancelled and left to end when its connection closes, at the
+    /// latest when the store shuts down and closes every connection.
     func withDeadline<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
         let timeout = operationTimeout
         let place = location.description
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await operation() }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let value = first else {
-                throw StoreError(
-                    .unavailable,
-                    "the database \(place) did not answer within \(timeout) — it may be down or overloaded; try again")
-            }
-            return value
+        let race = DeadlineRace<T>()
+        let work = Task {
+            do { race.settle(.success(try await operation())) } catch { race.settle(.failure(error)) }
+        }
+        let timer = Task {
+            do { try await Task.sleep(for: timeout) } catch { return }  // cancelled: the operation answered first
+            race.settle(
+                .failure(
+                    StoreError(
+                        .unavailable,
+                        "the database \(place) did not answer within \(timeout) — it may be down or overloaded; "
+                            + "try again")))
+        }
+        defer {
+            work.cancel()
+            timer.cancel()
+        }
+        return try await withTaskCancellationHandler {
+            try await race.value()
+        } onCancel: {
+            race.settle(.failure(CancellationError()))
         }
     }
 
@@ -250,6 +266,51 @@ extension PostgresSchema {
     static func statements(_ sql: String) -> [String] {
         sql.components(separatedBy: ";\n").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
             .map { $0.hasSuffix(";") ? String($0.dropLast()) : $0 }.filter { !$0.isEmpty }
+    }
+}
+
+/// The first of several outcomes (an operation's result, its deadline, the caller's cancellation), handed to the one
+/// caller waiting for it; later ones are dropped.
+final class DeadlineRace<T: Sendable>: Sendable {
+    private enum State {
+        case pending(CheckedContinuation<T, any Error>?)
+        case settled(Result<T, any Error>)
+        case taken
+    }
+
+    private let state = Mutex<State>(.pending(nil))
+
+    /// Settles the race unless it is settled already.
+    func settle(_ outcome: Result<T, any Error>) {
+        let waiter: CheckedContinuation<T, any Error>? = state.withLock { state in
+            guard case .pending(let waiter) = state else { return nil }
+            if let waiter {
+                state = .taken
+                return waiter
+            }
+            state = .settled(outcome)
+            return nil
+        }
+        waiter?.resume(with: outcome)
+    }
+
+    /// The first outcome, once there is one; called once.
+    func value() async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let ready: Result<T, any Error>? = state.withLock { state in
+                switch state {
+                case .settled(let outcome):
+                    state = .taken
+                    return outcome
+                case .pending:
+                    state = .pending(continuation)
+                    return nil
+                case .taken:
+                    return .failure(CancellationError())
+                }
+            }
+            if let ready { continuation.resume(with: ready) }
+        }
     }
 }
 
