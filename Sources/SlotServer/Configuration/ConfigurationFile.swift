@@ -280,8 +280,17 @@ public enum ConfigurationFile {
         return entry.pointee.gr_gid
     }
 
-    private static func error(_ node: Node, _ file: String, _ message: String) -> ConfigurationError {
+    /// A problem at `node`'s place in `file`.
+    static func error(_ node: Node, _ file: String, _ message: String) -> ConfigurationError {
         ConfigurationError(file: file, line: node.mark?.line, column: node.mark?.column, message: message)
+    }
+
+    /// `node`'s text, or the problem that `key` needs a non-empty one.
+    static func text(_ node: Node, key: String, file: String) throws(ConfigurationError) -> String {
+        guard let string = node.scalar?.string, !string.isEmpty else {
+            throw error(node, file, "`\(key)` must be a non-empty text")
+        }
+        return string
     }
 
     private static func located(_ error: YamlError, file: String) -> ConfigurationError {

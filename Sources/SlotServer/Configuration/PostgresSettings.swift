@@ -20,17 +20,12 @@ import Yams
 enum PostgresSettings {
     /// Reads the block (and the password file it names) into a location; every mistake is reported with its place.
     static func parse(_ node: Node, file: String, directory: String) throws(ConfigurationError) -> PostgresLocation {
-        func fail(_ node: Node, _ message: String) -> ConfigurationError {
-            ConfigurationError(file: file, line: node.mark?.line, column: node.mark?.column, message: message)
+        func fail(_ node: Node, _ message: String) -> ConfigurationError { ConfigurationFile.error(node, file, message) }
+        func text(_ value: Node, _ key: String) throws(ConfigurationError) -> String {
+            try ConfigurationFile.text(value, key: key, file: file)
         }
         guard let mapping = node.mapping else {
             throw fail(node, "`postgres` must be a mapping with at least `host`, `database` and `user`")
-        }
-        func text(_ value: Node, _ key: String) throws(ConfigurationError) -> String {
-            guard let string = value.scalar?.string, !string.isEmpty else {
-                throw fail(value, "`\(key)` must be a non-empty text")
-            }
-            return string
         }
         func number(_ value: Node, _ key: String, _ range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
             guard let string = value.scalar?.string, let number = Int(string), range.contains(number) else {
