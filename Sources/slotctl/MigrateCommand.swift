@@ -5,7 +5,7 @@ import SlotStorePostgres
 
 /// `slotctl migrate --from sqlite FILE --to postgres URL`: moves a shop's store from SQLite to PostgreSQL (issue 16).
 /// The copying is the stores' own (`SQLiteStoreDump`, `PostgresImport`); this command only parses and prints.
-struct MigrateCommand: AsyncParsableCommand {
+struct MigrateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
         abstract: "Move a shop's SQLite store into an empty PostgreSQL database.",
@@ -65,7 +65,7 @@ struct MigrateCommand: AsyncParsableCommand {
         }
     }
 
-    func run() async throws {
+    func run() throws {
         var location: PostgresLocation
         do {
             location = try PostgresLocation(url: to[1])
@@ -80,10 +80,13 @@ struct MigrateCommand: AsyncParsableCommand {
             }
         }
         let report: PostgresImport.Report
-        do throws(StoreError) {
-            let dump = try await SQLiteStoreDump.read(path: from[1])
-            report = try await PostgresImport.copy(dump, to: location, replace: replace)
-        } catch {
+        let (path, target, replace) = (from[1], location, replace)
+        switch Self.runToEnd({ () async throws(StoreError) -> PostgresImport.Report in
+            let dump = try await SQLiteStoreDump.read(path: path)
+            return try await PostgresImport.copy(dump, to: target, replace: replace)
+        }) {
+        case .success(let moved): report = moved
+        case .failure(let error):
             FileHandle.standardError.write(Data("slotctl migrate: \(error.message)\n".utf8))
             throw ExitCode(1)
         }
@@ -101,5 +104,29 @@ struct MigrateCommand: AsyncParsableCommand {
         emit(
             "moved \(rows) rows from \(from[1]) to \(location) in one transaction; every count matches. "
                 + "The next event's cursor is \(report.lastEventCursor + 1).")
+    }
+
+    /// Runs the stores' async move to its end from slotctl's synchronous main thread, which waits for it: slotctl's
+    /// other commands block that thread by design (the blocking checks forbid them on Swift's pool), and it is no
+    /// thread of the pool, so the move's tasks run beside it.
+    static func runToEnd(
+        _ work: @escaping @Sendable () async throws(StoreError) -> PostgresImport.Report
+    ) -> Result<PostgresImport.Report, StoreError> {
+        final class Outcome: @unchecked Sendable {
+            // Written by the task before `done.signal()`, read after `done.wait()`: the semaphore orders them.
+            var result: Result<PostgresImport.Report, StoreError>?
+        }
+        let outcome = Outcome()
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            do throws(StoreError) {
+                outcome.result = .success(try await work())
+            } catch {
+                outcome.result = .failure(error)
+            }
+            done.signal()
+        }
+        done.wait()
+        return outcome.result ?? .failure(StoreError(.database, "the move ended without an outcome"))
     }
 }

@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// `slotctl`: the command-line client of slotd and its offline rule tools.
 @main
-struct SlotCtl: AsyncParsableCommand {
+struct SlotCtl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "slotctl",
         abstract: "Control slotd and work with its rule files.",
