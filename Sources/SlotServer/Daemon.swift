@@ -120,7 +120,7 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
     }
     let store: any SlotStorage
     do {
-        store = try await DatabaseSetting.open(configuration.databasePath, logger: logger)
+        store = try await DatabaseSetting.open(configuration, logger: logger)
     } catch {
         throw StartupError("cannot open the database: \(error.message)")
     }

@@ -251,7 +251,7 @@ package enum WaitlistPlanner {
     package static func mayConcernOffer(_ booking: BookingPlan) -> Bool {
         switch booking.event {
         case .confirmed, .cancelled, .expired: return true
-        case .created, .rescheduled, .completed, .noShow, nil: return false
+        case .created, .rescheduled, .completed, .noShow, .noted, nil: return false
         }
     }
 

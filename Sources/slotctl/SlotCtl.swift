@@ -14,6 +14,8 @@ struct SlotCtl: ParsableCommand {
                                        (what-ifs with --bookings FILE, --now)
               explain --rules DIR …    why a start is or is not bookable
               passwd                   hash an admin page password (web.users)
+              migrate --from sqlite FILE --to postgres URL
+                                       move a shop's store to PostgreSQL (counts checked)
 
             Online (a running slotd, over its Unix socket: --socket PATH, else
             $SLOTD_SOCKET, else ./state/slotd.sock; tables, or --json for scripts):
@@ -34,6 +36,8 @@ struct SlotCtl: ParsableCommand {
               events [--follow]        the event log, then live events
               watch                    the barber's live view of today
               outbox [--state S]       jobs for providers; outbox show|retry ID
+              customers [--search Q]   find customers; customers show|note|merge|resolve|erase ID
+              waitlist                 who waits for what; waitlist add|remove|accept|decline
               feed create|list|revoke  calendar feed addresses for phones (admin)
               bookings --conflicts     bookings the rules in force no longer allow
               backup FILE              consistent copy of the database (admin)
@@ -50,7 +54,7 @@ struct SlotCtl: ParsableCommand {
             BookCommand.self, BookingsCommand.self, ShowCommand.self, CancelCommand.self, RescheduleCommand.self,
             ConfirmCommand.self, CompleteCommand.self, NoShowCommand.self, NoteCommand.self, EventsCommand.self,
             WatchCommand.self, OutboxCommand.self, FeedCommand.self, CustomersCommand.self, WaitlistCommand.self,
-            BackupCommand.self, ExportCommand.self, DoctorCommand.self,
+            BackupCommand.self, ExportCommand.self, DoctorCommand.self, MigrateCommand.self,
         ]
     )
 

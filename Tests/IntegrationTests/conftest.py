@@ -230,7 +230,9 @@ class Daemon:
         args = [self.slotd]
         if self.config is not None:
             args += ["--config", str(self.config)]
-        return args + ["--rules", str(self.rules), "--db", str(self.db), "--socket", self.socket] + self.extra_args
+        # db None: the configuration file names the store (a `postgres:` block).
+        database = [] if self.db is None else ["--db", str(self.db)]
+        return args + ["--rules", str(self.rules)] + database + ["--socket", self.socket] + self.extra_args
 
     def spawn(self) -> "Daemon":
         """Starts the process without waiting for it to serve (a crash test may kill it while it starts)."""
