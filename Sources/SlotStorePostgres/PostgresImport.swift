@@ -12,7 +12,7 @@ public enum PostgresImport {
     /// SQLite table this list does not name stops the move (a newer SQLite schema needs a newer slotd here too).
     public static let tables = [
         "customers", "bookings", "events", "outbox", "idempotency_keys", "payments", "webhook_events",
-        "calendar_feeds", "cards", "customer_conflicts",
+        "calendar_feeds", "cards", "customer_conflicts", "waitlist",
     ]
 
     /// One table's rows in the SQLite file and in PostgreSQL after the copy (equal, or the move rolls back).
@@ -73,7 +73,7 @@ public enum PostgresImport {
             try await PostgresBookingStore.single(connection, "SELECT coalesce(max(cursor), 0)::int8 FROM events") ?? 0
         let lastCursor = max(dump.sequences["events"] ?? 0, copiedCursor)
         try await connection.query("UPDATE event_log_head SET last_cursor = \(lastCursor)", logger: logger)
-        for (table, column) in [("outbox", "id"), ("customer_conflicts", "id")] {
+        for (table, column) in [("outbox", "id"), ("customer_conflicts", "id"), ("waitlist", "position")] {
             let copied: Int64 = try await PostgresBookingStore.single(
                 connection, PostgresQuery(unsafeSQL: "SELECT coalesce(max(\(column)), 0)::int8 FROM \(table)")) ?? 0
             let last = max(copied, dump.sequences[table] ?? 0)

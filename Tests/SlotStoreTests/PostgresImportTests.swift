@@ -45,6 +45,7 @@ struct PostgresImportTests {
         let again = Fixture.booking(at: 0, email: "again@example.com")
         _ = try await sqlite.createBooking(
             again, at: Fixture.now, idempotency: nil, check: Fixture.noOverlap(again.times))
+        let waiting = try await sqlite.joinWaitlist(WaitlistStoreTests.entry("Anna"), at: Fixture.now)
         let bookings = try await sqlite.bookings(matching: BookingQuery())
         let events = try await sqlite.events(after: 0, typePrefix: nil, limit: 100)
         let jobs = try await sqlite.outboxJobs(state: nil, limit: 100)
@@ -64,6 +65,10 @@ struct PostgresImportTests {
         #expect(try await postgres.events(after: 0, typePrefix: nil, limit: 100) == events)
         #expect(try await postgres.outboxJobs(state: nil, limit: 100).map(\.id) == jobs.map(\.id))
         #expect(try await postgres.idempotencyRecord(key: "k1") == key)
+        #expect(try await postgres.waitlistEntry(id: waiting.entry.id) == waiting.entry)
+        // A later join takes its place after the moved entries (the position sequence continues).
+        let later = try await postgres.joinWaitlist(WaitlistStoreTests.entry("Ben"), at: Fixture.now + 1)
+        #expect(later.entry.position > waiting.entry.position)
         // The next event follows the moved ones, and the database still forbids an overlap of an active booking.
         let next = Fixture.booking(staff: "ben", at: 0, email: "next@example.com")
         let made = try await postgres.createBooking(
