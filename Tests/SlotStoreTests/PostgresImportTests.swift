@@ -66,14 +66,14 @@ struct PostgresImportTests {
         #expect(try await postgres.outboxJobs(state: nil, limit: 100).map(\.id) == jobs.map(\.id))
         #expect(try await postgres.idempotencyRecord(key: "k1") == key)
         #expect(try await postgres.waitlistEntry(id: waiting.entry.id) == waiting.entry)
-        // A later join takes its place after the moved entries (the position sequence continues).
-        let later = try await postgres.joinWaitlist(WaitlistStoreTests.entry("Ben"), at: Fixture.now + 1)
-        #expect(later.entry.position > waiting.entry.position)
         // The next event follows the moved ones, and the database still forbids an overlap of an active booking.
         let next = Fixture.booking(staff: "ben", at: 0, email: "next@example.com")
         let made = try await postgres.createBooking(
             next, at: Fixture.now, idempotency: nil, check: { _ -> String? in nil })
         #expect(made.events.first?.cursor == (events.last?.cursor ?? 0) + 1)
+        // A later join takes its place after the moved entries (the position sequence continues).
+        let later = try await postgres.joinWaitlist(WaitlistStoreTests.entry("Ben"), at: Fixture.now + 1)
+        #expect(later.entry.position > waiting.entry.position)
         let overlap = await storeError { () throws(StoreError) in
             _ = try await postgres.createBooking(
                 Fixture.booking(at: 10, email: "x@example.com"), at: Fixture.now, idempotency: nil,
