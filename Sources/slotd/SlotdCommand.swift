@@ -9,18 +9,21 @@ struct SlotdCommand: AsyncParsableCommand {
         commandName: "slotd",
         abstract: "The slotd scheduling daemon: availability and bookings over HTTP/JSON on a Unix socket.",
         discussion: """
-            With no options it runs for development: rules from ./Rules, database and socket in ./state/
-            (state/slotd.sqlite, state/slotd.sock), and only the user running it may use the API (role admin).
-            A configuration file (see Examples/slotd.yaml) sets the socket's path, mode and group, the database,
+            With no options it runs for development: rules from ./Rules, database and
+            socket in ./state/ (state/slotd.sqlite, state/slotd.sock), and only the
+            user running it may use the API (role admin). A configuration file (see
+            Examples/slotd.yaml) sets the socket's path, mode and group, the database,
             the rules directory and the roles; options given here override it.
 
-            --db :memory: (or database: ":memory:" in the file) keeps everything in memory,
-            for tests and demos: nothing survives a restart, and backups are unavailable.
-            --db postgres://… (or database: postgres://…, or a postgres: block with a password_file)
-            puts the store on PostgreSQL; slotctl migrate moves a SQLite store there.
+            --db :memory: (or database: ":memory:" in the file) keeps everything in
+            memory, for tests and demos: nothing survives a restart, and backups are
+            unavailable. --db postgres://… (or database: postgres://…, or a postgres:
+            block with a password_file) puts the store on PostgreSQL; slotctl migrate
+            moves a SQLite store there.
 
             Try:  curl --unix-socket state/slotd.sock http://localhost/v1/health
-            SIGHUP reloads the rules; SIGTERM or SIGINT stops after finishing in-flight requests.
+            SIGHUP reloads the rules; SIGTERM or SIGINT stops after finishing
+            in-flight requests.
             """,
         version: SlotdVersion.current
     )
