@@ -354,6 +354,22 @@ def test_the_readme_screenshots_show_a_real_day_from_its_opening_with_the_names_
             moved = browser.driver.execute_script(
                 "return document.querySelector('.day .head:nth-child(2)').getBoundingClientRect().top")
             assert abs(moved - head[0]) < 1, f"{label}: the names scrolled away ({head[0]} → {moved})"
+            # Every customer's name is whole inside its block, the 20-minute ones too, and no chair band's label
+            # spills out of its band onto the next.
+            clipped = browser.driver.execute_script("""
+                const out = [];
+                for (const b of document.querySelectorAll('.block')) {
+                  const who = b.querySelector('.who').getBoundingClientRect(), box = b.getBoundingClientRect();
+                  if (who.bottom > box.bottom + 0.5 || who.right > box.right + 0.5) out.push(b.textContent);
+                }
+                for (const label of document.querySelectorAll('.level span')) {
+                  const band = label.parentElement.getBoundingClientRect();
+                  if (label.getBoundingClientRect().height > band.height + 0.5) {
+                    out.push(label.parentElement.getAttribute('aria-label'));
+                  }
+                }
+                return out;""")
+            assert not clipped, f"{label}: cut off: {clipped}"
             browser.driver.execute_script("document.querySelector('.day').scrollTop = 0")
             shot = browser.shots / f"readme-day-{label}.png"
             browser.driver.save_screenshot(str(shot))

@@ -247,7 +247,8 @@ function occupancyColumn(resource, place) {
       class: full ? "level full" : "level", role: "img",
       "aria-label": `${clock(level.start)}–${clock(level.end)}: ${level.units} of ${resource.capacity} in use`,
       dataset: { start: level.start, end: level.end, units: level.units },
-    }, element("span", { "aria-hidden": "true" }, `${level.units}/${resource.capacity}`));
+    }, level.end - level.start >= 15 ? element("span", { "aria-hidden": "true" }, `${level.units}/${resource.capacity}`)
+      : null);
     band.style.setProperty("--share", Math.min(1, level.units / resource.capacity));
     place(band, level.start, level.end);
     cell.append(band);
@@ -278,13 +279,19 @@ function blockButton(block, place) {
   const payment = b.payment ? `deposit ${b.payment.status.replaceAll("_", " ")}` : (b.deposit ? "deposit due" : null);
   // Each fact is its own piece that wraps whole, with space between and no separator characters: a block cut off
   // by its height never ends in a dangling "·".
+  // Who comes before what they come for: a short block has room for two lines, and the barber needs the name. A
+  // block under 25 minutes shows only its start (its end is where it ends), so the name fits beside it.
+  const when = `${localTime(b.start)}–${localTime(b.end)}`;
+  const short = block.end - block.start < 25;
   const facts = [
-    [`${localTime(b.start)}–${localTime(b.end)}`, "when"], [b.services.map(serviceName).join(" + "), "what"],
-    [b.customer.name, "who"], [b.customer.phone, "phone"], [b.status.replace("_", "-"), "status"],
+    [when, "when"], [b.customer.name, "who"], [b.services.map(serviceName).join(" + "), "what"],
+    [b.customer.phone, "phone"], [b.status.replace("_", "-"), "status"],
     [payment, "payment"], [b.notes ? `“${b.notes}”` : null, "notes"],
   ].filter(([text]) => text);
   const text = element("span", { class: "text" });
-  for (const [fact, kind] of facts) text.append(element("span", { class: `fact ${kind}` }, fact), " ");
+  for (const [fact, kind] of facts) {
+    text.append(element("span", { class: `fact ${kind}` }, short && kind === "when" ? localTime(b.start) : fact), " ");
+  }
   button.append(text);
   const spoken = facts.map(([fact]) => fact);
   if (conflict) {
