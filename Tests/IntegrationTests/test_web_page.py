@@ -9,13 +9,17 @@ Run alone: `python3 -m pytest -q Tests/IntegrationTests/test_web_page.py` (after
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
-from conftest import future_day, local_iso, wall
+from conftest import future_day, local_iso, wait_for, wall
+from test_outbox import SECRET as HOOK_SECRET, Receiver
 from test_payments import LocalStripe
 from web_browser import WEBHOOK_SECRET, Browser, Site, WebListenerMissing
 
@@ -24,6 +28,7 @@ DEPOSIT_DAY = future_day(4)
 MANAGE_DAY = future_day(5)
 LIVE_DAY = future_day(6)
 CARD_DAY = future_day(7)
+WAITLIST_DAY = future_day(8)
 
 
 # MARK: - Fixtures
@@ -57,6 +62,31 @@ def card_site(slotd_binary, stripe):
     stripe.call("POST", "/_config/webhooks/slotd-web-card",
                 {"url": f"{shop.url}/public/v1/payments/stripe/webhook", "secret": WEBHOOK_SECRET})
     yield shop
+    problems = shop.stop()
+    assert not problems, "\n".join(problems)
+
+
+@pytest.fixture(scope="module")
+def waitlist_site(slotd_binary, stripe, tmp_path_factory):
+    """A shop whose waitlist offers go out as webhooks to a receiver here, with the customer's link in them."""
+    receiver = Receiver().start()
+    secret_file = tmp_path_factory.mktemp("hook") / "hook.whsec"
+    secret_file.write_text(HOOK_SECRET + "\n")
+    shop = Site(slotd_binary, stripe.base, providers=f"""\
+  hook:
+    type: webhook
+    url: {receiver.url}
+    secret_file: {secret_file}
+""", extra_config="""
+notifications:
+  language: en
+  routes:
+    - on: [waitlist.offered]
+      to: [hook]
+""")
+    shop.receiver = receiver
+    yield shop
+    receiver.stop()
     problems = shop.stop()
     assert not problems, "\n".join(problems)
 
@@ -314,3 +344,85 @@ def test_with_card_on_file_the_card_element_saves_the_card_and_the_webhook_confi
     assert "payment" not in booking and "deposit" not in booking
     intent = stripe.call("GET", f"/v1/setup_intents/{booking['card']['reference']}")
     assert intent["status"] == "succeeded" and intent["customer"] and intent["payment_method"]
+
+
+# MARK: - Waiting list
+
+
+def offer_link(site: Site, name: str) -> str:
+    """The link in the `waitlist.offered` message to `name`: the customer's own page for the held start."""
+    def delivered():
+        for delivery in site.receiver.deliveries:
+            text = json.dumps(delivery["body"])
+            if delivery["body"].get("type") == "waitlist.offered" and email(name) in text:
+                return re.search(r'http://127\.0\.0\.1:\d+/b/[^"\\\s]+', text).group(0)
+        return None
+    return wait_for(delivered, timeout=30, what=f"the offer's message to {name}")
+
+
+def email(name: str) -> str:
+    return f"{name.split()[0].lower()}@example.com"
+
+
+def free_a_start_for(site: Site, start: str, names: list[str]) -> None:
+    """Books `start` with Anna, puts `names` in line for it, and cancels the booking: the first is offered it."""
+    taken = site.client.book(wall(WAITLIST_DAY, start), staff="anna", name="Zoe")
+    assert taken.status == 201, taken
+    end = f"{start[:3]}{int(start[3:]) + 15:02d}"
+    for name in names:
+        joined = site.client.post("/v1/waitlist", json={
+            "service": "haircut", "staff": "anna", "from": WAITLIST_DAY, "after": start, "before": end,
+            "customer": {"name": name, "email": email(name)}})
+        assert joined.status == 201, joined
+    assert site.client.post(f"/v1/bookings/{taken.json()['id']}/cancel", json={}).status == 200
+
+
+def test_a_waitlist_offer_is_accepted_on_the_customers_own_page(waitlist_site, browser):
+    site = waitlist_site
+    free_a_start_for(site, "10:00", ["Mary Jackson"])
+    link = offer_link(site, "Mary Jackson")
+    browser.open(link)
+    browser.until(status_is("held"), "the offer on the page")
+    browser.visible("#offer-panel")
+    browser.visible("#offer-accept")
+    browser.shoot("13-offer")
+    browser.assert_accessible("13-offer")
+    # An offer is answered, not moved or cancelled like a booking.
+    assert not browser.driver.find_elements(By.ID, "move") and not browser.driver.find_elements(By.ID, "cancel")
+    browser.click("#offer-accept")
+    browser.until(status_is("confirmed"), "the accepted offer")
+    assert not browser.driver.find_elements(By.ID, "offer-panel")
+    browser.shoot("14-offer-accepted")
+    [booked] = bookings_of(site, WAITLIST_DAY, "Mary Jackson")
+    assert booked["status"] == "confirmed" and booked["start"] == local_iso(WAITLIST_DAY, "10:00")
+    [entry] = site.client.get("/v1/waitlist?status=booked").json()["entries"]
+    assert entry["customer"]["name"] == "Mary Jackson"
+    # Answered once: a second answer is refused, and the page's link now shows a plain booking.
+    path = site.path(link).replace("/b/", "/public/v1/bookings/")
+    again = site.web.post(path + "/decline", json={})
+    assert again.status == 409 and again.json()["code"] == "invalid_transition", again
+    assert "offer" not in site.web.get(path).json()
+
+
+def test_declining_an_offer_by_its_link_passes_the_start_to_the_next_in_line(waitlist_site):
+    site = waitlist_site
+    free_a_start_for(site, "11:00", ["Dorothy Vaughan", "Christine Darden"])
+    first = site.path(offer_link(site, "Dorothy Vaughan")).replace("/b/", "/public/v1/bookings/")
+    shown = site.web.get(first)
+    assert shown.status == 200 and shown.json()["offer"]["expires_at"] == shown.json()["booking"]["hold_expires_at"]
+    declined = site.web.post(first + "/decline", json={})
+    assert declined.status == 200, declined
+    assert declined.json()["booking"]["status"] == "cancelled" and "offer" not in declined.json()
+    second = site.path(offer_link(site, "Christine Darden")).replace("/b/", "/public/v1/bookings/")
+    assert site.web.post(second + "/accept", json={}).status == 200
+    [booked] = [b for b in bookings_of(site, WAITLIST_DAY, "Christine Darden") if b["status"] == "confirmed"]
+    assert booked["start"] == local_iso(WAITLIST_DAY, "11:00")
+    # A booking that is no offer has nothing to accept.
+    plain = site.web.post("/public/v1/bookings", json={
+        "service": "haircut", "staff": "anna", "start": wall(WAITLIST_DAY, "15:00"),
+        "customer": {"name": "Annie Easley", "email": "annie@example.com"}, "consent": True,
+    }, headers={"Idempotency-Key": "web-test-waitlist-plain"})
+    assert plain.status == 201, plain
+    refused = site.web.post(site.path(plain.json()["manage_url"]).replace("/b/", "/public/v1/bookings/") + "/accept",
+                            json={})
+    assert refused.status == 409 and "not a waitlist offer" in refused.json()["detail"], refused

@@ -190,7 +190,10 @@ def web_section(listen_port: int, public_url: str, stripe_js_url: str) -> str:
 class Site:
     """The shop as a customer reaches it: nginx at `url` → slotd's web listener; deposits at localstripe."""
 
-    def __init__(self, slotd: str, stripe_base: str, card_on_file: bool = False):
+    def __init__(self, slotd: str, stripe_base: str, card_on_file: bool = False, providers: str = "",
+                 extra_config: str = ""):
+        """`providers` are more entries of the configuration's `providers:` (beside stripe), `extra_config` more
+        top-level sections."""
         self.factory = DaemonFactory(slotd)
         self.web_port = free_port()
         self.nginx_dir = Path(tempfile.mkdtemp(prefix="slotd-nginx-", dir="/tmp"))
@@ -200,8 +203,9 @@ class Site:
         self.url = f"http://127.0.0.1:{nginx_port}"
         self.daemon = start_with_stripe(self.factory, api_base=stripe_base, webhook_secret=WEBHOOK_SECRET,
                                         start=False)
-        with open(self.daemon.config, "a") as config:
-            config.write(web_section(self.web_port, self.url, f"{stripe_base}/js.stripe.com/v3/"))
+        config = self.daemon.config
+        config.write_text(config.read_text().replace("providers:\n", "providers:\n" + providers, 1)
+                          + web_section(self.web_port, self.url, f"{stripe_base}/js.stripe.com/v3/") + extra_config)
         if card_on_file:
             # No-show protection: a booking without a deposit saves the customer's card (policies.card_on_file).
             shop = self.daemon.rules / "shop.yaml"

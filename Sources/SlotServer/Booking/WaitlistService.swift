@@ -183,6 +183,25 @@ struct WaitlistService: Sendable {
         try await answer(id, verb: "decline", input: .cancel, reason: "declined the waitlist offer")
     }
 
+    /// The open offer `booking` holds (a held booking made for someone in line), or nil.
+    func openOffer(booking id: String) async throws -> WaitlistOffer? {
+        try await offeredEntry(booking: id)?.offer
+    }
+
+    /// The customer's answer from the booking's own link: accepts or declines the offer `booking` holds.
+    func answerOffer(booking id: String, accept: Bool) async throws {
+        guard let entry = try await offeredEntry(booking: id) else {
+            throw APIError(
+                .invalidTransition,
+                "this booking is not a waitlist offer waiting for an answer (it was answered, or it lapsed)")
+        }
+        _ = accept ? try await self.accept(id: entry.id) : try await decline(id: entry.id)
+    }
+
+    private func offeredEntry(booking id: String) async throws -> StoredWaitlistEntry? {
+        try await store.waitlistEntries(WaitlistQuery(states: [.offered])).first { $0.offer?.booking == id }
+    }
+
     private func answer(_ id: String, verb: String, input: BookingInput, reason: String) async throws
         -> WaitlistEntryInfo
     {

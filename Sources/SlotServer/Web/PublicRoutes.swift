@@ -154,6 +154,15 @@ struct PublicRoutes: Sendable {
             let moved = try await storedBooking(token)
             return try json(try await answer(moved, token: links.token(for: moved), cancellation: true))
         }
+        // A waitlist offer's answers from the customer's own link (the offer's message carries it).
+        router.post("/public/v1/bookings/:token/accept") { request, context in
+            try limit(lookupLimiter, request, context)
+            return try await answerOffer(token: context.parameters.get("token") ?? "", accept: true)
+        }
+        router.post("/public/v1/bookings/:token/decline") { request, context in
+            try limit(lookupLimiter, request, context)
+            return try await answerOffer(token: context.parameters.get("token") ?? "", accept: false)
+        }
         router.get("/public/v1/bookings/:token/events") { request, context in
             try limit(lookupLimiter, request, context)
             let token = context.parameters.get("token") ?? ""
@@ -377,6 +386,11 @@ struct PublicRoutes: Sendable {
         var answer = PublicBookingAnswer(
             booking: try PublicBookingAnswer.customerView(details), token: token,
             manageURL: links.manageURL(token), icsURL: links.icsURL(token))
+        if cancellation, booking.status == .held, let waitlist = WaitlistService(service: service),
+            let offer = try await waitlist.openOffer(booking: booking.id)
+        {
+            answer.offer = .init(expiresAt: WireMapping(zone: loaded.ruleSet.shop.timeZone).time(offer.expiresAt))
+        }
         if cancellation {
             let possible = booking.status.isActive
             let (fee, late) = service.cancellationQuote(booking, policy: loaded.ruleSet.policies)
@@ -385,6 +399,16 @@ struct PublicRoutes: Sendable {
             answer.cancellation = .init(feeCents: fee, refundCents: refund, insideWindow: late, possible: possible)
         }
         return answer
+    }
+
+    /// Accepts or declines the waitlist offer the token's booking holds; 409 for a booking that holds none.
+    func answerOffer(token: String, accept: Bool) async throws -> Response {
+        let booking = try await storedBooking(token)
+        guard let waitlist = WaitlistService(service: service) else {
+            throw APIError(.invalidTransition, "this booking is not a waitlist offer")
+        }
+        try await waitlist.answerOffer(booking: booking.id, accept: accept)
+        return try json(try await answer(try await storedBooking(token), token: token, cancellation: true))
     }
 
     func bookingID(_ token: String) -> String? { links.signer.bookingID(of: token, now: service.clock.now()) }

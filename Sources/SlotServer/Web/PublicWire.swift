@@ -134,9 +134,20 @@ struct PublicBookingAnswer: Encodable, Sendable {
     var payment: PaymentStart??
     /// Only in the answers about an existing booking.
     var cancellation: Cancellation?
+    /// Only while the booking is a waitlist offer waiting for the customer's answer.
+    var offer: Offer?
+
+    /// A start that came free for a customer in line: held for them until `expiresAt`, theirs if they accept.
+    struct Offer: Encodable, Sendable {
+        var expiresAt: String
+
+        enum CodingKeys: String, CodingKey {
+            case expiresAt = "expires_at"
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
-        case booking, token, payment, cancellation
+        case booking, token, payment, cancellation, offer
         case manageURL = "manage_url"
         case icsURL = "ics_url"
     }
@@ -149,6 +160,7 @@ struct PublicBookingAnswer: Encodable, Sendable {
         try container.encode(icsURL, forKey: .icsURL)
         if let payment { try container.encode(payment, forKey: .payment) }
         try container.encodeIfPresent(cancellation, forKey: .cancellation)
+        try container.encodeIfPresent(offer, forKey: .offer)
     }
 
     /// The socket's booking JSON without what a customer must not see.

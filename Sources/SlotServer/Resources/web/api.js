@@ -60,6 +60,8 @@ export const api = {
     booking: (token) => request("GET", `/bookings/${encodeURIComponent(token)}`),
     cancel: (token, reason) =>
         request("POST", `/bookings/${encodeURIComponent(token)}/cancel`, { body: reason ? { reason } : {} }),
+    answerOffer: (token, accept) =>
+        request("POST", `/bookings/${encodeURIComponent(token)}/${accept ? "accept" : "decline"}`, { body: {} }),
     reschedule: (token, start, staff) =>
         request("POST", `/bookings/${encodeURIComponent(token)}/reschedule`, { body: { start, staff } }),
     bookingFeedURL: (token) => `${BASE}/bookings/${encodeURIComponent(token)}/events`,

@@ -63,6 +63,14 @@ const strings = {
         status_expired: "Expired",
         status_completed: "Completed",
         status_no_show: "Missed",
+        status_offered: "Offered to you from the waiting list",
+        offer_title: "A place came free for you",
+        offer_hold: "We hold it for you until {time}. Accept it to book it, or decline so the next person in line " +
+            "gets it.",
+        offer_accept: "Accept this appointment",
+        offer_decline: "Decline",
+        offer_accepted: "Your appointment is booked. See you soon!",
+        offer_declined: "You declined the offer. The time goes to the next person in line.",
         waiting_confirmation: "Payment received — waiting for the shop's confirmation…",
         confirmed_message: "Your appointment is confirmed. See you soon!",
         expired_message: "The time was held for you, but the payment did not arrive in time, so the time is free " +
@@ -166,6 +174,14 @@ const strings = {
         status_expired: "Verfallen",
         status_completed: "Erledigt",
         status_no_show: "Nicht erschienen",
+        status_offered: "Ihnen von der Warteliste angeboten",
+        offer_title: "Ein Termin ist für Sie frei geworden",
+        offer_hold: "Wir halten ihn bis {time} für Sie frei. Nehmen Sie ihn an, um ihn zu buchen, oder lehnen Sie " +
+            "ab, damit ihn die nächste Person auf der Warteliste bekommt.",
+        offer_accept: "Termin annehmen",
+        offer_decline: "Ablehnen",
+        offer_accepted: "Ihr Termin ist gebucht. Bis bald!",
+        offer_declined: "Sie haben das Angebot abgelehnt. Der Termin geht an die nächste Person auf der Warteliste.",
         waiting_confirmation: "Zahlung erhalten — warte auf die Bestätigung des Ladens…",
         confirmed_message: "Ihr Termin ist bestätigt. Bis bald!",
         expired_message: "Die Zeit war für Sie reserviert, aber die Zahlung kam nicht rechtzeitig an; die Zeit ist " +

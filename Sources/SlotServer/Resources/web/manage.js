@@ -1,5 +1,6 @@
 // The manage page (`/b/{token}`): the booking, cancelling it (with the fee and refund in words) and moving it to
-// another free start with the same barber or anyone.
+// another free start with the same barber or anyone; for a start offered from the waiting list, accepting or
+// declining it.
 
 import { api, describeError, follow } from "./api.js";
 import {
@@ -44,12 +45,15 @@ function setMode(mode) {
 function render(focus = true) {
     const words = state.words;
     const { booking } = state.answer;
-    const open = ["held", "confirmed"].includes(booking.status);
+    // The booking's feed updates only the booking: an offer is open while its booking is still held.
+    const offer = booking.status === "held" ? state.answer.offer : null;
+    const open = ["held", "confirmed"].includes(booking.status) && !offer;
     const body = state.mode === "cancel" ? cancelPanel() : state.mode === "move" ? movePanel() : null;
     app.replaceChildren(h("section", { class: "step", "aria-labelledby": "step-title" },
         h("h2", { id: "step-title" }, words.t(state.mode === "move" ? "move" : state.mode === "cancel" ? "cancel"
-            : "step_done")),
-        bookingSummary(words, state.shop, state.names, booking),
+            : offer ? "offer_title" : "step_done")),
+        bookingSummary(words, state.shop, state.names, booking, offer ? "status_offered" : undefined),
+        offer && offerPanel(offer),
         state.mode === "view" && open && h("div", { class: "actions" },
             h("a", { class: "button secondary", id: "ics-link", href: state.answer.ics_url, download: "termin.ics" },
                 words.t("add_to_calendar")),
@@ -59,6 +63,35 @@ function render(focus = true) {
                 words.t("cancel"))),
         body));
     if (focus) focusHeading(app);
+}
+
+// MARK: - Waiting-list offer
+
+function offerPanel(offer) {
+    const words = state.words;
+    return h("div", { class: "panel", id: "offer-panel" },
+        h("p", { id: "offer-hold" }, words.t("offer_hold", { time: words.dateTime(offer.expires_at) })),
+        h("div", { class: "actions" },
+            h("button", { type: "button", class: "primary", id: "offer-accept", disabled: state.busy, onclick: () => answerOffer(true) },
+                words.t("offer_accept")),
+            h("button", { type: "button", class: "secondary", id: "offer-decline", disabled: state.busy,
+                onclick: () => answerOffer(false) }, words.t("offer_decline"))));
+}
+
+async function answerOffer(accept) {
+    if (state.busy) return;
+    state.busy = true;
+    render(false);
+    try {
+        state.answer = await api.answerOffer(token, accept);
+        state.busy = false;
+        render();
+        announce(state.words.t(accept ? "offer_accepted" : "offer_declined"), "success");
+    } catch (error) {
+        state.busy = false;
+        render(false);
+        announce(describeError(error, state.words), "error");
+    }
 }
 
 // MARK: - Cancel

@@ -184,7 +184,7 @@ export function catalogue(servicesAnswer, staffAnswer) {
 }
 
 /** A booking as a definition list: when, where, what, with whom, price, deposit and status. */
-export function bookingSummary(words, shop, names, booking) {
+export function bookingSummary(words, shop, names, booking, statusKey = `status_${booking.status}`) {
     const service = names.services.get(booking.service);
     const variant = service?.variants?.find((v) => v.id === booking.variant);
     const what = [service?.name ?? booking.service, variant?.name].filter(Boolean).join(" – ");
@@ -196,7 +196,7 @@ export function bookingSummary(words, shop, names, booking) {
         ["price", words.money(booking.price.amount)],
         booking.deposit && ["deposit", words.money(booking.deposit.amount)],
         ["status", h("span", { class: `badge ${booking.status}`, id: "booking-status", dataset: {
-            status: booking.status } }, words.t(`status_${booking.status}`))],
+            status: booking.status } }, words.t(statusKey))],
     ].filter(Boolean);
     return h("dl", { class: "summary" }, rows.map(([key, value]) => [h("dt", {}, words.t(key)), h("dd", {}, value)]));
 }
