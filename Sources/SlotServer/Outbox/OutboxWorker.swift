@@ -60,6 +60,14 @@ final class OutboxWorker: Service, Sendable {
     func wake() { signal.signal() }
 
     func run() async throws {
+        if settings.workers == 0 {
+            logger.warning(
+                "outbox: workers is 0, so this daemon runs no outbox jobs (messages, deposits, hold expiry, the "
+                    + "sweep): another daemon on the same store must, or set `outbox: workers:` to 1 or more")
+            // Cancellation (the service group failing) ends the wait as well as a graceful shutdown does.
+            try? await gracefulShutdown()
+            return
+        }
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { lanes in
                 // Woken by a commit (which enqueued jobs due now, as a booking's does): claim without looking first.
