@@ -61,9 +61,10 @@ final class OutboxWorker: Service, Sendable {
 
     func run() async throws {
         if settings.workers == 0 {
-            logger.warning(
+            let warning =
                 "outbox: workers is 0, so this daemon runs no outbox jobs (messages, deposits, hold expiry, the "
-                    + "sweep): another daemon on the same store must, or set `outbox: workers:` to 1 or more")
+                + "sweep): another daemon on the same store must, or set `outbox: workers:` to 1 or more"
+            logger.warning("\(warning)")
             // Cancellation (the service group failing) ends the wait as well as a graceful shutdown does.
             try? await gracefulShutdown()
             return
