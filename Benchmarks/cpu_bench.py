@@ -18,8 +18,9 @@ integration tests' rules serves, over one keep-alive connection, rounds of N req
 Per request it prints the daemon's user and system CPU (utime + stime of every thread, from /proc/PID/stat) and,
 when `perf` can attach (root, or perf_event_paranoid <= 1), from `perf stat -p` over the same rounds: task-clock,
 context switches (each hop between NIO's event loop, the Swift task pool and GRDB's queues is one or two), futex
-calls, all syscalls and `fdatasync`s. Every figure is the median of the rounds (with the spread, min..max), so a
-neighbour's burst in one round does not move it. `store share` is sqlite minus memory: what SQLite and GRDB add.
+calls, all syscalls, `fdatasync`s, page faults and `madvise` calls (glibc's malloc giving memory back). Every figure
+is the median of the rounds (with the spread, min..max), so a neighbour's burst in one round does not move it.
+`store share` is sqlite minus memory: what SQLite and GRDB add.
 
 Each store runs twice (`--outbox both`, the default): once as configured by default ("+outbox": the outbox worker
 fans each booking's notification out and delivers it to the `log` provider, and that work counts), and once with
@@ -56,7 +57,7 @@ from slot_query_bench import start  # noqa: E402 — the same way to start a dae
 ROOT = Path(__file__).resolve().parents[1]
 KINDS = ("ping", "slots", "create", "cancel")
 PERF_EVENTS = ("task-clock", "context-switches", "syscalls:sys_enter_futex", "raw_syscalls:sys_enter",
-               "syscalls:sys_enter_fdatasync")
+               "syscalls:sys_enter_fdatasync", "page-faults", "syscalls:sys_enter_madvise")
 
 
 def cpu_ticks(pid: int) -> tuple[int, int]:
@@ -300,7 +301,8 @@ def main() -> int:
     columns = [("cpu", "CPU µs", 0, True), ("user", "user", 0, False), ("sys", "sys", 0, False),
                ("task-clock", "perf task µs", 0, True), ("context-switches", "ctx sw", 1, False),
                ("syscalls:sys_enter_futex", "futex", 1, False), ("raw_syscalls:sys_enter", "syscalls", 0, False),
-               ("syscalls:sys_enter_fdatasync", "fdatasync", 2, False), ("wall", "wall µs", 0, False)]
+               ("syscalls:sys_enter_fdatasync", "fdatasync", 2, False), ("page-faults", "faults", 1, False),
+               ("syscalls:sys_enter_madvise", "madvise", 1, False), ("wall", "wall µs", 0, False)]
     widths = [18 if spread else 9 for *_, spread in columns]
     print("per request, daemon process (work +outbox: create and cancel include their outbox notification work;")
     print("request: outbox.workers 0, the request alone); medians of the rounds, (min..max) where shown:")
