@@ -183,6 +183,14 @@ class Bench:
         self.created: list[str] = []
         self.samples: dict[str, list[dict[str, float]]] = {kind: [] for kind in KINDS}
 
+    def rss_mib(self) -> float:
+        """The daemon's resident memory now (VmRSS), in MiB."""
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+        return 0.0
+
     def close(self) -> None:
         self.client.close()
         self.proc.terminate()
@@ -283,6 +291,7 @@ def main() -> int:
     works = {"both": ["request", "+outbox"], "on": ["+outbox"], "off": ["request"]}[args.outbox]
     # Results by (store, work): "request" ran with outbox.workers 0, "+outbox" as configured by default.
     results: dict[tuple[str, str], dict[str, list[dict[str, float]]]] = {}
+    rss: dict[tuple[str, str], float] = {}
     for store in stores:
         for work in works:
             bench = Bench(slotd, store, args.requests, use_perf, args.record, outbox=work == "+outbox")
@@ -291,6 +300,7 @@ def main() -> int:
                 for round_index in range(args.rounds):
                     for kind in KINDS:
                         bench.measure(kind, round_index)
+                rss[(store, work)] = bench.rss_mib()
             finally:
                 bench.close()
             results[(store, work)] = bench.samples
@@ -332,6 +342,8 @@ def main() -> int:
                 return statistics.median(values)
         return None
 
+    print("\nresident memory after the rounds: "
+          + ", ".join(f"{store} {work} {mib:.0f} MiB" for (store, work), mib in rss.items()))
     print("\nshares (median CPU µs per request; perf task-clock where measured):")
     for kind in ("create", "cancel"):
         for work in works:

@@ -1,5 +1,8 @@
 #include "cmalloc.h"
 
+// Any C library header defines __GLIBC__ on glibc; <stddef.h> is the compiler's own and does not.
+#include <stdlib.h>
+
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
