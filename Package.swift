@@ -62,6 +62,8 @@ let package = Package(
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
         // HMAC-SHA256, PBKDF2 and random bytes from the system's libcrypto: webhook signatures, admin passwords.
         .target(name: "CCrypto", linkerSettings: [.linkedLibrary("crypto")]),
+        // glibc's malloc trim threshold, set by slotd at start (docs/benchmarks.md, "CPU per request").
+        .target(name: "CMalloc"),
         // The admin page's logins as values: password hashes, sessions and their expiry, CSRF check, login limits.
         .target(name: "SlotAuth", dependencies: ["CCrypto"]),
         // Built-in providers, one folder each under Plugins/ (registered in SlotServer's ProviderCatalog).
@@ -109,7 +111,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "slotd",
-            dependencies: ["SlotServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SlotServer", "CMalloc", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "slotctl",

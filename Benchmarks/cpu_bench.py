@@ -2,6 +2,7 @@
 """CPU per request of the slotd daemon (issue 11): prints figures, asserts nothing.
 
     python3 Benchmarks/cpu_bench.py [--slotd PATH] [--requests N] [--rounds R] [--stores sqlite,memory]
+                                    [--outbox both|on|off]
 
 Wall time on this shared 2-core machine moves by 2x with the neighbours' builds; the CPU time the daemon process
 spends per request moves much less, so that is what this prints. For each store (SQLite at `synchronous=FULL`, and
@@ -17,8 +18,15 @@ integration tests' rules serves, over one keep-alive connection, rounds of N req
 Per request it prints the daemon's user and system CPU (utime + stime of every thread, from /proc/PID/stat) and,
 when `perf` can attach (root, or perf_event_paranoid <= 1), from `perf stat -p` over the same rounds: task-clock,
 context switches (each hop between NIO's event loop, the Swift task pool and GRDB's queues is one or two), futex
-calls, all syscalls and `fdatasync`s. Every figure is the median of the rounds (with the spread, min..max), so a
-neighbour's burst in one round does not move it. `store share` is sqlite minus memory: what SQLite and GRDB add.
+calls, all syscalls, `fdatasync`s, page faults and `madvise` calls (glibc's malloc giving memory back). Every figure
+is the median of the rounds (with the spread, min..max), so a neighbour's burst in one round does not move it.
+`store share` is sqlite minus memory: what SQLite and GRDB add.
+
+Each store runs twice (`--outbox both`, the default): once as configured by default ("+outbox": the outbox worker
+fans each booking's notification out and delivers it to the `log` provider, and that work counts), and once with
+`outbox: workers: 0` in a configuration file ("request": the daemon runs no outbox job, so a create's figure is the
+request alone: HTTP, decoding, the engine, the store's write of the booking with its event and outbox rows, the
+answer). `outbox share` is the difference: what the deferred work of one request costs.
 
 Build the release binary first (long on a loaded machine):
 
@@ -49,7 +57,7 @@ from slot_query_bench import start  # noqa: E402 — the same way to start a dae
 ROOT = Path(__file__).resolve().parents[1]
 KINDS = ("ping", "slots", "create", "cancel")
 PERF_EVENTS = ("task-clock", "context-switches", "syscalls:sys_enter_futex", "raw_syscalls:sys_enter",
-               "syscalls:sys_enter_fdatasync")
+               "syscalls:sys_enter_fdatasync", "page-faults", "syscalls:sys_enter_madvise")
 
 
 def cpu_ticks(pid: int) -> tuple[int, int]:
@@ -148,24 +156,40 @@ def perf_usable() -> bool:
 class Bench:
     """One daemon on one store, measured kind by kind."""
 
-    def __init__(self, slotd: str, store: str, requests: int, use_perf: bool, record: str | None = None):
+    def __init__(
+        self, slotd: str, store: str, requests: int, use_perf: bool, record: str | None = None, outbox: bool = True
+    ):
         self.directory = Path(tempfile.mkdtemp(prefix=f"slotd-cpu-{store}-", dir="/tmp"))
         shutil.copytree(RULES, self.directory / "rules")
         db = ":memory:" if store == "memory" else None
+        config = None
+        if not outbox:
+            # The request alone: the daemon runs no outbox job (its jobs stay pending in the store).
+            config = self.directory / "slotd.yaml"
+            config.write_text("outbox:\n  workers: 0\n")
         # The daemon's default log level, as in production: the booking and delivery log lines are part of the cost.
-        self.proc = start(slotd, self.directory, db=db, log_level="info")
+        self.proc = start(slotd, self.directory, db=db, log_level="info", config=config)
         self.client = KeepAlive(str(self.directory / "slotd.sock"))
         self.requests = requests
         self.use_perf = use_perf
-        # "create" records a profile of the creates to perf-<store>-create.data (in the working directory).
+        # "create" records a profile of the creates to perf-<store>-<work>-create.data (in the working directory).
         self.record = record
         self.store = store
+        self.work = "+outbox" if outbox else "request"
         day = (dt.datetime.now(ZONE).date() + dt.timedelta(days=3)).isoformat()
         self.slot_query = f"/v1/slots?service=haircut&staff=anna&from={day}&to={day}"
         # Create and cancel the same starts every round: a cancelled booking frees its start.
         self.starts = free_starts(days=(requests + 28) // 29 + 1)[:requests]
         self.created: list[str] = []
         self.samples: dict[str, list[dict[str, float]]] = {kind: [] for kind in KINDS}
+
+    def rss_mib(self) -> float:
+        """The daemon's resident memory now (VmRSS), in MiB."""
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+        return 0.0
 
     def close(self) -> None:
         self.client.close()
@@ -201,7 +225,8 @@ class Bench:
 
     def measure(self, kind: str, round_index: int) -> None:
         wait_idle(self.proc.pid)
-        profile = Path(f"perf-{self.store}-{kind}.data") if kind == self.record else None
+        work = "outbox" if self.work == "+outbox" else "request"
+        profile = Path(f"perf-{self.store}-{work}-{kind}.data") if kind == self.record else None
         perf = PerfStat(self.proc.pid, self.directory, self.use_perf, record=profile)
         user, system = cpu_ticks(self.proc.pid)
         started = time.perf_counter()
@@ -209,7 +234,7 @@ class Bench:
             self.send(kind, index, round_index)
         wall = time.perf_counter() - started
         if kind in ("create", "cancel"):
-            wait_idle(self.proc.pid)  # the outbox's fan-out and deliveries of these requests
+            wait_idle(self.proc.pid)  # the outbox's fan-out and deliveries of these requests (if it runs)
         user_after, system_after = cpu_ticks(self.proc.pid)
         counts = perf.stop()
         if kind == "cancel":
@@ -235,6 +260,8 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=400, help="requests of each kind per round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--stores", default="sqlite,memory", help="comma-separated: sqlite, memory")
+    parser.add_argument("--outbox", choices=("both", "on", "off"), default="both",
+                        help="on: the outbox runs (its work counts); off: outbox.workers 0, the request alone")
     parser.add_argument("--no-perf", action="store_true", help="skip perf stat even where it works")
     parser.add_argument("--record", choices=KINDS, help="perf record -g this kind (perf-STORE-KIND.data) instead of"
                         " counting its events")
@@ -261,30 +288,39 @@ def main() -> int:
     load = os.getloadavg()
     print(f"load average at start: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}\n")
 
-    results: dict[str, dict[str, list[dict[str, float]]]] = {}
+    works = {"both": ["request", "+outbox"], "on": ["+outbox"], "off": ["request"]}[args.outbox]
+    # Results by (store, work): "request" ran with outbox.workers 0, "+outbox" as configured by default.
+    results: dict[tuple[str, str], dict[str, list[dict[str, float]]]] = {}
+    rss: dict[tuple[str, str], float] = {}
     for store in stores:
-        bench = Bench(slotd, store, args.requests, use_perf, args.record)
-        try:
-            bench.warm_up()
-            for round_index in range(args.rounds):
-                for kind in KINDS:
-                    bench.measure(kind, round_index)
-        finally:
-            bench.close()
-        results[store] = bench.samples
+        for work in works:
+            bench = Bench(slotd, store, args.requests, use_perf, args.record, outbox=work == "+outbox")
+            try:
+                bench.warm_up()
+                for round_index in range(args.rounds):
+                    for kind in KINDS:
+                        bench.measure(kind, round_index)
+                rss[(store, work)] = bench.rss_mib()
+            finally:
+                bench.close()
+            results[(store, work)] = bench.samples
+    load = os.getloadavg()
+    print(f"load average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}\n")
 
     # (key, title, digits, with the spread of the rounds)
     columns = [("cpu", "CPU µs", 0, True), ("user", "user", 0, False), ("sys", "sys", 0, False),
                ("task-clock", "perf task µs", 0, True), ("context-switches", "ctx sw", 1, False),
                ("syscalls:sys_enter_futex", "futex", 1, False), ("raw_syscalls:sys_enter", "syscalls", 0, False),
-               ("syscalls:sys_enter_fdatasync", "fdatasync", 2, False), ("wall", "wall µs", 0, False)]
+               ("syscalls:sys_enter_fdatasync", "fdatasync", 2, False), ("page-faults", "faults", 1, False),
+               ("syscalls:sys_enter_madvise", "madvise", 1, False), ("wall", "wall µs", 0, False)]
     widths = [18 if spread else 9 for *_, spread in columns]
-    print("per request, daemon process (create and cancel include their outbox notification work);")
-    print("medians of the rounds, (min..max) where shown:")
-    print(f"{'kind':7} {'store':7}" + "".join(f" {title:>{width}}" for (_, title, *_), width in zip(columns, widths)))
+    print("per request, daemon process (work +outbox: create and cancel include their outbox notification work;")
+    print("request: outbox.workers 0, the request alone); medians of the rounds, (min..max) where shown:")
+    print(f"{'kind':7} {'store':7} {'work':8}"
+          + "".join(f" {title:>{width}}" for (_, title, *_), width in zip(columns, widths)))
     for kind in KINDS:
-        for store in stores:
-            samples = results[store][kind]
+        for store, work in results:
+            samples = results[(store, work)][kind]
             cells = []
             for key, _, digits, spread in columns:
                 values = [sample[key] for sample in samples if key in sample]
@@ -294,17 +330,32 @@ def main() -> int:
                     cells.append(median_spread(values, digits))
                 else:
                     cells.append(f"{statistics.median(values):.{digits}f}")
-            print(f"{kind:7} {store:7}" + "".join(f" {cell:>{width}}" for cell, width in zip(cells, widths)))
-    if "sqlite" in stores and "memory" in stores:
-        print("\nstore share (sqlite minus memory, median CPU µs per request; perf task-clock where measured):")
-        for kind in KINDS:
-            def median(store: str, key: str) -> float | None:
-                values = [sample[key] for sample in results[store][kind] if key in sample]
-                return statistics.median(values) if values else None
-            key = "task-clock" if median("sqlite", "task-clock") is not None else "cpu"
-            sqlite_cpu, memory_cpu = median("sqlite", key), median("memory", key)
-            print(f"  {kind:8} before the store (memory) {memory_cpu:7.0f} µs   SQLite + GRDB"
-                  f" {sqlite_cpu - memory_cpu:7.0f} µs   total {sqlite_cpu:7.0f} µs")
+            print(f"{kind:7} {store:7} {work:8}"
+                  + "".join(f" {cell:>{width}}" for cell, width in zip(cells, widths)))
+
+    def median(store: str, work: str, kind: str) -> float | None:
+        """perf's task-clock where it counted (finer than the tick counts), else utime + stime."""
+        samples = results.get((store, work), {}).get(kind, [])
+        for key in ("task-clock", "cpu"):
+            values = [sample[key] for sample in samples if key in sample]
+            if values:
+                return statistics.median(values)
+        return None
+
+    print("\nresident memory after the rounds: "
+          + ", ".join(f"{store} {work} {mib:.0f} MiB" for (store, work), mib in rss.items()))
+    print("\nshares (median CPU µs per request; perf task-clock where measured):")
+    for kind in ("create", "cancel"):
+        for work in works:
+            sqlite_cpu, memory_cpu = median("sqlite", work, kind), median("memory", work, kind)
+            if sqlite_cpu is not None and memory_cpu is not None:
+                print(f"  {kind:7} {work:8} before the store (memory) {memory_cpu:6.0f}   SQLite + GRDB"
+                      f" {sqlite_cpu - memory_cpu:6.0f}   total (sqlite) {sqlite_cpu:6.0f}")
+        for store in stores:
+            alone, whole = median(store, "request", kind), median(store, "+outbox", kind)
+            if alone is not None and whole is not None:
+                print(f"  {kind:7} {store:8} request alone {alone:6.0f}   outbox work {whole - alone:6.0f}"
+                      f"   request + outbox {whole:6.0f}")
     return 0
 
 

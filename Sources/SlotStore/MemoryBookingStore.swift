@@ -19,6 +19,8 @@ public actor MemoryBookingStore: SlotStorage {
     private var log: [StoredEvent] = []
     /// Outbox jobs by id; ids count up from 1 and are never reused.
     private var outbox: [Int64: OutboxJob] = [:]
+    /// The ids of the pending jobs: a claim looks at these, not at every job the store ever held.
+    private var pendingJobIDs: Set<Int64> = []
     private var nextJobID: Int64 = 1
     private var keys: [String: IdempotencyRecord] = [:]
     private var nextCursor: Int64 = 1
@@ -172,6 +174,21 @@ public actor MemoryBookingStore: SlotStorage {
         return (appended, claim(at: now, lease: lease, limit: limit))
     }
 
+    public func claimDueJobs(
+        at now: Int64, lease: Int64, limit: Int, seenDue: Bool, completing: @escaping OutboxInlineCompletion
+    ) async throws(StoreError) -> OutboxClaim {
+        let jobs = claim(at: now, lease: lease, limit: limit, completing: completing)
+        return OutboxClaim(jobs: jobs, nextDue: nextDue)
+    }
+
+    public func finishJob(
+        _ id: Int64, at now: Int64, note: String?, enqueue jobs: [OutboxEnqueue], events: [OutboxEvent],
+        thenClaim limit: Int, lease: Int64, completing: @escaping OutboxInlineCompletion
+    ) async throws(StoreError) -> (events: [StoredEvent], claimed: [OutboxJob]) {
+        let appended = finish(id, at: now, note: note, enqueue: jobs, events: events)
+        return (appended, claim(at: now, lease: lease, limit: limit, completing: completing))
+    }
+
     public func retryJobLater(_ id: Int64, error: String, dueAt: Int64, at now: Int64) async throws(StoreError) {
         guard var job = outbox[id], job.state == .pending else { return }
         job.dueAt = dueAt
@@ -182,6 +199,7 @@ public actor MemoryBookingStore: SlotStorage {
 
     public func failJob(_ id: Int64, error: String, at now: Int64) async throws(StoreError) {
         guard var job = outbox[id], job.state == .pending else { return }
+        pendingJobIDs.remove(id)
         job.state = .failed
         job.lastError = error
         job.updatedAt = now
@@ -200,6 +218,7 @@ public actor MemoryBookingStore: SlotStorage {
         }
         // Attempts restart so the job gets the full retry schedule again; the last error stays as a clue.
         job.state = .pending
+        pendingJobIDs.insert(id)
         job.dueAt = now
         job.attempts = 0
         job.updatedAt = now
@@ -220,9 +239,10 @@ public actor MemoryBookingStore: SlotStorage {
         return counts
     }
 
-    public func nextOutboxDue() async throws(StoreError) -> Int64? {
-        outbox.values.lazy.filter { $0.state == .pending }.map(\.dueAt).min()
-    }
+    public func nextOutboxDue() async throws(StoreError) -> Int64? { nextDue }
+
+    /// The earliest `due_at` of a pending job.
+    private var nextDue: Int64? { pendingJobIDs.lazy.compactMap { self.outbox[$0]?.dueAt }.min() }
 
     public func enqueueJobs(_ jobs: [OutboxEnqueue], at now: Int64) async throws(StoreError) {
         insertJobs(jobs, at: now)
@@ -230,7 +250,7 @@ public actor MemoryBookingStore: SlotStorage {
 
     @discardableResult
     public func ensurePendingJob(_ job: OutboxEnqueue, at now: Int64) async throws(StoreError) -> Bool {
-        if outbox.values.contains(where: { $0.kind == job.kind && $0.state == .pending }) { return false }
+        if pendingJobIDs.contains(where: { outbox[$0]?.kind == job.kind }) { return false }
         insertJobs([job], at: now)
         return true
     }
@@ -417,6 +437,7 @@ public actor MemoryBookingStore: SlotStorage {
         outbox = outbox.filter { _, job in
             !(job.kind.hasPrefix(NotificationJob.deliveryPrefix) && job.bookingID.map(bookings.contains) == true)
         }
+        pendingJobIDs = pendingJobIDs.filter { outbox[$0] != nil }
         keys = keys.filter { _, record in record.bookingID.map(bookings.contains) != true }
     }
 
@@ -476,13 +497,14 @@ public actor MemoryBookingStore: SlotStorage {
         job.bookingID = (try? StoreJSON.decoder.decode(BookingColumn.self, from: payload))?.booking
         job.updatedAt = touched ? now : nil
         outbox[nextJobID] = job
+        pendingJobIDs.insert(nextJobID)
         nextJobID += 1
     }
 
     /// Claims up to `limit` due jobs, oldest due first: each is leased (due again at the lease's end) and counted.
     private func claim(at now: Int64, lease: Int64, limit: Int) -> [OutboxJob] {
         guard limit > 0 else { return [] }
-        let due = outbox.values.filter { $0.state == .pending && $0.dueAt <= now }
+        let due = pendingJobIDs.compactMap { outbox[$0] }.filter { $0.dueAt <= now }
             .sorted { ($0.dueAt, $0.id) < ($1.dueAt, $1.id) }.prefix(limit)
         var claimed: [OutboxJob] = []
         for var job in due {
@@ -495,11 +517,24 @@ public actor MemoryBookingStore: SlotStorage {
         return claimed.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
     }
 
+    /// `claim` finishing what `completing` completes (`InlineCompletion`); the actor's method is the transaction.
+    private func claim(
+        at now: Int64, lease: Int64, limit: Int, completing: @escaping OutboxInlineCompletion
+    ) -> [OutboxJob] {
+        InlineCompletion.claim(
+            limit: limit, completing: completing, booking: { lookup($0) },
+            claim: { limit in claim(at: now, lease: lease, limit: limit) },
+            finish: { job, completion in
+                _ = finish(job.id, at: now, note: completion.note, enqueue: completion.enqueue, events: [])
+            })
+    }
+
     /// Marks a pending job done and fans out, once: a second finish (after a lost lease) changes nothing.
     private func finish(
         _ id: Int64, at now: Int64, note: String?, enqueue jobs: [OutboxEnqueue], events: [OutboxEvent]
     ) -> [StoredEvent] {
         guard var job = outbox[id], job.state == .pending else { return [] }
+        pendingJobIDs.remove(id)
         job.state = .done
         job.updatedAt = now
         job.finishedAt = now

@@ -31,6 +31,21 @@ public protocol OutboxStore: Sendable {
         thenClaim limit: Int, lease: Int64
     ) async throws(StoreError) -> (events: [StoredEvent], claimed: [OutboxJob])
 
+    /// `claimDueJobs` (`claimSeenDueJobs` when `seenDue`) that, in the claim's own transaction, finishes each
+    /// claimed job `completing` completes (recorded as `finishJob` records it) and claims again in its place: a
+    /// notification's fan-out then costs no transaction of its own. Returns the claimed jobs left to run, and the
+    /// next due time as the transaction saw it after claiming, where the store looks there.
+    func claimDueJobs(
+        at now: Int64, lease: Int64, limit: Int, seenDue: Bool, completing: @escaping OutboxInlineCompletion
+    ) async throws(StoreError) -> OutboxClaim
+
+    /// `finishJob(…thenClaim:lease:)` whose claim finishes what `completing` completes, as in
+    /// `claimDueJobs(…completing:)`.
+    func finishJob(
+        _ id: Int64, at now: Int64, note: String?, enqueue jobs: [OutboxEnqueue], events: [OutboxEvent],
+        thenClaim limit: Int, lease: Int64, completing: @escaping OutboxInlineCompletion
+    ) async throws(StoreError) -> (events: [StoredEvent], claimed: [OutboxJob])
+
     /// Leaves a job `pending`, due again at `dueAt`, with the error of this attempt.
     func retryJobLater(_ id: Int64, error: String, dueAt: Int64, at now: Int64) async throws(StoreError)
 
@@ -73,6 +88,107 @@ extension OutboxStore {
         _ id: Int64, at now: Int64, note: String?, enqueue jobs: [OutboxEnqueue], events: [OutboxEvent]
     ) async throws(StoreError) -> [StoredEvent] {
         try await finishJob(id, at: now, note: note, enqueue: jobs, events: events, thenClaim: 0, lease: 0).events
+    }
+
+    /// A claim that completes nothing itself (every claimed job runs in a lane): what a store does unless it can
+    /// read a booking inside its claim.
+    public func claimDueJobs(
+        at now: Int64, lease: Int64, limit: Int, seenDue: Bool, completing: @escaping OutboxInlineCompletion
+    ) async throws(StoreError) -> OutboxClaim {
+        OutboxClaim(
+            jobs: seenDue
+                ? try await claimSeenDueJobs(at: now, lease: lease, limit: limit)
+                : try await claimDueJobs(at: now, lease: lease, limit: limit))
+    }
+
+    /// `finishJob(…thenClaim:lease:)`, completing nothing in its claim.
+    public func finishJob(
+        _ id: Int64, at now: Int64, note: String?, enqueue jobs: [OutboxEnqueue], events: [OutboxEvent],
+        thenClaim limit: Int, lease: Int64, completing: @escaping OutboxInlineCompletion
+    ) async throws(StoreError) -> (events: [StoredEvent], claimed: [OutboxJob]) {
+        try await finishJob(id, at: now, note: note, enqueue: jobs, events: events, thenClaim: limit, lease: lease)
+    }
+}
+
+/// The jobs a claim hands out, and what its transaction saw of the rest.
+public struct OutboxClaim: Sendable {
+    /// The jobs left to run.
+    public var jobs: [OutboxJob]
+    /// Whether the store read `nextDue` in the claim's transaction; when false the caller knows nothing of it.
+    public var sawNextDue: Bool
+    /// The earliest `due_at` of a pending job after the claim, claimed ones included (their lease's end); nil:
+    /// none is pending.
+    public var nextDue: Int64?
+
+    /// A claim that did not look at the jobs left.
+    public init(jobs: [OutboxJob]) {
+        self.jobs = jobs
+        sawNextDue = false
+        nextDue = nil
+    }
+
+    /// A claim that saw the next due time.
+    public init(jobs: [OutboxJob], nextDue: Int64?) {
+        self.jobs = jobs
+        sawNextDue = true
+        self.nextDue = nextDue
+    }
+}
+
+/// What finishing a job records, in the one transaction that marks it done: a note for `slotctl outbox show`, the
+/// jobs it fans out to and the events it appends (published after commit).
+public struct OutboxCompletion: Sendable {
+    public var note: String?
+    public var enqueue: [OutboxEnqueue] = []
+    public var events: [OutboxEvent] = []
+
+    public init(note: String?, enqueue: [OutboxEnqueue] = [], events: [OutboxEvent] = []) {
+        self.note = note
+        self.enqueue = enqueue
+        self.events = events
+    }
+
+    /// Done, nothing more to record.
+    public static let done = OutboxCompletion(note: nil)
+
+    /// Done, with a note saying what happened (or why nothing did).
+    public static func done(_ note: String) -> OutboxCompletion { OutboxCompletion(note: note) }
+}
+
+/// Decides, inside a claim's transaction, whether a claimed job is finished there: given the job and a read of a
+/// booking in that transaction, its completion, or nil to hand the job out as claimed. The outbox worker passes
+/// its handlers' decision; the store records what it returns. A completion with events is not taken (the job is
+/// handed out): events are written by a fully synchronous commit, a claim's is not.
+public typealias OutboxInlineCompletion =
+    @Sendable (OutboxJob, _ booking: (String) throws -> StoredBooking?) -> OutboxCompletion?
+
+/// The claim of `claimDueJobs(…completing:)`, over a store's own claim, booking read and finish, all inside one
+/// transaction: each claimed job that `completing` completes is finished and another claimed in its place, up to
+/// `limit` jobs left to run and at most `finishLimit` finished (a backlog of fan-outs is finished in a few writes,
+/// none of which holds the writer long).
+enum InlineCompletion {
+    static let finishLimit = 32
+
+    static func claim(
+        limit: Int, completing: @escaping OutboxInlineCompletion, booking: (String) throws -> StoredBooking?,
+        claim: (Int) throws -> [OutboxJob], finish: (OutboxJob, OutboxCompletion) throws -> Void
+    ) rethrows -> [OutboxJob] {
+        var claimed: [OutboxJob] = []
+        var finished = 0
+        while claimed.count < limit && finished < finishLimit {
+            var finishedNow = 0
+            for job in try claim(limit - claimed.count) {
+                if let completion = completing(job, booking), completion.events.isEmpty {
+                    try finish(job, completion)
+                    finishedNow += 1
+                } else {
+                    claimed.append(job)
+                }
+            }
+            finished += finishedNow
+            if finishedNow == 0 { break }
+        }
+        return claimed
     }
 }
 

@@ -32,6 +32,34 @@ extension SQLiteBookingStore: OutboxStore {
             .map(decodeJob).sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
     }
 
+    public func claimDueJobs(
+        at now: Int64, lease: Int64, limit: Int, seenDue: Bool, completing: @escaping OutboxInlineCompletion
+    ) async throws(StoreError) -> OutboxClaim {
+        guard limit > 0 else { return OutboxClaim(jobs: []) }
+        if !seenDue {
+            guard try await run({ try await self.anyJobDue(at: now) }) else { return OutboxClaim(jobs: []) }
+        }
+        return try await run {
+            try await self.bookkeepingWrite { db in
+                let jobs = try Self.claim(db, at: now, lease: lease, limit: limit, completing: completing)
+                return OutboxClaim(jobs: jobs, nextDue: try Self.nextDue(db))
+            }
+        }
+    }
+
+    /// Claims up to `limit` due jobs that `completing` does not complete, finishing those it does in the caller's
+    /// transaction (`InlineCompletion`).
+    static func claim(
+        _ db: Database, at now: Int64, lease: Int64, limit: Int, completing: @escaping OutboxInlineCompletion
+    ) throws -> [OutboxJob] {
+        try InlineCompletion.claim(
+            limit: limit, completing: completing, booking: { id in try fetchBooking(db, id: id) },
+            claim: { limit in try claim(db, at: now, lease: lease, limit: limit) },
+            finish: { job, completion in
+                _ = try finish(db, job.id, at: now, note: completion.note, enqueue: completion.enqueue, events: [])
+            })
+    }
+
     /// Whether a pending job is due.
     private func anyJobDue(at now: Int64) async throws -> Bool {
         try await read { db in
@@ -45,31 +73,57 @@ extension SQLiteBookingStore: OutboxStore {
         _ id: Int64, at now: Int64, note: String?, enqueue jobs: [OutboxEnqueue], events: [OutboxEvent],
         thenClaim limit: Int, lease: Int64
     ) async throws(StoreError) -> (events: [StoredEvent], claimed: [OutboxJob]) {
+        try await finishAndClaim(
+            id, at: now, note: note, enqueue: jobs, events: events, thenClaim: limit, lease: lease, completing: nil)
+    }
+
+    public func finishJob(
+        _ id: Int64, at now: Int64, note: String?, enqueue jobs: [OutboxEnqueue], events: [OutboxEvent],
+        thenClaim limit: Int, lease: Int64, completing: @escaping OutboxInlineCompletion
+    ) async throws(StoreError) -> (events: [StoredEvent], claimed: [OutboxJob]) {
+        try await finishAndClaim(
+            id, at: now, note: note, enqueue: jobs, events: events, thenClaim: limit, lease: lease,
+            completing: completing)
+    }
+
+    private func finishAndClaim(
+        _ id: Int64, at now: Int64, note: String?, enqueue jobs: [OutboxEnqueue], events: [OutboxEvent],
+        thenClaim limit: Int, lease: Int64, completing: OutboxInlineCompletion?
+    ) async throws(StoreError) -> (events: [StoredEvent], claimed: [OutboxJob]) {
         let finish: @Sendable (Database) throws -> (events: [StoredEvent], claimed: [OutboxJob]) = { db in
-            try db.cachedStatement(
-                sql: """
-                    UPDATE outbox SET state = 'done', updated_at = ?, finished_at = ?, note = ?, last_error = NULL
-                    WHERE id = ? AND state = 'pending'
-                    """
-            ).execute(arguments: [now, now, note, id])
-            // Nothing changed: the job was finished already (a second run after a lost lease). Its fan-out
-            // was enqueued then; doing it again would duplicate deliveries.
-            var appended: [StoredEvent] = []
-            if db.changesCount > 0 {
-                try Self.insertJobs(db, jobs, at: now)
-                for event in events {
-                    try db.execute(
-                        sql: "INSERT INTO events (type, at, data) VALUES (?, ?, ?)",
-                        arguments: [event.type, now, String(decoding: event.data, as: UTF8.self)])
-                    appended.append(
-                        StoredEvent(cursor: db.lastInsertedRowID, type: event.type, at: now, data: event.data))
-                }
-            }
-            return (appended, try Self.claim(db, at: now, lease: lease, limit: limit))
+            let appended = try Self.finish(db, id, at: now, note: note, enqueue: jobs, events: events)
+            guard limit > 0 else { return (appended, []) }
+            guard let completing else { return (appended, try Self.claim(db, at: now, lease: lease, limit: limit)) }
+            return (appended, try Self.claim(db, at: now, lease: lease, limit: limit, completing: completing))
         }
         return try await run {
             events.isEmpty ? try await self.bookkeepingWrite(finish) : try await self.pool.write(finish)
         }
+    }
+
+    /// Marks a pending job done with its fan-out and events; returns the events with their cursors. A job finished
+    /// already (a second run after a lost lease) changes nothing: its fan-out was enqueued then, and doing it again
+    /// would duplicate deliveries.
+    static func finish(
+        _ db: Database, _ id: Int64, at now: Int64, note: String?, enqueue jobs: [OutboxEnqueue],
+        events: [OutboxEvent]
+    ) throws -> [StoredEvent] {
+        try db.cachedStatement(
+            sql: """
+                UPDATE outbox SET state = 'done', updated_at = ?, finished_at = ?, note = ?, last_error = NULL
+                WHERE id = ? AND state = 'pending'
+                """
+        ).execute(arguments: [now, now, note, id])
+        guard db.changesCount > 0 else { return [] }
+        try insertJobs(db, jobs, at: now)
+        var appended: [StoredEvent] = []
+        for event in events {
+            try db.execute(
+                sql: "INSERT INTO events (type, at, data) VALUES (?, ?, ?)",
+                arguments: [event.type, now, String(decoding: event.data, as: UTF8.self)])
+            appended.append(StoredEvent(cursor: db.lastInsertedRowID, type: event.type, at: now, data: event.data))
+        }
+        return appended
     }
 
     public func retryJobLater(_ id: Int64, error: String, dueAt: Int64, at now: Int64) async throws(StoreError) {
@@ -156,11 +210,12 @@ extension SQLiteBookingStore: OutboxStore {
     }
 
     public func nextOutboxDue() async throws(StoreError) -> Int64? {
-        try await run {
-            try await self.read { db in
-                try Int64.fetchOne(db, sql: "SELECT min(due_at) FROM outbox WHERE state = 'pending'")
-            }
-        }
+        try await run { try await self.read { db in try Self.nextDue(db) } }
+    }
+
+    /// The earliest `due_at` of a pending job.
+    static func nextDue(_ db: Database) throws -> Int64? {
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT min(due_at) FROM outbox WHERE state = 'pending'"))
     }
 
     public func enqueueJobs(_ jobs: [OutboxEnqueue], at now: Int64) async throws(StoreError) {

@@ -317,7 +317,7 @@ def test_every_mistake_inside_the_outbox_and_notification_sections_is_reported_a
     d = daemons(start=False)
     d.config = d.dir / "slotd.yaml"
     d.config.write_text(
-        "outbox:\n  workers: 0\n  call_timeout: soon\n  end_of_day: 25:00\n"
+        "outbox:\n  workers: 33\n  call_timeout: soon\n  end_of_day: 25:00\n"
         "notifications:\n"
         "  language: fr\n"
         "  routes:\n"
@@ -330,7 +330,7 @@ def test_every_mistake_inside_the_outbox_and_notification_sections_is_reported_a
     out = subprocess.run(d.args, capture_output=True, text=True, timeout=30, cwd=d.dir)
     assert out.returncode == 78, out
     for expected in [
-        "slotd.yaml:2:12: `workers` must be a whole number from 1 to 32",
+        "slotd.yaml:2:12: `workers` must be a whole number from 0 to 32",
         "slotd.yaml:3:17: `call_timeout` must be a positive duration",
         "slotd.yaml:4:15: `end_of_day` must be a shop-local time",
         "slotd.yaml:6:13: `language` must be de or en",
@@ -376,3 +376,19 @@ def test_a_restart_loses_no_timer(daemons):
     d.kill()
     d.start()
     assert timers() == before, "the same reminders and exactly one sweep after a crash and restart"
+
+
+def test_with_no_workers_a_daemon_runs_no_outbox_job_and_says_so(daemons):
+    """`outbox: workers: 0` (a daemon beside others that run the jobs on a shared store, or `cpu_bench.py`'s request
+    alone): bookings write their jobs, which stay pending and unclaimed, and the log says why at start."""
+    d = daemons(config="outbox:\n  workers: 0\n")
+    wait_for(lambda: "this daemon runs no outbox jobs" in d.log(), 10, "the warning at start")
+    day = future_day(3)
+    booked = []
+    for time_of_day in ("10:00", "11:00", "12:00", "13:00", "14:00"):
+        resp = d.client.book(wall(day, time_of_day), service="haircut", staff="anna")
+        assert resp.status == 201, resp
+        booked.append(resp.json()["id"])
+    jobs = [j for j in d.client.get("/v1/outbox?state=pending").json()["jobs"] if j.get("booking") in booked]
+    assert sorted(j["booking"] for j in jobs if j["kind"] == "notify.booking_created") == sorted(booked)
+    assert all(j["attempts"] == 0 for j in jobs), "a worker would have claimed the first ones by now"

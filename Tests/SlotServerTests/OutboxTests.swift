@@ -90,7 +90,7 @@ struct OutboxPieceTests {
     }
 
     @Test("outbox and notifications settings parse; mistakes are located with a fix", arguments: [
-        ("outbox:\n  workers: 0\n", 2, "`workers` must be a whole number from 1 to 32"),
+        ("outbox:\n  workers: 33\n", 2, "`workers` must be a whole number from 0 to 32"),
         ("outbox:\n  call_timeout: soon\n", 2, "`call_timeout` must be a positive duration"),
         ("outbox:\n  end_of_day: 25:00\n", 2, "`end_of_day` must be a shop-local time"),
         ("outbox:\n  retries: 3\n", 2, "unknown key 'retries' in `outbox`"),

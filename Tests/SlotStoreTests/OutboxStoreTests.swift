@@ -63,6 +63,51 @@ struct OutboxStoreTests {
         #expect(try await store.latestCursor() == events.first?.cursor)
     }
 
+    /// Completes the fan-out of a booking's `notify.booking_created` into one delivery, from the booking as the
+    /// claim's transaction reads it; any other kind, and a fan-out that appends an event, is handed out.
+    static let fanOutInClaim: OutboxInlineCompletion = { job, booking in
+        switch job.kind {
+        case "notify.booking_created":
+            guard let id = job.bookingID, let found = try? booking(id) else { return nil }
+            return OutboxCompletion(
+                note: "sent to log (\(found.customer.name))", enqueue: [Self.job("notify.send.log", booking: id)])
+        case "notify.with_event":
+            return OutboxCompletion(note: nil, events: [OutboxEvent(type: "day.closed", value: ["date": "x"])])
+        default:
+            return nil
+        }
+    }
+
+    @Test(
+        "a claim finishes in its own transaction what the worker completes there and claims in its place",
+        arguments: [StoreKind.memory, .sqlite])
+    func claimCompletesInline(_ kind: StoreKind) async throws {
+        let store = try await kind.make()
+        let booking = try await Fixture.book(store, Fixture.booking(customer: "Kim"))
+        let claim = try await store.claimDueJobs(
+            at: Self.now, lease: 40, limit: 1, seenDue: true, completing: Self.fanOutInClaim)
+        let claimed = claim.jobs
+        #expect(claimed.map(\.kind) == ["notify.send.log"], "the delivery the fan-out enqueued, claimed")
+        #expect(claim.sawNextDue && claim.nextDue == Self.now + 40, "nothing else due: the delivery's lease is next")
+        #expect(claimed.first?.bookingID == booking.id)
+        #expect(claimed.first?.attempts == 1)
+        let fanOut = try #require(
+            try await store.recentOutboxJobs(state: nil, limit: 10).first { $0.kind == "notify.booking_created" })
+        #expect(fanOut.state == .done)
+        #expect(fanOut.attempts == 1, "claimed once, like a fan-out run in a lane")
+        #expect(fanOut.note == "sent to log (Kim)", "the completion read the booking in the claim")
+        #expect(try await store.outboxCounts() == [.pending: 1, .done: 1, .failed: 0])
+
+        // A completion that appends an event is not taken: the job is handed out as claimed, still pending.
+        try await store.enqueueJobs([Self.job("notify.with_event")], at: Self.now)
+        let (_, next) = try await store.finishJob(
+            claimed[0].id, at: Self.now, note: nil, enqueue: [], events: [], thenClaim: 1, lease: 40,
+            completing: Self.fanOutInClaim)
+        #expect(next.map(\.kind) == ["notify.with_event"])
+        #expect(try await store.outboxJob(id: next[0].id)?.state == .pending)
+        #expect(try await store.events(after: 0, typePrefix: "day.", limit: 10).isEmpty, "its event not appended")
+    }
+
     @Test(
         "a retry keeps the job pending with its error; failing parks it; only a failed job can be retried",
         arguments: StoreKind.tested)

@@ -53,6 +53,23 @@ struct NotificationHandler: OutboxJobHandler {
 
     static let noRules = ProviderError.temporary("no rules are loaded; the shop's details are unknown")
 
+    /// A fan-out about a booking, inside the claim's transaction: it calls no provider, so the store records its
+    /// deliveries with the claim. Nil (run it in a lane) when no rules are loaded or the booking cannot be read.
+    func completeInClaim(_ job: OutboxJob, booking read: (String) throws -> StoredBooking?) -> OutboxCompletion? {
+        guard let loaded = rules.current, case .notification(let notification)? = try? job.job else { return nil }
+        let about: (booking: String, event: String, reminder: ReminderPayload?)
+        switch notification {
+        case .booking(let notice, let target): about = (target.booking, notice.event, nil)
+        case .reminder(let reminder): about = (reminder.booking, "booking.reminder", reminder)
+        case .daySummary, .delivery: return nil
+        }
+        let found: StoredBooking?
+        do { found = try read(about.booking) } catch { return nil }
+        return fanOut(
+            job, event: about.event, booking: found, id: about.booking, reminder: about.reminder,
+            rules: loaded.ruleSet)
+    }
+
     /// The deliveries of a message about a booking, recorded with the job's completion.
     func fanOut(
         _ job: OutboxJob, event: String, booking id: String, reminder: ReminderPayload?
@@ -60,10 +77,18 @@ struct NotificationHandler: OutboxJobHandler {
         guard let loaded = rules.current else { throw Self.noRules }
         let found: StoredBooking?
         do { found = try await store.booking(id: id) } catch { throw .temporary("reading booking \(id): \(error)") }
+        return fanOut(job, event: event, booking: found, id: id, reminder: reminder, rules: loaded.ruleSet)
+    }
+
+    /// The deliveries of a message about `booking` as read (nil: booking `id` does not exist).
+    func fanOut(
+        _ job: OutboxJob, event: String, booking found: StoredBooking?, id: String, reminder: ReminderPayload?,
+        rules ruleSet: RuleSet
+    ) -> OutboxCompletion {
         guard let booking = found else {
             return skipped(job, "skipped: booking \(id) does not exist")
         }
-        var values = Self.values(for: booking, in: loaded.ruleSet, language: settings.language)
+        var values = Self.values(for: booking, in: ruleSet, language: settings.language)
         if let links { values.merge(links.templateValues(for: booking)) { _, link in link } }
         if let reminder {
             if booking.status != .confirmed {

@@ -17,25 +17,18 @@ protocol OutboxJobHandler: Sendable {
     /// The concurrency budget `kind` counts against: the kinds that name one budget hold at most `workers − 1` of
     /// the worker's slots together, so a provider that hangs cannot take them all.
     func budget(for kind: String) -> String
+    /// The completion of a job that calls no provider, decided from the job and its booking as the claim's own
+    /// transaction reads it (`booking`): the store records it with the claim, so the job costs no transaction and
+    /// no slot of its own. Nil: the job runs in a lane through `run`. Runs inside the store's write: pure work only.
+    func completeInClaim(_ job: OutboxJob, booking: (String) throws -> StoredBooking?) -> OutboxCompletion?
 }
 
 extension OutboxJobHandler {
     /// One budget for all of this handler's kinds.
     func budget(for kind: String) -> String { family.kindPrefix }
-}
 
-/// What finishing a job records, in the one transaction that marks it done: a note for `slotctl outbox show`, the
-/// jobs it fans out to and the events it appends (published after commit).
-struct OutboxCompletion: Sendable {
-    var note: String?
-    var enqueue: [OutboxEnqueue] = []
-    var events: [OutboxEvent] = []
-
-    /// Done, nothing more to record.
-    static let done = OutboxCompletion(note: nil)
-
-    /// Done, with a note saying what happened (or why nothing did).
-    static func done(_ note: String) -> OutboxCompletion { OutboxCompletion(note: note) }
+    /// Every job runs in a lane: what a handler does unless it can finish some jobs without a call.
+    func completeInClaim(_ job: OutboxJob, booking: (String) throws -> StoredBooking?) -> OutboxCompletion? { nil }
 }
 
 extension OutboxJob {

@@ -7,12 +7,14 @@ import Yams
 ///
 /// `workers` is the number of handler calls in flight at once. The jobs of one budget hold at most `workers − 1` of
 /// them, so a provider that hangs leaves the others a slot; with `workers: 1` jobs run one at a time, in due order.
+/// `workers: 0` runs no jobs in this daemon: for daemons sharing a PostgreSQL store with one that runs them, and for
+/// measuring a request without the outbox work it causes (`Benchmarks/cpu_bench.py`).
 /// Each notification provider's deliveries (`notify.send.<provider>`) are a budget; so are the other notification
 /// jobs (fan-out, reminders), `payment.`, `booking.expire_hold` and `sweep.`.
 ///
 /// ```yaml
 /// outbox:
-///   workers: 2            # calls at once; one provider's jobs take at most workers − 1
+///   workers: 2            # calls at once; one provider's jobs take at most workers − 1; 0: run no jobs here
 ///   call_timeout: 30s     # one provider call; longer is a temporary failure
 ///   initial_backoff: 10s  # first retry delay cap, doubling per attempt …
 ///   max_backoff: 1h       # … up to this (full jitter: a random delay up to the cap)
@@ -21,6 +23,7 @@ import Yams
 /// ```
 public struct OutboxSettings: Sendable, Hashable {
     /// How many handler calls run at once; one budget's jobs hold at most `workers − 1` of them (at least one).
+    /// Zero: this daemon runs no outbox jobs (another daemon on the same store does).
     public var workers = 2
     /// The longest one handler call may take; a longer one counts as a temporary failure.
     public var callTimeout: Duration = .seconds(30)
@@ -74,7 +77,7 @@ public struct OutboxSettings: Sendable, Hashable {
             ConfigurationFile.collect(into: &problems) { () throws(ConfigurationError) in
                 let key = keyNode.string ?? ""
                 switch key {
-                case "workers": settings.workers = try count(value, key, 1...32)
+                case "workers": settings.workers = try count(value, key, 0...32)
                 case "max_attempts": settings.maxAttempts = try count(value, key, 1...1000)
                 case "call_timeout": settings.callTimeout = .seconds(try seconds(value, key))
                 case "initial_backoff": settings.initialBackoffSeconds = try seconds(value, key)

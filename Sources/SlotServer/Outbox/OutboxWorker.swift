@@ -27,6 +27,8 @@ final class OutboxWorker: Service, Sendable {
     let publish: @Sendable ([StoredEvent]) -> Void
 
     private let signal: WakeSignal
+    /// Finishes a claimed job inside its claim when its handler can without a call (a notification's fan-out).
+    private let completing: OutboxInlineCompletion
 
     private struct Shared {
         var slots: OutboxSlots
@@ -47,6 +49,9 @@ final class OutboxWorker: Service, Sendable {
         self.logger = logger
         self.publish = publish
         signal = WakeSignal(sleep: clock.sleep)
+        completing = { job, booking in
+            handlers.first { $0.family == JobFamily(kind: job.kind) }?.completeInClaim(job, booking: booking)
+        }
         shared = Mutex(
             Shared(
                 slots: OutboxSlots(workers: settings.workers) { kind in
@@ -60,6 +65,15 @@ final class OutboxWorker: Service, Sendable {
     func wake() { signal.signal() }
 
     func run() async throws {
+        if settings.workers == 0 {
+            let warning =
+                "outbox: workers is 0, so this daemon runs no outbox jobs (messages, deposits, hold expiry, the "
+                + "sweep): another daemon on the same store must, or set `outbox: workers:` to 1 or more"
+            logger.warning("\(warning)")
+            // Cancellation (the service group failing) ends the wait as well as a graceful shutdown does.
+            try? await gracefulShutdown()
+            return
+        }
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { lanes in
                 // Woken by a commit (which enqueued jobs due now, as a booking's does): claim without looking first.
@@ -138,18 +152,36 @@ final class OutboxWorker: Service, Sendable {
         var next: OutboxSlots.Next = updateSlots { $0.reserveClaim() ? .claim : .idle }
         var seen: NextDue?
         var trustDue = afterCommit
+        // The next due time the last claim's own transaction saw after claiming, where the store looks there.
+        var sawAfterClaim: NextDue?
         while true {
             switch next {
             case .run(let job):
                 startLane(job)
                 next = updateSlots { $0.reserveClaim() ? .claim : .idle }
             case .claim:
+                if let saw = sawAfterClaim, (saw.at ?? .max) > clock.now() {
+                    // That claim saw no other job due: another look would find none (a later commit signals).
+                    seen = saw
+                    next = updateSlots { $0.admit(nil) }
+                    continue
+                }
                 var claimed: OutboxJob?
                 var due: NextDue?
-                if trustDue { claimed = await claimSeenDue() } else { (claimed, due) = await claimIfDue() }
+                // After a commit's wake, or when the last claim saw a job due, claim without looking first.
+                if trustDue || sawAfterClaim != nil {
+                    (claimed, sawAfterClaim) = await claimSeenDue()
+                } else {
+                    (claimed, due, sawAfterClaim) = await claimIfDue()
+                }
                 trustDue = false
-                seen = claimed == nil ? due : nil
-                next = updateSlots { $0.admit(claimed) }
+                seen = claimed == nil ? (due ?? sawAfterClaim) : nil
+                // A claim that finished every job it took itself (fan-outs) and saw more due claims again at once.
+                let moreDue = claimed == nil && (sawAfterClaim?.at).map { $0 <= clock.now() } == true
+                next = updateSlots { slots in
+                    let admitted = slots.admit(claimed)
+                    return moreDue && admitted == .idle && slots.reserveClaim() ? .claim : admitted
+                }
             case .idle:
                 return seen
             }
@@ -159,23 +191,27 @@ final class OutboxWorker: Service, Sendable {
     /// Claims the next due job when the store's next due time says one is due. One read answers both "is anything
     /// due?" and, when nothing is, "when to wake?": a dispatcher's pass read each separately, one hop to the store's
     /// reader and back more per booking.
-    func claimIfDue() async -> (claimed: OutboxJob?, seen: NextDue?) {
+    func claimIfDue() async -> (claimed: OutboxJob?, seen: NextDue?, sawAfterClaim: NextDue?) {
         let due: Int64?
         do { due = try await store.nextOutboxDue() } catch {
             logger.error("outbox claim failed", metadata: ["error": "\(error)"])
-            return (nil, nil)
+            return (nil, nil, nil)
         }
-        guard let due, due <= clock.now() else { return (nil, NextDue(at: due)) }
-        return (await claimSeenDue(), nil)
+        guard let due, due <= clock.now() else { return (nil, NextDue(at: due), nil) }
+        let (claimed, saw) = await claimSeenDue()
+        return (claimed, nil, saw)
     }
 
-    /// Claims the next due job without first looking whether one is due.
-    func claimSeenDue() async -> OutboxJob? {
+    /// Claims the next due job without first looking whether one is due; with the next due time the claim's
+    /// transaction saw, where the store looks there.
+    func claimSeenDue() async -> (claimed: OutboxJob?, sawAfterClaim: NextDue?) {
         do {
-            return try await store.claimSeenDueJobs(at: clock.now(), lease: settings.leaseSeconds, limit: 1).first
+            let claim = try await store.claimDueJobs(
+                at: clock.now(), lease: settings.leaseSeconds, limit: 1, seenDue: true, completing: completing)
+            return (claim.jobs.first, claim.sawNextDue ? NextDue(at: claim.nextDue) : nil)
         } catch {
             logger.error("outbox claim failed", metadata: ["error": "\(error)"])
-            return nil
+            return (nil, nil)
         }
     }
 
@@ -199,7 +235,9 @@ final class OutboxWorker: Service, Sendable {
     /// Claims the next due job, if any.
     func claimOne() async -> OutboxJob? {
         do {
-            return try await store.claimDueJobs(at: clock.now(), lease: settings.leaseSeconds, limit: 1).first
+            return try await store.claimDueJobs(
+                at: clock.now(), lease: settings.leaseSeconds, limit: 1, seenDue: false, completing: completing
+            ).jobs.first
         } catch {
             logger.error("outbox claim failed", metadata: ["error": "\(error)"])
             return nil
@@ -225,7 +263,8 @@ final class OutboxWorker: Service, Sendable {
             do {
                 let (events, claimed) = try await store.finishJob(
                     job.id, at: clock.now(), note: completion.note, enqueue: completion.enqueue,
-                    events: completion.events, thenClaim: claimNext ? 1 : 0, lease: settings.leaseSeconds)
+                    events: completion.events, thenClaim: claimNext ? 1 : 0, lease: settings.leaseSeconds,
+                    completing: completing)
                 if !events.isEmpty { publish(events) }
                 return updateSlots { $0.finish(job, claimNext ? .withClaim(claimed.first) : .alone) }
             } catch {
