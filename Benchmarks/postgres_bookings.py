@@ -1,14 +1,23 @@
-"""Bookings per second through slotd on PostgreSQL (3 daemons on one database) next to slotd on SQLite (one
-daemon), with 1 and 16 concurrent clients, each booking distinct free slots over the socket (issue 16).
+"""slotd on PostgreSQL against the database's own speed and against SQLite (issue 16). Prints, for 1 and 16 concurrent
+clients: bookings per second through 3 daemons on one database, `pgbench` running the same transaction on the same
+cluster (Benchmarks/postgres_booking.pgbench: the statements one booking sends), their ratio, and slotd on SQLite
+(one daemon); each client books distinct free slots of one staff member over the socket. Then the slot query's
+round trip (one day of one staff member's slots) on PostgreSQL and on SQLite, and, when the cluster has
+pg_stat_statements loaded, the statements PostgreSQL ran per booking (the booking's own and the outbox's and event
+readers' work after it).
 
 Usage: SLOTD_TEST_POSTGRES=postgres://… python3 Benchmarks/postgres_bookings.py [seconds]
-(scripts/postgres-cluster start DIR prints such a URL). Figures, not a test.
+(scripts/postgres-cluster start DIR prints such a URL). SLOTD=… picks the slotd binary (default the debug build;
+`swift build -c release --scratch-path .build-release` makes .build-release/release/slotd). Figures, not a test.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
+import re
+import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -18,11 +27,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "Tests" / "IntegrationTests"))
 
 from conftest import ROOT, Client, Daemon, future_day, wall  # noqa: E402
-from postgres_cluster import fresh_database  # noqa: E402
+from postgres_cluster import fresh_database, psql  # noqa: E402
 
 SECONDS = float(sys.argv[1]) if len(sys.argv) > 1 else 10.0
-SLOTD = str(ROOT / ".build" / "debug" / "slotd")
+SLOTD = os.environ.get("SLOTD", str(ROOT / ".build" / "debug" / "slotd"))
+PGBENCH_SCRIPT = Path(__file__).resolve().parent / "postgres_booking.pgbench"
 TIMES = [f"{h:02d}:{m:02d}" for h in range(9, 18) for m in (0, 30)]
+ROUND_TRIPS = 200
 
 
 def start(db: str) -> Daemon:
@@ -33,11 +44,12 @@ def start(db: str) -> Daemon:
     return daemon.start()
 
 
-def run(daemons: list[Daemon], clients: int) -> float:
+def book(daemons: list[Daemon], clients: int, seconds: float = SECONDS) -> tuple[float, int]:
+    """Bookings per second (and how many) with `clients` threads spread over `daemons`."""
     slots = iter((day, t) for day in itertools.count(2) for t in TIMES)
     lock = threading.Lock()
     done = [0]
-    deadline = time.monotonic() + SECONDS
+    deadline = time.monotonic() + seconds
 
     def worker(index: int) -> None:
         client = Client(daemons[index % len(daemons)].socket, timeout=30)
@@ -57,23 +69,105 @@ def run(daemons: list[Daemon], clients: int) -> float:
         thread.start()
     for thread in threads:
         thread.join()
-    return done[0] / (time.monotonic() - started)
+    return done[0] / (time.monotonic() - started), done[0]
+
+
+def migrated_database() -> str:
+    """A fresh database with slotd's schema (a daemon started on it once)."""
+    url = fresh_database()
+    start(url).stop()
+    return url
+
+
+def pgbench(clients: int) -> float:
+    """Transactions per second of the booking's statements under pgbench, on a fresh migrated database."""
+    url = migrated_database()
+    out = subprocess.run(
+        ["pgbench", "--no-vacuum", "--protocol=extended", f"--file={PGBENCH_SCRIPT}", f"--client={clients}",
+         f"--jobs={min(clients, 2)}", f"--time={max(1, round(SECONDS))}", url],
+        capture_output=True, text=True, timeout=SECONDS + 120)
+    if out.returncode != 0:
+        raise RuntimeError(f"pgbench failed:\n{out.stdout}\n{out.stderr}")
+    found = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", out.stdout)
+    if not found:
+        raise RuntimeError(f"no tps in pgbench's output:\n{out.stdout}")
+    return float(found.group(1))
+
+
+def slot_round_trip_ms(daemon: Daemon) -> float:
+    """Median milliseconds of `GET /v1/slots` for one day of one staff member, with a few bookings that day."""
+    day = future_day(95)
+    for time_of_day in ("10:00", "12:30", "15:00"):
+        daemon.client.book(wall(day, time_of_day), name="Busy")
+    client = Client(daemon.socket, timeout=30)
+    timings = []
+    for _ in range(ROUND_TRIPS):
+        began = time.perf_counter()
+        resp = client.get(f"/v1/slots?service=haircut&from={day}&to={day}&staff=anna")
+        timings.append(time.perf_counter() - began)
+        assert resp.status == 200, resp
+    return statistics.median(timings) * 1000
+
+
+def statements_per_booking(url: str, bookings: int = 20) -> str | None:
+    """Statements PostgreSQL ran per booking on one daemon, all in, from pg_stat_statements (None without it)."""
+    try:
+        psql(url, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        psql(url, "SELECT pg_stat_statements_reset()")
+    except AssertionError:
+        return None
+    daemon = start(url)
+    try:
+        psql(url, "SELECT pg_stat_statements_reset()")
+        client = Client(daemon.socket, timeout=30)
+        for index in range(bookings):
+            resp = client.book(wall(future_day(2 + index // len(TIMES)), TIMES[index % len(TIMES)]), name="Count")
+            assert resp.status == 201, resp
+        # The outbox work each booking causes runs after its answer: wait until nothing is pending and due.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and psql(
+                url, "SELECT count(*) FROM outbox WHERE state = 'pending' AND due_at <= extract(epoch FROM now())"
+        ) != [["0"]]:
+            time.sleep(0.2)
+        rows = psql(url, "SELECT calls, query FROM pg_stat_statements "
+                         "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+                         "AND query NOT LIKE '%pg_stat_statements%'")
+    finally:
+        daemon.stop()
+    total = sum(int(calls) for calls, _ in rows)
+    lines = [f"{int(calls) / bookings:5.1f}  {' '.join(query.split())[:100]}"
+             for calls, query in sorted(rows, key=lambda row: -int(row[0]))]
+    return f"{total / bookings:.1f} statements per booking, all in:\n    " + "\n    ".join(lines)
 
 
 def main() -> None:
+    print(f"slotd: {SLOTD}; {SECONDS:g} s per figure")
+    print("clients   slotd on PostgreSQL (3 daemons)   pgbench, same transaction   ratio   slotd on SQLite (1 daemon)")
     for clients in (1, 16):
         trio = [start(fresh_database())]
         trio += [start(trio[0].db) for _ in range(2)]
         sqlite = start(str(Path(tempfile.mkdtemp(prefix="slotd-bench-", dir="/tmp")) / "slotd.sqlite"))
         try:
-            pg = run(trio, clients)
-            lite = run([sqlite], clients)
+            pg, _ = book(trio, clients)
+            lite, _ = book([sqlite], clients)
         finally:
             for daemon in trio + [sqlite]:
                 daemon.stop()
-        print(f"{clients:2d} clients: PostgreSQL (3 daemons) {pg:7.1f} bookings/s   SQLite (1 daemon) {lite:7.1f}/s")
+        bench = pgbench(clients)
+        print(f"{clients:7d}   {pg:21.1f} bookings/s   {bench:17.1f} tx/s   {pg / bench:5.0%}   "
+              f"{lite:18.1f} bookings/s")
+    on_postgres = start(fresh_database())
+    on_sqlite = start(str(Path(tempfile.mkdtemp(prefix="slotd-bench-", dir="/tmp")) / "slotd.sqlite"))
+    try:
+        pg_ms, lite_ms = slot_round_trip_ms(on_postgres), slot_round_trip_ms(on_sqlite)
+    finally:
+        on_postgres.stop()
+        on_sqlite.stop()
+    print(f"slot query round trip (median of {ROUND_TRIPS}): PostgreSQL {pg_ms:.2f} ms   SQLite {lite_ms:.2f} ms")
+    counted = statements_per_booking(fresh_database())
+    print(counted or "statements per booking: load pg_stat_statements in the cluster (shared_preload_libraries) "
+                     "to count them")
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("SLOTD_TEST_POSTGRES", "")
     main()
