@@ -10,8 +10,9 @@ import SlotStore
 /// back, leaving the head as it was), so cursor n + 1 never becomes visible before cursor n, and a rolled-back
 /// append leaves no hole. A reader asking for `cursor > c` therefore never skips an event that commits later. The
 /// price is that appending transactions commit one at a time, for the length of their last statement and commit
-/// (measured in the README's figures). After the append, `pg_notify('slotd_events', head)` tells every daemon
-/// listening that the log moved; PostgreSQL delivers it at commit.
+/// (measured in the README's figures). With the append, `pg_notify('slotd_events', head)` tells every daemon
+/// listening that the log moved; PostgreSQL delivers it at commit. The head's update, the event rows and the
+/// notification are one statement, usually together with the transaction's other writes (`WriteBatch`).
 extension PostgresBookingStore {
     /// The NOTIFY channel the log's head is announced on.
     public static let eventChannel = "slotd_events"
@@ -26,26 +27,8 @@ extension PostgresBookingStore {
     static func appendEvents(_ connection: PostgresConnection, _ events: [(type: String, at: Int64, data: Data)])
         async throws -> [StoredEvent]
     {
-        guard !events.isEmpty else { return [] }
-        let count = Int64(events.count)
-        let head: Int64? = try await single(
-            connection, "UPDATE event_log_head SET last_cursor = last_cursor + \(count) RETURNING last_cursor")
-        guard let head else { throw StoreError(.database, "the event log's head row is missing") }
-        let first = head - count + 1
-        let cursors = (0..<count).map { first + $0 }
-        let types = events.map(\.type)
-        let ats = events.map(\.at)
-        let texts = events.map { String(decoding: $0.data, as: UTF8.self) }
-        try await connection.query(
-            """
-            INSERT INTO events (cursor, type, at, data)
-            SELECT * FROM unnest(\(cursors)::int8[], \(types)::text[], \(ats)::int8[], \(texts)::json[])
-            """, logger: queryLogger)
-        try await connection.query(
-            "SELECT pg_notify(\(eventChannel), \(String(head)))", logger: queryLogger)
-        return events.enumerated().map { index, event in
-            StoredEvent(cursor: first + Int64(index), type: event.type, at: event.at, data: event.data)
-        }
+        // One statement: the head's update, the rows and the notification (`WriteBatch`).
+        try await WriteBatch().run(on: connection, appending: events)
     }
 }
 

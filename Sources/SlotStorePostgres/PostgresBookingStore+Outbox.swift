@@ -13,7 +13,10 @@ extension PostgresBookingStore: OutboxStore {
 
     public func claimDueJobs(at now: Int64, lease: Int64, limit: Int) async throws(StoreError) -> [OutboxJob] {
         guard limit > 0 else { return [] }
-        return try await write { connection in try await Self.claim(connection, at: now, lease: lease, limit: limit) }
+        // One statement, atomic on its own: no BEGIN and COMMIT round trips around it.
+        return try await write(inTransaction: false) { connection in
+            try await Self.claim(connection, at: now, lease: lease, limit: limit)
+        }
     }
 
     static func claim(_ connection: PostgresConnection, at now: Int64, lease: Int64, limit: Int) async throws
@@ -50,15 +53,18 @@ extension PostgresBookingStore: OutboxStore {
             var appended: [StoredEvent] = []
             let claimed = try await Self.claim(connection, at: now, lease: lease, limit: limit)
             if !finished.isEmpty {
-                try await Self.insertJobs(connection, jobs, at: now)
-                appended = try await Self.appendEvents(connection, events.map { ($0.type, now, $0.data) })
+                var batch = WriteBatch()
+                if let insert = Self.jobsInsert(jobs.map { ($0.kind, $0.payload, $0.dueAt) }, createdAt: now) {
+                    batch.add(insert)
+                }
+                appended = try await batch.run(on: connection, appending: events.map { ($0.type, now, $0.data) })
             }
             return (appended, claimed)
         }
     }
 
     public func retryJobLater(_ id: Int64, error: String, dueAt: Int64, at now: Int64) async throws(StoreError) {
-        try await write { connection in
+        try await write(inTransaction: false) { connection in
             try await connection.query(
                 """
                 UPDATE outbox SET due_at = \(dueAt), last_error = \(error), updated_at = \(now)
@@ -68,7 +74,7 @@ extension PostgresBookingStore: OutboxStore {
     }
 
     public func failJob(_ id: Int64, error: String, at now: Int64) async throws(StoreError) {
-        try await write { connection in
+        try await write(inTransaction: false) { connection in
             try await connection.query(
                 """
                 UPDATE outbox SET state = 'failed', last_error = \(error), updated_at = \(now), finished_at = \(now)
@@ -136,7 +142,7 @@ extension PostgresBookingStore: OutboxStore {
     }
 
     public func enqueueJobs(_ jobs: [OutboxEnqueue], at now: Int64) async throws(StoreError) {
-        try await write { connection in try await Self.insertJobs(connection, jobs, at: now) }
+        try await write(inTransaction: false) { connection in try await Self.insertJobs(connection, jobs, at: now) }
     }
 
     @discardableResult
@@ -166,18 +172,30 @@ extension PostgresBookingStore: OutboxStore {
     static func insertJobs(
         _ connection: PostgresConnection, _ jobs: [(kind: String, payload: Data, dueAt: Int64)], createdAt: Int64
     ) async throws {
-        guard !jobs.isEmpty else { return }
+        guard let insert = jobsInsert(jobs, createdAt: createdAt) else { return }
+        var batch = WriteBatch()
+        batch.add(insert)
+        _ = try await batch.run(on: connection)
+    }
+
+    /// The `INSERT` of `jobs` (ids in their order), for a `WriteBatch`; nil without jobs.
+    static func jobsInsert(_ jobs: [(kind: String, payload: Data, dueAt: Int64)], createdAt: Int64) -> SQLFragment? {
+        guard !jobs.isEmpty else { return nil }
         let kinds = jobs.map(\.kind)
         let payloads = jobs.map { String(decoding: $0.payload, as: UTF8.self) }
         let dues = jobs.map(\.dueAt)
-        try await connection.query(
-            """
+        return """
             INSERT INTO outbox (kind, payload, due_at, created_at, updated_at)
             SELECT kind, payload, due_at, \(createdAt), \(createdAt)
             FROM unnest(\(kinds)::text[], \(payloads)::json[], \(dues)::int8[]) WITH ORDINALITY
                 AS job(kind, payload, due_at, position)
             ORDER BY position
-            """, logger: queryLogger)
+            """
+    }
+
+    /// `jobsInsert` for the jobs of a booking plan.
+    static func jobsInsert(_ jobs: [PendingJob], createdAt: Int64) -> SQLFragment? {
+        jobsInsert(jobs.map { ($0.kind, $0.payload, $0.dueAt) }, createdAt: createdAt)
     }
 
     static func fetchJobs(_ connection: PostgresConnection, _ query: PostgresQuery) async throws -> [OutboxJob] {

@@ -117,15 +117,20 @@ public final class PostgresBookingStore: Sendable {
 
     /// Runs `body` in one transaction (READ COMMITTED; the lock scheme above orders conflicting writers), again
     /// when PostgreSQL aborts it for a conflict with a concurrent transaction, at most `maxAttempts` times.
+    /// `inTransaction: false` is for a body of one statement, atomic on its own: it saves the `BEGIN` and `COMMIT`
+    /// round trips.
     @discardableResult
     func write<T: Sendable>(
-        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+        inTransaction: Bool = true, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws(StoreError) -> T {
         var attempt = 1
         while true {
             do {
                 return try await withDeadline {
-                    try await self.client.withTransaction(logger: self.logger) { connection in
+                    guard inTransaction else {
+                        return try await self.client.withConnection { connection in try await body(connection) }
+                    }
+                    return try await self.client.withTransaction(logger: self.logger) { connection in
                         try await body(connection)
                     }
                 }
