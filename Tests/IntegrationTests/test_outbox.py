@@ -29,14 +29,17 @@ class Receiver:
     """A Standard Webhooks receiver: verifies each signature, records each delivery, answers per `mode`.
 
     Modes: `ok` (204), `hang` (holds the request until released or 30 s pass, then 204), `reject` (400),
-    `slow` (0.3 s, then 204).
+    `slow` (0.3 s, then 204). `path_modes` overrides the mode per request path (several daemons, each posting to a
+    path of its own); each delivery records its path and arrival time (`time.time()`), and `arrived` is notified.
     """
 
     def __init__(self, mode: str = "ok"):
         self.mode = mode
+        self.path_modes: dict[str, str] = {}
         self.deliveries: list[dict] = []
         self.bad_signatures = 0
         self.lock = threading.Lock()
+        self.arrived = threading.Condition(self.lock)
         self.release = threading.Event()
         # Requests being answered right now, and the most at once: the daemon's parallel deliveries.
         self.in_flight = 0
@@ -55,13 +58,16 @@ class Receiver:
                 expected = base64.b64encode(hmac.new(SECRET_KEY, signed, hashlib.sha256).digest()).decode()
                 given = [part.split(",", 1)[1] for part in self.headers.get("webhook-signature", "").split()
                          if part.startswith("v1,")]
-                mode = receiver.mode
+                arrived_at = time.time()
                 with receiver.lock:
+                    mode = receiver.path_modes.get(self.path, receiver.mode)
                     if expected not in given:
                         receiver.bad_signatures += 1
                     else:
-                        receiver.deliveries.append({"id": msg_id, "body": json.loads(body), "mode": mode})
+                        receiver.deliveries.append({"id": msg_id, "body": json.loads(body), "mode": mode,
+                                                    "path": self.path, "at": arrived_at})
                     receiver.in_flight += 1
+                    receiver.arrived.notify_all()
                     receiver.max_in_flight = max(receiver.max_in_flight, receiver.in_flight)
                 if mode == "hang":
                     receiver.release.wait(30)
@@ -81,7 +87,10 @@ class Receiver:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hooks/slotd"
+        return self.url_for("/hooks/slotd")
+
+    def url_for(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
 
     def start(self) -> "Receiver":
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)

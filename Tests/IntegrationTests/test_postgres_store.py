@@ -1,15 +1,18 @@
 """slotd on PostgreSQL (issue 16): one daemon books, lists and cancels; three daemons on one database never double
-book; the database holds exactly what was acknowledged."""
+book; the database holds exactly what was acknowledged; a killed daemon's outbox claims are taken over by the others
+once their lease runs out."""
 
 from __future__ import annotations
 
 import tempfile
 import threading
-
+import time
+from collections import Counter
 from pathlib import Path
 
 from conftest import RULES, Client, assert_problem, future_day, wait_for, wall
 from postgres_cluster import OwnCluster, fresh_database, psql
+from test_outbox import Receiver, config as outbox_config
 
 DAY = future_day(5)
 
@@ -175,37 +178,104 @@ def test_a_reschedule_race_into_one_slot_moves_one_booking(daemons):
     assert rows == [["1"]]
 
 
-def test_kill_9_of_one_daemon_under_load_loses_no_acknowledged_booking(daemons):
+def test_kill_9_under_load_loses_no_booking_and_another_daemon_takes_over_its_jobs_after_the_lease(daemons):
+    # Three daemons on one database under load, each delivering the booking webhook to a path of its own on one
+    # receiver. The receiver holds daemon A's deliveries, so A holds claimed jobs; A is killed the moment one of its
+    # calls arrives (well inside its 3 s call timeout). B and C must deliver A's jobs, but only once A's lease
+    # (2 × call_timeout + 10 s = 16 s from the claim) has run out; every job arrives under one message id, and is
+    # answered once.
+    call_timeout = 3
     url = fresh_database()
-    victim, survivor = start_on(daemons, url), start_on(daemons, url)
-    acknowledged: list[str] = []
-    lock = threading.Lock()
-    stop = threading.Event()
+    receiver = Receiver(mode="slow")
+    receiver.path_modes["/hooks/a"] = "hang"
+    receiver.start()
+    try:
+        trio = []
+        for name in ("a", "b", "c"):
+            daemon = daemons(start=False)
+            daemon.db = url
+            daemon.config = daemon.dir / "slotd.yaml"
+            daemon.config.write_text(outbox_config(daemon.dir, receiver.url_for(f"/hooks/{name}"), workers=2,
+                                                   call_timeout=f"{call_timeout}s"))
+            trio.append(daemon.start())
+        victim = trio[0]
+        acknowledged: list[str] = []
+        lock = threading.Lock()
+        stop = threading.Event()
 
-    def writer(daemon, offset: int) -> None:
-        client = Client(daemon.socket, timeout=10)
-        for day_offset in range(offset, offset + 40):
-            for time_of_day in ("09:00", "09:30", "10:00", "10:30"):
-                if stop.is_set():
-                    return
-                try:
-                    resp = client.book(wall(future_day(day_offset), time_of_day), name="Load")
-                except OSError:
-                    continue  # the victim is gone: that request was never acknowledged
-                if resp.status == 201:
-                    with lock:
-                        acknowledged.append(resp.json()["id"])
+        def writer(daemon, offset: int) -> None:
+            client = Client(daemon.socket, timeout=10)
+            for day_offset in range(offset, offset + 30):
+                for time_of_day in ("09:00", "09:30", "10:00", "10:30"):
+                    if stop.is_set():
+                        return
+                    try:
+                        resp = client.book(wall(future_day(day_offset), time_of_day), name="Load")
+                    except OSError:
+                        return  # the victim is gone: that request was never acknowledged
+                    if resp.status == 201:
+                        with lock:
+                            acknowledged.append(resp.json()["id"])
 
-    threads = [threading.Thread(target=writer, args=(victim, 10)), threading.Thread(target=writer, args=(survivor, 60))]
-    for thread in threads:
-        thread.start()
-    wait_for(lambda: len(acknowledged) >= 20, timeout=60, what="20 acknowledged bookings")
-    victim.kill()
-    wait_for(lambda: len(acknowledged) >= 30, timeout=60, what="the survivor to go on booking")
-    stop.set()
-    for thread in threads:
-        thread.join(60)
-    stored = {row[0] for row in psql(url, "SELECT id FROM bookings")}
-    missing = [booking for booking in acknowledged if booking not in stored]
-    assert not missing, missing
-    assert survivor.client.get("/v1/health").status == 200
+        threads = [threading.Thread(target=writer, args=(daemon, 10 + 30 * i)) for i, daemon in enumerate(trio)]
+        for thread in threads:
+            thread.start()
+        wait_for(lambda: len(acknowledged) >= 9, timeout=60, what="9 acknowledged bookings")
+        with receiver.arrived:
+            seen = len(receiver.deliveries)
+            assert receiver.arrived.wait_for(
+                lambda: any(d["path"] == "/hooks/a" for d in receiver.deliveries[seen:]), timeout=60), \
+                "daemon A never called the receiver"
+            victim.kill()
+            killed_at = time.time()
+            # A's calls that arrived in the last second were still running (their timeout is 3 s): A's claims.
+            held = {d["id"] for d in receiver.deliveries if d["path"] == "/hooks/a" and d["at"] > killed_at - 1}
+        assert held
+        quoted = ",".join(f"'{message_id}'" for message_id in held)
+        leases = {message_id: (state, int(due)) for message_id, state, due in psql(
+            url, f"SELECT payload::json->>'message_id', state, due_at FROM outbox "
+                 f"WHERE kind = 'notify.send.hook' AND payload::json->>'message_id' IN ({quoted})")}
+        for message_id in held:
+            # Still pending and due at the lease's end, well after any retry delay (max_backoff is 2 s).
+            state, lease_end = leases[message_id]
+            assert state == "pending" and lease_end > killed_at + call_timeout, (message_id, state, lease_end,
+                                                                                killed_at)
+        # B and C go on booking, then the load stops.
+        count = len(acknowledged)
+        wait_for(lambda: len(acknowledged) >= count + 6, timeout=60, what="B and C to go on booking")
+        stop.set()
+        for thread in threads:
+            thread.join(60)
+
+        def answered() -> list[dict]:
+            with receiver.lock:
+                return [d for d in receiver.deliveries if d["path"] != "/hooks/a"]
+
+        stored = {row[0] for row in psql(url, "SELECT id FROM bookings")}
+        wait_for(lambda: {d["body"]["data"]["fields"]["booking"] for d in answered()} >= stored, timeout=90,
+                 what="a delivery for every stored booking, A's claims taken over after their lease")
+        missing = [booking for booking in acknowledged if booking not in stored]
+        assert not missing, f"acknowledged but not stored: {missing}"
+        # Answered calls are recorded as done right after the answer.
+        jobs = wait_for(lambda: (rows := psql(
+            url, "SELECT payload::json->>'message_id', state FROM outbox WHERE kind = 'notify.send.hook'"))
+            and all(state == "done" for _, state in rows) and rows, timeout=30, what="every delivery recorded as done")
+        assert len(jobs) == len(stored), jobs
+        assert {message_id for message_id, _ in jobs} == receiver.ids()
+        # One message id per booking, however often it went over the wire; each answered once (by B or C).
+        ids_per_booking: dict[str, set[str]] = {}
+        for delivery in receiver.deliveries:
+            ids_per_booking.setdefault(delivery["body"]["data"]["fields"]["booking"], set()).add(delivery["id"])
+        assert all(len(ids) == 1 for ids in ids_per_booking.values()), ids_per_booking
+        answers = Counter(d["id"] for d in answered())
+        assert all(n == 1 for n in answers.values()), {k: n for k, n in answers.items() if n > 1}
+        # A's claims: taken over only once A's lease had run out.
+        for message_id in held:
+            taken_over = [d["at"] for d in answered() if d["id"] == message_id]
+            assert taken_over and taken_over[0] >= leases[message_id][1], (message_id, taken_over, leases[message_id])
+        assert receiver.bad_signatures == 0
+        for daemon in trio[1:]:
+            assert daemon.client.get("/v1/health").status == 200
+    finally:
+        receiver.release.set()
+        receiver.stop()
