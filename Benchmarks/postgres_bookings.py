@@ -129,7 +129,7 @@ def statements_per_booking(url: str, bookings: int = 20) -> str | None:
                 url, "SELECT count(*) FROM outbox WHERE state = 'pending' AND due_at <= extract(epoch FROM now())"
         ) != [["0"]]:
             time.sleep(0.2)
-        rows = psql(url, "SELECT calls, query FROM pg_stat_statements "
+        rows = psql(url, "SELECT calls, regexp_replace(query, '\\s+', ' ', 'g') FROM pg_stat_statements "
                          "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
                          "AND query NOT LIKE '%pg_stat_statements%'")
     finally:
