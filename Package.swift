@@ -115,6 +115,8 @@ let package = Package(
             name: "slotctl",
             dependencies: [
                 "SlotCore", "SlotRules", "SlotRuleFiles", "SlotEngine", "SlotAPI", "SlotClient", "SlotAuth",
+                // `slotctl migrate` calls the stores' own copying (SQLiteStoreDump, PostgresImport); never the server.
+                "SlotStore", "SlotStorePostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

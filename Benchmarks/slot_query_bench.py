@@ -41,12 +41,13 @@ def built(name: str) -> str:
     raise SystemExit(f"{name} is not built: swift build -c release --product {name}")
 
 
-def start(slotd: str, directory: Path) -> subprocess.Popen:
+def start(slotd: str, directory: Path, db: str | None = None, log_level: str = "warning") -> subprocess.Popen:
+    """A daemon on `directory`'s rules and socket, on `db` (default `directory/slotd.sqlite`; `:memory:` works)."""
     socket_path = directory / "slotd.sock"
     log = open(directory / "slotd.log", "ab")
     proc = subprocess.Popen(
-        [slotd, "--rules", str(directory / "rules"), "--db", str(directory / "slotd.sqlite"), "--socket",
-         str(socket_path), "--log-level", "warning"], stdout=log, stderr=log)
+        [slotd, "--rules", str(directory / "rules"), "--db", db or str(directory / "slotd.sqlite"), "--socket",
+         str(socket_path), "--log-level", log_level], stdout=log, stderr=log)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if socket_path.exists():

@@ -69,6 +69,16 @@ public struct RescheduleRequest: Codable, Hashable, Sendable {
     }
 }
 
+/// `PATCH /v1/bookings/{id}`: the booking's notes (an empty string removes them), the one field changed this way.
+public struct BookingUpdateRequest: Codable, Hashable, Sendable {
+    public var notes: String?
+
+    public init(notes: String?) { self.notes = notes }
+
+    /// The fields a `PATCH` may carry; any other is refused, not silently ignored.
+    public static let fields: Set<String> = ["notes"]
+}
+
 /// `POST /v1/bookings/{id}/cancel`: an optional reason (the body may be empty).
 public struct CancelRequest: Codable, Hashable, Sendable {
     public var reason: String?
@@ -121,10 +131,12 @@ public struct BookingDetails: Codable, Hashable, Sendable {
     public var code: String?
     /// The customer record the booking is filed under (`cu_…`, `GET /v1/customers/{id}`).
     public var customerID: String?
+    /// A walk-in or forced booking: who set which rules aside, and why (nil for a customer's booking).
+    public var override: BookingOverrideDetails?
 
     enum CodingKeys: String, CodingKey {
         case id, status, service, services, variant, staff, start, end, price, deposit, customer, notes, payment, card
-        case code
+        case code, override
         case customerID = "customer_id"
         case holdExpiresAt = "hold_expires_at"
         case cancelReason = "cancel_reason"
@@ -136,10 +148,12 @@ public struct BookingDetails: Codable, Hashable, Sendable {
         id: String, status: BookingStatus, service: String, services: [String], variant: String?, staff: String,
         start: String, end: String, price: Price, deposit: Price?, customer: CustomerDetails, notes: String?,
         holdExpiresAt: String?, cancelReason: String?, createdAt: String, updatedAt: String,
-        payment: PaymentDetails? = nil, code: String? = nil, customerID: String? = nil
+        payment: PaymentDetails? = nil, code: String? = nil, customerID: String? = nil,
+        override: BookingOverrideDetails? = nil
     ) {
         self.code = code
         self.customerID = customerID
+        self.override = override
         self.id = id
         self.status = status
         self.service = service
@@ -157,6 +171,34 @@ public struct BookingDetails: Codable, Hashable, Sendable {
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.payment = payment
+    }
+}
+
+/// What staff set aside making a walk-in or forced booking, as the booking keeps it.
+public struct BookingOverrideDetails: Codable, Hashable, Sendable {
+    /// `walk_in` or `forced`.
+    public var kind: String
+    /// Why (always given for a forced booking).
+    public var reason: String?
+    /// Who, for people: `lena (uid 1000)`, `uid 1000`, or `unknown`.
+    public var by: String
+    /// The peer's uid on the socket, and its user name when the system knows one.
+    public var uid: UInt32?
+    public var user: String?
+    /// The codes of the rule checks the booking failed when it was made (`shop_closed`, `staff_break`, …), which
+    /// later rule checks do not count as conflicts; absent for a booking made before slotd kept them (then every
+    /// check its kind sets aside).
+    public var waived: [String]?
+
+    public init(
+        kind: String, reason: String?, by: String, uid: UInt32?, user: String?, waived: [String]?
+    ) {
+        self.kind = kind
+        self.reason = reason
+        self.by = by
+        self.uid = uid
+        self.user = user
+        self.waived = waived
     }
 }
 

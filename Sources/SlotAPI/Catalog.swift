@@ -82,18 +82,25 @@ public struct VariantInfo: Codable, Hashable, Sendable {
     public var durationMinutes: Int
     public var price: Price
     public var deposit: Price?
+    /// Staff members whose price, deposit or duration for this variant differ from its own (absent when none).
+    public var staffTerms: [StaffTermsInfo]?
 
     enum CodingKeys: String, CodingKey {
         case id, name, price, deposit
         case durationMinutes = "duration_minutes"
+        case staffTerms = "staff_terms"
     }
 
-    public init(id: String, name: String, durationMinutes: Int, price: Price, deposit: Price?) {
+    public init(
+        id: String, name: String, durationMinutes: Int, price: Price, deposit: Price?,
+        staffTerms: [StaffTermsInfo]? = nil
+    ) {
         self.id = id
         self.name = name
         self.durationMinutes = durationMinutes
         self.price = price
         self.deposit = deposit
+        self.staffTerms = staffTerms
     }
 }
 

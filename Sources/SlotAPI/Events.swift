@@ -1,8 +1,9 @@
 /// One line of `GET /v1/events`: a durable event, or a `heartbeat` / `overflow` control line.
 ///
 /// Durable events have types like `booking.created`, `booking.confirmed`, `booking.cancelled`,
-/// `booking.rescheduled`, `booking.completed`, `booking.no_show`, `booking.expired`. Control lines carry the cursor
-/// of the last event sent on this stream, so a client always resumes with `since=<cursor of the last line read>`.
+/// `booking.rescheduled`, `booking.completed`, `booking.no_show`, `booking.expired`, `booking.noted`. Control lines
+/// carry the cursor of the last event sent on this stream, so a client always resumes with `since=<cursor of the
+/// last line read>`.
 public struct EventLine: Codable, Hashable, Sendable {
     /// Monotonically increasing position in the durable event log.
     public var cursor: Int64

@@ -58,6 +58,8 @@ public enum ProblemCode: String, Codable, CaseIterable, Sendable {
     case slotUnavailable = "slot_unavailable"
     /// The booking's state does not allow this transition.
     case invalidTransition = "invalid_transition"
+    /// The customer is already in the waitlist's line for the same thing.
+    case alreadyWaiting = "already_waiting"
     /// The `Idempotency-Key` was used before with a different request.
     case idempotencyKeyReused = "idempotency_key_reused"
     /// The rule files have errors; `diagnostics` lists them.
@@ -91,7 +93,7 @@ public enum ProblemCode: String, Codable, CaseIterable, Sendable {
         case .forbidden: 403
         case .notFound, .bookingNotFound: 404
         case .methodNotAllowed: 405
-        case .slotUnavailable, .invalidTransition: 409
+        case .slotUnavailable, .invalidTransition, .alreadyWaiting: 409
         case .payloadTooLarge: 413
         case .rateLimited: 429
         case .headersTooLarge: 431
@@ -109,6 +111,7 @@ public enum ProblemCode: String, Codable, CaseIterable, Sendable {
         case .validationFailed: "Invalid input"
         case .slotUnavailable: "Slot not available"
         case .invalidTransition: "Transition not allowed"
+        case .alreadyWaiting: "Already waiting"
         case .idempotencyKeyReused: "Idempotency key reused"
         case .rulesInvalid: "Rules invalid"
         case .notFound: "Not found"

@@ -281,12 +281,14 @@ public struct AvailabilityEngine: Sendable {
     }
 }
 
-/// How many units of one resource other bookings use over time.
-struct ResourceUsage {
+/// How many units of one resource bookings use over time: each booking holds its resources for its span (start to
+/// end, without buffers). Availability reads it for the bookings in the way; the admin page's occupancy shows it.
+public struct ResourceUsage: Sendable {
     /// Maximal spans of constant, non-zero usage, ascending.
-    let levels: [(span: Interval, units: Int)]
+    public let levels: [(span: Interval, units: Int)]
 
-    init(resource: String, bookings: [BookedSpan], within reach: Interval) {
+    /// The usage of `resource` by those of `bookings` that overlap `reach`.
+    public init(resource: String, bookings: [BookedSpan], within reach: Interval) {
         var events: [(at: Int64, delta: Int)] = []
         for booking in bookings {
             let span = booking.span

@@ -123,6 +123,8 @@ public enum BookingEvent: Hashable, Sendable {
     case completed
     case noShow
     case expired
+    /// The shop changed the booking's notes: no change of state or time, but a new revision (calendars update).
+    case noted
 
     /// The event type in the log, e.g. `booking.no_show`.
     public var type: String {
@@ -134,6 +136,7 @@ public enum BookingEvent: Hashable, Sendable {
         case .completed: return "booking.completed"
         case .noShow: return "booking.no_show"
         case .expired: return "booking.expired"
+        case .noted: return "booking.noted"
         }
     }
 }

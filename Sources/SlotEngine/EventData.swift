@@ -111,7 +111,8 @@ public struct BookingEventData: Codable, Hashable, Sendable {
             to = SpanData(new)
             fromStaff = change?.from
             toStaff = change?.to
-        case .confirmed, .completed, .noShow, .expired:
+        case .confirmed, .completed, .noShow, .expired, .noted:
+            // `booking.noted` carries no text: the log keeps ids and facts, never what the shop wrote.
             break
         }
     }
@@ -218,5 +219,51 @@ public struct DayClosedEventData: Codable, Hashable, Sendable {
         DaySummaryPayload(
             date: date, completed: completed, noShow: noShow, cancelled: cancelled, openCount: open.count,
             openBookings: open.joined(separator: ", "))
+    }
+}
+
+/// The data of a `waitlist.*` event: the entry, its state after the event, what it waits for, and the offer (the
+/// held booking, its staff member and start, when it lapses) or why it left. No personal data: the customer's
+/// contact stays on the entry.
+public struct WaitlistEventData: Codable, Hashable, Sendable {
+    public var entry: String
+    public var status: String
+    public var service: String
+    /// A staff id or `any`.
+    public var staff: String
+    /// `YYYY-MM-DD`, shop-local.
+    public var from: String
+    public var to: String
+    public var booking: String?
+    public var offeredStaff: String?
+    public var start: Int64?
+    public var offerExpiresAt: Int64?
+    public var reason: String?
+
+    /// The data of `event` about the entry `id` asking for `wish`, in `state` after the event.
+    public init(_ event: WaitlistEvent, entry id: String, wish: WaitlistWish, state: WaitlistState) {
+        entry = id
+        status = state.rawValue
+        service = wish.service
+        staff = wish.staff.description
+        from = wish.first.description
+        to = wish.last.description
+        switch event {
+        case .offered(let offer), .offerExpired(let offer), .booked(let offer):
+            booking = offer.booking
+            offeredStaff = offer.staff
+            start = offer.start
+            offerExpiresAt = offer.expiresAt
+        case .left(let why):
+            reason = why
+        case .joined, .closed:
+            break
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case entry, status, service, staff, from, to, booking, start, reason
+        case offeredStaff = "offered_staff"
+        case offerExpiresAt = "offer_expires_at"
     }
 }

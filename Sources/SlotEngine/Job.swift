@@ -17,6 +17,8 @@ public enum Job: Hashable, Sendable {
     case notification(NotificationJob)
     /// `sweep.*`: periodic bookkeeping.
     case sweep(SweepJob)
+    /// `waitlist.*`: offer freed starts to those waiting.
+    case waitlist(WaitlistJob)
 
     /// The family, whose outbox handler runs the job.
     public var family: JobFamily {
@@ -25,6 +27,7 @@ public enum Job: Hashable, Sendable {
         case .payment: return .payment
         case .notification: return .notification
         case .sweep: return .sweep
+        case .waitlist: return .waitlist
         }
     }
 
@@ -35,6 +38,7 @@ public enum Job: Hashable, Sendable {
         case .payment(let job): return job.kind
         case .notification(let job): return job.kind
         case .sweep(let job): return job.kind
+        case .waitlist(let job): return job.kind
         }
     }
 
@@ -50,6 +54,7 @@ public enum Job: Hashable, Sendable {
         case .notification(.daySummary(let payload)): return payload
         case .notification(.delivery(_, let payload)): return payload
         case .sweep(.endOfDay(let payload)): return payload
+        case .waitlist(.match(let payload)): return payload
         }
     }
 
@@ -80,6 +85,8 @@ public enum Job: Hashable, Sendable {
             self = .notification(.delivery(provider: provider, try decode(DeliveryPayload.self)))
         } else if kind == SweepJob.endOfDayKind {
             self = .sweep(.endOfDay(try decode(EndOfDayPayload.self)))
+        } else if kind == WaitlistJob.matchKind {
+            self = .waitlist(.match(try decode(WaitlistMatchPayload.self)))
         } else {
             throw JobDecodingError(
                 kind: kind, message: "this slotd does not know the kind (was it written by a newer version?)")
@@ -101,6 +108,7 @@ public enum JobFamily: String, Hashable, Sendable, CaseIterable {
     case payment
     case notification
     case sweep
+    case waitlist
 
     /// Every stored kind of the family starts with this.
     public var kindPrefix: String {
@@ -109,6 +117,7 @@ public enum JobFamily: String, Hashable, Sendable, CaseIterable {
         case .payment: return "payment."
         case .notification: return "notify."
         case .sweep: return "sweep."
+        case .waitlist: return "waitlist."
         }
     }
 
@@ -247,6 +256,8 @@ public enum BookingNotice: String, Hashable, Sendable, CaseIterable {
     case noShow = "notify.booking_no_show"
     case expired = "notify.booking_expired"
     case rescheduled = "notify.booking_rescheduled"
+    /// A start held for a customer from the waitlist (the booking is the offer's held booking).
+    case waitlistOffered = "notify.waitlist_offered"
 
     /// The stored kind.
     public var kind: String { rawValue }
@@ -264,6 +275,7 @@ public enum BookingNotice: String, Hashable, Sendable, CaseIterable {
         case .noShow: return "booking.no_show"
         case .expired: return "booking.expired"
         case .rescheduled: return "booking.rescheduled"
+        case .waitlistOffered: return "waitlist.offered"
         }
     }
 }
@@ -283,7 +295,37 @@ public enum SweepJob: Hashable, Sendable {
     }
 }
 
+/// The waitlist jobs (`waitlist.*`).
+public enum WaitlistJob: Hashable, Sendable {
+    /// `waitlist.match`: a start may have freed (a cancellation, a lapsed hold, a move, a reload, a join): offer
+    /// it to the first in line.
+    case match(WaitlistMatchPayload)
+
+    static let matchKind = "waitlist.match"
+
+    /// The stored kind.
+    public var kind: String {
+        switch self {
+        case .match: return Self.matchKind
+        }
+    }
+}
+
 // MARK: - Payloads
+
+/// `waitlist.match`: why it was asked for (`booking.cancelled`, `rules.reloaded`, `waitlist.joined`) and the booking
+/// or entry that freed or asked, for the log; the job itself looks at everyone waiting.
+public struct WaitlistMatchPayload: Codable, Hashable, Sendable {
+    public var reason: String
+    public var booking: String?
+    public var entry: String?
+
+    public init(reason: String, booking: String? = nil, entry: String? = nil) {
+        self.reason = reason
+        self.booking = booking
+        self.entry = entry
+    }
+}
 
 /// `{"booking": id}`: the payload of every job about one booking that needs nothing else.
 public struct BookingJobPayload: Codable, Hashable, Sendable {

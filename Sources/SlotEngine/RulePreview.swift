@@ -11,13 +11,18 @@ public struct ActiveBooking: Hashable, Sendable {
     public var variant: String?
     /// The customer's name, for people reading the preview.
     public var customer: String
+    /// A walk-in's or forced booking's override: the rule checks staff set aside are no conflict.
+    public var override: BookingOverride?
 
-    /// A booking of `services` (and `variant`) for `customer`, occupying `span`.
-    public init(span: BookedSpan, services: [String], variant: String?, customer: String) {
+    /// A booking of `services` (and `variant`) for `customer`, occupying `span`, made with `override` if any.
+    public init(
+        span: BookedSpan, services: [String], variant: String?, customer: String, override: BookingOverride? = nil
+    ) {
         self.span = span
         self.services = services
         self.variant = variant
         self.customer = customer
+        self.override = override
     }
 }
 
@@ -41,11 +46,13 @@ extension Reason {
 
 extension AvailabilityEngine {
     /// Why these rules would not allow an existing booking (empty when they would): the one decision for the
-    /// booking itself, with no other bookings around it, keeping only the reasons about the rules.
+    /// booking itself, with no other bookings around it, keeping only the reasons about the rules and leaving out
+    /// those the booking's `override` set aside when staff made it.
     ///
     /// Pass a `schedule` covering the booking's date with two days around it to skip compilation.
     public func ruleReasons(
-        staff: String, services: [String], variant: String?, start: Int64, now: Int64, schedule: Schedule? = nil
+        staff: String, services: [String], variant: String?, start: Int64, now: Int64, schedule: Schedule? = nil,
+        override: BookingOverride? = nil
     ) -> [Reason] {
         var parts: [ServiceOffering] = []
         for (index, id) in services.enumerated() {
@@ -60,7 +67,7 @@ extension AvailabilityEngine {
         }
         let decision = decide(
             offering: offering, staff: .member(staff), start: start, now: now, bookings: [], schedule: schedule)
-        return decision.reasons.filter(\.isAboutTheRules)
+        return decision.reasons.filter { $0.isAboutTheRules && !(override?.setsAside($0) ?? false) }
     }
 }
 
@@ -151,11 +158,11 @@ public struct RulePreview: Sendable {
             let span = booking.span
             let reasons = candidate.ruleReasons(
                 staff: span.staff, services: booking.services, variant: booking.variant, start: span.start, now: now,
-                schedule: after)
+                schedule: after, override: booking.override)
             guard !reasons.isEmpty else { continue }
             let allowedNow = running.ruleReasons(
                 staff: span.staff, services: booking.services, variant: booking.variant, start: span.start, now: now,
-                schedule: before
+                schedule: before, override: booking.override
             ).isEmpty
             if allowedNow { refused.append(Refused(booking: booking, reasons: reasons)) }
         }

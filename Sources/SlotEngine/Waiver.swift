@@ -37,7 +37,8 @@ public enum Waiver: String, Hashable, Sendable, CaseIterable, Codable {
     }
 }
 
-/// A booking made with a waiver, as its `booking.created` event records it: what was set aside, who did it, why.
+/// A booking made with a waiver, as the booking keeps it and its `booking.created` event records it: what was set
+/// aside, who did it, why.
 public struct BookingOverride: Hashable, Sendable, Codable {
     /// `walk_in` or `forced` (never `none`).
     public var waiver: Waiver
@@ -47,12 +48,34 @@ public struct BookingOverride: Hashable, Sendable, Codable {
     public var uid: UInt32?
     /// The peer's user name, when the system knows one for the uid.
     public var user: String?
+    /// The codes of the rule checks the booking failed when it was made and staff set aside (`shop_closed`,
+    /// `staff_break`, …), sorted; nil when not known (a booking made before slotd kept its waiver has only its
+    /// event's kind: every check that kind covers counts as set aside).
+    public var waived: [String]?
 
-    public init(waiver: Waiver, reason: String? = nil, uid: UInt32? = nil, user: String? = nil) {
+    public init(
+        waiver: Waiver, reason: String? = nil, uid: UInt32? = nil, user: String? = nil, waived: [String]? = nil
+    ) {
         self.waiver = waiver
         self.reason = reason
         self.uid = uid
         self.user = user
+        self.waived = waived
+    }
+
+    /// Whether staff set `reason` aside with this override, so it is no conflict with the rules: a forced booking
+    /// outside hours does not conflict with the hours it was forced past, but does with a removed staff member.
+    public func setsAside(_ reason: Reason) -> Bool {
+        guard waiver.waives(reason.kind) else { return false }
+        return waived?.contains(reason.code) ?? true
+    }
+
+    /// This override with `waived` set to the codes of those of `reasons` (a booking's rule reasons without a
+    /// waiver, `AvailabilityEngine.ruleReasons`) that its waiver sets aside.
+    public func recording(_ reasons: [Reason]) -> BookingOverride {
+        var recorded = self
+        recorded.waived = Set(reasons.filter { waiver.waives($0.kind) }.map(\.code)).sorted()
+        return recorded
     }
 
     /// Who, for people: `lena (uid 1000)`, `uid 1000`, or `unknown`.
@@ -67,6 +90,6 @@ public struct BookingOverride: Hashable, Sendable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case waiver = "kind"
-        case reason, uid, user
+        case reason, uid, user, waived
     }
 }

@@ -326,16 +326,21 @@ public struct Service: Sendable, Hashable {
 }
 
 /// One staff member's own price, deposit or duration for a service (a senior barber charges more, or needs less
-/// time); what is nil is the service's.
+/// time); what is nil is the service's. For a service with variants the terms are per variant, in `variants`.
 public struct StaffTerms: Sendable, Hashable {
     public var price: Money?
     public var deposit: Money?
     public var durationMinutes: Int?
+    /// Their own terms for variants of the service, by variant id (a variant without an entry is the variant's).
+    public var variants: [String: StaffTerms]
 
-    public init(price: Money? = nil, deposit: Money? = nil, durationMinutes: Int? = nil) {
+    public init(
+        price: Money? = nil, deposit: Money? = nil, durationMinutes: Int? = nil, variants: [String: StaffTerms] = [:]
+    ) {
         self.price = price
         self.deposit = deposit
         self.durationMinutes = durationMinutes
+        self.variants = variants
     }
 }
 
@@ -402,9 +407,10 @@ public struct ServiceOffering: Sendable, Hashable {
         startWindows = service.available.map { [StartWindow(service: service.id, offsetMinutes: 0, hours: $0)] }
             ?? []
         byStaff = [:]
-        // Staff terms are for services without variants (the rule compiler refuses them otherwise).
-        guard variant == nil else { return }
-        for (staff, terms) in service.staffTerms {
+        // A service with variants has staff terms per variant (the rule compiler refuses others).
+        for (staff, serviceTerms) in service.staffTerms {
+            let ownTerms = variant == nil ? serviceTerms : variant.flatMap { serviceTerms.variants[$0.id] }
+            guard let terms = ownTerms else { continue }
             var own = self
             if let price = terms.price { own.price = price }
             if let deposit = terms.deposit { own.deposit = deposit }
@@ -542,6 +548,9 @@ public struct Policies: Sendable, Hashable {
     /// Whether a booking without a deposit saves the customer's card, so a late cancellation's or a no-show's fee
     /// can be charged to it (only with a payment provider that collects online).
     public var cardOnFile: Bool
+    /// How long a start offered from the waitlist is held for the customer (`waitlist.offer_hold`) before it
+    /// passes to the next in line.
+    public var waitlistOfferHoldMinutes: Int = 30
 
     public init(
         holdMinutes: Int = 15, cancellationWindowMinutes: Int = 24 * 60, cancellationFee: Fee = .none,

@@ -120,7 +120,7 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
     }
     let store: any SlotStorage
     do {
-        store = try await DatabaseSetting.open(configuration.databasePath, logger: logger)
+        store = try await DatabaseSetting.open(configuration, logger: logger)
     } catch {
         throw StartupError("cannot open the database: \(error.message)")
     }
@@ -129,6 +129,10 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
             "the database files were readable by other users; now only by slotd's user (0600)",
             metadata: ["files": "\(file.tightenedFiles.joined(separator: ", "))"])
     }
+
+    // Phone numbers stored before they were kept in E.164 (issue 14): once rewritten, matching and search find them.
+    await StoredPhones.normalise(
+        in: store, country: configuration.country, now: configuration.clock.now(), logger: logger)
 
     // The socket: systemd's when socket-activated (used as is, never unlinked), else the path, prepared: refuse a
     // live daemon, remove a stale file.

@@ -29,8 +29,10 @@ enum DatabaseSetting {
         }
     }
 
-    /// Opens the store the setting names.
-    static func open(_ setting: String, logger: Logger) async throws(StoreError) -> any SlotStorage {
+    /// Opens the store the configuration names: its `postgres:` block, else its `database` setting.
+    static func open(_ configuration: DaemonConfiguration, logger: Logger) async throws(StoreError) -> any SlotStorage {
+        if let location = configuration.postgres { return try await PostgresBookingStore.open(location, logger: logger) }
+        let setting = configuration.databasePath
         guard PostgresLocation.isPostgres(setting) else { return try await StoreLocation.open(setting) }
         let location: PostgresLocation
         do {

@@ -29,6 +29,10 @@ package struct BookingPlan: Sendable {
     package var booking: StoredBooking
     package var events: [PendingEvent]
     package var jobs: [PendingJob]
+    /// The lifecycle's event, which a waitlist offer held by the booking follows (`WaitlistPlanner.follow`).
+    package var event: BookingEvent? = nil
+    /// Whether the write frees time (a cancellation, a lapsed hold, a move): those waiting may get it.
+    package var releasesTime = false
 }
 
 /// The shared, pure decisions of both stores: validation, lifecycle, event data and outbox payloads.
@@ -141,11 +145,12 @@ package enum BookingPlanner {
         case .failure(let error):
             return .failure(StoreError(.constraintViolation, error.message))
         case .success(let (lifecycle, actions)):
-            let booking = StoredBooking(
+            var booking = StoredBooking(
                 id: id, status: lifecycle.state, staffID: new.staffID, services: new.services, variant: new.variant,
                 start: new.times.start, end: new.times.end, footprint: new.times.footprint, price: new.price,
                 deposit: new.deposit, customerID: customerID, customer: new.customer, notes: new.notes,
                 holdExpiresAt: lifecycle.holdExpiresAt, createdAt: now, updatedAt: now, cancellation: nil)
+            booking.override = new.override
             var planned = plan(
                 booking, actions, at: now, reminders: new.times.reminderMinutesBefore, override: new.override)
             if booking.status == .held, let expiry = booking.holdExpiresAt {
@@ -199,10 +204,24 @@ package enum BookingPlanner {
             updated.start = times.start
             updated.end = times.end
             updated.footprint = times.footprint
+            // The new times passed the rules in full: what staff set aside at the old ones no longer applies.
+            updated.override = nil
             updated.updatedAt = now
             updated.revision += 1
             return .success(plan(updated, actions, at: now, reminders: times.reminderMinutesBefore))
         }
+    }
+
+    /// The plan for replacing `booking`'s notes with `notes`, in any state (a note on a finished visit is the shop's
+    /// record too), or nil when they are already those notes: nothing to write, no event, no new revision.
+    package static func note(_ booking: StoredBooking, _ notes: String, at now: Int64) -> BookingPlan? {
+        guard notes != booking.notes else { return nil }
+        var updated = booking
+        updated.notes = notes
+        updated.updatedAt = now
+        // A new revision, so a calendar feed's SEQUENCE rises and subscribed calendars refresh the booking.
+        updated.revision += 1
+        return plan(updated, [.record(.noted)], at: now)
     }
 
     /// Turns lifecycle actions into the event to append and the jobs to enqueue.
@@ -212,9 +231,12 @@ package enum BookingPlanner {
     ) -> BookingPlan {
         var events: [PendingEvent] = []
         var jobs: [PendingJob] = []
+        var recorded: BookingEvent?
+        var releasesTime = false
         for action in actions {
             switch action {
             case .record(let event):
+                recorded = event
                 events.append(
                     PendingEvent(type: event.type, at: now, data: eventData(booking, event, override: override)))
             case .enqueue(let followUp):
@@ -222,12 +244,14 @@ package enum BookingPlanner {
                 if case .deposit = followUp, booking.deposit == nil { continue }
                 jobs.append(PendingJob(followUp.job(for: booking.id), dueAt: now))
             case .releaseSlot:
-                // Slot watchers learn of a freed slot from the event itself, published after commit.
-                break
+                // Slot watchers learn of a freed slot from the event itself, published after commit; the store
+                // asks the waitlist to look (`WaitlistPlanner.matchJob`) when someone waits.
+                releasesTime = true
             }
         }
         jobs += reminderJobs(booking, actions, at: now, minutesBefore: reminders)
-        return BookingPlan(booking: booking, events: events, jobs: jobs)
+        return BookingPlan(
+            booking: booking, events: events, jobs: jobs, event: recorded, releasesTime: releasesTime)
     }
 
     /// The event's `data` object.

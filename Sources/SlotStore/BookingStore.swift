@@ -42,6 +42,10 @@ public protocol BookingStore: Sendable {
         check: @escaping @Sendable (_ conflicting: [StoredBooking]) -> Rejection?
     ) async throws(StoreError) -> RescheduleOutcome<Rejection>
 
+    /// Replaces the booking's notes (empty removes them) and appends `booking.noted`, in any state; notes equal to
+    /// the stored ones change nothing and append no event.
+    func setNotes(_ id: String, to notes: String, at now: Int64) async throws(StoreError) -> TransitionOutcome
+
     /// Expires every hold whose `holdExpiresAt` is at or before `now`; returns what it expired and their events.
     func expireHolds(at now: Int64) async throws(StoreError) -> [TransitionOutcome]
 
@@ -179,7 +183,8 @@ public struct NewBooking: Hashable, Sendable {
     public var notes: String
     /// Set for a booking that waits for its deposit or card (`held`); nil creates it `confirmed`.
     public var holdExpiresAt: Int64?
-    /// A walk-in or forced booking's waiver, who made it and why, recorded in its `booking.created` event.
+    /// A walk-in or forced booking's waiver, who made it, why, and which checks it set aside: kept with the booking
+    /// (so later rule checks do not count them as conflicts) and recorded in its `booking.created` event.
     public var override: BookingOverride?
     /// Whether the hold waits for the customer's card to be saved (`policies.card_on_file`) rather than a deposit.
     public var savesCard: Bool
@@ -229,6 +234,9 @@ public struct StoredBooking: Hashable, Sendable {
     public var revision: Int
     /// The short code a person reads out on the phone (`BookingCode`), unique; accepted wherever the id is.
     public var code: String = ""
+    /// The walk-in's or forced booking's override while the booking stands where it was made; nil otherwise (a
+    /// reschedule is checked against the rules in full, so it drops the override).
+    public var override: BookingOverride?
 
     public init(
         id: String, status: BookingState, staffID: String, services: [String], variant: String?, start: Int64,
@@ -512,6 +520,8 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         case database = "database_error"
         /// The store cannot do this at all (an in-memory store has no file to back up).
         case unavailable = "unavailable"
+        /// The customer is already in the waitlist's line for the same thing.
+        case alreadyWaiting = "already_waiting"
     }
 
     public var code: Code

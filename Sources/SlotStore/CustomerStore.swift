@@ -28,6 +28,10 @@ public protocol CustomerStore: Sendable {
     /// Removes the customer's personal data (name, e-mail, phone, note; the name, contact and notes its bookings
     /// were made with) and records a `customer.erased` event; the bookings stay, for the shop's books.
     func eraseCustomer(id: String, at now: Int64) async throws(StoreError) -> CustomerChange
+
+    /// Rewrites the phone numbers stored before they were kept in E.164 (customers' and the contact bookings were
+    /// made with) as `rewrite` decides, in one transaction; numbers it cannot read stay as they are and are counted.
+    func normaliseStoredPhones(_ rewrite: PhoneRewrite, at now: Int64) async throws(StoreError) -> PhoneNormalisation
 }
 
 // MARK: - Values
@@ -161,6 +165,55 @@ package struct CustomerEventData: Encodable, Sendable {
         self.kind = kind
         self.bookings = bookings
         self.conflicts = conflicts
+    }
+}
+
+// MARK: - Phone numbers stored before E.164
+
+/// What a stored phone number becomes: its E.164 form with the shop's country for numbers without `+`, or nil
+/// when it cannot be read as a phone number (then it stays as stored). Pure, so every store decides alike.
+public struct PhoneRewrite: Sendable {
+    /// The country whose calling code a number without `+` or `00` gets (ISO 3166-1 alpha-2, `DE`).
+    public var country: String
+
+    public init(country: String) { self.country = country }
+
+    /// What `stored` becomes: `.keep` for a number already in E.164, `.rewrite` with its E.164 form, or
+    /// `.unreadable` for a text that is no phone number.
+    public func decide(_ stored: String) -> Decision {
+        switch PhoneNumber.normalise(stored, defaultCountry: country) {
+        case .success(let number): return number.e164 == stored ? .keep : .rewrite(number.e164)
+        case .failure: return .unreadable
+        }
+    }
+
+    /// The answer for one stored number.
+    public enum Decision: Hashable, Sendable {
+        case keep
+        case rewrite(String)
+        case unreadable
+    }
+}
+
+/// What `normaliseStoredPhones` changed and left.
+public struct PhoneNormalisation: Hashable, Sendable {
+    /// Customer records and bookings whose number was rewritten to E.164.
+    public var customersRewritten = 0
+    public var bookingsRewritten = 0
+    /// Customer records and bookings whose number could not be read (left as stored).
+    public var customersUnreadable = 0
+    public var bookingsUnreadable = 0
+    /// The ids of customers with an unreadable number, oldest first, at most `unreadableIDLimit`.
+    public var unreadableCustomerIDs: [String] = []
+
+    /// How many unreadable customers' ids a report names.
+    public static let unreadableIDLimit = 10
+
+    public init() {}
+
+    /// Whether nothing was rewritten and nothing is unreadable.
+    public var isEmpty: Bool {
+        customersRewritten == 0 && bookingsRewritten == 0 && customersUnreadable == 0 && bookingsUnreadable == 0
     }
 }
 

@@ -137,4 +137,41 @@ extension MemoryBookingStore: CustomerStore {
         return appendEvents(events)
     }
 
+    public func normaliseStoredPhones(
+        _ rewrite: PhoneRewrite, at now: Int64
+    ) async throws(StoreError) -> PhoneNormalisation {
+        var result = PhoneNormalisation()
+        for customer in customersByID.values.sorted(by: { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }) {
+            guard let phone = customer.phone else { continue }
+            switch rewrite.decide(phone) {
+            case .keep:
+                break
+            case .rewrite(let number):
+                var changed = customer
+                changed.phone = number
+                changed.updatedAt = max(customer.updatedAt, now)
+                customersByID[customer.id] = changed
+                result.customersRewritten += 1
+            case .unreadable:
+                result.customersUnreadable += 1
+                if result.unreadableCustomerIDs.count < PhoneNormalisation.unreadableIDLimit {
+                    result.unreadableCustomerIDs.append(customer.id)
+                }
+            }
+        }
+        for (id, var booking) in bookingsByID {
+            guard let phone = booking.customer.phone else { continue }
+            switch rewrite.decide(phone) {
+            case .keep:
+                break
+            case .rewrite(let number):
+                booking.customer.phone = number
+                bookingsByID[id] = booking
+                result.bookingsRewritten += 1
+            case .unreadable:
+                result.bookingsUnreadable += 1
+            }
+        }
+        return result
+    }
 }

@@ -27,6 +27,9 @@ public actor MemoryBookingStore: SlotStorage {
     /// Payment webhook event ids already acted on, so a redelivery changes nothing.
     private var webhookEventIDs: Set<String> = []
     private var feedsByID: [String: StoredFeed] = [:]
+    var waitlistByID: [String: StoredWaitlistEntry] = [:]
+    /// The next entry's place in line; counts up from 1, never reused.
+    var nextWaitlistPosition: Int64 = 1
 
     /// An empty store.
     public init() {}
@@ -45,6 +48,24 @@ public actor MemoryBookingStore: SlotStorage {
         let conflicting = candidates(
             staffID: new.staffID, resources: new.times.footprint.resources, window: new.times.window, excluding: nil)
         if let rejection = check(conflicting) { return .rejected(rejection) }
+        let (booking, events) = try insertBooking(new, at: now)
+        var response: IdempotentResponse?
+        if let idempotency {
+            let rendered = idempotency.respond(booking)
+            response = rendered
+            keys[idempotency.key] = IdempotencyRecord(
+                key: idempotency.key, fingerprint: idempotency.fingerprint, response: rendered,
+                bookingID: booking.id, createdAt: now)
+        }
+        return .created(booking, events: events, response: response)
+    }
+
+    /// Files the customer, plans a booking that passed its check and stores it with a fresh code; `amend` sees the
+    /// plan before it is stored and may change it (callers check what could refuse it first: the actor has no
+    /// rollback).
+    func insertBooking(
+        _ new: NewBooking, at now: Int64, amend: (inout BookingPlan) throws(StoreError) -> Void = { _ in }
+    ) throws(StoreError) -> (StoredBooking, [StoredEvent]) {
         let customer = fileCustomer(new.customer, at: now)
         var plan = try BookingPlanner.create(
             new, id: BookingPlanner.newBookingID(), customerID: customer.id, at: now
@@ -53,18 +74,11 @@ public actor MemoryBookingStore: SlotStorage {
             throw .codesExhausted
         }
         plan.booking.code = code
+        try amend(&plan)
         bookingIDsByCode[plan.booking.code] = plan.booking.id
         var events = apply(plan)
         events += recordConflicts(customer.conflicts, booking: plan.booking.id, at: now)
-        var response: IdempotentResponse?
-        if let idempotency {
-            let rendered = idempotency.respond(plan.booking)
-            response = rendered
-            keys[idempotency.key] = IdempotencyRecord(
-                key: idempotency.key, fingerprint: idempotency.fingerprint, response: rendered,
-                bookingID: plan.booking.id, createdAt: now)
-        }
-        return .created(plan.booking, events: events, response: response)
+        return (plan.booking, events)
     }
 
     public func booking(id: String) async throws(StoreError) -> StoredBooking? { lookup(id) }
@@ -101,6 +115,14 @@ public actor MemoryBookingStore: SlotStorage {
             excluding: booking.id)
         if let rejection = check(conflicting) { return .rejected(rejection) }
         return .rescheduled(TransitionOutcome(booking: plan.booking, events: apply(plan)))
+    }
+
+    public func setNotes(_ id: String, to notes: String, at now: Int64) async throws(StoreError) -> TransitionOutcome {
+        guard let booking = lookup(id) else { throw .notFound(id) }
+        guard let plan = BookingPlanner.note(booking, notes, at: now) else {
+            return TransitionOutcome(booking: booking, events: [])
+        }
+        return TransitionOutcome(booking: plan.booking, events: apply(plan))
     }
 
     public func expireHolds(at now: Int64) async throws(StoreError) -> [TransitionOutcome] {
@@ -374,7 +396,7 @@ public actor MemoryBookingStore: SlotStorage {
     /// Outbox jobs in id order.
     private var jobsByID: [OutboxJob] { outbox.values.sorted { $0.id < $1.id } }
 
-    private func candidates(
+    func candidates(
         staffID: String, resources: [ResourceNeed], window: Interval, excluding id: String?
     ) -> [StoredBooking] {
         sorted(
@@ -407,9 +429,12 @@ public actor MemoryBookingStore: SlotStorage {
     }
 
     func apply(_ plan: BookingPlan) -> [StoredEvent] {
+        var plan = plan
+        let waitlist = followWaitlist(&plan)
         bookingsByID[plan.booking.id] = plan.booking
-        let appended = appendEvents(plan.events)
+        var appended = appendEvents(plan.events)
         insertPendingJobs(plan.jobs, createdAt: plan.booking.updatedAt)
+        if let waitlist { appended += apply(waitlist) }
         return appended
     }
 
@@ -433,7 +458,7 @@ public actor MemoryBookingStore: SlotStorage {
     }
 
     /// A plan's jobs: created with the write, not yet touched by a worker.
-    private func insertPendingJobs(_ jobs: [PendingJob], createdAt: Int64) {
+    func insertPendingJobs(_ jobs: [PendingJob], createdAt: Int64) {
         for job in jobs {
             insert(kind: job.kind, payload: job.payload, dueAt: job.dueAt, at: createdAt, touched: false)
         }

@@ -13,6 +13,10 @@ public protocol OutboxStore: Sendable {
     /// moves to `now + lease` and its `attempts` increments. Returns the claimed jobs as they are after the claim.
     func claimDueJobs(at now: Int64, lease: Int64, limit: Int) async throws(StoreError) -> [OutboxJob]
 
+    /// `claimDueJobs` for a caller that has just seen a job due (`nextOutboxDue`): a store that first reads whether
+    /// anything is due, so that a claim finding nothing costs no write, skips that read here.
+    func claimSeenDueJobs(at now: Int64, lease: Int64, limit: Int) async throws(StoreError) -> [OutboxJob]
+
     /// Marks a job `done` and, in the same transaction, enqueues `jobs` and appends `events` (fan-out, the next
     /// sweep). Returns the appended events with their cursors, to publish after commit.
     @discardableResult
@@ -58,6 +62,11 @@ public protocol OutboxStore: Sendable {
 }
 
 extension OutboxStore {
+    /// `claimDueJobs`: what a store does unless it checks before claiming.
+    public func claimSeenDueJobs(at now: Int64, lease: Int64, limit: Int) async throws(StoreError) -> [OutboxJob] {
+        try await claimDueJobs(at: now, lease: lease, limit: limit)
+    }
+
     /// `finishJob` claiming nothing after it: what a store does unless it has a cheaper way.
     @discardableResult
     public func finishJob(

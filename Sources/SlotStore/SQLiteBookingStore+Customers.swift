@@ -4,6 +4,62 @@ import SlotCore
 import SlotEngine
 
 extension SQLiteBookingStore: CustomerStore {
+    public func normaliseStoredPhones(
+        _ rewrite: PhoneRewrite, at now: Int64
+    ) async throws(StoreError) -> PhoneNormalisation {
+        try await run {
+            try await self.pool.write { db in
+                var result = PhoneNormalisation()
+                // Only a number that is not `+` and digits can need rewriting: the rest are not read at all.
+                let customers = try Row.fetchAll(
+                    db,
+                    sql: "SELECT id, phone FROM customers WHERE phone IS NOT NULL AND " + Self.notE164("phone")
+                        + " ORDER BY created_at, id")
+                for row in customers {
+                    let id: String = row["id"]
+                    switch rewrite.decide(row["phone"]) {
+                    case .keep:
+                        break
+                    case .rewrite(let number):
+                        try db.execute(
+                            sql: "UPDATE customers SET phone = ?, updated_at = max(updated_at, ?) WHERE id = ?",
+                            arguments: [number, now, id])
+                        result.customersRewritten += 1
+                    case .unreadable:
+                        result.customersUnreadable += 1
+                        if result.unreadableCustomerIDs.count < PhoneNormalisation.unreadableIDLimit {
+                            result.unreadableCustomerIDs.append(id)
+                        }
+                    }
+                }
+                let phones = try String.fetchAll(
+                    db,
+                    sql: "SELECT DISTINCT customer_phone FROM bookings WHERE customer_phone IS NOT NULL AND "
+                        + Self.notE164("customer_phone"))
+                for phone in phones {
+                    switch rewrite.decide(phone) {
+                    case .keep:
+                        break
+                    case .rewrite(let number):
+                        try db.execute(
+                            sql: "UPDATE bookings SET customer_phone = ? WHERE customer_phone = ?",
+                            arguments: [number, phone])
+                        result.bookingsRewritten += db.changesCount
+                    case .unreadable:
+                        result.bookingsUnreadable += try Int.fetchOne(
+                            db, sql: "SELECT count(*) FROM bookings WHERE customer_phone = ?", arguments: [phone]) ?? 0
+                    }
+                }
+                return result
+            }
+        }
+    }
+
+    /// SQL that holds when `column` is not `+` followed by digits, the first not 0 (so may not be E.164).
+    static func notE164(_ column: String) -> String {
+        "NOT (\(column) GLOB '+[1-9]*' AND \(column) NOT GLOB '?*[^0-9]*')"
+    }
+
     public func searchCustomers(_ search: CustomerSearch) async throws(StoreError) -> [CustomerListing] {
         var clauses: [String] = []
         var arguments = StatementArguments()

@@ -4,11 +4,16 @@ import GRDB
 extension SQLiteBookingStore: OutboxStore {
     public func claimDueJobs(at now: Int64, lease: Int64, limit: Int) async throws(StoreError) -> [OutboxJob] {
         guard limit > 0 else { return [] }
+        // Most passes find nothing (every lane ends with an empty claim): a WAL read answers that without
+        // queueing behind the writer.
+        guard try await run({ try await self.anyJobDue(at: now) }) else { return [] }
+        return try await claimSeenDueJobs(at: now, lease: lease, limit: limit)
+    }
+
+    public func claimSeenDueJobs(at now: Int64, lease: Int64, limit: Int) async throws(StoreError) -> [OutboxJob] {
+        guard limit > 0 else { return [] }
         return try await run {
-            // Most passes find nothing (every lane ends with an empty claim): a WAL read answers that without
-            // queueing behind the writer.
-            guard try await self.anyJobDue(at: now) else { return [] }
-            return try await self.bookkeepingWrite { db in try Self.claim(db, at: now, lease: lease, limit: limit) }
+            try await self.bookkeepingWrite { db in try Self.claim(db, at: now, lease: lease, limit: limit) }
         }
     }
 

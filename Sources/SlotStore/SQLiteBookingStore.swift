@@ -210,18 +210,11 @@ public final class SQLiteBookingStore: BookingStore {
                     db, staffID: new.staffID, resources: new.times.footprint.resources, window: new.times.window,
                     excluding: nil)
                 if let rejection = check(conflicting) { return .rejected(rejection) }
-                let customer = try Self.fileCustomer(db, new.customer, freshID: freshCustomerID, at: now)
-                var plan = try BookingPlanner.create(new, id: bookingID, customerID: customer.id, at: now).get()
-                guard let code = try BookingPlanner.newBookingCode(isTaken: { try Self.codeIsTaken(db, $0) }) else {
-                    throw StoreError.codesExhausted
-                }
-                plan.booking.code = code
-                try Self.insert(db, plan.booking)
-                var events = try Self.append(db, plan)
-                events += try Self.recordConflicts(db, customer.conflicts, booking: plan.booking.id, at: now)
+                let (booking, events) = try Self.insertBooking(
+                    db, new, id: bookingID, freshCustomerID: freshCustomerID, at: now)
                 var response: IdempotentResponse?
                 if let idempotency {
-                    let rendered = idempotency.respond(plan.booking)
+                    let rendered = idempotency.respond(booking)
                     response = rendered
                     try db.execute(
                         sql: """
@@ -229,11 +222,10 @@ public final class SQLiteBookingStore: BookingStore {
                                 created_at) VALUES (?, ?, ?, ?, ?, ?)
                             """,
                         arguments: [
-                            idempotency.key, idempotency.fingerprint, rendered.status, rendered.body, plan.booking.id,
-                            now,
+                            idempotency.key, idempotency.fingerprint, rendered.status, rendered.body, booking.id, now,
                         ])
                 }
-                return .created(plan.booking, events: events, response: response)
+                return .created(booking, events: events, response: response)
             }
         }
     }
@@ -325,6 +317,19 @@ public final class SQLiteBookingStore: BookingStore {
                 if let rejection = check(conflicting) { return .rejected(rejection) }
                 try Self.update(db, plan.booking)
                 return .rescheduled(TransitionOutcome(booking: plan.booking, events: try Self.append(db, plan)))
+            }
+        }
+    }
+
+    public func setNotes(_ id: String, to notes: String, at now: Int64) async throws(StoreError) -> TransitionOutcome {
+        try await run {
+            try await self.pool.write { db in
+                guard let booking = try Self.fetchBooking(db, id: id) else { throw StoreError.notFound(id) }
+                guard let plan = BookingPlanner.note(booking, notes, at: now) else {
+                    return TransitionOutcome(booking: booking, events: [])
+                }
+                try Self.update(db, plan.booking)
+                return TransitionOutcome(booking: plan.booking, events: try Self.append(db, plan))
             }
         }
     }
@@ -546,6 +551,8 @@ extension SQLiteBookingStore {
             ("hold_expires_at", booking.holdExpiresAt.databaseValue),
             ("updated_at", booking.updatedAt.databaseValue),
             ("revision", booking.revision.databaseValue),
+            ("staff_override", booking.override.map { String(decoding: StoreJSON.encode($0), as: UTF8.self) }
+                .databaseValue),
             ("cancel_reason", cancellation?.reason.databaseValue ?? .null),
             ("cancel_late", cancellation.map { ($0.isLate ? 1 : 0).databaseValue } ?? .null),
             ("cancel_fee_minor", cancellation?.fee?.minorUnits.databaseValue ?? .null),
@@ -553,10 +560,34 @@ extension SQLiteBookingStore {
         ]
     }
 
-    /// Appends the plan's events and enqueues its jobs; returns the events with their cursors.
+    /// Files the customer, plans a booking that passed its check and inserts it with a fresh code, in the caller's
+    /// write transaction; `amend` sees the plan before it is written and may change it or refuse (the transaction
+    /// then rolls back).
+    static func insertBooking(
+        _ db: Database, _ new: NewBooking, id: String, freshCustomerID: String, at now: Int64,
+        amend: (inout BookingPlan) throws -> Void = { _ in }
+    ) throws -> (StoredBooking, [StoredEvent]) {
+        let customer = try fileCustomer(db, new.customer, freshID: freshCustomerID, at: now)
+        var plan = try BookingPlanner.create(new, id: id, customerID: customer.id, at: now).get()
+        guard let code = try BookingPlanner.newBookingCode(isTaken: { try codeIsTaken(db, $0) }) else {
+            throw StoreError.codesExhausted
+        }
+        plan.booking.code = code
+        try amend(&plan)
+        try insert(db, plan.booking)
+        var events = try append(db, plan)
+        events += try recordConflicts(db, customer.conflicts, booking: plan.booking.id, at: now)
+        return (plan.booking, events)
+    }
+
+    /// Appends the plan's events and enqueues its jobs, with what it means for the waitlist
+    /// (`followWaitlist`); returns the events with their cursors.
     static func append(_ db: Database, _ plan: BookingPlan) throws -> [StoredEvent] {
-        let appended = try appendEvents(db, plan.events)
+        var plan = plan
+        let waitlist = try followWaitlist(db, &plan)
+        var appended = try appendEvents(db, plan.events)
         try insertPendingJobs(db, plan.jobs, createdAt: plan.booking.updatedAt)
+        if let waitlist { appended += try writeWaitlist(db, waitlist) }
         return appended
     }
 
@@ -653,6 +684,8 @@ extension SQLiteBookingStore {
             notes: row["notes"], holdExpiresAt: row["hold_expires_at"], createdAt: row["created_at"],
             updatedAt: row["updated_at"], cancellation: cancellation, revision: row["revision"])
         booking.code = row["code"] ?? ""
+        let override: String? = row["staff_override"]
+        booking.override = override.flatMap { StoreJSON.decode(BookingOverride.self, $0) }
         return booking
     }
 

@@ -4,7 +4,7 @@ import SlotBlocking
 /// Everything the daemon needs of a store: bookings, the outbox, payments, operations and calendar feeds. The
 /// in-memory twin (tests and demos) and SQLite (the embedded default) implement it; the PostgreSQL store is the next
 /// implementation.
-public protocol SlotStorage: BookingStore, OutboxStore, PaymentStore, OperationsStore, FeedStore {
+public protocol SlotStorage: BookingStore, OutboxStore, PaymentStore, OperationsStore, FeedStore, WaitlistStore {
     /// Closes the store once its last write has committed, without blocking the caller's thread; the daemon calls it
     /// last when it stops.
     func shutDown() async throws(StoreError)

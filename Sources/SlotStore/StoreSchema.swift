@@ -21,6 +21,8 @@ package enum StoreSchema {
         ("v7-calendar-feeds", v7CalendarFeeds),
         ("v8-cards-on-file", StoreSchema.v8Cards),
         ("v9-customer-records-booking-codes", v9CustomerRecords),
+        ("v10-waitlist", v10Waitlist),
+        ("v11-booking-overrides", v11BookingOverrides),
     ]
 
     /// Work a migration needs beyond its SQL, run right after it in the same transaction, by identifier.
@@ -34,6 +36,38 @@ package enum StoreSchema {
     // two spellings of one address made are left for the desk to merge); a match that does not fit is kept in
     // `customer_conflicts`; the desk's note and the erasure time join the customer. Bookings get a short code
     // (`BookingCode`), filled in for existing ones by `giveBookingsCodes`, which then makes it unique.
+    // The waitlist (issue 14): customers in line for a service on a range of dates, in `position` order. An offer is
+    // a held booking (`offer_booking_id`), one entry per booking; the open entries have their own index, which every
+    // booking write that frees time reads to know whether anyone waits.
+    static let v10Waitlist = """
+        CREATE TABLE waitlist (
+            position INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE CHECK (id LIKE 'wl_%'),
+            service_id TEXT NOT NULL CHECK (service_id <> ''),
+            variant TEXT,
+            staff_id TEXT CHECK (staff_id IS NULL OR staff_id <> ''),
+            first_date TEXT NOT NULL CHECK (length(first_date) = 10),
+            last_date TEXT NOT NULL CHECK (length(last_date) = 10 AND last_date >= first_date),
+            from_minute INTEGER CHECK (from_minute IS NULL OR from_minute BETWEEN 0 AND 1439),
+            to_minute INTEGER CHECK (to_minute IS NULL OR to_minute BETWEEN 1 AND 1440),
+            customer_name TEXT NOT NULL CHECK (trim(customer_name) <> ''),
+            customer_email TEXT,
+            customer_phone TEXT,
+            notes TEXT NOT NULL DEFAULT '',
+            state TEXT NOT NULL CHECK (state IN ('waiting', 'offered', 'booked', 'expired', 'left')),
+            offer_booking_id TEXT REFERENCES bookings(id),
+            offer_staff_id TEXT,
+            offer_start INTEGER,
+            offer_expires_at INTEGER,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            CHECK (customer_email IS NOT NULL OR customer_phone IS NOT NULL),
+            CHECK (state <> 'offered' OR offer_booking_id IS NOT NULL)
+        );
+        CREATE INDEX waitlist_open ON waitlist(state, position) WHERE state IN ('waiting', 'offered');
+        CREATE UNIQUE INDEX waitlist_offer_booking ON waitlist(offer_booking_id) WHERE offer_booking_id IS NOT NULL;
+        """
+
     static let v9CustomerRecords = """
         ALTER TABLE bookings ADD COLUMN customer_name TEXT NOT NULL DEFAULT '';
         ALTER TABLE bookings ADD COLUMN customer_email TEXT;
@@ -63,6 +97,24 @@ package enum StoreSchema {
         );
         CREATE INDEX customer_conflicts_customer ON customer_conflicts(customer_id);
         CREATE INDEX customer_conflicts_other ON customer_conflicts(other_customer_id);
+        """
+
+    // A walk-in's or forced booking's override (issue 14) was only in its `booking.created` event, so every later
+    // check against the rules counted what staff had set aside as a conflict. The booking keeps it now, as the JSON
+    // of `BookingOverride`; bookings made before get their event's (without `waived`: every check of its kind
+    // counts as set aside), unless they were moved since (a reschedule is checked against the rules in full).
+    static let v11BookingOverrides = """
+        ALTER TABLE bookings ADD COLUMN staff_override TEXT
+            CHECK (staff_override IS NULL OR (json_valid(staff_override)
+                AND json_extract(staff_override, '$.kind') IN ('walk_in', 'forced')));
+        WITH overridden AS (
+            SELECT json_extract(data, '$.booking') AS booking, json_extract(data, '$.override') AS override
+            FROM events WHERE type = 'booking.created' AND json_type(data, '$.override') = 'object'
+        ), moved AS (
+            SELECT json_extract(data, '$.booking') AS booking FROM events WHERE type = 'booking.rescheduled'
+        )
+        UPDATE bookings SET staff_override = overridden.override FROM overridden
+            WHERE overridden.booking = bookings.id AND bookings.id NOT IN (SELECT booking FROM moved);
         """
 
     /// Gives every booking without a code one (drawn again on a collision), then makes codes unique.

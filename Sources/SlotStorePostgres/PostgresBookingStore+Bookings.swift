@@ -32,36 +32,24 @@ extension PostgresBookingStore: BookingStore {
                 connection, staffID: new.staffID, resources: new.times.footprint.resources, window: new.times.window,
                 excluding: nil, codes: drawn)
             if let rejection = check(conflicting) { return .rejected(rejection) }
-            let matching = try await Self.matchCustomer(connection, new.customer)
-            let customerID = matching.customerID ?? freshCustomerID
-            var plan = try BookingPlanner.create(new, id: bookingID, customerID: customerID, at: now).get()
-            guard let code = try await Self.freeCode(connection, drawn: drawn, taken: taken) else {
-                throw StoreError.codesExhausted
-            }
-            plan.booking.code = code
             // Every write in one statement (`WriteBatch`), the event log's append last.
             var batch = WriteBatch()
-            if let write = Self.customerWrite(matching, new.customer, freshID: freshCustomerID, at: now) {
-                batch.add(write)
-            }
-            batch.add(Self.insertStatement(plan.booking))
+            let (booking, events) = try await Self.insertBooking(
+                connection, new, id: bookingID, freshCustomerID: freshCustomerID, at: now, drawn: drawn, taken: taken,
+                into: &batch)
             var response: IdempotentResponse?
             if let idempotency {
-                let rendered = idempotency.respond(plan.booking)
+                let rendered = idempotency.respond(booking)
                 response = rendered
                 batch.add(
                     """
                     INSERT INTO idempotency_keys (key, fingerprint, response_status, response_body, booking_id,
                         created_at)
                     VALUES (\(idempotency.key), \(idempotency.fingerprint), \(rendered.status), \(rendered.body),
-                        \(plan.booking.id), \(now))
+                        \(booking.id), \(now))
                     """)
             }
-            let conflictEvents = Self.addConflicts(matching.conflicts, booking: plan.booking.id, at: now, to: &batch)
-            if let jobs = Self.jobsInsert(plan.jobs, createdAt: plan.booking.updatedAt) { batch.add(jobs) }
-            let events = try await batch.run(
-                on: connection, appending: (plan.events + conflictEvents).map { ($0.type, $0.at, $0.data) })
-            return .created(plan.booking, events: events, response: response)
+            return .created(booking, events: try await batch.run(on: connection, appending: events), response: response)
         }
     }
 
@@ -181,6 +169,19 @@ extension PostgresBookingStore: BookingStore {
         }
     }
 
+    public func setNotes(_ id: String, to notes: String, at now: Int64) async throws(StoreError) -> TransitionOutcome {
+        try await write { connection in
+            guard let booking = try await Self.fetchBooking(connection, id: id, forUpdate: true) else {
+                throw StoreError.notFound(id)
+            }
+            guard let plan = BookingPlanner.note(booking, notes, at: now) else {
+                return TransitionOutcome(booking: booking, events: [])
+            }
+            return TransitionOutcome(
+                booking: plan.booking, events: try await Self.persist(connection, [plan], updating: true))
+        }
+    }
+
     public func expireHolds(at now: Int64) async throws(StoreError) -> [TransitionOutcome] {
         try await write { connection in
             let due = try await Self.fetchBookings(
@@ -198,9 +199,9 @@ extension PostgresBookingStore: BookingStore {
                 plans.append(plan)
             }
             // One append for all, in order: the event log's head row is taken once, at the end.
-            let events = try await Self.persist(connection, plans, updating: true)
+            let (written, events) = try await Self.persistFollowing(connection, plans, updating: true)
             var offset = 0
-            for plan in plans {
+            for plan in written {
                 let count = plan.events.count
                 outcomes.append(TransitionOutcome(booking: plan.booking, events: Array(events[offset..<offset + count])))
                 offset += count
@@ -252,7 +253,8 @@ extension PostgresBookingStore {
         b.id, b.status, b.staff_id, b.services::text, b.variant, b.start_at, b.end_at, b.segments::text,
         b.buffer_before_min, b.buffer_after_min, b.resources::text, b.price_minor, b.deposit_minor, b.currency,
         b.customer_id, b.customer_name, b.customer_email, b.customer_phone, b.notes, b.hold_expires_at, b.created_at,
-        b.updated_at, b.cancel_reason, b.cancel_late, b.cancel_fee_minor, b.cancel_minutes_before, b.revision, b.code
+        b.updated_at, b.cancel_reason, b.cancel_late, b.cancel_fee_minor, b.cancel_minutes_before, b.revision, b.code,
+        b.staff_override::text
         """
 
     /// A booking row carries the customer's name and contact as booked (no join with `customers`).
@@ -326,7 +328,12 @@ extension PostgresBookingStore {
         for try await row in try await connection.query(query, logger: queryLogger) {
             let columns = row.makeRandomAccess()
             let booking = try decodeBooking(columns)
-            if try columns[28].decode(Bool.self) { conflicting.append(booking) } else { taken.insert(booking.code) }
+            // The flag is the last column, after `bookingColumns`.
+            if try columns[columns.count - 1].decode(Bool.self) {
+                conflicting.append(booking)
+            } else {
+                taken.insert(booking.code)
+            }
         }
         return (conflicting, taken)
     }
@@ -390,6 +397,7 @@ extension PostgresBookingStore {
             createdAt: try row[20].decode(Int64.self), updatedAt: try row[21].decode(Int64.self),
             cancellation: cancellation, revision: try row[26].decode(Int.self))
         booking.code = try row[27].decode(String?.self) ?? ""
+        booking.override = try row[28].decode(String?.self).flatMap { StoreJSON.decode(BookingOverride.self, $0) }
         return booking
     }
 
@@ -413,6 +421,7 @@ extension PostgresBookingStore {
         let busy = booking.busy
         let cancellation = booking.cancellation
         let staffBusy = booking.bookedSpan.staffBusy.intervals.flatMap { [$0.lower, $0.upper] }
+        let override = booking.override.map { String(decoding: StoreJSON.encode($0), as: UTF8.self) }
         var columns: [(name: String, value: SQLFragment)] = []
         func column(_ name: String, _ value: SQLFragment) { columns.append((name, value)) }
         column("status", "\(booking.status.rawValue)")
@@ -439,6 +448,7 @@ extension PostgresBookingStore {
         column("cancel_fee_minor", "\(cancellation?.fee?.minorUnits)")
         column("cancel_minutes_before", "\(cancellation?.minutesBeforeStart)")
         column("revision", "\(booking.revision)")
+        column("staff_override", "\(override)::jsonb")
         return columns
     }
 
@@ -466,29 +476,68 @@ extension PostgresBookingStore {
         return "UPDATE bookings SET " + SQLFragment.joined(assignments, separator: ", ") + " WHERE id = \(booking.id)"
     }
 
-    static func insert(_ connection: PostgresConnection, _ booking: StoredBooking) async throws {
-        var batch = WriteBatch()
-        batch.add(insertStatement(booking))
-        _ = try await batch.run(on: connection)
-    }
-
     static func update(_ connection: PostgresConnection, _ booking: StoredBooking) async throws {
         var batch = WriteBatch()
         batch.add(updateStatement(booking))
         _ = try await batch.run(on: connection)
     }
 
-    /// Writes the plans' booking rows when `updating`, enqueues their jobs, then appends their events (last: see
-    /// `appendEvents`), in one statement; returns the events.
+    /// Writes the plans' booking rows when `updating`, follows the waitlist (`followWaitlist`), enqueues their jobs,
+    /// then appends their events (last: see `appendEvents`), in one statement; returns the events.
     static func persist(_ connection: PostgresConnection, _ plans: [BookingPlan], updating: Bool = false) async throws
         -> [StoredEvent]
     {
+        try await persistFollowing(connection, plans, updating: updating).events
+    }
+
+    /// `persist`, returning the plans as written: each with what it meant for the waitlist (`followWaitlist`), whose
+    /// events follow the booking's.
+    static func persistFollowing(
+        _ connection: PostgresConnection, _ plans: [BookingPlan], updating: Bool = false
+    ) async throws -> (plans: [BookingPlan], events: [StoredEvent]) {
         var batch = WriteBatch()
+        let written = try await addPlans(connection, plans, updating: updating, to: &batch)
+        return (written, try await batch.run(on: connection, appending: written.flatMap(\.events)))
+    }
+
+    /// Adds the plans' writes to `batch`: each booking's row when `updating`, what the plan means for the waitlist
+    /// (`followWaitlist`: a read or two, only for a write that can concern it) and its jobs; returns the plans as
+    /// followed, whose events the caller appends.
+    static func addPlans(
+        _ connection: PostgresConnection, _ plans: [BookingPlan], updating: Bool, to batch: inout WriteBatch
+    ) async throws -> [BookingPlan] {
+        var written: [BookingPlan] = []
         for plan in plans {
             if updating { batch.add(updateStatement(plan.booking)) }
+            written.append(try await followWaitlist(connection, plan, into: &batch))
+        }
+        for plan in written {
             if let jobs = jobsInsert(plan.jobs, createdAt: plan.booking.updatedAt) { batch.add(jobs) }
         }
-        return try await batch.run(on: connection, appending: plans.flatMap(\.events).map { ($0.type, $0.at, $0.data) })
+        return written
+    }
+
+    /// Files the customer, plans a booking that passed its check with a free code (the first of `drawn` not
+    /// `taken`), and adds its writes to `batch` (customer, booking, conflicts, jobs) in the caller's transaction;
+    /// returns the booking and its events, for the caller to append. `amend` may change the plan first.
+    static func insertBooking(
+        _ connection: PostgresConnection, _ new: NewBooking, id: String, freshCustomerID: String, at now: Int64,
+        drawn: [String], taken: Set<String>, into batch: inout WriteBatch,
+        amend: (inout BookingPlan) throws -> Void = { _ in }
+    ) async throws -> (booking: StoredBooking, events: [PendingEvent]) {
+        let matching = try await matchCustomer(connection, new.customer)
+        var plan = try BookingPlanner.create(new, id: id, customerID: matching.customerID ?? freshCustomerID, at: now)
+            .get()
+        guard let code = try await freeCode(connection, drawn: drawn, taken: taken) else {
+            throw StoreError.codesExhausted
+        }
+        plan.booking.code = code
+        try amend(&plan)
+        if let write = customerWrite(matching, new.customer, freshID: freshCustomerID, at: now) { batch.add(write) }
+        batch.add(insertStatement(plan.booking))
+        let conflictEvents = addConflicts(matching.conflicts, booking: plan.booking.id, at: now, to: &batch)
+        let written = try await addPlans(connection, [plan], updating: false, to: &batch)
+        return (plan.booking, written.flatMap(\.events) + conflictEvents)
     }
 
     static func persist(_ connection: PostgresConnection, _ plan: BookingPlan) async throws -> [StoredEvent] {

@@ -5,6 +5,61 @@ import SlotEngine
 import SlotStore
 
 extension PostgresBookingStore: CustomerStore {
+    public func normaliseStoredPhones(
+        _ rewrite: PhoneRewrite, at now: Int64
+    ) async throws(StoreError) -> PhoneNormalisation {
+        try await write { connection in
+            var result = PhoneNormalisation()
+            // Only a number that is not `+` and digits can need rewriting: the rest are not read at all.
+            let customers = try await connection.query(
+                """
+                SELECT id, phone FROM customers WHERE phone !~ '^[+][1-9][0-9]*$'
+                ORDER BY created_at, id FOR UPDATE
+                """, logger: queryLogger
+            ).collect()
+            for row in customers {
+                let (id, phone) = try row.decode((String, String).self)
+                switch rewrite.decide(phone) {
+                case .keep:
+                    break
+                case .rewrite(let number):
+                    try await connection.query(
+                        """
+                        UPDATE customers SET phone = \(number), updated_at = greatest(updated_at, \(now))
+                        WHERE id = \(id)
+                        """, logger: queryLogger)
+                    result.customersRewritten += 1
+                case .unreadable:
+                    result.customersUnreadable += 1
+                    if result.unreadableCustomerIDs.count < PhoneNormalisation.unreadableIDLimit {
+                        result.unreadableCustomerIDs.append(id)
+                    }
+                }
+            }
+            let phones = try await connection.query(
+                """
+                SELECT customer_phone, count(*) FROM bookings WHERE customer_phone !~ '^[+][1-9][0-9]*$'
+                GROUP BY customer_phone
+                """, logger: queryLogger
+            ).collect()
+            for row in phones {
+                let (phone, count) = try row.decode((String, Int64).self)
+                switch rewrite.decide(phone) {
+                case .keep:
+                    break
+                case .rewrite(let number):
+                    try await connection.query(
+                        "UPDATE bookings SET customer_phone = \(number) WHERE customer_phone = \(phone)",
+                        logger: queryLogger)
+                    result.bookingsRewritten += Int(count)
+                case .unreadable:
+                    result.bookingsUnreadable += Int(count)
+                }
+            }
+            return result
+        }
+    }
+
     public func searchCustomers(_ search: CustomerSearch) async throws(StoreError) -> [CustomerListing] {
         var clauses: [String] = []
         var binds = PostgresBindings()

@@ -21,7 +21,7 @@ extension PostgresBookingStore {
     static func appendEvents(_ connection: PostgresConnection, _ events: [PendingEvent]) async throws
         -> [StoredEvent]
     {
-        try await appendEvents(connection, events.map { ($0.type, $0.at, $0.data) })
+        try await WriteBatch().run(on: connection, appending: events)
     }
 
     static func appendEvents(_ connection: PostgresConnection, _ events: [(type: String, at: Int64, data: Data)])

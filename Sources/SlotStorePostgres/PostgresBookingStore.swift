@@ -5,6 +5,7 @@ import SlotCore
 import SlotEngine
 import SlotRules
 import SlotStore
+import Synchronization
 
 /// The store protocols on PostgreSQL, for several slotd processes sharing one database (issue 16).
 ///
@@ -36,7 +37,7 @@ public final class PostgresBookingStore: Sendable {
     /// How long one store operation may take (waiting for a connection included) before it answers `unavailable`.
     let operationTimeout: Duration
 
-    private init(location: PostgresLocation, logger: Logger) {
+    init(location: PostgresLocation, logger: Logger) {
         self.location = location
         operationTimeout = .seconds(location.operationTimeoutSeconds)
         self.logger = logger
@@ -75,31 +76,34 @@ public final class PostgresBookingStore: Sendable {
     // MARK: - Migrations
 
     func migrate() async throws(StoreError) {
+        let place = location.description
+        try await write { connection in try await Self.migrate(connection, place: place, logger: self.logger) }
+    }
+
+    /// Brings the schema on `connection` to this binary's version inside the caller's transaction, under the
+    /// migration lock; refuses a newer one. `place` names the database in errors.
+    static func migrate(_ connection: PostgresConnection, place: String, logger: Logger) async throws {
         let known = PostgresSchema.schemaVersion
-        let where_ = location.description
-        try await write { connection in
+        try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.migrationLockKey))", logger: logger)
+        try await connection.query(PostgresQuery(unsafeSQL: PostgresSchema.versionTable), logger: logger)
+        let rows = try await connection.query(
+            "SELECT coalesce(max(version), 0)::int8 FROM slotd_schema", logger: logger
+        ).collect()
+        let version = try rows.first.map { try $0.decode(Int64.self) } ?? 0
+        if version > known {
+            throw StoreError(
+                .schemaTooNew,
+                "the database at \(place) has schema version \(version), newer than this slotd knows (\(known));"
+                    + " run the slotd that wrote it, or restore a backup made for this version")
+        }
+        for (index, migration) in PostgresSchema.migrations.enumerated() where index + 1 > version {
+            for statement in PostgresSchema.statements(migration.sql) {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            }
+            try await PostgresSchema.migrationSteps[migration.identifier]?(connection)
             try await connection.query(
-                "SELECT pg_advisory_xact_lock(\(PostgresSchema.migrationLockKey))", logger: self.logger)
-            try await connection.query(PostgresQuery(unsafeSQL: PostgresSchema.versionTable), logger: self.logger)
-            let rows = try await connection.query(
-                "SELECT coalesce(max(version), 0)::int8 FROM slotd_schema", logger: self.logger
-            ).collect()
-            let version = try rows.first.map { try $0.decode(Int64.self) } ?? 0
-            if version > known {
-                throw StoreError(
-                    .schemaTooNew,
-                    "the database at \(where_) has schema version \(version), newer than this slotd knows (\(known));"
-                        + " run the slotd that wrote it, or restore a backup made for this version")
-            }
-            for (index, migration) in PostgresSchema.migrations.enumerated() where index + 1 > version {
-                for statement in PostgresSchema.statements(migration.sql) {
-                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: self.logger)
-                }
-                try await PostgresSchema.migrationSteps[migration.identifier]?(connection)
-                try await connection.query(
-                    "INSERT INTO slotd_schema (version, identifier) VALUES (\(index + 1), \(migration.identifier))",
-                    logger: self.logger)
-            }
+                "INSERT INTO slotd_schema (version, identifier) VALUES (\(index + 1), \(migration.identifier))",
+                logger: logger)
         }
     }
 
@@ -162,22 +166,37 @@ public final class PostgresBookingStore: Sendable {
 
     /// Runs `operation`, or gives up after `operationTimeout` with `unavailable` (a 503 for the client): while
     /// PostgreSQL is down the connection pool keeps trying to connect and a request would otherwise wait forever.
+    ///
+    /// The deadline holds even when `operation` does not end on cancellation. A query written to a connection just
+    /// as the server shut down can wait for an answer that never comes (seen when PostgreSQL stopped under a
+    /// daemon: an outbox job's read hung past every timeout, and with it the worker's graceful shutdown, so SIGTERM
+    /// left the daemon running). A task group would wait for such a child before returning, so the operation runs
+    /// in a task of its own: on the deadline it is cancelled and left to end when its connection closes, at the
+    /// latest when the store shuts down and closes every connection.
     func withDeadline<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
         let timeout = operationTimeout
         let place = location.description
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await operation() }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let value = first else {
-                throw StoreError(
-                    .unavailable,
-                    "the database \(place) did not answer within \(timeout) — it may be down or overloaded; try again")
-            }
-            return value
+        let race = DeadlineRace<T>()
+        let work = Task {
+            do { race.settle(.success(try await operation())) } catch { race.settle(.failure(error)) }
+        }
+        let timer = Task {
+            do { try await Task.sleep(for: timeout) } catch { return }  // cancelled: the operation answered first
+            race.settle(
+                .failure(
+                    StoreError(
+                        .unavailable,
+                        "the database \(place) did not answer within \(timeout) — it may be down or overloaded; "
+                            + "try again")))
+        }
+        defer {
+            work.cancel()
+            timer.cancel()
+        }
+        return try await withTaskCancellationHandler {
+            try await race.value()
+        } onCancel: {
+            race.settle(.failure(CancellationError()))
         }
     }
 
@@ -252,6 +271,51 @@ extension PostgresSchema {
     static func statements(_ sql: String) -> [String] {
         sql.components(separatedBy: ";\n").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
             .map { $0.hasSuffix(";") ? String($0.dropLast()) : $0 }.filter { !$0.isEmpty }
+    }
+}
+
+/// The first of several outcomes (an operation's result, its deadline, the caller's cancellation), handed to the one
+/// caller waiting for it; later ones are dropped.
+final class DeadlineRace<T: Sendable>: Sendable {
+    private enum State {
+        case pending(CheckedContinuation<T, any Error>?)
+        case settled(Result<T, any Error>)
+        case taken
+    }
+
+    private let state = Mutex<State>(.pending(nil))
+
+    /// Settles the race unless it is settled already.
+    func settle(_ outcome: Result<T, any Error>) {
+        let waiter: CheckedContinuation<T, any Error>? = state.withLock { state in
+            guard case .pending(let waiter) = state else { return nil }
+            if let waiter {
+                state = .taken
+                return waiter
+            }
+            state = .settled(outcome)
+            return nil
+        }
+        waiter?.resume(with: outcome)
+    }
+
+    /// The first outcome, once there is one; called once.
+    func value() async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let ready: Result<T, any Error>? = state.withLock { state in
+                switch state {
+                case .settled(let outcome):
+                    state = .taken
+                    return outcome
+                case .pending:
+                    state = .pending(continuation)
+                    return nil
+                case .taken:
+                    return .failure(CancellationError())
+                }
+            }
+            if let ready { continuation.resume(with: ready) }
+        }
     }
 }
 

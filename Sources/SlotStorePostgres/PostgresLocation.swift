@@ -22,6 +22,31 @@ public struct PostgresLocation: Hashable, Sendable, CustomStringConvertible {
     /// Seconds one store operation may take before it answers `unavailable` (503).
     public var operationTimeoutSeconds: Int
 
+    /// The pool sizes a setting may ask for, and the default.
+    public static let poolSizes = 1...1_000
+    public static let defaultPoolSize = 10
+    /// The operation timeouts (seconds) a setting may ask for, and the default.
+    public static let operationTimeouts = 1...3_600
+    public static let defaultOperationTimeoutSeconds = 10
+
+    /// A location from its parts (the `postgres:` block of slotd.yaml); `tls` nil means `prefer` over TCP and
+    /// `disable` on a Unix socket, as in a URL without `sslmode`.
+    public init(
+        user: String, password: String?, host: String, socketDirectory: String?, port: Int, database: String,
+        tls: TLSMode?, poolSize: Int = PostgresLocation.defaultPoolSize,
+        operationTimeoutSeconds: Int = PostgresLocation.defaultOperationTimeoutSeconds
+    ) {
+        self.user = user
+        self.password = password
+        self.host = host
+        self.socketDirectory = socketDirectory
+        self.port = port
+        self.database = database
+        self.tls = tls ?? (socketDirectory == nil ? .prefer : .disable)
+        self.poolSize = poolSize
+        self.operationTimeoutSeconds = operationTimeoutSeconds
+    }
+
     /// Whether a `database` setting names a PostgreSQL store rather than a SQLite file.
     public static func isPostgres(_ setting: String) -> Bool {
         setting.hasPrefix("postgres://") || setting.hasPrefix("postgresql://")
@@ -64,16 +89,16 @@ public struct PostgresLocation: Hashable, Sendable, CustomStringConvertible {
         guard socketDirectory != nil || !host.isEmpty else {
             throw PostgresLocationError(text, "it names no host (postgres://USER@HOST/… or ?host=/socket/directory)")
         }
-        poolSize = 10
+        poolSize = Self.defaultPoolSize
         if let poolText = query["pool"] {
-            guard let value = Int(poolText), (1...1_000).contains(value) else {
+            guard let value = Int(poolText), Self.poolSizes.contains(value) else {
                 throw PostgresLocationError(text, "pool '\(poolText)' is not a number from 1 to 1000")
             }
             poolSize = value
         }
-        operationTimeoutSeconds = 10
+        operationTimeoutSeconds = Self.defaultOperationTimeoutSeconds
         if let timeoutText = query["timeout"] {
-            guard let value = Int(timeoutText), (1...3_600).contains(value) else {
+            guard let value = Int(timeoutText), Self.operationTimeouts.contains(value) else {
                 throw PostgresLocationError(text, "timeout '\(timeoutText)' is not a number of seconds from 1 to 3600")
             }
             operationTimeoutSeconds = value

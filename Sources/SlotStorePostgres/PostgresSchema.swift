@@ -11,7 +11,39 @@ enum PostgresSchema {
     static let migrations: [(identifier: String, sql: String)] = [
         ("v1-bookings-events-outbox-payments", v1),
         ("v2-feeds-cards-customer-records-codes", v2),
+        ("v3-waitlist", v3Waitlist),
+        ("v4-booking-overrides", v4BookingOverrides),
     ]
+
+    // The waitlist, as the SQLite store's v10 (see StoreSchema): entries in `position` order (a sequence, so two
+    // daemons joining at once never share a place), an offer's held booking one entry each.
+    static let v3Waitlist = """
+        CREATE TABLE waitlist (
+            position bigserial PRIMARY KEY,
+            id text NOT NULL UNIQUE CHECK (id LIKE 'wl\\_%'),
+            service_id text NOT NULL CHECK (length(service_id) > 0),
+            variant text,
+            staff_id text CHECK (staff_id IS NULL OR length(staff_id) > 0),
+            first_date text NOT NULL CHECK (length(first_date) = 10),
+            last_date text NOT NULL CHECK (length(last_date) = 10 AND last_date >= first_date),
+            from_minute integer CHECK (from_minute IS NULL OR from_minute BETWEEN 0 AND 1439),
+            to_minute integer CHECK (to_minute IS NULL OR to_minute BETWEEN 1 AND 1440),
+            customer_name text NOT NULL CHECK (length(trim(customer_name)) > 0),
+            customer_email text,
+            customer_phone text,
+            notes text NOT NULL DEFAULT '',
+            state text NOT NULL CHECK (state IN ('waiting', 'offered', 'booked', 'expired', 'left')),
+            offer_booking_id text UNIQUE REFERENCES bookings(id),
+            offer_staff_id text,
+            offer_start bigint,
+            offer_expires_at bigint,
+            created_at bigint NOT NULL,
+            updated_at bigint NOT NULL,
+            CHECK (customer_email IS NOT NULL OR customer_phone IS NOT NULL),
+            CHECK (state <> 'offered' OR offer_booking_id IS NOT NULL)
+        );
+        CREATE INDEX waitlist_open ON waitlist(state, position) WHERE state IN ('waiting', 'offered');
+        """
 
     // Event data and job payloads are `json`, not `jsonb`: `json` keeps the text as written, so a reader gets the
     // bytes the writer appended, as from SQLite.
@@ -228,6 +260,18 @@ enum PostgresSchema {
         );
         CREATE INDEX customer_conflicts_customer ON customer_conflicts(customer_id);
         CREATE INDEX customer_conflicts_other ON customer_conflicts(other_customer_id);
+        """
+
+    // A walk-in's or forced booking's override kept with the booking, as in the SQLite store's v11 (see there):
+    // bookings made before get their `booking.created` event's, unless they were moved since.
+    static let v4BookingOverrides = """
+        ALTER TABLE bookings ADD COLUMN staff_override jsonb
+            CHECK (staff_override IS NULL OR staff_override->>'kind' IN ('walk_in', 'forced'));
+        UPDATE bookings b SET staff_override = (e.data->'override')::jsonb FROM events e
+            WHERE e.type = 'booking.created' AND e.data->>'booking' = b.id
+                AND json_typeof(e.data->'override') = 'object'
+                AND NOT EXISTS (
+                    SELECT 1 FROM events r WHERE r.type = 'booking.rescheduled' AND r.data->>'booking' = b.id);
         """
 
     /// Work a migration needs beyond its SQL, run right after it in the same transaction, by identifier.

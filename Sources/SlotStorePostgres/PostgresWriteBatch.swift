@@ -74,6 +74,11 @@ struct WriteBatch {
     /// Adds one `INSERT`, `UPDATE` or `DELETE` (without `RETURNING`).
     mutating func add(_ write: SQLFragment) { writes.append(write) }
 
+    /// `run(on:appending:)` for events planned by the store's planners.
+    func run(on connection: PostgresConnection, appending events: [PendingEvent]) async throws -> [StoredEvent] {
+        try await run(on: connection, appending: events.map { ($0.type, $0.at, $0.data) })
+    }
+
     /// Runs the writes and appends `events` to the log after them, in one statement; returns the events appended.
     func run(on connection: PostgresConnection, appending events: [(type: String, at: Int64, data: Data)] = [])
         async throws -> [StoredEvent]

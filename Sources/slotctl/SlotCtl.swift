@@ -14,6 +14,8 @@ struct SlotCtl: ParsableCommand {
                                        (what-ifs with --bookings FILE, --now)
               explain --rules DIR …    why a start is or is not bookable
               passwd                   hash an admin page password (web.users)
+              migrate --from sqlite FILE --to postgres URL
+                                       move a shop's store to PostgreSQL (counts checked)
 
             Online (a running slotd, over its Unix socket: --socket PATH, else
             $SLOTD_SOCKET, else ./state/slotd.sock; tables, or --json for scripts):
@@ -30,9 +32,12 @@ struct SlotCtl: ParsableCommand {
               show ID                  one booking
               cancel ID, reschedule ID --start TIME [--staff ID|any], confirm ID, complete ID,
               no-show ID               a booking's transitions
+              note ID TEXT             set a booking's notes ("" removes them)
               events [--follow]        the event log, then live events
               watch                    the barber's live view of today
               outbox [--state S]       jobs for providers; outbox show|retry ID
+              customers [--search Q]   find customers; customers show|note|merge|resolve|erase ID
+              waitlist                 who waits for what; waitlist add|remove|accept|decline
               feed create|list|revoke  calendar feed addresses for phones (admin)
               bookings --conflicts     bookings the rules in force no longer allow
               backup FILE              consistent copy of the database (admin)
@@ -47,9 +52,9 @@ struct SlotCtl: ParsableCommand {
             RulesCommand.self, HoursCommand.self, SlotsCommand.self, ExplainCommand.self, PasswdCommand.self,
             StatusCommand.self, ServicesCommand.self, StaffCommand.self,
             BookCommand.self, BookingsCommand.self, ShowCommand.self, CancelCommand.self, RescheduleCommand.self,
-            ConfirmCommand.self, CompleteCommand.self, NoShowCommand.self, EventsCommand.self, WatchCommand.self,
-            OutboxCommand.self, FeedCommand.self, CustomersCommand.self,
-            BackupCommand.self, ExportCommand.self, DoctorCommand.self,
+            ConfirmCommand.self, CompleteCommand.self, NoShowCommand.self, NoteCommand.self, EventsCommand.self,
+            WatchCommand.self, OutboxCommand.self, FeedCommand.self, CustomersCommand.self, WaitlistCommand.self,
+            BackupCommand.self, ExportCommand.self, DoctorCommand.self, MigrateCommand.self,
         ]
     )
 

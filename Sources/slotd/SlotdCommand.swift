@@ -9,16 +9,21 @@ struct SlotdCommand: AsyncParsableCommand {
         commandName: "slotd",
         abstract: "The slotd scheduling daemon: availability and bookings over HTTP/JSON on a Unix socket.",
         discussion: """
-            With no options it runs for development: rules from ./Rules, database and socket in ./state/
-            (state/slotd.sqlite, state/slotd.sock), and only the user running it may use the API (role admin).
-            A configuration file (see Examples/slotd.yaml) sets the socket's path, mode and group, the database,
+            With no options it runs for development: rules from ./Rules, database and
+            socket in ./state/ (state/slotd.sqlite, state/slotd.sock), and only the
+            user running it may use the API (role admin). A configuration file (see
+            Examples/slotd.yaml) sets the socket's path, mode and group, the database,
             the rules directory and the roles; options given here override it.
 
-            --db :memory: (or database: ":memory:" in the file) keeps everything in memory,
-            for tests and demos: nothing survives a restart, and backups are unavailable.
+            --db :memory: (or database: ":memory:" in the file) keeps everything in
+            memory, for tests and demos: nothing survives a restart, and backups are
+            unavailable. --db postgres://… (or database: postgres://…, or a postgres:
+            block with a password_file) puts the store on PostgreSQL; slotctl migrate
+            moves a SQLite store there.
 
             Try:  curl --unix-socket state/slotd.sock http://localhost/v1/health
-            SIGHUP reloads the rules; SIGTERM or SIGINT stops after finishing in-flight requests.
+            SIGHUP reloads the rules; SIGTERM or SIGINT stops after finishing
+            in-flight requests.
             """,
         version: SlotdVersion.current
     )
@@ -32,8 +37,8 @@ struct SlotdCommand: AsyncParsableCommand {
     @Option(
         name: .customLong("db"),
         help: """
-            The SQLite database file (default ./state/slotd.sqlite), or :memory: to keep everything in memory \
-            (tests and demos: nothing survives a restart).
+            The SQLite database file (default ./state/slotd.sqlite), a postgres://USER@HOST/DATABASE URL, or \
+            :memory: to keep everything in memory (tests and demos: nothing survives a restart).
             """)
     var database: String?
 
@@ -64,7 +69,11 @@ struct SlotdCommand: AsyncParsableCommand {
         let current = FileManager.default.currentDirectoryPath
         func absolute(_ path: String) -> String { path.hasPrefix("/") ? path : current + "/" + path }
         if let rules { configuration.rulesDirectory = absolute(rules) }
-        if let database { configuration.databasePath = DaemonConfiguration.databasePath(database, relativeTo: current) }
+        if let database {
+            // --db names the store instead of the file's `database:` or `postgres:`.
+            configuration.databasePath = DaemonConfiguration.databasePath(database, relativeTo: current)
+            configuration.postgres = nil
+        }
         if let socket { configuration.socketPath = absolute(socket) }
         if let logLevel { _ = configuration.setLogLevel(logLevel) }
 

@@ -11,6 +11,7 @@ import json as jsonlib
 import os
 import subprocess
 import uuid
+from pathlib import Path
 
 from conftest import Response, wait_for
 from test_web import EventStream, free_port
@@ -35,6 +36,18 @@ def admin_config(port: int, users: list[tuple[str, str, str, str | None]], socke
         lines.append(f'    - {{ name: {name}, role: {role}, password_hash: "{hashed}"'
                      + (f", staff: {staff}" if staff else "") + " }")
     return "\n".join(lines) + "\n" + extra
+
+
+def with_chairs(rules: Path) -> None:
+    """Two barber chairs, which haircuts and beard trims need: the day view's chair occupancy has something to show."""
+    shop = rules / "shop.yaml"
+    shop.write_text(shop.read_text() + "\nresources:\n  - { id: chair, name: Barber chair, count: 2 }\n")
+    services = rules / "services.yaml"
+    text = services.read_text()
+    for service in ("haircut", "beard_trim"):
+        text = text.replace(f"  - id: {service}\n", f"  - id: {service}\n    resources: [chair]\n")
+    assert text.count("resources: [chair]") == 2, text
+    services.write_text(text)
 
 
 class AdminClient:

@@ -230,7 +230,9 @@ class Daemon:
         args = [self.slotd]
         if self.config is not None:
             args += ["--config", str(self.config)]
-        return args + ["--rules", str(self.rules), "--db", str(self.db), "--socket", self.socket] + self.extra_args
+        # db None: the configuration file names the store (a `postgres:` block).
+        database = [] if self.db is None else ["--db", str(self.db)]
+        return args + ["--rules", str(self.rules)] + database + ["--socket", self.socket] + self.extra_args
 
     def spawn(self) -> "Daemon":
         """Starts the process without waiting for it to serve (a crash test may kill it while it starts)."""
@@ -453,3 +455,13 @@ def start_with_stripe(daemons: DaemonFactory, api_base: str = "http://127.0.0.1:
     (daemon.dir / "stripe.key").write_text("sk_test_slotd_integration\n")
     (daemon.dir / "stripe.whsec").write_text(webhook_secret + "\n")
     return daemon.start() if start else daemon
+
+
+def add_haircut_variants(rules: Path) -> None:
+    """Gives the test rules' haircut (in a copy at `rules`) a short and a long variant (30m 28.00, 45m 38.00)."""
+    services = rules / "services.yaml"
+    services.write_text(services.read_text().replace(
+        "    duration: 30m\n    price: 28\n",
+        "    duration: 30m\n    price: 28\n    variants:\n"
+        "      - {id: short, name: Short hair, duration: 30m, price: 28}\n"
+        "      - {id: long, name: Long hair, duration: 45m, price: 38}\n", 1))

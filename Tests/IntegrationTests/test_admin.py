@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from admin_site import AdminClient, AdminEvents, password_hash, start_admin
+from admin_site import AdminClient, AdminEvents, password_hash, start_admin, with_chairs
 from conftest import Client, assert_problem, future_day, same_instant, local_iso, wall
 
 USERS = [("mehmet", "admin", "kamm-und-schere", "ben"), ("lena", "read", "nur-schauen-bitte", None),
@@ -171,7 +171,8 @@ def test_walk_ins_and_forced_bookings_over_the_web_follow_the_logins_role_and_na
     assert created.status == 201, created
     events = [json.loads(line) for line in daemon.client.get("/v1/events?follow=false").text.splitlines() if line]
     [event] = [e for e in events if e["type"] == "booking.created" and e["data"]["booking"] == created.json()["id"]]
-    assert event["data"]["override"] == {"kind": "forced", "reason": "opens up for a regular", "user": "tom"}
+    assert event["data"]["override"] == {
+        "kind": "forced", "reason": "opens up for a regular", "user": "tom", "waived": ["shop_closed"]}
     # A read login may not, whatever it sets aside; the same 403 text as for any booking.
     refused = assert_problem(logged_in(port, "lena").post("/admin/api/bookings", json=forced), 403, "forbidden")
     assert "role 'read' may not do this" in refused["detail"]
@@ -211,6 +212,25 @@ def test_the_day_has_a_column_per_barber_with_open_time_and_the_bookings(site):
     assert_problem(client.get("/admin/api/day?days=8"), 422, "validation_failed")
 
 
+def test_the_day_counts_the_chairs_in_use_as_the_engine_does(site):
+    daemon, port = site
+    with_chairs(daemon.rules)
+    assert daemon.client.post("/v1/rules/reload").status == 200
+    day = future_day(11)
+    assert daemon.client.book(wall(day, "10:00"), staff="anna", name="One").status == 201
+    assert daemon.client.book(wall(day, "10:15"), staff="ben", name="Two", service="beard_trim").status == 201
+    cancelled = daemon.client.book(wall(day, "11:00"), staff="ben", name="Gone").json()["id"]
+    assert daemon.client.post(f"/v1/bookings/{cancelled}/cancel", json={}).status == 200
+    client = logged_in(port)
+    [chairs] = client.get(f"/admin/api/day?date={day}").json()["days"][0]["occupancy"]
+    assert (chairs["resource"], chairs["name"], chairs["capacity"]) == ("chair", "Barber chair", 2)
+    # Spans without buffers (the engine holds a resource for the service itself); the cancellation frees its chair.
+    assert [(lv["start"], lv["end"], lv["units"]) for lv in chairs["levels"]] == [
+        (600, 615, 1), (615, 630, 2), (630, 635, 1)], chairs
+    assert client.get(f"/admin/api/day?date={future_day(12)}").json()["days"][0]["occupancy"] == [
+        {"resource": "chair", "name": "Barber chair", "capacity": 2, "levels": []}]
+
+
 def test_the_live_feed_sends_socket_bookings_and_resumes_from_last_event_id(site):
     daemon, port = site
     client = logged_in(port)
@@ -230,6 +250,26 @@ def test_the_live_feed_sends_socket_bookings_and_resumes_from_last_event_id(site
 
 
 # MARK: - Actions
+
+
+def test_the_live_day_is_pushed_whole_after_every_change_and_again_on_reconnect(site):
+    daemon, port = site
+    day = future_day(13)
+    client = logged_in(port)
+    assert_problem(AdminClient(port).get(f"/admin/api/day/live?date={day}"), 401, "unauthenticated")
+    assert_problem(client.get("/admin/api/day/live?date=tomorrow"), 422, "validation_failed")
+    with AdminEvents(client, f"/admin/api/day/live?date={day}") as live:
+        assert live.headers["content-type"] == "text/event-stream"
+        name, first = live.next_event()
+        assert name == "day" and first["from"] == day and first["days"][0]["columns"][0]["bookings"] == []
+        booking = daemon.client.book(wall(day, "10:00"), staff="anna", name="Pushed").json()["id"]
+        name, pushed = live.next_event()
+        [block] = {c["staff"]: c for c in pushed["days"][0]["columns"]}["anna"]["bookings"]
+        assert name == "day" and block["booking"]["id"] == booking and pushed["cursor"] > first["cursor"]
+    # A page that comes back gets the whole day at once: nothing to replay.
+    with AdminEvents(client, f"/admin/api/day/live?date={day}") as again:
+        _, current = again.next_event()
+        assert [b["booking"]["id"] for b in current["days"][0]["columns"][0]["bookings"]] == [booking]
 
 
 def test_book_cancel_with_its_fee_reschedule_to_the_other_barber_and_complete(site):
@@ -255,6 +295,28 @@ def test_book_cancel_with_its_fee_reschedule_to_the_other_barber_and_complete(si
     stored = daemon.client.get(f"/v1/bookings/{booking}").json()
     assert stored["status"] == "cancelled" and stored["staff"] == "ben"
     assert_problem(client.post(f"/admin/api/bookings/{booking}/complete"), 409, "invalid_transition")
+
+
+def test_a_note_from_the_page_is_the_sockets_operation_and_reaches_other_pages_live(site):
+    daemon, port = site
+    client = logged_in(port, "tom")
+    booking = client.book(wall(future_day(6), "10:00"), name="Noted Customer").json()["id"]
+    cursor = daemon.sql("SELECT max(cursor) FROM events")[0][0]
+    with AdminEvents(logged_in(port), f"/admin/api/events?since={cursor}") as other_page:
+        noted = client.post(f"/admin/api/bookings/{booking}/notes", json={"notes": "allergic to lavender"})
+        assert noted.status == 200 and noted.json()["notes"] == "allergic to lavender", noted
+        _, line = other_page.next_line()
+        assert line["type"] == "booking.noted" and line["data"]["booking"] == booking, line
+    assert daemon.client.get(f"/v1/bookings/{booking}").json()["notes"] == "allergic to lavender"
+    # The socket's checks and the socket's permissions: a read user may not, a control character is refused.
+    problem = assert_problem(client.post(f"/admin/api/bookings/{booking}/notes", json={"notes": "bell\u0007"}),
+                             422, "validation_failed")
+    assert problem["fields"][0]["field"] == "notes"
+    assert_problem(logged_in(port, "lena").post(f"/admin/api/bookings/{booking}/notes", json={"notes": "x"}),
+                   403, "forbidden")
+    assert_problem(client.post(f"/admin/api/bookings/{booking}/notes", json={"notes": "x"}, csrf=None),
+                   403, "forbidden")
+    assert daemon.client.get(f"/v1/bookings/{booking}").json()["notes"] == "allergic to lavender"
 
 
 def test_find_by_name_phone_or_id(site):

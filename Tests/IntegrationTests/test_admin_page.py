@@ -10,6 +10,7 @@ critical violation on the login, the day, the week and the rule editor.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -18,7 +19,7 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from admin_site import admin_config, password_hash, free_port
+from admin_site import admin_config, password_hash, free_port, with_chairs
 from conftest import SHOP_ZONE, DaemonFactory, future_day, wait_for, wall
 from test_web_page import browser  # noqa: F401 — the booking page's browser fixture (checks script errors)
 from web_browser import Browser, Nginx, listening
@@ -32,7 +33,7 @@ USERS = [("mehmet", "admin", "kamm-und-schere", "anna"), ("tom", "staff", "tom-a
 class AdminSite:
     """slotd with the admin page and rule editing, behind nginx at `url` (its `public_url`)."""
 
-    def __init__(self, slotd: str, slotctl: str):
+    def __init__(self, slotd: str, slotctl: str, round_the_clock: bool = True):
         self.factory = DaemonFactory(slotd)
         self.nginx_dir = Path(tempfile.mkdtemp(prefix="slotd-admin-nginx-", dir="/tmp"))
         self.nginx: Nginx | None = None
@@ -42,14 +43,16 @@ class AdminSite:
         self.daemon = self.factory(
             config=admin_config(web_port, users, public_url=self.url + "/",
                                 extra="  trusted_proxies: [127.0.0.1]\n  rules_editing: true\n"), start=False)
-        # Open round the clock with no notice, so "walk-in now" works whenever the suite runs.
-        shop = self.daemon.rules / "shop.yaml"
-        shop.write_text(shop.read_text().replace("hours: Mo-Su 09:00-18:00", "hours: 24/7")
-                        .replace("min_notice: 1h", "min_notice: 0m"))
-        staff = self.daemon.rules / "staff.yaml"
-        staff.write_text(staff.read_text().replace(
-            "    hours: Mo-Su 10:00-16:00\n    breaks:\n      - Mo-Su 12:00-12:30\n", f"    {BEN_HOURS}\n"))
-        assert BEN_HOURS in staff.read_text()
+        if round_the_clock:
+            # Open round the clock with no notice, so "walk-in now" works whenever the suite runs.
+            shop = self.daemon.rules / "shop.yaml"
+            shop.write_text(shop.read_text().replace("hours: Mo-Su 09:00-18:00", "hours: 24/7")
+                            .replace("min_notice: 1h", "min_notice: 0m"))
+            staff = self.daemon.rules / "staff.yaml"
+            staff.write_text(staff.read_text().replace(
+                "    hours: Mo-Su 10:00-16:00\n    breaks:\n      - Mo-Su 12:00-12:30\n", f"    {BEN_HOURS}\n"))
+            assert BEN_HOURS in staff.read_text()
+        with_chairs(self.daemon.rules)
         try:
             self.daemon.start()
             wait_for(lambda: listening(web_port), timeout=15, what="slotd's web listener")
@@ -230,3 +233,132 @@ def test_the_barbers_day_live_with_every_action_and_the_rule_editor(site, browse
     browser.until(lambda d: "Restored" in d.find_element(By.ID, "rules-state").text, "the restore")
     browser.until(lambda d: "conflict" not in d.find_element(By.CSS_SELECTOR, block(late_id)).get_attribute("class"),
                   "the mark to go")
+
+
+def test_a_note_from_the_booking_menu_and_one_from_the_counter_show_live(site, browser):
+    day = future_day(4)
+    booking = site.client.book(wall(day, "11:00"), staff="anna", name="Note Customer")
+    assert booking.status == 201, booking
+    booking_id = booking.json()["id"]
+    browser.driver.set_window_size(*TABLET)
+    browser.open(site.url + "/admin/")
+    log_in(browser, "mehmet", "kamm-und-schere")
+    browser.visible(".day", "the day view")
+    show_day(browser, day)
+    browser.visible(block(booking_id), "the booking's block")
+
+    # The block's menu → note: saved with the socket's operation, and the block shows it.
+    browser.click(block(booking_id))
+    browser.visible("#booking-dialog[open]", "the booking dialog")
+    assert browser.find("#note-text").get_attribute("value") == ""
+    browser.find("#note-text").send_keys("allergic to lavender")
+    browser.click("#note-form button[type=submit]")
+    browser.until(lambda d: "allergic to lavender" in d.find_element(By.CSS_SELECTOR, block(booking_id)).text,
+                  "the note on the block")
+    assert site.client.get(f"/v1/bookings/{booking_id}").json()["notes"] == "allergic to lavender"
+
+    # A note made elsewhere (here the counter's socket, as another open page would) reaches this page live.
+    changed = site.client.request("PATCH", f"/v1/bookings/{booking_id}", json={"notes": "prefers Ben next time"})
+    assert changed.status == 200, changed
+    browser.until(lambda d: "prefers Ben next time" in d.find_element(By.CSS_SELECTOR, block(booking_id)).text,
+                  "the counter's note on the block without a reload")
+    browser.click(block(booking_id))
+    browser.until(lambda d: d.find_element(By.ID, "note-text").get_attribute("value") == "prefers Ben next time",
+                  "the dialog to show the current note")
+
+
+def test_the_chair_occupancy_follows_the_bookings_live(site, browser):
+    day = future_day(10)
+    anna = site.client.book(wall(day, "10:00"), staff="anna", name="Chair One")
+    ben = site.client.book(wall(day, "10:15"), staff="ben", name="Chair Two", service="beard_trim")
+    assert anna.status == 201 and ben.status == 201, (anna, ben)
+    browser.driver.set_window_size(*TABLET)
+    browser.open(site.url + "/admin/")
+    log_in(browser, "mehmet", "kamm-und-schere")
+    browser.visible(".day", "the day view")
+    show_day(browser, day)
+
+    def levels(driver) -> list[tuple[int, int, int]]:
+        bands = driver.find_elements(By.CSS_SELECTOR, '.occupancy[data-resource="chair"] .level')
+        return [tuple(int(b.get_attribute(f"data-{k}")) for k in ("start", "end", "units")) for b in bands]
+
+    # A haircut 10:00-10:30 and a beard trim 10:15-10:35 (20 min; its 5 min buffer holds no chair): both chairs
+    # from 10:15 to 10:30, marked full.
+    expected = [(600, 615, 1), (615, 630, 2), (630, 635, 1)]
+    browser.until(lambda d: levels(d) == expected, f"the chair bands {expected}")
+    full = browser.find('.occupancy[data-resource="chair"] .level.full')
+    assert full.get_attribute("aria-label") == "10:15–10:30: 2 of 2 in use" and full.text == "2/2"
+    assert browser.find(".occupancy-head").text == "Barber chair"
+    browser.assert_accessible("occupancy")
+    shoot(browser, "occupancy", focus=block(anna.json()["id"]))
+
+    # Cancelled at the counter: the page redraws the chairs without a reload.
+    assert site.client.post(f"/v1/bookings/{ben.json()['id']}/cancel", json={}).status == 200
+    browser.until(lambda d: levels(d) == [(600, 630, 1)], "one chair in use after the cancellation")
+
+
+README_SHOTS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def test_the_readme_screenshots_show_a_real_day_from_its_opening_with_the_names_on_top(
+        slotd_binary, slotctl_binary, browser):
+    """The README's pictures of the day: the test shop's real hours (9-18, Ben 10-16 with a break), scrolled to the
+    opening with the barbers' names in view. Written to the screenshots directory; with SLOTD_README_SCREENSHOTS=1
+    also to docs/admin-day-{phone,tablet}.png."""
+    site = AdminSite(slotd_binary, slotctl_binary, round_the_clock=False)
+    try:
+        day = future_day(2)
+
+        def book(time: str, staff: str, service: str, name: str, phone: str | None = None, **extra):
+            customer = {"name": name, **({"phone": phone} if phone else {})}
+            return site.client.book(wall(day, time), service=service, staff=staff, customer=customer, **extra)
+
+        made = [
+            book("09:00", "anna", "haircut", "Jonas Weber", "+49 151 2233445"),
+            book("09:45", "anna", "beard_trim", "Emre Yilmaz", notes="fade, 2 on the sides"),
+            book("10:30", "anna", "shave", "Paul Schmidt", "+49 160 9988776"),
+            book("10:00", "ben", "haircut", "Luca Rossi"),
+            book("11:00", "ben", "beard_trim", "Tim Kruse", "+49 170 1122334"),
+        ]
+        assert all(m.status == 201 for m in made), made
+        browser.driver.set_window_size(*TABLET)
+        browser.open(site.url + "/admin/")
+        log_in(browser, "mehmet", "kamm-und-schere")
+        browser.visible(".day", "the day view")
+        show_day(browser, day)
+        for booking in made:
+            browser.visible(block(booking.json()["id"]), "every block")
+        texts = [b.text for b in browser.find_all(".block")]
+        assert not [t for t in texts if "·" in t], f"a block shows a separator dot: {texts}"
+        # A booking without a phone shows no empty place for one.
+        assert "Luca Rossi" in browser.find(block(made[3].json()["id"])).text
+        for label, (width, height) in (("phone", PHONE), ("tablet", TABLET)):
+            browser.driver.set_window_size(width, height)
+            browser.until(lambda d: d.execute_script("return innerWidth") == width, f"the window to be {width} wide")
+            # The page scrolled to the calendar, as a barber does: the grid fills the screen, starting at the
+            # opening (09:00, the day's first open minute) under the barbers' names.
+            browser.driver.execute_script("document.getElementById('calendar').scrollIntoView({block: 'start'})")
+            assert browser.driver.execute_script("return document.querySelector('.day').scrollTop") == 0
+            head = browser.driver.execute_script(
+                "const r = document.querySelector('.day .head:nth-child(2)').getBoundingClientRect();"
+                "return [r.top, r.bottom, innerHeight]")
+            assert 0 <= head[0] and head[1] < head[2] / 4, f"{label}: the names are not on top: {head}"
+            # Every barber and the chairs fit the width: nothing to scroll sideways to.
+            overflow = browser.driver.execute_script(
+                "const g = document.querySelector('.day'); return g.scrollWidth - g.clientWidth")
+            assert overflow <= 0, f"{label}: the day is {overflow}px wider than the screen"
+            first_hour = browser.find(".hours span").text
+            assert first_hour == "09:00", first_hour
+            # Scrolled down, the names stay on top (sticky).
+            browser.driver.execute_script("document.querySelector('.day').scrollTop = 200")
+            moved = browser.driver.execute_script(
+                "return document.querySelector('.day .head:nth-child(2)').getBoundingClientRect().top")
+            assert abs(moved - head[0]) < 1, f"{label}: the names scrolled away ({head[0]} → {moved})"
+            browser.driver.execute_script("document.querySelector('.day').scrollTop = 0")
+            shot = browser.shots / f"readme-day-{label}.png"
+            browser.driver.save_screenshot(str(shot))
+            if os.environ.get("SLOTD_README_SCREENSHOTS") == "1":
+                shutil.copyfile(shot, README_SHOTS / f"admin-day-{label}.png")
+    finally:
+        problems = site.stop()
+    assert not problems, "\n".join(problems)

@@ -49,6 +49,11 @@ ALLOWED: dict[tuple[str, str], tuple[int, str]] = {
         "through BlockingWork.run (SQLiteBookingStore.open, the backup route, StoreService)",
     ),
     ("Sources/SlotStore/SQLiteBookingStore.swift", "migration"): (1, "in init, see above"),
+    ("Sources/SlotStore/SQLiteStoreDump.swift", "sync GRDB access"): (
+        2,
+        "readBlocking (a read-only queue's one read, then close): slotctl migrate, through read(path:)'s "
+        "BlockingWork.run",
+    ),
     ("Sources/SlotStore/SQLiteBookingStore+Operations.swift", "sync GRDB access"): (
         2,
         "BackupVerifier.integrityCheck: runs inside the backup route's BlockingWork.run",
@@ -80,6 +85,11 @@ ALLOWED: dict[tuple[str, str], tuple[int, str]] = {
     ("Sources/SlotProviders/ProviderSettings.swift", "file I/O"): (
         1,
         "reads a provider's secret file while the configuration is built, before the service group starts",
+    ),
+    ("Sources/SlotStorePostgres/PostgresPasswordFile.swift", "file I/O"): (
+        1,
+        "a PostgreSQL password file: the daemon reads it with slotd.yaml, by main before the service group starts; "
+        "slotctl migrate (synchronous) before it connects",
     ),
     ("Sources/SlotRuleFiles/RuleDirectory.swift", "file I/O"): (
         1,

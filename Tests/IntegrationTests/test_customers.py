@@ -319,3 +319,38 @@ def test_slotctl_shows_codes_and_takes_them_for_ids(daemon, client, slotctl_for)
     assert "CODE" in table.splitlines()[0] and spoken in table
     cancelled = slotctl_for(daemon, "cancel", booking["code"]).stdout
     assert "cancelled" in cancelled and booking["id"] in cancelled
+
+
+# MARK: - Phone numbers stored before E.164
+
+
+def test_old_phone_numbers_are_normalised_at_start_with_the_shops_country(daemons):
+    """Numbers stored as typed before slotd kept E.164 are rewritten at start with `country:`, so search and
+    matching find them; one that is no number stays as stored and the log counts it."""
+    import sqlite3
+    daemon = daemons(config="country: AT\n")
+    old = booked(daemon.client, "10:00", "Olga Old", email="olga@example.com", phone="+43 664 1234567")
+    junk = booked(daemon.client, "11:00", "Jo Junk", email="jo@example.com", phone="+43 660 7654321")
+    daemon.stop_checked()
+    # As a database written before issue 14 holds them.
+    conn = sqlite3.connect(daemon.db)
+    for booking, phone in ((old, "0664 123 4567"), (junk, "ask at the desk")):
+        conn.execute("UPDATE customers SET phone = ? WHERE id = ?", (phone, booking["customer_id"]))
+        conn.execute("UPDATE bookings SET customer_phone = ? WHERE id = ?", (phone, booking["id"]))
+    conn.commit()
+    conn.close()
+    daemon.start()
+    log = daemon.log()
+    [rewritten] = [line for line in log.splitlines() if "normalised stored phone numbers to E.164" in line]
+    assert "customers=1" in rewritten and "bookings=1" in rewritten and "country=AT" in rewritten, rewritten
+    [unreadable] = [line for line in log.splitlines() if "left as they are" in line]
+    assert "customers=1" in unreadable and junk["customer_id"] in unreadable, unreadable
+    assert "ask at the desk" not in log, "no personal data in the log"
+    client = daemon.client
+    found = client.get("/v1/customers?q=%2B436641234567").json()["customers"]
+    assert [c["id"] for c in found] == [old["customer_id"]]
+    assert client.get(f"/v1/bookings/{old['id']}").json()["customer"]["phone"] == "+436641234567"
+    assert client.get(f"/v1/bookings/{junk['id']}").json()["customer"]["phone"] == "ask at the desk"
+    # A booking typed with her number in the national form is filed under her record.
+    again = booked(client, "12:00", "Olga Old", phone="0664 1234567")
+    assert again["customer_id"] == old["customer_id"]

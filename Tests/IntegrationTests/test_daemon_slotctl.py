@@ -95,7 +95,7 @@ def test_every_online_command_has_an_example_in_its_help(slotctl_binary):
     root = subprocess.run([slotctl_binary, "--help"], capture_output=True, text=True, timeout=10).stdout
     assert "Offline (rule files only" in root and "Online (a running slotd" in root
     for command in ("status", "services", "staff", "slots", "explain", "book", "bookings", "show", "cancel",
-                    "reschedule", "confirm", "complete", "no-show", "events", "watch"):
+                    "reschedule", "confirm", "complete", "no-show", "note", "events", "watch"):
         text = subprocess.run([slotctl_binary, command, "--help"], capture_output=True, text=True,
                               timeout=10).stdout
         assert "Example" in text and f"slotctl {command}" in text, command

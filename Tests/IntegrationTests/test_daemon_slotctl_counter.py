@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from conftest import RULES, ROOT, SHOP_ZONE, future_day, shop_today, wait_for, wall
+from conftest import RULES, ROOT, SHOP_ZONE, add_haircut_variants, future_day, shop_today, wait_for, wall
 
 DAY = future_day(6)
 USAGE, CONFLICT, INVALID = 64, 4, 5
@@ -39,12 +39,7 @@ def counter_rules(tmp_path):
     shutil.copytree(RULES, rules)
     shop = rules / "shop.yaml"
     shop.write_text(shop.read_text().replace("hours: Mo-Su 09:00-18:00", "hours: 24/7"))
-    services = rules / "services.yaml"
-    services.write_text(services.read_text().replace(
-        "    duration: 30m\n    price: 28\n",
-        "    duration: 30m\n    price: 28\n    variants:\n"
-        "      - {id: short, name: Short hair, duration: 30m, price: 28}\n"
-        "      - {id: long, name: Long hair, duration: 45m, price: 38}\n", 1))
+    add_haircut_variants(rules)
     return rules
 
 
@@ -224,3 +219,13 @@ def test_a_walk_in_by_the_booking_role_says_who_may(daemons, counter_rules, slot
     assert "role 'booking' may not book a walk-in" in out.stderr and "(403 forbidden)" in out.stderr
     assert "needs the 'booking' role" not in out.stderr and "staff (also walk-ins" in out.stderr
     assert daemon.booking_count() == 0
+
+
+def test_reschedule_takes_at_like_book(desk):
+    """At the counter people type the option they booked with: `reschedule --at` is `--start`."""
+    booked = json.loads(desk("book", "--service", "haircut", "--staff", "anna", "--at", wall(DAY, "10:00"),
+                             "--name", "Moves", "--json").stdout)
+    moved = desk("reschedule", booked["code"], "--at", wall(DAY, "11:00")).stdout
+    day = dt.date.fromisoformat(DAY)
+    assert f"moved to {spoken_day(day)} 11:00–11:30 with Anna (anna)" in moved, moved
+    assert "--at" in desk("reschedule", "--help").stdout

@@ -4,14 +4,18 @@ once their lease runs out."""
 
 from __future__ import annotations
 
+import json
+import subprocess
 import tempfile
 import threading
 import time
+import uuid
 from collections import Counter
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 from conftest import RULES, Client, assert_problem, future_day, wait_for, wall
-from postgres_cluster import OwnCluster, fresh_database, psql
+from postgres_cluster import OwnCluster, fresh_database, psql, server_url, with_database
 from test_outbox import Receiver, config as outbox_config
 
 DAY = future_day(5)
@@ -104,10 +108,10 @@ def test_postgres_down_answers_503_then_the_daemon_reconnects(daemons):
         assert after.status == 201
         fetched = daemon.client.get(f"/v1/bookings/{before.json()['id']}")
         assert fetched.status == 200, fetched
-        # Known open bug (issue 16): after PostgreSQL came back, a SIGTERM sometimes leaves the daemon running past
-        # 15 s (seen once in five runs; no log line after the signal). Until it is found, this test checks the
-        # reconnect, not the shutdown after it; every other daemon in this file is stopped and checked.
-        daemon.kill()
+        # And it still stops cleanly: SIGTERM after PostgreSQL came back exits 0, in well under the 15 s bound.
+        started = time.monotonic()
+        daemon.stop_checked()
+        assert time.monotonic() - started < 10, f"slotd took {time.monotonic() - started:.1f} s to stop"
     finally:
         cluster.remove()
 
@@ -279,3 +283,131 @@ def test_kill_9_under_load_loses_no_booking_and_another_daemon_takes_over_its_jo
     finally:
         receiver.release.set()
         receiver.stop()
+
+
+# MARK: - The `postgres:` block of slotd.yaml
+
+
+def password_database(url: str) -> tuple[str, str, str]:
+    """A new database owned by `slotd_password`, the cluster's one role that must log in with a password
+    (scripts/postgres-cluster); returns the socket directory, the database and a fresh password."""
+    password = "pw " + uuid.uuid4().hex  # a space too: the file's whole first line is the password
+    psql(url, "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'slotd_password') THEN "
+              "CREATE ROLE slotd_password LOGIN; END IF; END $$")
+    psql(url, f"ALTER ROLE slotd_password PASSWORD '{password}'")
+    name = "slotd_pw_" + uuid.uuid4().hex
+    psql(url, f"CREATE DATABASE {name} OWNER slotd_password")
+    return parse_qs(urlsplit(url).query)["host"][0], name, password
+
+
+def test_a_postgres_block_with_a_password_file_runs_the_daemon(daemons):
+    socket_dir, name, password = password_database(server_url())
+    daemon = daemons(start=False, config=(
+        f"postgres:\n  host: {socket_dir}\n  database: {name}\n  user: slotd_password\n"
+        "  password_file: postgres.password\n  tls: disable\n  pool: 3\n  timeout: 5s\n"))
+    secret = daemon.dir / "postgres.password"
+    secret.write_text(password + "\n")
+    secret.chmod(0o600)
+    daemon.db = None
+    daemon.start()
+    created = daemon.client.book(wall(DAY, "10:00"), name="Pat Password")
+    assert created.status == 201, created
+    url = with_database(server_url(), name)
+    assert psql(url, "SELECT id FROM bookings") == [[created.json()["id"]]]
+    status = daemon.client.get("/v1/status").json()
+    assert status["database"] == f"postgres://slotd_password@localhost/{name}?host={socket_dir}", status
+    assert password not in daemon.log()
+    daemon.stop_checked()
+    # Without the password the server refuses the role, so the file is what logged it in: a wrong one fails the start.
+    secret.write_text("wrong\n")
+    out = subprocess.run(daemon.args, capture_output=True, text=True, timeout=60, cwd=daemon.dir)
+    assert out.returncode == 1, out
+    assert "cannot open the database" in out.stderr, out.stderr
+
+
+def test_a_bad_postgres_block_is_reported_line_by_line(daemons, tmp_path):
+    loose = tmp_path / "loose.password"
+    loose.write_text("secret\n")
+    loose.chmod(0o644)
+    daemon = daemons(start=False, config=(
+        "postgres:\n"
+        "  host: /run/postgresql\n"
+        "  port: 99999\n"
+        f"  password_file: {loose}\n"
+        "  tls: require\n"
+        "  pool: 0\n"
+        "  timeout: 2h\n"
+        "  colour: blue\n"
+        "  user: slotd\n"))
+    daemon.db = None
+    out = subprocess.run(daemon.args, capture_output=True, text=True, timeout=30, cwd=daemon.dir)
+    assert out.returncode == 78, out
+    for expected in [
+        "slotd.yaml:2:3: `postgres` has no `database` — name the database slotd uses",
+        "slotd.yaml:3:9: `port` must be a whole number from 1 to 65535 (got '99999')",
+        f"slotd.yaml:4:18: the password file {loose} has mode 0644: other users may read it — chmod 600 {loose}",
+        "slotd.yaml:5:8: `tls: require` needs a server host name: a Unix socket (`host: /…`) has no TLS",
+        "slotd.yaml:6:9: `pool` must be a whole number from 1 to 1000 (got '0')",
+        "slotd.yaml:7:12: `timeout` must be whole seconds from 1s to 3600s like 10s (got '2h')",
+        "slotd.yaml:8:3: unknown key 'colour' in `postgres` — use host, port, database, user, password_file, tls,",
+    ]:
+        assert expected in out.stderr, out.stderr
+    both = daemons(start=False, config="database: /tmp/x.sqlite\npostgres:\n  host: h\n  database: d\n  user: u\n")
+    both.db = None
+    out = subprocess.run(both.args, capture_output=True, text=True, timeout=30, cwd=both.dir)
+    assert out.returncode == 78, out
+    assert "slotd.yaml:2:1: `database` and `postgres` both name the store — keep one of them" in out.stderr, out.stderr
+
+
+# MARK: - slotctl migrate
+
+
+def test_slotctl_migrate_moves_a_sqlite_shop_and_the_daemon_carries_on_on_postgres(daemons, slotctl_binary):
+    slotctl = slotctl_binary
+    daemon = daemons()
+    key = {"Idempotency-Key": "mig-key-1"}
+    first = daemon.client.book(wall(DAY, "09:00"), name="Mia Moved", headers=key)
+    assert first.status == 201, first
+    second = daemon.client.book(wall(DAY, "10:00"), name="Ola Other")
+    cancelled = daemon.client.post(f"/v1/bookings/{second.json()['id']}/cancel", json={"reason": "test"})
+    assert cancelled.status == 200, cancelled
+    events_before = daemon.client.get("/v1/events?follow=false&since=0").text.splitlines()
+    sqlite_counts = {table: daemon.sql(f"SELECT count(*) FROM {table}")[0][0]
+                     for table in ("bookings", "customers", "events", "outbox", "idempotency_keys")}
+    last_job = daemon.sql("SELECT coalesce(max(id), 0) FROM outbox")[0][0]
+    daemon.stop_checked()
+
+    url = fresh_database()
+    moved = subprocess.run([slotctl, "migrate", "--from", "sqlite", str(daemon.db), "--to", "postgres", url, "--json"],
+                           capture_output=True, text=True, timeout=120)
+    assert moved.returncode == 0, moved
+    report = json.loads(moved.stdout)
+    counts = {row["table"]: row for row in report["tables"]}
+    for table, count in sqlite_counts.items():
+        assert counts[table]["sqlite"] == counts[table]["postgres"] == count, (table, counts[table])
+    assert report["last_event_cursor"] == json.loads(events_before[-1])["cursor"]
+    # A second move into the same database is refused: it holds the shop now.
+    again = subprocess.run([slotctl, "migrate", "--from", "sqlite", str(daemon.db), "--to", "postgres", url],
+                           capture_output=True, text=True, timeout=120)
+    assert again.returncode == 1 and "--replace" in again.stderr, again
+
+    daemon.db = url
+    daemon.start()
+    listed = daemon.client.get(f"/v1/bookings?from={DAY}&to={DAY}").json()["bookings"]
+    assert sorted((b["id"], b["status"]) for b in listed) == sorted(
+        [(first.json()["id"], "confirmed"), (second.json()["id"], "cancelled")])
+    # The event log replays with the same cursors (whatever this start appended comes after them).
+    replayed = daemon.client.get("/v1/events?follow=false&since=0").text.splitlines()
+    assert replayed[:len(events_before)] == events_before
+    # A retry with the old key answers the first booking again; the slot is taken; a free one books.
+    retried = daemon.client.book(wall(DAY, "09:00"), name="Mia Moved", headers=key)
+    assert retried.status == 201 and retried.json()["id"] == first.json()["id"], retried
+    assert_problem(daemon.client.book(wall(DAY, "09:00"), name="Double"), 409, "slot_unavailable")
+    third = daemon.client.book(wall(DAY, "11:00"), name="New On Postgres")
+    assert third.status == 201, third
+    after = [json.loads(line) for line in
+             daemon.client.get(f"/v1/events?follow=false&since={report['last_event_cursor']}").text.splitlines()]
+    assert after and after[0]["cursor"] == report["last_event_cursor"] + 1, after
+    # The outbox's ids continue after the moved jobs too.
+    assert int(psql(url, "SELECT last_value FROM outbox_id_seq")[0][0]) >= last_job
+    assert int(psql(url, "SELECT count(*) FROM outbox")[0][0]) >= sqlite_counts["outbox"]

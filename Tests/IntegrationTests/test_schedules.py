@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from conftest import RULES, assert_problem, future_day, local_iso, same_instant, wall
+from conftest import RULES, add_haircut_variants, assert_problem, future_day, local_iso, same_instant, wall
 
 DAY = future_day(3)
 WEEKDAYS = ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"]
@@ -131,3 +131,62 @@ def test_offline_explain_on_the_example_shop_uses_the_barbers_own_terms(slotctl_
     verdict = json.loads(subprocess.run(args, capture_output=True, text=True, timeout=60, check=True).stdout)
     assert verdict["bookable"] is True and verdict["price"] == "18.00 EUR", verdict
     assert verdict["end"] == "2026-12-01T10:15:00+01:00"
+
+
+@pytest.fixture
+def variant_shop(daemons, tmp_path):
+    """The test shop with short and long haircuts; Ben takes 35 minutes for long hair at 45.00 (the variant's own:
+    45 minutes at 38.00) and short hair as the variant says."""
+    rules = tmp_path / "variant-rules"
+    shutil.copytree(RULES, rules)
+    add_haircut_variants(rules)
+    staff = rules / "staff.yaml"
+    staff.write_text(staff.read_text().replace(
+        "    services: [haircut, beard_trim]\n",
+        "    services:\n      - {id: haircut, variants: {long: {price: 45, duration: 35m}}}\n      - beard_trim\n", 1))
+    return daemons(rules=rules)
+
+
+def test_a_barbers_own_terms_for_a_variant(variant_shop):
+    client = variant_shop.client
+    haircut = next(s for s in client.get("/v1/services").json()["services"] if s["id"] == "haircut")
+    assert haircut["staff_terms"] == []
+    variants = {v["id"]: v for v in haircut["variants"]}
+    assert variants["long"]["staff_terms"] == [
+        {"staff": "ben", "duration_minutes": 35, "price": {"amount": 4500, "currency": "EUR", "display": "45.00 EUR"}}]
+    assert "staff_terms" not in variants["short"]
+    long_with_ben = client.book(wall(DAY, "10:00"), staff="ben", variant="long")
+    assert long_with_ben.status == 201, long_with_ben
+    assert long_with_ben.json()["price"]["amount"] == 4500
+    assert same_instant(long_with_ben.json()["end"], local_iso(DAY, "10:35"))
+    short_with_ben = client.book(wall(DAY, "11:00"), staff="ben", variant="short")
+    assert short_with_ben.json()["price"]["amount"] == 2800
+    assert same_instant(short_with_ben.json()["end"], local_iso(DAY, "11:30"))
+    long_with_anna = client.book(wall(DAY, "10:00"), staff="anna", variant="long")
+    assert long_with_anna.json()["price"]["amount"] == 3800
+    assert same_instant(long_with_anna.json()["end"], local_iso(DAY, "10:45"))
+
+
+def test_an_unknown_variant_in_a_barbers_terms_is_located(slotctl_binary, tmp_path):
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES.parents[2] / "Rules", rules)
+    staff = rules / "staff.yaml"
+    text = staff.read_text()
+    assert "variants: {long: {price: 42, duration: 40m}}" in text
+    staff.write_text(text.replace("variants: {long:", "variants: {lang:", 1))
+    out = subprocess.run([slotctl_binary, "rules", "check", str(rules)], capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0, out
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if "variants: {long:" in row)
+    column = text.splitlines()[line - 1].index("long") + 1
+    assert (f"staff.yaml:{line}:{column}: error: mehmet's terms for service 'haircut': service 'haircut' has no "
+            "variant 'lang' — did you mean 'long'?") in out.stdout + out.stderr, out
+
+
+def test_offline_explain_on_the_example_shop_uses_the_barbers_terms_for_a_variant(slotctl_binary):
+    # Mehmet's long hair in Rules/: 42.00 EUR in 40 minutes (the variant's own: 38.00 EUR, 45 minutes).
+    base = [slotctl_binary, "explain", "--rules", str(RULES.parents[2] / "Rules"), "--service", "haircut",
+            "--variant", "long", "--at", "2026-12-01T10:00", "--now", "2026-11-30T12:00:00+01:00", "--json"]
+    mehmet = json.loads(subprocess.run(base + ["--staff", "mehmet"], capture_output=True, text=True, timeout=60,
+                                       check=True).stdout)
+    assert mehmet["bookable"] is True and mehmet["price"] == "42.00 EUR", mehmet
+    assert mehmet["end"] == "2026-12-01T10:40:00+01:00"

@@ -76,7 +76,7 @@ def test_a_walk_in_starts_now_despite_the_minimum_notice(daemons, always_open):
     assert booking["status"] == "confirmed" and booking["staff"] == "anna"
     event = created_event(client, booking["id"])
     assert event["data"]["override"] == {
-        "kind": "walk_in", "uid": os.getuid(), "user": pwd.getpwuid(os.getuid()).pw_name}
+        "kind": "walk_in", "uid": os.getuid(), "user": pwd.getpwuid(os.getuid()).pw_name, "waived": []}
 
     # Forty minutes ahead, off the 15-minute grid: an ordinary booking is refused (too soon, not on the grid)...
     later = (now_local() + dt.timedelta(minutes=40)).replace(second=0, microsecond=0)
@@ -133,3 +133,54 @@ def test_the_public_page_may_not_book_walk_ins_or_forced_bookings(daemons):
         problem = assert_problem(web.book(wall(DAY, "10:00"), **body), 403, "forbidden")
         assert "a customer may not book" in problem["detail"]
     assert daemon.booking_count() == 0
+
+
+def without_ben(staff_yaml: str) -> str:
+    start = staff_yaml.index("  - id: ben")
+    return staff_yaml[:start].rstrip() + "\n"
+
+
+def test_a_forced_booking_is_no_conflict_for_what_staff_set_aside(daemons, always_open, slotctl_for):
+    """The booking keeps its override with the checks it failed when made: the conflict list and a rule preview do
+    not count those, and do count a reason staff never set aside (its staff member removed)."""
+    daemon = start_as(daemons, "admin", always_open)
+    client = daemon.client
+    user = pwd.getpwuid(os.getuid()).pw_name
+    forced = {}
+    for at, waived in (("17:05", ["outside_staff_hours"]), ("12:05", ["staff_break"])):
+        resp = walk_in(client, start=wall(DAY, at), staff="ben", force="regular customer", walk=False)
+        assert resp.status == 201, resp
+        booking = resp.json()
+        assert booking["override"] == {
+            "kind": "forced", "reason": "regular customer", "by": f"{user} (uid {os.getuid()})",
+            "uid": os.getuid(), "user": user, "waived": waived}
+        assert client.get(f"/v1/bookings/{booking['id']}").json()["override"] == booking["override"]
+        assert created_event(client, booking["id"])["data"]["override"]["waived"] == waived
+        forced[booking["id"]] = at
+    # A walk-in inside the hours waived nothing about the rules; an ordinary booking has no override.
+    walked = walk_in(client, start=wall(DAY, "14:00"), staff="ben")
+    assert walked.status == 201, walked
+    assert walked.json()["override"]["waived"] == [] and walked.json()["override"]["kind"] == "walk_in"
+    ordinary = client.book(wall(DAY, "10:00"))
+    assert ordinary.status == 201 and "override" not in ordinary.json()
+
+    listed = client.get("/v1/bookings?conflicts=true").json()
+    assert listed["bookings"] == [] and listed["conflicts"] == []
+    assert slotctl_for(daemon, "bookings", "--conflicts").stdout.startswith("no bookings conflict")
+    late = next(b for b, at in forced.items() if at == "17:05")
+    shown = slotctl_for(daemon, "show", late).stdout
+    assert f"override:  forced by {user} (uid {os.getuid()}): regular customer; set aside: outside staff hours" \
+        in shown, shown
+
+    # Without Ben, his forced bookings (and his walk-in) conflict, for the reason nobody set aside.
+    staff = (daemon.rules / "staff.yaml").read_text()
+    resp = client.request("POST", "/v1/rules/preview?name=staff.yaml", body=without_ben(staff),
+                          headers={"Content-Type": "application/yaml"})
+    assert resp.status == 200, resp
+    refused = {b["id"]: [r["code"] for r in b["reasons"]] for b in resp.json()["no_longer_allowed"]}
+    assert refused == {**{b: ["unknown_staff"] for b in forced}, walked.json()["id"]: ["unknown_staff"]}
+    (daemon.rules / "staff.yaml").write_text(without_ben(staff))
+    assert client.post("/v1/rules/reload").status == 200
+    listed = client.get("/v1/bookings?conflicts=true").json()
+    assert {b["id"] for b in listed["bookings"]} == set(refused)
+    assert all([r["code"] for r in c["reasons"]] == ["unknown_staff"] for c in listed["conflicts"])

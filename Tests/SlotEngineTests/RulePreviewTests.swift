@@ -50,6 +50,21 @@ import Testing
         #expect(preview.through == Fixture.date("2026-03-15"))
     }
 
+    /// A booking forced outside hours is no conflict of the hours it was forced past, in the running rules or the
+    /// candidate; removing its staff member makes it one.
+    @Test func aForcedBookingIsRefusedOnlyForWhatStaffDidNotSetAside() {
+        let running = Self.rules()
+        var forced = Self.booking("F1", "ana", "2026-03-09T17:30", in: running)
+        forced.override = BookingOverride(waiver: .forced, reason: "stays late", waived: ["shop_closed"])
+        let shorter = Self.compare(running, Self.rules(hours: "Mo-Fr 09:00-16:00"), bookings: [forced])
+        #expect(shorter.noLongerAllowed.isEmpty)
+        let withoutAna = Fixture.rules(
+            hours: "Mo-Fr 09:00-17:00", step: 30, notice: 0, horizonDays: 60, staff: [Fixture.member("ben")])
+        let removed = Self.compare(running, withoutAna, bookings: [forced])
+        #expect(removed.noLongerAllowed.map(\.booking.span.id) == ["F1"])
+        #expect(removed.noLongerAllowed.first?.reasons.map(\.code) == ["unknown_staff"])
+    }
+
     @Test func longerHoursGainStartsForEveryone() {
         let running = Self.rules()
         let preview = Self.compare(running, Self.rules(hours: "Mo-Fr 09:00-18:00"), bookings: [])

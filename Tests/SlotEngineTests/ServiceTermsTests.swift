@@ -24,6 +24,51 @@ import Testing
         #expect(offering.performed(by: "ana").durationMinutes == 30)
     }
 
+    /// A cut with two variants; Mehmet takes 40 minutes for long hair at 45.00 and short hair as the variant says.
+    static func variantRules() -> RuleSet {
+        let short = ServiceVariant(
+            id: "short", name: "Short", segments: [Fixture.active(30)], price: Fixture.money(2000))
+        let long = ServiceVariant(
+            id: "long", name: "Long", segments: [Fixture.active(60)], price: Fixture.money(3500))
+        var cut = Fixture.service("cut", [Fixture.active(30)], variants: [short, long])
+        cut.staffTerms = [
+            "mehmet": StaffTerms(variants: ["long": StaffTerms(price: Fixture.money(4500), durationMinutes: 40)])
+        ]
+        return Fixture.rules(
+            hours: "Mo-Sa 09:00-17:00", step: 10, services: [cut],
+            staff: [Fixture.member("ana"), Fixture.member("mehmet")])
+    }
+
+    @Test("a staff member's own terms for a variant apply to that variant only, with them only")
+    func termsPerVariant() {
+        let rules = Self.variantRules()
+        let long = Fixture.offering(rules, "cut", variant: "long")
+        #expect(long.performed(by: "mehmet").price == Fixture.money(4500))
+        #expect(long.performed(by: "mehmet").durationMinutes == 40)
+        #expect(long.performed(by: "ana").price == Fixture.money(3500))
+        #expect(long.performed(by: "ana").durationMinutes == 60)
+        let short = Fixture.offering(rules, "cut", variant: "short")
+        #expect(short.performed(by: "mehmet") == short, "no terms of his own for short hair")
+        #expect(short.performed(by: "mehmet").durationMinutes == 30)
+
+        // His long-hair slots last 40 minutes, so 16:20 is his last start; Ana's last is 16:00.
+        let engine = AvailabilityEngine(rules: rules)
+        let mehmet = engine.slots(
+            for: long, staff: .member("mehmet"), from: Fixture.date("2026-03-09"), through: Fixture.date("2026-03-09"),
+            now: Fixture.longAgo, bookings: [])
+        #expect(Fixture.walls(mehmet).last == "2026-03-09T16:20")
+        #expect(mehmet.allSatisfy { $0.end - $0.start == 2400 })
+        let ana = engine.slots(
+            for: long, staff: .member("ana"), from: Fixture.date("2026-03-09"), through: Fixture.date("2026-03-09"),
+            now: Fixture.longAgo, bookings: [])
+        #expect(Fixture.walls(ana).last == "2026-03-09T16:00")
+        // "Any" at 16:20 can only be Mehmet, with his length.
+        let decision = engine.decide(
+            offering: long, staff: .any, start: Fixture.at("2026-03-09T16:20"), now: Fixture.longAgo, bookings: [])
+        #expect(decision.slot == Slot(start: Fixture.at("2026-03-09T16:20"), end: Fixture.at("2026-03-09T17:00"),
+            staff: "mehmet"))
+    }
+
     @Test("each staff member's slots end after their own duration, and fit their own free time")
     func slotsUseEachStaffMembersDuration() {
         let engine = AvailabilityEngine(rules: Self.rules())

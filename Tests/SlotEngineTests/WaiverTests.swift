@@ -1,3 +1,4 @@
+import Foundation
 import SlotCore
 import SlotEngine
 import SlotRules
@@ -122,6 +123,73 @@ import Testing
         for kind: Reason.Kind in [.overlapsBooking(id: "B1"), .insideBufferOfBooking(id: "B1"), .noStaff] {
             #expect(!Waiver.forced.waives(kind))
         }
+    }
+
+    // MARK: - The override kept with the booking
+
+    /// Why the rules of `rules` refuse an existing booking of a cut by `staff` at `at`, less what `override` set
+    /// aside.
+    static func ruleCodes(
+        _ rules: RuleSet = rules, staff: String, at: String, override: BookingOverride? = nil
+    ) -> [String] {
+        AvailabilityEngine(rules: rules).ruleReasons(
+            staff: staff, services: ["cut"], variant: nil, start: Fixture.at(at), now: Fixture.at("2026-03-09T08:00"),
+            override: override
+        ).map(\.code)
+    }
+
+    /// A forced booking records the checks it failed; they are no conflict afterwards, while the rest still are.
+    @Test func aForcedBookingConflictsOnlyWithWhatStaffDidNotSetAside() {
+        let engine = AvailabilityEngine(rules: Self.rules)
+        let forced = BookingOverride(waiver: .forced, reason: "regular, stays late", uid: 1000, user: "lena")
+        // Ana at 09:05 (before her hours) and Ben at 18:10 (after closing).
+        let early = forced.recording(
+            engine.ruleReasons(
+                staff: "ana", services: ["cut"], variant: nil, start: Fixture.at("2026-03-09T09:05"),
+                now: Fixture.at("2026-03-09T08:00")))
+        #expect(early.waived == ["outside_staff_hours"])
+        #expect(Self.ruleCodes(staff: "ana", at: "2026-03-09T09:05") == ["outside_staff_hours"])
+        #expect(Self.ruleCodes(staff: "ana", at: "2026-03-09T09:05", override: early).isEmpty)
+        let late = forced.recording(
+            engine.ruleReasons(
+                staff: "ben", services: ["cut"], variant: nil, start: Fixture.at("2026-03-09T18:10"),
+                now: Fixture.at("2026-03-09T08:00")))
+        #expect(late.waived == ["shop_closed"])
+        #expect(Self.ruleCodes(staff: "ben", at: "2026-03-09T18:10", override: late).isEmpty)
+
+        // Ben leaves the shop: the forced booking now conflicts, with the reason staff never set aside.
+        var withoutBen = Self.rules
+        withoutBen.staff.removeAll { $0.id == "ben" }
+        #expect(Self.ruleCodes(withoutBen, staff: "ben", at: "2026-03-09T18:10", override: late) == ["unknown_staff"])
+        // Ana's forced 09:05 did not set her break aside: were it in one, that would be a conflict.
+        #expect(Self.ruleCodes(staff: "ana", at: "2026-03-09T15:05", override: early) == ["staff_break"])
+        // A walk-in sets no hours aside at all: refused hours are a conflict.
+        let walkIn = BookingOverride(waiver: .walkIn).recording([])
+        #expect(walkIn.waived == [])
+        #expect(Self.ruleCodes(staff: "ben", at: "2026-03-09T18:10", override: walkIn) == ["shop_closed"])
+    }
+
+    /// A booking forced before slotd kept the checks (its event has only the kind) counts every check its kind
+    /// covers as set aside.
+    @Test func anOverrideWithoutItsChecksSetsAsideWhatItsKindCovers() {
+        let legacy = BookingOverride(waiver: .forced, reason: "old", waived: nil)
+        #expect(Self.ruleCodes(staff: "ana", at: "2026-03-09T15:05", override: legacy).isEmpty)
+        #expect(Self.ruleCodes(staff: "ana", at: "2026-03-10T10:00", override: legacy).isEmpty)
+        #expect(Self.ruleCodes(staff: "zoe", at: "2026-03-09T15:05", override: legacy) == ["unknown_staff"])
+        let legacyWalkIn = BookingOverride(waiver: .walkIn)
+        #expect(Self.ruleCodes(staff: "ana", at: "2026-03-09T15:05", override: legacyWalkIn) == ["staff_break"])
+    }
+
+    /// The override travels in the booking's JSON (store column and event) with the checks it set aside.
+    @Test func theOverrideKeepsItsChecksInJSON() throws {
+        let override = BookingOverride(
+            waiver: .forced, reason: "late", uid: 1000, user: "lena", waived: ["shop_closed", "staff_break"])
+        let data = try StableJSON.encoder.encode(override)
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(text.contains(#""kind":"forced""#) && text.contains(#""waived":["shop_closed","staff_break"]"#))
+        #expect(try StableJSON.decoder.decode(BookingOverride.self, from: data) == override)
+        let old = #"{"kind":"walk_in","uid":0}"#
+        #expect(try StableJSON.decoder.decode(BookingOverride.self, from: Data(old.utf8)).waived == nil)
     }
 
     @Test func theOverrideSaysWho() {

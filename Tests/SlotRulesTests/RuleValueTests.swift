@@ -144,6 +144,23 @@ struct RuleValueTests {
         #expect(Suggest.closest(to: word, in: candidates, caseInsensitive: true) == expected)
     }
 
+    /// `closest` skips candidates whose length alone rules them out (issue 15: the fuzzer's unknown time zones spent
+    /// most of the loader's time in the table); it must pick what comparing every candidate picks.
+    @Test(
+        "a time zone suggestion is the one comparing every known zone gives",
+        arguments: ["Europe/Berln", "europe/berlin", "America/New_Yrok", "Asia/Tokio", "UTC", "Pacific/Auckand",
+            "Europe/Berlin/Mitte", "xyz", "Etc/GMT+1", "Australia/Sydny"])
+    func suggestionMatchesFullComparison(word: String) {
+        let known = ShopTimeZone.knownIdentifiers
+        var expected: (String, Int)?
+        for candidate in known {
+            let limit = max(1, min(3, candidate.lowercased().count / 3))
+            let distance = Suggest.distance(word.lowercased(), candidate.lowercased())
+            if distance <= limit, expected.map({ distance < $0.1 }) ?? true { expected = (candidate, distance) }
+        }
+        #expect(Suggest.closest(to: word, in: known, caseInsensitive: true) == expected?.0)
+    }
+
     @Test("nothing is suggested for an unrelated word")
     func noSuggestion() {
         #expect(Suggest.closest(to: "colour", in: ["name", "timezone", "currency", "slot_step"]) == nil)

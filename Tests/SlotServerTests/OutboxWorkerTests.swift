@@ -355,6 +355,22 @@ struct OutboxWorkerPartTests {
         #expect(await returns(within: .seconds(120)) { await sleeper.value })
     }
 
+    @Test("wake signal: a wait says whether a signal ended it (the worker then claims without looking first)")
+    func wakeSignalSaysWhy() async {
+        // A sleep that is over at once: the timeout ends every wait that no signal ends first.
+        let signal = WakeSignal(sleep: { _ in })
+        signal.signal()
+        #expect(await signal.wait(timeout: .seconds(3_600)), "a kept signal")
+        #expect(await signal.wait(timeout: .seconds(3_600)) == false, "the timeout")
+        let patient = WakeSignal()
+        let sleeper = Task { await patient.wait(timeout: .seconds(3_600)) }
+        patient.signal()
+        #expect(await sleeper.value, "a signal before or while it sleeps")
+        let cancelled = Task { await patient.wait(timeout: .seconds(3_600)) }
+        cancelled.cancel()
+        #expect(await cancelled.value == false, "cancellation")
+    }
+
     @Test("call deadline: the call's result in time; a temporary error past it, even if the call ignores cancellation")
     func callDeadline() async {
         let fast = await CallDeadline.run(.seconds(3_600)) { () async throws(ProviderError) in 42 }

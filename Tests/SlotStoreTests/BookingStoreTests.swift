@@ -287,6 +287,43 @@ struct BookingStoreTests {
     }
 
     @Test(arguments: StoreKind.tested)
+    func notesChangeInAnyStateWithAnEventAndANewRevision(_ kind: StoreKind) async throws {
+        let store = try await kind.make()
+        let booking = try await Fixture.book(store, Fixture.booking())
+        let jobs = try await store.outboxJobs(state: nil, limit: 100)
+        let noted = try await store.setNotes(booking.code, to: "likes it short\nno wax", at: Fixture.now + 5)
+        #expect(noted.booking.notes == "likes it short\nno wax")
+        #expect(noted.booking.revision == booking.revision + 1, "a calendar's SEQUENCE rises")
+        #expect(noted.booking.updatedAt == Fixture.now + 5)
+        #expect(noted.booking.status == .confirmed && noted.booking.span == booking.span)
+        #expect(noted.events.map(\.type) == ["booking.noted"])
+        let event = try #require(noted.events.first)
+        #expect(event.object["booking"] as? String == booking.id)
+        #expect(event.object["status"] as? String == "confirmed")
+        #expect(event.object["notes"] == nil, "the log keeps no text the shop wrote")
+        #expect(try await store.booking(id: booking.id) == noted.booking, "persisted, not only returned")
+        #expect(try await store.outboxJobs(state: nil, limit: 100) == jobs, "a note sends nothing")
+
+        // The same notes again write nothing.
+        let cursor = try await store.latestCursor()
+        let again = try await store.setNotes(booking.id, to: "likes it short\nno wax", at: Fixture.now + 6)
+        #expect(again.events.isEmpty && again.booking == noted.booking)
+        #expect(try await store.latestCursor() == cursor)
+
+        // A cancelled booking takes a note too; an empty one removes it.
+        _ = try await store.cancel(booking.id, at: Fixture.now + 7, policy: Policies())
+        let cleared = try await store.setNotes(booking.id, to: "", at: Fixture.now + 8)
+        #expect(cleared.booking.notes == "" && cleared.booking.status == .cancelled)
+        #expect(cleared.booking.revision == noted.booking.revision + 2)
+        #expect(try await store.booking(id: booking.id)?.notes == "")
+
+        let missing = await storeError { () async throws(StoreError) in
+            _ = try await store.setNotes("bk_nope", to: "x", at: Fixture.now)
+        }
+        #expect(missing?.code == .notFound)
+    }
+
+    @Test(arguments: StoreKind.tested)
     func rescheduleRechecksAtTheNewTimeIgnoringItself(_ kind: StoreKind) async throws {
         let store = try await kind.make()
         let moving = try await Fixture.book(store, Fixture.booking())
@@ -312,6 +349,41 @@ struct BookingStoreTests {
         #expect(why == "overlaps \(blocker.id)")
         #expect(try await store.booking(id: moving.id)?.start == nearby.start)
         #expect(try await store.latestCursor() == 3)
+    }
+
+    /// A walk-in's or forced booking's override is kept with the booking (a later rule check must know what staff
+    /// set aside), recorded in its event, confirmed and cancelled along with it, and dropped by a reschedule (the
+    /// new times pass the rules in full).
+    @Test(arguments: StoreKind.tested)
+    func aForcedBookingKeepsItsOverrideUntilItIsMoved(_ kind: StoreKind) async throws {
+        let store = try await kind.make()
+        var new = Fixture.booking()
+        let override = BookingOverride(
+            waiver: .forced, reason: "regular, stays late", uid: 1000, user: "lena",
+            waived: ["outside_staff_hours", "shop_closed"])
+        new.override = override
+        let creation = try await Fixture.create(store, new)
+        let booking = try #require(creation.booking)
+        #expect(booking.override == override)
+        #expect(try await store.booking(id: booking.id)?.override == override)
+        #expect(try await store.bookings(matching: BookingQuery()).first?.override == override)
+        let recorded = try #require(creation.events.first?.object["override"] as? [String: Any])
+        #expect(recorded["kind"] as? String == "forced")
+        #expect(recorded["waived"] as? [String] == ["outside_staff_hours", "shop_closed"])
+        _ = try await store.cancel(booking.id, at: Fixture.now, policy: Policies())
+        #expect(try await store.booking(id: booking.id)?.override == override, "a transition keeps it")
+
+        let plain = try await Fixture.book(store, Fixture.booking(at: 120))
+        #expect(plain.override == nil)
+        #expect(try await store.booking(id: plain.id)?.override == nil)
+
+        var walkIn = Fixture.booking(at: 240)
+        walkIn.override = BookingOverride(waiver: .walkIn, uid: 0, waived: [])
+        let walked = try await Fixture.book(store, walkIn)
+        let later = Fixture.times(Fixture.day + 300 * 60)
+        let moved = try await store.reschedule(walked.id, to: later, at: Fixture.now, check: Fixture.noOverlap(later))
+        #expect(try #require(moved.outcome).booking.override == nil)
+        #expect(try await store.booking(id: walked.id)?.override == nil)
     }
 
     @Test(arguments: StoreKind.tested)

@@ -277,6 +277,57 @@ struct CustomerStoreTests {
         }
     }
 
+    // MARK: - Phone numbers stored before E.164
+
+    /// Numbers stored as typed before slotd kept E.164 are rewritten with the shop's country, in the records and
+    /// the bookings, so matching and search find them; a text that is no number stays and is counted.
+    @Test(arguments: StoreKind.tested)
+    func oldPhoneNumbersAreNormalisedAndUnreadableOnesReported(_ kind: StoreKind) async throws {
+        let store = try await kind.make()
+        let records = try customers(store)
+        let old = try await Fixture.book(
+            store, Fixture.booking(customer: "Olga Old", email: "olga@example.com", phone: "0151 234 5678"))
+        let junk = try await Fixture.book(
+            store, Fixture.booking(at: 60, customer: "Jo Junk", email: "jo@example.com", phone: "ask at the desk"))
+        let current = try await Fixture.book(
+            store, Fixture.booking(at: 120, customer: "Nia New", email: "nia@example.com", phone: "+4930123456"))
+        _ = try await Fixture.book(store, Fixture.booking(at: 180, customer: "Pia", email: nil, phone: nil))
+        // Before: a search by the number in E.164 misses Olga.
+        let number = "+491512345678"
+        #expect(try await records.searchCustomers(CustomerSearch(text: number, phone: number)).isEmpty)
+
+        let result = try await records.normaliseStoredPhones(PhoneRewrite(country: "DE"), at: Fixture.now + 5)
+        #expect(result.customersRewritten == 1 && result.bookingsRewritten == 1)
+        #expect(result.customersUnreadable == 1 && result.bookingsUnreadable == 1)
+        #expect(result.unreadableCustomerIDs == [junk.customerID])
+
+        let olga = try #require(try await records.customerHistory(id: old.customerID))
+        #expect(olga.customer.phone == number && olga.customer.updatedAt == Fixture.now + 5)
+        #expect(olga.bookings.map(\.customer.phone) == [number])
+        #expect(try await store.booking(id: junk.id)?.customer.phone == "ask at the desk")
+        #expect(try await store.booking(id: current.id)?.customer.phone == "+4930123456")
+        let found = try await records.searchCustomers(CustomerSearch(text: number, phone: number))
+        #expect(found.map(\.customer.id) == [old.customerID])
+        // A new booking with her number (normalised by the server) finds her record.
+        let again = try await Fixture.book(
+            store, Fixture.booking(at: 240, customer: "Olga Old", email: nil, phone: number))
+        #expect(again.customerID == old.customerID)
+
+        // A second start changes nothing and still reports the unreadable one.
+        let second = try await records.normaliseStoredPhones(PhoneRewrite(country: "DE"), at: Fixture.now + 9)
+        #expect(second.customersRewritten == 0 && second.bookingsRewritten == 0 && second.customersUnreadable == 1)
+    }
+
+    @Test func theRewriteKeepsE164AndNamesWhatItCannotRead() {
+        let rewrite = PhoneRewrite(country: "AT")
+        #expect(rewrite.decide("+436641234567") == .keep)
+        #expect(rewrite.decide("0664 123 4567") == .rewrite("+436641234567"))
+        #expect(rewrite.decide("0049 151 2345678") == .rewrite("+491512345678"))
+        #expect(rewrite.decide("+43 664 1234567") == .rewrite("+436641234567"))
+        #expect(rewrite.decide("n/a") == .unreadable)
+        #expect(rewrite.decide("12") == .unreadable)
+    }
+
     // MARK: - Migration
 
     /// A database written before issue 14 (schema v6) opens with codes for its bookings, each booking keeping its

@@ -71,6 +71,12 @@ struct JobCodingTests {
         StoredRow(
             kind: "sweep.end_of_day", payload: #"{"date":"2027-01-15"}"#,
             job: .sweep(.endOfDay(EndOfDayPayload(date: "2027-01-15")))),
+        StoredRow(
+            kind: "waitlist.match", payload: #"{"booking":"bk_1","reason":"booking.cancelled"}"#,
+            job: .waitlist(.match(WaitlistMatchPayload(reason: "booking.cancelled", booking: "bk_1")))),
+        StoredRow(
+            kind: "notify.waitlist_offered", payload: #"{"booking":"bk_1"}"#,
+            job: .notification(.booking(.waitlistOffered, BookingJobPayload(booking: "bk_1")))),
     ]
 
     static func stored(_ kind: String, _ payload: String) -> OutboxJob {

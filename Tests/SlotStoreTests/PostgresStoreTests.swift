@@ -132,6 +132,56 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test("a v2 database migrates: a walk-in's or forced booking keeps its event's override unless moved since")
+    func aVersionTwoDatabaseKeepsOverridesFromEvents() async throws {
+        let location = try await PostgresTestDatabase.fresh()
+        let logger = PostgresTestDatabase.testLogger
+        try await PostgresTestDatabase.withAdminConnection(location) { connection in
+            try await connection.query(PostgresQuery(unsafeSQL: PostgresSchema.versionTable), logger: logger)
+            for (version, migration) in PostgresSchema.migrations.prefix(2).enumerated() {
+                for statement in PostgresSchema.statements(migration.sql) {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query(
+                    "INSERT INTO slotd_schema (version, identifier) VALUES (\(version + 1), \(migration.identifier))",
+                    logger: logger)
+            }
+            try await connection.query(
+                "INSERT INTO customers (id, name, created_at, updated_at) VALUES ('cu_old', 'Old', 1, 1)",
+                logger: logger)
+            for (index, id) in ["bk_forced", "bk_moved", "bk_plain"].enumerated() {
+                let start = Int64(1_000 * index + 100)
+                let end = start + 100
+                try await connection.query(
+                    """
+                    INSERT INTO bookings (id, status, staff_id, services, start_at, end_at, busy_start, busy_end,
+                        staff_busy, segments, price_minor, currency, customer_id, customer_name, created_at,
+                        updated_at)
+                    VALUES (\(id), 'confirmed', 'ana', '["haircut"]', \(start), \(end), \(start), \(end),
+                        slotd_staff_busy(ARRAY[\(start), \(end)]::int8[]), '[]', 2500, 'EUR', 'cu_old', 'Old', 1, 1)
+                    """, logger: logger)
+            }
+            let events = [
+                ("booking.created", #"{"booking":"bk_forced","override":{"kind":"forced","reason":"late","uid":7}}"#),
+                ("booking.created", #"{"booking":"bk_moved","override":{"kind":"walk_in","uid":7}}"#),
+                ("booking.rescheduled", #"{"booking":"bk_moved"}"#),
+                ("booking.created", #"{"booking":"bk_plain"}"#),
+            ]
+            for (index, (type, data)) in events.enumerated() {
+                try await connection.query(
+                    "INSERT INTO events (cursor, type, at, data) VALUES (\(index + 1), \(type), 1, \(data)::json)",
+                    logger: logger)
+            }
+        }
+        let store = try await PostgresBookingStore.open(location)
+        #expect(try await store.databaseSchemaVersion() == PostgresBookingStore.schemaVersion)
+        let bookings = try await store.bookings(matching: BookingQuery())
+        #expect(bookings.map(\.id) == ["bk_forced", "bk_moved", "bk_plain"])
+        #expect(bookings.first?.override == BookingOverride(waiver: .forced, reason: "late", uid: 7, waived: nil))
+        #expect(bookings.dropFirst().allSatisfy { $0.override == nil }, "moved since, or never overridden")
+        try await store.shutDown()
+    }
+
     @Test("a database with a newer schema refuses to open, saying which versions")
     func aNewerSchemaRefusesToStart() async throws {
         let location = try await PostgresTestDatabase.fresh()

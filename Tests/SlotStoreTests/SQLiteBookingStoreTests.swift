@@ -100,6 +100,64 @@ struct SQLiteBookingStoreTests {
         #expect(foreignKeys == true)
     }
 
+    /// A database from before bookings kept their override (schema v9) opens with each walk-in's and forced
+    /// booking's override taken from its `booking.created` event, except for a booking moved since.
+    @Test func theMigrationKeepsOldOverridesFromTheirEvents() throws {
+        let directory = try TempDirectory()
+        let path = directory.path("old.db")
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try StoreSchema.migrator.migrate(queue, upTo: "v9-customer-records-booking-codes")
+            try queue.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO customers (id, name, created_at, updated_at) VALUES ('cu_old', 'Old', 1, 1);
+                        """)
+                for (index, id) in ["bk_forced", "bk_moved", "bk_plain"].enumerated() {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO bookings (id, status, staff_id, services, start_at, end_at, busy_start,
+                                busy_end, segments, price_minor, currency, customer_id, customer_name, created_at,
+                                updated_at)
+                            VALUES (?, 'confirmed', 'ana', '["haircut"]', ?, ?, ?, ?, '[]', 2500, 'EUR', 'cu_old',
+                                'Old', 1, 1)
+                            """,
+                        arguments: [id, 1000 * index + 100, 1000 * index + 200, 1000 * index + 100,
+                                    1000 * index + 200])
+                }
+                let events = [
+                    (
+                        "booking.created",
+                        #"{"booking":"bk_forced","override":{"kind":"forced","reason":"late","uid":7}}"#
+                    ),
+                    ("booking.created", #"{"booking":"bk_moved","override":{"kind":"walk_in","uid":7}}"#),
+                    ("booking.rescheduled", #"{"booking":"bk_moved"}"#),
+                    ("booking.created", #"{"booking":"bk_plain"}"#),
+                ]
+                for (type, data) in events {
+                    try db.execute(
+                        sql: "INSERT INTO events (type, at, data) VALUES (?, 1, ?)", arguments: [type, data])
+                }
+            }
+            try queue.close()
+        }
+        let store = try SQLiteBookingStore(path: path)
+        let bookings = try store.pool.read { db in
+            try SQLiteBookingStore.fetchBookings(
+                db.makeStatement(sql: SQLiteBookingStore.selectBookings + " ORDER BY b.id"), arguments: [])
+        }
+        #expect(bookings.map(\.id) == ["bk_forced", "bk_moved", "bk_plain"])
+        #expect(bookings[0].override == BookingOverride(waiver: .forced, reason: "late", uid: 7, waived: nil))
+        #expect(bookings[1].override == nil, "moved since: checked against the rules in full")
+        #expect(bookings[2].override == nil)
+        // The database refuses an override that is not one.
+        #expect(throws: (any Error).self) {
+            try store.pool.write { db in
+                try db.execute(sql: #"UPDATE bookings SET staff_override = '{"kind":"none"}' WHERE id = 'bk_plain'"#)
+            }
+        }
+    }
+
     @Test func aNewerSchemaRefusesToOpen() async throws {
         let path = try TempDirectory().path("slotd.db")
         let store = try SQLiteBookingStore(path: path)

@@ -40,7 +40,8 @@ enum PostgresTestDatabase {
     }
 
     /// A new, empty database (`CREATE DATABASE`), with a pool of four connections so many tests at once stay under
-    /// the cluster's connection limit.
+    /// the cluster's connection limit, and a minute's patience: the whole suite runs the store cases at once, and on
+    /// a loaded machine the default ten seconds failed tests that pass alone.
     static func fresh() async throws -> PostgresLocation {
         let server = try #require(server, "SLOTD_TEST_POSTGRES is not set: run the tests through scripts/test")
         let name = "slotd_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
@@ -49,6 +50,7 @@ enum PostgresTestDatabase {
         }
         var location = server.with(database: name)
         location.poolSize = 4
+        location.operationTimeoutSeconds = 60
         return location
     }
 

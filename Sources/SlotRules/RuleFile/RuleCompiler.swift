@@ -586,7 +586,17 @@ struct RuleCompiler {
         var hoursNode: YNode?
         var breaks: [Located<HoursExpression>]
         /// Their own terms for services they perform.
-        var terms: [Located<(service: String, terms: StaffTerms)>] = []
+        var terms: [Located<ReadTerms>] = []
+    }
+
+    /// A staff member's own terms for a service as read, with the nodes later checks point at.
+    struct ReadTerms {
+        var service: String
+        var terms: StaffTerms
+        /// The key of each variant's terms (`long:` under `variants:`), by variant id.
+        var variantKeys: [String: YNode] = [:]
+        /// The `variants` key, when given.
+        var variantsKey: YNode?
     }
 
     mutating func readStaff(_ node: YNode, services: [String]) -> ReadStaff? {
@@ -616,7 +626,7 @@ struct RuleCompiler {
             }
         }
         var offered: [String] = []
-        var terms: [Located<(service: String, terms: StaffTerms)>] = []
+        var terms: [Located<ReadTerms>] = []
         if let servicesNode = fields["services"],
             let list = reader.list(servicesNode, "the services", example: "haircut")
         {
@@ -630,9 +640,7 @@ struct RuleCompiler {
                 if item.scalar == nil {
                     guard let own = readStaffTerms(item) else { continue }
                     idNode = own.idNode
-                    if let serviceID = own.service {
-                        terms.append(Located(value: (serviceID, own.terms), node: item))
-                    }
+                    if let read = own.read { terms.append(Located(value: read, node: item)) }
                 }
                 guard let serviceID = reader.id(idNode, "a service id") else { continue }
                 if !services.contains(serviceID) {
@@ -673,12 +681,66 @@ struct RuleCompiler {
             breaks: breaks, terms: terms.filter { offered.contains($0.value.service) })
     }
 
-    /// `{id: colour, price: 60, duration: 1h15m}` in a staff member's services: their own terms for a service.
-    mutating func readStaffTerms(_ node: YNode) -> (service: String?, idNode: YNode, terms: StaffTerms)? {
-        let keys = ["id", "price", "deposit", "duration"]
+    /// `{id: colour, price: 60, duration: 1h15m}` in a staff member's services: their own terms for a service;
+    /// `{id: haircut, variants: {long: {price: 45, duration: 40m}}}` for variants of one.
+    mutating func readStaffTerms(_ node: YNode) -> (read: ReadTerms?, idNode: YNode)? {
+        let keys = ["id", "price", "deposit", "duration", "variants"]
         guard let fields = reader.mapping(node, "a service of a staff member", keys: keys, required: ["id"]),
             let idNode = fields["id"]
         else { return nil }
+        let base = readTermValues(fields)
+        var terms = base ?? StaffTerms()
+        var read = ReadTerms(service: "", terms: terms, variantsKey: fields.keys["variants"])
+        var failed = base == nil
+        if let variants = fields["variants"] {
+            if let pairs = variants.pairs {
+                for (key, value) in pairs {
+                    guard let variantID = key.scalar?.string, !key.isNull else {
+                        reader.error(
+                            key.location, "a key under `variants` must be a variant id, found \(key.kindDescription)",
+                            fix: "write `long: {price: 45}`")
+                        failed = true
+                        continue
+                    }
+                    let what = "their terms for variant '\(variantID)'"
+                    guard
+                        let variantFields = reader.mapping(value, what, keys: ["price", "deposit", "duration"]),
+                        let own = readTermValues(variantFields)
+                    else {
+                        failed = true
+                        continue
+                    }
+                    if own == StaffTerms() {
+                        reader.warning(value.location, "variant '\(variantID)' names no terms of its own",
+                            fix: "add `price`, `deposit` or `duration`, or leave the variant out")
+                    }
+                    terms.variants[variantID] = own
+                    read.variantKeys[variantID] = key
+                }
+            } else {
+                reader.error(
+                    variants.location, "`variants` in a staff member's terms must be a mapping of variant ids to "
+                        + "terms, found \(variants.kindDescription)",
+                    fix: "write e.g. `variants: {long: {price: 45, duration: 40m}}`")
+                failed = true
+            }
+        }
+        if fields["price"] == nil && fields["deposit"] == nil && fields["duration"] == nil
+            && fields["variants"] == nil
+        {
+            reader.warning(node.location, "this service names no terms of its own",
+                fix: "add `price`, `deposit` or `duration`, or write just the id")
+        }
+        guard !failed, idNode.scalar != nil, !idNode.isNull, let service = idNode.scalar?.string else {
+            return (nil, idNode)
+        }
+        read.service = service
+        read.terms = terms
+        return (read, idNode)
+    }
+
+    /// `price`, `deposit` and `duration` of a staff member's terms (for a service or one of its variants).
+    mutating func readTermValues(_ fields: Fields) -> StaffTerms? {
         var terms = StaffTerms()
         var failed = false
         if let value = fields["price"] {
@@ -693,42 +755,75 @@ struct RuleCompiler {
             terms.durationMinutes = reader.duration(value, "their duration", positive: true)
             failed = failed || terms.durationMinutes == nil
         }
-        if fields["price"] == nil && fields["deposit"] == nil && fields["duration"] == nil {
-            reader.warning(node.location, "this service names no terms of its own",
-                fix: "add `price`, `deposit` or `duration`, or write just the id")
-        }
-        let service = idNode.scalar.flatMap { _ in idNode.isNull ? nil : idNode.scalar?.string }
-        return (failed ? nil : service, idNode, terms)
+        return failed ? nil : terms
     }
 
     /// Attaches each staff member's own terms to the services, checking they fit the service: one length (no
-    /// variants, no segments) and a deposit no more than the price.
+    /// segments), per variant for a service with variants (each naming one of its variants), and a deposit no more
+    /// than the price.
     mutating func attachStaffTerms(_ staff: [Located<ReadStaff>], to services: inout [Located<ReadService>]) {
         for member in staff {
             for entry in member.value.terms {
-                let (serviceID, terms) = entry.value
+                let read = entry.value
+                let (serviceID, terms) = (read.service, read.terms)
                 guard let index = services.firstIndex(where: { $0.value.service.id == serviceID }) else { continue }
                 let service = services[index].value.service
                 let what = "\(member.value.member.id)'s terms for service '\(serviceID)'"
-                if !service.variants.isEmpty {
-                    reader.error(
-                        entry.node.location, "\(what): the service has variants",
-                        fix: "give the variants their own price and duration, or split the service")
-                    continue
-                }
-                if terms.durationMinutes != nil && service.segments.count > 1 {
-                    reader.error(
-                        entry.node.location, "\(what): the service is made of segments, a duration cannot replace them",
-                        fix: "remove `duration` here, or make it a plain service with `duration:`")
-                    continue
-                }
-                let price = terms.price ?? service.price
-                if let deposit = terms.deposit ?? service.deposit {
-                    checkDeposit(deposit, price: price, node: entry.node, what: what)
+                let own = StaffTerms(price: terms.price, deposit: terms.deposit, durationMinutes: terms.durationMinutes)
+                if service.variants.isEmpty {
+                    if let key = read.variantsKey {
+                        reader.error(
+                            key.location, "\(what): the service has no variants",
+                            fix: "give `price`, `deposit` or `duration` directly, e.g. {id: \(serviceID), price: 30}")
+                        continue
+                    }
+                    guard checkTerms(own, segments: service.segments, price: service.price,
+                        deposit: service.deposit, node: entry.node, what: what)
+                    else { continue }
+                } else {
+                    if own != StaffTerms() {
+                        reader.error(
+                            entry.node.location, "\(what): the service has variants, each with its own price and "
+                                + "duration",
+                            fix: "give their terms per variant, e.g. {id: \(serviceID), variants: "
+                                + "{\(service.variants[0].id): {price: 30}}}")
+                        continue
+                    }
+                    var fits = true
+                    for (variantID, variantTerms) in terms.variants.sorted(by: { $0.key < $1.key }) {
+                        let key = read.variantKeys[variantID] ?? entry.node
+                        guard let variant = service.variants.first(where: { $0.id == variantID }) else {
+                            reader.error(
+                                key.location, "\(what): service '\(serviceID)' has no variant '\(variantID)'",
+                                fix: Suggest.fix(for: variantID, in: service.variants.map(\.id), noun: "variant"))
+                            fits = false
+                            continue
+                        }
+                        fits = checkTerms(
+                            variantTerms, segments: variant.segments, price: variant.price, deposit: variant.deposit,
+                            node: key, what: "\(what), variant '\(variantID)'") && fits
+                    }
+                    guard fits else { continue }
                 }
                 services[index].value.service.staffTerms[member.value.member.id] = terms
             }
         }
+    }
+
+    /// Whether `terms` fit a service or variant of `segments`, `price` and `deposit`; reports at `node` why not.
+    mutating func checkTerms(
+        _ terms: StaffTerms, segments: [Segment], price: Money, deposit: Money?, node: YNode, what: String
+    ) -> Bool {
+        if terms.durationMinutes != nil && segments.count > 1 {
+            reader.error(
+                node.location, "\(what): the service is made of segments, a duration cannot replace them",
+                fix: "remove `duration` here, or make it a plain service with `duration:`")
+            return false
+        }
+        if let deposit = terms.deposit ?? deposit {
+            checkDeposit(deposit, price: terms.price ?? price, node: node, what: what)
+        }
+        return true
     }
 
     /// The longest rotation: a year of weeks.
@@ -886,7 +981,7 @@ struct RuleCompiler {
     // MARK: - Policies
 
     mutating func readPolicies(_ node: YNode) -> Policies? {
-        let keys = ["hold", "cancellation", "reminders", "assign", "card_on_file"]
+        let keys = ["hold", "cancellation", "reminders", "assign", "card_on_file", "waitlist"]
         guard let fields = reader.mapping(node, "`policies`", keys: keys) else {
             return nil
         }
@@ -929,6 +1024,13 @@ struct RuleCompiler {
         }
         if let value = fields["card_on_file"], let flag = reader.bool(value, "card_on_file") {
             policies.cardOnFile = flag
+        }
+        if let value = fields["waitlist"],
+            let waitlist = reader.mapping(value, "the waitlist policy", keys: ["offer_hold"]),
+            let hold = waitlist["offer_hold"],
+            let minutes = reader.duration(hold, "waitlist.offer_hold", positive: true)
+        {
+            policies.waitlistOfferHoldMinutes = minutes
         }
         if let value = fields["assign"], let text = reader.text(value, "the assign policy") {
             if let assign = StaffAssignment(rawValue: text) {

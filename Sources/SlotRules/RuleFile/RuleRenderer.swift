@@ -52,6 +52,10 @@ public enum RuleRenderer {
         out.append("  assign: \(policies.assign.rawValue)")
         // Only when on, so the canonical form of rules that never mention it stays as it was.
         if policies.cardOnFile { out.append("  card_on_file: true") }
+        if policies.waitlistOfferHoldMinutes != Policies().waitlistOfferHoldMinutes {
+            out.append("  waitlist:")
+            out.append("    offer_hold: \(Minutes.format(policies.waitlistOfferHoldMinutes))")
+        }
         return out.joined(separator: "\n") + "\n"
     }
 
@@ -135,12 +139,22 @@ public enum RuleRenderer {
             lines.append("  # hours: the shop's hours")
         }
         lines.append("  breaks: [\(member.breaks.map { quote($0.text, always: true) }.joined(separator: ", "))]")
-        let offered = member.services.map { id in
-            guard let terms = services.first(where: { $0.id == id })?.staffTerms[member.id] else { return id }
-            var fields = ["id: \(id)"]
+        func termFields(_ terms: StaffTerms) -> [String] {
+            var fields: [String] = []
             if let price = terms.price { fields.append("price: \(price)") }
             if let deposit = terms.deposit { fields.append("deposit: \(deposit)") }
             if let minutes = terms.durationMinutes { fields.append("duration: \(Minutes.format(minutes))") }
+            return fields
+        }
+        let offered = member.services.map { id in
+            guard let service = services.first(where: { $0.id == id }), let terms = service.staffTerms[member.id]
+            else { return id }
+            var fields = ["id: \(id)"] + termFields(terms)
+            // Variants in the service's order.
+            let variants = service.variants.compactMap { variant in
+                terms.variants[variant.id].map { "\(variant.id): {\(termFields($0).joined(separator: ", "))}" }
+            }
+            if !variants.isEmpty { fields.append("variants: {\(variants.joined(separator: ", "))}") }
             return "{\(fields.joined(separator: ", "))}"
         }
         lines.append("  services: [\(offered.joined(separator: ", "))]")

@@ -425,11 +425,16 @@ enum Suggest {
         -> String?
     {
         let probe = caseInsensitive ? word.lowercased() : word
-        guard probe.count <= 64 else { return nil }
+        let length = probe.count
+        guard length <= 64 else { return nil }
         var best: (String, Int)?
         for candidate in candidates {
             let target = caseInsensitive ? candidate.lowercased() : candidate
-            let limit = max(1, min(3, target.count / 3))
+            let targetLength = target.count
+            let limit = max(1, min(3, targetLength / 3))
+            // The distance is at least the difference in length: most candidates (of ~600 time zones for an
+            // unknown `timezone`) are ruled out without the table, which was most of the loader's time then.
+            if abs(length - targetLength) > limit { continue }
             let d = distance(probe, target)
             if d <= limit, best.map({ d < $0.1 }) ?? true { best = (candidate, d) }
         }

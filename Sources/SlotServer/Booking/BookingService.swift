@@ -379,12 +379,10 @@ final class BookingService: Sendable {
                 }
             }
         }
-        if let notes = request.notes, notes.count > 2000 {
-            problems.append(FieldProblem(field: "notes", reason: "at most 2000 characters"))
-        }
+        problems += Self.notesProblems(request.notes ?? "")
         for (field, text, lineBreaks) in [
             ("customer.name", name, false), ("customer.email", request.customer.email ?? "", false),
-            ("customer.phone", request.customer.phone ?? "", false), ("notes", request.notes ?? "", true),
+            ("customer.phone", request.customer.phone ?? "", false),
         ] {
             if let problem = Self.controlCharacterProblem(text, field: field, allowingLineBreaks: lineBreaks) {
                 problems.append(problem)
@@ -475,12 +473,20 @@ final class BookingService: Sendable {
             let holdExpiresAt =
                 (deposit == nil && !savesCard) || !payments.collectsOnline || waiver != .none
                 ? nil : min(now + Int64(loaded.ruleSet.policies.holdMinutes) * 60, start)
+            // The booking keeps which rule checks staff set aside, so later checks against the rules (the conflict
+            // list, a reload's events, a rule preview) do not count them, and do count any other.
+            let recorded = override.map { override in
+                override.recording(
+                    engine.ruleReasons(
+                        staff: staffID, services: offering.serviceIDs, variant: request.variant, start: start,
+                        now: now, schedule: schedule))
+            }
             let new = NewBooking(
                 staffID: staffID, services: offering.serviceIDs, variant: request.variant,
                 times: times,
                 price: terms.price, deposit: deposit,
                 customer: CustomerInfo(name: name, email: checked.email, phone: checked.phone),
-                notes: request.notes ?? "", holdExpiresAt: holdExpiresAt, override: override, savesCard: savesCard)
+                notes: request.notes ?? "", holdExpiresAt: holdExpiresAt, override: recorded, savesCard: savesCard)
             let creation = try await store.createBooking(new, at: now, idempotency: idempotency) { conflicting in
                 // The one decision function, run inside the store's write transaction.
                 let decision = engine.decide(
@@ -730,6 +736,39 @@ final class BookingService: Sendable {
                 return .refused(reasons)
             }
         }
+    }
+
+    /// The longest notes a booking may carry.
+    static let maximumNotesLength = 2000
+
+    /// What is wrong with a booking's notes, for a new booking and a change alike: too long, or a control character
+    /// other than a line break or a tab.
+    static func notesProblems(_ notes: String) -> [FieldProblem] {
+        var problems: [FieldProblem] = []
+        if notes.count > maximumNotesLength {
+            problems.append(FieldProblem(field: "notes", reason: "at most \(maximumNotesLength) characters"))
+        }
+        if let problem = controlCharacterProblem(notes, field: "notes", allowingLineBreaks: true) {
+            problems.append(problem)
+        }
+        return problems
+    }
+
+    /// `PATCH /v1/bookings/{id}`: replaces the booking's notes (empty removes them) in any state, and publishes
+    /// `booking.noted`; the same notes again change nothing.
+    func setNotes(_ id: String, _ request: BookingUpdateRequest) async throws -> BookingDetails {
+        let loaded = try loaded()
+        guard let notes = request.notes else {
+            throw APIError.invalid("notes", "is required: the booking's new notes (an empty string removes them)")
+        }
+        let problems = Self.notesProblems(notes)
+        if !problems.isEmpty { throw APIError.invalid(problems) }
+        let outcome = try await store.setNotes(id, to: notes, at: clock.now())
+        bus.publish(outcome.events)
+        if !outcome.events.isEmpty {
+            logger.info("booking noted", metadata: ["booking": "\(outcome.booking.id)"])
+        }
+        return try await payments.booking(outcome.booking, wire: WireMapping(zone: loaded.ruleSet.shop.timeZone))
     }
 
     /// Expires due holds and publishes their events; returns how many expired.

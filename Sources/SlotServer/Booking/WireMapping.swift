@@ -29,26 +29,37 @@ struct WireMapping {
             notes: booking.notes.isEmpty ? nil : booking.notes, holdExpiresAt: booking.holdExpiresAt.map(time),
             cancelReason: booking.cancellation.flatMap { $0.reason.isEmpty ? nil : $0.reason },
             createdAt: time(booking.createdAt), updatedAt: time(booking.updatedAt),
-            code: booking.code.isEmpty ? nil : booking.code, customerID: booking.customerID)
+            code: booking.code.isEmpty ? nil : booking.code, customerID: booking.customerID,
+            override: booking.override.map { override in
+                BookingOverrideDetails(
+                    kind: override.waiver.rawValue, reason: override.reason, by: override.who, uid: override.uid,
+                    user: override.user, waived: override.waived)
+            })
     }
 
     func service(_ service: Service, staff: [StaffMember]) -> ServiceInfo {
-        let offering = ServiceOffering(service)
-        let terms = staff.filter { service.staffTerms[$0.id] != nil }.map { member in
-            let own = offering.performed(by: member.id)
-            return StaffTermsInfo(
-                staff: member.id, durationMinutes: own.durationMinutes, price: price(own.price),
-                deposit: own.deposit.map(price))
+        // The offering as each staff member with terms of their own for it (`has`) performs it.
+        func ownTerms(_ offering: ServiceOffering, _ has: (StaffTerms) -> Bool) -> [StaffTermsInfo] {
+            staff.filter { service.staffTerms[$0.id].map(has) ?? false }.map { member in
+                let own = offering.performed(by: member.id)
+                return StaffTermsInfo(
+                    staff: member.id, durationMinutes: own.durationMinutes, price: price(own.price),
+                    deposit: own.deposit.map(price))
+            }
         }
+        let terms = ownTerms(ServiceOffering(service)) { $0.variants.isEmpty }
         return ServiceInfo(
             id: service.id, name: service.name, durationMinutes: service.durationMinutes, price: price(service.price),
             deposit: service.deposit.map(price), bufferBeforeMinutes: service.bufferBeforeMinutes,
             bufferAfterMinutes: service.bufferAfterMinutes,
             variants: service.variants.map { variant in
-                VariantInfo(
+                let variantTerms = ownTerms(ServiceOffering(service, variant: variant)) {
+                    $0.variants[variant.id] != nil
+                }
+                return VariantInfo(
                     id: variant.id, name: variant.name,
                     durationMinutes: variant.segments.reduce(0) { $0 + $1.minutes }, price: price(variant.price),
-                    deposit: variant.deposit.map(price))
+                    deposit: variant.deposit.map(price), staffTerms: variantTerms.isEmpty ? nil : variantTerms)
             }, available: service.available?.text, staffTerms: terms)
     }
 
@@ -59,7 +70,7 @@ struct WireMapping {
         return EventLine(cursor: event.cursor, type: event.type, at: time(event.at), data: data)
     }
 
-    private static let timeKeys: Set<String> = ["start", "end", "hold_expires_at"]
+    private static let timeKeys: Set<String> = ["start", "end", "hold_expires_at", "offer_expires_at"]
 
     private func isoTimes(_ value: JSONValue) -> JSONValue {
         guard case .object(var members) = value else { return value }

@@ -9,7 +9,7 @@ import Yams
 ///
 /// ```yaml
 /// socket: { path: /run/slotd/slotd.sock, mode: "0660", group: slotd }
-/// database: /var/lib/slotd/slotd.sqlite
+/// database: /var/lib/slotd/slotd.sqlite    # or postgres://…, or a `postgres:` block (PostgresSettings)
 /// rules: /etc/slotd/rules
 /// roles: { root: admin, barber: staff, 33: booking, nobody: read }
 /// server: { header_timeout: 10s, idle_timeout: 30s, max_connections: 512 }
@@ -55,6 +55,12 @@ public enum ConfigurationFile {
             throw error(root, file, "the configuration must be a mapping (keys like `socket:`, `database:`, `rules:`)")
         }
         var problems: [ConfigurationProblem] = []
+        let keys = mapping.map { $0.key }
+        if keys.contains(where: { $0.string == "database" }),
+            let block = keys.first(where: { $0.string == "postgres" })
+        {
+            problems += error(block, file, "`database` and `postgres` both name the store — keep one of them").problems
+        }
         // Each setting is read on its own: a mistake in one is noted and the others are still checked.
         for (keyNode, value) in mapping {
             do throws(ConfigurationError) {
@@ -124,6 +130,10 @@ public enum ConfigurationFile {
             } else {
                 configuration.databasePath = try path(value)
             }
+        case "postgres":
+            let location = try PostgresSettings.parse(value, file: file, directory: directory)
+            configuration.postgres = location
+            configuration.databasePath = location.description
         case "rules":
             configuration.rulesDirectory = try path(value)
         case "roles":
@@ -190,7 +200,7 @@ public enum ConfigurationFile {
         default:
             throw error(
                 keyNode, file,
-                "unknown key '\(key)' — use socket, database, rules, roles, country, server, providers, "
+                "unknown key '\(key)' — use socket, database, postgres, rules, roles, country, server, providers, "
                     + "payments, outbox, notifications, web or log_level")
         }
     }
@@ -270,8 +280,17 @@ public enum ConfigurationFile {
         return entry.pointee.gr_gid
     }
 
-    private static func error(_ node: Node, _ file: String, _ message: String) -> ConfigurationError {
+    /// A problem at `node`'s place in `file`.
+    static func error(_ node: Node, _ file: String, _ message: String) -> ConfigurationError {
         ConfigurationError(file: file, line: node.mark?.line, column: node.mark?.column, message: message)
+    }
+
+    /// `node`'s text, or the problem that `key` needs a non-empty one.
+    static func text(_ node: Node, key: String, file: String) throws(ConfigurationError) -> String {
+        guard let string = node.scalar?.string, !string.isEmpty else {
+            throw error(node, file, "`\(key)` must be a non-empty text")
+        }
+        return string
     }
 
     private static func located(_ error: YamlError, file: String) -> ConfigurationError {

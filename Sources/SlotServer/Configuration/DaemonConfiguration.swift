@@ -3,6 +3,7 @@ import Logging
 import SlotAPI
 import SlotProviders
 import SlotStore
+import SlotStorePostgres
 
 /// Everything `buildDaemon` needs: where the socket, database and rules are, who may do what, and the knobs tests
 /// turn (clock, heartbeat, buffer sizes).
@@ -15,6 +16,9 @@ public struct DaemonConfiguration: Sendable {
     public var socketGroup: String?
     /// The SQLite file, or `:memory:` for the in-memory store (tests and demos: nothing survives a restart).
     public var databasePath: String
+    /// The PostgreSQL store from a `postgres:` block (its password read from `password_file`); when set it is the
+    /// store, and `databasePath` only shows it (the URL without the password).
+    public var postgres: PostgresLocation?
     /// The rules directory (every `*.yaml` in it, in name order).
     public var rulesDirectory: String
     /// Role of each peer uid; a uid not listed gets 403.

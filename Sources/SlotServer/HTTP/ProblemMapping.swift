@@ -102,6 +102,8 @@ enum ProblemMapping {
             return Problem(code: .validationFailed, detail: error.message)
         case .unavailable:
             return Problem(code: .unavailable, detail: error.message)
+        case .alreadyWaiting:
+            return Problem(code: .alreadyWaiting, detail: error.message)
         case .schemaTooNew, .database:
             logger.error("store error", metadata: ["error": "\(error)"])
             return Problem(code: .internalError, detail: "the booking store failed; see the daemon's log")

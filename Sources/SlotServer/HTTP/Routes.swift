@@ -153,6 +153,11 @@ struct Routes: Sendable {
             try context.require(.read)
             return try json(try await service.cancellationQuote(id: try bookingID(context)))
         }
+        router.patch("/v1/bookings/:id") { request, context in
+            try context.require(.transition)
+            let update = try bookingUpdate(from: try await collectBody(request, limit: 16_384))
+            return try json(try await service.setNotes(try bookingID(context), update))
+        }
         router.post("/v1/bookings/:id/cancel") { request, context in
             try context.require(.cancel)
             let reason = try cancelReason(from: try await body(request))
@@ -202,6 +207,7 @@ struct Routes: Sendable {
         operations?.register(on: router)
         feeds?.register(on: router)
         CustomerRoutes(customers: CustomerService(service: service)).register(on: router)
+        WaitlistService(service: service).map(WaitlistRoutes.init).map { $0.register(on: router) }
         allowed.load(router.routes.map { ($0.method.rawValue, $0.path.description) })
         return router
     }
@@ -279,6 +285,25 @@ func cancelReason(from data: Data) throws -> String {
         throw APIError.invalid([problem])
     }
     return reason
+}
+
+/// A `PATCH /v1/bookings/{id}` body: a JSON object whose only field is `notes`; another field (a start, a status)
+/// is a `422` that names the operation that changes it, rather than a change silently not made.
+func bookingUpdate(from data: Data) throws -> BookingUpdateRequest {
+    guard case .object(let fields) = try decode(JSONValue.self, from: data) else {
+        throw APIError(.malformedJSON, "the body must be a JSON object like {\"notes\": \"…\"}")
+    }
+    let refused = fields.keys.filter { !BookingUpdateRequest.fields.contains($0) }.sorted()
+    if !refused.isEmpty {
+        throw APIError.invalid(
+            refused.map {
+                FieldProblem(
+                    field: $0,
+                    reason: "cannot be changed here: PATCH changes only notes — move a booking with POST "
+                        + "/v1/bookings/{id}/reschedule, change its state with cancel, confirm, complete or no-show")
+            })
+    }
+    return try decode(BookingUpdateRequest.self, from: data)
 }
 
 /// A `200` (or other) JSON response.

@@ -17,6 +17,8 @@ public struct MessageTemplate: Sendable, Hashable {
         "start", "price", "deposit", "shop", "status", "reason", "fee", "minutes_before", "reminder", "cancel_link", "completed", "no_show", "cancelled", "open_count", "open_bookings", "notes",
         // Only with a `web:` section (empty otherwise): the customer's self-service link and calendar file.
         "manage_url", "ics_url",
+        // A waitlist offer: the booking's short code and when the offer lapses (the shop's clock).
+        "code", "offer_expires",
     ]
 
     /// The placeholders a text names, in order.
@@ -176,6 +178,12 @@ public enum MessageLanguage: String, Sendable, Hashable, CaseIterable {
                     subject: "Reservierung abgelaufen: {{service}} am {{date}}",
                     body: "Hallo {{customer}},\n\nIhre Reservierung bei {{shop}} für {{date}} um {{time}} Uhr ist "
                         + "abgelaufen, weil keine Anzahlung einging.\n"),
+                "waitlist.offered": MessageTemplate(
+                    subject: "Ein Termin ist frei geworden: {{service}} am {{date}} um {{time}}",
+                    body: "Hallo {{customer}},\n\nauf der Warteliste bei {{shop}} ist ein Termin für Sie frei "
+                        + "geworden: {{service}} mit {{staff}} am {{date}} um {{time}} Uhr. Wir halten ihn bis "
+                        + "{{offer_expires}} Uhr für Sie. Nennen Sie den Code {{code}}, um ihn anzunehmen oder "
+                        + "abzulehnen.\n{{manage_url}}\n"),
                 "day.summary": MessageTemplate(
                     subject: "Tagesabschluss {{date}}: {{completed}} erledigt, {{no_show}} nicht erschienen",
                     body: "{{shop}}, {{date}}\n\nErledigt: {{completed}}\nNicht erschienen: {{no_show}}\n"
@@ -215,6 +223,11 @@ public enum MessageLanguage: String, Sendable, Hashable, CaseIterable {
                     subject: "Reservation lapsed: {{service}} on {{date}}",
                     body: "Hello {{customer}},\n\nyour reservation at {{shop}} for {{date}} at {{time}} lapsed because "
                         + "no deposit arrived.\n"),
+                "waitlist.offered": MessageTemplate(
+                    subject: "A start came free: {{service}} on {{date}} at {{time}}",
+                    body: "Hello {{customer}},\n\na start you were waiting for at {{shop}} came free: {{service}} with "
+                        + "{{staff}} on {{date}} at {{time}}. We hold it for you until {{offer_expires}}. Quote the "
+                        + "code {{code}} to accept or decline it.\n{{manage_url}}\n"),
                 "day.summary": MessageTemplate(
                     subject: "Day closed {{date}}: {{completed}} completed, {{no_show}} no-shows",
                     body: "{{shop}}, {{date}}\n\nCompleted: {{completed}}\nNo-shows: {{no_show}}\n"

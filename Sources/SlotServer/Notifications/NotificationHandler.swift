@@ -132,7 +132,10 @@ struct NotificationHandler: OutboxJobHandler {
             "start": zone.iso8601(instant: booking.start),
             "price": language.money(minorUnits: booking.price.minorUnits, currency: booking.price.currency),
             "deposit": booking.deposit.map { language.money(minorUnits: $0.minorUnits, currency: $0.currency) } ?? "",
-            "shop": rules.shop.name, "status": booking.status.rawValue, "notes": booking.notes,
+            "shop": rules.shop.name, "status": booking.status.rawValue, "notes": booking.notes, "code": booking.code,
+            "offer_expires": booking.holdExpiresAt.map {
+                language.time(minuteOfDay: zone.localDateTime(atInstant: $0).minuteOfDay)
+            } ?? "",
         ]
         if let cancellation = booking.cancellation {
             values["reason"] = cancellation.reason

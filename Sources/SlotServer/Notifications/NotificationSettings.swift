@@ -27,7 +27,7 @@ public struct NotificationSettings: Sendable, Hashable {
     /// Every event a route or template may name.
     public static let events = [
         "booking.created", "booking.confirmed", "booking.cancelled", "booking.rescheduled", "booking.reminder",
-        "booking.completed", "booking.no_show", "booking.expired", "day.summary",
+        "booking.completed", "booking.no_show", "booking.expired", "day.summary", "waitlist.offered",
     ]
 
     /// The provider deliveries go to when no routes are configured.

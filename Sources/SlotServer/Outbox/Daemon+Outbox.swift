@@ -30,7 +30,11 @@ func buildOutbox(
         settings: configuration.notifications, clock: configuration.clock, logger: logger)
     notifications.links = links
     let worker = OutboxWorker(
-        store: store, handlers: [notifications, sweep, HoldExpiryJobs(service: service)] + extraHandlers,
+        store: store,
+        handlers: [
+            notifications, sweep, HoldExpiryJobs(service: service),
+            WaitlistJobs(waitlist: WaitlistService(service: service)),
+        ] + extraHandlers,
         clock: configuration.clock, settings: configuration.outbox, logger: logger, publish: { [bus] in bus.publish($0) })
     do {
         try await sweep.ensureScheduled()

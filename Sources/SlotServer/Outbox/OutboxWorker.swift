@@ -62,12 +62,16 @@ final class OutboxWorker: Service, Sendable {
     func run() async throws {
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { lanes in
+                // Woken by a commit (which enqueued jobs due now, as a booking's does): claim without looking first.
+                var committed = false
                 while !Task.isCancelled {
-                    await claimForFreeSlots { job in lanes.addTask { _ = await self.runLane(from: job) } }
+                    let seen = await claimForFreeSlots(afterCommit: committed) { job in
+                        lanes.addTask { _ = await self.runLane(from: job) }
+                    }
                     if isStopping { break }
                     // Sleep until the next due job (a retry, a reminder, the sweep), a new commit, or cancellation.
-                    let wakeAt = await nextWake()
-                    await signal.wait(sleeping: { [clock] in try await clock.sleep(untilSecond: wakeAt) })
+                    let wakeAt = await nextWake(seen: seen)
+                    committed = await signal.wait(sleeping: { [clock] in try await clock.sleep(untilSecond: wakeAt) })
                     if isStopping { break }
                 }
                 // Cancelled (the service group is failing): lanes record what their cancelled calls return and
@@ -91,11 +95,19 @@ final class OutboxWorker: Service, Sendable {
 
     /// When the timer wakes (an instant on the daemon's clock): when the next pending job is due, at most
     /// `idleWake` from now, at least a second from now (a due job that a pass could not claim is not spun on).
-    func nextWake() async -> Int64 {
+    /// `seen` is what the pass's last look at the store found, if it ended finding nothing due; else it reads.
+    func nextWake(seen: NextDue? = nil) async -> Int64 {
         let now = clock.now()
         let idle = now + max(1, settings.idleWake.components.seconds)
-        guard let next = try? await store.nextOutboxDue() else { return idle }
+        let found: Int64?
+        if let seen { found = seen.at } else { found = try? await store.nextOutboxDue() }
+        guard let next = found else { return idle }
         return min(idle, max(now + 1, next))
+    }
+
+    /// The earliest due time of a pending job (nil: none is pending), as a claim found it.
+    struct NextDue {
+        var at: Int64?
     }
 
     /// Runs every job due now (and what they enqueue that is due now) to completion, beside the service's own lanes,
@@ -118,20 +130,52 @@ final class OutboxWorker: Service, Sendable {
 
     // MARK: - Lanes
 
-    /// Claims due jobs while slots are free, handing each to `startLane` as soon as it is claimed.
-    func claimForFreeSlots(startLane: (OutboxJob) -> Void) async {
+    /// Claims due jobs while slots are free, handing each to `startLane` as soon as it is claimed. Returns the next
+    /// due time its last claim saw when that claim found nothing due (for `nextWake`), else nil. `afterCommit`:
+    /// a commit just enqueued jobs due now, so the first claim skips looking whether any is due.
+    @discardableResult
+    func claimForFreeSlots(afterCommit: Bool = false, startLane: (OutboxJob) -> Void) async -> NextDue? {
         var next: OutboxSlots.Next = updateSlots { $0.reserveClaim() ? .claim : .idle }
+        var seen: NextDue?
+        var trustDue = afterCommit
         while true {
             switch next {
             case .run(let job):
                 startLane(job)
                 next = updateSlots { $0.reserveClaim() ? .claim : .idle }
             case .claim:
-                let claimed = await claimOne()
+                var claimed: OutboxJob?
+                var due: NextDue?
+                if trustDue { claimed = await claimSeenDue() } else { (claimed, due) = await claimIfDue() }
+                trustDue = false
+                seen = claimed == nil ? due : nil
                 next = updateSlots { $0.admit(claimed) }
             case .idle:
-                return
+                return seen
             }
+        }
+    }
+
+    /// Claims the next due job when the store's next due time says one is due. One read answers both "is anything
+    /// due?" and, when nothing is, "when to wake?": a dispatcher's pass read each separately, one hop to the store's
+    /// reader and back more per booking.
+    func claimIfDue() async -> (claimed: OutboxJob?, seen: NextDue?) {
+        let due: Int64?
+        do { due = try await store.nextOutboxDue() } catch {
+            logger.error("outbox claim failed", metadata: ["error": "\(error)"])
+            return (nil, nil)
+        }
+        guard let due, due <= clock.now() else { return (nil, NextDue(at: due)) }
+        return (await claimSeenDue(), nil)
+    }
+
+    /// Claims the next due job without first looking whether one is due.
+    func claimSeenDue() async -> OutboxJob? {
+        do {
+            return try await store.claimSeenDueJobs(at: clock.now(), lease: settings.leaseSeconds, limit: 1).first
+        } catch {
+            logger.error("outbox claim failed", metadata: ["error": "\(error)"])
+            return nil
         }
     }
 

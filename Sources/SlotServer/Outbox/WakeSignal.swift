@@ -7,7 +7,7 @@ import Synchronization
 final class WakeSignal: Sendable {
     private struct State {
         var pending = false
-        var sleeper: CheckedContinuation<Void, Never>?
+        var sleeper: CheckedContinuation<Bool, Never>?
     }
 
     private let state = Mutex(State())
@@ -20,7 +20,7 @@ final class WakeSignal: Sendable {
 
     /// Wakes the sleeper, or the next `wait` if nobody sleeps. Never blocks; any caller, any thread.
     func signal() {
-        let sleeper = state.withLock { state -> CheckedContinuation<Void, Never>? in
+        let sleeper = state.withLock { state -> CheckedContinuation<Bool, Never>? in
             guard let sleeper = state.sleeper else {
                 state.pending = true
                 return nil
@@ -28,47 +28,61 @@ final class WakeSignal: Sendable {
             state.sleeper = nil
             return sleeper
         }
-        sleeper?.resume()
+        sleeper?.resume(returning: true)
     }
 
     /// Returns at the next signal (at once if one is pending), after `timeout`, or when the task is cancelled,
-    /// whichever is first. One sleeper at a time.
-    func wait(timeout: Duration) async {
+    /// whichever is first; true when a signal ended the wait. One sleeper at a time.
+    @discardableResult
+    func wait(timeout: Duration) async -> Bool {
         await wait(sleeping: { try await self.sleep(timeout) })
     }
 
     /// Returns at the next signal (at once if one is pending), when `sleeping` returns, or when the task is
-    /// cancelled, whichever is first. One sleeper at a time.
-    func wait(sleeping: @escaping @Sendable () async throws -> Void) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await sleeping() }
+    /// cancelled, whichever is first; true when a signal ended the wait. One sleeper at a time.
+    @discardableResult
+    func wait(sleeping: @escaping @Sendable () async throws -> Void) async -> Bool {
+        // A signal that came while the caller worked (the common case under load: the next booking committed while
+        // the worker ran the last one's jobs) returns without starting a sleeper and a listener task.
+        let signalled = state.withLock { state in
+            defer { state.pending = false }
+            return state.pending
+        }
+        if signalled { return true }
+        return await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try? await sleeping()
+                return false
+            }
             group.addTask { await self.nextSignal() }
-            await group.next()
+            let first = await group.next() ?? false
             group.cancelAll()
+            return first
         }
     }
 
-    private func nextSignal() async {
+    /// True at the next signal (at once if one is pending), false when cancelled first.
+    private func nextSignal() async -> Bool {
         await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let resumeNow = state.withLock { state -> Bool in
+            await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+                let resumeNow = state.withLock { state -> Bool? in
                     if state.pending {
                         state.pending = false
                         return true
                     }
                     // Cancelled before the handler below could find a sleeper to wake: do not sleep at all.
-                    if Task.isCancelled { return true }
+                    if Task.isCancelled { return false }
                     state.sleeper = continuation
-                    return false
+                    return nil
                 }
-                if resumeNow { continuation.resume() }
+                if let resumeNow { continuation.resume(returning: resumeNow) }
             }
         } onCancel: {
-            let sleeper = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            let sleeper = state.withLock { state -> CheckedContinuation<Bool, Never>? in
                 defer { state.sleeper = nil }
                 return state.sleeper
             }
-            sleeper?.resume()
+            sleeper?.resume(returning: false)
         }
     }
 }

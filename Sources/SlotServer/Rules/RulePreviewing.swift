@@ -17,7 +17,9 @@ extension BookingService {
         let active = try await store.bookings(
             matching: BookingQuery(from: now, statuses: [.held, .confirmed], limit: 100_000))
         let bookings = active.map {
-            ActiveBooking(span: $0.bookedSpan, services: $0.services, variant: $0.variant, customer: $0.customer.name)
+            ActiveBooking(
+                span: $0.bookedSpan, services: $0.services, variant: $0.variant, customer: $0.customer.name,
+                override: $0.override)
         }
         let holder = rules
         // Reading the directory blocks, and comparing two rule sets over weeks is a burst of CPU work.

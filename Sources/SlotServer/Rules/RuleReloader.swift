@@ -144,6 +144,7 @@ public final class RuleReloader: Sendable {
                         ])
                 }
                 metrics.recordConflicts(report.conflicts.count)
+                await askWaitlist(at: now)
             } else {
                 logger.info("rules unchanged", metadata: ["version": "\(loaded.version)", "trigger": "\(trigger)"])
             }
@@ -178,5 +179,18 @@ public final class RuleReloader: Sendable {
         last.withLock { $0 = report }
         hooks.didReload(report)
         return report
+    }
+
+    /// New rules may open starts: when anyone waits, a `waitlist.match` job offers them (one pending at a time).
+    private func askWaitlist(at now: Int64) async {
+        guard let waitlist = store as? any WaitlistStore & OutboxStore else { return }
+        do {
+            let waiting = try await waitlist.waitlistEntries(WaitlistQuery(states: [.waiting], limit: 1))
+            guard !waiting.isEmpty else { return }
+            let job = Job.waitlist(.match(WaitlistMatchPayload(reason: "rules.reloaded")))
+            try await waitlist.ensurePendingJob(OutboxEnqueue(job, dueAt: now), at: now)
+        } catch {
+            logger.error("cannot ask the waitlist about the new rules", metadata: ["error": "\(error)"])
+        }
     }
 }

@@ -190,9 +190,10 @@ struct RescheduleCommand: OnlineCommand {
     @OptionGroup var connection: ConnectionOptions
     @ParentCommand var root: SlotCtl
     @Argument(help: "The booking id (bk_…) or its code (K7M-Q4X).") var id: String
+    // `--at` as in `book`: people at the counter type the option they booked with.
     @Option(
-        name: [.customLong("start"), .customLong("to")],
-        help: "The new start: HH:MM (today), tomorrow 10:00, tue 10:00, YYYY-MM-DDTHH:MM (--to is the same).")
+        name: [.customLong("start"), .customLong("to"), .customLong("at")],
+        help: "The new start: HH:MM (today), tomorrow 10:00, tue 10:00, YYYY-MM-DDTHH:MM (--to, --at: the same).")
     var start: String
     @Option(help: "Move to this staff member, or `any` for whoever is free then (the current one first).")
     var staff: String?
@@ -256,6 +257,30 @@ struct NoShowCommand: OnlineCommand {
     }
 }
 
+/// `slotctl note ID TEXT`: the shop's notes on a booking, in any state (`PATCH /v1/bookings/{id}`).
+struct NoteCommand: OnlineCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "note", abstract: "Set a booking's notes (\"\" removes them).",
+        discussion: OnlineExit.help(
+            examples: #"slotctl note bk_3f9a2c "wants it shorter at the back""#, #"slotctl note K7M-Q4X """#))
+
+    @OptionGroup var connection: ConnectionOptions
+    @ParentCommand var root: SlotCtl
+    @Argument(help: "The booking id (bk_…) or its code (K7M-Q4X).") var id: String
+    @Argument(help: "The notes, in quotes; \"\" removes them (replaces what the booking had).") var text: String
+
+    func perform(_ client: SlotdClient) throws(OnlineFailure) {
+        let (booking, raw) = try client.call(
+            "PATCH", "/v1/bookings/\(SlotdClient.segment(id))",
+            body: SlotdClient.encode(BookingUpdateRequest(notes: text)), as: BookingDetails.self)
+        if connection.json { return emitJSON(raw) }
+        let names = CatalogNames.fetch(client)
+        let what = (booking.notes ?? "").isEmpty ? "has no notes now" : "noted"
+        emit("\(booking.id) \(what) — \(BookingText.summary(booking, names: names))")
+        emit(BookingText.details(booking, names: names))
+    }
+}
+
 /// `POST /v1/bookings/{id}/{action}` and the booking it returns.
 private func transition(
     _ client: SlotdClient, id: String, action: String, body: Data?, json: Bool
@@ -295,12 +320,23 @@ enum BookingText {
         }
         lines.append("  customer:  \(customer)")
         if let notes = booking.notes, !notes.isEmpty { lines.append("  notes:     \(notes)") }
+        if let override = booking.override { lines.append("  override:  \(Self.override(override))") }
         if let expiry = booking.holdExpiresAt { lines.append("  hold ends: \(TimeText.dayAndTime(expiry))") }
         if let reason = booking.cancelReason { lines.append("  cancelled: \(reason.isEmpty ? "(no reason)" : reason)") }
         if let cancellation {
             lines.append("  \(cancellation.cancelled ? "cost:     " : "to cancel:") \(cost(cancellation))")
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// `forced by lena (uid 1000): regular, stays late; set aside: outside staff hours`, `walk-in by uid 0`.
+    static func override(_ override: BookingOverrideDetails) -> String {
+        var text = (override.kind == "forced" ? "forced" : "walk-in") + " by \(override.by)"
+        if let reason = override.reason, !reason.isEmpty { text += ": \(reason)" }
+        if let waived = override.waived, !waived.isEmpty {
+            text += "; set aside: " + waived.map { $0.replacingOccurrences(of: "_", with: " ") }.joined(separator: ", ")
+        }
+        return text
     }
 
     /// `10.00 EUR, paid`, `10.00 EUR, due at the shop`, `none`.

@@ -76,7 +76,7 @@ enum OnlineExit {
             }
             switch code {
             case .bookingNotFound, .notFound: return notFound
-            case .slotUnavailable, .invalidTransition: return conflict
+            case .slotUnavailable, .invalidTransition, .alreadyWaiting: return conflict
             case .malformedJSON, .badRequest, .validationFailed, .idempotencyKeyReused, .rulesInvalid,
                 .payloadTooLarge, .methodNotAllowed:
                 return invalid

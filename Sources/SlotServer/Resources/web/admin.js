@@ -1,7 +1,9 @@
 // The admin page: log in, then the day (a column per barber) or the week, live from the event stream
 // (Server-Sent Events; the browser resumes with Last-Event-ID), and the booking actions. No build step.
 
-const state = { me: null, date: null, days: 1, data: null, events: null, reloadTimer: null, open: null };
+const state = {
+  me: null, date: null, days: 1, data: null, events: null, open: null, loading: false, reloadAgain: false,
+};
 const $ = (id) => document.getElementById(id);
 
 async function api(method, path, body) {
@@ -90,40 +92,58 @@ async function start() {
 
 async function load() {
   $("date").value = state.date;
-  const data = await api("GET", `/admin/api/day?date=${state.date}&days=${state.days}`);
+  show(await api("GET", `/admin/api/day?date=${state.date}&days=${state.days}`));
+  connect();
+}
+
+/// Draws a day answer unless it is older than the one shown (a fetch that finished after a newer push).
+function show(data) {
+  const same = state.data && state.data.from === data.from && state.data.days.length === data.days.length;
+  if (same && data.cursor < state.data.cursor) return;
   state.data = data;
   render();
-  if (!state.events) connect(data.cursor);
 }
 
+// A change redraws at once: the first event loads the day right away, and the events that arrive while that load
+// runs are covered by one more load after it (a burst costs two loads, not one per event; no timer delays the first).
 function scheduleReload() {
-  clearTimeout(state.reloadTimer);
-  state.reloadTimer = setTimeout(() => load().catch(showError), 30);
+  if (state.loading) { state.reloadAgain = true; return; }
+  state.loading = true;
+  load().catch(showError).finally(() => {
+    state.loading = false;
+    if (state.reloadAgain) { state.reloadAgain = false; scheduleReload(); }
+  });
 }
 
-function connect(cursor) {
-  const source = new EventSource(`/admin/api/events?since=${cursor}`);
+// The shown days, live: the daemon pushes the whole day after every change, so the page redraws without asking
+// back, and each message is complete (a page that lost the connection misses nothing when it is back). Showing
+// other days opens a stream for them.
+function connect() {
+  const shown = `date=${state.date}&days=${state.days}`;
+  if (state.events && state.live === shown) return;
+  if (state.events) state.events.close();
+  const source = new EventSource(`/admin/api/day/live?${shown}`);
   state.events = source;
+  state.live = shown;
   let lost = false;
   source.addEventListener("open", () => {
     setConnection(lost ? "Connection back" : "Live", false);
-    // Whatever happened while away is replayed from the cursor; a reload also picks up rule changes.
-    if (lost) scheduleReload();
     lost = false;
   });
   source.addEventListener("error", () => {
     lost = true;
     setConnection("Connection lost — reconnecting…", true);
-    if (source.readyState === EventSource.CLOSED) {
+    if (source.readyState === EventSource.CLOSED && state.events === source) {
       state.events = null;
       api("GET", "/admin/api/me").then(() => setTimeout(() => load().catch(showError), 2000)).catch(() => {});
     }
   });
-  source.addEventListener("event", (message) => {
-    const line = JSON.parse(message.data);
-    if (line.type === "heartbeat") return;
-    if (line.type.startsWith("booking.") || line.type.startsWith("rules.")) scheduleReload();
+  source.addEventListener("day", (message) => {
+    if (state.events !== source) return;
+    const data = JSON.parse(message.data);
+    if (data.from === state.date && data.days.length === state.days) show(data);
   });
+  source.addEventListener("problem", (message) => showError({ message: JSON.parse(message.data).detail }));
 }
 
 function setConnection(text, lost) {
@@ -145,7 +165,32 @@ function render() {
     ? `${isToday ? "Today, " : ""}${new Date(first + "T12:00").toDateString()}`
     : `Week from ${new Date(first + "T12:00").toDateString()}`;
   const calendar = $("calendar");
+  // A live redraw keeps the grid where the barber scrolled it; another day starts at its opening (today: now).
+  const shown = `${first}/${state.days}`;
+  const previous = calendar.querySelector(".day");
+  const kept = previous && state.shown === shown ? [previous.scrollTop, previous.scrollLeft] : null;
   calendar.replaceChildren(state.days === 1 ? dayView(data, data.days[0]) : weekView(data));
+  state.shown = shown;
+  const grid = calendar.querySelector(".day");
+  if (!grid) return;
+  if (kept) [grid.scrollTop, grid.scrollLeft] = kept;
+  else grid.scrollTop = (startMinute(data, isToday) - data.first_minute) * minuteHeight(grid, data);
+}
+
+/// The minute a day is first shown at: today an hour before now, another day its first opening or booking.
+function startMinute(data, isToday) {
+  if (isToday) {
+    const [hour, minute] = walkInStart().slice(11, 16).split(":").map(Number);
+    return Math.max(data.first_minute, hour * 60 + minute - 60);
+  }
+  const starts = data.days[0].columns.flatMap((c) =>
+    [...c.open.map((o) => o.start), ...c.bookings.map((b) => b.start - b.buffer_before)]);
+  return starts.length ? Math.min(...starts) : data.first_minute;
+}
+
+function minuteHeight(grid, data) {
+  const hours = grid.querySelector(".hours");
+  return hours ? hours.offsetHeight / Math.max(1, data.last_minute - data.first_minute) : 0;
 }
 
 function orderedColumns(columns) {
@@ -158,9 +203,13 @@ function dayView(data, day) {
   const columns = orderedColumns(day.columns);
   const grid = element("div", { class: "day", role: "region", "aria-label": `Bookings on ${day.date}` });
   grid.style.setProperty("--columns", columns.length);
+  grid.style.setProperty("--resources", day.occupancy.length);
   grid.style.setProperty("--span", span);
   grid.append(element("div", { class: "head", "aria-hidden": "true" }, ""));
   for (const column of columns) grid.append(element("div", { class: "head" }, column.name));
+  for (const resource of day.occupancy) {
+    grid.append(element("div", { class: "head occupancy-head", title: resource.name }, resource.name));
+  }
   const hours = element("div", { class: "hours", "aria-hidden": "true" });
   for (let minute = data.first_minute; minute < data.last_minute; minute += 60) {
     const label = element("span", {}, clock(minute));
@@ -184,7 +233,26 @@ function dayView(data, day) {
     for (const block of column.bookings) cell.append(blockButton(block, place));
     grid.append(cell);
   }
+  for (const resource of day.occupancy) grid.append(occupancyColumn(resource, place));
   return grid;
+}
+
+// How many of a resource (the chairs) are in use when, as bands: darker the fuller, marked when all are taken.
+function occupancyColumn(resource, place) {
+  const cell = element("div", { class: "column occupancy", role: "group",
+    "aria-label": `${resource.name}: ${resource.capacity} in the shop`, dataset: { resource: resource.resource } });
+  for (const level of resource.levels) {
+    const full = level.units >= resource.capacity;
+    const band = element("div", {
+      class: full ? "level full" : "level", role: "img",
+      "aria-label": `${clock(level.start)}–${clock(level.end)}: ${level.units} of ${resource.capacity} in use`,
+      dataset: { start: level.start, end: level.end, units: level.units },
+    }, element("span", { "aria-hidden": "true" }, `${level.units}/${resource.capacity}`));
+    band.style.setProperty("--share", Math.min(1, level.units / resource.capacity));
+    place(band, level.start, level.end);
+    cell.append(band);
+  }
+  return cell;
 }
 
 function blockButton(block, place) {
@@ -207,15 +275,24 @@ function blockButton(block, place) {
     shade.style.bottom = "0"; shade.style.height = `${(100 * block.buffer_after) / whole}%`;
     button.append(shade);
   }
-  const payment = b.payment ? ` · deposit ${b.payment.status}` : (b.deposit ? " · deposit due" : "");
-  button.append(element("span", { class: "text" },
-    `${localTime(b.start)}–${localTime(b.end)} ${b.services.map(serviceName).join(" + ")} · ${b.customer.name}`
-    + (b.customer.phone ? ` · ${b.customer.phone}` : "") + ` · ${b.status.replace("_", "-")}${payment}`
-    + (b.notes ? ` · “${b.notes}”` : "")));
+  const payment = b.payment ? `deposit ${b.payment.status.replaceAll("_", " ")}` : (b.deposit ? "deposit due" : null);
+  // Each fact is its own piece that wraps whole, with space between and no separator characters: a block cut off
+  // by its height never ends in a dangling "·".
+  const facts = [
+    [`${localTime(b.start)}–${localTime(b.end)}`, "when"], [b.services.map(serviceName).join(" + "), "what"],
+    [b.customer.name, "who"], [b.customer.phone, "phone"], [b.status.replace("_", "-"), "status"],
+    [payment, "payment"], [b.notes ? `“${b.notes}”` : null, "notes"],
+  ].filter(([text]) => text);
+  const text = element("span", { class: "text" });
+  for (const [fact, kind] of facts) text.append(element("span", { class: `fact ${kind}` }, fact), " ");
+  button.append(text);
+  const spoken = facts.map(([fact]) => fact);
   if (conflict) {
-    button.append(element("span", { class: "text conflict-reason" },
-      ` ⚠ no longer allowed: ${block.conflicts.map((r) => r.message).join("; ")}`));
+    const reason = `no longer allowed: ${block.conflicts.map((r) => r.message).join("; ")}`;
+    button.append(element("span", { class: "text conflict-reason" }, ` ⚠ ${reason}`));
+    spoken.push(reason);
   }
+  button.setAttribute("aria-label", spoken.join(", "));
   return button;
 }
 
@@ -269,6 +346,7 @@ async function openBooking(id) {
   $("move-start").value = b.start.slice(0, 16);
   $("move-staff").replaceChildren(...state.data.staff.map((s) => element("option", { value: s.id }, s.name)));
   $("move-staff").value = b.staff;
+  $("note-text").value = b.notes || "";
   $("booking-error").textContent = "";
   $("booking-dialog").showModal();
 }
@@ -294,6 +372,21 @@ async function move(event) {
       { start: $("move-start").value, staff: $("move-staff").value });
     $("booking-dialog").close();
     $("message").textContent = `Booking ${id} moved.`;
+    scheduleReload();
+  } catch (error) {
+    $("booking-error").textContent = error.message;
+  }
+}
+
+// A note is kept in any state (a finished visit's note is the shop's record too); other open pages redraw the
+// block from the `booking.noted` event.
+async function saveNote(event) {
+  event.preventDefault();
+  const id = state.open.booking.id;
+  try {
+    await api("POST", `/admin/api/bookings/${encodeURIComponent(id)}/notes`, { notes: $("note-text").value.trim() });
+    $("booking-dialog").close();
+    $("message").textContent = `Booking ${id}: note saved.`;
     scheduleReload();
   } catch (error) {
     $("booking-error").textContent = error.message;
@@ -512,6 +605,7 @@ $("new-booking").addEventListener("click", () => openNew(`${state.date}T10:00`))
 $("walk-in").addEventListener("click", () => openNew(walkInStart(), true));
 $("new-form").addEventListener("submit", book);
 $("move-form").addEventListener("submit", move);
+$("note-form").addEventListener("submit", saveNote);
 $("find-form").addEventListener("submit", find);
 for (const button of $("booking-actions").querySelectorAll("button")) {
   button.addEventListener("click", () => act(button.dataset.action));

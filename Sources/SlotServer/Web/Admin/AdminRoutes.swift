@@ -82,7 +82,21 @@ struct AdminRoutes: Sendable {
         router.get("/admin/api/day") { request, _ in
             _ = try authorised(request, .read)
             let query = request.uri.queryParameters
-            return try json(try await days(from: query.get("date"), count: query.get("days")))
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: ResponseBody(
+                    byteBuffer: ByteBuffer(bytes: try await days(from: query.get("date"), count: query.get("days")))))
+        }
+        router.get("/admin/api/day/live") { request, context in
+            _ = try authorised(request, .read)
+            let query = request.uri.queryParameters
+            let (date, count) = (query.get("date"), query.get("days"))
+            // The day itself, pushed after every change: an open page redraws from it without asking back (one
+            // request per open page per event was most of the live delay with many pages open). Each message is
+            // the whole current day, so a page that reconnects after sleeping misses nothing.
+            return try await streams.watch(
+                channel: context.channel, framing: .serverSentEvents(event: "day"), what: "an admin page"
+            ) { DayJSON(json: try await days(from: date, count: count)) }
         }
         router.get("/admin/api/events") { request, context in
             _ = try authorised(request, .read)
@@ -126,6 +140,11 @@ struct AdminRoutes: Sendable {
             _ = try authorised(request, .transition)
             let move = try decode(RescheduleRequest.self, from: try await collectBody(request, limit: 4_096))
             return try json(try await service.reschedule(try bookingID(context), to: move.start, staff: move.staff))
+        }
+        router.post("/admin/api/bookings/:id/notes") { request, context in
+            _ = try authorised(request, .transition)
+            let update = try bookingUpdate(from: try await collectBody(request, limit: 16_384))
+            return try json(try await service.setNotes(try bookingID(context), update))
         }
         router.post("/admin/api/bookings/:id/complete") { request, context in
             _ = try authorised(request, .transition)
@@ -218,8 +237,8 @@ struct AdminRoutes: Sendable {
 
     // MARK: - Views
 
-    /// `count` days (1 to 7) from `date` (today when absent), a column per staff member.
-    func days(from date: String?, count: String?) async throws -> AdminDays {
+    /// `count` days (1 to 7) from `date` (today when absent), a column per staff member, as JSON.
+    func days(from date: String?, count: String?) async throws -> Data {
         // Read first: every change committed after this reaches the page through the live feed.
         let cursor = try await service.store.latestCursor()
         let loaded = try service.loaded()
@@ -249,7 +268,10 @@ struct AdminRoutes: Sendable {
         let key = DayAnswers.Key(
             first: first.daysSinceEpoch, length: length, cursor: cursor, rules: loaded.version, minute: now / 60)
         return try await dayAnswers.answer(for: key) {
-            try await computeDays(first: first, length: length, cursor: cursor, loaded: loaded, now: now)
+            // Encoded once for every page that shares the answer: encoding a day of bookings costs more than
+            // computing it, and 50 open pages ask right after the same event.
+            try JSONCoding.encoder.encode(
+                try await computeDays(first: first, length: length, cursor: cursor, loaded: loaded, now: now))
         }
     }
 
@@ -272,8 +294,9 @@ struct AdminRoutes: Sendable {
             if !reasons.isEmpty { conflicts[booking.id] = reasons }
         }
         let wire = WireMapping(zone: zone)
-        var details: [String: BookingDetails] = [:]
-        for booking in stored { details[booking.id] = try await service.payments.booking(booking, wire: wire) }
+        // The payments and cards of all of them in two queries, not two per booking.
+        let described = try await service.payments.bookings(stored, wire: wire)
+        let details = Dictionary(zip(stored.map(\.id), described), uniquingKeysWith: { first, _ in first })
 
         func minute(_ instant: Int64, of day: LocalDate) -> Int {
             let local = zone.localDateTime(atInstant: instant)
@@ -281,6 +304,8 @@ struct AdminRoutes: Sendable {
             if local.date > day { return 1440 }
             return local.minuteOfDay
         }
+        // A no-show's chair stayed free; a completed booking used it (held and confirmed ones hold it).
+        let occupying = stored.filter { $0.status.isActive || $0.status == .completed }.map(\.bookedSpan)
         var firstMinute = 1440, lastMinute = 0
         var result: [AdminDays.Day] = []
         for offset in 0..<length {
@@ -309,7 +334,19 @@ struct AdminRoutes: Sendable {
                     }
                 return AdminDays.Column(staff: member.id, name: member.name, open: open, bookings: blocks)
             }
-            result.append(AdminDays.Day(date: day.description, columns: columns))
+            let occupancy = rules.resources.map { resource -> AdminDays.Occupancy in
+                let usage = ResourceUsage(resource: resource.id, bookings: occupying, within: dayWindow)
+                let levels = usage.levels.compactMap { level -> AdminDays.Level? in
+                    let shown = Interval(
+                        max(level.span.lower, dayWindow.lower), min(level.span.upper, dayWindow.upper))
+                    guard !shown.isEmpty else { return nil }
+                    return AdminDays.Level(
+                        start: minute(shown.lower, of: day), end: minute(shown.upper, of: day), units: level.units)
+                }
+                return AdminDays.Occupancy(
+                    resource: resource.id, name: resource.name, capacity: resource.count, levels: levels)
+            }
+            result.append(AdminDays.Day(date: day.description, columns: columns, occupancy: occupancy))
         }
         if firstMinute >= lastMinute { (firstMinute, lastMinute) = (9 * 60, 18 * 60) }
         return AdminDays(
@@ -356,7 +393,18 @@ struct AdminRoutes: Sendable {
     }
 }
 
-/// A few recent day answers, each computed once however many pages ask for it at the same time (single flight).
+/// A day answer's JSON as the live day stream sends it (the shared bytes, not encoded again per page): equal when
+/// the bytes are, so a heartbeat that finds the day unchanged sends nothing.
+struct DayJSON: Encodable, Equatable, Sendable, JSONWrittenOnce {
+    let json: Data
+
+    func encode(to encoder: any Encoder) throws {
+        try JSONCoding.decoder.decode(JSONValue.self, from: json).encode(to: encoder)
+    }
+}
+
+/// A few recent day answers (JSON), each computed once however many pages ask for it at the same time (single
+/// flight).
 final class DayAnswers: Sendable {
     struct Key: Hashable, Sendable {
         var first: Int
@@ -366,12 +414,12 @@ final class DayAnswers: Sendable {
         var minute: Int64
     }
 
-    private let tasks = Mutex<[(key: Key, task: Task<AdminDays, any Error>)]>([])
+    private let tasks = Mutex<[(key: Key, task: Task<Data, any Error>)]>([])
     /// Enough for a shop's pages looking at a few different days.
     static let capacity = 16
 
-    func answer(for key: Key, compute: @escaping @Sendable () async throws -> AdminDays) async throws -> AdminDays {
-        let task = tasks.withLock { entries -> Task<AdminDays, any Error> in
+    func answer(for key: Key, compute: @escaping @Sendable () async throws -> Data) async throws -> Data {
+        let task = tasks.withLock { entries -> Task<Data, any Error> in
             if let found = entries.first(where: { $0.key == key }) { return found.task }
             let task = Task { try await compute() }
             entries.append((key, task))

@@ -52,6 +52,24 @@ struct AdminDays: Encodable, Sendable {
     struct Day: Encodable, Sendable {
         var date: String
         var columns: [Column]
+        /// Per resource of the shop (chairs, a wash basin), how many are in use when: what the engine counts.
+        var occupancy: [Occupancy]
+    }
+
+    /// One resource's use over a day: spans of constant, non-zero use by the day's bookings.
+    struct Occupancy: Encodable, Sendable {
+        var resource: String
+        var name: String
+        /// How many the shop has.
+        var capacity: Int
+        var levels: [Level]
+    }
+
+    /// `units` of a resource in use from `start` to `end`, minutes after local midnight.
+    struct Level: Encodable, Sendable {
+        var start: Int
+        var end: Int
+        var units: Int
     }
 
     struct Column: Encodable, Sendable {
