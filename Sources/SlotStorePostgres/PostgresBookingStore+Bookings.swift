@@ -512,7 +512,7 @@ extension PostgresBookingStore {
             written.append(try await followWaitlist(connection, plan, into: &batch))
         }
         for plan in written {
-            if let jobs = jobsInsert(plan.jobs, createdAt: plan.booking.updatedAt) { batch.add(jobs) }
+            batch.addJobs(jobsInsert(plan.jobs, createdAt: plan.booking.updatedAt))
         }
         return written
     }

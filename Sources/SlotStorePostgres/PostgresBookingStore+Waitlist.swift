@@ -154,7 +154,7 @@ extension PostgresBookingStore: WaitlistStore {
     /// Adds a waitlist plan's entry write and jobs to `batch`; its events are the caller's to append.
     static func addWaitlist(_ plan: WaitlistPlan, inserting: Bool = false, to batch: inout WriteBatch) {
         batch.add(entryWrite(plan.entry, inserting: inserting))
-        if let jobs = jobsInsert(plan.jobs, createdAt: plan.entry.updatedAt) { batch.add(jobs) }
+        batch.addJobs(jobsInsert(plan.jobs, createdAt: plan.entry.updatedAt))
     }
 
     /// The `INSERT` of a new entry or the `UPDATE` of an entry's state and offer, for a `WriteBatch`.

@@ -37,11 +37,18 @@ public final class PostgresBookingStore: Sendable {
     /// How long one store operation may take (waiting for a connection included) before it answers `unavailable`.
     let operationTimeout: Duration
 
+    /// This store's name on its connections (`application_name`, in `pg_stat_activity` too): the writer an
+    /// `EventLogNotice` names, so the event relay knows its own appends from other daemons'.
+    let writer: String
+
     init(location: PostgresLocation, logger: Logger) {
         self.location = location
         operationTimeout = .seconds(location.operationTimeoutSeconds)
         self.logger = logger
-        let client = PostgresClient(configuration: location.clientConfiguration, backgroundLogger: logger)
+        writer = "slotd " + String(UInt64.random(in: .min ... .max), radix: 16)
+        var configuration = location.clientConfiguration
+        configuration.options.additionalStartupParameters = [("application_name", writer)]
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         // The client's connection pool lives as long as this task; `shutDown` cancels it.
         runner = Task { await client.run() }

@@ -67,12 +67,28 @@ struct SQLFragment: ExpressibleByStringInterpolation {
 /// row lock, which orders all appending transactions (see `PostgresBookingStore+Events`), is held from the end of
 /// the statement to the commit, as when the append was the transaction's last statement.
 struct WriteBatch {
+    /// An event to append, in its row form.
+    typealias EventRow = (type: String, at: Int64, data: Data)
+
     private var writes: [SQLFragment] = []
+    /// Whether the transaction enqueues outbox jobs: told to the other daemons with its events (`EventLogNotice`),
+    /// so their outbox workers look for work only then.
+    private(set) var enqueuesJobs: Bool
+
+    /// An empty batch; `enqueuesJobs` for one whose transaction enqueued jobs in statements of its own.
+    init(enqueuesJobs: Bool = false) { self.enqueuesJobs = enqueuesJobs }
 
     var isEmpty: Bool { writes.isEmpty }
 
     /// Adds one `INSERT`, `UPDATE` or `DELETE` (without `RETURNING`).
     mutating func add(_ write: SQLFragment) { writes.append(write) }
+
+    /// Adds the `INSERT` of outbox jobs (`jobsInsert`; nil: none).
+    mutating func addJobs(_ insert: SQLFragment?) {
+        guard let insert else { return }
+        writes.append(insert)
+        enqueuesJobs = true
+    }
 
     /// `run(on:appending:)` for events planned by the store's planners.
     func run(on connection: PostgresConnection, appending events: [PendingEvent]) async throws -> [StoredEvent] {
@@ -80,14 +96,13 @@ struct WriteBatch {
     }
 
     /// Runs the writes and appends `events` to the log after them, in one statement; returns the events appended.
-    func run(on connection: PostgresConnection, appending events: [(type: String, at: Int64, data: Data)] = [])
-        async throws -> [StoredEvent]
-    {
+    func run(on connection: PostgresConnection, appending events: [EventRow] = []) async throws -> [StoredEvent] {
         guard !writes.isEmpty || !events.isEmpty else { return [] }
         var query = PostgresQuery.StringInterpolation(literalCapacity: 1_024, interpolationCount: 64)
+        let names = writes.indices.map { "w\($0)" }
         for (index, write) in writes.enumerated() {
             query.appendLiteral(index == 0 ? "WITH " : ", ")
-            query.appendLiteral("w\(index) AS (")
+            query.appendLiteral("\(names[index]) AS (")
             try write.append(to: &query)
             query.appendLiteral(" RETURNING 1)")
         }
@@ -96,12 +111,29 @@ struct WriteBatch {
             try await connection.query(PostgresQuery(stringInterpolation: query), logger: queryLogger)
             return []
         }
+        query.appendLiteral(writes.isEmpty ? "WITH " : ", ")
+        let append: SQLFragment = Self.appending(events, after: names) + " SELECT last_cursor, "
+            + Self.notification(head: "last_cursor", count: events.count, enqueuesJobs: enqueuesJobs) + " FROM head"
+        try append.append(to: &query)
+        let rows = try await connection.query(PostgresQuery(stringInterpolation: query), logger: queryLogger)
+            .collect()
+        guard let head = try rows.first?.makeRandomAccess()[0].decode(Int64.self) else {
+            throw StoreError(.database, "the event log's head row is missing")
+        }
+        return Self.stored(events, head: head)
+    }
+
+    /// The CTEs `head` and `appended` that append `events` to the log: `head` moves the log's head once the CTEs
+    /// named `after` have run (its `UPDATE` waits on their row counts) and only when `condition` (SQL) holds, and
+    /// `appended` writes the rows under the cursors it hands out.
+    static func appending(_ events: [EventRow], after names: [String], condition: String? = nil) -> SQLFragment {
         let count = Int64(events.count)
-        let afterWrites = writes.isEmpty
-            ? "" : " WHERE " + writes.indices.map { "(SELECT count(*) FROM w\($0))" }.joined(separator: " + ") + " >= 0"
-        let append: SQLFragment = """
+        let conditions = (condition.map { [$0] } ?? [])
+            + (names.isEmpty ? [] : [names.map { "(SELECT count(*) FROM \($0))" }.joined(separator: " + ") + " >= 0"])
+        let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        return """
             head AS (
-                UPDATE event_log_head SET last_cursor = last_cursor + \(count)\(unescaped: afterWrites)
+                UPDATE event_log_head SET last_cursor = last_cursor + \(count)\(unescaped: filter)
                 RETURNING last_cursor
             ), appended AS (
                 INSERT INTO events (cursor, type, at, data)
@@ -110,16 +142,22 @@ struct WriteBatch {
                     \(events.map { String(decoding: $0.data, as: UTF8.self) })::json[])
                     WITH ORDINALITY AS event(type, at, data, position)
             )
-            SELECT last_cursor, pg_notify(\(PostgresBookingStore.eventChannel), last_cursor::text) FROM head
             """
-        query.appendLiteral(writes.isEmpty ? "WITH " : ", ")
-        try append.append(to: &query)
-        let rows = try await connection.query(PostgresQuery(stringInterpolation: query), logger: queryLogger)
-            .collect()
-        guard let head = try rows.first?.makeRandomAccess()[0].decode(Int64.self) else {
-            throw StoreError(.database, "the event log's head row is missing")
-        }
-        let first = head - count + 1
+    }
+
+    /// The `pg_notify` of an append of `count` events whose new head is the SQL expression `head`: its payload is an
+    /// `EventLogNotice`'s, the writer being the connection's `application_name` (the store's `writer`).
+    static func notification(head: String, count: Int, enqueuesJobs: Bool) -> SQLFragment {
+        let middle = " \(count) \(enqueuesJobs ? 1 : 0) "
+        return """
+            pg_notify(\(PostgresBookingStore.eventChannel),
+                \(unescaped: head)::text || \(middle) || current_setting('application_name'))
+            """
+    }
+
+    /// `events` as appended under cursors up to `head`.
+    static func stored(_ events: [EventRow], head: Int64) -> [StoredEvent] {
+        let first = head - Int64(events.count) + 1
         return events.enumerated().map { index, event in
             StoredEvent(cursor: first + Int64(index), type: event.type, at: event.at, data: event.data)
         }
