@@ -11,8 +11,10 @@ import Synchronization
 /// PostgreSQL's NOTIFY says that the log moved (`EventLogNotice`); the relay then reads the log after the last cursor
 /// it relayed, in cursor order, and publishes that. It reads only what it has not seen: a notice of this daemon's own
 /// write that follows the last relayed cursor only moves that cursor (the write's events were published after its
-/// commit here already), and a notice whose events an earlier read already found needs no read. The outbox worker
-/// is woken only when a relayed transaction enqueued jobs: other daemons' events alone give it nothing to do.
+/// commit here already), a notice whose events an earlier read already found needs no read, and while nobody on this
+/// daemon follows events (no stream, no slot watch) nothing is read at all: a subscriber subscribes before it replays
+/// the log from the store, so it finds what was skipped there. The outbox worker is woken only when a relayed
+/// transaction enqueued jobs: other daemons' events alone give it nothing to do.
 final class PostgresEventRelay: Service {
     let store: PostgresBookingStore
     let bus: EventBus
@@ -48,6 +50,7 @@ final class PostgresEventRelay: Service {
     /// or a notice it cannot read, anything may have been missed, so it reads and wakes).
     func heard(_ notice: EventLogNotice?) async {
         enum Step { case nothing, wake, read }
+        let anyoneListens = bus.subscriberCount > 0
         let step = progress.withLock { progress -> Step in
             guard let notice else {
                 progress.jobsWaiting = true
@@ -60,6 +63,11 @@ final class PostgresEventRelay: Service {
                 return .nothing
             }
             progress.jobsWaiting = progress.jobsWaiting || othersJobs
+            guard anyoneListens else {
+                progress.relayed = notice.head
+                defer { progress.jobsWaiting = false }
+                return progress.jobsWaiting ? .wake : .nothing
+            }
             return .read
         }
         switch step {
