@@ -38,12 +38,17 @@ final class PostgresEventRelay: Service {
     }
 
     func run() async throws {
-        // What was in the log before this daemon started is history: streams replay it from the store.
-        let start = try await store.latestCursor()
-        progress.withLock { $0.relayed = start }
+        try await startAtHead()
         await cancelWhenGracefulShutdown { [self] in
             await store.followEventLog { [self] notice in await heard(notice) }
         }
+    }
+
+    /// Relays from the log's head on: what was in the log before this daemon started is history, which streams
+    /// replay from the store.
+    func startAtHead() async throws {
+        let start = try await store.latestCursor()
+        progress.withLock { $0.relayed = start }
     }
 
     /// What one notification needs: nothing, a wake of the outbox worker, or a read (nil: after a (re)subscription
