@@ -159,6 +159,8 @@ let package = Package(
             dependencies: [
                 "SlotServer", "SlotAPI", "SlotClient", "SlotCore", "SlotRules", "SlotStore", "SlotProviders",
                 "WebhookProvider", "StripePayment", "SlotBlocking",
+                // The PostgreSQL event relay's test runs it on stores of its own.
+                "SlotStorePostgres",
                 .product(name: "Logging", package: "swift-log"),
                 // The connection guard's tests feed it HTTP parts.
                 .product(name: "Hummingbird", package: "hummingbird"),

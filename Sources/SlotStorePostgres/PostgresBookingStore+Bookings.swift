@@ -13,7 +13,8 @@ extension PostgresBookingStore: BookingStore {
         if let error = BookingPlanner.validate(new) { throw error }
         let bookingID = BookingPlanner.newBookingID()
         let freshCustomerID = BookingPlanner.newCustomerID()
-        let logger = logger
+        // A booking is five round trips: BEGIN, the locks, one read (conflicts and codes), one write, COMMIT; one
+        // more with an idempotency key, one more with a phone or e-mail (the customer's records).
         return try await write { connection -> BookingCreation<Rejection> in
             // The customer's contact is locked too: two bookings by one new customer at once make one record.
             try await Self.lockConflictKeys(
@@ -23,28 +24,57 @@ extension PostgresBookingStore: BookingStore {
                 guard record.fingerprint == idempotency.fingerprint else { throw StoreError.reused(idempotency.key) }
                 return .replayed(record)
             }
-            // The locks above make every writer that could conflict wait: nobody books in between.
-            let conflicting = try await Self.candidates(
+            // The locks above make every writer that could conflict wait: nobody books in between. The same read
+            // says which of a few drawn booking codes are taken; two writers drawing one code at once meet at the
+            // unique index `bookings_code`, and the loser's transaction runs again (`isRetryable`).
+            let drawn = Self.drawCodes(8)
+            let (conflicting, taken) = try await Self.candidates(
                 connection, staffID: new.staffID, resources: new.times.footprint.resources, window: new.times.window,
-                excluding: nil)
+                excluding: nil, codes: drawn)
             if let rejection = check(conflicting) { return .rejected(rejection) }
-            var response: IdempotentResponse?
+            // Every write in one statement (`WriteBatch`), the event log's append last.
+            var batch = WriteBatch()
             let (booking, events) = try await Self.insertBooking(
-                connection, new, id: bookingID, freshCustomerID: freshCustomerID, at: now,
-                inserted: { booking in
-                guard let idempotency else { return }
+                connection, new, id: bookingID, freshCustomerID: freshCustomerID, at: now, drawn: drawn, taken: taken,
+                into: &batch)
+            var response: IdempotentResponse?
+            if let idempotency {
                 let rendered = idempotency.respond(booking)
                 response = rendered
-                try await connection.query(
+                batch.add(
                     """
                     INSERT INTO idempotency_keys (key, fingerprint, response_status, response_body, booking_id,
                         created_at)
                     VALUES (\(idempotency.key), \(idempotency.fingerprint), \(rendered.status), \(rendered.body),
                         \(booking.id), \(now))
-                    """, logger: logger)
-            })
-            return .created(booking, events: events, response: response)
+                    """)
+            }
+            return .created(booking, events: try await batch.run(on: connection, appending: events), response: response)
         }
+    }
+
+    /// `count` distinct booking codes, drawn at random.
+    static func drawCodes(_ count: Int) -> [String] {
+        var drawn: [String] = []
+        for _ in 0..<count {
+            if let code = BookingPlanner.newBookingCode(isTaken: { drawn.contains($0) }) { drawn.append(code) }
+        }
+        return drawn
+    }
+
+    /// The first drawn code not taken; when all were (a nearly full code space), codes drawn one at a time until one
+    /// is free, at most 32.
+    static func freeCode(_ connection: PostgresConnection, drawn: [String], taken: Set<String>) async throws
+        -> String?
+    {
+        if let free = drawn.first(where: { !taken.contains($0) }) { return free }
+        var tried = drawn
+        for _ in 0..<32 {
+            guard let candidate = BookingPlanner.newBookingCode(isTaken: { tried.contains($0) }) else { return nil }
+            if try await !codeIsTaken(connection, candidate) { return candidate }
+            tried.append(candidate)
+        }
+        return nil
     }
 
     public func booking(id: String) async throws(StoreError) -> StoredBooking? {
@@ -110,8 +140,8 @@ extension PostgresBookingStore: BookingStore {
                 throw StoreError.notFound(id)
             }
             let plan = try BookingPlanner.transition(booking, input, at: now, policy: policy, reason: reason).get()
-            try await Self.update(connection, plan.booking)
-            return TransitionOutcome(booking: plan.booking, events: try await Self.persist(connection, plan))
+            return TransitionOutcome(
+                booking: plan.booking, events: try await Self.persist(connection, [plan], updating: true))
         }
     }
 
@@ -130,12 +160,12 @@ extension PostgresBookingStore: BookingStore {
                 throw StoreError.notFound(id)
             }
             let plan = try BookingPlanner.reschedule(booking, to: times, staff: staffID, at: now).get()
-            let conflicting = try await Self.candidates(
+            let (conflicting, _) = try await Self.candidates(
                 connection, staffID: plan.booking.staffID, resources: times.footprint.resources,
                 window: times.window, excluding: id)
             if let rejection = check(conflicting) { return .rejected(rejection) }
-            try await Self.update(connection, plan.booking)
-            return .rescheduled(TransitionOutcome(booking: plan.booking, events: try await Self.persist(connection, plan)))
+            let events = try await Self.persist(connection, [plan], updating: true)
+            return .rescheduled(TransitionOutcome(booking: plan.booking, events: events))
         }
     }
 
@@ -147,8 +177,8 @@ extension PostgresBookingStore: BookingStore {
             guard let plan = BookingPlanner.note(booking, notes, at: now) else {
                 return TransitionOutcome(booking: booking, events: [])
             }
-            try await Self.update(connection, plan.booking)
-            return TransitionOutcome(booking: plan.booking, events: try await Self.persist(connection, plan))
+            return TransitionOutcome(
+                booking: plan.booking, events: try await Self.persist(connection, [plan], updating: true))
         }
     }
 
@@ -166,11 +196,10 @@ extension PostgresBookingStore: BookingStore {
             for booking in due {
                 let plan = try BookingPlanner.transition(booking, .expire, at: now, policy: Policies(), reason: "")
                     .get()
-                try await Self.update(connection, plan.booking)
                 plans.append(plan)
             }
             // One append for all, in order: the event log's head row is taken once, at the end.
-            let (written, events) = try await Self.persistFollowing(connection, plans)
+            let (written, events) = try await Self.persistFollowing(connection, plans, updating: true)
             var offset = 0
             for plan in written {
                 let count = plan.events.count
@@ -275,20 +304,38 @@ extension PostgresBookingStore {
             """, logger: queryLogger)
     }
 
-    /// Active bookings that share the staff member or a resource and are busy inside `window`.
+    /// Active bookings that share the staff member or a resource and are busy inside `window`, and which of `codes`
+    /// bookings have already, in one read.
     static func candidates(
         _ connection: PostgresConnection, staffID: String, resources: [ResourceNeed], window: Interval,
-        excluding id: String?
-    ) async throws -> [StoredBooking] {
+        excluding id: String?, codes: [String] = []
+    ) async throws -> (conflicting: [StoredBooking], takenCodes: Set<String>) {
         var binds = bindings(window.upper, window.lower - StoreSchema.maxBusySeconds, window.lower)
-        var sql = selectBookings + " WHERE " + activeOverlap + " AND "
+        var sql = "SELECT \(bookingColumns), true AS conflicting FROM bookings b WHERE " + activeOverlap + " AND "
             + staffOrResources(
                 staff: [staffID], resources: resources.filter { $0.count > 0 }.map(\.resource), binds: &binds)
         if let id {
             binds.append(id)
             sql += " AND b.id <> $\(binds.count)"
         }
-        return try await fetchBookings(connection, PostgresQuery(unsafeSQL: sql + " ORDER BY b.start_at, b.id", binds: binds))
+        if !codes.isEmpty {
+            binds.append(codes)
+            sql += " UNION ALL SELECT \(bookingColumns), false FROM bookings b WHERE b.code = ANY($\(binds.count))"
+        }
+        var conflicting: [StoredBooking] = []
+        var taken = Set<String>()
+        let query = PostgresQuery(unsafeSQL: sql + " ORDER BY start_at, id", binds: binds)
+        for try await row in try await connection.query(query, logger: queryLogger) {
+            let columns = row.makeRandomAccess()
+            let booking = try decodeBooking(columns)
+            // The flag is the last column, after `bookingColumns`.
+            if try columns[columns.count - 1].decode(Bool.self) {
+                conflicting.append(booking)
+            } else {
+                taken.insert(booking.code)
+            }
+        }
+        return (conflicting, taken)
     }
 
     static func fetchBooking(_ connection: PostgresConnection, id: String, forUpdate: Bool) async throws
@@ -369,118 +416,128 @@ extension PostgresBookingStore {
             bookingID: bookingID, createdAt: createdAt)
     }
 
-    /// The columns a write sets, in `insert`'s and `update`'s order, and their values.
-    static func columnBindings(_ booking: StoredBooking) -> PostgresBindings {
+    /// The columns a write sets (`insertStatement`'s and `updateStatement`'s), each with its value.
+    static func writtenColumns(_ booking: StoredBooking) -> [(name: String, value: SQLFragment)] {
         let busy = booking.busy
         let cancellation = booking.cancellation
-        var binds = PostgresBindings()
-        binds.append(booking.status.rawValue)
-        binds.append(booking.staffID)
-        binds.append(StoreJSON.array(of: booking.services))
-        binds.append(booking.variant)
-        binds.append(booking.start)
-        binds.append(booking.end)
-        binds.append(busy.lower)
-        binds.append(busy.upper)
-        binds.append(booking.bookedSpan.staffBusy.intervals.flatMap { [$0.lower, $0.upper] })
-        binds.append(SQLiteBookingStore.encodeSegments(booking.footprint.segments))
-        binds.append(booking.footprint.bufferBeforeMinutes)
-        binds.append(booking.footprint.bufferAfterMinutes)
-        binds.append(SQLiteBookingStore.encodeResources(booking.footprint.resources))
-        binds.append(booking.price.minorUnits)
-        binds.append(booking.deposit?.minorUnits)
-        binds.append(booking.price.currency)
-        binds.append(booking.notes)
-        binds.append(booking.holdExpiresAt)
-        binds.append(booking.updatedAt)
-        binds.append(cancellation?.reason)
-        binds.append(cancellation?.isLate)
-        binds.append(cancellation?.fee?.minorUnits)
-        binds.append(cancellation?.minutesBeforeStart)
-        binds.append(booking.revision)
-        binds.append(booking.override.map { String(decoding: StoreJSON.encode($0), as: UTF8.self) })
-        return binds
+        let staffBusy = booking.bookedSpan.staffBusy.intervals.flatMap { [$0.lower, $0.upper] }
+        let override = booking.override.map { String(decoding: StoreJSON.encode($0), as: UTF8.self) }
+        var columns: [(name: String, value: SQLFragment)] = []
+        func column(_ name: String, _ value: SQLFragment) { columns.append((name, value)) }
+        column("status", "\(booking.status.rawValue)")
+        column("staff_id", "\(booking.staffID)")
+        column("services", "\(StoreJSON.array(of: booking.services))::jsonb")
+        column("variant", "\(booking.variant)")
+        column("start_at", "\(booking.start)")
+        column("end_at", "\(booking.end)")
+        column("busy_start", "\(busy.lower)")
+        column("busy_end", "\(busy.upper)")
+        column("staff_busy", "slotd_staff_busy(\(staffBusy)::int8[])")
+        column("segments", "\(SQLiteBookingStore.encodeSegments(booking.footprint.segments))::jsonb")
+        column("buffer_before_min", "\(booking.footprint.bufferBeforeMinutes)")
+        column("buffer_after_min", "\(booking.footprint.bufferAfterMinutes)")
+        column("resources", "\(SQLiteBookingStore.encodeResources(booking.footprint.resources))::jsonb")
+        column("price_minor", "\(booking.price.minorUnits)")
+        column("deposit_minor", "\(booking.deposit?.minorUnits)")
+        column("currency", "\(booking.price.currency)")
+        column("notes", "\(booking.notes)")
+        column("hold_expires_at", "\(booking.holdExpiresAt)")
+        column("updated_at", "\(booking.updatedAt)")
+        column("cancel_reason", "\(cancellation?.reason)")
+        column("cancel_late", "\(cancellation?.isLate)")
+        column("cancel_fee_minor", "\(cancellation?.fee?.minorUnits)")
+        column("cancel_minutes_before", "\(cancellation?.minutesBeforeStart)")
+        column("revision", "\(booking.revision)")
+        column("staff_override", "\(override)::jsonb")
+        return columns
     }
 
-    /// `columnBindings`' columns and how each parameter is written ($3 and others are JSON, $9 the staff-busy bounds).
-    static let writtenColumns: [(name: String, value: String)] = [
-        ("status", "$1"), ("staff_id", "$2"), ("services", "$3::jsonb"), ("variant", "$4"), ("start_at", "$5"),
-        ("end_at", "$6"), ("busy_start", "$7"), ("busy_end", "$8"), ("staff_busy", "slotd_staff_busy($9::int8[])"),
-        ("segments", "$10::jsonb"), ("buffer_before_min", "$11"), ("buffer_after_min", "$12"),
-        ("resources", "$13::jsonb"), ("price_minor", "$14"), ("deposit_minor", "$15"), ("currency", "$16"),
-        ("notes", "$17"), ("hold_expires_at", "$18"), ("updated_at", "$19"), ("cancel_reason", "$20"),
-        ("cancel_late", "$21"), ("cancel_fee_minor", "$22"), ("cancel_minutes_before", "$23"), ("revision", "$24"),
-        ("staff_override", "$25::jsonb"),
-    ]
-
-    static func insert(_ connection: PostgresConnection, _ booking: StoredBooking) async throws {
-        var binds = columnBindings(booking)
-        binds.append(booking.id)
-        binds.append(booking.customerID)
-        binds.append(booking.createdAt)
+    /// The `INSERT` of a new booking, for a `WriteBatch`.
+    static func insertStatement(_ booking: StoredBooking) -> SQLFragment {
+        var columns = writtenColumns(booking)
+        columns.append(("id", "\(booking.id)"))
+        columns.append(("customer_id", "\(booking.customerID)"))
+        columns.append(("created_at", "\(booking.createdAt)"))
         // The booking keeps the name and contact it was made with, whatever its customer record says later.
-        binds.append(booking.customer.name)
-        binds.append(booking.customer.email)
-        binds.append(booking.customer.phone)
-        binds.append(booking.code)
-        let fixed = ["id", "customer_id", "created_at", "customer_name", "customer_email", "customer_phone", "code"]
-        let count = writtenColumns.count
-        let names: [String] = writtenColumns.map(\.name) + fixed
-        let values: [String] = writtenColumns.map(\.value) + fixed.indices.map { "$\(count + 1 + $0)" }
-        let sql = "INSERT INTO bookings (\(names.joined(separator: ", "))) VALUES (\(values.joined(separator: ", ")))"
-        try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: queryLogger)
+        columns.append(("customer_name", "\(booking.customer.name)"))
+        columns.append(("customer_email", "\(booking.customer.email)"))
+        columns.append(("customer_phone", "\(booking.customer.phone)"))
+        columns.append(("code", "\(booking.code)"))
+        let names = columns.map(\.name).joined(separator: ", ")
+        return "INSERT INTO bookings (\(unescaped: names)) VALUES ("
+            + SQLFragment.joined(columns.map(\.value), separator: ", ") + ")"
+    }
+
+    /// The `UPDATE` of a booking's row to `booking`, for a `WriteBatch`.
+    static func updateStatement(_ booking: StoredBooking) -> SQLFragment {
+        let assignments = writtenColumns(booking).map { column -> SQLFragment in
+            "\(unescaped: column.name) = " + column.value
+        }
+        return "UPDATE bookings SET " + SQLFragment.joined(assignments, separator: ", ") + " WHERE id = \(booking.id)"
     }
 
     static func update(_ connection: PostgresConnection, _ booking: StoredBooking) async throws {
-        var binds = columnBindings(booking)
-        binds.append(booking.id)
-        let sql = "UPDATE bookings SET " + writtenColumns.map { "\($0.name) = \($0.value)" }.joined(separator: ", ")
-            + " WHERE id = $\(writtenColumns.count + 1)"
-        try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: queryLogger)
+        var batch = WriteBatch()
+        batch.add(updateStatement(booking))
+        _ = try await batch.run(on: connection)
     }
 
-    /// Enqueues the plans' jobs, then appends their events (last: see `appendEvents`); returns the events.
-    static func persist(_ connection: PostgresConnection, _ plans: [BookingPlan]) async throws -> [StoredEvent] {
-        try await persistFollowing(connection, plans).events
+    /// Writes the plans' booking rows when `updating`, follows the waitlist (`followWaitlist`), enqueues their jobs,
+    /// then appends their events (last: see `appendEvents`), in one statement; returns the events.
+    static func persist(_ connection: PostgresConnection, _ plans: [BookingPlan], updating: Bool = false) async throws
+        -> [StoredEvent]
+    {
+        try await persistFollowing(connection, plans, updating: updating).events
     }
 
     /// `persist`, returning the plans as written: each with what it meant for the waitlist (`followWaitlist`), whose
     /// events follow the booking's.
     static func persistFollowing(
-        _ connection: PostgresConnection, _ plans: [BookingPlan]
+        _ connection: PostgresConnection, _ plans: [BookingPlan], updating: Bool = false
     ) async throws -> (plans: [BookingPlan], events: [StoredEvent]) {
-        var written: [BookingPlan] = []
-        for plan in plans { written.append(try await followWaitlist(connection, plan)) }
-        for plan in written { try await insertJobs(connection, plan.jobs, createdAt: plan.booking.updatedAt) }
-        return (written, try await appendEvents(connection, written.flatMap(\.events)))
+        var batch = WriteBatch()
+        let written = try await addPlans(connection, plans, updating: updating, to: &batch)
+        return (written, try await batch.run(on: connection, appending: written.flatMap(\.events)))
     }
 
-    /// Files the customer, plans a booking that passed its check and inserts it with a fresh code, in the caller's
-    /// transaction; `amend` may change the plan first, `inserted` runs after the row is written (before events).
+    /// Adds the plans' writes to `batch`: each booking's row when `updating`, what the plan means for the waitlist
+    /// (`followWaitlist`: a read or two, only for a write that can concern it) and its jobs; returns the plans as
+    /// followed, whose events the caller appends.
+    static func addPlans(
+        _ connection: PostgresConnection, _ plans: [BookingPlan], updating: Bool, to batch: inout WriteBatch
+    ) async throws -> [BookingPlan] {
+        var written: [BookingPlan] = []
+        for plan in plans {
+            if updating { batch.add(updateStatement(plan.booking)) }
+            written.append(try await followWaitlist(connection, plan, into: &batch))
+        }
+        for plan in written {
+            batch.addJobs(jobsInsert(plan.jobs, createdAt: plan.booking.updatedAt))
+        }
+        return written
+    }
+
+    /// Files the customer, plans a booking that passed its check with a free code (the first of `drawn` not
+    /// `taken`), and adds its writes to `batch` (customer, booking, conflicts, jobs) in the caller's transaction;
+    /// returns the booking and its events, for the caller to append. `amend` may change the plan first.
     static func insertBooking(
         _ connection: PostgresConnection, _ new: NewBooking, id: String, freshCustomerID: String, at now: Int64,
-        amend: (inout BookingPlan) async throws -> Void = { _ in },
-        inserted: (StoredBooking) async throws -> Void = { _ in }
-    ) async throws -> (StoredBooking, [StoredEvent]) {
-        let customer = try await fileCustomer(connection, new.customer, freshID: freshCustomerID, at: now)
-        var plan = try BookingPlanner.create(new, id: id, customerID: customer.id, at: now).get()
-        // Codes are drawn until one is free; two writers drawing the same one at once meet at the unique index
-        // `bookings_code`, and the loser's transaction runs again (`isRetryable`).
-        var taken: [String] = []
-        for _ in 0..<32 {
-            let candidate = BookingPlanner.newBookingCode(isTaken: { taken.contains($0) }) ?? ""
-            if try await codeIsTaken(connection, candidate) { taken.append(candidate) } else {
-                plan.booking.code = candidate
-                break
-            }
+        drawn: [String], taken: Set<String>, into batch: inout WriteBatch,
+        amend: (inout BookingPlan) throws -> Void = { _ in }
+    ) async throws -> (booking: StoredBooking, events: [PendingEvent]) {
+        let matching = try await matchCustomer(connection, new.customer)
+        var plan = try BookingPlanner.create(new, id: id, customerID: matching.customerID ?? freshCustomerID, at: now)
+            .get()
+        guard let code = try await freeCode(connection, drawn: drawn, taken: taken) else {
+            throw StoreError.codesExhausted
         }
-        if plan.booking.code.isEmpty { throw StoreError.codesExhausted }
-        try await amend(&plan)
-        try await insert(connection, plan.booking)
-        try await inserted(plan.booking)
-        var events = try await persist(connection, plan)
-        events += try await recordConflicts(connection, customer.conflicts, booking: plan.booking.id, at: now)
-        return (plan.booking, events)
+        plan.booking.code = code
+        try amend(&plan)
+        if let write = customerWrite(matching, new.customer, freshID: freshCustomerID, at: now) { batch.add(write) }
+        batch.add(insertStatement(plan.booking))
+        let conflictEvents = addConflicts(matching.conflicts, booking: plan.booking.id, at: now, to: &batch)
+        let written = try await addPlans(connection, [plan], updating: false, to: &batch)
+        return (plan.booking, written.flatMap(\.events) + conflictEvents)
     }
 
     static func persist(_ connection: PostgresConnection, _ plan: BookingPlan) async throws -> [StoredEvent] {

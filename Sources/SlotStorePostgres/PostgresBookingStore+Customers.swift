@@ -239,67 +239,64 @@ extension PostgresBookingStore: CustomerStore {
 
     // MARK: - Inside a booking's transaction
 
-    /// Finds or creates the customer of a new booking (`CustomerMatching`); returns its id and the conflicts to
-    /// record once the booking exists. The caller holds the contact's advisory locks (`lockConflictKeys`).
-    static func fileCustomer(
-        _ connection: PostgresConnection, _ info: CustomerInfo, freshID: String, at now: Int64
-    ) async throws -> (id: String, conflicts: [CustomerMatching.PlannedConflict]) {
+    /// Matches a new booking's customer (`CustomerMatching`) against the oldest record with its phone and the oldest
+    /// with its e-mail, read in one query (none without a phone or e-mail). The caller holds the contact's advisory
+    /// locks (`lockConflictKeys`).
+    static func matchCustomer(_ connection: PostgresConnection, _ info: CustomerInfo) async throws -> CustomerMatching {
+        guard info.phone != nil || info.email != nil else {
+            return CustomerMatching.match(info, byPhone: nil, byEmail: nil)
+        }
+        let rows = try await connection.query(
+            """
+            (SELECT \(unescaped: customerColumns), 'phone' FROM customers c WHERE c.phone = \(info.phone)
+                ORDER BY c.created_at, c.id LIMIT 1)
+            UNION ALL
+            (SELECT \(unescaped: customerColumns), 'email' FROM customers c
+                WHERE c.email IS NOT NULL AND lower(c.email) = \(info.email.map(CustomerMatching.emailKey))
+                ORDER BY c.created_at, c.id LIMIT 1)
+            """, logger: queryLogger)
         var byPhone: StoredCustomer?
-        if let phone = info.phone {
-            byPhone = try await fetchCustomers(
-                connection,
-                """
-                SELECT \(unescaped: customerColumns) FROM customers c WHERE c.phone = \(phone)
-                ORDER BY c.created_at, c.id LIMIT 1
-                """
-            ).first
-        }
         var byEmail: StoredCustomer?
-        if let email = info.email {
-            byEmail = try await fetchCustomers(
-                connection,
-                """
-                SELECT \(unescaped: customerColumns) FROM customers c
-                WHERE c.email IS NOT NULL AND lower(c.email) = \(CustomerMatching.emailKey(email))
-                ORDER BY c.created_at, c.id LIMIT 1
-                """
-            ).first
+        for try await row in rows {
+            let columns = row.makeRandomAccess()
+            let customer = try decodeCustomer(columns)
+            if try columns[8].decode(String.self) == "phone" { byPhone = customer } else { byEmail = customer }
         }
-        let matching = CustomerMatching.match(info, byPhone: byPhone, byEmail: byEmail)
-        guard let id = matching.customerID else {
-            try await connection.query(
-                """
-                INSERT INTO customers (id, name, email, phone, created_at, updated_at)
-                VALUES (\(freshID), \(info.name), \(info.email), \(info.phone), \(now), \(now))
-                """, logger: queryLogger)
-            return (freshID, [])
-        }
-        if matching.fillEmail != nil || matching.fillPhone != nil {
-            try await connection.query(
-                """
-                UPDATE customers SET email = coalesce(email, \(matching.fillEmail)),
-                    phone = coalesce(phone, \(matching.fillPhone)), updated_at = greatest(updated_at, \(now))
-                WHERE id = \(id)
-                """, logger: queryLogger)
-        }
-        return (id, matching.conflicts)
+        return CustomerMatching.match(info, byPhone: byPhone, byEmail: byEmail)
     }
 
-    /// Records a new booking's conflicts and their events.
-    static func recordConflicts(
-        _ connection: PostgresConnection, _ conflicts: [CustomerMatching.PlannedConflict], booking: String,
-        at now: Int64
-    ) async throws -> [StoredEvent] {
-        guard !conflicts.isEmpty else { return [] }
+    /// The write that files a new booking's customer, for a `WriteBatch`: a new record under `freshID` when none
+    /// matched, the matched record's missing phone or e-mail filled in, or nothing.
+    static func customerWrite(
+        _ matching: CustomerMatching, _ info: CustomerInfo, freshID: String, at now: Int64
+    ) -> SQLFragment? {
+        guard let id = matching.customerID else {
+            return """
+                INSERT INTO customers (id, name, email, phone, created_at, updated_at)
+                VALUES (\(freshID), \(info.name), \(info.email), \(info.phone), \(now), \(now))
+                """
+        }
+        guard matching.fillEmail != nil || matching.fillPhone != nil else { return nil }
+        return """
+            UPDATE customers SET email = coalesce(email, \(matching.fillEmail)),
+                phone = coalesce(phone, \(matching.fillPhone)), updated_at = greatest(updated_at, \(now))
+            WHERE id = \(id)
+            """
+    }
+
+    /// Adds a new booking's conflicts to `batch`; returns their events, to append with the booking's.
+    static func addConflicts(
+        _ conflicts: [CustomerMatching.PlannedConflict], booking: String, at now: Int64, to batch: inout WriteBatch
+    ) -> [PendingEvent] {
         for conflict in conflicts {
-            try await connection.query(
+            batch.add(
                 """
                 INSERT INTO customer_conflicts (kind, customer_id, other_customer_id, booking_id, detail, created_at)
                 VALUES (\(conflict.kind.rawValue), \(conflict.customerID), \(conflict.otherCustomerID), \(booking),
                     \(conflict.detail), \(now))
-                """, logger: queryLogger)
+                """)
         }
-        return try await appendEvents(connection, conflicts.map { $0.event(booking: booking, at: now) })
+        return conflicts.map { $0.event(booking: booking, at: now) }
     }
 
     /// Whether a booking already has `code`.

@@ -13,52 +13,100 @@ extension PostgresBookingStore: OutboxStore {
 
     public func claimDueJobs(at now: Int64, lease: Int64, limit: Int) async throws(StoreError) -> [OutboxJob] {
         guard limit > 0 else { return [] }
-        return try await write { connection in try await Self.claim(connection, at: now, lease: lease, limit: limit) }
+        // One statement, atomic on its own: no BEGIN and COMMIT round trips around it.
+        return try await write(inTransaction: false) { connection in
+            try await Self.claim(connection, at: now, lease: lease, limit: limit)
+        }
     }
 
     static func claim(_ connection: PostgresConnection, at now: Int64, lease: Int64, limit: Int) async throws
         -> [OutboxJob]
     {
         guard limit > 0 else { return [] }
-        let jobs = try await fetchJobs(
-            connection,
-            """
-            UPDATE outbox SET due_at = \(now + max(1, lease)), attempts = attempts + 1, updated_at = \(now)
-            WHERE id IN (
-                SELECT id FROM outbox WHERE state = 'pending' AND due_at <= \(now) ORDER BY due_at, id LIMIT \(limit)
-                FOR UPDATE SKIP LOCKED
-            )
-            RETURNING \(unescaped: jobColumns)
-            """)
-        return jobs.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+        var query = PostgresQuery.StringInterpolation(literalCapacity: 512, interpolationCount: 4)
+        try claimStatement(at: now, lease: lease, limit: limit).append(to: &query)
+        return inClaimOrder(try await fetchJobs(connection, PostgresQuery(stringInterpolation: query)))
+    }
+
+    /// The `UPDATE … RETURNING` that claims up to `limit` due jobs (not job `excluding`) for a lease.
+    static func claimStatement(at now: Int64, lease: Int64, limit: Int, excluding: Int64? = nil) -> SQLFragment {
+        """
+        UPDATE outbox SET due_at = \(now + max(1, lease)), attempts = attempts + 1, updated_at = \(now)
+        WHERE id IN (
+            SELECT id FROM outbox WHERE state = 'pending' AND due_at <= \(now) AND id IS DISTINCT FROM \(excluding)
+            ORDER BY due_at, id LIMIT \(max(0, limit))
+            FOR UPDATE SKIP LOCKED
+        )
+        RETURNING \(unescaped: jobColumns)
+        """
+    }
+
+    /// Claimed jobs in the order they are run: oldest first.
+    static func inClaimOrder(_ jobs: [OutboxJob]) -> [OutboxJob] {
+        jobs.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
     }
 
     public func finishJob(
         _ id: Int64, at now: Int64, note: String?, enqueue jobs: [OutboxEnqueue], events: [OutboxEvent],
         thenClaim limit: Int, lease: Int64
     ) async throws(StoreError) -> (events: [StoredEvent], claimed: [OutboxJob]) {
-        try await write { connection in
-            let finished = try await connection.query(
-                """
-                UPDATE outbox SET state = 'done', updated_at = \(now), finished_at = \(now), note = \(note),
-                    last_error = NULL
-                WHERE id = \(id) AND state = 'pending' RETURNING id
-                """, logger: queryLogger
-            ).collect()
-            // Nothing changed: the job was finished already (a second run after a lost lease). Its fan-out was
-            // enqueued then; doing it again would duplicate deliveries.
-            var appended: [StoredEvent] = []
-            let claimed = try await Self.claim(connection, at: now, lease: lease, limit: limit)
-            if !finished.isEmpty {
-                try await Self.insertJobs(connection, jobs, at: now)
-                appended = try await Self.appendEvents(connection, events.map { ($0.type, now, $0.data) })
+        // One statement, atomic on its own (no BEGIN and COMMIT round trips): the job is marked done, the slot's next
+        // job claimed and, only when this run is the one that finished the job, its fan-out enqueued and its events
+        // appended. A job finished already (a second run after a lost lease) changes nothing: its fan-out was
+        // enqueued then, and doing it again would duplicate deliveries.
+        let rows: [WriteBatch.EventRow] = events.map { ($0.type, now, $0.data) }
+        let enqueued = jobs.map { ($0.kind, $0.payload, $0.dueAt) }
+        return try await write(inTransaction: false) { connection in
+            var sql = PostgresQuery.StringInterpolation(literalCapacity: 2_048, interpolationCount: 32)
+            let statement = Self.finishStatement(
+                id, at: now, note: note, enqueue: enqueued, events: rows, thenClaim: limit, lease: lease)
+            try statement.append(to: &sql)
+            var cursor: Int64?
+            var claimed: [OutboxJob] = []
+            let results = try await connection.query(PostgresQuery(stringInterpolation: sql), logger: queryLogger)
+            for try await row in results {
+                let columns = row.makeRandomAccess()
+                cursor = try columns[0].decode(Int64?.self)
+                if try columns[2].decode(Int64?.self) != nil { claimed.append(try Self.decodeJob(columns, from: 2)) }
             }
-            return (appended, claimed)
+            return (cursor.map { WriteBatch.stored(rows, head: $0) } ?? [], Self.inClaimOrder(claimed))
         }
     }
 
+    /// `finishJob`'s statement: its rows are the log's new head (NULL: nothing appended), the notification, and a
+    /// claimed job's `jobColumns` (NULL: none claimed).
+    static func finishStatement(
+        _ id: Int64, at now: Int64, note: String?, enqueue jobs: [(kind: String, payload: Data, dueAt: Int64)],
+        events rows: [WriteBatch.EventRow], thenClaim limit: Int, lease: Int64
+    ) -> SQLFragment {
+        let finishedNow = "EXISTS (SELECT 1 FROM finished)"
+        var statement: SQLFragment = """
+            WITH finished AS (
+                UPDATE outbox SET state = 'done', updated_at = \(now), finished_at = \(now), note = \(note),
+                    last_error = NULL
+                WHERE id = \(id) AND state = 'pending' RETURNING id
+            ), claimed AS (
+            """
+        statement = statement + claimStatement(at: now, lease: lease, limit: limit, excluding: id) + ")"
+        var writes: [String] = []
+        if let fanOut = jobsInsert(jobs, createdAt: now, when: finishedNow) {
+            statement = statement + ", fan_out AS (" + fanOut + " RETURNING 1)"
+            writes.append("fan_out")
+        }
+        var head: SQLFragment = "SELECT NULL::int8 AS last_cursor, NULL::void AS notified"
+        if !rows.isEmpty {
+            statement = statement + ", " + WriteBatch.appending(rows, after: writes, condition: finishedNow)
+            head = "SELECT last_cursor, "
+                + WriteBatch.notification(head: "last_cursor", count: rows.count, enqueuesJobs: !writes.isEmpty)
+                + " AS notified FROM head"
+        }
+        // One row per claimed job (or one with none), each with the log's new head (or none) and its notification.
+        return statement + " SELECT h.last_cursor, h.notified, c.* FROM (" + head
+            + ") AS h RIGHT JOIN (SELECT 1) AS one ON true LEFT JOIN claimed c ON true"
+    }
+
     public func retryJobLater(_ id: Int64, error: String, dueAt: Int64, at now: Int64) async throws(StoreError) {
-        try await write { connection in
+        try await write(inTransaction: false) { connection in
             try await connection.query(
                 """
                 UPDATE outbox SET due_at = \(dueAt), last_error = \(error), updated_at = \(now)
@@ -68,7 +116,7 @@ extension PostgresBookingStore: OutboxStore {
     }
 
     public func failJob(_ id: Int64, error: String, at now: Int64) async throws(StoreError) {
-        try await write { connection in
+        try await write(inTransaction: false) { connection in
             try await connection.query(
                 """
                 UPDATE outbox SET state = 'failed', last_error = \(error), updated_at = \(now), finished_at = \(now)
@@ -136,7 +184,7 @@ extension PostgresBookingStore: OutboxStore {
     }
 
     public func enqueueJobs(_ jobs: [OutboxEnqueue], at now: Int64) async throws(StoreError) {
-        try await write { connection in try await Self.insertJobs(connection, jobs, at: now) }
+        try await write(inTransaction: false) { connection in try await Self.insertJobs(connection, jobs, at: now) }
     }
 
     @discardableResult
@@ -166,36 +214,57 @@ extension PostgresBookingStore: OutboxStore {
     static func insertJobs(
         _ connection: PostgresConnection, _ jobs: [(kind: String, payload: Data, dueAt: Int64)], createdAt: Int64
     ) async throws {
-        guard !jobs.isEmpty else { return }
+        guard let insert = jobsInsert(jobs, createdAt: createdAt) else { return }
+        var batch = WriteBatch()
+        batch.add(insert)
+        _ = try await batch.run(on: connection)
+    }
+
+    /// The `INSERT` of `jobs` (ids in their order), for a `WriteBatch`, only when `condition` (SQL) holds; nil
+    /// without jobs.
+    static func jobsInsert(
+        _ jobs: [(kind: String, payload: Data, dueAt: Int64)], createdAt: Int64, when condition: String? = nil
+    ) -> SQLFragment? {
+        guard !jobs.isEmpty else { return nil }
         let kinds = jobs.map(\.kind)
         let payloads = jobs.map { String(decoding: $0.payload, as: UTF8.self) }
         let dues = jobs.map(\.dueAt)
-        try await connection.query(
-            """
+        return """
             INSERT INTO outbox (kind, payload, due_at, created_at, updated_at)
             SELECT kind, payload, due_at, \(createdAt), \(createdAt)
             FROM unnest(\(kinds)::text[], \(payloads)::json[], \(dues)::int8[]) WITH ORDINALITY
                 AS job(kind, payload, due_at, position)
+            \(unescaped: condition.map { "WHERE " + $0 } ?? "")
             ORDER BY position
-            """, logger: queryLogger)
+            """
+    }
+
+    /// `jobsInsert` for the jobs of a booking plan.
+    static func jobsInsert(_ jobs: [PendingJob], createdAt: Int64) -> SQLFragment? {
+        jobsInsert(jobs.map { ($0.kind, $0.payload, $0.dueAt) }, createdAt: createdAt)
     }
 
     static func fetchJobs(_ connection: PostgresConnection, _ query: PostgresQuery) async throws -> [OutboxJob] {
         var jobs: [OutboxJob] = []
         for try await row in try await connection.query(query, logger: queryLogger) {
-            let columns = row.makeRandomAccess()
-            var job = OutboxJob(
-                id: try columns[0].decode(Int64.self), kind: try columns[1].decode(String.self),
-                payload: Data(try columns[2].decode(String.self).utf8), dueAt: try columns[3].decode(Int64.self),
-                attempts: try columns[4].decode(Int.self),
-                state: OutboxState(rawValue: try columns[5].decode(String.self)) ?? .failed, lastError: try columns[6].decode(String?.self),
-                createdAt: try columns[7].decode(Int64.self))
-            job.bookingID = try columns[8].decode(String?.self)
-            job.updatedAt = try columns[9].decode(Int64?.self)
-            job.finishedAt = try columns[10].decode(Int64?.self)
-            job.note = try columns[11].decode(String?.self)
-            jobs.append(job)
+            jobs.append(try decodeJob(row.makeRandomAccess()))
         }
         return jobs
+    }
+
+    /// A job from `jobColumns`, the first of them at `offset`.
+    static func decodeJob(_ columns: PostgresRandomAccessRow, from offset: Int = 0) throws -> OutboxJob {
+        func column(_ index: Int) -> PostgresCell { columns[offset + index] }
+        var job = OutboxJob(
+            id: try column(0).decode(Int64.self), kind: try column(1).decode(String.self),
+            payload: Data(try column(2).decode(String.self).utf8), dueAt: try column(3).decode(Int64.self),
+            attempts: try column(4).decode(Int.self),
+            state: OutboxState(rawValue: try column(5).decode(String.self)) ?? .failed,
+            lastError: try column(6).decode(String?.self), createdAt: try column(7).decode(Int64.self))
+        job.bookingID = try column(8).decode(String?.self)
+        job.updatedAt = try column(9).decode(Int64?.self)
+        job.finishedAt = try column(10).decode(Int64?.self)
+        job.note = try column(11).decode(String?.self)
+        return job
     }
 }

@@ -67,17 +67,22 @@ extension PostgresBookingStore: WaitlistStore {
             try await Self.lockConflictKeys(
                 connection, staffID: new.staffID, resources: new.times.footprint.resources, customer: new.customer)
             guard let entry = try await Self.lockEntry(connection, id: id) else { throw StoreError.noEntry(id) }
-            let conflicting = try await Self.candidates(
+            let drawn = Self.drawCodes(8)
+            let (conflicting, taken) = try await Self.candidates(
                 connection, staffID: new.staffID, resources: new.times.footprint.resources, window: new.times.window,
-                excluding: nil)
+                excluding: nil, codes: drawn)
             if let rejection = check(conflicting) { return .rejected(rejection) }
+            // The booking's writes and the entry's in one statement, as a new booking's (`WriteBatch`).
+            var batch = WriteBatch()
             var offer: WaitlistPlan?
             let (booking, events) = try await Self.insertBooking(
-                connection, new, id: bookingID, freshCustomerID: freshCustomerID, at: now,
-                amend: { plan in offer = try WaitlistPlanner.offer(entry, booking: &plan, at: now).get() })
+                connection, new, id: bookingID, freshCustomerID: freshCustomerID, at: now, drawn: drawn, taken: taken,
+                into: &batch
+            ) { plan in offer = try WaitlistPlanner.offer(entry, booking: &plan, at: now).get() }
             guard let offer else { throw StoreError(.database, "the offer was not planned") }
-            let offerEvents = try await Self.writeWaitlist(connection, offer)
-            let change = WaitlistChange(entry: offer.entry, events: events + offerEvents)
+            Self.addWaitlist(offer, to: &batch)
+            let change = WaitlistChange(
+                entry: offer.entry, events: try await batch.run(on: connection, appending: events + offer.events))
             return .offered(change, booking: booking)
         }
     }
@@ -137,45 +142,50 @@ extension PostgresBookingStore: WaitlistStore {
             createdAt: try row[18].decode(Int64.self), updatedAt: try row[19].decode(Int64.self))
     }
 
-    /// Writes a waitlist plan (inserting a new entry or updating one), its jobs and events.
+    /// Writes a waitlist plan (inserting a new entry or updating one), its jobs and events, in one statement.
     static func writeWaitlist(
         _ connection: PostgresConnection, _ plan: WaitlistPlan, inserting: Bool = false
     ) async throws -> [StoredEvent] {
-        try await writeEntry(connection, plan.entry, inserting: inserting)
-        try await insertJobs(connection, plan.jobs, createdAt: plan.entry.updatedAt)
-        return try await appendEvents(connection, plan.events)
+        var batch = WriteBatch()
+        addWaitlist(plan, inserting: inserting, to: &batch)
+        return try await batch.run(on: connection, appending: plan.events)
     }
 
-    static func writeEntry(
-        _ connection: PostgresConnection, _ entry: StoredWaitlistEntry, inserting: Bool
-    ) async throws {
+    /// Adds a waitlist plan's entry write and jobs to `batch`; its events are the caller's to append.
+    static func addWaitlist(_ plan: WaitlistPlan, inserting: Bool = false, to batch: inout WriteBatch) {
+        batch.add(entryWrite(plan.entry, inserting: inserting))
+        batch.addJobs(jobsInsert(plan.jobs, createdAt: plan.entry.updatedAt))
+    }
+
+    /// The `INSERT` of a new entry or the `UPDATE` of an entry's state and offer, for a `WriteBatch`.
+    static func entryWrite(_ entry: StoredWaitlistEntry, inserting: Bool) -> SQLFragment {
         var staffID: String?
         if case .member(let id) = entry.wish.staff { staffID = id }
         let offer = entry.offer
-        if inserting {
-            try await connection.query(
-                """
-                INSERT INTO waitlist (position, id, service_id, variant, staff_id, first_date, last_date, from_minute,
-                    to_minute, customer_name, customer_email, customer_phone, notes, state, created_at, updated_at)
-                VALUES (\(entry.position), \(entry.id), \(entry.wish.service), \(entry.wish.variant), \(staffID),
-                    \(entry.wish.first.description), \(entry.wish.last.description), \(entry.wish.fromMinute),
-                    \(entry.wish.toMinute), \(entry.customer.name), \(entry.customer.email), \(entry.customer.phone),
-                    \(entry.notes), \(entry.state.rawValue), \(entry.createdAt), \(entry.updatedAt))
-                """, logger: queryLogger)
-        } else {
-            try await connection.query(
-                """
+        guard inserting else {
+            return """
                 UPDATE waitlist SET state = \(entry.state.rawValue), offer_booking_id = \(offer?.booking),
                     offer_staff_id = \(offer?.staff), offer_start = \(offer?.start),
                     offer_expires_at = \(offer?.expiresAt), updated_at = \(entry.updatedAt)
                 WHERE id = \(entry.id)
-                """, logger: queryLogger)
+                """
         }
+        return """
+            INSERT INTO waitlist (position, id, service_id, variant, staff_id, first_date, last_date, from_minute,
+                to_minute, customer_name, customer_email, customer_phone, notes, state, created_at, updated_at)
+            VALUES (\(entry.position), \(entry.id), \(entry.wish.service), \(entry.wish.variant), \(staffID),
+                \(entry.wish.first.description), \(entry.wish.last.description), \(entry.wish.fromMinute),
+                \(entry.wish.toMinute), \(entry.customer.name), \(entry.customer.email), \(entry.customer.phone),
+                \(entry.notes), \(entry.state.rawValue), \(entry.createdAt), \(entry.updatedAt))
+            """
     }
 
-    /// Carries a booking write to the entry whose offer the booking holds (its row updated here, its events and
-    /// jobs joined to the booking's), and asks the waitlist to look when the write frees time and someone waits.
-    static func followWaitlist(_ connection: PostgresConnection, _ booking: BookingPlan) async throws -> BookingPlan {
+    /// Carries a booking write to the entry whose offer the booking holds (its row's update added to `batch`, its
+    /// events and jobs joined to the booking's), and asks the waitlist to look when the write frees time and someone
+    /// waits.
+    static func followWaitlist(
+        _ connection: PostgresConnection, _ booking: BookingPlan, into batch: inout WriteBatch
+    ) async throws -> BookingPlan {
         var plan = booking
         if WaitlistPlanner.mayConcernOffer(plan) {
             var binds = PostgresBindings()
@@ -183,7 +193,7 @@ extension PostgresBookingStore: WaitlistStore {
             if let entry = try await fetchEntries(
                 connection, where: "state = 'offered' AND offer_booking_id = $1", binds: binds, forUpdate: true
             ).first, let followed = WaitlistPlanner.follow(entry, &plan) {
-                try await writeEntry(connection, followed.entry, inserting: false)
+                batch.add(entryWrite(followed.entry, inserting: false))
                 plan.events += followed.events
                 plan.jobs += followed.jobs
             }

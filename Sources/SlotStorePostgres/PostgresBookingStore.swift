@@ -37,11 +37,18 @@ public final class PostgresBookingStore: Sendable {
     /// How long one store operation may take (waiting for a connection included) before it answers `unavailable`.
     let operationTimeout: Duration
 
+    /// This store's name on its connections (`application_name`, in `pg_stat_activity` too): the writer an
+    /// `EventLogNotice` names, so the event relay knows its own appends from other daemons'.
+    let writer: String
+
     init(location: PostgresLocation, logger: Logger) {
         self.location = location
         operationTimeout = .seconds(location.operationTimeoutSeconds)
         self.logger = logger
-        let client = PostgresClient(configuration: location.clientConfiguration, backgroundLogger: logger)
+        writer = "slotd " + String(UInt64.random(in: .min ... .max), radix: 16)
+        var configuration = location.clientConfiguration
+        configuration.options.additionalStartupParameters = [("application_name", writer)]
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         // The client's connection pool lives as long as this task; `shutDown` cancels it.
         runner = Task { await client.run() }
@@ -121,15 +128,20 @@ public final class PostgresBookingStore: Sendable {
 
     /// Runs `body` in one transaction (READ COMMITTED; the lock scheme above orders conflicting writers), again
     /// when PostgreSQL aborts it for a conflict with a concurrent transaction, at most `maxAttempts` times.
+    /// `inTransaction: false` is for a body of one statement, atomic on its own: it saves the `BEGIN` and `COMMIT`
+    /// round trips.
     @discardableResult
     func write<T: Sendable>(
-        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+        inTransaction: Bool = true, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws(StoreError) -> T {
         var attempt = 1
         while true {
             do {
                 return try await withDeadline {
-                    try await self.client.withTransaction(logger: self.logger) { connection in
+                    guard inTransaction else {
+                        return try await self.client.withConnection { connection in try await body(connection) }
+                    }
+                    return try await self.client.withTransaction(logger: self.logger) { connection in
                         try await body(connection)
                     }
                 }

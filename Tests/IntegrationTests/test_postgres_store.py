@@ -207,10 +207,14 @@ def test_kill_9_under_load_loses_no_booking_and_another_daemon_takes_over_its_jo
         lock = threading.Lock()
         stop = threading.Event()
 
+        # Enough slots that the load outlasts the kill (A's next call arrives only after its first hung for the
+        # call timeout): every half hour of 29 days each, all inside the booking horizon.
+        times = [f"{hour:02d}:{minute:02d}" for hour in range(9, 18) for minute in (0, 30)]
+
         def writer(daemon, offset: int) -> None:
             client = Client(daemon.socket, timeout=10)
-            for day_offset in range(offset, offset + 30):
-                for time_of_day in ("09:00", "09:30", "10:00", "10:30"):
+            for day_offset in range(offset, offset + 29):
+                for time_of_day in times:
                     if stop.is_set():
                         return
                     try:
@@ -221,7 +225,7 @@ def test_kill_9_under_load_loses_no_booking_and_another_daemon_takes_over_its_jo
                         with lock:
                             acknowledged.append(resp.json()["id"])
 
-        threads = [threading.Thread(target=writer, args=(daemon, 10 + 30 * i)) for i, daemon in enumerate(trio)]
+        threads = [threading.Thread(target=writer, args=(daemon, 2 + 29 * i)) for i, daemon in enumerate(trio)]
         for thread in threads:
             thread.start()
         wait_for(lambda: len(acknowledged) >= 9, timeout=60, what="9 acknowledged bookings")
@@ -256,7 +260,7 @@ def test_kill_9_under_load_loses_no_booking_and_another_daemon_takes_over_its_jo
                 return [d for d in receiver.deliveries if d["path"] != "/hooks/a"]
 
         stored = {row[0] for row in psql(url, "SELECT id FROM bookings")}
-        wait_for(lambda: {d["body"]["data"]["fields"]["booking"] for d in answered()} >= stored, timeout=90,
+        wait_for(lambda: {d["body"]["data"]["fields"]["booking"] for d in answered()} >= stored, timeout=180,
                  what="a delivery for every stored booking, A's claims taken over after their lease")
         missing = [booking for booking in acknowledged if booking not in stored]
         assert not missing, f"acknowledged but not stored: {missing}"

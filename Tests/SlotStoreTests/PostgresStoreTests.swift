@@ -244,4 +244,46 @@ struct PostgresStoreTests {
         try await first.shutDown()
         try await second.shutDown()
     }
+
+    @Test("a NOTIFY's payload reads as a notice: head, count, whether jobs were enqueued, whose write; others are nil")
+    func noticesRead() {
+        let notice = EventLogNotice(payload: "17 3 1 slotd 9f", writer: "slotd 9f")
+        #expect(notice == EventLogNotice(head: 17, count: 3, enqueuedJobs: true, isOwn: true))
+        #expect(notice?.first == 15)
+        #expect(EventLogNotice(payload: "17 3 0 slotd 9f", writer: "slotd 10")?.isOwn == false)
+        for unreadable in ["17", "17 3", "x 3 1 w", "17 0 1 w", "17 3 2 w"] {
+            #expect(EventLogNotice(payload: unreadable, writer: "w") == nil, "\(unreadable)")
+        }
+    }
+
+    @Test("every append is announced with its head and count, whether it enqueued jobs and whether this store wrote it")
+    func appendsAreAnnounced() async throws {
+        let location = try await PostgresTestDatabase.fresh()
+        let listener = try await PostgresBookingStore.open(location)
+        let other = try await PostgresBookingStore.open(location)
+        let (notices, heard) = AsyncStream<EventLogNotice?>.makeStream()
+        let following = Task { await listener.followEventLog { heard.yield($0) } }
+        var next = notices.makeAsyncIterator()
+        #expect(await next.next() == .some(nil), "nil once subscribed: anything before may have been missed")
+        let created = try await Fixture.create(
+            other, Fixture.booking(staff: "anna", email: "a@example.com", phone: nil))
+        guard case .created(_, let events, _) = created else { throw StoreError(.database, "not booked: \(created)") }
+        let booked = try #require(await next.next() ?? nil)
+        #expect(booked.head == events.last?.cursor && booked.count == Int64(events.count))
+        #expect(booked.enqueuedJobs && !booked.isOwn, "a booking enqueues its notice; another store wrote it")
+        let test = OutboxEnqueue(kind: "test.job", object: ["n": 1], dueAt: Fixture.now)
+        try await listener.enqueueJobs([test], at: Fixture.now)
+        let claimed = try await listener.claimDueJobs(at: Fixture.now, lease: 60, limit: 5)
+        let job = try #require(claimed.first { $0.kind == "test.job" })
+        let finished = try await listener.finishJob(
+            job.id, at: Fixture.now, note: nil, enqueue: [],
+            events: [OutboxEvent(type: "day.closed", value: ["date": "2027-01-15"])], thenClaim: 0, lease: 60)
+        let closed = try #require(await next.next() ?? nil)
+        #expect(closed == EventLogNotice(head: finished.events[0].cursor, count: 1, enqueuedJobs: false, isOwn: true))
+        following.cancel()
+        heard.finish()
+        await following.value
+        try await listener.shutDown()
+        try await other.shutDown()
+    }
 }

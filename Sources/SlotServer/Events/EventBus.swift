@@ -80,12 +80,16 @@ final class EventBus: Sendable {
         return subscription
     }
 
-    /// Delivers committed events to every subscriber.
-    func publish(_ events: [StoredEvent]) {
+    /// Delivers committed events to every subscriber; `wakingOutbox: false` for events whose transaction enqueued
+    /// no jobs (another daemon's, relayed: see `PostgresEventRelay`).
+    func publish(_ events: [StoredEvent], wakingOutbox: Bool = true) {
         guard !events.isEmpty else { return }
         deliver(.events(events))
-        afterPublish.withLock { $0 }.call()
+        if wakingOutbox { wakeOutbox() }
     }
+
+    /// Runs the `afterPublish` hook alone: jobs were enqueued by a write whose events were published already.
+    func wakeOutbox() { afterPublish.withLock { $0 }.call() }
 
     /// Called after every publish: every committed write that enqueues outbox jobs publishes its events, so this
     /// is the outbox worker's cheap "new jobs" signal.
