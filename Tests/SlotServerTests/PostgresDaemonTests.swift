@@ -48,8 +48,9 @@ struct PostgresDaemonTests {
         "on PostgreSQL a hold is booked, takes its slot, and its durable expiry job frees it",
         .enabled(if: server != nil, "SLOTD_TEST_POSTGRES is not set: the daemon is not tested on PostgreSQL"))
     func holdLifecycleOnPostgres() async throws {
-        // A password the cluster does not ask for (trust on its socket), to see it stays out of what is shown.
-        let url = try await freshDatabase() + "&password=secret"
+        // A password the cluster does not ask for (trust on its socket), to see it stays out of what is shown. The
+        // store's 10 s default, opening included (its migrations), was too short for a loaded machine (seen twice).
+        let url = try await freshDatabase() + "&password=secret&timeout=60"
         let daemon = try await TestDaemon { $0.databasePath = url }
         let client = daemon.client
         try await daemon.expectAHoldTakesItsSlotUntilItsExpiryJobRuns()
