@@ -25,4 +25,25 @@ struct RuleFuzzRegressionTests {
         // Found by FuzzRules: reported at 3:1 in a file of two lines.
         #expect(Self.location(of: "hours: Mo 09:00-10:00\na=b") == .init(file: "shop.yaml", line: 2, column: 4))
     }
+
+    @Test("a calendar's problem names the calendar in the directory of the rule file that imports it")
+    func calendarProblemBesideItsRuleFile() {
+        // Found by FuzzRules, in a rule file named with a `/`: the harness then looked for `bad.ics` and found no
+        // file of the name the diagnostic gave. The loader was right; the harness now knows where calendars are.
+        let rules = "shop: {name: Test, timezone: Europe/Berlin}\nhours: Mo-Fr 09:00-18:00\nholidays: [ics: bad.ics]\n"
+        let calendar = "BEGIN:VCALENDAR\nVERSION:2.0\nBEGIN:VEVENT\nSUMMARY:No start\nEND:VEVENT\nEND:VCALENDAR\n"
+        let result = RuleLoader.load(
+            [RuleSource(name: "/etc/slotd/rules/shop.yaml", text: rules)], attachments: ["bad.ics": calendar])
+        let problem = result.diagnostics.first { $0.message.contains("DTSTART") }
+        #expect(problem?.location == .init(file: "/etc/slotd/rules/bad.ics", line: 3, column: 1))
+    }
+
+    @Test("calendars without a rule file are no rule set: one error, at `rules`")
+    func calendarsAlone() {
+        // Found by FuzzRules, an input of `.ics` files only: the harness knew no file called `rules`.
+        let result = RuleLoader.load([], attachments: ["holidays.ics": "BEGIN:VCALENDAR\nEND:VCALENDAR\n"])
+        #expect(result.ruleSet == nil)
+        #expect(result.diagnostics.map(\.message) == ["no rule files given"])
+        #expect(result.diagnostics.first?.location == .init(file: "rules", line: 1, column: 1))
+    }
 }

@@ -161,6 +161,21 @@ struct RuleValueTests {
         #expect(Suggest.closest(to: word, in: known, caseInsensitive: true) == expected?.0)
     }
 
+    /// The zones are prepared once (issue 15: per unknown `timezone` they were most of the loader's time); the
+    /// suggestion must be what the direct search over every known zone gives.
+    @Test(
+        "a time zone suggestion from the prepared zones is the direct search's",
+        arguments: ["europe/berlin", "EUROPE/VIENNA", "Vienna", "new york", "los angeles", "Europe/Berln", "Tokio",
+            "xyz", "", "Berlin/Europe", "America/New_Yrok"])
+    func timeZoneSuggestionMatchesDirectSearch(identifier: String) {
+        let known = ShopTimeZone.knownIdentifiers
+        let city = identifier.lowercased().replacingAll(" ", with: "_")
+        let expected = known.first { $0.lowercased() == identifier.lowercased() }
+            ?? known.first { $0.split(separator: "/").last?.lowercased() == city }
+            ?? Suggest.closest(to: identifier, in: known, caseInsensitive: true)
+        #expect(Suggest.timeZone(for: identifier) == expected)
+    }
+
     @Test("nothing is suggested for an unrelated word")
     func noSuggestion() {
         #expect(Suggest.closest(to: "colour", in: ["name", "timezone", "currency", "slot_step"]) == nil)

@@ -9,8 +9,8 @@ public func fuzzRulesMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutab
 
 /// The input is one rule file, or a small rules directory: lines `#=== <name>` start each file (the golden
 /// fixtures' format), and a name ending in `.ics` is an attachment. Loading must return (never trap); there is a
-/// rule set exactly when no diagnostic is an error; every diagnostic names a given file, a line of it and a column
-/// at most one past that line's end; a rule set renders.
+/// rule set exactly when no diagnostic is an error; every diagnostic names a given file (a calendar: beside the rule
+/// file that imports it), a line of it and a column at most one past that line's end; a rule set renders.
 func fuzzRules(_ bytes: UnsafeBufferPointer<UInt8>) -> CInt {
     let text = String(decoding: bytes, as: UTF8.self)
     let files = split(text)
@@ -21,18 +21,33 @@ func fuzzRules(_ bytes: UnsafeBufferPointer<UInt8>) -> CInt {
     require(
         (result.ruleSet != nil) == !result.diagnostics.hasErrors, "a rule set although there are errors, or none",
         input: text)
-    let lineLengths = Dictionary(
-        files.map { ($0.name, lengths(of: $0.text)) }, uniquingKeysWith: { first, _ in first })
+    // The line lengths of each file a diagnostic may name. A calendar's problems name it beside the rule file that
+    // imports it (`rules/shop.yaml` imports `holidays.ics`: `rules/holidays.ics`), and the input's names may hold a
+    // `/`, so one name can stand for more than one text: a diagnostic must fit one of them.
+    var lineLengths: [String: [[Int]]] = [:]
+    for file in files { lineLengths[file.name, default: []].append(lengths(of: file.text)) }
+    // Calendars alone are no rules directory: the loader says so at `rules`, the name it gives the missing files.
+    if sources.isEmpty { lineLengths["rules", default: []].append([0]) }
+    for source in sources {
+        guard let slash = source.name.lastIndex(of: "/") else { continue }
+        for (name, text) in attachments where !name.contains("/") {
+            lineLengths[String(source.name[...slash]) + name, default: []].append(lengths(of: text))
+        }
+    }
     for diagnostic in result.diagnostics {
         let location = diagnostic.location
-        guard let lines = lineLengths[location.file] else {
+        guard let candidates = lineLengths[location.file] else {
             require(false, "diagnostic in an unknown file: \(diagnostic)", input: text)
             continue
         }
-        require(location.line >= 1 && location.line <= lines.count, "line out of range: \(diagnostic)", input: text)
-        let length = lines[min(max(location.line, 1), lines.count) - 1]
         require(
-            location.column >= 1 && location.column <= length + 1, "column out of range: \(diagnostic)", input: text)
+            candidates.contains { lines in location.line >= 1 && location.line <= lines.count },
+            "line out of range: \(diagnostic)", input: text)
+        require(
+            candidates.contains { lines in
+                location.line >= 1 && location.line <= lines.count && location.column >= 1
+                    && location.column <= lines[location.line - 1] + 1
+            }, "column out of range: \(diagnostic)", input: text)
         require(!diagnostic.message.isEmpty, "empty message: \(diagnostic)", input: text)
     }
     if let rules = result.ruleSet {

@@ -239,13 +239,8 @@ struct RuleCompiler {
         if let value = fields["timezone"], let identifier = reader.text(value, "the time zone") {
             zone = ShopTimeZone(identifier: identifier)
             if zone == nil {
-                let known = ShopTimeZone.knownIdentifiers
-                let exact = known.first { $0.lowercased() == identifier.lowercased() }
-                // A city alone (`Vienna`, `new york`) names the zone whose last component it is.
-                let city = identifier.lowercased().replacingAll(" ", with: "_")
-                let byCity = known.first { $0.split(separator: "/").last?.lowercased() == city }
-                let close = exact ?? byCity ?? Suggest.closest(to: identifier, in: known, caseInsensitive: true)
-                let fix = close.map { "did you mean \($0)?" } ?? "use an IANA name such as Europe/Berlin"
+                let fix = Suggest.timeZone(for: identifier).map { "did you mean \($0)?" }
+                    ?? "use an IANA name such as Europe/Berlin"
                 reader.error(value.location, "unknown time zone '\(identifier)'", fix: fix)
             }
         }
@@ -1104,7 +1099,8 @@ struct RuleCompiler {
         for member in staff {
             let own = overrides.filter { $0.value.staff == member.member.id }.map(\.value)
             overrideDates.formUnion(Self.dates(of: own))
-            let base = member.member.ownHours(in: window, holidays: holidays) ?? IntervalSet(window)
+            let ownHours = member.member.ownHours(in: window, holidays: holidays)
+            let base = ownHours ?? IntervalSet(window)
             let memberHours = Self.applying(own, to: base, holidays: holidays)
             staffOpen = staffOpen.union(memberHours)
             checkBreaks(
@@ -1112,10 +1108,9 @@ struct RuleCompiler {
                 closedDays: shopClosedDays.union(IntervalSet(Self.dates(of: own.filter { $0.hours == nil })
                     .map(Self.wallDay))),
                 overrideDates: overrideDates, holidays: holidays)
-            guard let node = member.hoursNode, let own = member.member.ownHours(in: window, holidays: holidays)
-            else { continue }
+            guard let node = member.hoursNode, let ownHours else { continue }
             // Days a shop override covers are left out: the override decides those, not the weekly hours.
-            let outside = own.subtracting(holidayDays)
+            let outside = ownHours.subtracting(holidayDays)
                 .subtracting(shopOverrideDays).subtracting(shopOpen)
             guard !outside.isEmpty else { continue }
             reader.warning(

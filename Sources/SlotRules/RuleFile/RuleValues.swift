@@ -399,46 +399,101 @@ enum RuleValues {
 
 /// Suggestions by edit distance.
 enum Suggest {
+    /// A candidate as `closest` compares it: its text (lowercased when case does not count) as characters.
+    struct Candidate: Sendable {
+        let text: String
+        let characters: [Character]
+
+        init(_ text: String, caseInsensitive: Bool) {
+            self.text = text
+            characters = Array(caseInsensitive ? text.lowercased() : text)
+        }
+    }
+
     /// The edit distance between two strings (by Character), counting a swap of neighbours as one edit.
-    static func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a)
-        let b = Array(b)
+    static func distance(_ a: String, _ b: String) -> Int { distance(Array(a), Array(b)) }
+
+    /// The same distance, or any number above `limit` as soon as the distance is sure to exceed it.
+    static func distance(_ a: [Character], _ b: [Character], limit: Int = .max) -> Int {
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }
-        var table = [[Int]](repeating: [Int](repeating: 0, count: b.count + 1), count: a.count + 1)
-        for i in 0...a.count { table[i][0] = i }
-        for j in 0...b.count { table[0][j] = j }
+        // One flat table, not a row array each: under the fuzzer's AddressSanitizer every allocation costs a stack.
+        let width = b.count + 1
+        var table = [Int](repeating: 0, count: (a.count + 1) * width)
+        for i in 0...a.count { table[i * width] = i }
+        for j in 0...b.count { table[j] = j }
+        var previousRowMinimum = 0
         for i in 1...a.count {
+            var rowMinimum = i
             for j in 1...b.count {
                 let cost = a[i - 1] == b[j - 1] ? 0 : 1
-                table[i][j] = min(table[i - 1][j] + 1, table[i][j - 1] + 1, table[i - 1][j - 1] + cost)
+                var value = min(table[(i - 1) * width + j] + 1, table[i * width + j - 1] + 1,
+                    table[(i - 1) * width + j - 1] + cost)
                 if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
-                    table[i][j] = min(table[i][j], table[i - 2][j - 2] + 1)
+                    value = min(value, table[(i - 2) * width + j - 2] + 1)
                 }
+                table[i * width + j] = value
+                rowMinimum = min(rowMinimum, value)
             }
+            // Every later cell builds on one of the last two rows plus something: past the limit in both, the
+            // distance is too (most of ~600 time zones of the length of an unknown `timezone` stop here).
+            if rowMinimum > limit && previousRowMinimum > limit { return limit + 1 }
+            previousRowMinimum = rowMinimum
         }
-        return table[a.count][b.count]
+        return table[a.count * width + b.count]
     }
 
     /// The candidate closest to `word`, when it is close enough to be a plausible typo.
     static func closest(to word: String, in candidates: some Sequence<String>, caseInsensitive: Bool = false)
         -> String?
     {
-        let probe = caseInsensitive ? word.lowercased() : word
+        closest(
+            to: word, among: candidates.lazy.map { Candidate($0, caseInsensitive: caseInsensitive) },
+            caseInsensitive: caseInsensitive)
+    }
+
+    /// `closest(to:in:caseInsensitive:)` over candidates prepared once (`Candidate`), for a long list used often.
+    static func closest(to word: String, among candidates: some Sequence<Candidate>, caseInsensitive: Bool) -> String? {
+        let probe = Array(caseInsensitive ? word.lowercased() : word)
         let length = probe.count
         guard length <= 64 else { return nil }
         var best: (String, Int)?
         for candidate in candidates {
-            let target = caseInsensitive ? candidate.lowercased() : candidate
-            let targetLength = target.count
+            let targetLength = candidate.characters.count
             let limit = max(1, min(3, targetLength / 3))
             // The distance is at least the difference in length: most candidates (of ~600 time zones for an
             // unknown `timezone`) are ruled out without the table, which was most of the loader's time then.
             if abs(length - targetLength) > limit { continue }
-            let d = distance(probe, target)
-            if d <= limit, best.map({ d < $0.1 }) ?? true { best = (candidate, d) }
+            let d = distance(probe, candidate.characters, limit: limit)
+            if d <= limit, best.map({ d < $0.1 }) ?? true { best = (candidate.text, d) }
         }
         return best?.0
+    }
+
+    /// The known time zone an unknown `timezone` most likely means: the same name in other case, a city alone
+    /// (`Vienna`, `new york`: the zone whose last component it is), or a plausible typo; nil when none is near.
+    static func timeZone(for identifier: String) -> String? {
+        let lowercased = identifier.lowercased()
+        if let exact = KnownZones.all.first(where: { $0.lowercased == lowercased }) { return exact.identifier }
+        let city = lowercased.replacingAll(" ", with: "_")
+        if let byCity = KnownZones.all.first(where: { $0.city == city }) { return byCity.identifier }
+        return closest(to: identifier, among: KnownZones.candidates, caseInsensitive: true)
+    }
+
+    /// The system's time zones, prepared once: lowercasing, splitting and comparing ~600 identifiers for every
+    /// unknown `timezone` was the biggest part of loading such a file (issue 15, the `rules` fuzz target's profile).
+    enum KnownZones {
+        struct Zone: Sendable {
+            let identifier: String
+            let lowercased: String
+            /// The last component, lowercased (`Europe/Vienna`: `vienna`).
+            let city: String?
+        }
+
+        static let all: [Zone] = ShopTimeZone.knownIdentifiers.map {
+            Zone(identifier: $0, lowercased: $0.lowercased(), city: $0.split(separator: "/").last?.lowercased())
+        }
+        static let candidates = ShopTimeZone.knownIdentifiers.map { Candidate($0, caseInsensitive: true) }
     }
 
     /// `did you mean 'x'?` or a list of the valid choices.
