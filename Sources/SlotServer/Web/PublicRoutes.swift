@@ -382,14 +382,15 @@ struct PublicRoutes: Sendable {
     /// A booking as the customer sees it, with its links (and what cancelling would cost).
     func answer(_ booking: StoredBooking, token: String, cancellation: Bool) async throws -> PublicBookingAnswer {
         let loaded = try service.loaded()
-        let details = try await service.payments.booking(booking, wire: WireMapping(zone: loaded.ruleSet.shop.timeZone))
+        let wire = WireMapping(zone: loaded.ruleSet.shop.timeZone)
+        let details = try await service.payments.booking(booking, wire: wire)
         var answer = PublicBookingAnswer(
             booking: try PublicBookingAnswer.customerView(details), token: token,
             manageURL: links.manageURL(token), icsURL: links.icsURL(token))
         if cancellation, booking.status == .held, let waitlist = WaitlistService(service: service),
             let offer = try await waitlist.openOffer(booking: booking.id)
         {
-            answer.offer = .init(expiresAt: WireMapping(zone: loaded.ruleSet.shop.timeZone).time(offer.expiresAt))
+            answer.offer = .init(expiresAt: wire.time(offer.expiresAt))
         }
         if cancellation {
             let possible = booking.status.isActive
