@@ -263,7 +263,7 @@ struct PostgresStoreTests {
         }
     }
 
-    @Test("two stores (two daemons) completing fan-outs in their claims finish each once and hand each delivery out once")
+    @Test("two stores (two daemons) completing fan-outs in their claims finish each once, hand out each delivery once")
     func twoDaemonsCompleteInClaims() async throws {
         let location = try await PostgresTestDatabase.fresh()
         let first = try await PostgresBookingStore.open(location)
