@@ -18,17 +18,9 @@ struct PostgresEventRelayTests {
         var value: Int { count.withLock { $0 } }
     }
 
-    /// A fresh database with a minute's patience per operation: the whole suite runs at once, and on a loaded
-    /// machine a store's migration took longer than the default ten seconds (as in the store suite's fixtures).
-    static func freshLocation() async throws -> PostgresLocation {
-        var location = try PostgresLocation(url: try await PostgresDaemonTests().freshDatabase())
-        location.operationTimeoutSeconds = 60
-        return location
-    }
-
     @Test("publishes others' events once, never its own, reads nothing nobody listens for, signals others' jobs")
     func relayReadsOnlyWhatItHasNotSeen() async throws {
-        let location = try await Self.freshLocation()
+        let location = try PostgresLocation(url: try await PostgresDaemonTests().freshDatabase())
         let mine = try await PostgresBookingStore.open(location)
         let other = try await PostgresBookingStore.open(location)
         let bus = EventBus()
@@ -92,7 +84,7 @@ struct PostgresEventRelayTests {
 
     @Test("another daemon's jobs wake the outbox once per delay, however many notices came in it")
     func othersJobsWakeTheOutboxOncePerDelay() async throws {
-        let location = try await Self.freshLocation()
+        let location = try PostgresLocation(url: try await PostgresDaemonTests().freshDatabase())
         let store = try await PostgresBookingStore.open(location)
         let bus = EventBus()
         let (wakes, woke) = AsyncStream<Void>.makeStream()
