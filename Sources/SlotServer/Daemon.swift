@@ -212,7 +212,8 @@ public func buildDaemon(configuration: DaemonConfiguration, logger: Logger? = ni
     if let web { services.append(.init(service: web)) }
     // Several daemons on one PostgreSQL database: each relays the others' events to its own subscribers.
     if let shared = store as? PostgresBookingStore {
-        services.insert(.init(service: PostgresEventRelay(store: shared, bus: bus, logger: logger)), at: 1)
+        let relay = PostgresEventRelay(store: shared, bus: bus, clock: configuration.clock, logger: logger)
+        services.insert(.init(service: relay), at: 1)
     }
     services.append(
         .init(

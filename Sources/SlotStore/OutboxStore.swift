@@ -166,8 +166,9 @@ public typealias OutboxInlineCompletion =
 /// transaction: each claimed job that `completing` completes is finished and another claimed in its place, up to
 /// `limit` jobs left to run and at most `finishLimit` finished (a backlog of fan-outs is finished in a few writes,
 /// none of which holds the writer long).
-enum InlineCompletion {
-    static let finishLimit = 32
+public enum InlineCompletion {
+    /// The most jobs one claim finishes itself (PostgreSQL's claim keeps to it too).
+    public static let finishLimit = 32
 
     static func claim(
         limit: Int, completing: @escaping OutboxInlineCompletion, booking: (String) throws -> StoredBooking?,

@@ -362,42 +362,44 @@ extension PostgresBookingStore {
         return bookings
     }
 
-    static func decodeBooking(_ row: PostgresRandomAccessRow) throws -> StoredBooking {
-        let id = try row[0].decode(String.self)
-        let statusText = try row[1].decode(String.self)
+    /// A booking from `bookingColumns`, the first of them at `offset`.
+    static func decodeBooking(_ columns: PostgresRandomAccessRow, from offset: Int = 0) throws -> StoredBooking {
+        func row(_ index: Int) -> PostgresCell { columns[offset + index] }
+        let id = try row(0).decode(String.self)
+        let statusText = try row(1).decode(String.self)
         guard let status = BookingState(rawValue: statusText) else {
             throw StoreError(.database, "booking \(id) has an unknown status '\(statusText)'")
         }
-        let currency = try row[13].decode(String.self)
-        let services = StoreJSON.decode([String].self, try row[3].decode(String.self)) ?? []
+        let currency = try row(13).decode(String.self)
+        let services = StoreJSON.decode([String].self, try row(3).decode(String.self)) ?? []
         let footprint = BookingFootprint(
-            segments: SQLiteBookingStore.decodeSegments(try row[7].decode(String.self)),
-            bufferBeforeMinutes: try row[8].decode(Int.self), bufferAfterMinutes: try row[9].decode(Int.self),
-            resources: SQLiteBookingStore.decodeResources(try row[10].decode(String.self)))
+            segments: SQLiteBookingStore.decodeSegments(try row(7).decode(String.self)),
+            bufferBeforeMinutes: try row(8).decode(Int.self), bufferAfterMinutes: try row(9).decode(Int.self),
+            resources: SQLiteBookingStore.decodeResources(try row(10).decode(String.self)))
         var cancellation: CancellationTerms?
-        if status == .cancelled, let late = try row[23].decode(Bool?.self) {
-            let fee = try row[24].decode(Int?.self)
+        if status == .cancelled, let late = try row(23).decode(Bool?.self) {
+            let fee = try row(24).decode(Int?.self)
             cancellation = CancellationTerms(
-                minutesBeforeStart: try row[25].decode(Int64?.self) ?? 0, isLate: late,
+                minutesBeforeStart: try row(25).decode(Int64?.self) ?? 0, isLate: late,
                 fee: fee.map { Money(minorUnits: $0, currency: currency) },
-                reason: try row[22].decode(String?.self) ?? "")
+                reason: try row(22).decode(String?.self) ?? "")
         }
-        let deposit = try row[12].decode(Int?.self)
+        let deposit = try row(12).decode(Int?.self)
         var booking = StoredBooking(
-            id: id, status: status, staffID: try row[2].decode(String.self), services: services,
-            variant: try row[4].decode(String?.self), start: try row[5].decode(Int64.self),
-            end: try row[6].decode(Int64.self), footprint: footprint,
-            price: Money(minorUnits: try row[11].decode(Int.self), currency: currency),
+            id: id, status: status, staffID: try row(2).decode(String.self), services: services,
+            variant: try row(4).decode(String?.self), start: try row(5).decode(Int64.self),
+            end: try row(6).decode(Int64.self), footprint: footprint,
+            price: Money(minorUnits: try row(11).decode(Int.self), currency: currency),
             deposit: deposit.map { Money(minorUnits: $0, currency: currency) },
-            customerID: try row[14].decode(String.self),
+            customerID: try row(14).decode(String.self),
             customer: CustomerInfo(
-                name: try row[15].decode(String.self), email: try row[16].decode(String?.self),
-                phone: try row[17].decode(String?.self)),
-            notes: try row[18].decode(String.self), holdExpiresAt: try row[19].decode(Int64?.self),
-            createdAt: try row[20].decode(Int64.self), updatedAt: try row[21].decode(Int64.self),
-            cancellation: cancellation, revision: try row[26].decode(Int.self))
-        booking.code = try row[27].decode(String?.self) ?? ""
-        booking.override = try row[28].decode(String?.self).flatMap { StoreJSON.decode(BookingOverride.self, $0) }
+                name: try row(15).decode(String.self), email: try row(16).decode(String?.self),
+                phone: try row(17).decode(String?.self)),
+            notes: try row(18).decode(String.self), holdExpiresAt: try row(19).decode(Int64?.self),
+            createdAt: try row(20).decode(Int64.self), updatedAt: try row(21).decode(Int64.self),
+            cancellation: cancellation, revision: try row(26).decode(Int.self))
+        booking.code = try row(27).decode(String?.self) ?? ""
+        booking.override = try row(28).decode(String?.self).flatMap { StoreJSON.decode(BookingOverride.self, $0) }
         return booking
     }
 

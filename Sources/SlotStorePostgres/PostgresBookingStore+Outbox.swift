@@ -50,59 +50,84 @@ extension PostgresBookingStore: OutboxStore {
         _ id: Int64, at now: Int64, note: String?, enqueue jobs: [OutboxEnqueue], events: [OutboxEvent],
         thenClaim limit: Int, lease: Int64
     ) async throws(StoreError) -> (events: [StoredEvent], claimed: [OutboxJob]) {
-        // One statement, atomic on its own (no BEGIN and COMMIT round trips): the job is marked done, the slot's next
-        // job claimed and, only when this run is the one that finished the job, its fan-out enqueued and its events
-        // appended. A job finished already (a second run after a lost lease) changes nothing: its fan-out was
-        // enqueued then, and doing it again would duplicate deliveries.
-        let rows: [WriteBatch.EventRow] = events.map { ($0.type, now, $0.data) }
-        let enqueued = jobs.map { ($0.kind, $0.payload, $0.dueAt) }
-        return try await write(inTransaction: false) { connection in
-            var sql = PostgresQuery.StringInterpolation(literalCapacity: 2_048, interpolationCount: 32)
-            let statement = Self.finishStatement(
-                id, at: now, note: note, enqueue: enqueued, events: rows, thenClaim: limit, lease: lease)
-            try statement.append(to: &sql)
-            var cursor: Int64?
-            var claimed: [OutboxJob] = []
-            let results = try await connection.query(PostgresQuery(stringInterpolation: sql), logger: queryLogger)
-            for try await row in results {
-                let columns = row.makeRandomAccess()
-                cursor = try columns[0].decode(Int64?.self)
-                if try columns[2].decode(Int64?.self) != nil { claimed.append(try Self.decodeJob(columns, from: 2)) }
-            }
-            return (cursor.map { WriteBatch.stored(rows, head: $0) } ?? [], Self.inClaimOrder(claimed))
-        }
+        let finish = OutboxStep.Finish(id: id, note: note, enqueue: jobs, events: events)
+        let step = try await run(OutboxStep(at: now, lease: lease, finishing: finish, claim: limit))
+        return (step.appended, step.claimed)
     }
 
-    /// `finishJob`'s statement: its rows are the log's new head (NULL: nothing appended), the notification, and a
-    /// claimed job's `jobColumns` (NULL: none claimed).
-    static func finishStatement(
-        _ id: Int64, at now: Int64, note: String?, enqueue jobs: [(kind: String, payload: Data, dueAt: Int64)],
-        events rows: [WriteBatch.EventRow], thenClaim limit: Int, lease: Int64
-    ) -> SQLFragment {
-        let finishedNow = "EXISTS (SELECT 1 FROM finished)"
-        var statement: SQLFragment = """
-            WITH finished AS (
-                UPDATE outbox SET state = 'done', updated_at = \(now), finished_at = \(now), note = \(note),
-                    last_error = NULL
-                WHERE id = \(id) AND state = 'pending' RETURNING id
-            ), claimed AS (
-            """
-        statement = statement + claimStatement(at: now, lease: lease, limit: limit, excluding: id) + ")"
-        var writes: [String] = []
-        if let fanOut = jobsInsert(jobs, createdAt: now, when: finishedNow) {
-            statement = statement + ", fan_out AS (" + fanOut + " RETURNING 1)"
-            writes.append("fan_out")
+    public func finishJob(
+        _ id: Int64, at now: Int64, note: String?, enqueue jobs: [OutboxEnqueue], events: [OutboxEvent],
+        thenClaim limit: Int, lease: Int64, completing: @escaping OutboxInlineCompletion
+    ) async throws(StoreError) -> (events: [StoredEvent], claimed: [OutboxJob]) {
+        let finish = OutboxStep.Finish(id: id, note: note, enqueue: jobs, events: events)
+        let first = try await run(.laneFinish(finish, at: now, lease: lease, thenClaim: limit))
+        let claim = try await completeInClaims(first, limit: limit, lease: lease, at: now, completing: completing)
+        return (first.appended, claim.jobs)
+    }
+
+    public func claimDueJobs(
+        at now: Int64, lease: Int64, limit: Int, seenDue: Bool, completing: @escaping OutboxInlineCompletion
+    ) async throws(StoreError) -> OutboxClaim {
+        guard limit > 0 else { return OutboxClaim(jobs: []) }
+        // No look first whether anything is due (`seenDue`): the claim is one statement, as cheap as that look.
+        let first = try await run(.completingClaim(at: now, lease: lease, limit: limit))
+        return try await completeInClaims(first, limit: limit, lease: lease, at: now, completing: completing)
+    }
+
+    /// Runs one outbox statement.
+    func run(_ step: OutboxStep) async throws(StoreError) -> OutboxStep.Result {
+        try await write(inTransaction: false) { connection in try await step.run(on: connection) }
+    }
+
+    /// Finishes each job `first` claimed that `completing` completes, from the bookings read with its claim, and
+    /// claims another in its place, until `limit` jobs are left to run, none is due, or `InlineCompletion`'s
+    /// `finishLimit` jobs are finished. SQLite does this in the claim's transaction; here each finish is one
+    /// statement of its own with the next claim (`OutboxStep`), and a completed job keeps its lease until then, so
+    /// no other daemon runs it meanwhile, and a finish that fails leaves it to run again once the lease lapses.
+    func completeInClaims(
+        _ first: OutboxStep.Result, limit: Int, lease: Int64, at now: Int64,
+        completing: @escaping OutboxInlineCompletion
+    ) async throws(StoreError) -> OutboxClaim {
+        var step = first
+        var handedOut: [OutboxJob] = []
+        var completed: [(job: OutboxJob, completion: OutboxCompletion)] = []
+        var finished = 0
+        while true {
+            let read = step.bookings
+            let booking: (String) throws -> StoredBooking? = { id in
+                guard let found = read[id] else {
+                    throw StoreError(.database, "booking \(id) was not read with the claim")
+                }
+                return found
+            }
+            for job in step.claimed {
+                // A completion that appends events is not taken: the job runs in a lane (see the protocol).
+                if finished + completed.count < InlineCompletion.finishLimit,
+                    let completion = completing(job, booking), completion.events.isEmpty
+                {
+                    completed.append((job, completion))
+                } else {
+                    handedOut.append(job)
+                }
+            }
+            guard !completed.isEmpty else {
+                guard step.sawNextDue else { return OutboxClaim(jobs: handedOut) }
+                return OutboxClaim(jobs: handedOut, nextDue: step.nextDue)
+            }
+            let (job, completion) = completed.removeFirst()
+            finished += 1
+            do {
+                step = try await run(
+                    .completion(job.id, completion, at: now, lease: lease, thenClaim: limit - handedOut.count))
+            } catch {
+                // Jobs claimed and not recorded keep their lease: they run again once it lapses.
+                guard !handedOut.isEmpty else { throw error }
+                logger.error(
+                    "outbox: finishing a job inside its claim failed; it runs again after its lease",
+                    metadata: ["job": "\(job.id)", "error": "\(error)"])
+                return OutboxClaim(jobs: handedOut)
+            }
         }
-        var head: SQLFragment = "SELECT NULL::int8 AS last_cursor, NULL::void AS notified"
-        if !rows.isEmpty {
-            statement = statement + ", " + WriteBatch.appending(rows, after: writes, condition: finishedNow)
-            head = "SELECT last_cursor, "
-                + WriteBatch.notification(head: "last_cursor", count: rows.count, enqueuesJobs: !writes.isEmpty)
-                + " AS notified FROM head"
-        }
-        // One row per claimed job (or one with none), each with the log's new head (or none) and its notification.
-        return statement + " SELECT h.last_cursor, h.notified, c.* FROM (" + head
-            + ") AS h RIGHT JOIN (SELECT 1) AS one ON true LEFT JOIN claimed c ON true"
     }
 
     public func retryJobLater(_ id: Int64, error: String, dueAt: Int64, at now: Int64) async throws(StoreError) {
@@ -221,20 +246,41 @@ extension PostgresBookingStore: OutboxStore {
     }
 
     /// The `INSERT` of `jobs` (ids in their order), for a `WriteBatch`, only when `condition` (SQL) holds; nil
-    /// without jobs.
+    /// without jobs. `claiming`: the first jobs due at `createdAt`, up to `room` (SQL) of them, are inserted claimed
+    /// (leased until `leaseEnd`, one attempt counted) for the worker whose statement enqueues them (`OutboxStep`).
     static func jobsInsert(
-        _ jobs: [(kind: String, payload: Data, dueAt: Int64)], createdAt: Int64, when condition: String? = nil
+        _ jobs: [(kind: String, payload: Data, dueAt: Int64)], createdAt: Int64, when condition: String? = nil,
+        claiming: (room: SQLFragment, leaseEnd: Int64)? = nil
     ) -> SQLFragment? {
         guard !jobs.isEmpty else { return nil }
         let kinds = jobs.map(\.kind)
         let payloads = jobs.map { String(decoding: $0.payload, as: UTF8.self) }
         let dues = jobs.map(\.dueAt)
-        return """
-            INSERT INTO outbox (kind, payload, due_at, created_at, updated_at)
-            SELECT kind, payload, due_at, \(createdAt), \(createdAt)
-            FROM unnest(\(kinds)::text[], \(payloads)::json[], \(dues)::int8[]) WITH ORDINALITY
+        let filter = condition.map { "WHERE " + $0 } ?? ""
+        let rows: SQLFragment = """
+            unnest(\(kinds)::text[], \(payloads)::json[], \(dues)::int8[]) WITH ORDINALITY
                 AS job(kind, payload, due_at, position)
-            \(unescaped: condition.map { "WHERE " + $0 } ?? "")
+            """
+        guard let claiming else {
+            return """
+                INSERT INTO outbox (kind, payload, due_at, created_at, updated_at)
+                SELECT kind, payload, due_at, \(createdAt), \(createdAt)
+                FROM \(rows)
+                \(unescaped: filter)
+                ORDER BY position
+                """
+        }
+        return """
+            INSERT INTO outbox (kind, payload, due_at, attempts, created_at, updated_at)
+            SELECT kind, payload, CASE WHEN leased THEN \(claiming.leaseEnd) ELSE due_at END,
+                CASE WHEN leased THEN 1 ELSE 0 END, \(createdAt), \(createdAt)
+            FROM (
+                SELECT job.*, job.due_at <= \(createdAt) AND row_number() OVER (
+                    PARTITION BY job.due_at <= \(createdAt) ORDER BY job.position) <= \(claiming.room)
+                    AS leased
+                FROM \(rows)
+            ) AS job
+            \(unescaped: filter)
             ORDER BY position
             """
     }

@@ -80,12 +80,11 @@ struct OutboxStoreTests {
 
     @Test(
         "a claim finishes in its own transaction what the worker completes there and claims in its place",
-        arguments: [StoreKind.memory, .sqlite])
+        arguments: StoreKind.tested)
     func claimCompletesInline(_ kind: StoreKind) async throws {
         let store = try await kind.make()
         let booking = try await Fixture.book(store, Fixture.booking(customer: "Kim"))
-        let claim = try await store.claimDueJobs(
-            at: Self.now, lease: 40, limit: 1, seenDue: true, completing: Self.fanOutInClaim)
+        let claim = try await Self.claim(store, limit: 1, completing: Self.fanOutInClaim)
         let claimed = claim.jobs
         #expect(claimed.map(\.kind) == ["notify.send.log"], "the delivery the fan-out enqueued, claimed")
         #expect(claim.sawNextDue && claim.nextDue == Self.now + 40, "nothing else due: the delivery's lease is next")
@@ -106,6 +105,51 @@ struct OutboxStoreTests {
         #expect(next.map(\.kind) == ["notify.with_event"])
         #expect(try await store.outboxJob(id: next[0].id)?.state == .pending)
         #expect(try await store.events(after: 0, typePrefix: "day.", limit: 10).isEmpty, "its event not appended")
+    }
+
+    /// `claimDueJobs(…completing:)` at `now`, with a 40-second lease.
+    static func claim(
+        _ store: any SlotStorage, limit: Int, seenDue: Bool = true, completing: @escaping OutboxInlineCompletion
+    ) async throws -> OutboxClaim {
+        try await store.claimDueJobs(at: now, lease: 40, limit: limit, seenDue: seenDue, completing: completing)
+    }
+
+    /// Completes a booking's fan-out into two deliveries (mail, then sms).
+    static let twoDeliveries: OutboxInlineCompletion = { job, booking in
+        guard job.kind == "notify.booking_created", let id = job.bookingID, (try? booking(id)) != nil else {
+            return nil
+        }
+        return OutboxCompletion(
+            note: "sent to mail, sms",
+            enqueue: [Self.job("notify.send.mail", booking: id), Self.job("notify.send.sms", booking: id)])
+    }
+
+    @Test(
+        "a fan-out finished in a claim: the claim's room goes to the due jobs that waited, then to its deliveries",
+        arguments: StoreKind.tested)
+    func claimRoomAfterFanOut(_ kind: StoreKind) async throws {
+        let store = try await kind.make()
+        // Room for both deliveries: the claim hands both out, leased.
+        let first = try await Fixture.book(store, Fixture.booking(customer: "Kim"))
+        let both = try await Self.claim(store, limit: 2, completing: Self.twoDeliveries)
+        #expect(both.jobs.map(\.kind) == ["notify.send.mail", "notify.send.sms"])
+        #expect(both.jobs.allSatisfy { $0.attempts == 1 && $0.dueAt == Self.now + 40 && $0.bookingID == first.id })
+        #expect(both.sawNextDue && both.nextDue == Self.now + 40, "nothing else pending: the leases end next")
+        #expect(try await store.claimDueJobs(at: Self.now, lease: 40, limit: 5).isEmpty, "both are leased")
+
+        // Jobs that were due before the deliveries take the room first; the deliveries wait, due.
+        let second = try await Fixture.book(store, Fixture.booking(at: 120, customer: "Lou"))
+        try await store.enqueueJobs([Self.job("notify.send.x"), Self.job("notify.send.y")], at: Self.now)
+        let waited = try await Self.claim(store, limit: 2, completing: Self.twoDeliveries)
+        #expect(waited.jobs.map(\.kind) == ["notify.send.x", "notify.send.y"])
+        #expect(waited.sawNextDue && waited.nextDue == Self.now, "the second booking's deliveries are due")
+        let next = try await Self.claim(store, limit: 1, seenDue: false, completing: Self.twoDeliveries)
+        #expect(next.jobs.map(\.kind) == ["notify.send.mail"])
+        #expect(next.jobs.first?.bookingID == second.id)
+        #expect(next.sawNextDue && next.nextDue == Self.now, "its sms is still due")
+        let pending = try await store.recentOutboxJobs(state: .pending, limit: 20)
+        #expect(pending.count == 6, "four deliveries and x, y; the fan-outs are done")
+        #expect(try await store.outboxCounts() == [.pending: 6, .done: 2, .failed: 0])
     }
 
     @Test(

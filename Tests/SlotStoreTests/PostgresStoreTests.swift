@@ -245,6 +245,59 @@ struct PostgresStoreTests {
         try await second.shutDown()
     }
 
+    @Test("the outbox worker's frequent steps are prepared: their SQL depends on their shape, never on their values")
+    func outboxStepsArePrepared() throws {
+        let shapes = [ClaimStep.sql, FanOutStep.sql, FinishStep.sql]
+        #expect(shapes.allSatisfy { $0.hasPrefix("WITH ") } && Set(shapes).count == 3, "three distinct statements")
+        let deliveries = (0..<3).map { OutboxEnqueue(kind: "notify.send.\($0)", object: ["n": $0], dueAt: 7 * $0) }
+        for (now, lease, limit) in [(Int64(5), Int64(40), 1), (1_900_000_000, 600, 0), (9, 1, 32)] {
+            #expect(try OutboxStep.completingClaim(at: now, lease: lease, limit: limit).query.sql == ClaimStep.sql)
+            for (note, fanOut) in [(nil, [deliveries[0]]), ("sent to a, b, c", deliveries)] {
+                let completion = OutboxCompletion(note: note, enqueue: fanOut)
+                let step = OutboxStep.completion(now, completion, at: now, lease: lease, thenClaim: limit)
+                #expect(try step.query.sql == FanOutStep.sql)
+                let finish = OutboxStep.Finish(id: now, note: note, enqueue: [], events: [])
+                #expect(try OutboxStep.laneFinish(finish, at: now, lease: lease, thenClaim: limit).query.sql
+                    == FinishStep.sql)
+            }
+        }
+    }
+
+    @Test("two stores (two daemons) completing fan-outs in their claims finish each once, hand out each delivery once")
+    func twoDaemonsCompleteInClaims() async throws {
+        let location = try await PostgresTestDatabase.fresh()
+        let first = try await PostgresBookingStore.open(location)
+        let second = try await PostgresBookingStore.open(location)
+        for index in 0..<20 {
+            _ = try await Fixture.book(
+                first, Fixture.booking(staff: "s\(index)", email: "p\(index)@example.com", phone: nil))
+        }
+        let handedOut = try await withThrowingTaskGroup(of: [OutboxJob].self) { group in
+            for store in [first, second] {
+                group.addTask {
+                    var jobs: [OutboxJob] = []
+                    while true {
+                        let claim = try await store.claimDueJobs(
+                            at: Fixture.now, lease: 600, limit: 1, seenDue: false,
+                            completing: OutboxStoreTests.twoDeliveries)
+                        if claim.jobs.isEmpty && (claim.nextDue ?? .max) > Fixture.now { return jobs }
+                        jobs += claim.jobs
+                    }
+                }
+            }
+            return try await group.reduce(into: [OutboxJob]()) { $0 += $1 }
+        }
+        #expect(handedOut.count == 40 && Set(handedOut.map(\.id)).count == 40, "each delivery handed out once")
+        #expect(handedOut.allSatisfy { $0.kind.hasPrefix("notify.send.") && $0.attempts == 1 })
+        let fanOuts = try await first.recentOutboxJobs(state: nil, limit: 100).filter {
+            $0.kind == "notify.booking_created"
+        }
+        #expect(fanOuts.count == 20 && fanOuts.allSatisfy { $0.state == .done && $0.attempts == 1 })
+        #expect(try await first.outboxCounts() == [.pending: 40, .done: 20, .failed: 0])
+        try await first.shutDown()
+        try await second.shutDown()
+    }
+
     @Test("a NOTIFY's payload reads as a notice: head, count, whether jobs were enqueued, whose write; others are nil")
     func noticesRead() {
         let notice = EventLogNotice(payload: "17 3 1 slotd 9f", writer: "slotd 9f")

@@ -14,13 +14,23 @@ import Synchronization
 /// commit here already), a notice whose events an earlier read already found needs no read, and while nobody on this
 /// daemon follows events (no stream, no slot watch) nothing is read at all: a subscriber subscribes before it replays
 /// the log from the store, so it finds what was skipped there. The outbox worker is woken only when a relayed
-/// transaction enqueued jobs: other daemons' events alone give it nothing to do.
+/// transaction enqueued jobs: other daemons' events alone give it nothing to do. Even then it is woken
+/// `othersJobsDelay` later, once for every such notice of that time: the daemon that enqueued the jobs claims them
+/// at once itself (its commit woke its own worker), so the others' looks are the fallback (a daemon with
+/// `workers: 0`, one whose slots are busy, one that died) and share the work; one look per notice cost each other
+/// daemon a claim per booking, which mostly found nothing.
 final class PostgresEventRelay: Service {
     let store: PostgresBookingStore
     let bus: EventBus
     let logger: Logger
     /// Events read per query while catching up.
     let pageSize = 500
+    /// How long after another daemon enqueued jobs this daemon's outbox looks for them.
+    let othersJobsDelay: Duration
+    /// Waits `othersJobsDelay`: the daemon's clock, so tests move time instead of waiting.
+    let clock: WallClock
+    /// Signalled when another daemon's transaction enqueued jobs; `wakeOutboxForOthersJobs` answers it.
+    let othersJobs: WakeSignal
 
     private struct Progress {
         /// The newest cursor relayed (or known to be this daemon's own, published already).
@@ -31,16 +41,39 @@ final class PostgresEventRelay: Service {
 
     private let progress = Mutex(Progress())
 
-    init(store: PostgresBookingStore, bus: EventBus, logger: Logger) {
+    init(
+        store: PostgresBookingStore, bus: EventBus, clock: WallClock = .system,
+        othersJobsDelay: Duration = .milliseconds(250), othersJobs: WakeSignal = WakeSignal(), logger: Logger
+    ) {
         self.store = store
         self.bus = bus
+        self.clock = clock
+        self.othersJobsDelay = othersJobsDelay
+        self.othersJobs = othersJobs
         self.logger = logger
     }
 
     func run() async throws {
         try await startAtHead()
         await cancelWhenGracefulShutdown { [self] in
-            await store.followEventLog { [self] notice in await heard(notice) }
+            await withDiscardingTaskGroup { group in
+                group.addTask { await self.wakeOutboxForOthersJobs() }
+                await store.followEventLog { [self] notice in await heard(notice) }
+                group.cancelAll()
+            }
+        }
+    }
+
+    /// Wakes the outbox `othersJobsDelay` after `othersJobs` is signalled, once for all the signals of that time;
+    /// runs until cancelled.
+    func wakeOutboxForOthersJobs() async {
+        while !Task.isCancelled {
+            // Only a signal matters here; the hour's timeout just loops.
+            guard await othersJobs.wait(sleeping: { [clock] in try await clock.sleep(for: .seconds(3_600)) }) else {
+                continue
+            }
+            do { try await clock.sleep(for: othersJobsDelay) } catch { return }
+            bus.wakeOutbox()
         }
     }
 
@@ -77,7 +110,7 @@ final class PostgresEventRelay: Service {
         }
         switch step {
         case .nothing: return
-        case .wake: bus.wakeOutbox()
+        case .wake: othersJobs.signal()
         case .read: await relay()
         }
     }
@@ -94,7 +127,8 @@ final class PostgresEventRelay: Service {
                     defer { progress.jobsWaiting = false }
                     return progress.jobsWaiting
                 }
-                bus.publish(page, wakingOutbox: wake)
+                bus.publish(page, wakingOutbox: false)
+                if wake { othersJobs.signal() }
                 if page.count < pageSize { return }
             }
         } catch {
