@@ -8,7 +8,7 @@ extension SQLiteBookingStore: WaitlistStore {
         if let error = WaitlistPlanner.validate(new) { throw error }
         let id = WaitlistPlanner.newEntryID()
         return try await run {
-            try await self.pool.write { db in
+            try await self.write { db in
                 let open = try Self.fetchEntries(db, where: "state IN ('waiting', 'offered')", arguments: [])
                 if let other = WaitlistPlanner.duplicate(of: new, among: open) {
                     throw StoreError.alreadyWaiting(other)
@@ -42,7 +42,7 @@ extension SQLiteBookingStore: WaitlistStore {
         _ id: String, _ input: WaitlistInput, at now: Int64
     ) async throws(StoreError) -> WaitlistChange {
         try await run {
-            try await self.pool.write { db in
+            try await self.write { db in
                 guard let entry = try Self.fetchEntries(db, where: "id = ?", arguments: [id]).first else {
                     throw StoreError.noEntry(id)
                 }
@@ -60,7 +60,7 @@ extension SQLiteBookingStore: WaitlistStore {
         let bookingID = BookingPlanner.newBookingID()
         let freshCustomerID = BookingPlanner.newCustomerID()
         return try await run {
-            try await self.pool.write { db -> WaitlistOfferOutcome<Rejection> in
+            try await self.write { db -> WaitlistOfferOutcome<Rejection> in
                 guard let entry = try Self.fetchEntries(db, where: "id = ?", arguments: [id]).first else {
                     throw StoreError.noEntry(id)
                 }

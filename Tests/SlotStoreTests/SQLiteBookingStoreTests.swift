@@ -247,6 +247,36 @@ struct SQLiteBookingStoreTests {
         #expect(error?.code == .constraintViolation)
     }
 
+    @Test("a write whose body fails leaves nothing behind, and the next write commits on the same connection")
+    func aFailedWriteRollsBackAndTheNextCommits() async throws {
+        let store = try SQLiteBookingStore(path: try TempDirectory().path("slotd.db"))
+        try await store.write { db in try db.execute(sql: Self.customer) }
+        let insert = """
+            INSERT INTO idempotency_keys (key, fingerprint, response_status, response_body, created_at)
+            VALUES (?, 'f', 201, x'00', 0)
+            """
+        struct Refused: Error {}
+        // A thrown error after a statement ran, and a constraint failure after one ran: both roll back.
+        await #expect(throws: Refused.self) {
+            try await store.write { db in
+                try db.execute(sql: insert, arguments: ["thrown"])
+                throw Refused()
+            }
+        }
+        await #expect(throws: DatabaseError.self) {
+            try await store.write { db in
+                try db.execute(sql: insert, arguments: ["twice"])
+                try db.execute(sql: insert, arguments: ["twice"])
+            }
+        }
+        let keys = try await store.write { db in try String.fetchAll(db, sql: "SELECT key FROM idempotency_keys") }
+        #expect(keys.isEmpty)
+        #expect(try await store.pool.writeWithoutTransaction { db in db.isInsideTransaction } == false)
+        // The cached BEGIN and COMMIT serve the next transactions as well.
+        for key in ["a", "b"] { try await store.write { db in try db.execute(sql: insert, arguments: [key]) } }
+        #expect(try await store.idempotencyRecord(key: "b") != nil)
+    }
+
     @Test func aBackupIsACompleteDatabase() async throws {
         let directory = try TempDirectory()
         let store = try SQLiteBookingStore(path: directory.path("slotd.db"))
