@@ -54,7 +54,7 @@ extension SQLiteBookingStore: WaitlistStore {
 
     public func offerWaitlistEntry<Rejection: Sendable>(
         _ id: String, booking new: NewBooking, at now: Int64,
-        check: @escaping @Sendable ([StoredBooking]) -> Rejection?
+        check: @escaping @Sendable ([BookedSpan]) -> Rejection?
     ) async throws(StoreError) -> WaitlistOfferOutcome<Rejection> {
         if let error = BookingPlanner.validate(new) { throw error }
         let bookingID = BookingPlanner.newBookingID()

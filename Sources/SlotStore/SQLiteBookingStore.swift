@@ -214,7 +214,7 @@ public final class SQLiteBookingStore: BookingStore {
 
     public func createBooking<Rejection: Sendable>(
         _ new: NewBooking, at now: Int64, idempotency: IdempotencyRequest?,
-        check: @escaping @Sendable ([StoredBooking]) -> Rejection?
+        check: @escaping @Sendable ([BookedSpan]) -> Rejection?
     ) async throws(StoreError) -> BookingCreation<Rejection> {
         if let error = BookingPlanner.validate(new) { throw error }
         let bookingID = BookingPlanner.newBookingID()
@@ -302,12 +302,7 @@ public final class SQLiteBookingStore: BookingStore {
         let finalArguments = arguments
         return try await run {
             try await self.read { db in
-                // A cursor's rows are views on the statement: no copy of every column of every row.
-                let rows = try Row.fetchCursor(db.cachedStatement(sql: finalSQL), arguments: finalArguments)
-                var spans: [BookedSpan] = []
-                var shapes = SpanShapes()
-                while let row = try rows.next() { spans.append(shapes.span(row)) }
-                return spans
+                try Self.fetchSpans(db.cachedStatement(sql: finalSQL), arguments: finalArguments)
             }
         }
     }
@@ -327,7 +322,7 @@ public final class SQLiteBookingStore: BookingStore {
 
     public func reschedule<Rejection: Sendable>(
         _ id: String, to times: BookingTimes, staff staffID: String?, at now: Int64,
-        check: @escaping @Sendable ([StoredBooking]) -> Rejection?
+        check: @escaping @Sendable ([BookedSpan]) -> Rejection?
     ) async throws(StoreError) -> RescheduleOutcome<Rejection> {
         try await run {
             try await self.write { db -> RescheduleOutcome<Rejection> in
@@ -491,13 +486,15 @@ extension SQLiteBookingStore {
         return (parts.isEmpty ? "0" : "(" + parts.joined(separator: " OR ") + ")", arguments)
     }
 
-    /// Active bookings that share the staff member or a resource and are busy inside `window`.
+    /// Active bookings that share the staff member or a resource and are busy inside `window`, as the check sees
+    /// them. Spans, not whole bookings: the window is the booking's whole local day (for daily limits), and reading
+    /// and decoding every column of each of that day's bookings was the largest part of a create's transaction.
     static func candidates(
         _ db: Database, staffID: String, resources: [ResourceNeed], window: Interval, excluding id: String?
-    ) throws -> [StoredBooking] {
+    ) throws -> [BookedSpan] {
         let (filter, filterArguments) = staffOrResources(
             staff: [staffID], resources: resources.filter { $0.count > 0 }.map(\.resource))
-        var sql = selectBookings + " WHERE " + activeOverlap + " AND " + filter
+        var sql = selectSpans + " WHERE " + activeOverlap + " AND " + filter
         var arguments: StatementArguments = [window.upper, window.lower - StoreSchema.maxBusySeconds, window.lower]
         arguments += filterArguments
         if let id {
@@ -505,7 +502,17 @@ extension SQLiteBookingStore {
             arguments += [id]
         }
         // Cached: compiling the statement (with GRDB's authorizer) cost more than running it, on every booking.
-        return try fetchBookings(db.cachedStatement(sql: sql + " ORDER BY b.start_at, b.id"), arguments: arguments)
+        return try fetchSpans(db.cachedStatement(sql: sql), arguments: arguments)
+    }
+
+    /// The spans a `selectSpans` statement selects, in no particular order.
+    static func fetchSpans(_ statement: Statement, arguments: StatementArguments) throws -> [BookedSpan] {
+        // A cursor's rows are views on the statement: no copy of every column of every row.
+        let rows = try Row.fetchCursor(statement, arguments: arguments)
+        var spans: [BookedSpan] = []
+        var shapes = SpanShapes()
+        while let row = try rows.next() { spans.append(shapes.span(row)) }
+        return spans
     }
 
     /// The booking with that id, or with that code when `id` is a booking code.

@@ -44,12 +44,14 @@ struct SQLiteBookingStoreTests {
             SQLiteBookingStore.claimSQL.replacingOccurrences(of: "?", with: "1"))
         #expect(claim.contains("outbox_state_due (state=? AND due_at<?)"), "\(claim)")
         #expect(!claim.contains("TEMP B-TREE"), "\(claim)")
+        // The check reads spans, like a slot query: the index alone, no table row.
         let check = try await plan(
-            SQLiteBookingStore.selectBookings + " WHERE "
+            SQLiteBookingStore.selectSpans + " WHERE "
                 + SQLiteBookingStore.activeOverlap.replacingOccurrences(of: "?", with: "1")
                 + " AND (b.staff_id = 'anna')")
         #expect(
-            check.contains("bookings_staff_active_spans (staff_id=? AND busy_start>? AND busy_start<?)"), "\(check)")
+            check.contains("COVERING INDEX bookings_staff_active_spans (staff_id=? AND busy_start>? AND busy_start<?)"),
+            "\(check)")
         // A slot query reads the spans of the staff asked for, in the window asked for: an index range per staff
         // member, never a scan of every booking (a shop that never completes bookings keeps them active).
         let (filter, _) = SQLiteBookingStore.staffOrResources(staff: ["anna", "ben"], resources: [])

@@ -491,7 +491,7 @@ final class BookingService: Sendable {
                 // The one decision function, run inside the store's write transaction.
                 let decision = engine.decide(
                     offering: offering, staff: .member(staffID), start: start, now: now,
-                    bookings: conflicting.map(\.bookedSpan), schedule: schedule, waiving: waiver)
+                    bookings: conflicting, schedule: schedule, waiving: waiver)
                 return decision.isBookable ? nil : decision.reasons
             }
             switch creation {
@@ -719,7 +719,7 @@ final class BookingService: Sendable {
             let outcome = try await store.reschedule(id, to: times, staff: staffID, at: now) { conflicting in
                 let decision = engine.decideMove(
                     id, from: booking.staffID, offering: offering, staff: .member(staffID), start: start, now: now,
-                    bookings: conflicting.map(\.bookedSpan), schedule: schedule)
+                    bookings: conflicting, schedule: schedule)
                 return decision.isBookable ? nil : decision.reasons
             }
             switch outcome {
