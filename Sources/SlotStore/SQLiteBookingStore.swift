@@ -152,7 +152,7 @@ public final class SQLiteBookingStore: BookingStore {
     /// Every commit that appends an event stays synced: a cursor a client has seen must never be handed out again.
     /// With these writes unsynced, the worker's three commits per booking cost no `fdatasync` each.
     func bookkeepingWrite<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        guard synchronous == .full else { return try await write(body) }
+        guard synchronous == .full else { return try await self.write(body) }
         return try await pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             let result: T
