@@ -66,7 +66,7 @@ func storeRun(_ synchronous: SQLiteBookingStore.Synchronous) async throws -> Dou
             let new = newBooking(index)
             let busy = new.times.busy
             let result = try await store.createBooking(new, at: base - 86_400, idempotency: nil) { conflicting in
-                conflicting.contains { $0.busy.overlaps(busy) } ? "taken" : nil
+                conflicting.contains { $0.staffBusy.overlaps(busy) } ? "taken" : nil
             }
             guard result.booking != nil else { fatalError("benchmark booking \(index) was refused") }
         }

@@ -66,6 +66,9 @@ public struct BookedSpan: Hashable, Sendable {
 
     /// The instants at which the staff member is busy: active segments widened by the buffers.
     public var staffBusy: IntervalSet { IntervalSet(footprint.busy.map { $0.shifted(by: start) }) }
+
+    /// The resources it holds (those with a count above zero).
+    public var resources: [ResourceNeed] { footprint.resources }
 }
 
 /// What one booking of an offering occupies, relative to its start, in seconds.

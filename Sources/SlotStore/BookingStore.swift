@@ -16,7 +16,7 @@ public protocol BookingStore: Sendable {
     /// resource and lie in `new.conflictWindow`; with an idempotency key, a repeat returns the first answer.
     func createBooking<Rejection: Sendable>(
         _ new: NewBooking, at now: Int64, idempotency: IdempotencyRequest?,
-        check: @escaping @Sendable (_ conflicting: [StoredBooking]) -> Rejection?
+        check: @escaping @Sendable (_ conflicting: [BookedSpan]) -> Rejection?
     ) async throws(StoreError) -> BookingCreation<Rejection>
 
     /// The booking with that id (or that booking code, `BookingCode`), or nil.
@@ -39,7 +39,7 @@ public protocol BookingStore: Sendable {
     /// itself excluded), in one transaction.
     func reschedule<Rejection: Sendable>(
         _ id: String, to times: BookingTimes, staff staffID: String?, at now: Int64,
-        check: @escaping @Sendable (_ conflicting: [StoredBooking]) -> Rejection?
+        check: @escaping @Sendable (_ conflicting: [BookedSpan]) -> Rejection?
     ) async throws(StoreError) -> RescheduleOutcome<Rejection>
 
     /// Replaces the booking's notes (empty removes them) and appends `booking.noted`, in any state; notes equal to
@@ -79,7 +79,7 @@ extension BookingStore {
     /// Moves an active booking to new times with the same staff member (see `reschedule(_:to:staff:at:check:)`).
     public func reschedule<Rejection: Sendable>(
         _ id: String, to times: BookingTimes, at now: Int64,
-        check: @escaping @Sendable (_ conflicting: [StoredBooking]) -> Rejection?
+        check: @escaping @Sendable (_ conflicting: [BookedSpan]) -> Rejection?
     ) async throws(StoreError) -> RescheduleOutcome<Rejection> {
         try await reschedule(id, to: times, staff: nil, at: now, check: check)
     }

@@ -30,7 +30,7 @@ extension MemoryBookingStore: WaitlistStore {
 
     public func offerWaitlistEntry<Rejection: Sendable>(
         _ id: String, booking new: NewBooking, at now: Int64,
-        check: @escaping @Sendable ([StoredBooking]) -> Rejection?
+        check: @escaping @Sendable ([BookedSpan]) -> Rejection?
     ) async throws(StoreError) -> WaitlistOfferOutcome<Rejection> {
         guard let entry = waitlistByID[id] else { throw .noEntry(id) }
         if let error = BookingPlanner.validate(new) { throw error }
@@ -41,7 +41,7 @@ extension MemoryBookingStore: WaitlistStore {
         if case .failure(let error) = trial.makeOffer(probe, at: now) { throw WaitlistPlanner.illegal(error) }
         let conflicting = candidates(
             staffID: new.staffID, resources: new.times.footprint.resources, window: new.times.window, excluding: nil)
-        if let rejection = check(conflicting) { return .rejected(rejection) }
+        if let rejection = check(conflicting.map(\.bookedSpan)) { return .rejected(rejection) }
         var offer: WaitlistPlan?
         let (booking, events) = try insertBooking(new, at: now) { (plan: inout BookingPlan) throws(StoreError) in
             offer = try WaitlistPlanner.offer(entry, booking: &plan, at: now).get()

@@ -40,7 +40,7 @@ public actor MemoryBookingStore: SlotStorage {
 
     public func createBooking<Rejection: Sendable>(
         _ new: NewBooking, at now: Int64, idempotency: IdempotencyRequest?,
-        check: @escaping @Sendable ([StoredBooking]) -> Rejection?
+        check: @escaping @Sendable ([BookedSpan]) -> Rejection?
     ) async throws(StoreError) -> BookingCreation<Rejection> {
         if let error = BookingPlanner.validate(new) { throw error }
         if let idempotency, let record = keys[idempotency.key] {
@@ -49,7 +49,7 @@ public actor MemoryBookingStore: SlotStorage {
         }
         let conflicting = candidates(
             staffID: new.staffID, resources: new.times.footprint.resources, window: new.times.window, excluding: nil)
-        if let rejection = check(conflicting) { return .rejected(rejection) }
+        if let rejection = check(conflicting.map(\.bookedSpan)) { return .rejected(rejection) }
         let (booking, events) = try insertBooking(new, at: now)
         var response: IdempotentResponse?
         if let idempotency {
@@ -108,14 +108,14 @@ public actor MemoryBookingStore: SlotStorage {
 
     public func reschedule<Rejection: Sendable>(
         _ id: String, to times: BookingTimes, staff staffID: String?, at now: Int64,
-        check: @escaping @Sendable ([StoredBooking]) -> Rejection?
+        check: @escaping @Sendable ([BookedSpan]) -> Rejection?
     ) async throws(StoreError) -> RescheduleOutcome<Rejection> {
         guard let booking = lookup(id) else { throw .notFound(id) }
         let plan = try BookingPlanner.reschedule(booking, to: times, staff: staffID, at: now).get()
         let conflicting = candidates(
             staffID: plan.booking.staffID, resources: times.footprint.resources, window: times.window,
             excluding: booking.id)
-        if let rejection = check(conflicting) { return .rejected(rejection) }
+        if let rejection = check(conflicting.map(\.bookedSpan)) { return .rejected(rejection) }
         return .rescheduled(TransitionOutcome(booking: plan.booking, events: apply(plan)))
     }
 

@@ -8,7 +8,7 @@ extension SQLiteBookingStore: CustomerStore {
         _ rewrite: PhoneRewrite, at now: Int64
     ) async throws(StoreError) -> PhoneNormalisation {
         try await run {
-            try await self.pool.write { db in
+            try await self.write { db in
                 var result = PhoneNormalisation()
                 // Only a number that is not `+` and digits can need rewriting: the rest are not read at all.
                 let customers = try Row.fetchAll(
@@ -117,7 +117,7 @@ extension SQLiteBookingStore: CustomerStore {
 
     public func setCustomerNote(id: String, note: String, at now: Int64) async throws(StoreError) -> CustomerChange {
         try await run {
-            try await self.pool.write { db in
+            try await self.write { db in
                 guard var customer = try Self.fetchCustomer(db, id: id) else { throw StoreError.customerNotFound(id) }
                 customer.note = note
                 customer.updatedAt = max(customer.updatedAt, now)
@@ -135,7 +135,7 @@ extension SQLiteBookingStore: CustomerStore {
         into id: String, from other: String, at now: Int64
     ) async throws(StoreError) -> CustomerChange {
         try await run {
-            try await self.pool.write { db in
+            try await self.write { db in
                 guard let target = try Self.fetchCustomer(db, id: id) else { throw StoreError.customerNotFound(id) }
                 guard let source = try Self.fetchCustomer(db, id: other) else {
                     throw StoreError.customerNotFound(other)
@@ -171,7 +171,7 @@ extension SQLiteBookingStore: CustomerStore {
 
     public func resolveCustomerConflicts(id: String, at now: Int64) async throws(StoreError) -> CustomerChange {
         try await run {
-            try await self.pool.write { db in
+            try await self.write { db in
                 guard let customer = try Self.fetchCustomer(db, id: id) else { throw StoreError.customerNotFound(id) }
                 try db.execute(
                     sql: "DELETE FROM customer_conflicts WHERE customer_id = ? OR other_customer_id = ?",
@@ -190,7 +190,7 @@ extension SQLiteBookingStore: CustomerStore {
 
     public func eraseCustomer(id: String, at now: Int64) async throws(StoreError) -> CustomerChange {
         try await run {
-            try await self.pool.write { db in
+            try await self.write { db in
                 guard let customer = try Self.fetchCustomer(db, id: id) else { throw StoreError.customerNotFound(id) }
                 let erased = CustomerMatching.erased(customer, at: max(customer.updatedAt, now))
                 try db.execute(
@@ -252,12 +252,12 @@ extension SQLiteBookingStore: CustomerStore {
             return (freshID, [])
         }
         if matching.fillEmail != nil || matching.fillPhone != nil {
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     UPDATE customers SET email = coalesce(email, ?), phone = coalesce(phone, ?),
                         updated_at = max(updated_at, ?) WHERE id = ?
-                    """,
-                arguments: [matching.fillEmail, matching.fillPhone, now, id])
+                    """
+            ).execute(arguments: [matching.fillEmail, matching.fillPhone, now, id])
         }
         return (id, matching.conflicts)
     }
@@ -277,15 +277,14 @@ extension SQLiteBookingStore: CustomerStore {
     ) throws -> [StoredEvent] {
         var events: [PendingEvent] = []
         for conflict in conflicts {
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO customer_conflicts (kind, customer_id, other_customer_id, booking_id, detail,
                         created_at) VALUES (?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    conflict.kind.rawValue, conflict.customerID, conflict.otherCustomerID, booking, conflict.detail,
-                    now,
-                ])
+                    """
+            ).execute(arguments: [
+                conflict.kind.rawValue, conflict.customerID, conflict.otherCustomerID, booking, conflict.detail, now,
+            ])
             events.append(conflict.event(booking: booking, at: now))
         }
         return try appendEvents(db, events)

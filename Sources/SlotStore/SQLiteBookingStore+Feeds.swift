@@ -7,7 +7,7 @@ extension SQLiteBookingStore: FeedStore {
         let feed = StoredFeed(
             id: FeedPlanner.newFeedID(), staffID: staffID, label: label, createdAt: now, revokedAt: nil)
         return try await run {
-            try await self.pool.write { db in
+            try await self.write { db in
                 try db.execute(
                     sql: "INSERT INTO calendar_feeds (id, staff_id, label, created_at) VALUES (?, ?, ?, ?)",
                     arguments: [feed.id, feed.staffID, feed.label, feed.createdAt])
@@ -35,7 +35,7 @@ extension SQLiteBookingStore: FeedStore {
 
     public func revokeFeed(_ id: String, at now: Int64) async throws(StoreError) -> StoredFeed {
         try await run {
-            try await self.pool.write { db in
+            try await self.write { db in
                 guard var feed = try Row.fetchOne(db, sql: "SELECT * FROM calendar_feeds WHERE id = ?", arguments: [id])
                     .map(Self.decodeFeed)
                 else { throw FeedPlanner.notFound(id) }

@@ -8,7 +8,7 @@ extension SQLiteBookingStore: OperationsStore {
     public func appendEvents(_ events: [NewEvent]) async throws(StoreError) -> [StoredEvent] {
         guard !events.isEmpty else { return [] }
         return try await run {
-            try await self.pool.write { db in
+            try await self.write { db in
                 var appended: [StoredEvent] = []
                 for event in events {
                     try db.execute(
@@ -61,7 +61,7 @@ extension SQLiteBookingStore: OperationsStore {
         // Rewriting user_version with its own value is a real write of page 1 (it takes the write lock and commits
         // through the WAL), so a read-only file, a full disk or a stuck lock shows here, not at the next booking.
         try await run {
-            try await self.pool.write { db in try db.execute(sql: "PRAGMA user_version = \(version)") }
+            try await self.write { db in try db.execute(sql: "PRAGMA user_version = \(version)") }
         }
     }
 

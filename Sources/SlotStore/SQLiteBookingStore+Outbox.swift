@@ -97,7 +97,7 @@ extension SQLiteBookingStore: OutboxStore {
             return (appended, try Self.claim(db, at: now, lease: lease, limit: limit, completing: completing))
         }
         return try await run {
-            events.isEmpty ? try await self.bookkeepingWrite(finish) : try await self.pool.write(finish)
+            events.isEmpty ? try await self.bookkeepingWrite(finish) : try await self.write(finish)
         }
     }
 
@@ -154,7 +154,7 @@ extension SQLiteBookingStore: OutboxStore {
 
     public func retryFailedJob(_ id: Int64, at now: Int64) async throws(StoreError) -> OutboxJob {
         try await run {
-            try await self.pool.write { db in
+            try await self.write { db in
                 guard let job = try Self.fetchJob(db, id: id) else {
                     throw StoreError(.notFound, "no outbox job with id \(id) — `slotctl outbox` lists them")
                 }
@@ -219,13 +219,13 @@ extension SQLiteBookingStore: OutboxStore {
     }
 
     public func enqueueJobs(_ jobs: [OutboxEnqueue], at now: Int64) async throws(StoreError) {
-        try await run { try await self.pool.write { db in try Self.insertJobs(db, jobs, at: now) } }
+        try await run { try await self.write { db in try Self.insertJobs(db, jobs, at: now) } }
     }
 
     @discardableResult
     public func ensurePendingJob(_ job: OutboxEnqueue, at now: Int64) async throws(StoreError) -> Bool {
         try await run {
-            try await self.pool.write { db in
+            try await self.write { db in
                 let exists = try Bool.fetchOne(
                     db, sql: "SELECT EXISTS (SELECT 1 FROM outbox WHERE kind = ? AND state = 'pending')",
                     arguments: [job.kind]) ?? false

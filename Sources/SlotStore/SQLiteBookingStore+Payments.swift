@@ -22,7 +22,7 @@ extension SQLiteBookingStore: PaymentStore {
         bookingID: String, provider: String, reference: String, clientSecret: String?, amount: Money, at now: Int64
     ) async throws(StoreError) -> StoredPayment {
         try await run {
-            try await self.pool.write { db in
+            try await self.write { db in
                 let existing = try Self.fetchPayment(db, bookingID: bookingID)
                 if existing == nil, try Self.fetchBooking(db, id: bookingID) == nil {
                     throw StoreError.notFound(bookingID)
@@ -40,7 +40,7 @@ extension SQLiteBookingStore: PaymentStore {
         bookingID: String, status: StoredPaymentStatus, refundReference: String?, reason: String, at now: Int64
     ) async throws(StoreError) -> [StoredEvent] {
         try await run {
-            try await self.pool.write { db in
+            try await self.write { db in
                 guard let payment = try Self.fetchPayment(db, bookingID: bookingID),
                     let plan = PaymentPlanner.settle(
                         payment, to: status, refundReference: refundReference, reason: reason, at: now)
@@ -54,7 +54,7 @@ extension SQLiteBookingStore: PaymentStore {
         _ update: PaymentWebhookUpdate, at now: Int64
     ) async throws(StoreError) -> PaymentWebhookOutcome {
         try await run {
-            try await self.pool.write { db -> PaymentWebhookOutcome in
+            try await self.write { db -> PaymentWebhookOutcome in
                 let seen = try Bool.fetchOne(
                     db, sql: "SELECT 1 FROM webhook_events WHERE event_id = ?", arguments: [update.eventID]) ?? false
                 if seen { return .duplicate }
@@ -124,7 +124,7 @@ extension SQLiteBookingStore: PaymentStore {
         clientSecret: String?, at now: Int64
     ) async throws(StoreError) -> StoredCard {
         try await run {
-            try await self.pool.write { db in
+            try await self.write { db in
                 guard let booking = try Self.fetchBooking(db, id: bookingID) else {
                     throw StoreError.notFound(bookingID)
                 }
@@ -142,7 +142,7 @@ extension SQLiteBookingStore: PaymentStore {
         bookingID: String, outcome: FeeOutcome, amount: Money, at now: Int64
     ) async throws(StoreError) -> [StoredEvent] {
         try await run {
-            try await self.pool.write { db in
+            try await self.write { db in
                 guard let card = try Self.fetchCard(db, bookingID: bookingID),
                     let plan = PaymentPlanner.recordFee(card, outcome, amount: amount, at: now)
                 else { return [] }

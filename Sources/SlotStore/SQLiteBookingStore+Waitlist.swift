@@ -8,7 +8,7 @@ extension SQLiteBookingStore: WaitlistStore {
         if let error = WaitlistPlanner.validate(new) { throw error }
         let id = WaitlistPlanner.newEntryID()
         return try await run {
-            try await self.pool.write { db in
+            try await self.write { db in
                 let open = try Self.fetchEntries(db, where: "state IN ('waiting', 'offered')", arguments: [])
                 if let other = WaitlistPlanner.duplicate(of: new, among: open) {
                     throw StoreError.alreadyWaiting(other)
@@ -42,7 +42,7 @@ extension SQLiteBookingStore: WaitlistStore {
         _ id: String, _ input: WaitlistInput, at now: Int64
     ) async throws(StoreError) -> WaitlistChange {
         try await run {
-            try await self.pool.write { db in
+            try await self.write { db in
                 guard let entry = try Self.fetchEntries(db, where: "id = ?", arguments: [id]).first else {
                     throw StoreError.noEntry(id)
                 }
@@ -54,13 +54,13 @@ extension SQLiteBookingStore: WaitlistStore {
 
     public func offerWaitlistEntry<Rejection: Sendable>(
         _ id: String, booking new: NewBooking, at now: Int64,
-        check: @escaping @Sendable ([StoredBooking]) -> Rejection?
+        check: @escaping @Sendable ([BookedSpan]) -> Rejection?
     ) async throws(StoreError) -> WaitlistOfferOutcome<Rejection> {
         if let error = BookingPlanner.validate(new) { throw error }
         let bookingID = BookingPlanner.newBookingID()
         let freshCustomerID = BookingPlanner.newCustomerID()
         return try await run {
-            try await self.pool.write { db -> WaitlistOfferOutcome<Rejection> in
+            try await self.write { db -> WaitlistOfferOutcome<Rejection> in
                 guard let entry = try Self.fetchEntries(db, where: "id = ?", arguments: [id]).first else {
                     throw StoreError.noEntry(id)
                 }

@@ -117,6 +117,32 @@ public final class SQLiteBookingStore: BookingStore {
         }
     }
 
+    /// Runs `body` in one write transaction (`BEGIN IMMEDIATE` … `COMMIT`) on the writer connection: the only way
+    /// this store writes.
+    ///
+    /// GRDB's `write` does the same, but compiles its `BEGIN` and `COMMIT` statements afresh for every transaction
+    /// (each a parse and code generation by SQLite, and GRDB's own SQL scan): a few per cent of a booking's CPU.
+    /// Here both are cached statements of the writer connection.
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await pool.writeWithoutTransaction { db in try Self.transaction(db, body) }
+    }
+
+    /// `body` between a cached `BEGIN IMMEDIATE` and `COMMIT`; on any error the transaction is rolled back (when
+    /// SQLite has not already done so) and the error rethrown.
+    static func transaction<T>(_ db: Database, _ body: (Database) throws -> T) throws -> T {
+        try db.cachedStatement(sql: "BEGIN IMMEDIATE TRANSACTION").execute()
+        do {
+            let result = try body(db)
+            try db.cachedStatement(sql: "COMMIT TRANSACTION").execute()
+            return result
+        } catch {
+            // The first error is the one to report, as with GRDB's `inTransaction`; `rollback` does nothing when
+            // SQLite already rolled back (after an I/O error, say).
+            try? db.rollback()
+            throw error
+        }
+    }
+
     /// Runs a write of the outbox's own bookkeeping (a claim, a job's outcome) committed without waiting for the
     /// disk, then restores the store's setting for the next write.
     ///
@@ -126,21 +152,17 @@ public final class SQLiteBookingStore: BookingStore {
     /// Every commit that appends an event stays synced: a cursor a client has seen must never be handed out again.
     /// With these writes unsynced, the worker's three commits per booking cost no `fdatasync` each.
     func bookkeepingWrite<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        guard synchronous == .full else { return try await pool.write(body) }
+        guard synchronous == .full else { return try await self.write(body) }
         return try await pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            var result: T?
+            let result: T
             do {
-                try db.inTransaction {
-                    result = try body(db)
-                    return .commit
-                }
+                result = try Self.transaction(db, body)
             } catch {
                 try db.execute(sql: "PRAGMA synchronous = FULL")
                 throw error
             }
             try db.execute(sql: "PRAGMA synchronous = FULL")
-            guard let result else { throw StoreError(.database, "bookkeeping write returned nothing") }
             return result
         }
     }
@@ -162,7 +184,7 @@ public final class SQLiteBookingStore: BookingStore {
 
     /// The synchronous setting in effect on the writer connection (`FULL` is 2, `NORMAL` 1).
     public func synchronousSetting() async throws(StoreError) -> Int {
-        try await run { try await self.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 } }
+        try await run { try await self.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 } }
     }
 
     /// The journal mode (`wal`).
@@ -192,13 +214,13 @@ public final class SQLiteBookingStore: BookingStore {
 
     public func createBooking<Rejection: Sendable>(
         _ new: NewBooking, at now: Int64, idempotency: IdempotencyRequest?,
-        check: @escaping @Sendable ([StoredBooking]) -> Rejection?
+        check: @escaping @Sendable ([BookedSpan]) -> Rejection?
     ) async throws(StoreError) -> BookingCreation<Rejection> {
         if let error = BookingPlanner.validate(new) { throw error }
         let bookingID = BookingPlanner.newBookingID()
         let freshCustomerID = BookingPlanner.newCustomerID()
         return try await run {
-            try await self.pool.write { db -> BookingCreation<Rejection> in
+            try await self.write { db -> BookingCreation<Rejection> in
                 if let idempotency, let record = try Self.idempotencyRecord(db, key: idempotency.key) {
                     guard record.fingerprint == idempotency.fingerprint else {
                         throw StoreError.reused(idempotency.key)
@@ -280,12 +302,7 @@ public final class SQLiteBookingStore: BookingStore {
         let finalArguments = arguments
         return try await run {
             try await self.read { db in
-                // A cursor's rows are views on the statement: no copy of every column of every row.
-                let rows = try Row.fetchCursor(db.cachedStatement(sql: finalSQL), arguments: finalArguments)
-                var spans: [BookedSpan] = []
-                var shapes = SpanShapes()
-                while let row = try rows.next() { spans.append(shapes.span(row)) }
-                return spans
+                try Self.fetchSpans(db.cachedStatement(sql: finalSQL), arguments: finalArguments)
             }
         }
     }
@@ -294,7 +311,7 @@ public final class SQLiteBookingStore: BookingStore {
         _ id: String, _ input: BookingInput, at now: Int64, policy: Policies, reason: String
     ) async throws(StoreError) -> TransitionOutcome {
         try await run {
-            try await self.pool.write { db in
+            try await self.write { db in
                 guard let booking = try Self.fetchBooking(db, id: id) else { throw StoreError.notFound(id) }
                 let plan = try BookingPlanner.transition(booking, input, at: now, policy: policy, reason: reason).get()
                 try Self.update(db, plan.booking)
@@ -305,10 +322,10 @@ public final class SQLiteBookingStore: BookingStore {
 
     public func reschedule<Rejection: Sendable>(
         _ id: String, to times: BookingTimes, staff staffID: String?, at now: Int64,
-        check: @escaping @Sendable ([StoredBooking]) -> Rejection?
+        check: @escaping @Sendable ([BookedSpan]) -> Rejection?
     ) async throws(StoreError) -> RescheduleOutcome<Rejection> {
         try await run {
-            try await self.pool.write { db -> RescheduleOutcome<Rejection> in
+            try await self.write { db -> RescheduleOutcome<Rejection> in
                 guard let booking = try Self.fetchBooking(db, id: id) else { throw StoreError.notFound(id) }
                 let plan = try BookingPlanner.reschedule(booking, to: times, staff: staffID, at: now).get()
                 let conflicting = try Self.candidates(
@@ -323,7 +340,7 @@ public final class SQLiteBookingStore: BookingStore {
 
     public func setNotes(_ id: String, to notes: String, at now: Int64) async throws(StoreError) -> TransitionOutcome {
         try await run {
-            try await self.pool.write { db in
+            try await self.write { db in
                 guard let booking = try Self.fetchBooking(db, id: id) else { throw StoreError.notFound(id) }
                 guard let plan = BookingPlanner.note(booking, notes, at: now) else {
                     return TransitionOutcome(booking: booking, events: [])
@@ -336,7 +353,7 @@ public final class SQLiteBookingStore: BookingStore {
 
     public func expireHolds(at now: Int64) async throws(StoreError) -> [TransitionOutcome] {
         try await run {
-            try await self.pool.write { db in
+            try await self.write { db in
                 let due = try Row.fetchAll(
                     db,
                     sql: Self.selectBookings
@@ -469,13 +486,15 @@ extension SQLiteBookingStore {
         return (parts.isEmpty ? "0" : "(" + parts.joined(separator: " OR ") + ")", arguments)
     }
 
-    /// Active bookings that share the staff member or a resource and are busy inside `window`.
+    /// Active bookings that share the staff member or a resource and are busy inside `window`, as the check sees
+    /// them. Spans, not whole bookings: the window is the booking's whole local day (for daily limits), and reading
+    /// and decoding every column of each of that day's bookings was the largest part of a create's transaction.
     static func candidates(
         _ db: Database, staffID: String, resources: [ResourceNeed], window: Interval, excluding id: String?
-    ) throws -> [StoredBooking] {
+    ) throws -> [BookedSpan] {
         let (filter, filterArguments) = staffOrResources(
             staff: [staffID], resources: resources.filter { $0.count > 0 }.map(\.resource))
-        var sql = selectBookings + " WHERE " + activeOverlap + " AND " + filter
+        var sql = selectSpans + " WHERE " + activeOverlap + " AND " + filter
         var arguments: StatementArguments = [window.upper, window.lower - StoreSchema.maxBusySeconds, window.lower]
         arguments += filterArguments
         if let id {
@@ -483,7 +502,17 @@ extension SQLiteBookingStore {
             arguments += [id]
         }
         // Cached: compiling the statement (with GRDB's authorizer) cost more than running it, on every booking.
-        return try fetchBookings(db.cachedStatement(sql: sql + " ORDER BY b.start_at, b.id"), arguments: arguments)
+        return try fetchSpans(db.cachedStatement(sql: sql), arguments: arguments)
+    }
+
+    /// The spans a `selectSpans` statement selects, in no particular order.
+    static func fetchSpans(_ statement: Statement, arguments: StatementArguments) throws -> [BookedSpan] {
+        // A cursor's rows are views on the statement: no copy of every column of every row.
+        let rows = try Row.fetchCursor(statement, arguments: arguments)
+        var spans: [BookedSpan] = []
+        var shapes = SpanShapes()
+        while let row = try rows.next() { spans.append(shapes.span(row)) }
+        return spans
     }
 
     /// The booking with that id, or with that code when `id` is a booking code.
@@ -614,9 +643,12 @@ extension SQLiteBookingStore {
     /// The bookings a statement selects (`selectBookings` columns), with column positions looked up once.
     static func fetchBookings(_ statement: Statement, arguments: StatementArguments) throws -> [StoredBooking] {
         let columns = ColumnPositions(statement.columnNames)
-        return try Row.fetchAll(statement, arguments: arguments).map { row in
-            try decodeBooking(ColumnReader(row: row, columns: columns))
-        }
+        // A cursor's rows are views on the statement: the decoder reads each column once, where `fetchAll` first
+        // copied every column of every row (the conflict check reads a whole day of bookings on every create).
+        let rows = try Row.fetchCursor(statement, arguments: arguments)
+        var bookings: [StoredBooking] = []
+        while let row = try rows.next() { bookings.append(try decodeBooking(ColumnReader(row: row, columns: columns))) }
+        return bookings
     }
 
     static func decodeBooking(_ row: Row) throws -> StoredBooking {

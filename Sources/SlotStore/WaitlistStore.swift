@@ -33,7 +33,7 @@ public protocol WaitlistStore: Sendable {
     /// booking's `notify.booking_created` becomes `notify.waitlist_offered`.
     func offerWaitlistEntry<Rejection: Sendable>(
         _ id: String, booking: NewBooking, at now: Int64,
-        check: @escaping @Sendable (_ conflicting: [StoredBooking]) -> Rejection?
+        check: @escaping @Sendable (_ conflicting: [BookedSpan]) -> Rejection?
     ) async throws(StoreError) -> WaitlistOfferOutcome<Rejection>
 }
 

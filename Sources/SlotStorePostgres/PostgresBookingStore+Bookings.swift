@@ -8,7 +8,7 @@ import SlotStore
 extension PostgresBookingStore: BookingStore {
     public func createBooking<Rejection: Sendable>(
         _ new: NewBooking, at now: Int64, idempotency: IdempotencyRequest?,
-        check: @escaping @Sendable ([StoredBooking]) -> Rejection?
+        check: @escaping @Sendable ([BookedSpan]) -> Rejection?
     ) async throws(StoreError) -> BookingCreation<Rejection> {
         if let error = BookingPlanner.validate(new) { throw error }
         let bookingID = BookingPlanner.newBookingID()
@@ -31,7 +31,7 @@ extension PostgresBookingStore: BookingStore {
             let (conflicting, taken) = try await Self.candidates(
                 connection, staffID: new.staffID, resources: new.times.footprint.resources, window: new.times.window,
                 excluding: nil, codes: drawn)
-            if let rejection = check(conflicting) { return .rejected(rejection) }
+            if let rejection = check(conflicting.map(\.bookedSpan)) { return .rejected(rejection) }
             // Every write in one statement (`WriteBatch`), the event log's append last.
             var batch = WriteBatch()
             let (booking, events) = try await Self.insertBooking(
@@ -147,7 +147,7 @@ extension PostgresBookingStore: BookingStore {
 
     public func reschedule<Rejection: Sendable>(
         _ id: String, to times: BookingTimes, staff staffID: String?, at now: Int64,
-        check: @escaping @Sendable ([StoredBooking]) -> Rejection?
+        check: @escaping @Sendable ([BookedSpan]) -> Rejection?
     ) async throws(StoreError) -> RescheduleOutcome<Rejection> {
         try await write { connection -> RescheduleOutcome<Rejection> in
             guard let before = try await Self.fetchBooking(connection, id: id, forUpdate: false) else {
@@ -163,7 +163,7 @@ extension PostgresBookingStore: BookingStore {
             let (conflicting, _) = try await Self.candidates(
                 connection, staffID: plan.booking.staffID, resources: times.footprint.resources,
                 window: times.window, excluding: id)
-            if let rejection = check(conflicting) { return .rejected(rejection) }
+            if let rejection = check(conflicting.map(\.bookedSpan)) { return .rejected(rejection) }
             let events = try await Self.persist(connection, [plan], updating: true)
             return .rescheduled(TransitionOutcome(booking: plan.booking, events: events))
         }

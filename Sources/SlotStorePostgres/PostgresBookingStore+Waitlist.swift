@@ -57,7 +57,7 @@ extension PostgresBookingStore: WaitlistStore {
 
     public func offerWaitlistEntry<Rejection: Sendable>(
         _ id: String, booking new: NewBooking, at now: Int64,
-        check: @escaping @Sendable ([StoredBooking]) -> Rejection?
+        check: @escaping @Sendable ([BookedSpan]) -> Rejection?
     ) async throws(StoreError) -> WaitlistOfferOutcome<Rejection> {
         if let error = BookingPlanner.validate(new) { throw error }
         let bookingID = BookingPlanner.newBookingID()
@@ -71,7 +71,7 @@ extension PostgresBookingStore: WaitlistStore {
             let (conflicting, taken) = try await Self.candidates(
                 connection, staffID: new.staffID, resources: new.times.footprint.resources, window: new.times.window,
                 excluding: nil, codes: drawn)
-            if let rejection = check(conflicting) { return .rejected(rejection) }
+            if let rejection = check(conflicting.map(\.bookedSpan)) { return .rejected(rejection) }
             // The booking's writes and the entry's in one statement, as a new booking's (`WriteBatch`).
             var batch = WriteBatch()
             var offer: WaitlistPlan?

@@ -31,7 +31,7 @@ struct PostgresStoreTests {
     func theDatabaseForbidsDoubleBooking() async throws {
         let store = try await PostgresBookingStore.open(PostgresTestDatabase.fresh())
         let first = Fixture.booking(at: 0)
-        let letEverythingThrough: @Sendable ([StoredBooking]) -> String? = { _ in nil }
+        let letEverythingThrough: @Sendable ([BookedSpan]) -> String? = { _ in nil }
         let created = try await store.createBooking(first, at: Fixture.now, idempotency: nil, check: letEverythingThrough)
         #expect(created.booking != nil)
         // 20 minutes later: overlaps the first's 30 minutes (and its 10-minute buffer).
@@ -61,7 +61,7 @@ struct PostgresStoreTests {
         let store = try await PostgresBookingStore.open(PostgresTestDatabase.fresh())
         let colour = BookingFootprint(
             segments: [Segment(.active, minutes: 20), Segment(.processing, minutes: 30), Segment(.active, minutes: 10)])
-        let throughAll: @Sendable ([StoredBooking]) -> String? = { _ in nil }
+        let throughAll: @Sendable ([BookedSpan]) -> String? = { _ in nil }
         let long = try await store.createBooking(
             Fixture.booking(at: 0, footprint: colour), at: Fixture.now, idempotency: nil, check: throughAll)
         #expect(long.booking != nil)

@@ -44,12 +44,14 @@ struct SQLiteBookingStoreTests {
             SQLiteBookingStore.claimSQL.replacingOccurrences(of: "?", with: "1"))
         #expect(claim.contains("outbox_state_due (state=? AND due_at<?)"), "\(claim)")
         #expect(!claim.contains("TEMP B-TREE"), "\(claim)")
+        // The check reads spans, like a slot query: the index alone, no table row.
         let check = try await plan(
-            SQLiteBookingStore.selectBookings + " WHERE "
+            SQLiteBookingStore.selectSpans + " WHERE "
                 + SQLiteBookingStore.activeOverlap.replacingOccurrences(of: "?", with: "1")
                 + " AND (b.staff_id = 'anna')")
         #expect(
-            check.contains("bookings_staff_active_spans (staff_id=? AND busy_start>? AND busy_start<?)"), "\(check)")
+            check.contains("COVERING INDEX bookings_staff_active_spans (staff_id=? AND busy_start>? AND busy_start<?)"),
+            "\(check)")
         // A slot query reads the spans of the staff asked for, in the window asked for: an index range per staff
         // member, never a scan of every booking (a shop that never completes bookings keeps them active).
         let (filter, _) = SQLiteBookingStore.staffOrResources(staff: ["anna", "ben"], resources: [])
@@ -245,6 +247,36 @@ struct SQLiteBookingStoreTests {
             _ = try await store.run { try await store.pool.write { db in try db.execute(sql: insert) } }
         }
         #expect(error?.code == .constraintViolation)
+    }
+
+    @Test("a write whose body fails leaves nothing behind, and the next write commits on the same connection")
+    func aFailedWriteRollsBackAndTheNextCommits() async throws {
+        let store = try SQLiteBookingStore(path: try TempDirectory().path("slotd.db"))
+        try await store.write { db in try db.execute(sql: Self.customer) }
+        let insert = """
+            INSERT INTO idempotency_keys (key, fingerprint, response_status, response_body, created_at)
+            VALUES (?, 'f', 201, x'00', 0)
+            """
+        struct Refused: Error {}
+        // A thrown error after a statement ran, and a constraint failure after one ran: both roll back.
+        await #expect(throws: Refused.self) {
+            try await store.write { db in
+                try db.execute(sql: insert, arguments: ["thrown"])
+                throw Refused()
+            }
+        }
+        await #expect(throws: DatabaseError.self) {
+            try await store.write { db in
+                try db.execute(sql: insert, arguments: ["twice"])
+                try db.execute(sql: insert, arguments: ["twice"])
+            }
+        }
+        let keys = try await store.write { db in try String.fetchAll(db, sql: "SELECT key FROM idempotency_keys") }
+        #expect(keys.isEmpty)
+        #expect(try await store.pool.writeWithoutTransaction { db in db.isInsideTransaction } == false)
+        // The cached BEGIN and COMMIT serve the next transactions as well.
+        for key in ["a", "b"] { try await store.write { db in try db.execute(sql: insert, arguments: [key]) } }
+        #expect(try await store.idempotencyRecord(key: "b") != nil)
     }
 
     @Test func aBackupIsACompleteDatabase() async throws {

@@ -123,13 +123,13 @@ enum Fixture {
     /// needs (every resource has one unit), is busy during the candidate's busy span.
     static func noOverlap(
         _ times: BookingTimes, staff: String = "ana"
-    ) -> @Sendable ([StoredBooking]) -> String? {
+    ) -> @Sendable ([BookedSpan]) -> String? {
         let busy = times.busy
         let needed = Set(times.footprint.resources.map(\.resource))
         return { conflicting in
             conflicting.first { other in
-                other.busy.overlaps(busy)
-                    && (other.staffID == staff || other.footprint.resources.contains { needed.contains($0.resource) })
+                other.staffBusy.overlaps(busy)
+                    && (other.staff == staff || other.resources.contains { needed.contains($0.resource) })
             }.map { "overlaps \($0.id)" }
         }
     }

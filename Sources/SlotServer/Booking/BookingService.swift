@@ -91,7 +91,7 @@ final class BookingService: Sendable {
     /// A start: ISO 8601 with an offset, or a shop-local wall time (a wall time in a DST gap is refused).
     func instant(_ text: String, in loaded: LoadedRules, field: String) throws(APIError) -> Int64 {
         let zone = loaded.ruleSet.shop.timeZone
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = text.trimmingWhitespace()
         if !Self.hasOffset(trimmed), let wall = LocalDateTime(iso: trimmed) {
             if case .skipped(let gapEnd) = zone.resolve(wallMinute: wall.wallMinute) {
                 throw APIError.invalid(
@@ -359,7 +359,7 @@ final class BookingService: Sendable {
                 problems.append(problem)
             }
         }
-        let name = request.customer.name.trimmingCharacters(in: .whitespacesAndNewlines)
+        let name = request.customer.name.trimmingWhitespace(andNewlines: true)
         if name.isEmpty { problems.append(FieldProblem(field: "customer.name", reason: "must not be empty")) }
         if name.count > 200 { problems.append(FieldProblem(field: "customer.name", reason: "at most 200 characters")) }
         if let email = request.customer.email, !email.isEmpty,
@@ -368,7 +368,7 @@ final class BookingService: Sendable {
             problems.append(FieldProblem(field: "customer.email", reason: "is not an email address"))
         }
         var phone: String?
-        if let text = request.customer.phone, !text.trimmingCharacters(in: .whitespaces).isEmpty {
+        if let text = request.customer.phone, !text.trimmingWhitespace().isEmpty {
             if text.count > 40 {
                 problems.append(FieldProblem(field: "customer.phone", reason: "at most 40 characters"))
             } else if Self.controlCharacterProblem(text, field: "customer.phone", allowingLineBreaks: false) == nil {
@@ -392,7 +392,7 @@ final class BookingService: Sendable {
             problems.append(FieldProblem(field: "Idempotency-Key", reason: "must be 1 to 200 characters"))
         }
         guard problems.isEmpty, let offering, let start else { throw APIError.invalid(problems) }
-        let email = request.customer.email.map { $0.trimmingCharacters(in: .whitespaces) }.flatMap {
+        let email = request.customer.email.map { $0.trimmingWhitespace() }.flatMap {
             $0.isEmpty ? nil : $0
         }
         return CheckedCreate(
@@ -491,7 +491,7 @@ final class BookingService: Sendable {
                 // The one decision function, run inside the store's write transaction.
                 let decision = engine.decide(
                     offering: offering, staff: .member(staffID), start: start, now: now,
-                    bookings: conflicting.map(\.bookedSpan), schedule: schedule, waiving: waiver)
+                    bookings: conflicting, schedule: schedule, waiving: waiver)
                 return decision.isBookable ? nil : decision.reasons
             }
             switch creation {
@@ -719,7 +719,7 @@ final class BookingService: Sendable {
             let outcome = try await store.reschedule(id, to: times, staff: staffID, at: now) { conflicting in
                 let decision = engine.decideMove(
                     id, from: booking.staffID, offering: offering, staff: .member(staffID), start: start, now: now,
-                    bookings: conflicting.map(\.bookedSpan), schedule: schedule)
+                    bookings: conflicting, schedule: schedule)
                 return decision.isBookable ? nil : decision.reasons
             }
             switch outcome {

@@ -290,7 +290,7 @@ struct WaitlistService: Sendable {
                 // The one decision function, run inside the store's write transaction.
                 let decision = engine.decide(
                     offering: terms, staff: .member(slot.staff), start: slot.start, now: now,
-                    bookings: conflicting.map(\.bookedSpan), schedule: schedule)
+                    bookings: conflicting, schedule: schedule)
                 return decision.isBookable ? nil : decision.reasons
             }
         } catch {
