@@ -29,10 +29,17 @@ extension SQLiteBookingStore: WaitlistStore {
     public func waitlistEntries(_ query: WaitlistQuery) async throws(StoreError) -> [StoredWaitlistEntry] {
         try await run {
             try await self.read { db in
-                // The state filter in SQL (its index); the rest, on a short line, in `selects`.
+                // The state and offer filters in SQL (their indexes); the rest, on a short line, in `selects`.
                 let states = query.states.map(\.rawValue)
-                let filter = states.isEmpty ? "1" : "state IN (" + states.map { _ in "?" }.joined(separator: ", ") + ")"
-                let entries = try Self.fetchEntries(db, where: filter, arguments: StatementArguments(states))
+                let placeholders = states.map { _ in "?" }.joined(separator: ", ")
+                var filters = states.isEmpty ? [] : ["state IN (\(placeholders))"]
+                var arguments = StatementArguments(states)
+                if let booking = query.offerBooking {
+                    filters.append("offer_booking_id = ?")
+                    arguments += [booking]
+                }
+                let filter = filters.isEmpty ? "1" : filters.joined(separator: " AND ")
+                let entries = try Self.fetchEntries(db, where: filter, arguments: arguments)
                 return Array(entries.filter(query.selects).prefix(max(0, query.limit)))
             }
         }

@@ -99,16 +99,19 @@ public struct WaitlistQuery: Hashable, Sendable {
     public var staff: String?
     /// Entries whose dates include this one.
     public var date: LocalDate?
+    /// The entry whose offer is this held booking (one at most: a booking offers one entry).
+    public var offerBooking: String?
     public var limit: Int
 
     public init(
         states: [WaitlistState] = [], service: String? = nil, staff: String? = nil, date: LocalDate? = nil,
-        limit: Int = 1000
+        offerBooking: String? = nil, limit: Int = 1000
     ) {
         self.states = states
         self.service = service
         self.staff = staff
         self.date = date
+        self.offerBooking = offerBooking
         self.limit = limit
     }
 
@@ -117,6 +120,7 @@ public struct WaitlistQuery: Hashable, Sendable {
         (states.isEmpty || states.contains(entry.state)) && (service.map { entry.wish.service == $0 } ?? true)
             && (staff.map { entry.wish.staff.description == $0 } ?? true)
             && (date.map { entry.wish.first <= $0 && $0 <= entry.wish.last } ?? true)
+            && (offerBooking.map { entry.offer?.booking == $0 } ?? true)
     }
 }
 

@@ -34,12 +34,17 @@ extension PostgresBookingStore: WaitlistStore {
 
     public func waitlistEntries(_ query: WaitlistQuery) async throws(StoreError) -> [StoredWaitlistEntry] {
         try await read { connection in
-            // The state filter in SQL (its index); the rest, on a short line, in `selects`.
+            // The state and offer filters in SQL (their indexes); the rest, on a short line, in `selects`.
             var binds = PostgresBindings()
             for state in query.states { binds.append(state.rawValue) }
-            let filter =
+            var filters =
                 query.states.isEmpty
-                ? "true" : "state IN (" + query.states.indices.map { "$\($0 + 1)" }.joined(separator: ", ") + ")"
+                ? [] : ["state IN (" + query.states.indices.map { "$\($0 + 1)" }.joined(separator: ", ") + ")"]
+            if let booking = query.offerBooking {
+                binds.append(booking)
+                filters.append("offer_booking_id = $\(query.states.count + 1)")
+            }
+            let filter = filters.isEmpty ? "true" : filters.joined(separator: " AND ")
             let entries = try await Self.fetchEntries(connection, where: filter, binds: binds)
             return Array(entries.filter(query.selects).prefix(max(0, query.limit)))
         }

@@ -136,6 +136,12 @@ struct WaitlistStoreTests {
         #expect(change.entry.offer?.booking == held.id)
         #expect(change.entry.offer?.expiresAt == Fixture.now + 1_800)
         #expect(change.events.map(\.type) == ["booking.created", "waitlist.offered"])
+        #expect(try await store.waitlistEntries(WaitlistQuery(offerBooking: held.id)).map(\.id) == [anna.entry.id])
+        #expect(
+            try await store.waitlistEntries(WaitlistQuery(states: [.offered], offerBooking: held.id)).map(\.id)
+                == [anna.entry.id])
+        #expect(try await store.waitlistEntries(WaitlistQuery(states: [.waiting], offerBooking: held.id)).isEmpty)
+        #expect(try await store.waitlistEntries(WaitlistQuery(offerBooking: taken.id)).isEmpty, "it offers nothing")
         let heldJobs = try await Self.jobs(store, about: held.id)
         #expect(heldJobs.map(\.kind).contains("notify.waitlist_offered"))
         #expect(!heldJobs.map(\.kind).contains("notify.booking_created"), "the offer is the message")

@@ -199,7 +199,7 @@ struct WaitlistService: Sendable {
     }
 
     private func offeredEntry(booking id: String) async throws -> StoredWaitlistEntry? {
-        try await store.waitlistEntries(WaitlistQuery(states: [.offered])).first { $0.offer?.booking == id }
+        try await store.waitlistEntries(WaitlistQuery(states: [.offered], offerBooking: id, limit: 1)).first
     }
 
     private func answer(_ id: String, verb: String, input: BookingInput, reason: String) async throws
