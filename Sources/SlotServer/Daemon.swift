@@ -245,28 +245,17 @@ struct HTTPService: Service {
 
     func run() async throws {
         if let inherited { return try await serve(inherited) }
-        let connectionGuard = makeConnectionGuard()
         let path = configuration.socketPath
         let group = configuration.socketGroup
         let logger = self.logger
         let readiness = self.readiness
-        // The umask is process-wide: set it just before the bind and restore it as soon as the socket exists.
-        let saved = Mutex<mode_t?>(umask(~mode_t(configuration.socketMode) & 0o777))
-        let restore: @Sendable () -> Void = {
-            if let previous = saved.withLock({ value -> mode_t? in
-                defer { value = nil }
-                return value
-            }) {
-                umask(previous)
-            }
-        }
-        let app = Application(
+        let listener = HTTPListener(
+            address: .unixSocket(path: path, mode: configuration.socketMode),
             router: routes.router(roles: configuration.roles),
-            server: .http1(
-                configuration: connectionGuard.http1Configuration { [PeerCredentialsHandler(registry: .shared)] }),
-            configuration: .init(address: .unixDomainSocket(path: path), serverName: nil),
-            onServerRunning: { _ in
-                restore()
+            configuration: makeConnectionGuard().http1Configuration { [PeerCredentialsHandler(registry: .shared)] },
+            logger: logger)
+        do {
+            try await listener.run { _ in
                 if let group {
                     do {
                         try UnixSocketPath.setGroup(path, group: group)
@@ -276,14 +265,9 @@ struct HTTPService: Service {
                 }
                 logger.info("listening", metadata: ["socket": "\(path)", "mode": "bound"])
                 readiness.markReady()
-            },
-            logger: logger)
-        do {
-            try await app.run()
-            restore()
+            }
             readiness.markFailed(StartupError("the server stopped"))
         } catch {
-            restore()
             readiness.markFailed(error)
             throw error
         }

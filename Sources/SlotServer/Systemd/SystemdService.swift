@@ -164,12 +164,13 @@ extension SystemdService {
 extension HTTPService {
     /// Serves on the socket systemd passed, with the same router, roles and readiness as the bound server.
     func serve(_ socket: InheritedSocket) async throws {
-        let server = InheritedSocketServer(
-            socket: socket, router: routes.router(roles: configuration.roles), connectionGuard: makeConnectionGuard(),
+        let server = HTTPListener(
+            address: .inherited(socket), router: routes.router(roles: configuration.roles),
+            configuration: makeConnectionGuard().http1Configuration { [PeerCredentialsHandler(registry: .shared)] },
             logger: logger)
         let readiness = self.readiness
         let logger = self.logger
-        let listening: @Sendable () -> Void = {
+        let listening: @Sendable (any Channel) -> Void = { _ in
             // Mode and group are the socket unit's (SocketMode=, SocketGroup=); slotd.yaml's are not applied.
             logger.info(
                 "listening",
