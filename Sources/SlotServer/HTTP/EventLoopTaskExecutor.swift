@@ -1,4 +1,5 @@
 import NIOCore
+import NIOPosix
 
 /// A `TaskExecutor` that runs its jobs on one NIO event loop.
 ///
@@ -18,11 +19,14 @@ final class EventLoopTaskExecutor: TaskExecutor {
         eventLoop.execute { job.runSynchronously(on: executor) }
     }
 
-    /// One executor per loop of `group`, made once and kept for the server's life, so that no task can outlive the
-    /// executor it prefers (the jobs refer to it unowned) and no connection allocates one.
-    static func perLoop(of group: any EventLoopGroup) -> [ObjectIdentifier: EventLoopTaskExecutor] {
+    /// One executor per loop of NIO's process-wide event loop group (the one every listener serves on), made once
+    /// and never released: a task keeps only an unowned reference to the executor it prefers, and a task started
+    /// from a request may outlive the listener that started it.
+    static let perSingletonLoop: [ObjectIdentifier: EventLoopTaskExecutor] = {
         var executors: [ObjectIdentifier: EventLoopTaskExecutor] = [:]
-        for loop in group.makeIterator() { executors[ObjectIdentifier(loop)] = EventLoopTaskExecutor(eventLoop: loop) }
+        for loop in MultiThreadedEventLoopGroup.singleton.makeIterator() {
+            executors[ObjectIdentifier(loop)] = EventLoopTaskExecutor(eventLoop: loop)
+        }
         return executors
-    }
+    }()
 }

@@ -38,18 +38,13 @@ struct HTTPListener<Context: RequestContext>: Sendable where Context.Source == A
     /// The HTTP/1 channel's configuration: the listener's handlers (`ConnectionGuard.http1Configuration`).
     let configuration: HTTP1Channel.Configuration
     let logger: Logger
-    let group: MultiThreadedEventLoopGroup
 
-    /// A listener on `address` serving `router`, on the process's event loops.
-    init(
-        address: ListenerAddress, router: Router<Context>, configuration: HTTP1Channel.Configuration, logger: Logger,
-        group: MultiThreadedEventLoopGroup = .singleton
-    ) {
+    /// A listener on `address` serving `router`, on NIO's process-wide event loops.
+    init(address: ListenerAddress, router: Router<Context>, configuration: HTTP1Channel.Configuration, logger: Logger) {
         self.address = address
         self.responder = router.buildResponder()
         self.configuration = configuration
         self.logger = logger
-        self.group = group
     }
 
     /// Serves until graceful shutdown; `onListening` runs once the socket accepts connections.
@@ -74,6 +69,7 @@ struct HTTPListener<Context: RequestContext>: Sendable where Context.Source == A
             },
             configuration: configuration)
 
+        let group = MultiThreadedEventLoopGroup.singleton
         let quiescing = ServerQuiescingHelper(group: group)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelInitializer { channel in
@@ -85,7 +81,7 @@ struct HTTPListener<Context: RequestContext>: Sendable where Context.Source == A
         let server = try await bind(bootstrap) { channel in http1.setup(channel: channel, logger: logger) }
         onListening(server.channel)
 
-        let executors = EventLoopTaskExecutor.perLoop(of: group)
+        let executors = EventLoopTaskExecutor.perSingletonLoop
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { connections in
                 do {
@@ -155,13 +151,14 @@ final class HTTPDateHeader: Sendable {
 
     /// `Sun, 06 Nov 1994 08:49:37 GMT` for `second`.
     static func format(_ second: Int) -> String {
-        var clock = time_t(second)
+        var instant = time_t(second)
         var parts = tm()
-        gmtime_r(&clock, &parts)
+        gmtime_r(&instant, &parts)
         let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
-            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
+        let date = "\(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900)"
+        let clock = "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
+        return "\(days[Int(parts.tm_wday)]), \(date) \(clock) GMT"
     }
 }
