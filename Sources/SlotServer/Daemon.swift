@@ -238,9 +238,15 @@ struct HTTPService: Service {
     /// The socket systemd passed (socket activation), served instead of binding `configuration.socketPath`.
     var inherited: InheritedSocket? = nil
 
-    /// The guard that closes the socket's slow, idle and surplus clients (`server:` in slotd.yaml).
-    func makeConnectionGuard() -> ConnectionGuard {
-        ConnectionGuard(limits: configuration.connectionLimits, listener: "socket", logger: logger)
+    /// The socket's server on `address` (bound or inherited): the roles' router, peer credentials, and the guard
+    /// that closes slow, idle and surplus clients (`server:` in slotd.yaml).
+    func makeListener(_ address: ListenerAddress) -> HTTPListener<SlotRequestContext> {
+        let connectionGuard = ConnectionGuard(
+            limits: configuration.connectionLimits, listener: "socket", logger: logger)
+        return HTTPListener(
+            address: address, router: routes.router(roles: configuration.roles),
+            configuration: connectionGuard.http1Configuration { [PeerCredentialsHandler(registry: .shared)] },
+            logger: logger)
     }
 
     func run() async throws {
@@ -249,13 +255,9 @@ struct HTTPService: Service {
         let group = configuration.socketGroup
         let logger = self.logger
         let readiness = self.readiness
-        let listener = HTTPListener(
-            address: .unixSocket(path: path, mode: configuration.socketMode),
-            router: routes.router(roles: configuration.roles),
-            configuration: makeConnectionGuard().http1Configuration { [PeerCredentialsHandler(registry: .shared)] },
-            logger: logger)
+        let listener = makeListener(.unixSocket(path: path, mode: configuration.socketMode))
         do {
-            try await listener.run { _ in
+            try await listener.run {
                 if let group {
                     do {
                         try UnixSocketPath.setGroup(path, group: group)

@@ -48,7 +48,7 @@ struct HTTPListenerTests {
         let listening: Readiness
 
         func run() async throws {
-            try await listener.run { _ in listening.markReady() }
+            try await listener.run { listening.markReady() }
         }
     }
 

@@ -48,7 +48,7 @@ struct HTTPListener<Context: RequestContext>: Sendable where Context.Source == A
     }
 
     /// Serves until graceful shutdown; `onListening` runs once the socket accepts connections.
-    func run(onListening: @Sendable (any Channel) -> Void) async throws {
+    func run(onListening: @Sendable () -> Void) async throws {
         let (responder, logger) = (self.responder, self.logger)
         let http1 = HTTP1Channel(
             responder: { (request, writer: consuming ResponseWriter, channel) in
@@ -79,7 +79,7 @@ struct HTTPListener<Context: RequestContext>: Sendable where Context.Source == A
             }
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
         let server = try await bind(bootstrap) { channel in http1.setup(channel: channel, logger: logger) }
-        onListening(server.channel)
+        onListening()
 
         let executors = EventLoopTaskExecutor.perSingletonLoop
         await withGracefulShutdownHandler {

@@ -164,13 +164,10 @@ extension SystemdService {
 extension HTTPService {
     /// Serves on the socket systemd passed, with the same router, roles and readiness as the bound server.
     func serve(_ socket: InheritedSocket) async throws {
-        let server = HTTPListener(
-            address: .inherited(socket), router: routes.router(roles: configuration.roles),
-            configuration: makeConnectionGuard().http1Configuration { [PeerCredentialsHandler(registry: .shared)] },
-            logger: logger)
+        let server = makeListener(.inherited(socket))
         let readiness = self.readiness
         let logger = self.logger
-        let listening: @Sendable (any Channel) -> Void = { _ in
+        let listening: @Sendable () -> Void = {
             // Mode and group are the socket unit's (SocketMode=, SocketGroup=); slotd.yaml's are not applied.
             logger.info(
                 "listening",

@@ -19,7 +19,7 @@ struct WebService: Service {
         let listener = HTTPListener(
             address: .tcp(host: host, port: port), router: routes.router(),
             configuration: connectionGuard.http1Configuration(), logger: logger)
-        try await listener.run { _ in
+        try await listener.run {
             logger.info("web listener ready", metadata: ["listen": "\(host):\(port)"])
         }
     }
