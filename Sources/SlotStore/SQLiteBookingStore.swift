@@ -402,14 +402,8 @@ public final class SQLiteBookingStore: BookingStore {
     public func outboxJobs(state: OutboxState?, limit: Int) async throws(StoreError) -> [OutboxJob] {
         try await run {
             try await self.read { db in
-                var sql = "SELECT * FROM outbox"
-                var arguments = StatementArguments()
-                if let state {
-                    sql += " WHERE state = ?"
-                    arguments += [state.rawValue]
-                }
-                arguments += [max(0, limit)]
-                return try Row.fetchAll(db, sql: sql + " ORDER BY id LIMIT ?", arguments: arguments).map { row in
+                let sql = "SELECT * " + Self.jobsIn(state) + " ORDER BY id LIMIT ?"
+                return try Row.fetchAll(db, sql: sql, arguments: [max(0, limit)]).map { row in
                     OutboxJob(
                         id: row["id"], kind: row["kind"], payload: Data((row["payload"] as String).utf8),
                         dueAt: row["due_at"], attempts: row["attempts"],
