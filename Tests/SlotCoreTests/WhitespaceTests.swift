@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import SlotServer
+@testable import SlotCore
 
 /// `trimmingWhitespace` is Foundation's trimming, only faster when there is nothing to trim.
 @Suite struct WhitespaceTests {
