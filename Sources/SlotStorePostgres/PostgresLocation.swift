@@ -142,6 +142,13 @@ public struct PostgresLocation: Hashable, Sendable, CustomStringConvertible {
                 host: host, port: port, username: user, password: password, database: database, tls: tlsSetting)
         }
         configuration.options.maximumConnections = poolSize
+        // The pool schedules timers for a connection each time it goes idle and cancels them at its next lease: an
+        // idle timeout for connections above the minimum, a keep-alive query's for all. At a few leases per booking
+        // they cost more CPU than the queries' own work in postgres-nio (README "Running on PostgreSQL"). So the pool
+        // keeps its connections (none above the minimum), and runs no keep-alive over a Unix socket, where a server
+        // that goes away closes the socket and no middlebox drops an idle connection; over TCP it still does.
+        configuration.options.minimumConnections = poolSize
+        if socketDirectory != nil { configuration.options.keepAliveBehavior = nil }
         configuration.options.connectTimeout = .seconds(5)
         return configuration
     }
