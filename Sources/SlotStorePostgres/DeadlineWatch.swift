@@ -43,12 +43,18 @@ final class DeadlineWatch: Sendable {
 
     /// Expires operations at their deadlines until cancelled.
     func run() async {
+        enum Next {
+            case stop
+            case idle
+            case sleep(until: ContinuousClock.Instant)
+        }
         while true {
-            let earliest = state.withLock { state -> ContinuousClock.Instant?? in
-                state.cancelled ? .some(nil) : .some(state.pending.values.map(\.deadline).min())
+            let next = state.withLock { state -> Next in
+                if state.cancelled { return .stop }
+                return state.pending.values.map(\.deadline).min().map { .sleep(until: $0) } ?? .idle
             }
-            guard let earliest else { return }  // cancelled
-            guard let deadline = earliest else {
+            guard case .sleep(let deadline) = next else {
+                if case .stop = next { return }
                 await untilRegistered()
                 continue
             }

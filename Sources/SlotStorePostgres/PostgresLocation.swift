@@ -21,6 +21,10 @@ public struct PostgresLocation: Hashable, Sendable, CustomStringConvertible {
     public var poolSize: Int
     /// Seconds one store operation may take before it answers `unavailable` (503).
     public var operationTimeoutSeconds: Int
+    /// Whether the pool keeps its connections while they are idle (a daemon: no pool timers per lease, see
+    /// `clientConfiguration`), rather than opening them on demand and closing those idle for a minute (a process
+    /// that opens many stores and leaves them open, as the store tests do).
+    public var keepsConnections = true
 
     /// The pool sizes a setting may ask for, and the default.
     public static let poolSizes = 1...1_000
@@ -145,9 +149,10 @@ public struct PostgresLocation: Hashable, Sendable, CustomStringConvertible {
         // The pool schedules timers for a connection each time it goes idle and cancels them at its next lease: an
         // idle timeout for connections above the minimum, a keep-alive query's for all. At a few leases per booking
         // they cost more CPU than the queries' own work in postgres-nio (README "Running on PostgreSQL"). So the pool
-        // keeps its connections (none above the minimum), and runs no keep-alive over a Unix socket, where a server
-        // that goes away closes the socket and no middlebox drops an idle connection; over TCP it still does.
-        configuration.options.minimumConnections = poolSize
+        // keeps its connections (none above the minimum) unless told not to, and runs no keep-alive over a Unix
+        // socket, where a server that goes away closes the socket and no middlebox drops an idle connection; over TCP
+        // it still does.
+        if keepsConnections { configuration.options.minimumConnections = poolSize }
         if socketDirectory != nil { configuration.options.keepAliveBehavior = nil }
         configuration.options.connectTimeout = .seconds(5)
         return configuration
