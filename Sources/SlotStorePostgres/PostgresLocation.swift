@@ -21,10 +21,6 @@ public struct PostgresLocation: Hashable, Sendable, CustomStringConvertible {
     public var poolSize: Int
     /// Seconds one store operation may take before it answers `unavailable` (503).
     public var operationTimeoutSeconds: Int
-    /// Whether the pool keeps its connections while they are idle (a daemon: no pool timers per lease, see
-    /// `clientConfiguration`), rather than opening them on demand and closing those idle for a minute (a process
-    /// that opens many stores and leaves them open, as the store tests do).
-    public var keepsConnections = true
 
     /// The pool sizes a setting may ask for, and the default.
     public static let poolSizes = 1...1_000
@@ -146,13 +142,10 @@ public struct PostgresLocation: Hashable, Sendable, CustomStringConvertible {
                 host: host, port: port, username: user, password: password, database: database, tls: tlsSetting)
         }
         configuration.options.maximumConnections = poolSize
-        // The pool schedules timers for a connection each time it goes idle and cancels them at its next lease: an
-        // idle timeout for connections above the minimum, a keep-alive query's for all. At a few leases per booking
-        // they cost more CPU than the queries' own work in postgres-nio (README "Running on PostgreSQL"). So the pool
-        // keeps its connections (none above the minimum) unless told not to, and runs no keep-alive over a Unix
-        // socket, where a server that goes away closes the socket and no middlebox drops an idle connection; over TCP
-        // it still does.
-        if keepsConnections { configuration.options.minimumConnections = poolSize }
+        // The pool schedules a keep-alive query's timer (three tasks and a sleep) for a connection each time it goes
+        // idle, and cancels it at the next lease: at a few leases per booking, CPU of the order of the queries' own
+        // in postgres-nio (README "Running on PostgreSQL"). Over a Unix socket there is nothing for it to find: a
+        // server that goes away closes the socket, and no middlebox drops an idle connection. Over TCP it stays.
         if socketDirectory != nil { configuration.options.keepAliveBehavior = nil }
         configuration.options.connectTimeout = .seconds(5)
         return configuration

@@ -50,9 +50,6 @@ enum PostgresTestDatabase {
         }
         var location = server.with(database: name)
         location.poolSize = 4
-        // Connections on demand, closed after a minute idle: the suite leaves many stores open, and kept connections
-        // of them all would pass the cluster's limit.
-        location.keepsConnections = false
         location.operationTimeoutSeconds = 60
         return location
     }
