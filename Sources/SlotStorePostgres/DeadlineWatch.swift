@@ -4,7 +4,7 @@ import Synchronization
 ///
 /// A timer task of its own per operation (a task, a `Task.sleep` with its dispatch timer, and the cancellation that
 /// woke it when the operation answered first) cost about as much as the round trip it guarded; under the booking
-/// benchmark that was several timers per booking (README "Running on PostgreSQL"). Here an operation costs an entry
+/// benchmark that was several timers per booking (docs/benchmarks.md, third round). Here an operation costs an entry
 /// in a dictionary under a lock, and the watcher sleeps until the earliest deadline registered, so it wakes about
 /// once per timeout while operations keep coming, and not at all when none is in flight.
 final class DeadlineWatch: Sendable {
