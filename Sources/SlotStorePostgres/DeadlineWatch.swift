@@ -46,14 +46,14 @@ final class DeadlineWatch: Sendable {
         enum Next {
             case stop
             case idle
-            case sleep(until: ContinuousClock.Instant)
+            case due(ContinuousClock.Instant)
         }
         while true {
             let next = state.withLock { state -> Next in
                 if state.cancelled { return .stop }
-                return state.pending.values.map(\.deadline).min().map { .sleep(until: $0) } ?? .idle
+                return state.pending.values.map(\.deadline).min().map { .due($0) } ?? .idle
             }
-            guard case .sleep(let deadline) = next else {
+            guard case .due(let deadline) = next else {
                 if case .stop = next { return }
                 await untilRegistered()
                 continue
