@@ -238,35 +238,26 @@ struct HTTPService: Service {
     /// The socket systemd passed (socket activation), served instead of binding `configuration.socketPath`.
     var inherited: InheritedSocket? = nil
 
-    /// The guard that closes the socket's slow, idle and surplus clients (`server:` in slotd.yaml).
-    func makeConnectionGuard() -> ConnectionGuard {
-        ConnectionGuard(limits: configuration.connectionLimits, listener: "socket", logger: logger)
+    /// The socket's server on `address` (bound or inherited): the roles' router, peer credentials, and the guard
+    /// that closes slow, idle and surplus clients (`server:` in slotd.yaml).
+    func makeListener(_ address: ListenerAddress) -> HTTPListener<SlotRequestContext> {
+        let connectionGuard = ConnectionGuard(
+            limits: configuration.connectionLimits, listener: "socket", logger: logger)
+        return HTTPListener(
+            address: address, router: routes.router(roles: configuration.roles),
+            configuration: connectionGuard.http1Configuration { [PeerCredentialsHandler(registry: .shared)] },
+            logger: logger)
     }
 
     func run() async throws {
         if let inherited { return try await serve(inherited) }
-        let connectionGuard = makeConnectionGuard()
         let path = configuration.socketPath
         let group = configuration.socketGroup
         let logger = self.logger
         let readiness = self.readiness
-        // The umask is process-wide: set it just before the bind and restore it as soon as the socket exists.
-        let saved = Mutex<mode_t?>(umask(~mode_t(configuration.socketMode) & 0o777))
-        let restore: @Sendable () -> Void = {
-            if let previous = saved.withLock({ value -> mode_t? in
-                defer { value = nil }
-                return value
-            }) {
-                umask(previous)
-            }
-        }
-        let app = Application(
-            router: routes.router(roles: configuration.roles),
-            server: .http1(
-                configuration: connectionGuard.http1Configuration { [PeerCredentialsHandler(registry: .shared)] }),
-            configuration: .init(address: .unixDomainSocket(path: path), serverName: nil),
-            onServerRunning: { _ in
-                restore()
+        let listener = makeListener(.unixSocket(path: path, mode: configuration.socketMode))
+        do {
+            try await listener.run {
                 if let group {
                     do {
                         try UnixSocketPath.setGroup(path, group: group)
@@ -276,14 +267,9 @@ struct HTTPService: Service {
                 }
                 logger.info("listening", metadata: ["socket": "\(path)", "mode": "bound"])
                 readiness.markReady()
-            },
-            logger: logger)
-        do {
-            try await app.run()
-            restore()
+            }
             readiness.markFailed(StartupError("the server stopped"))
         } catch {
-            restore()
             readiness.markFailed(error)
             throw error
         }

@@ -102,7 +102,7 @@ package enum BookingPlanner {
         if new.services.isEmpty || new.services.contains(where: \.isEmpty) {
             return violation("a booking needs at least one service id, none empty")
         }
-        if new.customer.name.trimmingCharacters(in: .whitespaces).isEmpty {
+        if new.customer.name.trimmingWhitespace().isEmpty {
             return violation("the customer's name must not be empty")
         }
         if new.price.minorUnits < 0 || (new.deposit?.minorUnits ?? 0) < 0 {

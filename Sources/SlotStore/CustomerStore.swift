@@ -249,7 +249,7 @@ package struct CustomerMatching: Hashable, Sendable {
 
     /// The key an e-mail address is matched by.
     package static func emailKey(_ email: String) -> String {
-        email.trimmingCharacters(in: .whitespaces).lowercased()
+        email.trimmingWhitespace().lowercased()
     }
 
     /// Names that differ only in case or spacing are the same name.

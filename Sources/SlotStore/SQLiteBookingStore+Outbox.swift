@@ -17,6 +17,17 @@ extension SQLiteBookingStore: OutboxStore {
         }
     }
 
+    /// `FROM outbox` and the filter of a listing by state. Pending and failed jobs are read through their partial
+    /// indexes: walking the table by id would first pass every job ever done.
+    static func jobsIn(_ state: OutboxState?) -> String {
+        switch state {
+        case nil: "FROM outbox"
+        case .pending: "FROM outbox INDEXED BY outbox_pending_due WHERE state = 'pending'"
+        case .failed: "FROM outbox INDEXED BY outbox_failed WHERE state = 'failed'"
+        case .done: "FROM outbox WHERE state = 'done'"
+        }
+    }
+
     /// The claim (arguments: lease end, now, now, limit).
     static let claimSQL = """
         UPDATE outbox SET due_at = ?, attempts = attempts + 1, updated_at = ?
@@ -184,15 +195,10 @@ extension SQLiteBookingStore: OutboxStore {
     public func recentOutboxJobs(state: OutboxState?, limit: Int) async throws(StoreError) -> [OutboxJob] {
         try await run {
             try await self.read { db in
-                var sql = "SELECT \(Self.jobColumns) FROM outbox"
-                var arguments = StatementArguments()
-                if let state {
-                    sql += " WHERE state = ?"
-                    arguments += [state.rawValue]
-                }
-                arguments += [max(0, limit)]
-                return try Row.fetchAll(db, sql: sql + " ORDER BY id DESC LIMIT ?", arguments: arguments)
-                    .map(Self.decodeJob)
+                try Row.fetchAll(
+                    db, sql: "SELECT \(Self.jobColumns) " + Self.jobsIn(state) + " ORDER BY id DESC LIMIT ?",
+                    arguments: [max(0, limit)]
+                ).map(Self.decodeJob)
             }
         }
     }

@@ -23,6 +23,7 @@ package enum StoreSchema {
         ("v9-customer-records-booking-codes", v9CustomerRecords),
         ("v10-waitlist", v10Waitlist),
         ("v11-booking-overrides", v11BookingOverrides),
+        ("v12-fewer-indexes-per-write", v12FewerIndexesPerWrite),
     ]
 
     /// Work a migration needs beyond its SQL, run right after it in the same transaction, by identifier.
@@ -103,6 +104,30 @@ package enum StoreSchema {
     // check against the rules counted what staff had set aside as a conflict. The booking keeps it now, as the JSON
     // of `BookingOverride`; bookings made before get their event's (without `waived`: every check of its kind
     // counts as set aside), unless they were moved since (a reschedule is checked against the rules in full).
+    // Every index a row belongs to is one more page written to the WAL (and synced) by the commit that inserts it: a
+    // booking's commit wrote 17–21 pages, 12 of them index pages, and the WAL writes and their `fdatasync` were a
+    // quarter of a create's CPU (issue 11). Kept: the indexes a frequent read needs. Gone:
+    // - `outbox_state (state, id)`, `outbox_state_due (state, due_at)`, `outbox_kind_pending` and `outbox_booking`,
+    //   four pages per job: the claim, the next wake and the pending-kind check read the pending jobs through one
+    //   partial index on `due_at` (the planner preferred `outbox_state`'s equality while it existed, see v5), the
+    //   failed jobs have their own partial index (written only when a job fails), a listing of done jobs walks the
+    //   table backwards by id, and only a customer's erasure, rare, scans the outbox for that customer's jobs;
+    // - `bookings_staff_start (staff_id, start_at)`: a staff member's bookings on some days come from the
+    //   `bookings_start` range, and the checks and slot queries use the span indexes;
+    // - `customer_conflicts_other` held every conflict, most with no other customer: now only those with one.
+    static let v12FewerIndexesPerWrite = """
+        DROP INDEX outbox_state;
+        DROP INDEX outbox_state_due;
+        DROP INDEX outbox_kind_pending;
+        DROP INDEX outbox_booking;
+        CREATE INDEX outbox_pending_due ON outbox(due_at) WHERE state = 'pending';
+        CREATE INDEX outbox_failed ON outbox(id) WHERE state = 'failed';
+        DROP INDEX bookings_staff_start;
+        DROP INDEX customer_conflicts_other;
+        CREATE INDEX customer_conflicts_other ON customer_conflicts(other_customer_id)
+            WHERE other_customer_id IS NOT NULL;
+        """
+
     static let v11BookingOverrides = """
         ALTER TABLE bookings ADD COLUMN staff_override TEXT
             CHECK (staff_override IS NULL OR (json_valid(staff_override)

@@ -178,7 +178,7 @@ package enum WaitlistPlanner {
         func violation(_ message: String) -> StoreError { StoreError(.constraintViolation, message) }
         if new.wish.service.isEmpty { return violation("a waitlist entry needs a service") }
         if new.wish.last < new.wish.first { return violation("a waitlist entry's last date is before its first") }
-        if new.customer.name.trimmingCharacters(in: .whitespaces).isEmpty {
+        if new.customer.name.trimmingWhitespace().isEmpty {
             return violation("the customer's name must not be empty")
         }
         if new.customer.email == nil && new.customer.phone == nil {

@@ -18,6 +18,17 @@ struct RuleFuzzRegressionTests {
     func controlCharacterAfterNonASCII() {
         #expect(Self.location(of: "name: Café\u{1}\n") == .init(file: "shop.yaml", line: 1, column: 11))
         #expect(Self.location(of: "a: 1\nname: Ü\u{1}") == .init(file: "shop.yaml", line: 2, column: 8))
+        // Two such characters: a byte count lands one character early (a single one hid it, cut in half).
+        #expect(Self.location(of: "name: Éé\u{1}") == .init(file: "shop.yaml", line: 1, column: 9))
+        #expect(Self.location(of: "a: 🙂\nb: \"«»\u{1}\"") == .init(file: "shop.yaml", line: 2, column: 7))
+    }
+
+    @Test("a control character after CRLF line breaks is at its own column, as after LF")
+    func controlCharacterAfterCRLF() {
+        let crlf = "shop:\r\n  name: \"A\u{1}b\"\r\n"
+        #expect(Self.location(of: crlf) == .init(file: "shop.yaml", line: 2, column: 11))
+        #expect(Self.location(of: "shop:\n  name: \"A\u{1}b\"\n") == Self.location(of: crlf))
+        #expect(Self.location(of: "a: 1\r\n\r\nb: \u{1}") == .init(file: "shop.yaml", line: 3, column: 4))
     }
 
     @Test("a syntax error at the end of a file without a final line break is on its last line")

@@ -210,8 +210,9 @@ enum YAMLSource {
             let what = [context?.text, problem].compactMap { $0 }.joined(separator: ": ")
             return Diagnostic(.error, at: at(mark), "YAML syntax error: \(what)", fix: fix)
         case .reader(let problem, let offset, _, _):
-            // libyaml's offset counts UTF-8 bytes; lines and columns are counted as everywhere else (SourceText).
-            let prefix = String(decoding: text.utf8.prefix(offset ?? 0), as: UTF8.self)
+            // Yams turns libyaml's byte offset into a count of Characters (a CRLF is one); lines and columns are
+            // counted in scalars as everywhere else (SourceText).
+            let prefix = String(text.prefix(offset ?? 0))
             let before = SourceText(name: source.name, text: prefix)
             let (line, column) = (before.lines.count, (before.lines.last?.count ?? 0) + 1)
             return Diagnostic(

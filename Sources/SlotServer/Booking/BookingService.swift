@@ -363,7 +363,9 @@ final class BookingService: Sendable {
         if name.isEmpty { problems.append(FieldProblem(field: "customer.name", reason: "must not be empty")) }
         if name.count > 200 { problems.append(FieldProblem(field: "customer.name", reason: "at most 200 characters")) }
         if let email = request.customer.email, !email.isEmpty,
-            !(email.contains("@") && !email.hasPrefix("@") && !email.hasSuffix("@") && email.count <= 254)
+            // (`utf8.contains`: with Foundation imported, `contains("@")` is a locale-aware search.)
+            !(email.utf8.contains(UInt8(ascii: "@")) && !email.hasPrefix("@") && !email.hasSuffix("@")
+                && email.count <= 254)
         {
             problems.append(FieldProblem(field: "customer.email", reason: "is not an email address"))
         }

@@ -164,9 +164,7 @@ extension SystemdService {
 extension HTTPService {
     /// Serves on the socket systemd passed, with the same router, roles and readiness as the bound server.
     func serve(_ socket: InheritedSocket) async throws {
-        let server = InheritedSocketServer(
-            socket: socket, router: routes.router(roles: configuration.roles), connectionGuard: makeConnectionGuard(),
-            logger: logger)
+        let server = makeListener(.inherited(socket))
         let readiness = self.readiness
         let logger = self.logger
         let listening: @Sendable () -> Void = {

@@ -4,7 +4,7 @@ import Logging
 import ServiceLifecycle
 import SlotBlocking
 
-/// The public listener (`web:`): a second Hummingbird server on TCP in the daemon's `ServiceGroup`, serving only
+/// The public listener (`web:`): a second HTTP server on TCP in the daemon's `ServiceGroup`, serving only
 /// `PublicRoutes` over the daemon's own services (booking service, event bus, store).
 struct WebService: Service {
     let routes: PublicRoutes
@@ -16,15 +16,12 @@ struct WebService: Service {
     func run() async throws {
         let (host, port, logger) = (settings.host, settings.port, self.logger)
         let connectionGuard = ConnectionGuard(limits: limits, listener: "web", logger: logger)
-        let app = Application(
-            router: routes.router(),
-            server: .http1(configuration: connectionGuard.http1Configuration()),
-            configuration: .init(address: .hostname(host, port: port), serverName: nil),
-            onServerRunning: { _ in
-                logger.info("web listener ready", metadata: ["listen": "\(host):\(port)"])
-            },
-            logger: logger)
-        try await app.run()
+        let listener = HTTPListener(
+            address: .tcp(host: host, port: port), router: routes.router(),
+            configuration: connectionGuard.http1Configuration(), logger: logger)
+        try await listener.run {
+            logger.info("web listener ready", metadata: ["listen": "\(host):\(port)"])
+        }
     }
 }
 
