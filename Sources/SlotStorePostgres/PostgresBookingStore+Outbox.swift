@@ -60,9 +60,11 @@ extension PostgresBookingStore: OutboxStore {
         thenClaim limit: Int, lease: Int64, completing: @escaping OutboxInlineCompletion
     ) async throws(StoreError) -> (events: [StoredEvent], claimed: [OutboxJob]) {
         let finish = OutboxStep.Finish(id: id, note: note, enqueue: jobs, events: events)
-        let first = try await run(.laneFinish(finish, at: now, lease: lease, thenClaim: limit))
-        let claim = try await completeInClaims(first, limit: limit, lease: lease, at: now, completing: completing)
-        return (first.appended, claim.jobs)
+        return try await claimThen(.laneFinish(finish, at: now, lease: lease, thenClaim: limit)) { first, connection in
+            let claim = await self.completeInClaims(
+                first, on: connection, limit: limit, lease: lease, at: now, completing: completing)
+            return (first.appended, claim.jobs)
+        }
     }
 
     public func claimDueJobs(
@@ -70,8 +72,10 @@ extension PostgresBookingStore: OutboxStore {
     ) async throws(StoreError) -> OutboxClaim {
         guard limit > 0 else { return OutboxClaim(jobs: []) }
         // No look first whether anything is due (`seenDue`): the claim is one statement, as cheap as that look.
-        let first = try await run(.completingClaim(at: now, lease: lease, limit: limit))
-        return try await completeInClaims(first, limit: limit, lease: lease, at: now, completing: completing)
+        return try await claimThen(.completingClaim(at: now, lease: lease, limit: limit)) { first, connection in
+            await self.completeInClaims(
+                first, on: connection, limit: limit, lease: lease, at: now, completing: completing)
+        }
     }
 
     /// Runs one outbox statement.
@@ -79,15 +83,28 @@ extension PostgresBookingStore: OutboxStore {
         try await write(inTransaction: false) { connection in try await step.run(on: connection) }
     }
 
+    /// Runs `first` (a statement that claims), then `rest` with its result on the same pooled connection, as one
+    /// store operation (one lease, one deadline): a claim and the records of the jobs finished inside it took a lease
+    /// each before. Only `first` runs again on a conflict with another writer (`write`): `rest` throws nothing.
+    func claimThen<T: Sendable>(
+        _ first: OutboxStep, then rest: @escaping @Sendable (OutboxStep.Result, PostgresConnection) async -> T
+    ) async throws(StoreError) -> T {
+        try await write(inTransaction: false) { connection in
+            let result = try await first.run(on: connection)
+            return await rest(result, connection)
+        }
+    }
+
     /// Finishes each job `first` claimed that `completing` completes, from the bookings read with its claim, and
     /// claims another in its place, until `limit` jobs are left to run, none is due, or `InlineCompletion`'s
     /// `finishLimit` jobs are finished. SQLite does this in the claim's transaction; here each finish is one
-    /// statement of its own with the next claim (`OutboxStep`), and a completed job keeps its lease until then, so
-    /// no other daemon runs it meanwhile, and a finish that fails leaves it to run again once the lease lapses.
+    /// statement of its own with the next claim (`OutboxStep`) on `connection`, and a completed job keeps its lease
+    /// until then, so no other daemon runs it meanwhile, and a finish that fails leaves it to run again once the lease
+    /// lapses (logged; the claim answers with the jobs handed out so far).
     func completeInClaims(
-        _ first: OutboxStep.Result, limit: Int, lease: Int64, at now: Int64,
+        _ first: OutboxStep.Result, on connection: PostgresConnection, limit: Int, lease: Int64, at now: Int64,
         completing: @escaping OutboxInlineCompletion
-    ) async throws(StoreError) -> OutboxClaim {
+    ) async -> OutboxClaim {
         var step = first
         var handedOut: [OutboxJob] = []
         var completed: [(job: OutboxJob, completion: OutboxCompletion)] = []
@@ -117,14 +134,14 @@ extension PostgresBookingStore: OutboxStore {
             let (job, completion) = completed.removeFirst()
             finished += 1
             do {
-                step = try await run(
-                    .completion(job.id, completion, at: now, lease: lease, thenClaim: limit - handedOut.count))
+                step = try await OutboxStep.completion(
+                    job.id, completion, at: now, lease: lease, thenClaim: limit - handedOut.count
+                ).run(on: connection)
             } catch {
                 // Jobs claimed and not recorded keep their lease: they run again once it lapses.
-                guard !handedOut.isEmpty else { throw error }
                 logger.error(
                     "outbox: finishing a job inside its claim failed; it runs again after its lease",
-                    metadata: ["job": "\(job.id)", "error": "\(error)"])
+                    metadata: ["job": "\(job.id)", "error": "\(Self.describe(error))"])
                 return OutboxClaim(jobs: handedOut)
             }
         }

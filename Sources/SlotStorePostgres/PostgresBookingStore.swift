@@ -31,6 +31,9 @@ public final class PostgresBookingStore: Sendable {
     let client: PostgresClient
     let runner: Task<Void, Never>
     let logger: Logger
+    /// Expires operations past `operationTimeout` (`withDeadline`); its task runs as long as `runner`.
+    let deadlines = DeadlineWatch()
+    let deadlineRunner: Task<Void, Never>
 
     /// How often a transaction runs at most when PostgreSQL aborts it for a conflict with another writer.
     static let maxAttempts = 5
@@ -52,6 +55,7 @@ public final class PostgresBookingStore: Sendable {
         self.client = client
         // The client's connection pool lives as long as this task; `shutDown` cancels it.
         runner = Task { await client.run() }
+        deadlineRunner = Task { [deadlines] in await deadlines.run() }
     }
 
     /// Connects, migrates (under an advisory lock, so daemons starting together migrate once) and returns the
@@ -77,7 +81,9 @@ public final class PostgresBookingStore: Sendable {
 
     func stop() async {
         runner.cancel()
+        deadlineRunner.cancel()
         await runner.value
+        await deadlineRunner.value
     }
 
     // MARK: - Migrations
@@ -179,16 +185,13 @@ public final class PostgresBookingStore: Sendable {
     /// daemon: an outbox job's read hung past every timeout, and with it the worker's graceful shutdown, so SIGTERM
     /// left the daemon running). A task group would wait for such a child before returning, so the operation runs
     /// in a task of its own: on the deadline it is cancelled and left to end when its connection closes, at the
-    /// latest when the store shuts down and closes every connection.
+    /// latest when the store shuts down and closes every connection. The deadline itself is an entry in the store's
+    /// `DeadlineWatch`, not a timer task per operation.
     func withDeadline<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
         let timeout = operationTimeout
         let place = location.description
         let race = DeadlineRace<T>()
-        let work = Task {
-            do { race.settle(.success(try await operation())) } catch { race.settle(.failure(error)) }
-        }
-        let timer = Task {
-            do { try await Task.sleep(for: timeout) } catch { return }  // cancelled: the operation answered first
+        let deadline = deadlines.register(after: timeout) {
             race.settle(
                 .failure(
                     StoreError(
@@ -196,9 +199,12 @@ public final class PostgresBookingStore: Sendable {
                         "the database \(place) did not answer within \(timeout) — it may be down or overloaded; "
                             + "try again")))
         }
+        let work = Task {
+            do { race.settle(.success(try await operation())) } catch { race.settle(.failure(error)) }
+        }
         defer {
             work.cancel()
-            timer.cancel()
+            deadlines.remove(deadline)
         }
         return try await withTaskCancellationHandler {
             try await race.value()

@@ -142,6 +142,11 @@ public struct PostgresLocation: Hashable, Sendable, CustomStringConvertible {
                 host: host, port: port, username: user, password: password, database: database, tls: tlsSetting)
         }
         configuration.options.maximumConnections = poolSize
+        // The pool schedules a keep-alive query's timer (three tasks and a sleep) for a connection each time it goes
+        // idle, and cancels it at the next lease: at a few leases per booking, CPU of the order of the queries' own
+        // in postgres-nio (docs/benchmarks.md, third round). Over a Unix socket there is nothing for it to find: a
+        // server that goes away closes the socket, and no middlebox drops an idle connection. Over TCP it stays.
+        if socketDirectory != nil { configuration.options.keepAliveBehavior = nil }
         configuration.options.connectTimeout = .seconds(5)
         return configuration
     }

@@ -22,6 +22,38 @@ struct PostgresDeadlineTests {
         #expect(throws: StoreError.self) { try result.get() }
     }
 
+    @Test("a watched deadline expires once at its time; a removed one never does", .timeLimit(.minutes(1)))
+    func aWatchedDeadlineExpiresUnlessRemoved() async throws {
+        let watch = DeadlineWatch()
+        let watcher = Task { await watch.run() }
+        let removedFired = Released()
+        let (expiries, expired) = AsyncStream.makeStream(of: Int.self)
+        // The removed deadline comes first: had it stayed, the watcher would expire it before the kept one.
+        let removed = watch.register(after: .milliseconds(10)) { removedFired.flag.withLock { $0 = true } }
+        _ = watch.register(after: .milliseconds(30)) { expired.yield(1) }
+        watch.remove(removed)
+        var iterator = expiries.makeAsyncIterator()
+        #expect(await iterator.next() == 1)
+        #expect(!removedFired.flag.withLock { $0 })
+        watcher.cancel()
+        await watcher.value
+    }
+
+    @Test("a watcher ends when cancelled, idle or waiting for a deadline", .timeLimit(.minutes(1)))
+    func aWatcherEndsWhenCancelled() async {
+        // Idle: nothing registered.
+        let idle = DeadlineWatch()
+        let idleWatcher = Task { await idle.run() }
+        idleWatcher.cancel()
+        await idleWatcher.value
+        // Sleeping until a deadline an hour away.
+        let waiting = DeadlineWatch()
+        _ = waiting.register(after: .seconds(3_600)) {}
+        let waitingWatcher = Task { await waiting.run() }
+        waitingWatcher.cancel()
+        await waitingWatcher.value
+    }
+
     @Test(
         "an operation that ignores cancellation still answers unavailable at the deadline",
         .enabled(if: PostgresTestDatabase.server != nil, "SLOTD_TEST_POSTGRES is not set"))
