@@ -105,8 +105,8 @@ package enum StoreSchema {
     // of `BookingOverride`; bookings made before get their event's (without `waived`: every check of its kind
     // counts as set aside), unless they were moved since (a reschedule is checked against the rules in full).
     // Every index a row belongs to is one more page written to the WAL (and synced) by the commit that inserts it: a
-    // booking's commit wrote 17–21 pages, 12 of them index pages, and the WAL writes and their `fdatasync` were a
-    // quarter of a create's CPU (issue 11). Kept: the indexes a frequent read needs. Gone:
+    // booking's commit wrote 15 pages, 11 of them index pages (more with a customer conflict), and the WAL writes and
+    // their `fdatasync` were a quarter of a create's CPU (issue 11). Kept: the indexes a frequent read needs. Gone:
     // - `outbox_state (state, id)`, `outbox_state_due (state, due_at)`, `outbox_kind_pending` and `outbox_booking`,
     //   four pages per job: the claim, the next wake and the pending-kind check read the pending jobs through one
     //   partial index on `due_at` (the planner preferred `outbox_state`'s equality while it existed, see v5), the

@@ -74,14 +74,17 @@ struct SQLiteBookingStoreTests {
         #expect(anyone.contains("bookings_active_busy (busy_start>? AND busy_start<?)"), "\(anyone)")
     }
 
-    /// Each index a new row belongs to is one more page the commit writes to the WAL and syncs: with 17 pages per
-    /// booking this was a quarter of a create's CPU (issue 11). A new index on `bookings` or `outbox` must earn it.
+    /// Each index a new row belongs to is one more page the commit writes to the WAL and syncs: at 15 pages per
+    /// booking (schema v11) that was a quarter of a create's CPU (issue 11). A new index on `bookings` or `outbox`
+    /// must earn its page.
     @Test("a booking's commit writes few pages to the WAL")
     func aBookingCommitWritesFewPages() async throws {
         let store = try SQLiteBookingStore(path: try TempDirectory().path("pages.db"))
         var frames: [Int] = []
         for index in 0..<15 {
-            try await store.pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+            try await store.pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+            }
             _ = try await Fixture.book(store, Fixture.booking(at: Int64(index) * 60))
             let log = try await store.pool.writeWithoutTransaction { db in
                 try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)")?[1] as Int?
