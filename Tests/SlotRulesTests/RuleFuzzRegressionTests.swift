@@ -31,6 +31,31 @@ struct RuleFuzzRegressionTests {
         #expect(Self.location(of: "a: 1\r\n\r\nb: \u{1}") == .init(file: "shop.yaml", line: 3, column: 4))
     }
 
+    @Test("U+0085, U+2028 and U+2029 end lines as YAML counts them, with a warning that editors do not show it")
+    func unusualLineBreaks() {
+        // Found by FuzzRules (`#\xC3\xC2\xC2\x85 hop.yam#`, the bytes as the loader gets them): libyaml ended the
+        // comment at U+0085 and reported 2:2, in a file the loader took for one line.
+        let found = RuleLoader.load([RuleSource(name: "shop.yaml", text: "#\u{FFFD}\u{FFFD}\u{85} hop.yam#")])
+        let error = found.diagnostics.first { $0.severity == .error }
+        #expect(error?.location == .init(file: "shop.yaml", line: 2, column: 2))
+        #expect(error?.message.contains("hop.yam#") == true, "\(found.diagnostics)")
+        let warning = found.diagnostics.first { $0.severity == .warning }
+        #expect(warning?.location == .init(file: "shop.yaml", line: 1, column: 4))
+        #expect(warning?.message.hasPrefix("U+0085 (next line) ends a line here for YAML") == true)
+        #expect(found.ruleSet == nil)
+        // In a file that loads, the warning comes with the rules, and positions after the break count it as a line.
+        for (separator, name) in [("\u{2028}", "U+2028 (line separator)"), ("\u{2029}", "U+2029 (paragraph separator)")] {
+            let loaded = RuleLoader.load([
+                RuleSource(name: "shop.yaml", text: "# hours\(separator)\nhours: Mo 09:00-18:00\nbreaks: [Mo 25:00]\n")
+            ])
+            let warning = loaded.diagnostics.first { $0.severity == .warning && $0.message.hasPrefix(name) }
+            #expect(warning?.location == .init(file: "shop.yaml", line: 1, column: 8), "\(loaded.diagnostics)")
+            #expect(loaded.diagnostics.contains { $0.severity == .error && $0.location.line == 4 }, "\(loaded.diagnostics)")
+        }
+        // U+0085 before `\n` is two line breaks, as for YAML (only `\r\n` is one).
+        #expect(Self.location(of: "a: 1\u{85}\nb: \u{1}") == .init(file: "shop.yaml", line: 3, column: 4))
+    }
+
     @Test("a syntax error at the end of a file without a final line break is on its last line")
     func syntaxErrorAtEndWithoutLineBreak() {
         // Found by FuzzRules: reported at 3:1 in a file of two lines.

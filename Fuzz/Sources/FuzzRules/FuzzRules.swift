@@ -73,7 +73,8 @@ func split(_ text: String) -> [RuleSource] {
     return files
 }
 
-/// Each line's length in Unicode scalars, as the loader counts them (a line ends at `\n`, `\r\n` or `\r`).
+/// Each line's length in Unicode scalars, as the loader counts them: a line ends where YAML ends it, at `\n`,
+/// `\r\n`, `\r`, U+0085, U+2028 or U+2029.
 func lengths(of text: String) -> [Int] {
     var lengths = [0]
     var previousWasCR = false
@@ -84,6 +85,9 @@ func lengths(of text: String) -> [Int] {
         } else if scalar == "\r" {
             lengths.append(0)
             previousWasCR = true
+        } else if scalar == "\u{85}" || scalar == "\u{2028}" || scalar == "\u{2029}" {
+            lengths.append(0)
+            previousWasCR = false
         } else {
             lengths[lengths.count - 1] += 1
             previousWasCR = false

@@ -46,9 +46,11 @@ struct RuleCompiler {
         for file in files {
             let source = SourceText(name: file.name, text: file.text)
             sources.append(source)
+            if let warning = source.unusualBreakWarning { reader.diagnostics.append(warning) }
             switch YAMLSource.compose(source, text: file.text) {
             case .failure(let diagnostic):
                 syntaxErrors.append(diagnostic)
+                if let warning = source.unusualBreakWarning { syntaxErrors.append(warning) }
             case .success(nil):
                 reader.warning(
                     .init(file: file.name, line: 1, column: 1), "the file holds no rules",

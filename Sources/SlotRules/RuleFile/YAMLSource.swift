@@ -1,13 +1,25 @@
 import Yams
 
 /// One rule file's text split into lines of Unicode scalars, so positions inside scalars can be located.
+///
+/// Lines end where YAML (libyaml) ends them, so its positions and these agree: at `\n`, `\r\n` and `\r`, and also
+/// at U+0085 (next line), U+2028 and U+2029 (line and paragraph separators), which most editors show as no break.
 final class SourceText: Sendable {
     let name: String
     let lines: [[Unicode.Scalar]]
+    /// The first line break of the three that editors mostly do not show, and where it is (it ends that line).
+    let unusualBreak: (scalar: Unicode.Scalar, line: Int, column: Int)?
+
+    /// The line breaks YAML counts besides `\n` and `\r`, with their names.
+    static let unusualBreaks: [Unicode.Scalar: String] = [
+        "\u{85}": "U+0085 (next line)", "\u{2028}": "U+2028 (line separator)",
+        "\u{2029}": "U+2029 (paragraph separator)",
+    ]
 
     init(name: String, text: String) {
         self.name = name
         var lines: [[Unicode.Scalar]] = [[]]
+        var unusualBreak: (scalar: Unicode.Scalar, line: Int, column: Int)?
         var previousWasCR = false
         for scalar in text.unicodeScalars {
             if scalar == "\n" {
@@ -16,12 +28,29 @@ final class SourceText: Sendable {
             } else if scalar == "\r" {
                 lines.append([])
                 previousWasCR = true
+            } else if Self.unusualBreaks[scalar] != nil {
+                if unusualBreak == nil { unusualBreak = (scalar, lines.count, lines[lines.count - 1].count + 1) }
+                lines.append([])
+                previousWasCR = false
             } else {
                 lines[lines.count - 1].append(scalar)
                 previousWasCR = false
             }
         }
         self.lines = lines
+        self.unusualBreak = unusualBreak
+    }
+
+    /// A warning for the first line break most editors do not show, since every line after it is numbered one more
+    /// than the editor shows; nil when there is none.
+    var unusualBreakWarning: Diagnostic? {
+        guard let unusualBreak, let name = Self.unusualBreaks[unusualBreak.scalar] else { return nil }
+        return Diagnostic(
+            .warning, at: .init(file: self.name, line: unusualBreak.line, column: unusualBreak.column),
+            "\(name) ends a line here for YAML, though most editors show no line break: line numbers after "
+                + "it are one more than such an editor shows",
+            fix: "replace it with a plain line break or delete it (a '…' saved in the wrong encoding often becomes "
+                + "U+0085)")
     }
 
     /// The scalar at a 1-based line and column, or nil past the end of the line or the file.
