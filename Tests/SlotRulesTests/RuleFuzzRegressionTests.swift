@@ -56,6 +56,13 @@ struct RuleFuzzRegressionTests {
         #expect(Self.location(of: "a: 1\u{85}\nb: \u{1}") == .init(file: "shop.yaml", line: 3, column: 4))
     }
 
+    @Test("a node at the end of a file without a final line break is on its last line, as a syntax error is")
+    func nodeAtEndWithoutLineBreak() {
+        // Found by FuzzRules: `---` alone, its empty document located at 2:1 in a file of one line.
+        #expect(Self.location(of: "---") == .init(file: "shop.yaml", line: 1, column: 4))
+        #expect(Self.location(of: "---\n") == .init(file: "shop.yaml", line: 2, column: 1))
+    }
+
     @Test("a syntax error at the end of a file without a final line break is on its last line")
     func syntaxErrorAtEndWithoutLineBreak() {
         // Found by FuzzRules: reported at 3:1 in a file of two lines.

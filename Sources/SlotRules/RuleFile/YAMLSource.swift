@@ -53,6 +53,15 @@ final class SourceText: Sendable {
                 + "U+0085)")
     }
 
+    /// The diagnostic location of a libyaml mark. libyaml puts the end of a file without a final line break on a
+    /// line of its own: such a mark is kept at the end of the last line.
+    func location(line: Int, column: Int) -> Diagnostic.Location {
+        if line > lines.count, let last = lines.last {
+            return .init(file: name, line: lines.count, column: last.count + 1)
+        }
+        return .init(file: name, line: max(1, line), column: max(1, column))
+    }
+
     /// The scalar at a 1-based line and column, or nil past the end of the line or the file.
     func scalar(line: Int, column: Int) -> Unicode.Scalar? {
         guard line >= 1, line <= lines.count, column >= 1, column <= lines[line - 1].count else { return nil }
@@ -79,7 +88,7 @@ struct YNode {
         case .sequence(let sequence): mark = sequence.mark
         case .alias(let alias): mark = alias.mark
         }
-        return Diagnostic.Location(file: source.name, line: mark?.line ?? 1, column: mark?.column ?? 1)
+        return source.location(line: mark?.line ?? 1, column: mark?.column ?? 1)
     }
 
     var scalar: Node.Scalar? { if case .scalar(let scalar) = node { return scalar } else { return nil } }
@@ -217,13 +226,7 @@ enum YAMLSource {
     }
 
     static func diagnostic(_ error: YamlError, source: SourceText, text: String) -> Diagnostic {
-        func at(_ mark: Mark) -> Diagnostic.Location {
-            // libyaml puts the end of a file without a final line break on a line of its own: keep it on the last.
-            if mark.line > source.lines.count, let last = source.lines.last {
-                return .init(file: source.name, line: source.lines.count, column: last.count + 1)
-            }
-            return .init(file: source.name, line: max(1, mark.line), column: max(1, mark.column))
-        }
+        func at(_ mark: Mark) -> Diagnostic.Location { source.location(line: mark.line, column: mark.column) }
         let fix = "fix the YAML syntax (indent with spaces, put a space after ':' and '-', quote text with ': ' or '#')"
         switch error {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
