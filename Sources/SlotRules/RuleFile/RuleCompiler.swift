@@ -46,11 +46,13 @@ struct RuleCompiler {
         for file in files {
             let source = SourceText(name: file.name, text: file.text)
             sources.append(source)
-            if let warning = source.unusualBreakWarning { reader.diagnostics.append(warning) }
+            // With the rules when the file reads, with its syntax error (the only diagnostics then kept) when not.
+            let breakWarning = source.unusualBreakWarning
+            if let breakWarning { reader.diagnostics.append(breakWarning) }
             switch YAMLSource.compose(source, text: file.text) {
             case .failure(let diagnostic):
                 syntaxErrors.append(diagnostic)
-                if let warning = source.unusualBreakWarning { syntaxErrors.append(warning) }
+                if let breakWarning { syntaxErrors.append(breakWarning) }
             case .success(nil):
                 reader.warning(
                     .init(file: file.name, line: 1, column: 1), "the file holds no rules",
