@@ -28,7 +28,7 @@ final class SourceText: Sendable {
             } else if scalar == "\r" {
                 lines.append([])
                 previousWasCR = true
-            } else if Self.unusualBreaks[scalar] != nil {
+            } else if scalar == "\u{85}" || scalar == "\u{2028}" || scalar == "\u{2029}" {  // `unusualBreaks`, unhashed
                 if unusualBreak == nil { unusualBreak = (scalar, lines.count, lines[lines.count - 1].count + 1) }
                 lines.append([])
                 previousWasCR = false
