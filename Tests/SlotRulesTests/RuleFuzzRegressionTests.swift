@@ -89,4 +89,24 @@ struct RuleFuzzRegressionTests {
         #expect(result.diagnostics.map(\.message) == ["no rule files given"])
         #expect(result.diagnostics.first?.location == .init(file: "rules", line: 1, column: 1))
     }
+
+    @Test("a position in a folded block scalar counts the line break that folding drops before empty lines")
+    func foldedScalarBeforeEmptyLines() {
+        /// Where the hour expression's stray quote is reported, in a file whose shop is fine.
+        func quote(_ hours: String) -> Diagnostic.Location? {
+            let text = "shop: {name: Test, timezone: Europe/Berlin}\nhours: " + hours
+            return RuleLoader.load([RuleSource(name: "shop.yaml", text: text)]).diagnostics
+                .first { $0.message.contains("unexpected character '''") }?.location
+        }
+        // Found by FuzzRules: in a folded scalar, `Mo-Fr`, an empty line, then `'Mo…`, the value is "Mo-Fr\n'Mo…": the
+        // break after `Mo-Fr` folds away and the empty line gives the `\n`. Counting both put the quote on the
+        // empty line, at the indentation's column, past that line's end (24:5 in a line of two spaces).
+        #expect(quote(">-\n  Mo-Fr\n\n  'Mo 08:00\n") == .init(file: "shop.yaml", line: 5, column: 3))
+        #expect(quote(">-\n  Mo-Fr\n  \n\n  'Mo\n") == .init(file: "shop.yaml", line: 6, column: 3))
+        // Without empty lines the break folds into one space, one character as well.
+        #expect(quote(">-\n  Mo-Fr\n  'Mo\n") == .init(file: "shop.yaml", line: 4, column: 3))
+        // Beside a more indented line folding keeps every break; a literal scalar keeps them all.
+        #expect(quote(">-\n  Mo-Fr\n\n    'Mo\n") == .init(file: "shop.yaml", line: 5, column: 5))
+        #expect(quote("|-\n  Mo-Fr;\n\n  'Mo\n") == .init(file: "shop.yaml", line: 5, column: 3))
+    }
 }

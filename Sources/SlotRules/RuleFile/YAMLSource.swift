@@ -175,19 +175,24 @@ struct YNode {
                 remaining -= 1
             }
         case .literal, .folded:
-            // The value starts on the line after the `|` or `>` header; each value line is a source line.
+            // The value starts on the line after the `|` or `>` header; each value line is a source line, and each
+            // line break one value character, except one that folding drops (`dropsBreak`).
             guard foldLine() else { return start }
             let indent = column
             while remaining > 0 {
                 if current() == nil {
                     guard line < lines.count else { break }
+                    let dropped = scalar.style == .folded && Self.dropsBreak(after: line, indent: indent, in: lines)
                     line += 1
                     column = indent
+                    if dropped { continue }
                 } else {
                     column += 1
                 }
                 remaining -= 1
             }
+            // On an empty line (shorter than the indentation) the value's character is that line's break.
+            if line <= lines.count { column = min(column, lines[line - 1].count + 1) }
         default:
             while remaining > 0 {
                 if current() == nil {
@@ -199,6 +204,22 @@ struct YNode {
             }
         }
         return Diagnostic.Location(file: start.file, line: line, column: column)
+    }
+}
+
+extension YNode {
+    /// Whether folding drops the line break that ends `line` (1-based) of a folded block scalar: it does when the
+    /// break ends a text line and empty lines follow before the next text line, and neither text line is more
+    /// indented (starts with a space or tab): the empty lines alone then become the value's line breaks (YAML 1.2
+    /// § 6.5, libyaml's `leading_break`). Without empty lines the break becomes one space, one character as well.
+    /// (libyaml keeps a U+2028 or U+2029 break unfolded; such breaks are warned about, and taken here as `\n`.)
+    static func dropsBreak(after line: Int, indent: Int, in lines: [[Unicode.Scalar]]) -> Bool {
+        func isText(_ line: Int) -> Bool { lines[line - 1].count >= indent }
+        func isMoreIndented(_ line: Int) -> Bool { [" ", "\t"].contains(lines[line - 1][indent - 1]) }
+        guard indent >= 1, isText(line), !isMoreIndented(line) else { return false }
+        var next = line + 1
+        while next <= lines.count && !isText(next) { next += 1 }
+        return next > line + 1 && next <= lines.count && !isMoreIndented(next)
     }
 }
 
