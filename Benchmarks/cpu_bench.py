@@ -101,7 +101,7 @@ class PerfStat:
         self.process: subprocess.Popen | None = None
         self.recording = record is not None
         if record is not None:
-            command = ["perf", "record", "-g", "-p", str(pid), "-o", str(record)]
+            command = ["perf", "record", "-F", "15000", "-g", "-p", str(pid), "-o", str(record)]
         else:
             command = ["perf", "stat", "-x", ",", "-e", ",".join(PERF_EVENTS), "-p", str(pid), "-o", str(self.output)]
         if enabled or record is not None:
