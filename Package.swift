@@ -29,6 +29,12 @@ let package = Package(
         .target(name: "SlotCore"),
         // Blocking work kept off Swift's cooperative pool, and the debug check that says where it ran.
         .target(name: "SlotBlocking"),
+        // A Swift task executor on a NIO event loop: the HTTP connections' tasks and the PostgreSQL store's operations
+        // run on the loop of their socket instead of hopping to the task pool and back at each read and write.
+        .target(
+            name: "SlotEventLoops",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
+        ),
         // Rule text -> located syntax -> validated RuleSet; the hours-expression language. No I/O.
         .target(name: "SlotRules", dependencies: ["SlotCore", .product(name: "Yams", package: "Yams")]),
         // Availability, slot search and the one "is this start bookable" decision.
@@ -51,7 +57,7 @@ let package = Package(
         .target(
             name: "SlotStorePostgres",
             dependencies: [
-                "SlotCore", "SlotRules", "SlotEngine", "SlotStore",
+                "SlotCore", "SlotRules", "SlotEngine", "SlotStore", "SlotEventLoops",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -79,7 +85,7 @@ let package = Package(
             dependencies: [
                 "SlotCore", "SlotRules", "SlotRuleFiles", "SlotEngine", "SlotStore", "SlotStorePostgres", "SlotAPI",
                 "SlotProviders", "SlotBlocking", "LogProvider", "ManualPayment", "WebhookProvider", "StripePayment",
-                "SMTPProvider", "SlotAuth",
+                "SMTPProvider", "SlotAuth", "SlotEventLoops",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -3,6 +3,7 @@ import Logging
 import PostgresNIO
 import SlotCore
 import SlotEngine
+import SlotEventLoops
 import SlotRules
 import SlotStore
 import Synchronization
@@ -144,11 +145,11 @@ public final class PostgresBookingStore: Sendable {
         while true {
             do {
                 return try await withDeadline {
-                    guard inTransaction else {
-                        return try await self.client.withConnection { connection in try await body(connection) }
-                    }
-                    return try await self.client.withTransaction(logger: self.logger) { connection in
-                        try await body(connection)
+                    try await self.client.withConnection { connection in
+                        try await Self.onLoop(of: connection) {
+                            guard inTransaction else { return try await body(connection) }
+                            return try await connection.withTransaction(logger: self.logger) { try await body($0) }
+                        }
                     }
                 }
             } catch {
@@ -168,13 +169,23 @@ public final class PostgresBookingStore: Sendable {
     ) async throws(StoreError) -> T {
         do {
             return try await withDeadline {
-                try await self.client.withConnection { connection in try await body(connection) }
+                try await self.client.withConnection { connection in
+                    try await Self.onLoop(of: connection) { try await body(connection) }
+                }
             }
         } catch let error as StoreError {
             throw error
         } catch {
             throw Self.storeError(error)
         }
+    }
+
+    /// Runs `body` on the event loop of `connection`'s socket (`EventLoopTaskExecutor`): each answer resumes it on
+    /// the thread that read the answer, which writes the next query itself. Without it a round trip took two hops
+    /// between that thread and Swift's task pool; a booking's transaction and the outbox's statements made about 75
+    /// context switches per booking across three daemons (docs/benchmarks.md, seventh round).
+    static func onLoop<T>(of connection: PostgresConnection, _ body: () async throws -> T) async throws -> T {
+        try await withTaskExecutorPreference(EventLoopTaskExecutor.of(connection.eventLoop)) { try await body() }
     }
 
     /// Runs `operation`, or gives up after `operationTimeout` with `unavailable` (a 503 for the client): while
@@ -199,7 +210,8 @@ public final class PostgresBookingStore: Sendable {
                         "the database \(place) did not answer within \(timeout) — it may be down or overloaded; "
                             + "try again")))
         }
-        let work = Task {
+        // On the caller's event loop, if it runs on one (a request's task does): no hop to the task pool to start.
+        let work = Task(executorPreference: EventLoopTaskExecutor.current) {
             do { race.settle(.success(try await operation())) } catch { race.settle(.failure(error)) }
         }
         defer {

@@ -6,6 +6,7 @@ import NIOExtras
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
+import SlotEventLoops
 import Synchronization
 
 #if canImport(Glibc)
@@ -81,15 +82,13 @@ struct HTTPListener<Context: RequestContext>: Sendable where Context.Source == A
         let server = try await bind(bootstrap) { channel in http1.setup(channel: channel, logger: logger) }
         onListening()
 
-        let executors = EventLoopTaskExecutor.perSingletonLoop
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { connections in
                 do {
                     try await server.executeThenClose { inbound in
                         for try await connection in inbound {
-                            connections.addTask(
-                                executorPreference: executors[ObjectIdentifier(connection.channel.eventLoop)]
-                            ) {
+                            let executor = EventLoopTaskExecutor.of(connection.channel.eventLoop)
+                            connections.addTask(executorPreference: executor) {
                                 await http1.handle(value: connection, logger: logger)
                             }
                         }
