@@ -278,7 +278,7 @@ struct WaitlistService: Sendable {
         guard case .success(let offering) = loaded.engine.offering(service: wish.service, variant: wish.variant)
         else { return false }
         let terms = offering.performed(by: slot.staff)
-        let placement = service.placement(of: terms, at: slot.start, in: loaded)
+        let placement = service.placement(of: terms, at: slot.start, by: slot.staff, in: loaded)
         let new = NewBooking(
             staffID: slot.staff, services: offering.serviceIDs, variant: entry.wish.variant, times: placement.times,
             price: terms.price, customer: entry.customer, notes: entry.notes, holdExpiresAt: expiresAt)
