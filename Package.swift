@@ -33,7 +33,9 @@ let package = Package(
         // run on the loop of their socket instead of hopping to the task pool and back at each read and write.
         .target(
             name: "SlotEventLoops",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         // Rule text -> located syntax -> validated RuleSet; the hours-expression language. No I/O.
         .target(name: "SlotRules", dependencies: ["SlotCore", .product(name: "Yams", package: "Yams")]),

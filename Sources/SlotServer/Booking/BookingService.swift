@@ -135,10 +135,10 @@ final class BookingService: Sendable {
         return (date, loaded.schedule(from: date.adding(days: -2), through: date.adding(days: 2)))
     }
 
-    /// Where a booking of `offering` at `start` by `staff` sits: its local date, the schedule around it, and its
-    /// times with the conflict window the store's check reads.
+    /// Where a booking of `offering` at `start` by `staff` sits: the schedule around it, and its times with the
+    /// conflict window the store's check reads.
     func placement(of offering: ServiceOffering, at start: Int64, by staff: String, in loaded: LoadedRules)
-        -> (date: LocalDate, schedule: Schedule, times: BookingTimes)
+        -> (schedule: Schedule, times: BookingTimes)
     {
         let (date, schedule) = scheduleAround(start, in: loaded)
         let footprint = BookingFootprint(offering)
@@ -156,7 +156,7 @@ final class BookingService: Sendable {
             times.conflictWindow = Interval(min(day.lower, busy.lower), max(day.upper, busy.upper))
         }
         times.reminderMinutesBefore = loaded.ruleSet.policies.remindersMinutesBefore
-        return (date, schedule, times)
+        return (schedule, times)
     }
 
     /// The active bookings that can change the answer for starts of `offering` by `choice` on `first` through
