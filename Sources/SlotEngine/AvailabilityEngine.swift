@@ -233,7 +233,7 @@ public struct AvailabilityEngine: Sendable {
         let reach = Interval(
             universe.lower - footprint.bufferBefore,
             universe.upper + max(footprint.duration, footprint.busy.last?.upper ?? 0))
-        let limited = member.maxBookingsPerDay != nil || member.maxMinutesPerDay != nil
+        let limited = member.hasDailyLimit
         var taken = IntervalSetBuilder()
         var own: [BookedSpan] = []
         for booking in bookings where booking.staff == member.id {
@@ -279,6 +279,12 @@ public struct AvailabilityEngine: Sendable {
         }
         return kinds
     }
+}
+
+extension StaffMember {
+    /// Whether a daily limit (`max_bookings`, `max_hours`) applies: only then do a day's other bookings of this
+    /// staff member matter to a start that does not overlap them.
+    public var hasDailyLimit: Bool { maxBookingsPerDay != nil || maxMinutesPerDay != nil }
 }
 
 /// How many units of one resource bookings use over time: each booking holds its resources for its span (start to

@@ -182,8 +182,8 @@ public final class PostgresBookingStore: Sendable {
 
     /// Runs `body` on the event loop of `connection`'s socket (`EventLoopTaskExecutor`): each answer resumes it on
     /// the thread that read the answer, which writes the next query itself. Without it a round trip took two hops
-    /// between that thread and Swift's task pool; a booking's transaction and the outbox's statements made about 75
-    /// context switches per booking across three daemons (docs/benchmarks.md, seventh round).
+    /// between that thread and Swift's task pool: 62–64 context switches per booking in three daemons under 16
+    /// clients, 38 with it (docs/benchmarks.md, "PostgreSQL: fifth round").
     static func onLoop<T>(of connection: PostgresConnection, _ body: () async throws -> T) async throws -> T {
         try await withTaskExecutorPreference(EventLoopTaskExecutor.of(connection.eventLoop)) { try await body() }
     }

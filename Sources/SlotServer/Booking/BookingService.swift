@@ -129,18 +129,12 @@ final class BookingService: Sendable {
         loaded.ruleSet.shop.timeZone.instant(atWallMinute: date.startWallMinute)
     }
 
-    /// The local date of `start` and the schedule around it (two days either side, for buffers and long services).
-    func scheduleAround(_ start: Int64, in loaded: LoadedRules) -> (date: LocalDate, schedule: Schedule) {
-        let date = loaded.ruleSet.shop.timeZone.localDateTime(atInstant: start).date
-        return (date, loaded.schedule(from: date.adding(days: -2), through: date.adding(days: 2)))
-    }
-
     /// Where a booking of `offering` at `start` by `staff` sits: the schedule around it, and its times with the
     /// conflict window the store's check reads.
     func placement(of offering: ServiceOffering, at start: Int64, by staff: String, in loaded: LoadedRules)
         -> (schedule: Schedule, times: BookingTimes)
     {
-        let (date, schedule) = scheduleAround(start, in: loaded)
+        let (date, schedule) = loaded.schedule(around: start)
         let footprint = BookingFootprint(offering)
         let end = start + footprint.durationSeconds
         var times = BookingTimes(start: start, end: end, footprint: footprint)
@@ -148,9 +142,7 @@ final class BookingService: Sendable {
         // booking of that day. Anyone else's check needs only what overlaps the booking's busy span (their
         // bookings, and the resources' it uses): the day's other bookings were read and decoded inside the staff
         // member's lock for nothing (about nine rows a booking in Benchmarks/postgres_bookings.py).
-        if let member = loaded.ruleSet.staffMember(staff),
-            member.maxBookingsPerDay != nil || member.maxMinutesPerDay != nil
-        {
+        if loaded.ruleSet.staffMember(staff)?.hasDailyLimit == true {
             let day = Interval(midnight(date, in: loaded), midnight(date.adding(days: 1), in: loaded))
             let busy = times.busy
             times.conflictWindow = Interval(min(day.lower, busy.lower), max(day.upper, busy.upper))
@@ -208,7 +200,7 @@ final class BookingService: Sendable {
         loaded: LoadedRules, service: String
     ) async throws -> SlotList {
         let bookings = try await bookedSpans(for: offering, choice: choice, from: first, through: last, in: loaded)
-        let schedule = loaded.schedule(from: first.adding(days: -2), through: last.adding(days: 2))
+        let schedule = loaded.schedule(around: first, through: last)
         let found = loaded.engine.slots(
             for: offering, staff: choice, from: first, through: last, now: clock.now(), bookings: bookings,
             schedule: schedule)
@@ -239,14 +231,14 @@ final class BookingService: Sendable {
             let bookings = try await bookedSpans(for: offering, choice: choice, from: date, through: date, in: loaded)
             decision = loaded.engine.decide(
                 offering: offering, staff: choice, wallTime: wall, now: now, bookings: bookings,
-                schedule: loaded.schedule(from: date.adding(days: -2), through: date.adding(days: 2)))
+                schedule: loaded.schedule(around: date, through: date))
         } else {
             start = try instant(text, in: loaded, field: "at")
             let date = zone.localDateTime(atInstant: start).date
             let bookings = try await bookedSpans(for: offering, choice: choice, from: date, through: date, in: loaded)
             decision = loaded.engine.decide(
                 offering: offering, staff: choice, start: start, now: now, bookings: bookings,
-                schedule: loaded.schedule(from: date.adding(days: -2), through: date.adding(days: 2)))
+                schedule: loaded.schedule(around: date, through: date))
         }
         let wire = WireMapping(zone: zone)
         var nearest: [SlotOffer] = []
@@ -452,7 +444,7 @@ final class BookingService: Sendable {
                 waiver: waiver, reason: checked.forceReason, uid: requester.uid, user: requester.user)
 
         let wire = WireMapping(zone: zone)
-        let (date, schedule) = scheduleAround(start, in: loaded)
+        let (date, schedule) = loaded.schedule(around: start)
         let payments = self.payments
         let idempotency = idempotencyKey.map { key in
             IdempotencyRequest(key: key, fingerprint: fingerprint) { booking in
@@ -592,10 +584,9 @@ final class BookingService: Sendable {
         _ reasons: [Reason], offering: ServiceOffering, choice: StaffChoice, start: Int64, loaded: LoadedRules,
         waiving waiver: Waiver = .none
     ) async throws -> APIError {
-        let date = loaded.ruleSet.shop.timeZone.localDateTime(atInstant: start).date
         let withoutBookings = loaded.engine.decide(
             offering: offering, staff: choice, start: start, now: clock.now(), bookings: [],
-            schedule: loaded.schedule(from: date.adding(days: -2), through: date.adding(days: 2)),
+            schedule: loaded.schedule(around: start).schedule,
             waiving: waiver)
         return APIError.notBookable(
             reasons, taken: withoutBookings.isBookable,
@@ -715,7 +706,7 @@ final class BookingService: Sendable {
         }
         guard problems.isEmpty, let start else { throw APIError.invalid(problems) }
 
-        let (date, schedule) = scheduleAround(start, in: loaded)
+        let (date, schedule) = loaded.schedule(around: start)
         let engine = loaded.engine
         return try await write(
             choice, offering: offering, start: start, loaded: loaded,

@@ -42,10 +42,9 @@ public enum RuleConflicts {
     /// Why `rules` would not allow `booking` (empty when they would): the engine's decision for the booking itself,
     /// with no other bookings around it, less the checks staff set aside when they made it (its override).
     static func check(_ booking: StoredBooking, rules: LoadedRules, now: Int64) -> [ExplainReason] {
-        let date = rules.ruleSet.shop.timeZone.localDateTime(atInstant: booking.start).date
-        return rules.engine.ruleReasons(
+        rules.engine.ruleReasons(
             staff: booking.staffID, services: booking.services, variant: booking.variant, start: booking.start,
-            now: now, schedule: rules.schedule(from: date.adding(days: -2), through: date.adding(days: 2)),
+            now: now, schedule: rules.schedule(around: booking.start).schedule,
             override: booking.override
         ).map(ExplainReason.init)
     }

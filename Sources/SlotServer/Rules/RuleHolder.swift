@@ -26,6 +26,18 @@ public final class LoadedRules: Sendable {
 
     public var version: String { ruleSet.version }
 
+    /// The compiled free time a decision or slot search about `first` through `last` reads: those days and two
+    /// days either side, which a booking's buffers and long services can reach.
+    func schedule(around first: LocalDate, through last: LocalDate) -> Schedule {
+        schedule(from: first.adding(days: -2), through: last.adding(days: 2))
+    }
+
+    /// The local date of the instant `start`, and the compiled free time around it (`schedule(around:through:)`).
+    func schedule(around start: Int64) -> (date: LocalDate, schedule: Schedule) {
+        let date = ruleSet.shop.timeZone.localDateTime(atInstant: start).date
+        return (date, schedule(around: date, through: date))
+    }
+
     /// Compiled free time covering `first` through `last` with room around them, reused while it covers them.
     func schedule(from first: LocalDate, through last: LocalDate) -> Schedule {
         if let cached = cachedSchedule.withLock({ $0 }), cached.covers(from: first, through: last) { return cached }

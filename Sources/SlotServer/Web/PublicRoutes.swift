@@ -275,7 +275,7 @@ struct PublicRoutes: Sendable {
             for: offering, choice: choice, from: first, through: last, in: loaded)
         let slots = loaded.engine.slots(
             for: offering, staff: choice, from: first, through: last, now: service.clock.now(), bookings: bookings,
-            schedule: loaded.schedule(from: first.adding(days: -2), through: last.adding(days: 2)))
+            schedule: loaded.schedule(around: first, through: last))
         let zone = loaded.ruleSet.shop.timeZone
         let free = Set(slots.map { zone.localDateTime(atInstant: $0.start).date })
         let days = (first.daysSinceEpoch...last.daysSinceEpoch).map { day in
