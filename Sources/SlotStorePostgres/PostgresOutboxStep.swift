@@ -123,7 +123,11 @@ struct OutboxStep {
             + ") AS j ON true"
         if readsBookings {
             select = select + ", \(unescaped: Store.bookingColumns)"
-            from = from + " LEFT JOIN bookings b ON j.queued AND b.id = j.booking_id"
+            // A lookup by primary key per job, never a join the planner may choose to hash: these statements run
+            // prepared, and a generic plan made while the table was small scanned the whole of it on every run as
+            // it grew (a daemon started on an empty database; `LIMIT 1` keeps the subquery from being flattened).
+            from = from
+                + " LEFT JOIN LATERAL (SELECT * FROM bookings WHERE j.queued AND id = j.booking_id LIMIT 1) AS b ON true"
         }
         return "WITH " + SQLFragment.joined(ctes, separator: ", ") + select + from
     }
