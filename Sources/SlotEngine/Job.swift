@@ -225,6 +225,11 @@ public enum NotificationJob: Hashable, Sendable {
     /// The kind prefix of deliveries, followed by the provider's name.
     public static let deliveryPrefix = "notify.send."
 
+    /// Whether a stored kind is a message about one booking (a notice or a reminder), told from the kind alone.
+    public static func isAboutABooking(kind: String) -> Bool {
+        kind == reminderKind || BookingNotice(kind: kind) != nil
+    }
+
     /// The stored kind.
     public var kind: String {
         switch self {

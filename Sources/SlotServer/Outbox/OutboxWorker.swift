@@ -50,7 +50,8 @@ final class OutboxWorker: Service, Sendable {
         self.publish = publish
         signal = WakeSignal(sleep: clock.sleep)
         completing = { job, booking in
-            handlers.first { $0.family == JobFamily(kind: job.kind) }?.completeInClaim(job, booking: booking)
+            let family = JobFamily(kind: job.kind)
+            return handlers.first { $0.family == family }?.completeInClaim(job, booking: booking)
         }
         shared = Mutex(
             Shared(
@@ -247,7 +248,8 @@ final class OutboxWorker: Service, Sendable {
     /// Runs one claimed job and records its outcome (with the claim of the slot's next job, when the slot may take
     /// one); returns what the slot does next.
     func execute(_ job: OutboxJob) async -> OutboxSlots.Next {
-        guard let handler = handlers.first(where: { $0.family == JobFamily(kind: job.kind) }) else {
+        let family = JobFamily(kind: job.kind)
+        guard let handler = handlers.first(where: { $0.family == family }) else {
             let known = handlers.map { $0.family.kindPrefix + "*" }.joined(separator: ", ")
             await record(
                 job, .permanent("no handler for job kind '\(job.kind)' (this slotd runs \(known)); "
