@@ -7,7 +7,12 @@ round trip (one day of one staff member's slots) on PostgreSQL and on SQLite, an
 pg_stat_statements loaded, the statements PostgreSQL ran per booking (the booking's own and the outbox's and event
 readers' work after it).
 
-Usage: SLOTD_TEST_POSTGRES=postgres://… python3 Benchmarks/postgres_bookings.py [seconds] [--statements]
+Each client count runs in rounds (`--rounds N`, default 3): slotd on a fresh database, then `pgbench` on another for
+as long as slotd's run lasted, so both sides of a ratio meet the machine in the same state and over the same window
+(these machines are shared: one pair can differ from the next by a fifth); every round's ratio is printed, and the
+median.
+
+Usage: SLOTD_TEST_POSTGRES=postgres://… python3 Benchmarks/postgres_bookings.py [seconds] [--rounds N] [--statements]
 (scripts/postgres-cluster start DIR prints such a URL). SLOTD=… picks the slotd binary (default the debug build;
 `swift build -c release --scratch-path .build-release` makes .build-release/release/slotd). `--statements` prints
 only the statement count. Figures, not a test.
@@ -41,6 +46,11 @@ if any(arg in ("-h", "--help") for arg in sys.argv[1:]):
 # `--statements`: only the statement count (a cluster with pg_stat_statements), no timing.
 STATEMENTS_ONLY = "--statements" in sys.argv[1:]
 ARGS = [arg for arg in sys.argv[1:] if arg != "--statements"]
+ROUNDS = 3
+if "--rounds" in ARGS:
+    at = ARGS.index("--rounds")
+    ROUNDS = max(1, int(ARGS[at + 1]))
+    del ARGS[at:at + 2]
 SECONDS = float(ARGS[0]) if ARGS else 10.0
 SLOTD = os.environ.get("SLOTD", str(ROOT / ".build" / "debug" / "slotd"))
 PGBENCH_SCRIPT = Path(__file__).resolve().parent / "postgres_booking.pgbench"
@@ -56,8 +66,8 @@ def start(db: str) -> Daemon:
     return daemon.start()
 
 
-def book(daemons: list[Daemon], clients: int, seconds: float = SECONDS) -> tuple[float, int]:
-    """Bookings per second (and how many) with `clients` threads spread over `daemons`."""
+def book(daemons: list[Daemon], clients: int, seconds: float = SECONDS) -> tuple[float, int, float]:
+    """Bookings per second, how many, and the seconds it took, with `clients` threads spread over `daemons`."""
     slots = iter((day, t) for day in itertools.count(2) for t in TIMES)
     lock = threading.Lock()
     done = [0]
@@ -86,7 +96,8 @@ def book(daemons: list[Daemon], clients: int, seconds: float = SECONDS) -> tuple
         thread.start()
     for thread in threads:
         thread.join()
-    return done[0] / (time.monotonic() - started), done[0]
+    took = time.monotonic() - started
+    return done[0] / took, done[0], took
 
 
 def migrated_database() -> str:
@@ -96,13 +107,14 @@ def migrated_database() -> str:
     return url
 
 
-def pgbench(clients: int) -> float:
-    """Transactions per second of the booking's statements under pgbench, on a fresh migrated database."""
+def pgbench(clients: int, seconds: float = SECONDS) -> float:
+    """Transactions per second of the booking's statements under pgbench for `seconds` (whole ones, at least one),
+    on a fresh migrated database."""
     url = migrated_database()
     out = subprocess.run(
         ["pgbench", "--no-vacuum", "--protocol=extended", f"--file={PGBENCH_SCRIPT}", f"--client={clients}",
-         f"--jobs={min(clients, 2)}", f"--time={max(1, round(SECONDS))}", url],
-        capture_output=True, text=True, timeout=SECONDS + 120)
+         f"--jobs={min(clients, 2)}", f"--time={max(1, round(seconds))}", url],
+        capture_output=True, text=True, timeout=seconds + 120)
     if out.returncode != 0:
         raise RuntimeError(f"pgbench failed:\n{out.stdout}\n{out.stderr}")
     found = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", out.stdout)
@@ -167,21 +179,30 @@ def main() -> None:
     if STATEMENTS_ONLY:
         print(statements_per_booking(fresh_database()) or "pg_stat_statements is not loaded in the cluster")
         return
-    print(f"slotd: {SLOTD}; {SECONDS:g} s per figure")
-    print("clients   slotd on PostgreSQL (3 daemons)   pgbench, same transaction   ratio   slotd on SQLite (1 daemon)")
+    print(f"slotd: {SLOTD}; at most {SECONDS:g} s per figure, {ROUNDS} rounds")
+    print("clients   round   slotd on PostgreSQL (3 daemons)   pgbench, same transaction and window   ratio")
     for clients in (1, 16):
-        trio = [start(fresh_database())]
-        trio += [start(trio[0].db) for _ in range(2)]
+        ratios = []
+        for round_number in range(1, ROUNDS + 1):
+            trio = [start(fresh_database())]
+            trio += [start(trio[0].db) for _ in range(2)]
+            try:
+                pg, _, took = book(trio, clients)
+            finally:
+                for daemon in trio:
+                    daemon.stop()
+            bench = pgbench(clients, took)
+            ratios.append(pg / bench)
+            print(f"{clients:7d}   {round_number:5d}   {pg:21.1f} bookings/s   {bench:17.1f} tx/s in {round(took):2d} s"
+                  f"      {pg / bench:5.0%}")
         sqlite = start(str(Path(tempfile.mkdtemp(prefix="slotd-bench-", dir="/tmp")) / "slotd.sqlite"))
         try:
-            pg, _ = book(trio, clients)
-            lite, _ = book([sqlite], clients)
+            lite, _, _ = book([sqlite], clients)
         finally:
-            for daemon in trio + [sqlite]:
-                daemon.stop()
-        bench = pgbench(clients)
-        print(f"{clients:7d}   {pg:21.1f} bookings/s   {bench:17.1f} tx/s   {pg / bench:5.0%}   "
-              f"{lite:18.1f} bookings/s")
+            sqlite.stop()
+        rounds = ", ".join(f"{ratio:.0%}" for ratio in ratios)
+        print(f"{clients:7d}   median ratio {statistics.median(ratios):.0%} (rounds {rounds}); "
+              f"slotd on SQLite (1 daemon) {lite:.1f} bookings/s")
     on_postgres = start(fresh_database())
     on_sqlite = start(str(Path(tempfile.mkdtemp(prefix="slotd-bench-", dir="/tmp")) / "slotd.sqlite"))
     try:
