@@ -46,6 +46,19 @@ public protocol OutboxStore: Sendable {
         thenClaim limit: Int, lease: Int64, completing: @escaping OutboxInlineCompletion
     ) async throws(StoreError) -> (events: [StoredEvent], claimed: [OutboxJob])
 
+    /// From now on, a booking's creation leases its own jobs that `lease` takes (due at once) to this daemon's outbox
+    /// worker in the write itself and hands them to `lease.handOff` after the commit, so the worker finishes them
+    /// without a claim first; nil stops it. A store that cannot leases nothing (the default): the worker claims.
+    func leaseOwnJobs(_ lease: OwnJobLease?)
+
+    /// Finishes, as `claimDueJobs(…completing:)` finishes what it claimed, what `completing` completes of `jobs`
+    /// (leased to this worker by their write: `leaseOwnJobs`), from `bookings` as the write left them, claiming up to
+    /// `limit` due jobs in their place; returns the jobs left to run (the leased ones it did not finish among them).
+    func completeLeasedJobs(
+        _ jobs: [OutboxJob], bookings: [String: StoredBooking], at now: Int64, lease: Int64, limit: Int,
+        completing: @escaping OutboxInlineCompletion
+    ) async throws(StoreError) -> OutboxClaim
+
     /// Leaves a job `pending`, due again at `dueAt`, with the error of this attempt.
     func retryJobLater(_ id: Int64, error: String, dueAt: Int64, at now: Int64) async throws(StoreError)
 
@@ -99,6 +112,17 @@ extension OutboxStore {
             jobs: seenDue
                 ? try await claimSeenDueJobs(at: now, lease: lease, limit: limit)
                 : try await claimDueJobs(at: now, lease: lease, limit: limit))
+    }
+
+    /// Leases nothing: every job is claimed.
+    public func leaseOwnJobs(_ lease: OwnJobLease?) {}
+
+    /// Hands every leased job out as claimed (a store that leases none is never asked).
+    public func completeLeasedJobs(
+        _ jobs: [OutboxJob], bookings: [String: StoredBooking], at now: Int64, lease: Int64, limit: Int,
+        completing: @escaping OutboxInlineCompletion
+    ) async throws(StoreError) -> OutboxClaim {
+        OutboxClaim(jobs: jobs)
     }
 
     /// `finishJob(…thenClaim:lease:)`, completing nothing in its claim.
@@ -190,6 +214,28 @@ public enum InlineCompletion {
             if finishedNow == 0 { break }
         }
         return claimed
+    }
+}
+
+/// What a booking's creation leases to the daemon's own outbox worker (`OutboxStore.leaseOwnJobs`): its jobs due at
+/// once of the kinds `takes` are written claimed for `seconds`, as a claim would leave them, and handed over after
+/// the commit with the booking as written. A daemon that dies before finishing them leaves them to any worker once
+/// the lease lapses, as with a claim.
+public struct OwnJobLease: Sendable {
+    /// How long the lease lasts (the worker's claim lease).
+    public var seconds: Int64
+    /// Whether the worker takes a job of this kind (one it finishes in a claim).
+    public var takes: @Sendable (String) -> Bool
+    /// Receives the leased jobs, oldest first, and the booking they are about, after the commit.
+    public var handOff: @Sendable ([OutboxJob], StoredBooking) -> Void
+
+    public init(
+        seconds: Int64, takes: @escaping @Sendable (String) -> Bool,
+        handOff: @escaping @Sendable ([OutboxJob], StoredBooking) -> Void
+    ) {
+        self.seconds = seconds
+        self.takes = takes
+        self.handOff = handOff
     }
 }
 

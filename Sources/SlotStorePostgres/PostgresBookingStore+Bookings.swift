@@ -15,14 +15,15 @@ extension PostgresBookingStore: BookingStore {
         let freshCustomerID = BookingPlanner.newCustomerID()
         // A booking is five round trips: BEGIN, the locks, one read (conflicts and codes), one write, COMMIT; one
         // more with an idempotency key, one more with a phone or e-mail (the customer's records).
-        return try await write { connection -> BookingCreation<Rejection> in
+        let lease = ownJobs.withLock { $0 }
+        let (creation, leased) = try await write { connection -> (BookingCreation<Rejection>, [OutboxJob]) in
             // The customer's contact is locked too: two bookings by one new customer at once make one record.
             try await Self.lockConflictKeys(
                 connection, staffID: new.staffID, resources: new.times.footprint.resources,
                 customer: new.customer)
             if let idempotency, let record = try await Self.idempotencyRecord(connection, key: idempotency.key) {
                 guard record.fingerprint == idempotency.fingerprint else { throw StoreError.reused(idempotency.key) }
-                return .replayed(record)
+                return (.replayed(record), [])
             }
             // The locks above make every writer that could conflict wait: nobody books in between. The same read
             // says which of a few drawn booking codes are taken; two writers drawing one code at once meet at the
@@ -31,9 +32,11 @@ extension PostgresBookingStore: BookingStore {
             let (conflicting, taken) = try await Self.candidates(
                 connection, staffID: new.staffID, resources: new.times.footprint.resources, window: new.times.window,
                 excluding: nil, codes: drawn)
-            if let rejection = check(conflicting.map(\.bookedSpan)) { return .rejected(rejection) }
-            // Every write in one statement (`WriteBatch`), the event log's append last.
+            if let rejection = check(conflicting.map(\.bookedSpan)) { return (.rejected(rejection), []) }
+            // Every write in one statement (`WriteBatch`), the event log's append last; the booking's notification
+            // leased to this daemon's worker (`leaseOwnJobs`), which then needs no claim to find it.
             var batch = WriteBatch()
+            batch.leasing = lease.map { ($0.takes, now + max(1, $0.seconds)) }
             let (booking, events) = try await Self.insertBooking(
                 connection, new, id: bookingID, freshCustomerID: freshCustomerID, at: now, drawn: drawn, taken: taken,
                 into: &batch)
@@ -49,8 +52,12 @@ extension PostgresBookingStore: BookingStore {
                         \(booking.id), \(now))
                     """)
             }
-            return .created(booking, events: try await batch.run(on: connection, appending: events), response: response)
+            let written = try await batch.runLeasing(
+                on: connection, appending: events.map { ($0.type, $0.at, $0.data) })
+            return (.created(booking, events: written.events, response: response), written.leased)
         }
+        if let lease, !leased.isEmpty, case .created(let booking, _, _) = creation { lease.handOff(leased, booking) }
+        return creation
     }
 
     /// `count` distinct booking codes, drawn at random.
@@ -514,7 +521,7 @@ extension PostgresBookingStore {
             written.append(try await followWaitlist(connection, plan, into: &batch))
         }
         for plan in written {
-            batch.addJobs(jobsInsert(plan.jobs, createdAt: plan.booking.updatedAt))
+            batch.addJobs(plan.jobs, createdAt: plan.booking.updatedAt)
         }
         return written
     }

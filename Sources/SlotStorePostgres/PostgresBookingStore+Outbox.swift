@@ -78,6 +78,24 @@ extension PostgresBookingStore: OutboxStore {
         }
     }
 
+    public func leaseOwnJobs(_ lease: OwnJobLease?) {
+        ownJobs.withLock { $0 = lease }
+    }
+
+    public func completeLeasedJobs(
+        _ jobs: [OutboxJob], bookings: [String: StoredBooking], at now: Int64, lease: Int64, limit: Int,
+        completing: @escaping OutboxInlineCompletion
+    ) async throws(StoreError) -> OutboxClaim {
+        guard !jobs.isEmpty else { return OutboxClaim(jobs: []) }
+        // As if a claim had just taken them with their bookings: the first finish is its own statement with the
+        // next claim, and the claim that would have found them is not sent at all.
+        let leased = OutboxStep.Result(claimed: jobs, bookings: bookings.mapValues { Optional($0) })
+        return try await write(inTransaction: false) { connection in
+            await self.completeInClaims(
+                leased, on: connection, limit: limit, lease: lease, at: now, completing: completing)
+        }
+    }
+
     /// Runs one outbox statement.
     func run(_ step: OutboxStep) async throws(StoreError) -> OutboxStep.Result {
         try await write(inTransaction: false) { connection in try await step.run(on: connection) }
@@ -300,6 +318,19 @@ extension PostgresBookingStore: OutboxStore {
             \(unescaped: filter)
             ORDER BY position
             """
+    }
+
+    /// The `INSERT` of `jobs` leased until `leaseEnd` with one attempt counted, as a claim leaves a job: the jobs a
+    /// booking's write leases to its own daemon's worker (`OwnJobLease`). Plainer than `jobsInsert(…claiming:)`, as
+    /// it runs inside the staff member's lock.
+    static func leasedJobsInsert(_ jobs: [PendingJob], createdAt: Int64, leaseEnd: Int64) -> SQLFragment {
+        """
+        INSERT INTO outbox (kind, payload, due_at, attempts, created_at, updated_at)
+        SELECT kind, payload, \(leaseEnd), 1, \(createdAt), \(createdAt)
+        FROM unnest(\(jobs.map(\.kind))::text[], \(jobs.map { String(decoding: $0.payload, as: UTF8.self) })::json[])
+            WITH ORDINALITY AS job(kind, payload, position)
+        ORDER BY position
+        """
     }
 
     /// `jobsInsert` for the jobs of a booking plan.

@@ -45,6 +45,9 @@ public final class PostgresBookingStore: Sendable {
     /// `EventLogNotice` names, so the event relay knows its own appends from other daemons'.
     let writer: String
 
+    /// What a booking's creation leases to this daemon's outbox worker (`leaseOwnJobs`); nil: nothing.
+    let ownJobs = Mutex<OwnJobLease?>(nil)
+
     init(location: PostgresLocation, logger: Logger) {
         self.location = location
         operationTimeout = .seconds(location.operationTimeoutSeconds)

@@ -126,8 +126,8 @@ struct OutboxStep {
             // A lookup by primary key per job, never a join the planner may choose to hash: these statements run
             // prepared, and a generic plan made while the table was small scanned the whole of it on every run as
             // it grew (a daemon started on an empty database; `LIMIT 1` keeps the subquery from being flattened).
-            from = from
-                + " LEFT JOIN LATERAL (SELECT * FROM bookings WHERE j.queued AND id = j.booking_id LIMIT 1) AS b ON true"
+            from = from + " LEFT JOIN LATERAL (SELECT * FROM bookings WHERE j.queued AND id = j.booking_id LIMIT 1)"
+                + " AS b ON true"
         }
         return "WITH " + SQLFragment.joined(ctes, separator: ", ") + select + from
     }

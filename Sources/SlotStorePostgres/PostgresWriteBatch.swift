@@ -75,6 +75,13 @@ struct WriteBatch {
     /// so their outbox workers look for work only then.
     private(set) var enqueuesJobs: Bool
 
+    /// Leases the jobs `addJobs(_:createdAt:)` adds that `takes` and that are due at once to this daemon's outbox
+    /// worker until `until` (`OwnJobLease`); nil: none.
+    var leasing: (takes: @Sendable (String) -> Bool, until: Int64)?
+    /// The jobs leased with their creation time, in the order they were added, and the writes that insert them.
+    private var leased: [(job: PendingJob, createdAt: Int64)] = []
+    private var leasingWrites: [Int] = []
+
     /// An empty batch; `enqueuesJobs` for one whose transaction enqueued jobs in statements of its own.
     init(enqueuesJobs: Bool = false) { self.enqueuesJobs = enqueuesJobs }
 
@@ -90,6 +97,19 @@ struct WriteBatch {
         enqueuesJobs = true
     }
 
+    /// Adds the `INSERT` of a plan's `jobs`; those `leasing` takes in a write of their own, inserted leased.
+    mutating func addJobs(_ jobs: [PendingJob], createdAt: Int64) {
+        guard let leasing else { return addJobs(PostgresBookingStore.jobsInsert(jobs, createdAt: createdAt)) }
+        let leases = { (job: PendingJob) in job.dueAt <= createdAt && leasing.takes(job.kind) }
+        let mine = jobs.filter(leases)
+        if !mine.isEmpty {
+            leasingWrites.append(writes.count)
+            leased += mine.map { ($0, createdAt) }
+            addJobs(PostgresBookingStore.leasedJobsInsert(mine, createdAt: createdAt, leaseEnd: leasing.until))
+        }
+        addJobs(PostgresBookingStore.jobsInsert(jobs.filter { !leases($0) }, createdAt: createdAt))
+    }
+
     /// `run(on:appending:)` for events planned by the store's planners.
     func run(on connection: PostgresConnection, appending events: [PendingEvent]) async throws -> [StoredEvent] {
         try await run(on: connection, appending: events.map { ($0.type, $0.at, $0.data) })
@@ -97,30 +117,67 @@ struct WriteBatch {
 
     /// Runs the writes and appends `events` to the log after them, in one statement; returns the events appended.
     func run(on connection: PostgresConnection, appending events: [EventRow] = []) async throws -> [StoredEvent] {
-        guard !writes.isEmpty || !events.isEmpty else { return [] }
+        try await runLeasing(on: connection, appending: events).events
+    }
+
+    /// `run(on:appending:)` that also returns the jobs it leased (`leasing`), as written, oldest first.
+    func runLeasing(on connection: PostgresConnection, appending events: [EventRow]) async throws
+        -> (events: [StoredEvent], leased: [OutboxJob])
+    {
+        guard !writes.isEmpty || !events.isEmpty else { return ([], []) }
         var query = PostgresQuery.StringInterpolation(literalCapacity: 1_024, interpolationCount: 64)
         let names = writes.indices.map { "w\($0)" }
         for (index, write) in writes.enumerated() {
             query.appendLiteral(index == 0 ? "WITH " : ", ")
             query.appendLiteral("\(names[index]) AS (")
             try write.append(to: &query)
-            query.appendLiteral(" RETURNING 1)")
+            query.appendLiteral(leasingWrites.contains(index) ? " RETURNING id, booking_id)" : " RETURNING 1)")
+        }
+        var columns: [String] = []
+        if !leasingWrites.isEmpty {
+            let rows = leasingWrites.map { "SELECT id, booking_id FROM \(names[$0])" }.joined(separator: " UNION ALL ")
+            columns = [
+                "(SELECT array_agg(id ORDER BY id) FROM (\(rows)) AS leased)",
+                "(SELECT array_agg(coalesce(booking_id, '') ORDER BY id) FROM (\(rows)) AS leased)",
+            ]
         }
         guard !events.isEmpty else {
             query.appendLiteral(" SELECT 1")
-            try await connection.query(PostgresQuery(stringInterpolation: query), logger: queryLogger)
-            return []
+            for column in columns { query.appendLiteral(", " + column) }
+            let rows = try await connection.query(PostgresQuery(stringInterpolation: query), logger: queryLogger)
+                .collect()
+            return ([], try leasedJobs(rows.first?.makeRandomAccess(), from: 1))
         }
         query.appendLiteral(writes.isEmpty ? "WITH " : ", ")
-        let append: SQLFragment = Self.appending(events, after: names) + " SELECT last_cursor, "
-            + Self.notification(head: "last_cursor", count: events.count, enqueuesJobs: enqueuesJobs) + " FROM head"
-        try append.append(to: &query)
+        var append: SQLFragment = Self.appending(events, after: names) + " SELECT last_cursor, "
+            + Self.notification(head: "last_cursor", count: events.count, enqueuesJobs: enqueuesJobs)
+        for column in columns { append = append + ", \(unescaped: column)" }
+        try (append + " FROM head").append(to: &query)
         let rows = try await connection.query(PostgresQuery(stringInterpolation: query), logger: queryLogger)
             .collect()
-        guard let head = try rows.first?.makeRandomAccess()[0].decode(Int64.self) else {
+        let row = rows.first?.makeRandomAccess()
+        guard let head = try row?[0].decode(Int64.self) else {
             throw StoreError(.database, "the event log's head row is missing")
         }
-        return Self.stored(events, head: head)
+        return (Self.stored(events, head: head), try leasedJobs(row, from: 2))
+    }
+
+    /// The leased jobs as inserted, from the ids and booking ids in `row`'s columns `offset` and `offset + 1`.
+    private func leasedJobs(_ row: PostgresRandomAccessRow?, from offset: Int) throws -> [OutboxJob] {
+        guard let leasing, !leasingWrites.isEmpty else { return [] }
+        guard let row, let ids = try row[offset].decode([Int64]?.self),
+            let bookings = try row[offset + 1].decode([String]?.self), ids.count == leased.count,
+            bookings.count == leased.count
+        else { throw StoreError(.database, "the leased jobs' ids did not come back with their write") }
+        return leased.indices.map { index in
+            let (job, createdAt) = leased[index]
+            var leasedJob = OutboxJob(
+                id: ids[index], kind: job.kind, payload: job.payload, dueAt: leasing.until, attempts: 1,
+                state: .pending, lastError: nil, createdAt: createdAt)
+            leasedJob.bookingID = bookings[index].isEmpty ? nil : bookings[index]
+            leasedJob.updatedAt = createdAt
+            return leasedJob
+        }
     }
 
     /// The CTEs `head` and `appended` that append `events` to the log: `head` moves the log's head once the CTEs

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import struct SlotRules.Money
 import SlotEngine
 import SlotProviders
 import SlotStore
@@ -227,6 +228,28 @@ struct OutboxWorkerTests {
         #expect(try await store.outboxCounts()[.done] == 4)
     }
 
+    @Test("jobs a booking's write leased to the worker run at its next claim; the store has none due")
+    func adoptedJobsRun() async throws {
+        let notify = GatedHandler(.notification, gauge: gauge, open: true)
+        let worker = worker([notify], workers: 2)
+        try await enqueue("notify.send.hook", count: 2)
+        // Leased as a booking's write leases them (`OwnJobLease`): not due in the store until the lease lapses.
+        let leased = try await store.claimDueJobs(at: Self.now, lease: 600, limit: 2)
+        #expect(leased.count == 2)
+        #expect(await worker.runDueJobsNow() == 0, "the store has nothing due")
+        let start = Self.now + 86_400
+        let booking = StoredBooking(
+            id: "bk_adopted", status: .confirmed, staffID: "alice", services: ["haircut"], variant: nil, start: start,
+            end: start + 1_800, footprint: BookingFootprint(segments: []),
+            price: Money(minorUnits: 2_000, currency: "EUR"), deposit: nil, customerID: "cu_1",
+            customer: CustomerInfo(name: "Ann"), notes: "", holdExpiresAt: nil, createdAt: Self.now,
+            updatedAt: Self.now, cancellation: nil)
+        worker.adopt(leased, booking: booking)
+        #expect(await worker.runDueJobsNow() == 2, "both ran: one in the claim's slot, the other after it")
+        #expect(try await store.outboxCounts()[.done] == 2)
+        #expect(await worker.runDueJobsNow() == 0, "each ran once")
+    }
+
     @Test("graceful shutdown claims nothing new and lets the call in flight finish")
     func gracefulShutdownFinishesInFlightCalls() async throws {
         let notify = GatedHandler(.notification, gauge: gauge)
@@ -326,6 +349,19 @@ struct OutboxWorkerPartTests {
         #expect(slots.isIdle)
     }
 
+    @Test("slots: a claim that hands out several jobs runs the first; the others wait for a slot, each once")
+    func slotsAdmitSeveral() {
+        let slots = Self.slots(workers: 2)
+        #expect(slots.reserveClaim())
+        let (first, second) = (Self.job(1, "notify.hook"), Self.job(2, "payment.x"))
+        #expect(slots.admit([first, second, first]) == .run(first))
+        #expect(slots.waiting.map(\.job.id) == [2], "the copy of a job already held is dropped")
+        #expect(slots.finish(first, .alone) == .run(second), "the freed slot takes the waiting job")
+        #expect(slots.finish(second, .alone) == .claim)
+        #expect(slots.admit([OutboxJob]()) == .idle)
+        #expect(slots.isIdle)
+    }
+
     @Test("slots: one worker runs every family in turn")
     func slotsWithOneWorker() {
         let slots = Self.slots(workers: 1)
@@ -417,6 +453,7 @@ final class SlotsDriver {
 
     func reserveClaim() -> Bool { slots.reserveClaim() }
     func admit(_ job: OutboxJob?) -> OutboxSlots.Next { slots.admit(job) }
+    func admit(_ jobs: [OutboxJob]) -> OutboxSlots.Next { slots.admit(jobs) }
     func finish(_ job: OutboxJob, _ record: OutboxSlots.Record) -> OutboxSlots.Next { slots.finish(job, record) }
     func stop() -> [OutboxJob] { slots.stop() }
     func claimsWithRecord() -> Bool { slots.claimsWithRecord() }

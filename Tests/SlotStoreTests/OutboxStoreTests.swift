@@ -2,6 +2,7 @@ import Foundation
 import SlotCore
 import SlotEngine
 import SlotRules
+import Synchronization
 import Testing
 
 @testable import SlotStore
@@ -105,6 +106,69 @@ struct OutboxStoreTests {
         #expect(next.map(\.kind) == ["notify.with_event"])
         #expect(try await store.outboxJob(id: next[0].id)?.state == .pending)
         #expect(try await store.events(after: 0, typePrefix: "day.", limit: 10).isEmpty, "its event not appended")
+    }
+
+    @Test(
+        "a booking's notification, leased to the worker by its own write, is finished without a claim or due later",
+        arguments: StoreKind.tested)
+    func ownJobsLeasedInTheWrite(_ kind: StoreKind) async throws {
+        let store = try await kind.make()
+        let handedOff = HandedOff()
+        store.leaseOwnJobs(
+            OwnJobLease(seconds: 40, takes: { $0 == "notify.booking_created" }) { jobs, booking in
+                handedOff.add(jobs, booking)
+            })
+        var new = Fixture.booking(customer: "Kim")
+        new.times.reminderMinutesBefore = [120]
+        let booking = try await Fixture.book(store, new)
+        let reminder = try #require(try await Self.reminders(store).first, "a reminder is written, not leased")
+        guard kind == .postgres else {
+            // The other stores lease nothing: the worker claims the notification as before.
+            #expect(handedOff.all.isEmpty)
+            let claim = try await Self.claim(store, limit: 1, completing: Self.fanOutInClaim)
+            #expect(claim.jobs.map(\.kind) == ["notify.send.log"])
+            return
+        }
+        let (leased, about) = try #require(handedOff.all.first)
+        #expect(handedOff.all.count == 1)
+        #expect(leased.map(\.kind) == ["notify.booking_created"], "the due notification only, not the reminder")
+        #expect(about.id == booking.id)
+        let job = try #require(leased.first)
+        #expect(job.attempts == 1 && job.dueAt == Self.now + 40 && job.bookingID == booking.id)
+        #expect(try await store.outboxJob(id: job.id) == job, "handed over as written")
+        #expect(try await store.claimDueJobs(at: Self.now, lease: 40, limit: 10).isEmpty, "leased: nothing due")
+        #expect(try await store.nextOutboxDue() == min(reminder.dueAt, Self.now + 40))
+
+        let claim = try await store.completeLeasedJobs(
+            leased, bookings: [about.id: about], at: Self.now, lease: 40, limit: 1, completing: Self.fanOutInClaim)
+        #expect(claim.jobs.map(\.kind) == ["notify.send.log"], "the fan-out's delivery, claimed in its place")
+        #expect(claim.jobs.first?.attempts == 1)
+        let done = try #require(try await store.outboxJob(id: job.id))
+        #expect(done.state == .done && done.note == "sent to log (Kim)" && done.attempts == 1)
+
+        // A daemon that dies before finishing its own job leaves it to any worker once the lease lapses.
+        let second = try await Fixture.book(store, Fixture.booking(at: 120, customer: "Lou"))
+        let orphan = try #require(handedOff.all.last?.jobs.first)
+        #expect(handedOff.all.last?.booking.id == second.id)
+        #expect(try await store.claimDueJobs(at: Self.now + 39, lease: 40, limit: 10).map(\.id) == [], "still leased")
+        let again = try await store.claimDueJobs(at: Self.now + 40, lease: 40, limit: 10)
+        let delivery = try #require(claim.jobs.first)
+        #expect(Set(again.map(\.id)) == [orphan.id, delivery.id], "the orphan, and the delivery never recorded")
+        #expect(again.first { $0.id == orphan.id }?.attempts == 2)
+
+        // Stopped: a booking's jobs are written due, for any worker to claim.
+        store.leaseOwnJobs(nil)
+        _ = try await Fixture.book(store, Fixture.booking(at: 240, customer: "Max"))
+        #expect(handedOff.all.count == 2)
+        let claimed = try await store.claimDueJobs(at: Self.now, lease: 40, limit: 10)
+        #expect(claimed.map(\.kind) == ["notify.booking_created"])
+    }
+
+    /// What `OwnJobLease.handOff` received, in order.
+    final class HandedOff: Sendable {
+        private let received = Mutex<[(jobs: [OutboxJob], booking: StoredBooking)]>([])
+        var all: [(jobs: [OutboxJob], booking: StoredBooking)] { received.withLock { $0 } }
+        func add(_ jobs: [OutboxJob], _ booking: StoredBooking) { received.withLock { $0.append((jobs, booking)) } }
     }
 
     /// `claimDueJobs(…completing:)` at `now`, with a 40-second lease.

@@ -42,5 +42,7 @@ func buildOutbox(
         throw StartupError("cannot schedule the end-of-day sweep: \(error.message)")
     }
     bus.afterPublish.withLock { $0 = EventBus.Hook(action: { [weak worker] in worker?.wake() }) }
+    // A booking's notification goes straight to this daemon's worker (where the store can lease it in the write).
+    if configuration.outbox.workers > 0 { store.leaseOwnJobs(worker.ownJobLease) }
     return worker
 }

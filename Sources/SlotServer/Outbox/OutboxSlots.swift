@@ -85,6 +85,18 @@ struct OutboxSlots {
         return takeWaiting() ?? (reserveClaim() ? .claim : .idle)
     }
 
+    /// The answer to a claim that may hand out several jobs (this daemon's own, leased by their write): the first as
+    /// `admit` takes one, the others wait for a slot.
+    mutating func admit(_ claimed: [OutboxJob]) -> Next {
+        let next = admit(claimed.first)
+        guard !stopping, claimed.count > 1 else { return next }
+        for job in claimed.dropFirst() where held.insert(job.id).inserted {
+            waiting.append((familyOf(job.kind), job))
+        }
+        if next == .idle, let waiter = takeWaiting() { return waiter }
+        return next
+    }
+
     /// How a job's outcome was recorded: alone, or with the claim of the next job in the same write.
     enum Record {
         case alone

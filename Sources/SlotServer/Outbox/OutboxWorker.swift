@@ -34,6 +34,8 @@ final class OutboxWorker: Service, Sendable {
         var slots: OutboxSlots
         /// `runDueJobsNow()` callers waiting for every claimed job to be recorded.
         var idleWaiters: [CheckedContinuation<Void, Never>] = []
+        /// Jobs this daemon's booking writes leased to the worker (`adopt`), with their bookings, not yet taken up.
+        var adopted: [(jobs: [OutboxJob], booking: StoredBooking)] = []
     }
 
     private let shared: Mutex<Shared>
@@ -65,6 +67,44 @@ final class OutboxWorker: Service, Sendable {
     /// thread).
     func wake() { signal.signal() }
 
+    /// What a booking's creation leases to this worker in its own write (`OutboxStore.leaseOwnJobs`): its
+    /// notification, which the worker finishes at its next claim without looking for it in the store.
+    var ownJobLease: OwnJobLease {
+        OwnJobLease(seconds: settings.leaseSeconds, takes: NotificationJob.isAboutABooking) {
+            [weak self] jobs, booking in self?.adopt(jobs, booking: booking)
+        }
+    }
+
+    /// Takes jobs leased to this worker by their write, with the booking they are about: the next claim finishes them
+    /// first. Cheap and non-blocking. It does not wake the worker: the write's commit does, when the creation's
+    /// `booking.created` is published right after. Woken here as well, the worker finished them at once and then,
+    /// woken by the commit, claimed blindly once more for nothing (0.92 claims per booking in the bench).
+    func adopt(_ jobs: [OutboxJob], booking: StoredBooking) {
+        shared.withLock { $0.adopted.append((jobs, booking)) }
+    }
+
+    /// The adopted jobs (`adopt`) finished in the place of a claim, with what that claim took; nil when none waits.
+    /// On a failure the jobs run again once their lease lapses, as claimed jobs would.
+    func completeAdopted() async -> OutboxClaim? {
+        let adopted = shared.withLock { shared in
+            defer { shared.adopted.removeAll() }
+            return shared.adopted
+        }
+        guard !adopted.isEmpty else { return nil }
+        let bookings = Dictionary(adopted.map { ($0.booking.id, $0.booking) }) { _, newer in newer }
+        let jobs = adopted.flatMap(\.jobs)
+        do {
+            return try await store.completeLeasedJobs(
+                jobs, bookings: bookings, at: clock.now(), lease: settings.leaseSeconds, limit: 1,
+                completing: completing)
+        } catch {
+            logger.error(
+                "outbox: finishing this daemon's own jobs failed; they run again after their lease",
+                metadata: ["jobs": "\(jobs.map(\.id))", "error": "\(error)"])
+            return OutboxClaim(jobs: [])
+        }
+    }
+
     func run() async throws {
         if settings.workers == 0 {
             let warning =
@@ -94,10 +134,12 @@ final class OutboxWorker: Service, Sendable {
                 if Task.isCancelled { _ = updateSlots { $0.stop() } }
             }
         } onGracefulShutdown: { [self] in
-            let dropped = updateSlots { $0.stop() }
+            // Bookings made while the daemon stops leave their jobs to be claimed: nothing here takes them up.
+            store.leaseOwnJobs(nil)
+            let dropped = updateSlots { $0.stop() } + shared.withLock { $0.adopted.flatMap(\.jobs) }
             if !dropped.isEmpty {
                 logger.info(
-                    "outbox: jobs that waited for a slot run after the restart",
+                    "outbox: jobs claimed and not run yet run again once their lease lapses, here or on another daemon",
                     metadata: ["jobs": "\(dropped.map(\.id))"])
             }
             signal.signal()
@@ -161,6 +203,18 @@ final class OutboxWorker: Service, Sendable {
                 startLane(job)
                 next = updateSlots { $0.reserveClaim() ? .claim : .idle }
             case .claim:
+                if let adopted = await completeAdopted() {
+                    // This daemon's own jobs, leased by their write: finished with a claim of what else is due.
+                    let moreDue = adopted.jobs.isEmpty && adopted.sawNextDue
+                        && (adopted.nextDue ?? .max) <= clock.now()
+                    sawAfterClaim = adopted.sawNextDue ? NextDue(at: adopted.nextDue) : nil
+                    seen = adopted.jobs.isEmpty ? sawAfterClaim : nil
+                    next = updateSlots { slots in
+                        let admitted = slots.admit(adopted.jobs)
+                        return moreDue && admitted == .idle && slots.reserveClaim() ? .claim : admitted
+                    }
+                    continue
+                }
                 if let saw = sawAfterClaim, (saw.at ?? .max) > clock.now() {
                     // That claim saw no other job due: another look would find none (a later commit signals).
                     seen = saw
@@ -225,8 +279,12 @@ final class OutboxWorker: Service, Sendable {
             ran += 1
             var next = await execute(job)
             while case .claim = next {
-                let claimed = await claimOne()
-                next = updateSlots { $0.admit(claimed) }
+                if let adopted = await completeAdopted() {
+                    next = updateSlots { $0.admit(adopted.jobs) }
+                } else {
+                    let claimed = await claimOne()
+                    next = updateSlots { $0.admit(claimed) }
+                }
             }
             guard case .run(let following) = next else { return ran }
             job = following
@@ -261,7 +319,8 @@ final class OutboxWorker: Service, Sendable {
         }
         switch outcome {
         case .success(let completion):
-            let claimNext = shared.withLock { $0.slots.claimsWithRecord() }
+            // Adopted jobs come before the store's: the slot takes them up next instead of claiming with the record.
+            let claimNext = shared.withLock { $0.slots.claimsWithRecord() && $0.adopted.isEmpty }
             do {
                 let (events, claimed) = try await store.finishJob(
                     job.id, at: clock.now(), note: completion.note, enqueue: completion.enqueue,
