@@ -283,9 +283,11 @@ extension PostgresBookingStore: OutboxStore {
     /// The `INSERT` of `jobs` (ids in their order), for a `WriteBatch`, only when `condition` (SQL) holds; nil
     /// without jobs. `claiming`: the first jobs due at `createdAt`, up to `room` (SQL) of them, are inserted claimed
     /// (leased until `leaseEnd`, one attempt counted) for the worker whose statement enqueues them (`OutboxStep`).
+    /// `leasedUntil`: every job is inserted so (a booking's own jobs, `OwnJobLease`), without the counting
+    /// `claiming` needs, as the insert runs inside the staff member's lock.
     static func jobsInsert(
         _ jobs: [(kind: String, payload: Data, dueAt: Int64)], createdAt: Int64, when condition: String? = nil,
-        claiming: (room: SQLFragment, leaseEnd: Int64)? = nil
+        claiming: (room: SQLFragment, leaseEnd: Int64)? = nil, leasedUntil: Int64? = nil
     ) -> SQLFragment? {
         guard !jobs.isEmpty else { return nil }
         let kinds = jobs.map(\.kind)
@@ -297,9 +299,10 @@ extension PostgresBookingStore: OutboxStore {
                 AS job(kind, payload, due_at, position)
             """
         guard let claiming else {
+            let lease: SQLFragment = leasedUntil.map { "\($0), 1" } ?? "due_at, 0"
             return """
-                INSERT INTO outbox (kind, payload, due_at, created_at, updated_at)
-                SELECT kind, payload, due_at, \(createdAt), \(createdAt)
+                INSERT INTO outbox (kind, payload, due_at, attempts, created_at, updated_at)
+                SELECT kind, payload, \(lease), \(createdAt), \(createdAt)
                 FROM \(rows)
                 \(unescaped: filter)
                 ORDER BY position
@@ -320,22 +323,9 @@ extension PostgresBookingStore: OutboxStore {
             """
     }
 
-    /// The `INSERT` of `jobs` leased until `leaseEnd` with one attempt counted, as a claim leaves a job: the jobs a
-    /// booking's write leases to its own daemon's worker (`OwnJobLease`). Plainer than `jobsInsert(…claiming:)`, as
-    /// it runs inside the staff member's lock.
-    static func leasedJobsInsert(_ jobs: [PendingJob], createdAt: Int64, leaseEnd: Int64) -> SQLFragment {
-        """
-        INSERT INTO outbox (kind, payload, due_at, attempts, created_at, updated_at)
-        SELECT kind, payload, \(leaseEnd), 1, \(createdAt), \(createdAt)
-        FROM unnest(\(jobs.map(\.kind))::text[], \(jobs.map { String(decoding: $0.payload, as: UTF8.self) })::json[])
-            WITH ORDINALITY AS job(kind, payload, position)
-        ORDER BY position
-        """
-    }
-
     /// `jobsInsert` for the jobs of a booking plan.
-    static func jobsInsert(_ jobs: [PendingJob], createdAt: Int64) -> SQLFragment? {
-        jobsInsert(jobs.map { ($0.kind, $0.payload, $0.dueAt) }, createdAt: createdAt)
+    static func jobsInsert(_ jobs: [PendingJob], createdAt: Int64, leasedUntil: Int64? = nil) -> SQLFragment? {
+        jobsInsert(jobs.map { ($0.kind, $0.payload, $0.dueAt) }, createdAt: createdAt, leasedUntil: leasedUntil)
     }
 
     static func fetchJobs(_ connection: PostgresConnection, _ query: PostgresQuery) async throws -> [OutboxJob] {

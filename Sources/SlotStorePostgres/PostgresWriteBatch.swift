@@ -105,7 +105,7 @@ struct WriteBatch {
         if !mine.isEmpty {
             leasingWrites.append(writes.count)
             leased += mine.map { ($0, createdAt) }
-            addJobs(PostgresBookingStore.leasedJobsInsert(mine, createdAt: createdAt, leaseEnd: leasing.until))
+            addJobs(PostgresBookingStore.jobsInsert(mine, createdAt: createdAt, leasedUntil: leasing.until))
         }
         addJobs(PostgresBookingStore.jobsInsert(jobs.filter { !leases($0) }, createdAt: createdAt))
     }

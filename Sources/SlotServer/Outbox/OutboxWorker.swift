@@ -203,36 +203,26 @@ final class OutboxWorker: Service, Sendable {
                 startLane(job)
                 next = updateSlots { $0.reserveClaim() ? .claim : .idle }
             case .claim:
+                var claimed: [OutboxJob] = []
+                var due: NextDue?
                 if let adopted = await completeAdopted() {
-                    // This daemon's own jobs, leased by their write: finished with a claim of what else is due.
-                    let moreDue = adopted.jobs.isEmpty && adopted.sawNextDue
-                        && (adopted.nextDue ?? .max) <= clock.now()
-                    sawAfterClaim = adopted.sawNextDue ? NextDue(at: adopted.nextDue) : nil
-                    seen = adopted.jobs.isEmpty ? sawAfterClaim : nil
-                    next = updateSlots { slots in
-                        let admitted = slots.admit(adopted.jobs)
-                        return moreDue && admitted == .idle && slots.reserveClaim() ? .claim : admitted
-                    }
-                    continue
-                }
-                if let saw = sawAfterClaim, (saw.at ?? .max) > clock.now() {
+                    // This daemon's own jobs, leased by their write, come first: finished with a claim of the rest.
+                    (claimed, sawAfterClaim) = Self.handedOut(adopted)
+                } else if let saw = sawAfterClaim, (saw.at ?? .max) > clock.now() {
                     // That claim saw no other job due: another look would find none (a later commit signals).
                     seen = saw
                     next = updateSlots { $0.admit(nil) }
                     continue
-                }
-                var claimed: OutboxJob?
-                var due: NextDue?
-                // After a commit's wake, or when the last claim saw a job due, claim without looking first.
-                if trustDue || sawAfterClaim != nil {
+                } else if trustDue || sawAfterClaim != nil {
+                    // After a commit's wake, or when the last claim saw a job due, claim without looking first.
                     (claimed, sawAfterClaim) = await claimSeenDue()
                 } else {
                     (claimed, due, sawAfterClaim) = await claimIfDue()
                 }
                 trustDue = false
-                seen = claimed == nil ? (due ?? sawAfterClaim) : nil
+                seen = claimed.isEmpty ? (due ?? sawAfterClaim) : nil
                 // A claim that finished every job it took itself (fan-outs) and saw more due claims again at once.
-                let moreDue = claimed == nil && (sawAfterClaim?.at).map { $0 <= clock.now() } == true
+                let moreDue = claimed.isEmpty && (sawAfterClaim?.at).map { $0 <= clock.now() } == true
                 next = updateSlots { slots in
                     let admitted = slots.admit(claimed)
                     return moreDue && admitted == .idle && slots.reserveClaim() ? .claim : admitted
@@ -246,28 +236,33 @@ final class OutboxWorker: Service, Sendable {
     /// Claims the next due job when the store's next due time says one is due. One read answers both "is anything
     /// due?" and, when nothing is, "when to wake?": a dispatcher's pass read each separately, one hop to the store's
     /// reader and back more per booking.
-    func claimIfDue() async -> (claimed: OutboxJob?, seen: NextDue?, sawAfterClaim: NextDue?) {
+    func claimIfDue() async -> (claimed: [OutboxJob], seen: NextDue?, sawAfterClaim: NextDue?) {
         let due: Int64?
         do { due = try await store.nextOutboxDue() } catch {
             logger.error("outbox claim failed", metadata: ["error": "\(error)"])
-            return (nil, nil, nil)
+            return ([], nil, nil)
         }
-        guard let due, due <= clock.now() else { return (nil, NextDue(at: due), nil) }
+        guard let due, due <= clock.now() else { return ([], NextDue(at: due), nil) }
         let (claimed, saw) = await claimSeenDue()
         return (claimed, nil, saw)
     }
 
     /// Claims the next due job without first looking whether one is due; with the next due time the claim's
     /// transaction saw, where the store looks there.
-    func claimSeenDue() async -> (claimed: OutboxJob?, sawAfterClaim: NextDue?) {
+    func claimSeenDue() async -> (claimed: [OutboxJob], sawAfterClaim: NextDue?) {
         do {
-            let claim = try await store.claimDueJobs(
-                at: clock.now(), lease: settings.leaseSeconds, limit: 1, seenDue: true, completing: completing)
-            return (claim.jobs.first, claim.sawNextDue ? NextDue(at: claim.nextDue) : nil)
+            return Self.handedOut(
+                try await store.claimDueJobs(
+                    at: clock.now(), lease: settings.leaseSeconds, limit: 1, seenDue: true, completing: completing))
         } catch {
             logger.error("outbox claim failed", metadata: ["error": "\(error)"])
-            return (nil, nil)
+            return ([], nil)
         }
+    }
+
+    /// The jobs a claim hands out, and the next due time its transaction saw (where the store looks there).
+    static func handedOut(_ claim: OutboxClaim) -> (claimed: [OutboxJob], sawAfterClaim: NextDue?) {
+        (claim.jobs, claim.sawNextDue ? NextDue(at: claim.nextDue) : nil)
     }
 
     /// Runs `first` and every job its slot goes on to (claimed with a record, waiting, or claimed alone) until the
@@ -279,27 +274,24 @@ final class OutboxWorker: Service, Sendable {
             ran += 1
             var next = await execute(job)
             while case .claim = next {
-                if let adopted = await completeAdopted() {
-                    next = updateSlots { $0.admit(adopted.jobs) }
-                } else {
-                    let claimed = await claimOne()
-                    next = updateSlots { $0.admit(claimed) }
-                }
+                let claimed = await claimOne()
+                next = updateSlots { $0.admit(claimed) }
             }
             guard case .run(let following) = next else { return ran }
             job = following
         }
     }
 
-    /// Claims the next due job, if any.
-    func claimOne() async -> OutboxJob? {
+    /// Claims the next job: this daemon's own leased ones first (`adopt`), else the next due one, if any.
+    func claimOne() async -> [OutboxJob] {
+        if let adopted = await completeAdopted() { return adopted.jobs }
         do {
             return try await store.claimDueJobs(
                 at: clock.now(), lease: settings.leaseSeconds, limit: 1, seenDue: false, completing: completing
-            ).jobs.first
+            ).jobs
         } catch {
             logger.error("outbox claim failed", metadata: ["error": "\(error)"])
-            return nil
+            return []
         }
     }
 
