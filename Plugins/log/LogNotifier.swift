@@ -2,7 +2,8 @@ import Logging
 import SlotProviders
 
 /// Writes each message as one log line instead of sending it: the default, and a way to see what would be sent.
-public struct LogNotifier: NotificationProvider {
+/// It makes no call, so the fan-out writes the line itself and records the delivery done (`InstantNotificationProvider`).
+public struct LogNotifier: InstantNotificationProvider {
     public let name: String
     let logger: Logger
 
@@ -17,7 +18,7 @@ public struct LogNotifier: NotificationProvider {
         self.init(name: settings.name, logger: logger)
     }
 
-    public func send(_ message: OutgoingMessage) async throws(ProviderError) {
+    public func sendNow(_ message: OutgoingMessage) {
         logger.info(
             "notification",
             metadata: [

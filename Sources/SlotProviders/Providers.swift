@@ -329,3 +329,15 @@ public protocol NotificationProvider: Sendable {
     /// Sends one message; throws `.temporary` to be retried, `.permanent` to park the job.
     func send(_ message: OutgoingMessage) async throws(ProviderError)
 }
+
+/// A notification provider that makes no call (a log line): sending cannot fail or wait, so the fan-out that renders
+/// a message sends it at once and records the delivery done, instead of queueing a job to claim and finish later.
+public protocol InstantNotificationProvider: NotificationProvider {
+    /// Sends one message at once; it must not block (no network, no file beyond the log).
+    func sendNow(_ message: OutgoingMessage)
+}
+
+extension InstantNotificationProvider {
+    /// `sendNow`, for a delivery job written before this provider was instant (or retried by an operator).
+    public func send(_ message: OutgoingMessage) async throws(ProviderError) { sendNow(message) }
+}

@@ -486,18 +486,29 @@ public actor MemoryBookingStore: SlotStorage {
     }
 
     private func insertJobs(_ jobs: [OutboxEnqueue], at now: Int64) {
-        for job in jobs { insert(kind: job.kind, payload: job.payload, dueAt: job.dueAt, at: now, touched: true) }
+        for job in jobs {
+            insert(
+                kind: job.kind, payload: job.payload, dueAt: job.dueAt, at: now, touched: true,
+                finishedNote: job.finishedNote)
+        }
     }
 
-    private func insert(kind: String, payload: Data, dueAt: Int64, at now: Int64, touched: Bool) {
+    private func insert(
+        kind: String, payload: Data, dueAt: Int64, at now: Int64, touched: Bool, finishedNote: String? = nil
+    ) {
         var job = OutboxJob(
-            id: nextJobID, kind: kind, payload: payload, dueAt: dueAt, attempts: 0, state: .pending, lastError: nil,
-            createdAt: now)
+            id: nextJobID, kind: kind, payload: payload, dueAt: dueAt, attempts: finishedNote == nil ? 0 : 1,
+            state: finishedNote == nil ? .pending : .done, lastError: nil, createdAt: now)
         // SQLite generates the column from the payload; the same rule here.
         job.bookingID = (try? StoreJSON.decoder.decode(BookingColumn.self, from: payload))?.booking
         job.updatedAt = touched ? now : nil
+        if let finishedNote {
+            job.finishedAt = now
+            job.note = finishedNote
+        } else {
+            pendingJobIDs.insert(nextJobID)
+        }
         outbox[nextJobID] = job
-        pendingJobIDs.insert(nextJobID)
         nextJobID += 1
     }
 

@@ -245,17 +245,22 @@ public struct OutboxEnqueue: Hashable, Sendable {
     /// A JSON object.
     public var payload: Data
     public var dueAt: Int64
+    /// The note of a job whose work was done with the write that enqueues it (a delivery through a provider that
+    /// makes no call): it is recorded `done` at once, one attempt counted, and never claimed. Nil: a pending job.
+    public private(set) var finishedNote: String?
 
     /// A row as it is stored; tests and the outbox worker's own tests write kinds no handler knows.
-    public init(kind: String, payload: Data, dueAt: Int64) {
+    public init(kind: String, payload: Data, dueAt: Int64, finishedNote: String? = nil) {
         self.kind = kind
         self.payload = payload
         self.dueAt = dueAt
+        // A store may keep "no note" and "pending" apart by the note's emptiness (PostgreSQL binds them as text).
+        self.finishedNote = finishedNote.map { $0.isEmpty ? "done" : $0 }
     }
 
-    /// A job, due at `dueAt`.
-    public init(_ job: Job, dueAt: Int64) {
-        self.init(kind: job.kind, payload: StoreJSON.encode(job.payload), dueAt: dueAt)
+    /// A job, due at `dueAt`; `finishedNote`: its work is done already (see the property).
+    public init(_ job: Job, dueAt: Int64, finishedNote: String? = nil) {
+        self.init(kind: job.kind, payload: StoreJSON.encode(job.payload), dueAt: dueAt, finishedNote: finishedNote)
     }
 }
 

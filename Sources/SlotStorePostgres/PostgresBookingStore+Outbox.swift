@@ -264,60 +264,76 @@ extension PostgresBookingStore: OutboxStore {
     // MARK: - Rows
 
     static func insertJobs(_ connection: PostgresConnection, _ jobs: [OutboxEnqueue], at now: Int64) async throws {
-        try await insertJobs(connection, jobs.map { ($0.kind, $0.payload, $0.dueAt) }, createdAt: now)
+        try await insertJobs(connection, jobs.map(JobRow.init), createdAt: now)
     }
 
     static func insertJobs(_ connection: PostgresConnection, _ jobs: [PendingJob], createdAt: Int64) async throws {
-        try await insertJobs(connection, jobs.map { ($0.kind, $0.payload, $0.dueAt) }, createdAt: createdAt)
+        try await insertJobs(connection, jobs.map(JobRow.init), createdAt: createdAt)
     }
 
-    static func insertJobs(
-        _ connection: PostgresConnection, _ jobs: [(kind: String, payload: Data, dueAt: Int64)], createdAt: Int64
-    ) async throws {
+    static func insertJobs(_ connection: PostgresConnection, _ jobs: [JobRow], createdAt: Int64) async throws {
         guard let insert = jobsInsert(jobs, createdAt: createdAt) else { return }
         var batch = WriteBatch()
         batch.add(insert)
         _ = try await batch.run(on: connection)
     }
 
+    /// A job as `jobsInsert` writes it.
+    struct JobRow {
+        var kind: String
+        var payload: Data
+        var dueAt: Int64
+        /// `OutboxEnqueue.finishedNote`: the job is written done.
+        var finishedNote: String?
+
+        init(_ job: OutboxEnqueue) {
+            (kind, payload, dueAt, finishedNote) = (job.kind, job.payload, job.dueAt, job.finishedNote)
+        }
+
+        init(_ job: PendingJob) {
+            (kind, payload, dueAt, finishedNote) = (job.kind, job.payload, job.dueAt, nil)
+        }
+    }
+
     /// The `INSERT` of `jobs` (ids in their order), for a `WriteBatch`, only when `condition` (SQL) holds; nil
-    /// without jobs. `claiming`: the first jobs due at `createdAt`, up to `room` (SQL) of them, are inserted claimed
+    /// without jobs. A job with a finished note is written done (one attempt counted), never claimed or leased.
+    /// `claiming`: the first pending jobs due at `createdAt`, up to `room` (SQL) of them, are inserted claimed
     /// (leased until `leaseEnd`, one attempt counted) for the worker whose statement enqueues them (`OutboxStep`).
     /// `leasedUntil`: every job is inserted so (a booking's own jobs, `OwnJobLease`), without the counting
     /// `claiming` needs, as the insert runs inside the staff member's lock.
     static func jobsInsert(
-        _ jobs: [(kind: String, payload: Data, dueAt: Int64)], createdAt: Int64, when condition: String? = nil,
+        _ jobs: [JobRow], createdAt: Int64, when condition: String? = nil,
         claiming: (room: SQLFragment, leaseEnd: Int64)? = nil, leasedUntil: Int64? = nil
     ) -> SQLFragment? {
         guard !jobs.isEmpty else { return nil }
         let kinds = jobs.map(\.kind)
         let payloads = jobs.map { String(decoding: $0.payload, as: UTF8.self) }
         let dues = jobs.map(\.dueAt)
+        // Text arrays bind no NULLs here: an empty note is a pending job (`OutboxEnqueue` never makes an empty one).
+        let notes = jobs.map { $0.finishedNote ?? "" }
         let filter = condition.map { "WHERE " + $0 } ?? ""
         let rows: SQLFragment = """
-            unnest(\(kinds)::text[], \(payloads)::json[], \(dues)::int8[]) WITH ORDINALITY
-                AS job(kind, payload, due_at, position)
+            (SELECT kind, payload, due_at, NULLIF(note, '') AS note, position
+            FROM unnest(\(kinds)::text[], \(payloads)::json[], \(dues)::int8[], \(notes)::text[]) WITH ORDINALITY
+                AS job(kind, payload, due_at, note, position)) AS job
             """
-        guard let claiming else {
-            let lease: SQLFragment = leasedUntil.map { "\($0), 1" } ?? "due_at, 0"
-            return """
-                INSERT INTO outbox (kind, payload, due_at, attempts, created_at, updated_at)
-                SELECT kind, payload, \(lease), \(createdAt), \(createdAt)
-                FROM \(rows)
-                \(unescaped: filter)
-                ORDER BY position
+        let leased: SQLFragment
+        if let claiming {
+            leased = """
+                job.note IS NULL AND job.due_at <= \(createdAt) AND row_number() OVER (
+                    PARTITION BY job.note IS NULL AND job.due_at <= \(createdAt) ORDER BY job.position) <= \(claiming.room)
                 """
+        } else {
+            leased = leasedUntil == nil ? "false" : "job.note IS NULL"
         }
+        let leaseEnd = claiming?.leaseEnd ?? leasedUntil ?? 0
         return """
-            INSERT INTO outbox (kind, payload, due_at, attempts, created_at, updated_at)
-            SELECT kind, payload, CASE WHEN leased THEN \(claiming.leaseEnd) ELSE due_at END,
-                CASE WHEN leased THEN 1 ELSE 0 END, \(createdAt), \(createdAt)
-            FROM (
-                SELECT job.*, job.due_at <= \(createdAt) AND row_number() OVER (
-                    PARTITION BY job.due_at <= \(createdAt) ORDER BY job.position) <= \(claiming.room)
-                    AS leased
-                FROM \(rows)
-            ) AS job
+            INSERT INTO outbox (kind, payload, due_at, attempts, state, created_at, updated_at, finished_at, note)
+            SELECT kind, payload, CASE WHEN leased THEN \(leaseEnd) ELSE due_at END,
+                CASE WHEN leased OR note IS NOT NULL THEN 1 ELSE 0 END,
+                CASE WHEN note IS NULL THEN 'pending' ELSE 'done' END, \(createdAt), \(createdAt),
+                CASE WHEN note IS NOT NULL THEN \(createdAt) END, note
+            FROM (SELECT job.*, \(leased) AS leased FROM \(rows)) AS job
             \(unescaped: filter)
             ORDER BY position
             """
@@ -325,7 +341,7 @@ extension PostgresBookingStore: OutboxStore {
 
     /// `jobsInsert` for the jobs of a booking plan.
     static func jobsInsert(_ jobs: [PendingJob], createdAt: Int64, leasedUntil: Int64? = nil) -> SQLFragment? {
-        jobsInsert(jobs.map { ($0.kind, $0.payload, $0.dueAt) }, createdAt: createdAt, leasedUntil: leasedUntil)
+        jobsInsert(jobs.map(JobRow.init), createdAt: createdAt, leasedUntil: leasedUntil)
     }
 
     static func fetchJobs(_ connection: PostgresConnection, _ query: PostgresQuery) async throws -> [OutboxJob] {

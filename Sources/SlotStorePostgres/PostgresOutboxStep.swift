@@ -7,10 +7,11 @@ import SlotStore
 /// job finished already, a second run after a lost lease, changes nothing), claims up to `claim` due jobs with
 /// `FOR UPDATE SKIP LOCKED`, and can return the claimed jobs' bookings and the next due time with them.
 ///
-/// The fan-out's jobs that are due at once are inserted already claimed by this worker, as many as the claim has
-/// room for after the due jobs that were waiting (those go first, as a claim takes the oldest first): a statement
-/// sees the table as it was when it started, so a claim in it could not see the rows it inserts. A notification's
-/// fan-out and its delivery's claim are then one statement.
+/// The fan-out's pending jobs that are due at once are inserted already claimed by this worker, as many as the claim
+/// has room for after the due jobs that were waiting (those go first, as a claim takes the oldest first): a
+/// statement sees the table as it was when it started, so a claim in it could not see the rows it inserts. A
+/// notification's fan-out and its delivery's claim are then one statement (a delivery made at the fan-out, through a
+/// provider that makes no call, is inserted done instead).
 struct OutboxStep {
     /// The job a step records as done, with what it leads to.
     struct Finish {
@@ -103,12 +104,12 @@ struct OutboxStep {
         ctes.append(
             "claimed AS (" + Store.claimStatement(at: now, lease: lease, limit: claim, excluding: finish?.id) + ")")
         let fanOut = Store.jobsInsert(
-            (finish?.enqueue ?? []).map { ($0.kind, $0.payload, $0.dueAt) }, createdAt: now, when: finishedNow,
+            (finish?.enqueue ?? []).map(Store.JobRow.init), createdAt: now, when: finishedNow,
             claiming: (room: "\(claim) - (SELECT count(*) FROM claimed)", leaseEnd: now + max(1, lease)))
         if let fanOut {
             ctes.append("fan_out AS (" + fanOut + " RETURNING \(unescaped: Store.jobColumns))")
             writes.append("fan_out")
-            jobs = jobs + " UNION ALL SELECT false, f.* FROM fan_out f WHERE f.attempts > 0"
+            jobs = jobs + " UNION ALL SELECT false, f.* FROM fan_out f WHERE f.state = 'pending' AND f.attempts > 0"
         }
         var head: SQLFragment = "SELECT NULL::int8 AS last_cursor, NULL::void AS notified"
         if !events.isEmpty {
@@ -133,9 +134,10 @@ struct OutboxStep {
     }
 
     /// The earliest due time of a pending job once the statement has run. The statement sees the table as it was
-    /// when it started: the claimed jobs are counted at their lease's end, the finished one not at all, the fan-out's
-    /// jobs as inserted. A due job the claim left although it had room was locked by another daemon's claim at that
-    /// moment, which leases it: it counts as due a second later, not now, so the worker does not spin on it.
+    /// when it started: the claimed jobs are counted at their lease's end, the finished one not at all, the
+    /// fan-out's pending jobs as inserted. A due job the claim left although it had room was locked by another
+    /// daemon's claim at that moment, which leases it: it counts as due a second later, not now, so the worker does
+    /// not spin on it.
     private func nextDueExpression(fanOut: Bool) -> SQLFragment {
         let waiting: SQLFragment = """
             SELECT CASE WHEN (SELECT count(*) FROM claimed) < \(claim) THEN greatest(o.due_at, \(now + 1))
@@ -144,7 +146,7 @@ struct OutboxStep {
             WHERE o.state = 'pending' AND o.id NOT IN (SELECT id FROM claimed) AND o.id IS DISTINCT FROM \(finish?.id)
             ORDER BY o.due_at LIMIT 1
             """
-        let inserted: SQLFragment = fanOut ? ", (SELECT min(due_at) FROM fan_out)" : ""
+        let inserted: SQLFragment = fanOut ? ", (SELECT min(due_at) FROM fan_out WHERE state = 'pending')" : ""
         return "SELECT least((" + waiting + "), (SELECT min(due_at) FROM claimed)" + inserted + ")"
     }
 

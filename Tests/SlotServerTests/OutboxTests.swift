@@ -1,10 +1,12 @@
 import Foundation
 import SlotAPI
 import SlotCore
+import SlotEngine
 import Logging
 import SlotProviders
 import SlotRules
 import SlotStore
+import Synchronization
 import Testing
 import WebhookProvider
 
@@ -133,6 +135,82 @@ struct OutboxPieceTests {
         #expect(notifications.template(for: "booking.created").subject == "Hallo {{customer}}")
         #expect(notifications.template(for: "booking.cancelled").subject.hasPrefix("Termin storniert"))
         #expect(NotificationSettings().providers(for: "booking.created") == ["log"], "no routes: the log")
+    }
+}
+
+/// A fan-out's deliveries: through a provider that makes no call, sent by the fan-out and written done.
+@Suite("notification fan-out")
+struct NotificationFanOutTests {
+    /// Records what it is asked to send; `instant` says whether it makes no call.
+    final class Recorder: Sendable {
+        let sent = Mutex<[OutgoingMessage]>([])
+        func add(_ message: OutgoingMessage) { sent.withLock { $0.append(message) } }
+        var messages: [OutgoingMessage] { sent.withLock { $0 } }
+    }
+
+    struct Instant: InstantNotificationProvider {
+        let name: String
+        let recorder: Recorder
+        func sendNow(_ message: OutgoingMessage) { recorder.add(message) }
+    }
+
+    struct Called: NotificationProvider {
+        let name: String
+        let recorder: Recorder
+        func send(_ message: OutgoingMessage) async throws(ProviderError) { recorder.add(message) }
+    }
+
+    @Test("a fan-out sends through an instant provider at once and writes its delivery done; others are queued")
+    func instantDeliveriesAreDoneAtTheFanOut() async throws {
+        let directory = "/tmp/slotd-rules-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try OutboxPieceTests.shopRules.write(toFile: directory + "/shop.yaml", atomically: true, encoding: .utf8)
+        let rules = RuleHolder(directory: directory, clock: .system, logger: Logger(label: "test"))
+        _ = await rules.reload()
+        let journal = Recorder()
+        let hook = Recorder()
+        let settings = try OutboxPieceTests.parse(
+            "notifications:\n  routes:\n    - { on: [booking.created], to: [journal, hook] }\n").notifications
+        let handler = NotificationHandler(
+            store: MemoryBookingStore(), rules: rules,
+            providers: [
+                "journal": Instant(name: "journal", recorder: journal), "hook": Called(name: "hook", recorder: hook),
+            ],
+            settings: settings, clock: .system, logger: Logger(label: "test"))
+        let start = TestDaemon.monday0800 + 2 * 86_400 + 2 * 3_600
+        let booking = StoredBooking(
+            id: "bk_test", status: .confirmed, staffID: "alice", services: ["haircut"], variant: nil, start: start,
+            end: start + 1_800, footprint: BookingFootprint(segments: []),
+            price: Money(minorUnits: 2_000, currency: "EUR"), deposit: nil, customerID: "cu_1",
+            customer: CustomerInfo(name: "Ann"), notes: "", holdExpiresAt: nil, createdAt: 0, updatedAt: 0,
+            cancellation: nil)
+        let queued = OutboxEnqueue(.notification(.booking(.created, BookingJobPayload(booking: booking.id))), dueAt: 0)
+        let job = OutboxJob(
+            id: 7, kind: queued.kind, payload: queued.payload, dueAt: 0, attempts: 1, state: .pending, lastError: nil,
+            createdAt: 0)
+
+        let completion = try #require(handler.completeInClaim(job) { $0 == booking.id ? booking : nil })
+        #expect(completion.note == "sent to journal, hook")
+        #expect(completion.enqueue.map { $0.kind } == ["notify.send.journal", "notify.send.hook"])
+        #expect(completion.enqueue.map { $0.finishedNote } == [NotificationHandler.sentAtFanOut, nil])
+        #expect(journal.messages.map(\.id) == ["slotd-7-journal"], "sent by the fan-out, under the delivery's id")
+        #expect(journal.messages.first?.subject == "Booked: Haircut on Wednesday, 9 January 2030 at 10:00")
+        #expect(hook.messages.isEmpty, "a provider that calls out is left to its delivery job")
+        // The done delivery keeps the message, as a queued one would carry it.
+        let enqueued = try #require(completion.enqueue.first)
+        let delivery = OutboxJob(
+            id: 8, kind: enqueued.kind, payload: enqueued.payload, dueAt: 0, attempts: 1, state: .pending,
+            lastError: nil, createdAt: 0)
+        guard case .notification(.delivery(let provider, let payload)) = try delivery.job else {
+            Issue.record("not a delivery: \(delivery.kind)")
+            return
+        }
+        #expect(provider == "journal" && payload.messageID == "slotd-7-journal" && payload.to.name == "Ann")
+
+        // A delivery job of an instant provider (written before it was one, or retried) still sends through it.
+        _ = try await handler.run(delivery)
+        #expect(journal.messages.map(\.id) == ["slotd-7-journal", "slotd-7-journal"])
     }
 }
 

@@ -379,7 +379,7 @@ struct OutboxWorkerPartTests {
         let sleeper = Task { await signal.wait(timeout: .seconds(3_600)) }
         // Signalled before or after the sleeper starts waiting: either way it wakes.
         signal.signal()
-        #expect(await returns(within: .seconds(120)) { await sleeper.value })
+        #expect(await returns(within: .seconds(120)) { _ = await sleeper.value })
     }
 
     @Test("wake signal: the wait ends at its timeout and when its task is cancelled")
@@ -388,7 +388,7 @@ struct OutboxWorkerPartTests {
         #expect(await returns(within: .seconds(120)) { await signal.wait(timeout: .milliseconds(10)) })
         let sleeper = Task { await signal.wait(timeout: .seconds(3_600)) }
         sleeper.cancel()
-        #expect(await returns(within: .seconds(120)) { await sleeper.value })
+        #expect(await returns(within: .seconds(120)) { _ = await sleeper.value })
     }
 
     @Test("wake signal: a wait says whether a signal ended it (the worker then claims without looking first)")

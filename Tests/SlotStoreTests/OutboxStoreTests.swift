@@ -14,10 +14,12 @@ struct OutboxStoreTests {
 
     static func store() throws -> SQLiteBookingStore { try SQLiteBookingStore(path: TempDirectory().path("o.db")) }
 
-    static func job(_ kind: String, due: Int64 = now, booking: String? = nil) -> OutboxEnqueue {
+    static func job(
+        _ kind: String, due: Int64 = now, booking: String? = nil, finishedNote: String? = nil
+    ) -> OutboxEnqueue {
         var object: [String: Any] = ["n": 1]
         if let booking { object["booking"] = booking }
-        return OutboxEnqueue(kind: kind, object: object, dueAt: due)
+        return OutboxEnqueue(kind: kind, object: object, dueAt: due, finishedNote: finishedNote)
     }
 
     @Test(
@@ -214,6 +216,48 @@ struct OutboxStoreTests {
         let pending = try await store.recentOutboxJobs(state: .pending, limit: 20)
         #expect(pending.count == 6, "four deliveries and x, y; the fan-outs are done")
         #expect(try await store.outboxCounts() == [.pending: 6, .done: 2, .failed: 0])
+    }
+
+    /// Completes a booking's fan-out into a delivery made there (log, written done) and one to run (mail).
+    static let oneSentAtFanOut: OutboxInlineCompletion = { job, booking in
+        guard job.kind == "notify.booking_created", let id = job.bookingID, (try? booking(id)) != nil else {
+            return nil
+        }
+        let sent = Self.job("notify.send.log", booking: id, finishedNote: "sent at the fan-out")
+        return OutboxCompletion(note: "sent to log, mail", enqueue: [sent, Self.job("notify.send.mail", booking: id)])
+    }
+
+    @Test(
+        "a job enqueued finished is written done with its payload and one attempt, and is never claimed",
+        arguments: StoreKind.tested)
+    func finishedJobsAreNeverClaimed(_ kind: StoreKind) async throws {
+        let store = try await kind.make()
+        let booking = try await Fixture.book(store, Fixture.booking(customer: "Kim"))
+        // Inside a claim: room for two, but only the mail delivery is handed out.
+        let claim = try await Self.claim(store, limit: 2, completing: Self.oneSentAtFanOut)
+        #expect(claim.jobs.map(\.kind) == ["notify.send.mail"])
+        #expect(claim.sawNextDue && claim.nextDue == Self.now + 40, "the done delivery is not due: the lease is next")
+        let jobs = try await store.recentOutboxJobs(state: nil, limit: 10)
+        let sent = try #require(jobs.first { $0.kind == "notify.send.log" })
+        #expect(sent.state == .done && sent.attempts == 1 && sent.note == "sent at the fan-out")
+        #expect(sent.finishedAt == Self.now && sent.bookingID == booking.id)
+        #expect(String(decoding: sent.payload, as: UTF8.self).contains("\"booking\""), "its payload kept")
+        #expect(try await store.outboxCounts() == [.pending: 1, .done: 2, .failed: 0])
+
+        // From a lane's finish and from an enqueue: done at once, nothing to claim.
+        try await store.enqueueJobs([Self.job("notify.booking_reminder", booking: booking.id)], at: Self.now)
+        let due = try await store.claimDueJobs(at: Self.now + 41, lease: 40, limit: 2)
+        #expect(due.map(\.kind).sorted() == ["notify.booking_reminder", "notify.send.mail"])
+        let lane = try #require(due.first { $0.kind == "notify.booking_reminder" })
+        let made = Self.job("notify.send.log", booking: booking.id, finishedNote: "")
+        _ = try await store.finishJob(
+            lane.id, at: Self.now + 42, note: nil, enqueue: [made], events: [], thenClaim: 2, lease: 40)
+        try await store.enqueueJobs([Self.job("notify.send.log", finishedNote: "sent")], at: Self.now + 42)
+        let done = try await store.recentOutboxJobs(state: .done, limit: 10).filter { $0.kind == "notify.send.log" }
+        #expect(done.map(\.note) == ["sent", "done", "sent at the fan-out"], "an empty note is written as done")
+        let later = try await store.claimDueJobs(at: Self.now + 1_000, lease: 40, limit: 10)
+        #expect(later.map(\.kind) == ["notify.send.mail"], "the mail delivery, its lease lapsed; nothing done")
+        #expect(try await store.nextOutboxDue() == Self.now + 1_040)
     }
 
     @Test(

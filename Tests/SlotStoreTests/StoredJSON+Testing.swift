@@ -15,8 +15,8 @@ extension OutboxJob {
 
 extension OutboxEnqueue {
     /// A row with a plain JSON-able payload, of any kind (the store does not read kinds).
-    init(kind: String, object: [String: Any], dueAt: Int64) {
+    init(kind: String, object: [String: Any], dueAt: Int64, finishedNote: String? = nil) {
         let payload = (try? JSONSerialization.data(withJSONObject: object, options: .sortedKeys)) ?? Data("{}".utf8)
-        self.init(kind: kind, payload: payload, dueAt: dueAt)
+        self.init(kind: kind, payload: payload, dueAt: dueAt, finishedNote: finishedNote)
     }
 }

@@ -11,7 +11,8 @@ import SlotStore
 /// A `notify.<event>` job (written with the booking change) renders its message from the booking as it is now and
 /// fans out, in one transaction with finishing it, to one `notify.send.<provider>` job per routed provider. Each
 /// delivery retries on its own (a failing SMS does not re-send the email) and carries a stable message id
-/// (`slotd-<job>-<provider>`) that receivers deduplicate on.
+/// (`slotd-<job>-<provider>`) that receivers deduplicate on. A provider that makes no call (`log`) is sent to by the
+/// fan-out itself; its delivery job is written done, so its message can still be read (`slotctl outbox show`).
 struct NotificationHandler: OutboxJobHandler {
     let store: any BookingStore
     let rules: RuleHolder
@@ -131,11 +132,19 @@ struct NotificationHandler: OutboxJobHandler {
             return skipped(job, "no route for \(event)")
         }
         let message = settings.template(for: event).render(values)
+        let now = clock.now()
         let deliveries = targets.map { provider in
             let delivery = DeliveryPayload(
                 provider: provider, messageID: "slotd-\(job.id)-\(provider)", event: event, to: recipient,
                 subject: message.subject, body: message.body, data: values, booking: booking)
-            return OutboxEnqueue(.notification(.delivery(provider: provider, delivery)), dueAt: clock.now())
+            let queued = Job.notification(.delivery(provider: provider, delivery))
+            // Sent before the fan-out is recorded, as a delivery job is sent before it is: a fan-out that fails to
+            // record runs again and sends again, under the same message id.
+            guard let instant = providers[provider] as? any InstantNotificationProvider else {
+                return OutboxEnqueue(queued, dueAt: now)
+            }
+            instant.sendNow(Self.message(delivery))
+            return OutboxEnqueue(queued, dueAt: now, finishedNote: Self.sentAtFanOut)
         }
         return OutboxCompletion(note: "sent to " + targets.joined(separator: ", "), enqueue: deliveries)
     }
@@ -180,10 +189,17 @@ struct NotificationHandler: OutboxJobHandler {
             throw .permanent(
                 "no notification provider '\(name)' is configured any more — add it under `providers:` and retry")
         }
-        let message = OutgoingMessage(
+        try await provider.send(Self.message(delivery))
+    }
+
+    /// The note of a delivery made by its fan-out (`InstantNotificationProvider`).
+    static let sentAtFanOut = "sent at the fan-out"
+
+    /// The message a delivery sends.
+    static func message(_ delivery: DeliveryPayload) -> OutgoingMessage {
+        OutgoingMessage(
             event: delivery.event, id: delivery.messageID,
             recipient: Recipient(name: delivery.to.name, email: delivery.to.email, phone: delivery.to.phone),
             subject: delivery.subject, body: delivery.body, data: StoreJSON.encode(delivery.data))
-        try await provider.send(message)
     }
 }

@@ -19,7 +19,8 @@ protocol OutboxJobHandler: Sendable {
     func budget(for kind: String) -> String
     /// The completion of a job that calls no provider, decided from the job and its booking as the claim's own
     /// transaction reads it (`booking`): the store records it with the claim, so the job costs no transaction and
-    /// no slot of its own. Nil: the job runs in a lane through `run`. Runs inside the store's write: pure work only.
+    /// no slot of its own. Nil: the job runs in a lane through `run`. Runs inside the store's write: pure work only
+    /// (and log lines: a `log` delivery is one).
     func completeInClaim(_ job: OutboxJob, booking: (String) throws -> StoredBooking?) -> OutboxCompletion?
 }
 
