@@ -56,6 +56,47 @@ struct PostgresStoreTests {
         try await store.shutDown()
     }
 
+    @Test("a booking's write that queues on the locks reads what their last holder committed while it waited")
+    func theLockedReadSeesTheLastHolder() async throws {
+        let location = try await PostgresTestDatabase.fresh()
+        let store = try await PostgresBookingStore.open(location)
+        let first = try await Fixture.book(store, Fixture.booking(at: 0))
+        // The check refuses on any conflict it is shown: a read from before the wait would show it the first booking.
+        let refuseAnyConflict: @Sendable ([BookedSpan]) -> String? = { $0.isEmpty ? nil : "conflict" }
+        try await PostgresTestDatabase.withAdminConnection(location) { holder in
+            // Another writer holds the staff member's lock and cancels the first booking in its transaction.
+            try await holder.query("BEGIN", logger: PostgresTestDatabase.testLogger)
+            try await holder.query(
+                "SELECT pg_advisory_xact_lock(hashtextextended('slotd staff ana', 0))",
+                logger: PostgresTestDatabase.testLogger)
+            try await holder.query(
+                """
+                UPDATE bookings SET status = 'cancelled', cancel_reason = 'test', cancel_late = false
+                WHERE id = \(first.id)
+                """, logger: PostgresTestDatabase.testLogger)
+            let waiting = Task {
+                try await store.createBooking(
+                    Fixture.booking(at: 0, email: "lou@example.com", phone: nil), at: Fixture.now, idempotency: nil,
+                    check: refuseAnyConflict)
+            }
+            // Until the write queues on the lock (a bound for a broken store, not a speed check).
+            let deadline = ContinuousClock.now + .seconds(60)
+            while ContinuousClock.now < deadline {
+                let rows = try await holder.query(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
+                    logger: PostgresTestDatabase.testLogger)
+                var queued = 0
+                for try await count in rows.decode(Int.self) { queued = count }
+                if queued > 0 { break }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            try await holder.query("COMMIT", logger: PostgresTestDatabase.testLogger)
+            let second = try await waiting.value
+            #expect(second.booking != nil, "the cancellation committed while it waited is seen: no conflict")
+        }
+        try await store.shutDown()
+    }
+
     @Test("processing time is free: a booking may sit in another's processing gap, not in its active time")
     func processingGapsMayInterleave() async throws {
         let store = try await PostgresBookingStore.open(PostgresTestDatabase.fresh())
