@@ -45,21 +45,24 @@ struct OutboxPieceTests {
 
     static let shopRules = TestDaemon.rules
 
+    /// Ann's haircut with Alice, Wednesday 2030-01-09 10:00 in Berlin (UTC+1).
+    static let annsBooking: StoredBooking = {
+        let start: Int64 = TestDaemon.monday0800 + 2 * 86_400 + 2 * 3_600
+        return StoredBooking(
+            id: "bk_test", status: .confirmed, staffID: "alice", services: ["haircut"], variant: nil, start: start,
+            end: start + 1_800, footprint: BookingFootprint(segments: []),
+            price: Money(minorUnits: 2_000, currency: "EUR"), deposit: nil, customerID: "cu_1",
+            customer: CustomerInfo(name: "Ann"), notes: "", holdExpiresAt: nil, createdAt: 0, updatedAt: 0,
+            cancellation: nil)
+    }()
+
     @Test("templates render a booking's fields in the shop's zone and language", arguments: [
         (MessageLanguage.de, "Termin gebucht: Haircut am Mittwoch, 9. Januar 2030 um 10:00", "Preis: 20,00 EUR"),
         (MessageLanguage.en, "Booked: Haircut on Wednesday, 9 January 2030 at 10:00", "Price: EUR 20.00"),
     ])
     func templateRendering(language: MessageLanguage, subject: String, price: String) async throws {
         let loaded = try await RuleSetFixture.load(Self.shopRules)
-        // 2030-01-09 10:00 in Berlin (UTC+1).
-        let start: Int64 = TestDaemon.monday0800 + 2 * 86_400 + 2 * 3_600
-        let booking = StoredBooking(
-            id: "bk_test", status: .confirmed, staffID: "alice", services: ["haircut"], variant: nil, start: start,
-            end: start + 1_800, footprint: BookingFootprint(segments: []),
-            price: Money(minorUnits: 2_000, currency: "EUR"), deposit: nil, customerID: "cu_1",
-            customer: CustomerInfo(name: "Ann"), notes: "", holdExpiresAt: nil, createdAt: 0, updatedAt: 0,
-            cancellation: nil)
-        let values = NotificationHandler.values(for: booking, in: loaded, language: language)
+        let values = NotificationHandler.values(for: Self.annsBooking, in: loaded, language: language)
         let message = language.defaultTemplates["booking.created"].map { $0.render(values) }
         #expect(message?.subject == subject)
         #expect(message?.body.contains(price) == true)
@@ -162,12 +165,7 @@ struct NotificationFanOutTests {
 
     @Test("a fan-out sends through an instant provider at once and writes its delivery done; others are queued")
     func instantDeliveriesAreDoneAtTheFanOut() async throws {
-        let directory = "/tmp/slotd-rules-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        try OutboxPieceTests.shopRules.write(toFile: directory + "/shop.yaml", atomically: true, encoding: .utf8)
-        let rules = RuleHolder(directory: directory, clock: .system, logger: Logger(label: "test"))
-        _ = await rules.reload()
+        let rules = try await RuleSetFixture.holder(OutboxPieceTests.shopRules)
         let journal = Recorder()
         let hook = Recorder()
         let settings = try OutboxPieceTests.parse(
@@ -178,13 +176,7 @@ struct NotificationFanOutTests {
                 "journal": Instant(name: "journal", recorder: journal), "hook": Called(name: "hook", recorder: hook),
             ],
             settings: settings, clock: .system, logger: Logger(label: "test"))
-        let start = TestDaemon.monday0800 + 2 * 86_400 + 2 * 3_600
-        let booking = StoredBooking(
-            id: "bk_test", status: .confirmed, staffID: "alice", services: ["haircut"], variant: nil, start: start,
-            end: start + 1_800, footprint: BookingFootprint(segments: []),
-            price: Money(minorUnits: 2_000, currency: "EUR"), deposit: nil, customerID: "cu_1",
-            customer: CustomerInfo(name: "Ann"), notes: "", holdExpiresAt: nil, createdAt: 0, updatedAt: 0,
-            cancellation: nil)
+        let booking = OutboxPieceTests.annsBooking
         let queued = OutboxEnqueue(.notification(.booking(.created, BookingJobPayload(booking: booking.id))), dueAt: 0)
         let job = OutboxJob(
             id: 7, kind: queued.kind, payload: queued.payload, dueAt: 0, attempts: 1, state: .pending, lastError: nil,
@@ -217,12 +209,17 @@ struct NotificationFanOutTests {
 /// Loads a rule set from text for the pure tests.
 enum RuleSetFixture {
     static func load(_ text: String) async throws -> RuleSet {
+        try #require(try await holder(text).current).ruleSet
+    }
+
+    /// A rule holder with `text` loaded (its folder removed again: the rules stay in memory).
+    static func holder(_ text: String) async throws -> RuleHolder {
         let directory = "/tmp/slotd-rules-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try text.write(toFile: directory + "/shop.yaml", atomically: true, encoding: .utf8)
         let holder = RuleHolder(directory: directory, clock: .system, logger: Logger(label: "test"))
         _ = await holder.reload()
-        return try #require(holder.current).ruleSet
+        return holder
     }
 }
