@@ -2,7 +2,8 @@ import Logging
 import SlotProviders
 
 /// Writes each message as one log line instead of sending it: the default, and a way to see what would be sent.
-/// It makes no call, so the fan-out writes the line itself and records the delivery done (`InstantNotificationProvider`).
+/// It makes no call, so the fan-out writes the line itself and records the delivery done
+/// (`InstantNotificationProvider`).
 public struct LogNotifier: InstantNotificationProvider {
     public let name: String
     let logger: Logger

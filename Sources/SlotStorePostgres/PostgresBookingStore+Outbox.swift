@@ -321,7 +321,8 @@ extension PostgresBookingStore: OutboxStore {
         if let claiming {
             leased = """
                 job.note IS NULL AND job.due_at <= \(createdAt) AND row_number() OVER (
-                    PARTITION BY job.note IS NULL AND job.due_at <= \(createdAt) ORDER BY job.position) <= \(claiming.room)
+                    PARTITION BY job.note IS NULL AND job.due_at <= \(createdAt) ORDER BY job.position
+                ) <= \(claiming.room)
                 """
         } else {
             leased = leasedUntil == nil ? "false" : "job.note IS NULL"
