@@ -256,20 +256,18 @@ extension SQLiteBookingStore {
 
     static func insertJobs(_ db: Database, _ jobs: [OutboxEnqueue], at now: Int64) throws {
         for job in jobs {
-            let payload = String(decoding: job.payload, as: UTF8.self)
-            if let note = job.finishedNote {
-                try db.cachedStatement(
-                    sql: """
-                        INSERT INTO outbox (kind, payload, due_at, attempts, state, created_at, updated_at, finished_at,
-                            note)
-                        VALUES (?, ?, ?, 1, 'done', ?, ?, ?, ?)
-                        """
-                ).execute(arguments: [job.kind, payload, job.dueAt, now, now, now, note])
-            } else {
-                try db.cachedStatement(
-                    sql: "INSERT INTO outbox (kind, payload, due_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?)"
-                ).execute(arguments: [job.kind, payload, job.dueAt, now, now])
-            }
+            // A job enqueued finished (`finishedNote`) is written done, one attempt counted; the others pending.
+            let done = job.finishedNote != nil
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO outbox (kind, payload, due_at, attempts, state, created_at, updated_at, finished_at,
+                        note)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """
+            ).execute(arguments: [
+                job.kind, String(decoding: job.payload, as: UTF8.self), job.dueAt, done ? 1 : 0,
+                done ? "done" : "pending", now, now, done ? now : nil, job.finishedNote,
+            ])
         }
     }
 
